@@ -1,0 +1,1 @@
+"""Typed wire schemas for Polymarket messages, decoded with msgspec."""

@@ -1,0 +1,3 @@
+from polyterm.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""Faults the emulator can inject on demand, switched at run time through
+``POST /_admin/faults`` (or flags at start-up)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class Faults:
+    http_429: int = 0  # answer the next N REST requests with 429
+    http_5xx: int = 0  # answer the next N REST requests with 503
+    latency_ms: int = 0  # delay every REST response
+    malformed: int = 0  # send N malformed market-channel frames
+    ws_stall_until: float = 0.0  # monotonic time until which the WS goes silent
+    stale_books: bool = False  # REST books keep their old timestamp and content
+
+    def stalled(self) -> bool:
+        return time.monotonic() < self.ws_stall_until
+
+    def apply(self, spec: dict[str, Any]) -> list[str]:
+        """Apply an admin request; returns which actions need the server (e.g. 'ws_drop')."""
+        actions: list[str] = []
+        for key, value in spec.items():
+            if key == "ws_drop":
+                if value:
+                    actions.append("ws_drop")
+            elif key == "ws_stall":
+                self.ws_stall_until = time.monotonic() + float(value)
+            elif key in ("http_429", "http_5xx", "latency_ms", "malformed"):
+                setattr(self, key, max(0, int(value)))
+            elif key == "stale_books":
+                self.stale_books = bool(value)
+            elif key == "clear":
+                if value:
+                    self.http_429 = self.http_5xx = self.latency_ms = self.malformed = 0
+                    self.ws_stall_until = 0.0
+                    self.stale_books = False
+            else:
+                raise ValueError(
+                    f"unknown fault {key!r}: use ws_drop, ws_stall, http_429, http_5xx, "
+                    "latency_ms, malformed, stale_books or clear"
+                )
+        return actions
+
+    def describe(self) -> dict[str, Any]:
+        state = asdict(self)
+        state["ws_stall_remaining_s"] = round(max(0.0, self.ws_stall_until - time.monotonic()), 3)
+        del state["ws_stall_until"]
+        return state

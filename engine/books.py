@@ -26,6 +26,7 @@ from .wire.market import (
 )
 
 ProblemSink = Callable[[str], None]
+TradeListener = Callable[[str, int, int, str], None]  # asset, price, size, taker side
 
 
 def _ts(text: str) -> int:
@@ -52,6 +53,7 @@ class BookStore:
         self.needs_snapshot: set[str] = set()
         self.resolved: dict[str, str] = {}  # market -> winning asset id
         self.new_markets: list[NewMarketEvent] = []
+        self.trade_listeners: list[TradeListener] = []
         self._on_problem = on_problem
 
     # -- entry points -------------------------------------------------------------
@@ -181,6 +183,8 @@ class BookStore:
         book.last_trade_size = parse_size(ev.size) if ev.size else 0
         book.last_trade_side = ev.side
         self.dirty.add(ev.asset_id)
+        for listener in self.trade_listeners:
+            listener(ev.asset_id, book.last_trade_price, book.last_trade_size, ev.side)
 
     def _tick_size(self, ev: TickSizeChangeEvent) -> None:
         self.counts["tick_size_change"] += 1

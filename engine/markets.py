@@ -167,3 +167,47 @@ def rank_markets(markets: list[MarketInfo], top_n: int, by: str = "volume") -> l
         return (m.liquidity, m.volume_24h) if by == "liquidity" else (m.volume_24h, m.liquidity)
 
     return sorted(live, key=key, reverse=True)[:top_n]
+
+
+def market_to_json(m: MarketInfo) -> dict[str, Any]:
+    """A plain-JSON form, used in tapes so a replay knows what it is replaying."""
+    return {
+        "condition_id": m.condition_id,
+        "question": m.question,
+        "slug": m.slug,
+        "outcomes": [[o.token_id, o.name] for o in m.outcomes],
+        "tick": m.tick,
+        "min_order_size": m.min_order_size,
+        "fees": {
+            "rate": str(m.fees.rate),
+            "exponent": str(m.fees.exponent),
+            "builder_rate": str(m.fees.builder_rate),
+        },
+        "volume_24h": str(m.volume_24h),
+        "liquidity": str(m.liquidity),
+        "neg_risk": m.neg_risk,
+        "end_date": m.end_date,
+        "gamma_id": m.gamma_id,
+    }
+
+
+def market_from_json(d: dict[str, Any]) -> MarketInfo:
+    fees = d.get("fees") or {}
+    return MarketInfo(
+        condition_id=str(d["condition_id"]),
+        question=str(d.get("question", "")),
+        slug=str(d.get("slug", "")),
+        outcomes=tuple(Outcome(str(t), str(n)) for t, n in d["outcomes"]),
+        tick=int(d.get("tick", 100)),
+        min_order_size=int(d.get("min_order_size", 5 * 10**SIZE_DIGITS)),
+        fees=FeeSchedule(
+            _dec(fees.get("rate"), "fees.rate"),
+            _dec(fees.get("exponent"), "fees.exponent"),
+            _dec(fees.get("builder_rate"), "fees.builder_rate"),
+        ),
+        volume_24h=_dec(d.get("volume_24h"), "volume_24h"),
+        liquidity=_dec(d.get("liquidity"), "liquidity"),
+        neg_risk=bool(d.get("neg_risk", False)),
+        end_date=str(d.get("end_date", "")),
+        gamma_id=str(d.get("gamma_id", "")),
+    )

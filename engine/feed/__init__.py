@@ -1,0 +1,1 @@
+"""Market data adapters: Polymarket (Gamma + CLOB REST + market WS) and tapes."""

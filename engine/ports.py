@@ -1,0 +1,66 @@
+"""The ports: everything outside the engine sits behind one of these small protocols.
+
+The faces differ only in which implementations they plug in: the Polymarket feed or a
+tape, the paper or the live gateway, the system or a simulated clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from .clock import Clock
+from .feed.health import FeedHealth
+from .markets import MarketInfo
+from .orders import Fill, OrderRequest, OrderResult
+
+__all__ = ["Clock", "Ledger", "MarketDataSink", "MarketFeed", "OrderGateway"]
+
+
+class MarketDataSink(Protocol):
+    """Where a feed delivers data. The engine implements it; so does the recorder."""
+
+    def on_markets(self, markets: Sequence[MarketInfo]) -> None: ...
+
+    def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
+        """One raw frame: a WS message (source "ws") or a REST books answer ("rest")."""
+
+
+class MarketFeed(Protocol):
+    health: FeedHealth
+
+    async def run(self, sink: MarketDataSink) -> None:
+        """Deliver data to `sink` until cancelled (or until a tape ends)."""
+
+    def want_snapshot(self, asset_ids: Iterable[str]) -> None:
+        """Books the engine no longer trusts: fetch them afresh."""
+
+    def hit(self, asset_id: str) -> None:
+        """The engine cares about this asset (an order, a position): keep it subscribed."""
+
+
+class OrderGateway(Protocol):
+    name: str
+
+    async def submit(self, order: OrderRequest) -> OrderResult: ...
+
+    async def cancel(self, order_id: str) -> bool: ...
+
+    def take_fills(self) -> list[Fill]:
+        """Fills of resting orders that happened since the last call."""
+
+
+class Ledger(Protocol):
+    async def start_run(self, mode: str, venue: str, config_json: str) -> int: ...
+
+    def record_markets(self, markets: Sequence[MarketInfo]) -> None: ...
+
+    def record_order(self, order: OrderRequest, result: OrderResult, run_id: int) -> None: ...
+
+    def record_fill(self, fill: Fill, run_id: int) -> None: ...
+
+    async def end_run(self, run_id: int, summary_json: str) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def close(self) -> None: ...

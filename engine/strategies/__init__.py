@@ -1,0 +1,1 @@
+"""Strategies: each looks at one market at a time and may emit a signal."""

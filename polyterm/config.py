@@ -1,0 +1,180 @@
+"""Configuration: config.toml under platformdirs, overridden by environment variables.
+
+Precedence: defaults < config.toml < environment < command-line flags. Every value is
+validated by the engine's pydantic models; a bad one becomes a one-line ConfigError
+naming the field, where it came from and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.config import EngineConfig
+
+from . import locations
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; str() is the one line to show."""
+
+
+class AppConfig(BaseModel):
+    """What the shell needs on top of the engine's settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    engine: EngineConfig = EngineConfig()
+    offline: bool = True  # a new user has no keys: the loopback emulator is the default
+    ledger: Path | None = None
+    emulator_seed: int = 7
+    emulator_markets: int = Field(8, ge=1, le=200)
+
+
+# The seed's environment names for the hot-asset registry.
+_SERVICE_WS = {
+    "SERVICE_WS_ASSET_LIMIT": "asset_limit",
+    "SERVICE_WS_STATIC_ASSETS": "static_assets",
+    "SERVICE_WS_MIN_SCORE": "min_score",
+    "SERVICE_WS_STICKY_SECONDS": "sticky_s",
+    "SERVICE_WS_TTL_SECONDS": "ttl_s",
+    "SERVICE_WS_HIT_BOOST": "hit_boost",
+    "SERVICE_WS_REFRESH_SECONDS": "refresh_s",
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _BOOL_TRUE:
+        return True
+    if lowered in _BOOL_FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a boolean: use true or false")
+
+
+def _field_path(model: type[BaseModel], words: list[str]) -> list[str] | None:
+    """Match upper-case env words (MEAN, REVERSION, WINDOW) to nested field names."""
+    for cut in range(len(words), 0, -1):
+        name = "_".join(words[:cut]).lower()
+        field = model.model_fields.get(name)
+        if field is None:
+            continue
+        rest = words[cut:]
+        if not rest:
+            return [name]
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            tail = _field_path(annotation, rest)
+            if tail is not None:
+                return [name, *tail]
+    return None
+
+
+def _set(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
+
+
+def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Config values from the environment, plus a map of dotted path -> variable name."""
+    tree: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+
+    def put(path: list[str], value: Any, var: str) -> None:
+        _set(tree, path, value)
+        origin[".".join(path)] = var
+
+    if "POLY_OFFLINE_MODE" in env:
+        put(["offline"], _bool("POLY_OFFLINE_MODE", env["POLY_OFFLINE_MODE"]), "POLY_OFFLINE_MODE")
+    if "POLY_DRY_RUN" in env:
+        put(["engine", "dry_run"], _bool("POLY_DRY_RUN", env["POLY_DRY_RUN"]), "POLY_DRY_RUN")
+    if env.get("CLOB_REST_URL"):
+        put(["engine", "feed", "clob_rest_url"], env["CLOB_REST_URL"], "CLOB_REST_URL")
+    if env.get("CLOB_WS_URL"):
+        put(["engine", "feed", "market_ws_url"], env["CLOB_WS_URL"], "CLOB_WS_URL")
+    if env.get("GAMMA_API_URL"):
+        put(["engine", "feed", "gamma_url"], env["GAMMA_API_URL"], "GAMMA_API_URL")
+    for var, field in _SERVICE_WS.items():
+        if var in env:
+            value: Any = env[var]
+            if field == "static_assets":
+                value = tuple(a.strip() for a in env[var].split(",") if a.strip())
+            put(["engine", "hot_assets", field], value, var)
+    for var, value in env.items():
+        if var.startswith("SERVICE_") and var not in _SERVICE_WS:
+            path = _field_path(EngineConfig.model_fields["feed"].annotation, var[8:].split("_"))  # type: ignore[arg-type]
+            if path is None:
+                raise ConfigError(f"{var} names no feed setting; see the README's configuration table")
+            put(["engine", "feed", *path], value, var)
+        elif var.startswith("STRATEGY_"):
+            path = _field_path(EngineConfig.model_fields["strategy"].annotation, var[9:].split("_"))  # type: ignore[arg-type]
+            if path is None:
+                raise ConfigError(f"{var} names no strategy setting; see the README's configuration table")
+            put(["engine", "strategy", *path], value, var)
+        elif var.startswith("RISK_"):
+            path = _field_path(EngineConfig.model_fields["risk"].annotation, var[5:].split("_"))  # type: ignore[arg-type]
+            if path is None:
+                raise ConfigError(f"{var} names no risk setting; see the README's configuration table")
+            put(["engine", "risk", *path], value, var)
+    return tree, origin
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> AppConfig:
+    """Build the AppConfig; `overrides` are command-line values (same tree shape)."""
+    env = os.environ if env is None else env
+    explicit = path is not None
+    path = path or locations.config_file()
+    tree: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                toml = tomllib.load(fh)
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise ConfigError(f"{path}: {exc}; fix the file or move it aside") from exc
+        tree = _toml_to_tree(toml)
+    elif explicit:
+        raise ConfigError(f"{path}: no such config file")
+    env_tree, origin = env_overrides(env)
+    tree = _merge(_merge(tree, env_tree), overrides or {})
+    try:
+        return AppConfig.model_validate(tree)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        dotted = ".".join(str(p) for p in err["loc"])
+        source = origin.get(dotted)
+        where = f" (from {source})" if source else f" (in {path})" if path.is_file() else ""
+        raise ConfigError(f"config {dotted}: {err['msg']}{where}") from exc
+
+
+def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
+    """config.toml keeps engine sections at the top level, like [feed] and [risk]."""
+    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets"}
+    tree: dict[str, Any] = {k: v for k, v in toml.items() if k in app_keys}
+    engine = {k: v for k, v in toml.items() if k not in app_keys}
+    if engine:
+        tree["engine"] = engine
+    return tree

@@ -70,7 +70,8 @@ def format_size(value: int) -> str:
 
 
 def to_decimal(value: int, digits: int) -> Decimal:
-    return Decimal(value).scaleb(-digits)
+    """Exact Decimal without trailing zeros or exponent notation (0, 0.5, 994.549627)."""
+    return Decimal(format_fixed(value, digits))
 
 
 def price_decimal(value: int) -> Decimal:
@@ -92,6 +93,10 @@ def decimal_to_fixed(value: Decimal | str | float, digits: int) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value!r} has more than {digits} decimal places")
     return int(scaled)
+
+
+def format_cash(value: int) -> str:
+    return format_fixed(value, CASH_DIGITS)
 
 
 def notional(price: int, size: int) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from .fixed import cash_decimal, format_price, format_size
+from .fixed import format_cash, format_price, format_size
 from .markets import MarketInfo
 from .orders import Fill, OrderRequest, OrderResult
 
@@ -214,7 +214,7 @@ class SqliteLedger:
                 fill.side.value,
                 format_price(fill.price),
                 format_size(fill.size),
-                str(cash_decimal(fill.fee)),
+                format_cash(fill.fee),
                 fill.liquidity,
             ),
         )

@@ -1,0 +1,113 @@
+"""The book builder: message handling, gap/crossed/stale detection, bad input."""
+
+import msgspec
+
+from engine.books import BookStore
+
+
+def frame(*objs: dict[str, object]) -> bytes:
+    return msgspec.json.encode(list(objs) if len(objs) > 1 else objs[0])
+
+
+def book_msg(asset: str = "A", ts: str = "100", bids=(("0.50", "10"),), asks=(("0.52", "10"),)) -> dict[str, object]:
+    return {
+        "event_type": "book",
+        "asset_id": asset,
+        "market": "M",
+        "timestamp": ts,
+        "hash": "h0",
+        "bids": [{"price": p, "size": s} for p, s in bids],
+        "asks": [{"price": p, "size": s} for p, s in asks],
+    }
+
+
+def change(asset: str, price: str, side: str, size: str, bb: str | None = None, ba: str | None = None, ts: str = "200") -> dict[str, object]:
+    entry: dict[str, object] = {"asset_id": asset, "price": price, "side": side, "size": size, "hash": "h1"}
+    if bb is not None:
+        entry["best_bid"] = bb
+    if ba is not None:
+        entry["best_ask"] = ba
+    return {"event_type": "price_change", "market": "M", "timestamp": ts, "price_changes": [entry]}
+
+
+def test_price_change_consistent_with_reported_bests() -> None:
+    store = BookStore()
+    store.apply_frame(frame(book_msg()))
+    store.apply_frame(frame(change("A", "0.51", "BUY", "5", bb="0.51", ba="0.52")))
+    book = store.books["A"]
+    assert book.best_bid == 5100
+    assert not book.needs_snapshot and not store.needs_snapshot
+    assert store.take_dirty() == {"A"}
+
+
+def test_disagreeing_bests_mean_a_missed_message() -> None:
+    store = BookStore()
+    store.apply_frame(frame(book_msg()))
+    store.apply_frame(frame(change("A", "0.49", "BUY", "5", bb="0.51", ba="0.52")))
+    assert store.books["A"].needs_snapshot
+    assert store.take_needs_snapshot() == ["A"]
+    assert store.problems["gap"] == 1
+    store.apply_frame(frame(book_msg(ts="300")))  # the re-snapshot clears it
+    assert not store.books["A"].needs_snapshot
+
+
+def test_crossed_book_is_flagged() -> None:
+    store = BookStore()
+    store.apply_frame(frame(book_msg()))
+    store.apply_frame(frame(change("A", "0.53", "BUY", "5")))
+    assert store.books["A"].needs_snapshot
+    assert store.problems["crossed"] == 1
+
+
+def test_update_without_snapshot_is_flagged() -> None:
+    store = BookStore()
+    store.apply_frame(frame(change("B", "0.40", "SELL", "5")))
+    assert store.take_needs_snapshot() == ["B"]
+
+
+def test_stale_messages_are_dropped() -> None:
+    store = BookStore()
+    store.apply_frame(frame(book_msg(ts="500")))
+    store.apply_frame(frame(change("A", "0.45", "BUY", "5", ts="400")))
+    assert 4500 not in store.books["A"].bid_sizes
+    store.apply_frame(frame(book_msg(ts="450", bids=(("0.10", "1"),))))
+    assert store.books["A"].best_bid == 5000
+    assert store.problems["stale"] == 2
+
+
+def test_tick_size_change_regrids() -> None:
+    store = BookStore()
+    store.apply_frame(frame(book_msg(bids=(("0.501", "1"), ("0.50", "2")), asks=(("0.52", "1"),))))
+    store.apply_frame(frame({"event_type": "tick_size_change", "asset_id": "A", "new_tick_size": "0.01", "old_tick_size": "0.001"}))
+    book = store.books["A"]
+    assert book.tick == 100 and book.best_bid == 5000
+    assert book.needs_snapshot  # a level vanished: ask the venue
+
+
+def test_bad_input_is_counted_and_reported() -> None:
+    seen: list[str] = []
+    store = BookStore(on_problem=seen.append)
+    store.apply_frame(b"{not json")
+    store.apply_frame(frame({"event_type": "mystery", "asset_id": "A"}))
+    store.apply_frame(frame(change("A", "0.5", "SIDEWAYS", "1")))
+    store.apply_frame(frame(change("A", "1.23456", "BUY", "1")))
+    assert store.problems["bad_frame"] == 2
+    assert store.problems["bad_event"] == 2
+    assert len(seen) == 4 and all(":" in line and "\n" not in line for line in seen)
+
+
+def test_last_trade_and_listeners() -> None:
+    store = BookStore()
+    trades: list[tuple[str, int, int, str]] = []
+    store.trade_listeners.append(lambda *t: trades.append(t))
+    store.apply_frame(frame({"event_type": "last_trade_price", "asset_id": "A", "price": "0.51", "size": "25", "side": "BUY"}))
+    assert store.books["A"].last_trade_price == 5100
+    assert trades == [("A", 5100, 25_000_000, "BUY")]
+
+
+def test_market_resolved_and_new_market(recorded) -> None:  # type: ignore[no-untyped-def]
+    store = BookStore()
+    store.apply_frame((recorded / "ws" / "ws_market_resolved_msg.json").read_bytes())
+    store.apply_frame((recorded / "ws" / "ws_market_new_market_msg.json").read_bytes())
+    assert store.resolved["0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1"].startswith("7604")
+    assert store.new_markets[0].slug == "nvda-above-240-on-january-30-2026"

@@ -1,0 +1,118 @@
+"""Feed building blocks with a fake clock: pacing, backoff, hot assets, health, guard."""
+
+import random
+
+import httpx
+import pytest
+
+from engine.config import FeedConfig, HotAssetConfig
+from engine.feed.health import FeedHealth, FeedSource
+from engine.feed.hot_assets import HotAssetRegistry, HotAssetSettings
+from engine.feed.http import PacedHttp, VenueError
+from engine.feed.loopback import OfflineViolation, ensure_loopback, is_loopback_host
+from engine.feed.pacing import Backoff, RateLimiter
+from engine.feed.polymarket import PolymarketFeed
+from tests.conftest import FakeClock
+
+
+async def test_rate_limiter_paces_after_the_burst(fake_clock: FakeClock) -> None:
+    limiter = RateLimiter(fake_clock, rate=10, burst=3)
+    start = fake_clock.monotonic()
+    for _ in range(13):
+        await limiter.acquire()
+    # 3 free, then 10 more at 10/s: about one second of waiting.
+    assert fake_clock.monotonic() - start == pytest.approx(1.0, abs=0.01)
+
+
+def test_backoff_grows_with_jitter_and_caps() -> None:
+    b = Backoff(0.5, 4.0, random.Random(1))
+    delays = [b.next_delay() for _ in range(8)]
+    assert all(0.25 <= d <= 4.0 for d in delays)
+    assert max(delays[4:]) > max(delays[:1])
+    assert len(set(delays)) == len(delays)  # jittered
+    b.reset()
+    assert b.next_delay() <= 0.5
+
+
+def test_hot_assets_pins_limit_ttl_sticky() -> None:
+    reg = HotAssetRegistry(HotAssetSettings(asset_limit=3, static_assets=("pin",), min_score=1.0, sticky_s=10, ttl_s=5, hit_boost=10))
+    for i, asset in enumerate(["a", "b", "c", "d"]):
+        reg.set_base(asset, float(4 - i))
+    assert reg.select(0.0) == ["pin", "a", "b"]
+    reg.hit("d", 1.0)
+    assert reg.select(1.0) == ["pin", "a", "b"]  # a and b are sticky for 10 s
+    assert reg.select(11.0) == ["pin", "d", "a"]  # d's hit boost wins once stickiness ends
+    assert reg.select(30.0)[:2] == ["pin", "d"]  # d is sticky now, even though its hit expired
+    low = HotAssetRegistry(HotAssetSettings(min_score=2.5))
+    low.set_base("x", 2.0)
+    assert low.select(0.0) == []
+
+
+def test_health_transitions_and_snapshot() -> None:
+    h = FeedHealth()
+    assert h.source is FeedSource.WS_INITIALISING
+    h.set_source(FeedSource.REST_ONLY, 1.0, "WS closed")
+    h.last_rest_fetch = 1.5
+    h.record_latency(10.0)
+    h.record_latency(20.0)
+    snap = h.snapshot(2.0)
+    assert snap.current_source == "rest_only" and snap.fallback_reason == "WS closed"
+    assert snap.rest_age_s == 0.5 and snap.rest_latency_ms == 20.0 and snap.rest_latency_avg_ms == 11.0
+    h.set_source(FeedSource.WS_LIVE, 3.0)
+    assert h.snapshot(3.0).fallback_reason is None
+    assert [t[1] for t in h.transitions] == ["rest_only", "ws_live"]
+
+
+def test_loopback_guard() -> None:
+    for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"):
+        assert is_loopback_host(host)
+    for host in ("10.0.0.1", "192.168.1.1", "clob.polymarket.com", "0.0.0.0", ""):
+        assert not is_loopback_host(host)
+    with pytest.raises(OfflineViolation, match="not a loopback address"):
+        ensure_loopback("https://clob.polymarket.com/book")
+
+
+def test_offline_feed_refuses_real_urls(fake_clock: FakeClock) -> None:
+    with pytest.raises(OfflineViolation, match="clob_rest_url"):
+        PolymarketFeed(FeedConfig(offline=True), HotAssetConfig(), fake_clock)
+
+
+async def test_offline_http_never_sends_off_box(fake_clock: FakeClock) -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
+    http = PacedHttp(fake_clock, FeedHealth(), offline=True, transport=transport)
+    with pytest.raises(OfflineViolation):
+        await http.get_json("http://93.184.216.34/markets")
+    assert sent == []
+    await http.aclose()
+
+
+async def test_retries_on_429_and_5xx_then_succeeds(fake_clock: FakeClock) -> None:
+    answers = iter([429, 503, 200])
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(next(answers), json={"ok": True}, headers={"Retry-After": "0"})
+    )
+    health = FeedHealth()
+    http = PacedHttp(fake_clock, health, transport=transport, backoff_base_s=0.1, backoff_cap_s=1)
+    assert await http.get_json("http://127.0.0.1/x") == {"ok": True}
+    assert (health.rest_429, health.rest_5xx, health.rest_requests) == (1, 1, 3)
+    assert health.rest_latency_ms is not None
+    await http.aclose()
+
+
+async def test_gives_up_after_retries_and_does_not_retry_4xx(fake_clock: FakeClock) -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(503 if r.url.path == "/a" else 404, text="nope"))
+    health = FeedHealth()
+    http = PacedHttp(fake_clock, health, transport=transport, max_retries=2)
+    with pytest.raises(VenueError, match="failed after retries: HTTP 503"):
+        await http.get_json("http://127.0.0.1/a")
+    with pytest.raises(VenueError, match="answered 404") as info:
+        await http.get_json("http://127.0.0.1/b")
+    assert info.value.status == 404
+    assert health.rest_requests == 4
+    await http.aclose()
+
+
+def test_bad_urls_are_named() -> None:
+    with pytest.raises(ValueError, match="clob_rest_url"):
+        FeedConfig(clob_rest_url="ftp://nowhere")

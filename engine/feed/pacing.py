@@ -28,12 +28,13 @@ class RateLimiter:
         """Wait for a token; returns how long this call waited."""
         waited = 0.0
         self._refill()
-        while self._tokens < 1.0:
-            delay = (1.0 - self._tokens) / self.rate
+        # The epsilon stops float rounding (0.9999999 tokens) from spinning on tiny sleeps.
+        while self._tokens < 1.0 - 1e-9:
+            delay = max((1.0 - self._tokens) / self.rate, 1e-6)
             await self._clock.sleep(delay)
             waited += delay
             self._refill()
-        self._tokens -= 1.0
+        self._tokens = max(0.0, self._tokens - 1.0)
         return waited
 
 

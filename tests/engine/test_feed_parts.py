@@ -41,8 +41,10 @@ def test_hot_assets_pins_limit_ttl_sticky() -> None:
     assert reg.select(0.0) == ["pin", "a", "b"]
     reg.hit("d", 1.0)
     assert reg.select(1.0) == ["pin", "a", "b"]  # a and b are sticky for 10 s
-    assert reg.select(11.0) == ["pin", "d", "a"]  # d's hit boost wins once stickiness ends
-    assert reg.select(30.0)[:2] == ["pin", "d"]  # d is sticky now, even though its hit expired
+    assert reg.select(11.0) == ["pin", "a", "b"]  # d's hit expired at 6 s (TTL 5)
+    reg.hit("d", 12.0)
+    assert reg.select(12.0) == ["pin", "d", "a"]  # stickiness over: the boosted d wins
+    assert reg.select(18.0)[:2] == ["pin", "d"]  # hit gone, but d is sticky until 22 s
     low = HotAssetRegistry(HotAssetSettings(min_score=2.5))
     low.set_base("x", 2.0)
     assert low.select(0.0) == []

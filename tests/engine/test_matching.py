@@ -23,7 +23,7 @@ def test_buy_walks_asks_up_to_the_limit() -> None:
     assert r.fills == ((5100, 5 * S), (5200, 7 * S))
     assert (r.filled, r.remaining) == (12 * S, 0)
     assert r.notional == 5100 * 5 * S + 5200 * 7 * S
-    assert r.avg_price == Decimal("0.5141666666666666666666666667")
+    assert r.avg_price == (Decimal("0.51") * 5 + Decimal("0.52") * 7) / 12
 
 
 def test_sell_walks_bids_down_and_stops_at_limit() -> None:

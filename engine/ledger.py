@@ -132,13 +132,15 @@ class SqliteLedger:
             await self._db.execute("PRAGMA synchronous=FULL")
             await self._db.execute("PRAGMA foreign_keys=ON")
             await migrate(self._db, self.path)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except BaseException as exc:
             if self._db is not None:
                 await self._db.close()
                 self._db = None
-            raise LedgerError(
-                f"cannot open ledger {self.path}: {exc} (pass a writable --ledger path)"
-            ) from exc
+            if isinstance(exc, sqlite3.DatabaseError | OSError):
+                raise LedgerError(
+                    f"cannot open ledger {self.path}: {exc} (pass a writable --ledger path)"
+                ) from exc
+            raise
         self._writer = asyncio.create_task(self._write_loop(), name="ledger-writer")
         return self
 

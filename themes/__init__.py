@@ -1,0 +1,1 @@
+"""Textual stylesheets (.tcss) and theme definitions for the console."""

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from .fixed import PRICE_SCALE, format_price, format_size
 
-
 # 0.1 is only ever learnt from metadata: a sparse book on a 0.01 grid can look like 0.1.
 INFERABLE_TICKS = (100, 10, 1)  # 0.01, 0.001, 0.0001 in price units
 
@@ -161,7 +160,9 @@ class OrderBook:
 
     def is_crossed(self) -> bool:
         """True when best bid >= best ask (crossed or locked): never valid on a CLOB."""
-        return bool(self.bid_prices and self.ask_prices and self.bid_prices[-1] >= self.ask_prices[0])
+        return bool(
+            self.bid_prices and self.ask_prices and self.bid_prices[-1] >= self.ask_prices[0]
+        )
 
     def top_bids(self, n: int) -> list[tuple[int, int]]:
         sizes = self.bid_sizes
@@ -173,7 +174,9 @@ class OrderBook:
 
     def levels(self, is_bid: bool) -> list[tuple[int, int]]:
         """All levels of a side, best first."""
-        return self.top_bids(len(self.bid_prices)) if is_bid else self.top_asks(len(self.ask_prices))
+        return (
+            self.top_bids(len(self.bid_prices)) if is_bid else self.top_asks(len(self.ask_prices))
+        )
 
     def depth(self, is_bid: bool, n: int) -> int:
         """Total size over the best n levels of a side."""

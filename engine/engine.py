@@ -9,6 +9,7 @@ one book update each and never a decision each.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -190,10 +191,8 @@ class Engine:
         if duration is None:
             await self._stop.wait()
         else:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), duration)
-            except TimeoutError:
-                pass
         self.state = EngineState.STOPPING
         raise _StopRequested
 
@@ -267,7 +266,11 @@ class Engine:
             price = max(best - slip, book.tick)
             wanted = position if intent.is_exit else int(self._order_size * abs(intent.score))
             decision = self.risk.check_sell(wanted, position, market.min_order_size)
-        size = decision.size - decision.size % _SHARE_STEP if intent.side is Side.BUY else decision.size
+        size = (
+            decision.size - decision.size % _SHARE_STEP
+            if intent.side is Side.BUY
+            else decision.size
+        )
         if size <= 0:
             self._reject(decision.reason or "sized to zero")
             return
@@ -369,14 +372,14 @@ class Engine:
         marks = self.marks()
         positions = []
         for asset, pos in self.portfolio.positions.items():
-            market = self._by_token.get(asset)
+            held_in = self._by_token.get(asset)
             mark = marks.get(asset)
             avg = pos.avg_price()
             positions.append(
                 PositionRow(
                     asset_id=asset,
-                    question=market.question if market else "",
-                    outcome=market.outcome_of(asset) if market else "?",
+                    question=held_in.question if held_in else "",
+                    outcome=held_in.outcome_of(asset) if held_in else "?",
                     shares=size_decimal(pos.shares),
                     avg_price=price_decimal(avg) if avg is not None else None,
                     mark=price_decimal(mark) if mark is not None else None,
@@ -410,7 +413,10 @@ class Engine:
                 frames=self.books.counts["frames"],
                 messages=c["messages"],
                 bad_frames=problems["bad_frame"] + problems["bad_event"],
-                gaps=problems["gap"] + problems["crossed"] + problems["no_snapshot"] + problems["regrid"],
+                gaps=problems["gap"]
+                + problems["crossed"]
+                + problems["no_snapshot"]
+                + problems["regrid"],
                 resnapshots=c["resnapshots"],
                 signals=c["signals"],
                 intents=c["intents"],

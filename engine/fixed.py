@@ -13,13 +13,13 @@ PRICE_DIGITS = 4
 SIZE_DIGITS = 6
 CASH_DIGITS = PRICE_DIGITS + SIZE_DIGITS
 
-PRICE_SCALE = 10**PRICE_DIGITS
-SIZE_SCALE = 10**SIZE_DIGITS
-CASH_SCALE = 10**CASH_DIGITS
+PRICE_SCALE: int = 10**PRICE_DIGITS
+SIZE_SCALE: int = 10**SIZE_DIGITS
+CASH_SCALE: int = 10**CASH_DIGITS
 
 ONE = PRICE_SCALE  # the price of a share that settles to 1
 
-_POW10 = [10**i for i in range(12)]
+_POW10: list[int] = [10**i for i in range(12)]
 _USDC_UNIT = Decimal(1).scaleb(-SIZE_DIGITS)
 
 

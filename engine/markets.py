@@ -67,7 +67,9 @@ class MarketInfo:
             rate=_dec(fd.get("r"), "fd.r"),
             exponent=_dec(fd.get("e"), "fd.e"),
         )
-        tick = decimal_to_fixed(str(record["mts"]), PRICE_DIGITS) if record.get("mts") else self.tick
+        tick = (
+            decimal_to_fixed(str(record["mts"]), PRICE_DIGITS) if record.get("mts") else self.tick
+        )
         min_size = (
             decimal_to_fixed(str(record["mos"]), SIZE_DIGITS)
             if record.get("mos") is not None

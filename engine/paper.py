@@ -59,7 +59,9 @@ class PaperGateway:
         if market is None or book is None or not book.has_snapshot:
             return OrderResult(order_id, OrderStatus.REJECTED, reason="no book for this token")
         if book.needs_snapshot:
-            return OrderResult(order_id, OrderStatus.REJECTED, reason="book is being re-snapshotted")
+            return OrderResult(
+                order_id, OrderStatus.REJECTED, reason="book is being re-snapshotted"
+            )
         reason = check_order(order.price, order.size, book.tick, market.min_order_size)
         if reason:
             return OrderResult(order_id, OrderStatus.REJECTED, reason=reason)
@@ -75,7 +77,9 @@ class PaperGateway:
             consumed=consumed,
         )
         if result.reject:
-            return OrderResult(order_id, OrderStatus.REJECTED, remaining=order.size, reason=result.reject)
+            return OrderResult(
+                order_id, OrderStatus.REJECTED, remaining=order.size, reason=result.reject
+            )
         now = self._clock.time()
         fills = []
         taken = self._consumed.setdefault((order.asset_id, takes_asks), {})
@@ -85,17 +89,31 @@ class PaperGateway:
             taken[price] = (prior + size, opposite[price])
             fee = market.fees.taker_fee(price, size)
             fills.append(
-                Fill(order_id, order.asset_id, order.market, order.side, price, size, fee, "taker", now)
+                Fill(
+                    order_id,
+                    order.asset_id,
+                    order.market,
+                    order.side,
+                    price,
+                    size,
+                    fee,
+                    "taker",
+                    now,
+                )
             )
         remaining = result.remaining
         if remaining and order.order_type not in TAKING_TYPES:
             own = book.bid_sizes if order.side is Side.BUY else book.ask_sizes
-            queue = RestingOrder(order_id, order.side, order.price, remaining, own.get(order.price, 0))
+            queue = RestingOrder(
+                order_id, order.side, order.price, remaining, own.get(order.price, 0)
+            )
             self._resting[order_id] = _Resting(order, queue)
             return OrderResult(order_id, OrderStatus.LIVE, tuple(fills), remaining)
         if remaining:
             status = OrderStatus.CANCELLED if fills else OrderStatus.REJECTED
-            why = "no liquidity within the limit price" if not fills else "remainder cancelled (FAK)"
+            why = (
+                "no liquidity within the limit price" if not fills else "remainder cancelled (FAK)"
+            )
             return OrderResult(order_id, status, tuple(fills), remaining, why)
         return OrderResult(order_id, OrderStatus.CONFIRMED, tuple(fills), 0)
 

@@ -39,7 +39,15 @@ def _run(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> int:
 
     from .config import ConfigError
 
-    expected = (ConfigError, LedgerError, FeedError, OfflineViolation, TapeError, VenueError, OSError)
+    expected = (
+        ConfigError,
+        LedgerError,
+        FeedError,
+        OfflineViolation,
+        TapeError,
+        VenueError,
+        OSError,
+    )
     try:
         return asyncio.run(main())
     except KeyboardInterrupt:
@@ -72,16 +80,44 @@ def _load(config_path: Path | None, overrides: dict[str, Any]) -> Any:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--offline/--online", default=None, help="Trade against the local exchange emulator (the default) or Polymarket's live data.")
+@click.option(
+    "--offline/--online",
+    default=None,
+    help="Trade against the local exchange emulator (the default) or Polymarket's live data.",
+)
 @click.option("--no-ui", is_flag=True, help="Run headless: status lines and a summary on stdout.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds (default: run until Ctrl-C).")
-@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), help="SQLite ledger file (default: in the platform data dir).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="config.toml to use instead of the default one.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after this many seconds (default: run until Ctrl-C).",
+)
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite ledger file (default: in the platform data dir).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="config.toml to use instead of the default one.",
+)
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option("--markets", type=click.IntRange(1, 200), help="How many markets to trade.")
-@click.option("--json", "json_summary", is_flag=True, help="Print the final summary as one JSON line (no status lines).")
-@click.option("--status-file", type=click.Path(dir_okay=False, path_type=Path), help="Keep a JSON status file up to date while running.")
-@click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv: debug and tracebacks).")
+@click.option(
+    "--json",
+    "json_summary",
+    is_flag=True,
+    help="Print the final summary as one JSON line (no status lines).",
+)
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep a JSON status file up to date while running.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More diagnostics on stderr (-vv: debug and tracebacks)."
+)
 @click.version_option(__version__, prog_name="polyterm")
 @click.pass_context
 def main(
@@ -115,25 +151,58 @@ def main(
         overrides["engine"] = {"feed": {"max_markets": markets}}
     app = _load(config_path, overrides)
     if not app.engine.dry_run:
-        _fail("live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)")
+        _fail(
+            "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
+        )
     if not no_ui:
         click.echo(
-            "polyterm: the Textual console is not part of this release yet; running headless (--no-ui).",
+            "polyterm: the Textual console is not part of this release yet; "
+            "running headless (--no-ui).",
             err=True,
         )
     from .headless import RunOptions, run_headless
 
-    options = RunOptions(duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file)
+    options = RunOptions(
+        duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
+    )
     sys.exit(_run(lambda: run_headless(app, options), verbose))
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option("--port", default=0, type=click.IntRange(0, 65535), show_default=True, help="Port; 0 picks a free one.")
-@click.option("--seed", default=7, type=int, show_default=True, help="Seed of the order-flow model.")
-@click.option("--markets", default=8, type=click.IntRange(1, 200), show_default=True, help="How many markets to list.")
-@click.option("--events-per-second", default=12.0, type=click.FloatRange(min=0), show_default=True, help="Order-flow events per market per second.")
-@click.option("--fault", "faults", multiple=True, metavar="NAME=VALUE", help="Start with a fault on, e.g. --fault http_429=3 (see README).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback)."
+)
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="Port; 0 picks a free one.",
+)
+@click.option(
+    "--seed", default=7, type=int, show_default=True, help="Seed of the order-flow model."
+)
+@click.option(
+    "--markets",
+    default=8,
+    type=click.IntRange(1, 200),
+    show_default=True,
+    help="How many markets to list.",
+)
+@click.option(
+    "--events-per-second",
+    default=12.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Order-flow events per market per second.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Start with a fault on, e.g. --fault http_429=3 (see README).",
+)
 @click.pass_context
 def exchange(
     ctx: click.Context,
@@ -157,7 +226,11 @@ def exchange(
         name, sep, value = item.partition("=")
         if not sep:
             _fail(f"--fault {item!r}: write NAME=VALUE, e.g. http_429=3")
-        fault_spec[name] = json.loads(value) if value.replace(".", "", 1).isdigit() or value in ("true", "false") else value
+        fault_spec[name] = (
+            json.loads(value)
+            if value.replace(".", "", 1).isdigit() or value in ("true", "false")
+            else value
+        )
 
     async def serve() -> int:
         emulator = ExchangeEmulator(
@@ -193,9 +266,25 @@ def exchange(
 
 
 @main.command()
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Tape file (.jsonl, or .jsonl.zst for zstd).")
-@click.option("--duration", default=60.0, type=click.FloatRange(min=0, min_open=True), show_default=True, help="Seconds to record.")
-@click.option("--offline/--online", default=None, help="Record the local emulator (default) or Polymarket's live feed.")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Tape file (.jsonl, or .jsonl.zst for zstd).",
+)
+@click.option(
+    "--duration",
+    default=60.0,
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="Seconds to record.",
+)
+@click.option(
+    "--offline/--online",
+    default=None,
+    help="Record the local emulator (default) or Polymarket's live feed.",
+)
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option("--markets", type=click.IntRange(1, 200), help="How many markets to record.")
 @click.pass_context
@@ -258,7 +347,9 @@ def record(
 @main.command()
 @click.argument("tape", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the books as one JSON document.")
-@click.option("--levels", default=0, type=click.IntRange(min=0), help="Levels per side to print (0 = all).")
+@click.option(
+    "--levels", default=0, type=click.IntRange(min=0), help="Levels per side to print (0 = all)."
+)
 def book(tape: Path, as_json: bool, levels: int) -> None:
     """Rebuild books from a tape or recorded messages and print each token's final book."""
     from engine.books import BookStore
@@ -295,7 +386,8 @@ def book(tape: Path, as_json: bool, levels: int) -> None:
         for col in ("bid size", "bid", "ask", "ask size"):
             table.add_column(col, justify="right")
         bids, asks = b["bids"], b["asks"]
-        assert isinstance(bids, list) and isinstance(asks, list)
+        assert isinstance(bids, list)
+        assert isinstance(asks, list)
         for i in range(max(len(bids), len(asks))):
             bid = bids[i] if i < len(bids) else {"price": "", "size": ""}
             ask = asks[i] if i < len(asks) else {"price": "", "size": ""}

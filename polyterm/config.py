@@ -113,17 +113,23 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
         if var.startswith("SERVICE_") and var not in _SERVICE_WS:
             path = _field_path(EngineConfig.model_fields["feed"].annotation, var[8:].split("_"))  # type: ignore[arg-type]
             if path is None:
-                raise ConfigError(f"{var} names no feed setting; see the README's configuration table")
+                raise ConfigError(
+                    f"{var} names no feed setting; see the README's configuration table"
+                )
             put(["engine", "feed", *path], value, var)
         elif var.startswith("STRATEGY_"):
             path = _field_path(EngineConfig.model_fields["strategy"].annotation, var[9:].split("_"))  # type: ignore[arg-type]
             if path is None:
-                raise ConfigError(f"{var} names no strategy setting; see the README's configuration table")
+                raise ConfigError(
+                    f"{var} names no strategy setting; see the README's configuration table"
+                )
             put(["engine", "strategy", *path], value, var)
         elif var.startswith("RISK_"):
             path = _field_path(EngineConfig.model_fields["risk"].annotation, var[5:].split("_"))  # type: ignore[arg-type]
             if path is None:
-                raise ConfigError(f"{var} names no risk setting; see the README's configuration table")
+                raise ConfigError(
+                    f"{var} names no risk setting; see the README's configuration table"
+                )
             put(["engine", "risk", *path], value, var)
     return tree, origin
 

@@ -14,5 +14,7 @@ def test_engine_imports_no_ui() -> None:
         "bad = [m for m in ('textual', 'widgets', 'themes', 'polyterm') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

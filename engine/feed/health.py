@@ -92,7 +92,9 @@ class FeedHealth:
             rest_429=self.rest_429,
             rest_5xx=self.rest_5xx,
             rest_errors=self.rest_errors,
-            rest_latency_ms=None if self.rest_latency_ms is None else round(self.rest_latency_ms, 2),
+            rest_latency_ms=None
+            if self.rest_latency_ms is None
+            else round(self.rest_latency_ms, 2),
             rest_latency_avg_ms=(
                 None if self.rest_latency_avg_ms is None else round(self.rest_latency_avg_ms, 2)
             ),

@@ -58,7 +58,7 @@ class PacedHttp:
         hooks = {"request": [self._guard]} if offline else {}
         self._client = httpx.AsyncClient(
             timeout=timeout_s,
-            event_hooks=hooks,  # type: ignore[arg-type]
+            event_hooks=hooks,
             transport=transport,
             headers={"User-Agent": "polyterm/0.1"},
             trust_env=not offline,  # offline ignores proxy variables: nothing leaves loopback
@@ -116,9 +116,9 @@ class PacedHttp:
                         health.rest_5xx += 1
                     else:
                         health.rest_errors += 1
+                        path = httpx.URL(url).path
                         raise VenueError(
-                            f"{method} {httpx.URL(url).path} answered {status}: {response.text[:160]}",
-                            status,
+                            f"{method} {path} answered {status}: {response.text[:160]}", status
                         )
                     last_error = f"HTTP {status}"
                     retry_after = _retry_after(response)
@@ -127,7 +127,9 @@ class PacedHttp:
             delay = backoff.next_delay()
             if retry_after is not None:
                 delay = max(delay, retry_after)
-            log.debug("%s %s failed (%s); retry %d in %.2fs", method, url, last_error, attempt + 1, delay)
+            log.debug(
+                "%s %s failed (%s); retry %d in %.2fs", method, url, last_error, attempt + 1, delay
+            )
             await self._clock.sleep(delay)
         raise VenueError(f"{method} {httpx.URL(url).path} failed after retries: {last_error}")
 

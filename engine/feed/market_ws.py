@@ -86,7 +86,9 @@ class MarketWebSocket:
             try:
                 reason = await self._session()
             except (OSError, websockets.WebSocketException, TimeoutError) as exc:
-                reason = f"WS {type(exc).__name__}: {exc}" if str(exc) else f"WS {type(exc).__name__}"
+                reason = (
+                    f"WS {type(exc).__name__}: {exc}" if str(exc) else f"WS {type(exc).__name__}"
+                )
             self._ws = None
             health.ws_connected = False
             now = self._clock.monotonic()

@@ -126,7 +126,9 @@ class PolymarketFeed:
             try:
                 found = await self._clob_markets()
             except VenueError as exc2:
-                raise FeedError(f"cannot list markets: Gamma and CLOB both failed ({exc2})") from exc2
+                raise FeedError(
+                    f"cannot list markets: Gamma and CLOB both failed ({exc2})"
+                ) from exc2
         ranked = rank_markets(found, cfg.max_markets, cfg.rank_by)
         if not ranked:
             raise FeedError("the venue listed no active markets accepting orders")
@@ -159,7 +161,9 @@ class PolymarketFeed:
             record = await self.http.get_json(url)
             return market.with_clob_record(record)
         except (VenueError, MetadataError, KeyError, TypeError, ValueError) as exc:
-            log.warning("skipping %s: no fee/tick data (%s)", market.slug or market.condition_id, exc)
+            log.warning(
+                "skipping %s: no fee/tick data (%s)", market.slug or market.condition_id, exc
+            )
             return None
 
     # -- books ------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _open_write(path: Path) -> IO[bytes]:
     if path.suffix == ".zst":
         import zstandard
 
-        return zstandard.ZstdCompressor(level=6).stream_writer(path.open("wb"), closefd=True)  # type: ignore[no-any-return]
+        return zstandard.ZstdCompressor(level=6).stream_writer(path.open("wb"), closefd=True)
     return path.open("wb")
 
 
@@ -49,7 +49,7 @@ def _open_read(path: Path) -> IO[bytes]:
     if path.suffix == ".zst":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)  # type: ignore[no-any-return]
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
     return path.open("rb")
 
 

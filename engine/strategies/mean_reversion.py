@@ -49,10 +49,14 @@ class MeanReversion:
         if z is None:
             return None
         if ctx.position > 0 and z >= -cfg.exit_z:
-            return Signal(self.name, ctx.asset_id, Side.SELL, 1.0, f"reverted to mean (z={z:+.2f})", True)
+            return Signal(
+                self.name, ctx.asset_id, Side.SELL, 1.0, f"reverted to mean (z={z:+.2f})", True
+            )
         if spread > cfg.max_spread_ticks * book.tick:
             return None  # too wide to enter: the spread would eat the edge
         if z <= -cfg.entry_z:
             strength = min(1.0, -z / (1.5 * cfg.entry_z))
-            return Signal(self.name, ctx.asset_id, Side.BUY, strength, f"mid {z:+.2f} sd below mean")
+            return Signal(
+                self.name, ctx.asset_id, Side.BUY, strength, f"mid {z:+.2f} sd below mean"
+            )
         return None

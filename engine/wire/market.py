@@ -129,7 +129,7 @@ EVENT_TYPES: dict[str, type[MarketEvent]] = {
     "market_resolved": MarketResolvedEvent,
 }
 
-_frame_decoder = msgspec.json.Decoder(list[MarketEvent] | MarketEvent)  # type: ignore[arg-type]
+_frame_decoder = msgspec.json.Decoder(list[MarketEvent] | MarketEvent)
 _raw_decoder = msgspec.json.Decoder(list[dict[str, Any]] | dict[str, Any])
 _encoder = msgspec.json.Encoder()
 

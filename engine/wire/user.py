@@ -67,7 +67,7 @@ class TradeEvent(msgspec.Struct, tag="trade", tag_field="event_type"):
 
 UserEvent = OrderEvent | TradeEvent
 
-_decoder = msgspec.json.Decoder(list[UserEvent] | UserEvent)  # type: ignore[arg-type]
+_decoder = msgspec.json.Decoder(list[UserEvent] | UserEvent)
 
 
 def infer_user_event_type(obj: dict[str, Any]) -> str | None:

@@ -36,8 +36,17 @@ def verify_l2(
     secrets: Mapping[str, tuple[str, str, str]],
     now: float,
 ) -> str:
-    """Check L2 headers; returns the API key. `secrets`: api key -> (secret, passphrase, address)."""
-    for name in ("POLY_ADDRESS", "POLY_API_KEY", "POLY_PASSPHRASE", "POLY_TIMESTAMP", "POLY_SIGNATURE"):
+    """Check L2 headers; returns the API key.
+
+    `secrets` maps api key -> (secret, passphrase, address).
+    """
+    for name in (
+        "POLY_ADDRESS",
+        "POLY_API_KEY",
+        "POLY_PASSPHRASE",
+        "POLY_TIMESTAMP",
+        "POLY_SIGNATURE",
+    ):
         if not headers.get(name):
             raise AuthError(f"missing header {name}")
     api_key = headers["POLY_API_KEY"]
@@ -62,7 +71,9 @@ def verify_l2(
     return api_key
 
 
-def clob_auth_typed_data(address: str, timestamp: str, nonce: int, chain_id: int) -> dict[str, object]:
+def clob_auth_typed_data(
+    address: str, timestamp: str, nonce: int, chain_id: int
+) -> dict[str, object]:
     return {
         "domain": {"name": "ClobAuthDomain", "version": "1", "chainId": chain_id},
         "types": {
@@ -88,7 +99,9 @@ def clob_auth_typed_data(address: str, timestamp: str, nonce: int, chain_id: int
     }
 
 
-def verify_l1(headers: Mapping[str, str], now: float, chain_id: int = POLYGON_CHAIN_ID) -> tuple[str, int]:
+def verify_l1(
+    headers: Mapping[str, str], now: float, chain_id: int = POLYGON_CHAIN_ID
+) -> tuple[str, int]:
     """Recover the wallet from the ClobAuth signature; returns (address, nonce)."""
     for name in ("POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP"):
         if not headers.get(name):
@@ -105,7 +118,9 @@ def verify_l1(headers: Mapping[str, str], now: float, chain_id: int = POLYGON_CH
     from eth_account import Account
     from eth_account.messages import encode_typed_data
 
-    message = encode_typed_data(full_message=clob_auth_typed_data(address, timestamp, nonce, chain_id))
+    message = encode_typed_data(
+        full_message=clob_auth_typed_data(address, timestamp, nonce, chain_id)
+    )
     try:
         recovered = Account.recover_message(message, signature=headers["POLY_SIGNATURE"])
     except Exception as exc:  # malformed signatures raise several different types

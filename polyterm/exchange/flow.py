@@ -198,7 +198,7 @@ class FlowModel:
             return
         if yes.tick == _COARSE_TICK and (bb >= 9600 or ba <= 400):
             self._set_tick(market, _FINE_TICK)
-        elif yes.tick == _FINE_TICK and 1000 <= bb and ba <= 9000:
+        elif yes.tick == _FINE_TICK and bb >= 1000 and ba <= 9000:
             changes: list[Event] = []
             for is_bid, prices in ((True, yes.bid_prices), (False, yes.ask_prices)):
                 for price in [p for p in prices if p % _COARSE_TICK]:
@@ -227,7 +227,9 @@ class FlowModel:
     def _headline(self, info: MarketInfo, direction: int, rng: random.Random) -> None:
         subject = info.question.rstrip("?")
         if direction > 0:
-            title = rng.choice(("Odds surge", "Momentum builds", "Backers pile in")) + f": {subject}"
+            title = (
+                rng.choice(("Odds surge", "Momentum builds", "Backers pile in")) + f": {subject}"
+            )
         else:
             title = rng.choice(("Odds slump", "Doubts grow", "Sellers take over")) + f": {subject}"
         n = len(self.exchange.headlines) + 1
@@ -236,7 +238,7 @@ class FlowModel:
                 "source": {"id": "polyterm-wire", "name": "Polyterm Wire (emulated)"},
                 "author": "exchange emulator",
                 "title": title,
-                "description": f"Emulated news jump ({'+' if direction > 0 else '-'}) for {info.slug}",
+                "description": f"Emulated news jump ({direction:+d}) for {info.slug}",
                 "url": f"https://news.invalid/polyterm/{n}",
                 "urlToImage": None,
                 "publishedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

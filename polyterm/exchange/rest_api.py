@@ -17,7 +17,6 @@ from engine.fixed import (
     format_fixed,
     format_price,
     format_size,
-    parse_fixed,
     parse_price,
 )
 from engine.markets import MarketInfo
@@ -31,7 +30,9 @@ PAGE = 100
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":")))
+    return web.json_response(
+        data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":"))
+    )
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -70,7 +71,12 @@ def clob_market_json(m: EmuMarket) -> dict[str, Any]:
         "maker_base_fee": 0,
         "taker_base_fee": int(info.fees.rate * 10000),
         "tokens": [
-            {"token_id": o.token_id, "outcome": o.name, "price": prices.get(o.token_id), "winner": False}
+            {
+                "token_id": o.token_id,
+                "outcome": o.name,
+                "price": prices.get(o.token_id),
+                "winner": False,
+            }
             for o in info.outcomes
         ],
         "tags": ["emulated"],
@@ -179,7 +185,9 @@ class RestApi:
     async def _account(self, request: web.Request, body: str = "") -> Account:
         secrets = {k: (a.secret, a.passphrase, a.address) for k, a in self.ex.accounts.items()}
         try:
-            api_key = verify_l2(request.headers, request.method, request.path, body, secrets, time.time())
+            api_key = verify_l2(
+                request.headers, request.method, request.path, body, secrets, time.time()
+            )
         except AuthError as exc:
             raise web.HTTPUnauthorized(
                 text=json.dumps({"error": f"Unauthorized/Invalid api key: {exc}"}),
@@ -315,7 +323,9 @@ class RestApi:
         key, secret, passphrase = derive_credentials(address, nonce, self.seed)
         if key not in self.ex.accounts:
             self.ex.add_account(
-                Account(key, secret, passphrase, address, int(self.starting_balance.scaleb(CASH_DIGITS)))
+                Account(
+                    key, secret, passphrase, address, int(self.starting_balance.scaleb(CASH_DIGITS))
+                )
             )
         return _json({"apiKey": key, "secret": secret, "passphrase": passphrase})
 
@@ -337,16 +347,26 @@ class RestApi:
         except (KeyError, TypeError, ValueError) as exc:
             return {"success": False, "orderID": None, "errorMsg": f"invalid order payload: {exc}"}
         if payload.get("owner") != account.api_key:
-            return {"success": False, "orderID": None, "errorMsg": "the order owner has to be the owner of the API KEY"}
+            return {
+                "success": False,
+                "orderID": None,
+                "errorMsg": "the order owner has to be the owner of the API KEY",
+            }
         # BUY: maker gives collateral, takes shares; SELL the reverse (both in 1e-6 units).
-        shares, collateral = (taker_amount, maker_amount) if side is Side.BUY else (maker_amount, taker_amount)
+        shares, collateral = (
+            (taker_amount, maker_amount) if side is Side.BUY else (maker_amount, taker_amount)
+        )
         if shares <= 0 or collateral <= 0:
             return {"success": False, "orderID": None, "errorMsg": "invalid amounts"}
         price_exact = Decimal(collateral) / Decimal(shares)
         try:
             price = parse_price(str(price_exact.normalize()))
         except ValueError:
-            return {"success": False, "orderID": None, "errorMsg": "invalid price: breaks minimum tick size rule"}
+            return {
+                "success": False,
+                "orderID": None,
+                "errorMsg": "invalid price: breaks minimum tick size rule",
+            }
         try:
             placed = self.ex.place(
                 account, token_id, side, price, shares, order_type, bool(payload.get("postOnly"))
@@ -355,14 +375,29 @@ class RestApi:
             return {"success": False, "orderID": None, "errorMsg": str(exc)}
         status = {"LIVE": "live", "MATCHED": "matched"}.get(placed.status, "unmatched")
         if placed.status == "CANCELED" and placed.size_matched == 0 and order_type is OrderType.FOK:
-            return {"success": False, "orderID": placed.id, "errorMsg": "order couldn't be fully filled. FOK orders are fully filled or killed.", "status": "unmatched"}
+            return {
+                "success": False,
+                "orderID": placed.id,
+                "errorMsg": (
+                    "order couldn't be fully filled. FOK orders are fully filled or killed."
+                ),
+                "status": "unmatched",
+            }
         return {
             "success": True,
             "orderID": placed.id,
             "errorMsg": "",
             "status": status,
-            "makingAmount": format_size(placed.size_matched * placed.price // ONE if side is Side.BUY else placed.size_matched),
-            "takingAmount": format_size(placed.size_matched if side is Side.BUY else placed.size_matched * placed.price // ONE),
+            "makingAmount": format_size(
+                placed.size_matched * placed.price // ONE
+                if side is Side.BUY
+                else placed.size_matched
+            ),
+            "takingAmount": format_size(
+                placed.size_matched
+                if side is Side.BUY
+                else placed.size_matched * placed.price // ONE
+            ),
         }
 
     async def post_order(self, request: web.Request) -> web.Response:
@@ -428,7 +463,8 @@ class RestApi:
         ids = [
             o.id
             for o in self.ex.open_orders(account)
-            if (not market or o.market.info.condition_id == market) and (not asset or o.token_id == asset)
+            if (not market or o.market.info.condition_id == market)
+            and (not asset or o.token_id == asset)
         ]
         return await self._cancel_many(account, ids)
 

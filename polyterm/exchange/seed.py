@@ -32,8 +32,11 @@ def _load(path: Path) -> Any:
 
 
 def shape_from_book(obj: dict[str, Any], source: str, max_levels: int = 40) -> BookShape | None:
-    bids = sorted(((parse_price(l["price"]), parse_size(l["size"])) for l in obj.get("bids", [])), reverse=True)
-    asks = sorted((parse_price(l["price"]), parse_size(l["size"])) for l in obj.get("asks", []))
+    bids = sorted(
+        ((parse_price(lv["price"]), parse_size(lv["size"])) for lv in obj.get("bids", [])),
+        reverse=True,
+    )
+    asks = sorted((parse_price(lv["price"]), parse_size(lv["size"])) for lv in obj.get("asks", []))
     if not bids or not asks or bids[0][0] >= asks[0][0]:
         return None
     tick = infer_tick([p for p, _ in bids + asks])

@@ -105,7 +105,9 @@ def build_exchange(options: EmulatorOptions) -> tuple[Exchange, FlowModel]:
     for market, shape, fair in pending:
         FlowModel.seed_book(market, shape, fair)
     exchange.market_outbox.clear()
-    return exchange, FlowModel(exchange, options.seed, options.events_per_second, options.news_per_hour)
+    return exchange, FlowModel(
+        exchange, options.seed, options.events_per_second, options.news_per_hour
+    )
 
 
 class _MarketSub:
@@ -161,8 +163,9 @@ class ExchangeEmulator:
             ) from exc
         self._runner = runner
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        host, port = server.sockets[0].getsockname()[:2]  # type: ignore[attr-defined]
+        sockets = getattr(server, "sockets", None)  # asyncio.Server; typed as AbstractServer
+        assert sockets
+        host, port = sockets[0].getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{port}"
         self.urls = EmulatorUrls(
@@ -247,10 +250,9 @@ class ExchangeEmulator:
     async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
         if ws.closed:
             return
-        try:
+        # A failed send is noticed by the reader side, which unregisters the socket.
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await ws.send_str(data.decode())
-        except (ConnectionError, RuntimeError):
-            pass  # the reader side notices and unregisters
 
     # -- WebSockets ---------------------------------------------------------------
     async def market_ws(self, request: web.Request) -> web.WebSocketResponse:
@@ -325,7 +327,7 @@ class ExchangeEmulator:
                     self.user_subs.append(entry)
         finally:
             if entry in self.user_subs:
-                self.user_subs.remove(entry)  # type: ignore[arg-type]
+                self.user_subs.remove(entry)
         return ws
 
     async def drop_websockets(self) -> int:
@@ -353,7 +355,9 @@ class ExchangeEmulator:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.http_429 > 0:
             faults.http_429 -= 1
-            return web.json_response({"error": "Too Many Requests"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response(
+                {"error": "Too Many Requests"}, status=429, headers={"Retry-After": "1"}
+            )
         if faults.http_5xx > 0:
             faults.http_5xx -= 1
             return web.json_response({"error": "Service Unavailable"}, status=503)

@@ -294,7 +294,9 @@ class Exchange:
         elif account.tokens.get(token, 0) < size:
             raise OrderError("not enough balance / allowance")
 
-    def _settle(self, acct: Account, token: str, side: Side, price: int, size: int, fee: int) -> None:
+    def _settle(
+        self, acct: Account, token: str, side: Side, price: int, size: int, fee: int
+    ) -> None:
         if side is Side.BUY:
             acct.collateral -= price * size + fee
             acct.tokens[token] = acct.tokens.get(token, 0) + size
@@ -344,7 +346,9 @@ class Exchange:
         ]
 
     # -- flow-side fills of resting user orders --------------------------------------
-    def fill_resting(self, market: EmuMarket, yes_is_bid: bool, yes_price: int, traded: int) -> None:
+    def fill_resting(
+        self, market: EmuMarket, yes_is_bid: bool, yes_price: int, traded: int
+    ) -> None:
         """A flow trade of `traded` hit YES level (side, price): advance user queues."""
         for order in list(market.resting):
             resting = order.resting
@@ -383,7 +387,9 @@ class Exchange:
             }
         )
 
-    def _last_trade(self, market: EmuMarket, book: OrderBook, price: int, size: int, side: Side) -> None:
+    def _last_trade(
+        self, market: EmuMarket, book: OrderBook, price: int, size: int, side: Side
+    ) -> None:
         book.last_trade_price = price
         book.last_trade_size = size
         book.last_trade_side = side.value
@@ -412,7 +418,7 @@ class Exchange:
         trade_id = f"trade-{next(self._ids)}"
         order.associate_trades.append(trade_id)
         now = str(int(time.time()))
-        trade = {
+        trade: dict[str, Any] = {
             "id": trade_id,
             "taker_order_id": order.id if role == "TAKER" else "",
             "market": order.market.info.condition_id,

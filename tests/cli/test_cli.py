@@ -16,20 +16,39 @@ from polyterm.config import ConfigError, load_config
 POLYTERM = [sys.executable, "-m", "polyterm"]
 
 
-def run(args: list[str], tmp_path: Path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], tmp_path: Path, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {
         **os.environ,
         "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
         "POLYTERM_DATA_DIR": str(tmp_path / "data"),
         **env,
     }
-    return subprocess.run([*POLYTERM, *args], capture_output=True, text=True, timeout=timeout, env=environ, check=False)
+    return subprocess.run(
+        [*POLYTERM, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ,
+        check=False,
+    )
 
 
 def test_headless_offline_run_trades_into_the_ledger(tmp_path: Path) -> None:
     ledger = tmp_path / "run.sqlite"
     result = run(
-        ["--offline", "--no-ui", "--duration", "12", "--ledger", str(ledger), "--json", "--markets", "6"],
+        [
+            "--offline",
+            "--no-ui",
+            "--duration",
+            "12",
+            "--ledger",
+            str(ledger),
+            "--json",
+            "--markets",
+            "6",
+        ],
         tmp_path,
         STRATEGY_MEAN_REVERSION_WINDOW="8",
         STRATEGY_MEAN_REVERSION_ENTRY_Z="1.0",
@@ -37,9 +56,12 @@ def test_headless_offline_run_trades_into_the_ledger(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["venue"] == "emulator" and summary["feed_source"] == "ws_live"
-    assert summary["markets"] == 6 and summary["messages"] > 100
-    assert summary["orders"] > 0 and summary["fills"] > 0
+    assert summary["venue"] == "emulator"
+    assert summary["feed_source"] == "ws_live"
+    assert summary["markets"] == 6
+    assert summary["messages"] > 100
+    assert summary["orders"] > 0
+    assert summary["fills"] > 0
     db = sqlite3.connect(ledger)
     assert db.execute("SELECT count(*) FROM fills").fetchone()[0] == summary["fills"]
     assert db.execute("SELECT count(*) FROM runs WHERE ended_at IS NOT NULL").fetchone()[0] == 1
@@ -49,7 +71,8 @@ def test_headless_offline_run_trades_into_the_ledger(tmp_path: Path) -> None:
 def test_status_lines_go_to_stdout_and_summary_is_readable(tmp_path: Path) -> None:
     result = run(["--no-ui", "--duration", "3", "--ledger", str(tmp_path / "l.sqlite")], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "feed=" in result.stdout and "polyterm run summary" in result.stdout
+    assert "feed=" in result.stdout
+    assert "polyterm run summary" in result.stdout
     assert "feed=" not in result.stderr
 
 
@@ -57,14 +80,19 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     result = run(["--no-ui", "--duration", "1"], tmp_path, SERVICE_MAX_MARKETS="0")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "polyterm: error: config engine.feed.max_markets: Input should be greater than or equal to 1 (from SERVICE_MAX_MARKETS)"
+        "polyterm: error: config engine.feed.max_markets: "
+        "Input should be greater than or equal to 1 (from SERVICE_MAX_MARKETS)"
     ]
 
 
 def test_config_file_and_env_precedence(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text("offline = true\n[feed]\nmax_markets = 3\n[strategy.mean_reversion]\nwindow = 12\n")
-    app = load_config(cfg, env={"STRATEGY_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"})
+    cfg.write_text(
+        "offline = true\n[feed]\nmax_markets = 3\n[strategy.mean_reversion]\nwindow = 12\n"
+    )
+    app = load_config(
+        cfg, env={"STRATEGY_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"}
+    )
     assert app.engine.feed.max_markets == 3
     assert app.engine.strategy.mean_reversion.window == 9
     assert app.engine.hot_assets.static_assets == ("a", "b")
@@ -90,7 +118,8 @@ def test_exchange_prints_urls_and_refuses_a_busy_port(tmp_path: Path) -> None:
             port = line["clob"].rsplit(":", 1)[1]
             busy = run(["exchange", "--port", port], tmp_path, timeout=30)
             assert busy.returncode == 2
-            assert "pick another --port" in busy.stderr and "Traceback" not in busy.stderr
+            assert "pick another --port" in busy.stderr
+            assert "Traceback" not in busy.stderr
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -102,13 +131,15 @@ def test_record_then_book(tmp_path: Path) -> None:
     result = run(["record", "--out", str(tape), "--duration", "3", "--markets", "2"], tmp_path)
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
-    assert info["frames"] > 5 and info["markets"] == 2
+    assert info["frames"] > 5
+    assert info["markets"] == 2
     shown = run(["book", str(tape), "--json"], tmp_path)
     assert shown.returncode == 0, shown.stderr
     books = json.loads(shown.stdout)["books"]
     assert len(books) == 4
     for b in books:
-        assert b["best_bid"] is not None and b["best_ask"] is not None
+        assert b["best_bid"] is not None
+        assert b["best_ask"] is not None
         assert float(b["best_bid"]) < float(b["best_ask"])
 
 
@@ -117,6 +148,8 @@ def test_book_on_recorded_messages(tmp_path: Path, recorded: Path) -> None:
     [book] = json.loads(shown.stdout)["books"]
     assert (book["best_bid"], book["best_ask"], book["tick_size"]) == ("0.511", "0.514", "0.001")
     table = run(["book", str(recorded / "ws" / "legacy_book.json"), "--levels", "3"], tmp_path)
-    assert table.returncode == 0 and "best bid 0.511" in table.stdout
+    assert table.returncode == 0
+    assert "best bid 0.511" in table.stdout
     missing = run(["book", str(tmp_path / "nope.jsonl")], tmp_path)
-    assert missing.returncode == 2 and missing.stderr.startswith("polyterm: error:")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("polyterm: error:")

@@ -13,7 +13,8 @@ from engine.books import BookStore
 def test_replace_orders_levels_and_bests() -> None:
     book = OrderBook("t")
     book.replace([(4800, 5), (5000, 2), (4900, 3)], [(5300, 4), (5100, 1), (5200, 9)])
-    assert book.best_bid == 5000 and book.best_ask == 5100
+    assert book.best_bid == 5000
+    assert book.best_ask == 5100
     assert book.spread() == 100
     assert book.mid() == 0.505
     assert book.top_bids(2) == [(5000, 2), (4900, 3)]
@@ -27,7 +28,8 @@ def test_set_level_zero_removes_and_missing_zero_is_harmless() -> None:
     book.replace([(5000, 2)], [(5100, 1)])
     book.set_level(True, 5000, 0)
     book.set_level(True, 4000, 0)
-    assert book.best_bid is None and book.bid_prices == []
+    assert book.best_bid is None
+    assert book.bid_prices == []
 
 
 def test_coarser_tick_drops_off_grid_levels() -> None:
@@ -35,7 +37,8 @@ def test_coarser_tick_drops_off_grid_levels() -> None:
     book.replace([(5000, 2), (4990, 1)], [(5010, 3), (5100, 1)])
     assert book.tick == 10
     assert book.set_tick(100) == 2
-    assert book.bid_prices == [5000] and book.ask_prices == [5100]
+    assert book.bid_prices == [5000]
+    assert book.ask_prices == [5100]
     assert book.set_tick(10) == 0  # finer keeps everything
 
 
@@ -51,7 +54,8 @@ def test_recorded_book_reconstruction(recorded: Path) -> None:
     store.apply_frame((recorded / "ws" / "legacy_book.json").read_bytes())
     [book] = store.books.values()
     assert (book.best_bid, book.best_ask) == (5110, 5140)
-    assert len(book.bid_prices) == 76 and len(book.ask_prices) == 86
+    assert len(book.bid_prices) == 76
+    assert len(book.ask_prices) == 86
     assert book.tick == 10
     assert not book.is_crossed()
 
@@ -66,10 +70,16 @@ class BookModel(RuleBasedStateMachine):
         self.book = OrderBook("t")
         self.model: dict[bool, dict[int, int]] = {True: {}, False: {}}
 
-    @rule(bids=st.dictionaries(prices, sizes, max_size=20), asks=st.dictionaries(prices, sizes, max_size=20))
+    @rule(
+        bids=st.dictionaries(prices, sizes, max_size=20),
+        asks=st.dictionaries(prices, sizes, max_size=20),
+    )
     def snapshot(self, bids: dict[int, int], asks: dict[int, int]) -> None:
         self.book.replace(bids.items(), asks.items())
-        self.model = {True: {p: s for p, s in bids.items() if s}, False: {p: s for p, s in asks.items() if s}}
+        self.model = {
+            True: {p: s for p, s in bids.items() if s},
+            False: {p: s for p, s in asks.items() if s},
+        }
 
     @rule(is_bid=st.booleans(), price=prices, size=sizes)
     def change(self, is_bid: bool, price: int, size: int) -> None:
@@ -82,8 +92,10 @@ class BookModel(RuleBasedStateMachine):
     @invariant()
     def matches_model(self) -> None:
         bids, asks = self.model[True], self.model[False]
-        assert self.book.bid_sizes == bids and self.book.ask_sizes == asks
-        assert self.book.bid_prices == sorted(bids) and self.book.ask_prices == sorted(asks)
+        assert self.book.bid_sizes == bids
+        assert self.book.ask_sizes == asks
+        assert self.book.bid_prices == sorted(bids)
+        assert self.book.ask_prices == sorted(asks)
         assert self.book.best_bid == (max(bids) if bids else None)
         assert self.book.best_ask == (min(asks) if asks else None)
         top = sorted(bids.items(), reverse=True)[:5]

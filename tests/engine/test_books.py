@@ -9,7 +9,9 @@ def frame(*objs: dict[str, object]) -> bytes:
     return msgspec.json.encode(list(objs) if len(objs) > 1 else objs[0])
 
 
-def book_msg(asset: str = "A", ts: str = "100", bids=(("0.50", "10"),), asks=(("0.52", "10"),)) -> dict[str, object]:
+def book_msg(
+    asset: str = "A", ts: str = "100", bids=(("0.50", "10"),), asks=(("0.52", "10"),)
+) -> dict[str, object]:
     return {
         "event_type": "book",
         "asset_id": asset,
@@ -21,8 +23,22 @@ def book_msg(asset: str = "A", ts: str = "100", bids=(("0.50", "10"),), asks=(("
     }
 
 
-def change(asset: str, price: str, side: str, size: str, bb: str | None = None, ba: str | None = None, ts: str = "200") -> dict[str, object]:
-    entry: dict[str, object] = {"asset_id": asset, "price": price, "side": side, "size": size, "hash": "h1"}
+def change(
+    asset: str,
+    price: str,
+    side: str,
+    size: str,
+    bb: str | None = None,
+    ba: str | None = None,
+    ts: str = "200",
+) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "asset_id": asset,
+        "price": price,
+        "side": side,
+        "size": size,
+        "hash": "h1",
+    }
     if bb is not None:
         entry["best_bid"] = bb
     if ba is not None:
@@ -36,7 +52,8 @@ def test_price_change_consistent_with_reported_bests() -> None:
     store.apply_frame(frame(change("A", "0.51", "BUY", "5", bb="0.51", ba="0.52")))
     book = store.books["A"]
     assert book.best_bid == 5100
-    assert not book.needs_snapshot and not store.needs_snapshot
+    assert not book.needs_snapshot
+    assert not store.needs_snapshot
     assert store.take_dirty() == {"A"}
 
 
@@ -78,9 +95,19 @@ def test_stale_messages_are_dropped() -> None:
 def test_tick_size_change_regrids() -> None:
     store = BookStore()
     store.apply_frame(frame(book_msg(bids=(("0.501", "1"), ("0.50", "2")), asks=(("0.52", "1"),))))
-    store.apply_frame(frame({"event_type": "tick_size_change", "asset_id": "A", "new_tick_size": "0.01", "old_tick_size": "0.001"}))
+    store.apply_frame(
+        frame(
+            {
+                "event_type": "tick_size_change",
+                "asset_id": "A",
+                "new_tick_size": "0.01",
+                "old_tick_size": "0.001",
+            }
+        )
+    )
     book = store.books["A"]
-    assert book.tick == 100 and book.best_bid == 5000
+    assert book.tick == 100
+    assert book.best_bid == 5000
     assert book.needs_snapshot  # a level vanished: ask the venue
 
 
@@ -93,14 +120,25 @@ def test_bad_input_is_counted_and_reported() -> None:
     store.apply_frame(frame(change("A", "1.23456", "BUY", "1")))
     assert store.problems["bad_frame"] == 2
     assert store.problems["bad_event"] == 2
-    assert len(seen) == 4 and all(":" in line and "\n" not in line for line in seen)
+    assert len(seen) == 4
+    assert all(":" in line and "\n" not in line for line in seen)
 
 
 def test_last_trade_and_listeners() -> None:
     store = BookStore()
     trades: list[tuple[str, int, int, str]] = []
     store.trade_listeners.append(lambda *t: trades.append(t))
-    store.apply_frame(frame({"event_type": "last_trade_price", "asset_id": "A", "price": "0.51", "size": "25", "side": "BUY"}))
+    store.apply_frame(
+        frame(
+            {
+                "event_type": "last_trade_price",
+                "asset_id": "A",
+                "price": "0.51",
+                "size": "25",
+                "side": "BUY",
+            }
+        )
+    )
     assert store.books["A"].last_trade_price == 5100
     assert trades == [("A", 5100, 25_000_000, "BUY")]
 
@@ -109,5 +147,7 @@ def test_market_resolved_and_new_market(recorded) -> None:  # type: ignore[no-un
     store = BookStore()
     store.apply_frame((recorded / "ws" / "ws_market_resolved_msg.json").read_bytes())
     store.apply_frame((recorded / "ws" / "ws_market_new_market_msg.json").read_bytes())
-    assert store.resolved["0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1"].startswith("7604")
+    assert store.resolved[
+        "0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1"
+    ].startswith("7604")
     assert store.new_markets[0].slug == "nvda-above-240-on-january-30-2026"

@@ -35,7 +35,11 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
 
 
 def test_hot_assets_pins_limit_ttl_sticky() -> None:
-    reg = HotAssetRegistry(HotAssetSettings(asset_limit=3, static_assets=("pin",), min_score=1.0, sticky_s=10, ttl_s=5, hit_boost=10))
+    reg = HotAssetRegistry(
+        HotAssetSettings(
+            asset_limit=3, static_assets=("pin",), min_score=1.0, sticky_s=10, ttl_s=5, hit_boost=10
+        )
+    )
     for i, asset in enumerate(["a", "b", "c", "d"]):
         reg.set_base(asset, float(4 - i))
     assert reg.select(0.0) == ["pin", "a", "b"]
@@ -58,8 +62,11 @@ def test_health_transitions_and_snapshot() -> None:
     h.record_latency(10.0)
     h.record_latency(20.0)
     snap = h.snapshot(2.0)
-    assert snap.current_source == "rest_only" and snap.fallback_reason == "WS closed"
-    assert snap.rest_age_s == 0.5 and snap.rest_latency_ms == 20.0 and snap.rest_latency_avg_ms == 11.0
+    assert snap.current_source == "rest_only"
+    assert snap.fallback_reason == "WS closed"
+    assert snap.rest_age_s == 0.5
+    assert snap.rest_latency_ms == 20.0
+    assert snap.rest_latency_avg_ms == 11.0
     h.set_source(FeedSource.WS_LIVE, 3.0)
     assert h.snapshot(3.0).fallback_reason is None
     assert [t[1] for t in h.transitions] == ["rest_only", "ws_live"]
@@ -103,7 +110,9 @@ async def test_retries_on_429_and_5xx_then_succeeds(fake_clock: FakeClock) -> No
 
 
 async def test_gives_up_after_retries_and_does_not_retry_4xx(fake_clock: FakeClock) -> None:
-    transport = httpx.MockTransport(lambda r: httpx.Response(503 if r.url.path == "/a" else 404, text="nope"))
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(503 if r.url.path == "/a" else 404, text="nope")
+    )
     health = FeedHealth()
     http = PacedHttp(fake_clock, health, transport=transport, max_retries=2)
     with pytest.raises(VenueError, match="failed after retries: HTTP 503"):

@@ -20,7 +20,9 @@ async def test_ledger_writes_runs_orders_fills(tmp_path: Path) -> None:
     run = await ledger.start_run("paper", "emulator", "{}")
     market = MarketInfo("0xc", "Q?", "q", (Outcome("1", "Yes"), Outcome("2", "No")))
     ledger.record_markets([market])
-    order = OrderRequest("c1", "1", "0xc", Side.BUY, 5000, 10**7, OrderType.FAK, "mean_reversion", "z low", 1.0)
+    order = OrderRequest(
+        "c1", "1", "0xc", Side.BUY, 5000, 10**7, OrderType.FAK, "mean_reversion", "z low", 1.0
+    )
     fill = Fill("p1", "1", "0xc", Side.BUY, 5000, 10**7, 780_000, "taker", 2.0)
     ledger.record_order(order, OrderResult("p1", OrderStatus.CONFIRMED, (fill,)), run)
     ledger.record_fill(fill, run)
@@ -29,7 +31,9 @@ async def test_ledger_writes_runs_orders_fills(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT price, size, fee, liquidity FROM fills").fetchall() == [("0.5", "10", "0.000078", "taker")]
+    assert db.execute("SELECT price, size, fee, liquidity FROM fills").fetchall() == [
+        ("0.5", "10", "0.000078", "taker")
+    ]
     assert db.execute("SELECT status, filled FROM orders").fetchall() == [("confirmed", "10")]
     assert db.execute("SELECT summary_json FROM runs").fetchone()[0] == '{"fills": 1}'
     db.close()
@@ -53,8 +57,13 @@ async def test_ledger_refuses_newer_schema_and_junk(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["tape.jsonl", "tape.jsonl.zst"])
-async def test_tape_round_trip_rebuilds_the_same_books(tmp_path: Path, recorded: Path, name: str) -> None:
-    frames = [(recorded / "ws" / f).read_bytes() for f in ("legacy_book.json", "legacy_price_change_v2.json", "legacy_last_trade_price.json")]
+async def test_tape_round_trip_rebuilds_the_same_books(
+    tmp_path: Path, recorded: Path, name: str
+) -> None:
+    frames = [
+        (recorded / "ws" / f).read_bytes()
+        for f in ("legacy_book.json", "legacy_price_change_v2.json", "legacy_last_trade_price.json")
+    ]
     path = tmp_path / name
     writer = TapeWriter(path)
     writer.write_markets([MarketInfo("0xc", "Q?", "q", (Outcome("1", "Yes"),))], 1.0)
@@ -78,7 +87,9 @@ async def test_tape_round_trip_rebuilds_the_same_books(tmp_path: Path, recorded:
     sink = Sink()
     await TapeFeed(path, FakeClock(), speed=0).run(sink)
     assert sink.markets[0].question == "Q?"
-    assert {a: b.to_dict() for a, b in replayed.books.items()} == {a: b.to_dict() for a, b in direct.books.items()}
+    assert {a: b.to_dict() for a, b in replayed.books.items()} == {
+        a: b.to_dict() for a, b in direct.books.items()
+    }
     assert len(list(read_frames(path))) == 3
 
 

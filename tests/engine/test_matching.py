@@ -34,7 +34,9 @@ def test_sell_walks_bids_down_and_stops_at_limit() -> None:
 
 def test_fill_or_kill_fills_nothing_when_short() -> None:
     r = match_taker(book(), Side.BUY, 5200, 100 * S, FREE, fill_or_kill=True)
-    assert r.filled == 0 and r.fills == () and r.reject
+    assert r.filled == 0
+    assert r.fills == ()
+    assert r.reject
 
 
 def test_consumed_liquidity_is_not_taken_twice() -> None:
@@ -66,15 +68,24 @@ def test_resting_order_waits_for_the_queue_ahead() -> None:
     assert order.on_trade(5000, 8 * S) == 3 * S
     assert order.on_trade(4900, 100 * S) == 0  # another price
     assert order.on_trade(5000, 100 * S) == 7 * S
-    assert order.remaining == 0 and order.filled == 10 * S
+    assert order.remaining == 0
+    assert order.filled == 10 * S
     assert RestingOrder("s", Side.SELL, 5200, 1, 0).crossed_by(5300)
 
 
 levels = st.dictionaries(st.integers(1, 9999), st.integers(1, 10**9), max_size=15)
 
 
-@given(levels, levels, st.sampled_from([Side.BUY, Side.SELL]), st.integers(1, 9999), st.integers(1, 10**10))
-def test_matching_invariants(bids: dict[int, int], asks: dict[int, int], side: Side, limit: int, size: int) -> None:
+@given(
+    levels,
+    levels,
+    st.sampled_from([Side.BUY, Side.SELL]),
+    st.integers(1, 9999),
+    st.integers(1, 10**10),
+)
+def test_matching_invariants(
+    bids: dict[int, int], asks: dict[int, int], side: Side, limit: int, size: int
+) -> None:
     b = OrderBook("t")
     b.replace(bids.items(), asks.items())
     r = match_taker(b, side, limit, size, FeeSchedule(Decimal("0.1"), Decimal("1")))

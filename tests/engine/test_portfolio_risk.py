@@ -32,7 +32,13 @@ def test_round_trip_realises_exact_pnl() -> None:
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["A", "B"]), st.booleans(), st.integers(1, 9999), st.integers(1, 10**9), st.integers(0, 10**8)),
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.booleans(),
+            st.integers(1, 9999),
+            st.integers(1, 10**9),
+            st.integers(0, 10**8),
+        ),
         max_size=60,
     )
 )
@@ -59,7 +65,8 @@ def test_risk_caps_and_refusals() -> None:
     assert not gate.check_buy(20 * S, 5000, 48 * S, START, 5 * S, live).approved
     assert not gate.check_buy(10 * S, 5000, 0, START, 5 * S, FeedSource.WS_STALE).approved
     poor = gate.check_buy(10 * S, 5000, 0, 3 * 10**10, 5 * S, live)  # 3 USDC buys 6 shares
-    assert poor.size == 6 * S and poor.reason == "capped by available cash"
+    assert poor.size == 6 * S
+    assert poor.reason == "capped by available cash"
     assert gate.check_sell(10 * S, 0, 5 * S).reason == "no position to sell"
     assert gate.check_sell(10 * S, 7 * S, 5 * S).size == 7 * S
     assert not gate.check_sell(3 * S, 3 * S, 5 * S).approved
@@ -84,8 +91,12 @@ def test_aggregation_by_weight() -> None:
     agg = Aggregator({"mr": 1.0, "mom": 1.0, "xarb": 0.0}, threshold=0.5)
     assert agg.combine("A", [sig("mr", Side.BUY, 0.8)]) is None  # 0.4 < 0.5
     intent = agg.combine("A", [sig("mr", Side.BUY, 0.8), sig("mom", Side.BUY, 0.6)])
-    assert intent is not None and intent.side is Side.BUY and abs(intent.score - 0.7) < 1e-9
+    assert intent is not None
+    assert intent.side is Side.BUY
+    assert abs(intent.score - 0.7) < 1e-9
     assert agg.combine("A", [sig("mr", Side.BUY, 1.0), sig("mom", Side.SELL, 1.0)]) is None
     assert agg.combine("A", [sig("xarb", Side.BUY, 1.0)]) is None  # weight 0 never trades
     out = agg.combine("A", [sig("mr", Side.BUY, 1.0), sig("mom", Side.SELL, 1.0, exit_=True)])
-    assert out is not None and out.is_exit and out.side is Side.SELL
+    assert out is not None
+    assert out.is_exit
+    assert out.side is Side.SELL

@@ -43,7 +43,8 @@ def test_every_recorded_ws_file_is_classified(recorded: Path) -> None:
         else:
             # Everything else is a user-channel message: the market decoder refuses it
             # with a reason, and the user decoder types it.
-            assert errors and not events, path.name
+            assert errors, path.name
+            assert not events, path.name
             user_events = wu.decode_user_frame(raw)
             assert len(user_events) == 1
             assert isinstance(user_events[0], wu.OrderEvent | wu.TradeEvent), path.name
@@ -58,9 +59,14 @@ def test_market_event_round_trip(recorded: Path, name: str) -> None:
 
 
 def test_legacy_and_current_price_change_normalise_to_entries(recorded: Path) -> None:
-    (legacy,), _ = wm.decode_market_frame((recorded / "ws" / "legacy_price_change.json").read_bytes())
-    (current,), _ = wm.decode_market_frame((recorded / "ws" / "legacy_price_change_v2.json").read_bytes())
-    assert isinstance(legacy, wm.PriceChangeEvent) and isinstance(current, wm.PriceChangeEvent)
+    (legacy,), _ = wm.decode_market_frame(
+        (recorded / "ws" / "legacy_price_change.json").read_bytes()
+    )
+    (current,), _ = wm.decode_market_frame(
+        (recorded / "ws" / "legacy_price_change_v2.json").read_bytes()
+    )
+    assert isinstance(legacy, wm.PriceChangeEvent)
+    assert isinstance(current, wm.PriceChangeEvent)
     [entry] = legacy.entries()
     assert (entry.price, entry.side, entry.size) == ("0.514", "SELL", "21574.08")
     assert len(current.entries()) == len(current.price_changes or [])
@@ -69,7 +75,13 @@ def test_legacy_and_current_price_change_normalise_to_entries(recorded: Path) ->
 def test_frames_with_lists_and_bad_objects_keep_the_good_ones() -> None:
     frame = msgspec.json.encode(
         [
-            {"event_type": "last_trade_price", "asset_id": "1", "price": "0.5", "size": "1", "side": "BUY"},
+            {
+                "event_type": "last_trade_price",
+                "asset_id": "1",
+                "price": "0.5",
+                "size": "1",
+                "side": "BUY",
+            },
             {"event_type": "order_book_v9", "asset_id": "1"},
             {"event_type": "tick_size_change", "asset_id": "1", "new_tick_size": "0.001"},
         ]
@@ -83,7 +95,8 @@ def test_frames_with_lists_and_bad_objects_keep_the_good_ones() -> None:
 def test_malformed_frames_give_reasons_not_exceptions(raw: bytes) -> None:
     events, errors = wm.decode_market_frame(raw)
     assert events == []
-    assert errors and all(isinstance(e, str) and e for e in errors)
+    assert errors
+    assert all(isinstance(e, str) and e for e in errors)
 
 
 def test_user_trade_statuses(recorded: Path) -> None:
@@ -92,4 +105,5 @@ def test_user_trade_statuses(recorded: Path) -> None:
     assert trade.status == "CONFIRMED"
     [legacy] = wu.decode_user_frame((recorded / "ws" / "legacy_user_trade1.json").read_bytes())
     assert isinstance(legacy, wu.TradeEvent)
-    assert legacy.maker_orders and legacy.maker_orders[0].matched_amount == "10"
+    assert legacy.maker_orders
+    assert legacy.maker_orders[0].matched_amount == "10"

@@ -29,17 +29,23 @@ async def test_rest_shapes_match_the_recordings(emulator: ExchangeEmulator, reco
     assert urls is not None
     async with httpx.AsyncClient(base_url=urls.clob) as c:
         assert (await c.get("/")).json() == {"version": 2}
-        markets = (await c.get("/gamma/markets", params={"order": "volume24hr", "limit": 10})).json()
+        markets = (
+            await c.get("/gamma/markets", params={"order": "volume24hr", "limit": 10})
+        ).json()
         volumes = [m["volume24hr"] for m in markets]
         assert volumes == sorted(volumes, reverse=True)
-        assert keys_of(recorded / "gamma" / "gamma_market.json") >= set(markets[0]) - {"liquidityNum"}
+        assert keys_of(recorded / "gamma" / "gamma_market.json") >= set(markets[0]) - {
+            "liquidityNum"
+        }
         token = json.loads(markets[0]["clobTokenIds"])[0]
         book = (await c.get("/book", params={"token_id": token})).json()
         assert set(book) >= keys_of(recorded / "http" / "clob_book_response.json")
         page = (await c.get("/markets")).json()
-        assert page["next_cursor"] == "LTE=" and len(page["data"]) == 4
+        assert page["next_cursor"] == "LTE="
+        assert len(page["data"]) == 4
         cm = (await c.get(f"/clob-markets/{markets[0]['conditionId']}")).json()
-        assert {"t", "mts", "nr", "fd"} <= set(cm) and {"r", "e"} <= set(cm["fd"])
+        assert {"t", "mts", "nr", "fd"} <= set(cm)
+        assert {"r", "e"} <= set(cm["fd"])
         books = (await c.post("/books", json=[{"token_id": token}])).json()
         assert books[0]["asset_id"] == token
         assert (await c.get("/book", params={"token_id": "nope"})).status_code == 404
@@ -59,7 +65,8 @@ def test_same_seed_same_flow() -> None:
         return out
 
     first = run(5)
-    assert first and first == run(5)
+    assert first
+    assert first == run(5)
     assert first != run(6)
 
 
@@ -71,7 +78,9 @@ def test_yes_and_no_books_always_sum_to_one(seed: int) -> None:
         flow.step(0.1)
         for m in exchange.markets:
             assert not m.yes.is_crossed()
-            assert {p: s for p, s in m.yes.bid_sizes.items()} == {ONE - p: s for p, s in m.no.ask_sizes.items()}
+            assert {p: s for p, s in m.yes.bid_sizes.items()} == {
+                ONE - p: s for p, s in m.no.ask_sizes.items()
+            }
             if m.yes.best_bid is not None and m.no.best_ask is not None:
                 assert m.yes.best_bid + m.no.best_ask == ONE
 
@@ -85,7 +94,9 @@ async def make_account(emulator: ExchangeEmulator) -> tuple[str, dict[str, str]]
 
     wallet = Account.create()
     ts = str(int(time.time()))
-    signed = wallet.sign_message(encode_typed_data(full_message=clob_auth_typed_data(wallet.address, ts, 0, 137)))
+    signed = wallet.sign_message(
+        encode_typed_data(full_message=clob_auth_typed_data(wallet.address, ts, 0, 137))
+    )
     headers = {
         "POLY_ADDRESS": wallet.address,
         "POLY_SIGNATURE": "0x" + signed.signature.hex(),
@@ -97,16 +108,21 @@ async def make_account(emulator: ExchangeEmulator) -> tuple[str, dict[str, str]]
         creds = (await c.post("/auth/api-key", headers=headers)).json()
         again = (await c.get("/auth/derive-api-key", headers=headers)).json()
         bad = await c.get("/auth/derive-api-key", headers={**headers, "POLY_NONCE": "1"})
-    assert creds == again and bad.status_code == 401
+    assert creds == again
+    assert bad.status_code == 401
     return wallet.address, creds
 
 
-def l2(address: str, creds: dict[str, str], method: str, path: str, body: str = "") -> dict[str, str]:
+def l2(
+    address: str, creds: dict[str, str], method: str, path: str, body: str = ""
+) -> dict[str, str]:
     """L2 headers built with the official SDK's own HMAC function."""
     from polymarket._internal.hmac import build_hmac_signature
 
     ts = int(time.time())
-    sig = build_hmac_signature(secret=creds["secret"], timestamp=ts, method=method, path=path, body=body or None)
+    sig = build_hmac_signature(
+        secret=creds["secret"], timestamp=ts, method=method, path=path, body=body or None
+    )
     assert sig == hmac_signature(creds["secret"], str(ts), method, path, body)
     return {
         "POLY_ADDRESS": address,
@@ -123,10 +139,16 @@ async def test_l2_hmac_orders_and_user_channel(emulator: ExchangeEmulator) -> No
     address, creds = await make_account(emulator)
     market = emulator.exchange.markets[0]
     token = market.yes.asset_id
-    async with websockets.connect(urls.user_ws) as user_ws, httpx.AsyncClient(base_url=urls.clob) as c:
+    async with (
+        websockets.connect(urls.user_ws) as user_ws,
+        httpx.AsyncClient(base_url=urls.clob) as c,
+    ):
         await user_ws.send(json.dumps({"auth": creds, "type": "user", "markets": []}))
-        r = await c.get("/balance-allowance", headers=l2(address, creds, "GET", "/balance-allowance"))
-        assert r.status_code == 200 and int(r.json()["balance"]) == 10_000 * 10**6
+        r = await c.get(
+            "/balance-allowance", headers=l2(address, creds, "GET", "/balance-allowance")
+        )
+        assert r.status_code == 200
+        assert int(r.json()["balance"]) == 10_000 * 10**6
         bad = l2(address, creds, "GET", "/balance-allowance")
         bad["POLY_SIGNATURE"] = bad["POLY_SIGNATURE"][:-4] + "AAA="
         assert (await c.get("/balance-allowance", headers=bad)).status_code == 401
@@ -135,7 +157,12 @@ async def test_l2_hmac_orders_and_user_channel(emulator: ExchangeEmulator) -> No
         # A resting BUY well below the touch: 10 shares at 0.05.
         price = 500
         order = {
-            "order": {"tokenId": token, "side": "BUY", "makerAmount": str(10 * 10**6 * price // ONE), "takerAmount": str(10 * 10**6)},
+            "order": {
+                "tokenId": token,
+                "side": "BUY",
+                "makerAmount": str(10 * 10**6 * price // ONE),
+                "takerAmount": str(10 * 10**6),
+            },
             "owner": creds["apiKey"],
             "orderType": "GTC",
         }
@@ -143,37 +170,55 @@ async def test_l2_hmac_orders_and_user_channel(emulator: ExchangeEmulator) -> No
         r = await c.post("/order", content=body, headers=l2(address, creds, "POST", "/order", body))
         assert r.status_code == 200, r.text
         placed = r.json()
-        assert placed["success"] and placed["status"] == "live"
-        open_orders = (await c.get("/data/orders", headers=l2(address, creds, "GET", "/data/orders"))).json()
+        assert placed["success"]
+        assert placed["status"] == "live"
+        open_orders = (
+            await c.get("/data/orders", headers=l2(address, creds, "GET", "/data/orders"))
+        ).json()
         assert [o["id"] for o in open_orders["data"]] == [placed["orderID"]]
         event = json.loads(await user_ws.recv())
-        assert event[0]["event_type"] == "order" and event[0]["type"] == "PLACEMENT"
+        assert event[0]["event_type"] == "order"
+        assert event[0]["type"] == "PLACEMENT"
 
         cancel = json.dumps({"orderID": placed["orderID"]}, separators=(",", ":"))
-        r = await c.request("DELETE", "/order", content=cancel, headers=l2(address, creds, "DELETE", "/order", cancel))
+        r = await c.request(
+            "DELETE",
+            "/order",
+            content=cancel,
+            headers=l2(address, creds, "DELETE", "/order", cancel),
+        )
         assert r.json() == {"canceled": [placed["orderID"]], "not_canceled": {}}
 
         # A taking FOK BUY through the best ask fills at once.
         best_ask = market.yes.best_ask
         assert best_ask is not None
         take = {
-            "order": {"tokenId": token, "side": "BUY", "makerAmount": str(5 * 10**6 * (best_ask + 200) // ONE), "takerAmount": str(5 * 10**6)},
+            "order": {
+                "tokenId": token,
+                "side": "BUY",
+                "makerAmount": str(5 * 10**6 * (best_ask + 200) // ONE),
+                "takerAmount": str(5 * 10**6),
+            },
             "owner": creds["apiKey"],
             "orderType": "FAK",
         }
         body = json.dumps(take, separators=(",", ":"))
         r = await c.post("/order", content=body, headers=l2(address, creds, "POST", "/order", body))
         assert r.json()["status"] in ("matched", "unmatched")
-        trades = (await c.get("/data/trades", headers=l2(address, creds, "GET", "/data/trades"))).json()
+        trades = (
+            await c.get("/data/trades", headers=l2(address, creds, "GET", "/data/trades"))
+        ).json()
         if r.json()["status"] == "matched":
-            assert trades["data"] and trades["data"][0]["trader_side"] == "TAKER"
+            assert trades["data"]
+            assert trades["data"][0]["trader_side"] == "TAKER"
 
 
 async def test_admin_faults_validate(emulator: ExchangeEmulator) -> None:
     assert emulator.urls is not None
     async with httpx.AsyncClient(base_url=emulator.urls.admin) as c:
         r = await c.post("/faults", json={"explode": 1})
-        assert r.status_code == 400 and "unknown fault" in r.json()["error"]
+        assert r.status_code == 400
+        assert "unknown fault" in r.json()["error"]
         r = await c.post("/faults", json={"http_429": 2, "latency_ms": 5})
         assert r.json()["faults"]["http_429"] == 2
         state = (await c.get("/state")).json()

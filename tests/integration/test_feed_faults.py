@@ -33,8 +33,8 @@ class Sink:
         self.store.apply_frame(raw)
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(cond: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not cond():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
@@ -42,7 +42,9 @@ async def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def running(emulator: ExchangeEmulator) -> AsyncIterator[tuple[PolymarketFeed, Sink, ExchangeEmulator]]:
+async def running(
+    emulator: ExchangeEmulator,
+) -> AsyncIterator[tuple[PolymarketFeed, Sink, ExchangeEmulator]]:
     assert emulator.urls is not None
     feed = PolymarketFeed(fast_feed_config(emulator.urls), FAST_HOT, SystemClock())
     sink = Sink()
@@ -62,7 +64,9 @@ async def fault(emulator: ExchangeEmulator, **spec: object) -> None:
         r.raise_for_status()
 
 
-async def test_discovery_snapshots_and_live_books(running: tuple[PolymarketFeed, Sink, ExchangeEmulator]) -> None:
+async def test_discovery_snapshots_and_live_books(
+    running: tuple[PolymarketFeed, Sink, ExchangeEmulator],
+) -> None:
     feed, sink, emulator = running
     assert len(sink.markets) == 4
     assert sink.sources[0] == "rest"
@@ -71,11 +75,14 @@ async def test_discovery_snapshots_and_live_books(running: tuple[PolymarketFeed,
     await wait_for(lambda: sink.store.counts["price_change"] > 20)
     for market in emulator.exchange.markets:
         ours = sink.store.books[market.yes.asset_id]
-        assert ours.has_snapshot and not ours.is_crossed()
+        assert ours.has_snapshot
+        assert not ours.is_crossed()
     assert feed.health.snapshot(0).subscribed_assets == 8
 
 
-async def test_ws_drop_falls_back_to_rest_and_recovers(running: tuple[PolymarketFeed, Sink, ExchangeEmulator]) -> None:
+async def test_ws_drop_falls_back_to_rest_and_recovers(
+    running: tuple[PolymarketFeed, Sink, ExchangeEmulator],
+) -> None:
     feed, sink, emulator = running
     reconnects = feed.health.ws_reconnects
     await fault(emulator, ws_drop=True)
@@ -85,17 +92,21 @@ async def test_ws_drop_falls_back_to_rest_and_recovers(running: tuple[Polymarket
     assert feed.health.fallback_reason is None
 
 
-async def test_ws_stall_goes_stale_uses_rest_then_recovers(running: tuple[PolymarketFeed, Sink, ExchangeEmulator]) -> None:
+async def test_ws_stall_goes_stale_uses_rest_then_recovers(
+    running: tuple[PolymarketFeed, Sink, ExchangeEmulator],
+) -> None:
     feed, sink, emulator = running
     await fault(emulator, ws_stall=2.0)
     await wait_for(lambda: feed.health.source is FeedSource.WS_STALE)
     assert "no WS message" in (feed.health.fallback_reason or "")
     rest_before = feed.health.rest_requests
     await wait_for(lambda: feed.health.rest_requests > rest_before)  # REST sampling meanwhile
-    await wait_for(lambda: feed.health.source is FeedSource.WS_LIVE, timeout=15)
+    await wait_for(lambda: feed.health.source is FeedSource.WS_LIVE, within=15)
 
 
-async def test_http_429_and_5xx_are_retried_and_counted(running: tuple[PolymarketFeed, Sink, ExchangeEmulator]) -> None:
+async def test_http_429_and_5xx_are_retried_and_counted(
+    running: tuple[PolymarketFeed, Sink, ExchangeEmulator],
+) -> None:
     feed, sink, emulator = running
     await fault(emulator, http_429=2, http_5xx=2)
     await fault(emulator, ws_drop=True)  # force REST traffic through the faults
@@ -110,7 +121,9 @@ async def test_latency_is_measured(running: tuple[PolymarketFeed, Sink, Exchange
     await wait_for(lambda: (feed.health.rest_latency_ms or 0) >= 150)
 
 
-async def test_malformed_frames_are_counted_and_the_feed_goes_on(running: tuple[PolymarketFeed, Sink, ExchangeEmulator]) -> None:
+async def test_malformed_frames_are_counted_and_the_feed_goes_on(
+    running: tuple[PolymarketFeed, Sink, ExchangeEmulator],
+) -> None:
     feed, sink, emulator = running
     await fault(emulator, malformed=3)
     await wait_for(lambda: sink.store.problems["bad_frame"] >= 3)

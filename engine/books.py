@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 
 from .book import OrderBook
 from .fixed import PRICE_SCALE, parse_price, parse_size
@@ -20,6 +21,7 @@ from .wire.market import (
     MarketEvent,
     MarketResolvedEvent,
     NewMarketEvent,
+    PriceChangeEntry,
     PriceChangeEvent,
     TickSizeChangeEvent,
     decode_market_frame,
@@ -36,6 +38,7 @@ def _ts(text: str) -> int:
         return 0
 
 
+@lru_cache(maxsize=1 << 14)
 def _reported_best(text: str | None) -> int | None:
     """A best price reported by the venue; '0' and '1' are how it says 'no level'."""
     if text is None:
@@ -134,17 +137,22 @@ class BookStore:
             self.mark_needs_snapshot(book, "crossed")
 
     def _price_change(self, ev: PriceChangeEvent) -> None:
+        # The hot path: kept flat and local-variable heavy on purpose.
         self.counts["price_change"] += 1
         ts = _ts(ev.timestamp)
-        touched: dict[str, tuple[OrderBook, str | None, str | None]] = {}
         books = self.books
-        for entry in ev.entries():
-            book = books.get(entry.asset_id)
+        last: dict[str, PriceChangeEntry] = {}
+        changes = ev.price_changes if ev.price_changes is not None else ev.entries()
+        for entry in changes:
+            asset = entry.asset_id
+            book = books.get(asset)
             if book is None:
-                book = self.book(entry.asset_id, ev.market)
-            if ts and ts < book.timestamp_ms:
-                self.problems["stale"] += 1
-                continue
+                book = self.book(asset, ev.market)
+            if ts:
+                if ts < book.timestamp_ms:
+                    self.problems["stale"] += 1
+                    continue
+                book.timestamp_ms = ts
             side = entry.side
             if side == "BUY":
                 book.set_level(True, parse_price(entry.price), parse_size(entry.size))
@@ -153,26 +161,27 @@ class BookStore:
             else:
                 self.problem("bad_event", f"price_change side {side!r} is neither BUY nor SELL")
                 continue
-            if ts:
-                book.timestamp_ms = ts
+            last[asset] = entry
+        dirty = self.dirty
+        for asset, entry in last.items():
+            book = books[asset]
+            dirty.add(asset)
             if entry.hash:
                 book.hash = entry.hash
-            touched[entry.asset_id] = (book, entry.best_bid, entry.best_ask)
-        for asset_id, (book, best_bid, best_ask) in touched.items():
-            self.dirty.add(asset_id)
             if not book.has_snapshot:
                 self.mark_needs_snapshot(book, "no_snapshot")
             elif book.is_crossed():
                 self.mark_needs_snapshot(book, "crossed")
-            else:
-                self._check_bests(book, best_bid, best_ask)
+            elif entry.best_bid is not None or entry.best_ask is not None:
+                self._check_bests(book, entry.best_bid, entry.best_ask)
 
     def _check_bests(self, book: OrderBook, best_bid: str | None, best_ask: str | None) -> None:
         """The venue tells us its best bid/ask; disagreeing means we missed a message."""
         bid = _reported_best(best_bid)
         ask = _reported_best(best_ask)
-        ours_bid = book.best_bid if book.bid_prices else -1
-        ours_ask = book.best_ask if book.ask_prices else -1
+        bids, asks = book.bid_prices, book.ask_prices
+        ours_bid = bids[-1] if bids else -1
+        ours_ask = asks[0] if asks else -1
         if (bid is not None and bid != ours_bid) or (ask is not None and ask != ours_ask):
             self.mark_needs_snapshot(book, "gap")
 

@@ -8,6 +8,7 @@ product is exact and no float touches money.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
 PRICE_DIGITS = 4
 SIZE_DIGITS = 6
@@ -44,10 +45,14 @@ def parse_fixed(text: str, digits: int) -> int:
     return value
 
 
+# Wire prices and level sizes repeat endlessly ("0.51", "150"): a C-level cache turns most
+# parses into one dict lookup. Errors are not cached, so bad input raises every time.
+@lru_cache(maxsize=1 << 14)
 def parse_price(text: str) -> int:
     return parse_fixed(text, PRICE_DIGITS)
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_size(text: str) -> int:
     return parse_fixed(text, SIZE_DIGITS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -68,6 +69,19 @@ def _find(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseExc
                 return found
         return None
     return exc if isinstance(exc, kinds) else None
+
+
+def _overrides(offline: bool | None, seed: int | None, markets: int | None) -> dict[str, Any]:
+    """Command-line values in the config tree's shape (they win over file and env)."""
+    overrides: dict[str, Any] = {}
+    if offline is not None:
+        overrides["offline"] = offline
+    if seed is not None:
+        overrides["emulator_seed"] = seed
+    if markets is not None:
+        overrides["emulator_markets"] = markets
+        overrides["engine"] = {"feed": {"max_markets": markets}}
+    return overrides
 
 
 def _load(config_path: Path | None, overrides: dict[str, Any]) -> Any:
@@ -141,15 +155,7 @@ def main(
     ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
         return
-    overrides: dict[str, Any] = {}
-    if offline is not None:
-        overrides["offline"] = offline
-    if seed is not None:
-        overrides["emulator_seed"] = seed
-    if markets is not None:
-        overrides["emulator_markets"] = markets
-        overrides["engine"] = {"feed": {"max_markets": markets}}
-    app = _load(config_path, overrides)
+    app = _load(config_path, _overrides(offline, seed, markets))
     if not app.engine.dry_run:
         _fail(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
@@ -252,8 +258,6 @@ def exchange(
         sys.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        import signal
-
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
@@ -297,15 +301,7 @@ def record(
     markets: int | None,
 ) -> None:
     """Record raw market frames with receive times to a tape."""
-    overrides: dict[str, Any] = {}
-    if offline is not None:
-        overrides["offline"] = offline
-    if seed is not None:
-        overrides["emulator_seed"] = seed
-    if markets is not None:
-        overrides["emulator_markets"] = markets
-        overrides["engine"] = {"feed": {"max_markets": markets}}
-    app = _load(None, overrides)
+    app = _load(None, _overrides(offline, seed, markets))
 
     async def go() -> int:
         from engine.clock import SystemClock

@@ -26,6 +26,7 @@ from .config import EngineConfig
 from .fixed import (
     CASH_DIGITS,
     PRICE_SCALE,
+    SHARE_STEP,
     SIZE_DIGITS,
     cash_decimal,
     decimal_to_fixed,
@@ -44,8 +45,6 @@ from .strategies.base import MarketContext, Strategy
 from .strategies.mean_reversion import MeanReversion
 
 log = logging.getLogger("engine")
-
-_SHARE_STEP = 10_000  # orders are sized in 0.01-share steps
 
 
 class EngineState(StrEnum):
@@ -267,9 +266,7 @@ class Engine:
             wanted = position if intent.is_exit else int(self._order_size * abs(intent.score))
             decision = self.risk.check_sell(wanted, position, market.min_order_size)
         size = (
-            decision.size - decision.size % _SHARE_STEP
-            if intent.side is Side.BUY
-            else decision.size
+            decision.size - decision.size % SHARE_STEP if intent.side is Side.BUY else decision.size
         )
         if size <= 0:
             self._reject(decision.reason or "sized to zero")

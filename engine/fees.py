@@ -37,6 +37,11 @@ class FeeSchedule:
             fee += shares * p * self.builder_rate
         return round_cash_up_to_usdc(fee)
 
+    @property
+    def rate_bps(self) -> int:
+        """The rate in basis points, as the CLOB's legacy fee fields express it."""
+        return int(self.rate * 10_000)
+
     def effective_rate(self, price: int) -> Decimal:
         """Fee per share at `price`, for edge-versus-cost decisions."""
         p = Decimal(price).scaleb(-PRICE_DIGITS)

@@ -19,6 +19,7 @@ SIZE_SCALE: int = 10**SIZE_DIGITS
 CASH_SCALE: int = 10**CASH_DIGITS
 
 ONE = PRICE_SCALE  # the price of a share that settles to 1
+SHARE_STEP = SIZE_SCALE // 100  # orders are sized in 0.01-share steps
 
 _POW10: list[int] = [10**i for i in range(12)]
 _USDC_UNIT = Decimal(1).scaleb(-SIZE_DIGITS)

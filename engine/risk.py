@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .feed.health import FeedSource
-from .fixed import format_size
+from .fixed import SHARE_STEP, format_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class RiskGate:
         if room < size:
             size, resized = max(room, 0), f"capped by max position {format_size(self.max_position)}"
         affordable = cash // price if price > 0 else 0
-        affordable -= affordable % 10_000  # whole 0.01-share steps
+        affordable -= affordable % SHARE_STEP
         if affordable < size:
             size, resized = affordable, "capped by available cash"
         if size < min_size or size <= 0:

@@ -47,6 +47,9 @@ _SERVICE_WS = {
     "SERVICE_WS_REFRESH_SECONDS": "refresh_s",
 }
 
+# Generic prefixes: SERVICE_MAX_MARKETS -> engine.feed.max_markets, and so on.
+_PREFIXES = {"SERVICE_": "feed", "STRATEGY_": "strategy", "RISK_": "risk"}
+
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
 
@@ -110,27 +113,19 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                 value = tuple(a.strip() for a in env[var].split(",") if a.strip())
             put(["engine", "hot_assets", field], value, var)
     for var, value in env.items():
-        if var.startswith("SERVICE_") and var not in _SERVICE_WS:
-            path = _field_path(EngineConfig.model_fields["feed"].annotation, var[8:].split("_"))  # type: ignore[arg-type]
-            if path is None:
-                raise ConfigError(
-                    f"{var} names no feed setting; see the README's configuration table"
-                )
-            put(["engine", "feed", *path], value, var)
-        elif var.startswith("STRATEGY_"):
-            path = _field_path(EngineConfig.model_fields["strategy"].annotation, var[9:].split("_"))  # type: ignore[arg-type]
-            if path is None:
-                raise ConfigError(
-                    f"{var} names no strategy setting; see the README's configuration table"
-                )
-            put(["engine", "strategy", *path], value, var)
-        elif var.startswith("RISK_"):
-            path = _field_path(EngineConfig.model_fields["risk"].annotation, var[5:].split("_"))  # type: ignore[arg-type]
-            if path is None:
-                raise ConfigError(
-                    f"{var} names no risk setting; see the README's configuration table"
-                )
-            put(["engine", "risk", *path], value, var)
+        if var in _SERVICE_WS:
+            continue
+        for prefix, section in _PREFIXES.items():
+            if var.startswith(prefix):
+                model = EngineConfig.model_fields[section].annotation
+                assert isinstance(model, type)
+                assert issubclass(model, BaseModel)
+                path = _field_path(model, var[len(prefix) :].split("_"))
+                if path is None:
+                    raise ConfigError(
+                        f"{var} names no {section} setting; see the README's configuration table"
+                    )
+                put(["engine", section, *path], value, var)
     return tree, origin
 
 

@@ -13,7 +13,7 @@ import math
 import random
 from datetime import UTC, datetime
 
-from engine.fixed import ONE, PRICE_SCALE, SIZE_SCALE, format_price
+from engine.fixed import ONE, PRICE_SCALE, SHARE_STEP, format_price
 from engine.markets import MarketInfo
 from engine.matching import Side
 
@@ -36,7 +36,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
 def _shares(rng: random.Random, mu: float, sigma: float) -> int:
     """A lognormal size in shares, on the 0.01-share grid, at least 1 share."""
     hundredths = max(100, int(rng.lognormvariate(mu, sigma) * 100))
-    return hundredths * (SIZE_SCALE // 100)
+    return hundredths * SHARE_STEP
 
 
 class FlowModel:
@@ -136,7 +136,7 @@ class FlowModel:
         if cancellable <= 0:
             return
         cut = cancellable if rng.random() < 0.4 else int(cancellable * rng.uniform(0.2, 0.9))
-        cut = cut // (SIZE_SCALE // 100) * (SIZE_SCALE // 100) or cancellable
+        cut = cut // SHARE_STEP * SHARE_STEP or cancellable
         changes: list[Event] = []
         market.set_level(yes, is_bid, price, sizes[price] - cut, changes)
         self.exchange._price_change(market, changes)

@@ -69,7 +69,7 @@ def clob_market_json(m: EmuMarket) -> dict[str, Any]:
         "end_date_iso": info.end_date or None,
         "neg_risk": info.neg_risk,
         "maker_base_fee": 0,
-        "taker_base_fee": int(info.fees.rate * 10000),
+        "taker_base_fee": info.fees.rate_bps,
         "tokens": [
             {
                 "token_id": o.token_id,
@@ -106,7 +106,7 @@ def gamma_market_json(m: EmuMarket) -> dict[str, Any]:
         "orderPriceMinTickSize": float(Decimal(m.yes.tick).scaleb(-4)),
         "orderMinSize": float(Decimal(info.min_order_size).scaleb(-SIZE_DIGITS)),
         "makerBaseFee": 0,
-        "takerBaseFee": int(info.fees.rate * 10000),
+        "takerBaseFee": info.fees.rate_bps,
     }
 
 
@@ -298,7 +298,7 @@ class RestApi:
 
     async def fee_rate(self, request: web.Request) -> web.Response:
         _, market = self._token_market(request)
-        return _json({"base_fee": int(market.info.fees.rate * 10000)})
+        return _json({"base_fee": market.info.fees.rate_bps})
 
     async def prices_history(self, request: web.Request) -> web.Response:
         token = request.query.get("market", "")

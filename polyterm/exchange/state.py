@@ -13,7 +13,6 @@ import itertools
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from engine.book import OrderBook
@@ -401,7 +400,7 @@ class Exchange:
                 "price": format_price(price),
                 "size": format_size(size),
                 "side": side.value,
-                "fee_rate_bps": _bps(market.fees),
+                "fee_rate_bps": str(market.fees.rate_bps),
                 "timestamp": str(_now_ms()),
             }
         )
@@ -425,7 +424,7 @@ class Exchange:
             "asset_id": order.token_id,
             "side": order.side.value,
             "size": format_size(size),
-            "fee_rate_bps": _bps(order.market.fees),
+            "fee_rate_bps": str(order.market.fees.rate_bps),
             "fee": format_fixed(fee, SIZE_DIGITS + 4),
             "price": format_price(price),
             "status": "MATCHED",
@@ -449,7 +448,3 @@ class Exchange:
                 trade["status"] = "CONFIRMED"
                 trade["last_update"] = str(int(time.time()))
                 self.user_outbox.append((trade["owner"], {"event_type": "trade", **trade}))
-
-
-def _bps(fees: FeeSchedule) -> str:
-    return str(int(fees.rate * Decimal(10000)))

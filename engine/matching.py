@@ -139,10 +139,16 @@ class RestingOrder:
             return 0
         through = size - self.queue_ahead
         self.queue_ahead = 0
-        take = through if through < self.remaining else self.remaining
+        return self._fill(min(through, self.remaining))
+
+    def fill_rest(self) -> int:
+        """The opposite side moved through our price: all that is left fills at it."""
+        return self._fill(self.remaining)
+
+    def _fill(self, take: int) -> int:
         self.remaining -= take
         self.filled += take
-        self.fills.append((price, take))
+        self.fills.append((self.price, take))
         return take
 
     def crossed_by(self, best_opposite: int | None) -> bool:

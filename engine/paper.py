@@ -164,10 +164,7 @@ class PaperGateway:
             queue.on_level_size(own.get(req.price, 0))
             best = book.best_ask if req.side is Side.BUY else book.best_bid
             if queue.remaining and queue.crossed_by(best):
-                take = queue.remaining
-                queue.remaining = 0
-                queue.filled += take
-                self._maker_fill(resting, req.price, take)
+                self._maker_fill(resting, req.price, queue.fill_rest())
 
     def _maker_fill(self, resting: _Resting, price: int, size: int) -> None:
         req = resting.request

@@ -16,8 +16,8 @@ import time
 
 import msgspec
 
-from engine.books import BookStore
-from polyterm.exchange.server import EmulatorOptions, build_exchange
+from engine.adapters.polymarket.books import BookStore
+from polyterm.emulator.server import EmulatorOptions, build_exchange
 from polyterm.locations import recorded_dir
 
 

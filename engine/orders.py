@@ -5,7 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .matching import OrderType, Side
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    GTC = "GTC"  # rests until cancelled
+    GTD = "GTD"  # rests until its expiration
+    FOK = "FOK"  # fills completely at once or not at all
+    FAK = "FAK"  # fills what it can at once, the rest is cancelled
+
+
+TAKING_TYPES = frozenset({OrderType.FOK, OrderType.FAK})
 
 
 class OrderStatus(StrEnum):

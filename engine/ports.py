@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .clock import Clock
-from .feed.health import FeedHealth
-from .markets import MarketInfo
-from .orders import Fill, OrderRequest, OrderResult
+from engine.clock import Clock
+from engine.market.health import FeedHealth
+from engine.market.markets import MarketInfo
+from engine.orders import Fill, OrderRequest, OrderResult
 
 __all__ = ["Clock", "Ledger", "MarketDataSink", "MarketFeed", "OrderGateway"]
 

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
+from polyterm import __version__
 
 log = logging.getLogger("polyterm")
 
@@ -32,13 +32,12 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 def _run(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> int:
     """Run a coroutine, turning every expected failure into one line on stderr."""
-    from engine.feed.http import VenueError
-    from engine.feed.loopback import OfflineViolation
-    from engine.feed.polymarket import FeedError
-    from engine.feed.tape import TapeError
-    from engine.ledger import LedgerError
-
-    from .config import ConfigError
+    from engine.adapters.net.http import VenueError
+    from engine.adapters.net.loopback import OfflineViolation
+    from engine.adapters.polymarket.feed import FeedError
+    from engine.adapters.tape.tape import TapeError
+    from engine.ledger.writer import LedgerError
+    from polyterm.config import ConfigError
 
     expected = (
         ConfigError,
@@ -85,7 +84,7 @@ def _overrides(offline: bool | None, seed: int | None, markets: int | None) -> d
 
 
 def _load(config_path: Path | None, overrides: dict[str, Any]) -> Any:
-    from .config import ConfigError, load_config
+    from polyterm.config import ConfigError, load_config
 
     try:
         return load_config(config_path, overrides=overrides)
@@ -148,7 +147,7 @@ def main(
     verbose: int,
 ) -> None:
     """Terminal trading console and bot for Polymarket's CLOB."""
-    from .logs import setup_logging
+    from polyterm.logs import setup_logging
 
     setup_logging(verbose)
     ctx.ensure_object(dict)
@@ -166,7 +165,7 @@ def main(
             "running headless (--no-ui).",
             err=True,
         )
-    from .headless import RunOptions, run_headless
+    from polyterm.headless import RunOptions, run_headless
 
     options = RunOptions(
         duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
@@ -220,10 +219,9 @@ def exchange(
     faults: tuple[str, ...],
 ) -> None:
     """Run the local exchange emulator; prints one JSON line with its URLs."""
-    from engine.feed.loopback import is_loopback_host
-
-    from . import locations
-    from .exchange.server import EmulatorOptions, ExchangeEmulator
+    from engine.adapters.net.loopback import is_loopback_host
+    from polyterm import locations
+    from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
 
     if not is_loopback_host(host):
         _fail(f"--host {host} is not a loopback address; the emulator only serves 127.0.0.1 or ::1")
@@ -304,11 +302,10 @@ def record(
     app = _load(None, _overrides(offline, seed, markets))
 
     async def go() -> int:
+        from engine.adapters.polymarket.feed import PolymarketFeed
+        from engine.adapters.tape.tape import RecordingSink, TapeWriter
         from engine.clock import SystemClock
-        from engine.feed.polymarket import PolymarketFeed
-        from engine.feed.tape import RecordingSink, TapeWriter
-
-        from .headless import venue
+        from polyterm.headless import venue
 
         writer = TapeWriter(out_path)
         started = time.monotonic()
@@ -348,8 +345,8 @@ def record(
 )
 def book(tape: Path, as_json: bool, levels: int) -> None:
     """Rebuild books from a tape or recorded messages and print each token's final book."""
-    from engine.books import BookStore
-    from engine.feed.tape import TapeError, read_frames
+    from engine.adapters.polymarket.books import BookStore
+    from engine.adapters.tape.tape import TapeError, read_frames
 
     problems: list[str] = []
     store = BookStore(on_problem=problems.append)

@@ -16,8 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.config import EngineConfig
-
-from . import locations
+from polyterm import locations
 
 
 class ConfigError(ValueError):

@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
-from engine.engine import Engine, summary_dict
-from engine.feed.polymarket import PolymarketFeed
-from engine.ledger import SqliteLedger
-from engine.snapshot import EngineSnapshot
-
-from . import locations
-from .config import AppConfig
-from .exchange.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
+from engine.ledger.writer import SqliteLedger
+from engine.runtime.core import Engine, summary_dict
+from engine.runtime.snapshot import EngineSnapshot
+from polyterm import locations
+from polyterm.config import AppConfig
+from polyterm.emulator.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
 
 log = logging.getLogger("polyterm.headless")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import FeedConfig, HotAssetConfig
-from polyterm.exchange.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
+from polyterm.emulator.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
 from polyterm.locations import recorded_dir
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..book import OrderBook
-from ..markets import MarketInfo
-from ..matching import Side
+from engine.market.book import OrderBook
+from engine.market.markets import MarketInfo
+from engine.orders import Side
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from ..config import MeanReversionConfig
-from ..matching import Side
-from .base import MarketContext, Signal
+from engine.config import MeanReversionConfig
+from engine.orders import Side
+from engine.strategies.base import MarketContext, Signal
 
 
 class MeanReversion:

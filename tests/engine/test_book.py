@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from engine.book import OrderBook, infer_tick
-from engine.books import BookStore
+from engine.adapters.polymarket.books import BookStore
+from engine.market.book import OrderBook, infer_tick
 
 
 def test_replace_orders_levels_and_bests() -> None:

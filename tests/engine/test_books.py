@@ -2,7 +2,7 @@
 
 import msgspec
 
-from engine.books import BookStore
+from engine.adapters.polymarket.books import BookStore
 
 
 def frame(*objs: dict[str, object]) -> bytes:

@@ -5,13 +5,13 @@ import random
 import httpx
 import pytest
 
+from engine.adapters.net.http import PacedHttp, VenueError
+from engine.adapters.net.loopback import OfflineViolation, ensure_loopback, is_loopback_host
+from engine.adapters.net.pacing import Backoff, RateLimiter
+from engine.adapters.polymarket.feed import PolymarketFeed
+from engine.adapters.polymarket.hot_assets import HotAssetRegistry, HotAssetSettings
 from engine.config import FeedConfig, HotAssetConfig
-from engine.feed.health import FeedHealth, FeedSource
-from engine.feed.hot_assets import HotAssetRegistry, HotAssetSettings
-from engine.feed.http import PacedHttp, VenueError
-from engine.feed.loopback import OfflineViolation, ensure_loopback, is_loopback_host
-from engine.feed.pacing import Backoff, RateLimiter
-from engine.feed.polymarket import PolymarketFeed
+from engine.market.health import FeedHealth, FeedSource
 from tests.conftest import FakeClock
 
 

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.books import BookStore
-from engine.feed.tape import TapeError, TapeFeed, TapeWriter, read_frames
-from engine.ledger import SCHEMA_VERSION, LedgerError, SqliteLedger
-from engine.markets import MarketInfo, Outcome
-from engine.matching import OrderType, Side
-from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus
+from engine.adapters.polymarket.books import BookStore
+from engine.adapters.tape.tape import TapeError, TapeFeed, TapeWriter, read_frames
+from engine.ledger.writer import SCHEMA_VERSION, LedgerError, SqliteLedger
+from engine.market.markets import MarketInfo, Outcome
+from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, OrderType, Side
 from tests.conftest import FakeClock
 
 

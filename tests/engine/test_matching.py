@@ -5,9 +5,10 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.book import OrderBook
-from engine.fees import FREE, FeeSchedule
-from engine.matching import RestingOrder, Side, check_order, match_taker
+from engine.execution.matching import RestingOrder, check_order, match_taker
+from engine.market.book import OrderBook
+from engine.market.fees import FREE, FeeSchedule
+from engine.orders import Side
 
 S = 1_000_000  # one share
 

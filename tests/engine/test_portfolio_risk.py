@@ -3,12 +3,11 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.aggregator import Aggregator
-from engine.feed.health import FeedSource
-from engine.matching import Side
-from engine.orders import Fill
-from engine.portfolio import Portfolio
-from engine.risk import RiskGate
+from engine.execution.portfolio import Portfolio
+from engine.market.health import FeedSource
+from engine.orders import Fill, Side
+from engine.risk.gate import RiskGate
+from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Signal
 
 S = 1_000_000

@@ -6,8 +6,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine.wire import market as wm
-from engine.wire import user as wu
+from engine.adapters.polymarket.wire import market as wm
+from engine.adapters.polymarket.wire import user as wu
 
 MARKET_FILES = {
     "legacy_book.json": wm.BookEvent,

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.fixed import ONE
-from polyterm.exchange.auth import hmac_signature
-from polyterm.exchange.server import EmulatorOptions, ExchangeEmulator, build_exchange
+from polyterm.emulator.auth import hmac_signature
+from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator, build_exchange
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ async def make_account(emulator: ExchangeEmulator) -> tuple[str, dict[str, str]]
     from eth_account import Account
     from eth_account.messages import encode_typed_data
 
-    from polyterm.exchange.auth import clob_auth_typed_data
+    from polyterm.emulator.auth import clob_auth_typed_data
 
     wallet = Account.create()
     ts = str(int(time.time()))

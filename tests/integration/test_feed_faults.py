@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import pytest
 
-from engine.books import BookStore
+from engine.adapters.polymarket.books import BookStore
+from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
-from engine.feed.health import FeedSource
-from engine.feed.polymarket import PolymarketFeed
-from engine.markets import MarketInfo
-from polyterm.exchange.server import ExchangeEmulator
+from engine.market.health import FeedSource
+from engine.market.markets import MarketInfo
+from polyterm.emulator.server import ExchangeEmulator
 from tests.conftest import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration

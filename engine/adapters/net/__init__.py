@@ -1,0 +1,1 @@
+"""Network plumbing shared by adapters: paced HTTP, backoff, the loopback guard."""

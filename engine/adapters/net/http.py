@@ -1,0 +1,144 @@
+"""A paced HTTP client for venue REST calls.
+
+Every request goes through a concurrency cap, a token-bucket rate limit and, on 429,
+5xx or a transport error, retries with jittered exponential backoff (honouring
+Retry-After). Latency and error counts land in the feed's health record. In offline mode
+a request to anything but loopback is refused before it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import msgspec
+
+from engine.adapters.net.loopback import ensure_loopback
+from engine.adapters.net.pacing import Backoff, RateLimiter
+from engine.clock import Clock
+from engine.market.health import FeedHealth
+
+log = logging.getLogger("engine.adapters.http")
+
+
+class VenueError(Exception):
+    """A request failed for good (after retries, or a 4xx that retrying cannot fix)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PacedHttp:
+    def __init__(
+        self,
+        clock: Clock,
+        health: FeedHealth,
+        *,
+        max_concurrency: int = 4,
+        rate_per_s: float = 8.0,
+        burst: int = 8,
+        timeout_s: float = 10.0,
+        max_retries: int = 4,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        offline: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._clock = clock
+        self._health = health
+        self._sem = asyncio.Semaphore(max_concurrency)
+        self._limiter = RateLimiter(clock, rate_per_s, burst)
+        self._max_retries = max_retries
+        self._backoff_base = backoff_base_s
+        self._backoff_cap = backoff_cap_s
+        self._offline = offline
+        hooks = {"request": [self._guard]} if offline else {}
+        self._client = httpx.AsyncClient(
+            timeout=timeout_s,
+            event_hooks=hooks,
+            transport=transport,
+            headers={"User-Agent": "polyterm/0.1"},
+            trust_env=not offline,  # offline ignores proxy variables: nothing leaves loopback
+        )
+
+    async def _guard(self, request: httpx.Request) -> None:
+        ensure_loopback(str(request.url), "request")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        return msgspec.json.decode(await self.request("GET", url, params=params))
+
+    async def post_json(self, url: str, body: Any) -> Any:
+        return msgspec.json.decode(await self.request("POST", url, json_body=body))
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> bytes:
+        """Send with pacing and retries; returns the body bytes of a 2xx answer."""
+        if self._offline:
+            ensure_loopback(url, "request")
+        backoff = Backoff(self._backoff_base, self._backoff_cap)
+        content = msgspec.json.encode(json_body) if json_body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        health = self._health
+        last_error = ""
+        for attempt in range(self._max_retries + 1):
+            await self._limiter.acquire()
+            async with self._sem:
+                started = self._clock.monotonic()
+                health.rest_requests += 1
+                try:
+                    response = await self._client.request(
+                        method, url, params=params, content=content, headers=headers
+                    )
+                except httpx.TransportError as exc:
+                    health.rest_errors += 1
+                    last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    retry_after = None
+                else:
+                    health.record_latency((self._clock.monotonic() - started) * 1000)
+                    status = response.status_code
+                    if status < 400:
+                        return response.content
+                    if status == 429:
+                        health.rest_429 += 1
+                    elif status >= 500:
+                        health.rest_5xx += 1
+                    else:
+                        health.rest_errors += 1
+                        path = httpx.URL(url).path
+                        raise VenueError(
+                            f"{method} {path} answered {status}: {response.text[:160]}", status
+                        )
+                    last_error = f"HTTP {status}"
+                    retry_after = _retry_after(response)
+            if attempt == self._max_retries:
+                break
+            delay = backoff.next_delay()
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            log.debug(
+                "%s %s failed (%s); retry %d in %.2fs", method, url, last_error, attempt + 1, delay
+            )
+            await self._clock.sleep(delay)
+        raise VenueError(f"{method} {httpx.URL(url).path} failed after retries: {last_error}")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return min(float(value), 60.0)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Polymarket: wire schemas, the book builder, the feed (Gamma, CLOB REST, market WS)."""

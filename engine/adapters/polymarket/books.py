@@ -1,0 +1,219 @@
+"""The book builder: applies decoded market events to one OrderBook per token.
+
+It is shared by the live feed, tape replay, ``polyterm book`` and the benchmarks, so
+reconstruction has one implementation. Problems never raise out of here: each is
+counted under a short reason, reported once through ``on_problem`` and, when a book can
+no longer be trusted, the token is queued for a REST re-snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
+
+from engine.adapters.polymarket.wire.market import (
+    BestBidAskEvent,
+    BookEvent,
+    LastTradePriceEvent,
+    MarketEvent,
+    MarketResolvedEvent,
+    NewMarketEvent,
+    PriceChangeEntry,
+    PriceChangeEvent,
+    TickSizeChangeEvent,
+    decode_market_frame,
+)
+from engine.fixed import PRICE_SCALE, parse_price, parse_size
+from engine.market.book import OrderBook
+
+ProblemSink = Callable[[str], None]
+TradeListener = Callable[[str, int, int, str], None]  # asset, price, size, taker side
+
+
+def _ts(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+@lru_cache(maxsize=1 << 14)
+def _reported_best(text: str | None) -> int | None:
+    """A best price reported by the venue; '0' and '1' are how it says 'no level'."""
+    if text is None:
+        return None
+    value = parse_price(text)
+    return value if 0 < value < PRICE_SCALE else -1
+
+
+class BookStore:
+    def __init__(self, on_problem: ProblemSink | None = None) -> None:
+        self.books: dict[str, OrderBook] = {}
+        self.counts: Counter[str] = Counter()
+        self.problems: Counter[str] = Counter()
+        self.dirty: set[str] = set()
+        self.needs_snapshot: set[str] = set()
+        self.resolved: dict[str, str] = {}  # market -> winning asset id
+        self.new_markets: list[NewMarketEvent] = []
+        self.trade_listeners: list[TradeListener] = []
+        self._on_problem = on_problem
+
+    # -- entry points -------------------------------------------------------------
+    def apply_frame(self, raw: bytes | str) -> int:
+        """Decode and apply one frame; returns how many events were applied."""
+        self.counts["frames"] += 1
+        events, errors = decode_market_frame(raw)
+        for reason in errors:
+            self.problem("bad_frame", reason)
+        for event in events:
+            self.apply(event)
+        return len(events)
+
+    def apply(self, event: MarketEvent) -> None:
+        try:
+            if isinstance(event, PriceChangeEvent):
+                self._price_change(event)
+            elif isinstance(event, BookEvent):
+                self._book(event)
+            elif isinstance(event, LastTradePriceEvent):
+                self._last_trade(event)
+            elif isinstance(event, TickSizeChangeEvent):
+                self._tick_size(event)
+            elif isinstance(event, BestBidAskEvent):
+                self._best_bid_ask(event)
+            elif isinstance(event, MarketResolvedEvent):
+                self.counts["market_resolved"] += 1
+                self.resolved[event.market] = event.winning_asset_id
+            elif isinstance(event, NewMarketEvent):
+                self.counts["new_market"] += 1
+                self.new_markets.append(event)
+        except (ValueError, KeyError) as exc:
+            self.problem("bad_event", f"{type(event).__name__}: {exc}")
+
+    def problem(self, kind: str, reason: str) -> None:
+        self.problems[kind] += 1
+        if self._on_problem is not None:
+            self._on_problem(f"{kind}: {reason}")
+
+    def book(self, asset_id: str, market: str = "") -> OrderBook:
+        book = self.books.get(asset_id)
+        if book is None:
+            book = self.books[asset_id] = OrderBook(asset_id, market)
+        elif market and not book.market:
+            book.market = market
+        return book
+
+    def mark_needs_snapshot(self, book: OrderBook, why: str) -> None:
+        if not book.needs_snapshot:
+            book.needs_snapshot = True
+            self.needs_snapshot.add(book.asset_id)
+            self.problem(why, f"{book.asset_id[:12]}… queued for re-snapshot")
+
+    # -- handlers -----------------------------------------------------------------
+    def _book(self, ev: BookEvent) -> None:
+        self.counts["book"] += 1
+        book = self.book(ev.asset_id, ev.market)
+        ts = _ts(ev.timestamp)
+        if ts and ts < book.timestamp_ms:
+            self.problem("stale", f"book for {ev.asset_id[:12]}… older than the one held")
+            return
+        if ev.tick_size:
+            book.tick = parse_price(ev.tick_size)
+            book.tick_known = True
+        if ev.min_order_size:
+            book.min_order_size = parse_size(ev.min_order_size)
+        book.replace(
+            [(parse_price(lv.price), parse_size(lv.size)) for lv in ev.bids],
+            [(parse_price(lv.price), parse_size(lv.size)) for lv in ev.asks],
+            ts,
+            ev.hash,
+        )
+        if ev.last_trade_price:
+            book.last_trade_price = parse_price(ev.last_trade_price)
+        self.needs_snapshot.discard(book.asset_id)
+        self.dirty.add(book.asset_id)
+        if book.is_crossed():
+            self.mark_needs_snapshot(book, "crossed")
+
+    def _price_change(self, ev: PriceChangeEvent) -> None:
+        # The hot path: kept flat and local-variable heavy on purpose.
+        self.counts["price_change"] += 1
+        ts = _ts(ev.timestamp)
+        books = self.books
+        last: dict[str, PriceChangeEntry] = {}
+        changes = ev.price_changes if ev.price_changes is not None else ev.entries()
+        for entry in changes:
+            asset = entry.asset_id
+            book = books.get(asset)
+            if book is None:
+                book = self.book(asset, ev.market)
+            if ts:
+                if ts < book.timestamp_ms:
+                    self.problems["stale"] += 1
+                    continue
+                book.timestamp_ms = ts
+            side = entry.side
+            if side == "BUY":
+                book.set_level(True, parse_price(entry.price), parse_size(entry.size))
+            elif side == "SELL":
+                book.set_level(False, parse_price(entry.price), parse_size(entry.size))
+            else:
+                self.problem("bad_event", f"price_change side {side!r} is neither BUY nor SELL")
+                continue
+            last[asset] = entry
+        dirty = self.dirty
+        for asset, entry in last.items():
+            book = books[asset]
+            dirty.add(asset)
+            if entry.hash:
+                book.hash = entry.hash
+            if not book.has_snapshot:
+                self.mark_needs_snapshot(book, "no_snapshot")
+            elif book.is_crossed():
+                self.mark_needs_snapshot(book, "crossed")
+            elif entry.best_bid is not None or entry.best_ask is not None:
+                self._check_bests(book, entry.best_bid, entry.best_ask)
+
+    def _check_bests(self, book: OrderBook, best_bid: str | None, best_ask: str | None) -> None:
+        """The venue tells us its best bid/ask; disagreeing means we missed a message."""
+        bid = _reported_best(best_bid)
+        ask = _reported_best(best_ask)
+        bids, asks = book.bid_prices, book.ask_prices
+        ours_bid = bids[-1] if bids else -1
+        ours_ask = asks[0] if asks else -1
+        if (bid is not None and bid != ours_bid) or (ask is not None and ask != ours_ask):
+            self.mark_needs_snapshot(book, "gap")
+
+    def _last_trade(self, ev: LastTradePriceEvent) -> None:
+        self.counts["last_trade_price"] += 1
+        book = self.book(ev.asset_id, ev.market)
+        book.last_trade_price = parse_price(ev.price)
+        book.last_trade_size = parse_size(ev.size) if ev.size else 0
+        book.last_trade_side = ev.side
+        self.dirty.add(ev.asset_id)
+        for listener in self.trade_listeners:
+            listener(ev.asset_id, book.last_trade_price, book.last_trade_size, ev.side)
+
+    def _tick_size(self, ev: TickSizeChangeEvent) -> None:
+        self.counts["tick_size_change"] += 1
+        book = self.book(ev.asset_id, ev.market)
+        if book.set_tick(parse_price(ev.new_tick_size)):
+            self.mark_needs_snapshot(book, "regrid")
+        self.dirty.add(ev.asset_id)
+
+    def _best_bid_ask(self, ev: BestBidAskEvent) -> None:
+        self.counts["best_bid_ask"] += 1
+        book = self.books.get(ev.asset_id)
+        if book is not None and book.has_snapshot and not book.needs_snapshot:
+            self._check_bests(book, ev.best_bid, ev.best_ask)
+
+    # -- views --------------------------------------------------------------------
+    def take_dirty(self) -> set[str]:
+        dirty, self.dirty = self.dirty, set()
+        return dirty
+
+    def take_needs_snapshot(self) -> list[str]:
+        wanted = sorted(self.needs_snapshot)
+        self.needs_snapshot.clear()
+        return wanted

@@ -1,0 +1,1 @@
+"""Tapes: recorded frames with receive times, written and replayed."""

@@ -1,0 +1,1 @@
+"""Execution: the matching core, the paper venue, the portfolio."""

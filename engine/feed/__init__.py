@@ -1,1 +1,0 @@
-"""Market data adapters: Polymarket (Gamma + CLOB REST + market WS) and tapes."""

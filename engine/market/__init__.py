@@ -1,0 +1,1 @@
+"""Market state: markets, L2 books, fees, feed health."""

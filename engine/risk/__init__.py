@@ -1,0 +1,1 @@
+"""Risk: every intent is approved, resized or rejected here before it becomes an order."""

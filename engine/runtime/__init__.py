@@ -1,0 +1,1 @@
+"""The runtime: the steppable core, snapshots, and the live and backtest runners."""

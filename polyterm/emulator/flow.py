@@ -1,0 +1,247 @@
+"""A seeded order-flow model that keeps the emulator's books moving.
+
+Per market and per step it draws a Poisson number of events: limit orders joining or
+improving the touch, cancels, taker trades biased toward a drifting fair value, and rare
+news-driven jumps of the fair value that come with a matching headline. The model works
+in YES coordinates; the NO book follows as a mirror. The same seed and step sizes give
+the same sequence of messages, whatever the wall clock does.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime
+
+from engine.fixed import ONE, PRICE_SCALE, SHARE_STEP, format_price
+from engine.market.markets import MarketInfo
+from engine.orders import Side
+from polyterm.emulator.seed import BookShape
+from polyterm.emulator.state import EmuMarket, Event, Exchange
+
+_FINE_TICK = 10  # 0.001: the venue refines the tick near the extremes
+_COARSE_TICK = 100
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    threshold = math.exp(-lam)
+    k, p = 0, rng.random()
+    while p > threshold:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _shares(rng: random.Random, mu: float, sigma: float) -> int:
+    """A lognormal size in shares, on the 0.01-share grid, at least 1 share."""
+    hundredths = max(100, int(rng.lognormvariate(mu, sigma) * 100))
+    return hundredths * SHARE_STEP
+
+
+class FlowModel:
+    def __init__(
+        self,
+        exchange: Exchange,
+        seed: int,
+        events_per_second: float = 12.0,
+        news_per_hour: float = 30.0,
+    ) -> None:
+        self.exchange = exchange
+        self.seed = seed
+        self.events_per_second = events_per_second
+        self.news_rate = news_per_hour / 3600.0
+        self.rngs = [random.Random(f"flow:{seed}:{i}") for i in range(len(exchange.markets))]
+        self.steps = 0
+
+    # -- set-up -------------------------------------------------------------------
+    @staticmethod
+    def seed_book(market: EmuMarket, shape: BookShape, fair: float) -> None:
+        """Lay a recorded (or synthetic) book shape around `fair` on the market's tick."""
+        tick = market.yes.tick
+        best_bid = max(tick, int(fair * PRICE_SCALE) // tick * tick)
+        best_ask = min(ONE - tick, best_bid + shape.spread_ticks * tick)
+        if best_ask <= best_bid:
+            best_bid = best_ask - tick
+        sink: list[Event] = []
+        for offset, size in shape.bids:
+            price = best_bid - offset * tick
+            if price >= tick:
+                market.set_level(market.yes, True, price, size, sink)
+        for offset, size in shape.asks:
+            price = best_ask + offset * tick
+            if price <= ONE - tick:
+                market.set_level(market.yes, False, price, size, sink)
+
+    # -- the step -----------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        """Advance every market by `dt` seconds of model time."""
+        self.steps += 1
+        for market, rng in zip(self.exchange.markets, self.rngs, strict=True):
+            self._drift(market, rng, dt)
+            for _ in range(_poisson(rng, self.events_per_second * dt)):
+                roll = rng.random()
+                if roll < 0.45:
+                    self._add(market, rng)
+                elif roll < 0.78:
+                    self._cancel(market, rng)
+                else:
+                    self._trade(market, rng)
+            self._refill(market, rng)
+            self._maybe_retick(market)
+        if self.steps % 20 == 0:
+            self.exchange.confirm_trades()
+
+    def _drift(self, market: EmuMarket, rng: random.Random, dt: float) -> None:
+        market.fair += rng.gauss(0.0, 0.004 * math.sqrt(dt))
+        if rng.random() < self.news_rate * dt:
+            direction = 1 if rng.random() < 0.5 else -1
+            market.fair += direction * rng.uniform(0.04, 0.12)
+            self._headline(market.info, direction, rng)
+        market.fair = min(0.97, max(0.03, market.fair))
+
+    def _add(self, market: EmuMarket, rng: random.Random) -> None:
+        yes = market.yes
+        tick = yes.tick
+        is_bid = rng.random() < 0.5
+        best_bid, best_ask = yes.best_bid, yes.best_ask
+        if best_bid is None or best_ask is None:
+            return
+        spread = best_ask - best_bid
+        if spread > tick and rng.random() < 0.25:
+            price = best_bid + tick if is_bid else best_ask - tick
+        else:
+            distance = min(int(rng.expovariate(0.6)), 15) * tick
+            price = best_bid - distance if is_bid else best_ask + distance
+        if not tick <= price <= ONE - tick:
+            return
+        if (is_bid and price >= best_ask) or (not is_bid and price <= best_bid):
+            return
+        sizes = yes.bid_sizes if is_bid else yes.ask_sizes
+        changes: list[Event] = []
+        market.set_level(yes, is_bid, price, sizes.get(price, 0) + _shares(rng, 4.2, 1.0), changes)
+        self.exchange._price_change(market, changes)
+
+    def _cancel(self, market: EmuMarket, rng: random.Random) -> None:
+        yes = market.yes
+        is_bid = rng.random() < 0.5
+        prices = yes.bid_prices if is_bid else yes.ask_prices
+        if len(prices) <= 3:
+            return
+        index = min(int(rng.expovariate(0.35)), len(prices) - 1)
+        price = prices[-1 - index] if is_bid else prices[index]
+        sizes = yes.bid_sizes if is_bid else yes.ask_sizes
+        user = market.user_size_at(is_bid, price)
+        cancellable = sizes[price] - user
+        if cancellable <= 0:
+            return
+        cut = cancellable if rng.random() < 0.4 else int(cancellable * rng.uniform(0.2, 0.9))
+        cut = cut // SHARE_STEP * SHARE_STEP or cancellable
+        changes: list[Event] = []
+        market.set_level(yes, is_bid, price, sizes[price] - cut, changes)
+        self.exchange._price_change(market, changes)
+        if user:
+            self.exchange.shrink_queues(market, is_bid, price)
+
+    def _trade(self, market: EmuMarket, rng: random.Random) -> None:
+        yes = market.yes
+        mid = yes.mid()
+        if mid is None:
+            return
+        pull = max(-0.45, min(0.45, (market.fair - mid) * 12))
+        buy = rng.random() < 0.5 + pull
+        left = _shares(rng, 3.6, 1.1)
+        changes: list[Event] = []
+        levels = 0
+        while left > 0 and levels < 4:
+            price = yes.best_ask if buy else yes.best_bid
+            if price is None:
+                break
+            sizes = yes.ask_sizes if buy else yes.bid_sizes
+            take = min(left, sizes[price])
+            market.set_level(yes, not buy, price, sizes[price] - take, changes)
+            self.exchange.fill_resting(market, not buy, price, take)
+            self.exchange._last_trade(market, yes, price, take, Side.BUY if buy else Side.SELL)
+            left -= take
+            levels += 1
+        if changes:
+            self.exchange._price_change(market, changes)
+
+    def _refill(self, market: EmuMarket, rng: random.Random) -> None:
+        """Keep at least a few levels a side so the book never empties."""
+        yes = market.yes
+        tick = yes.tick
+        for is_bid in (True, False):
+            prices = yes.bid_prices if is_bid else yes.ask_prices
+            if len(prices) >= 5:
+                continue
+            other = yes.best_ask if is_bid else yes.best_bid
+            anchor = int(market.fair * PRICE_SCALE) // tick * tick
+            if is_bid:
+                start = prices[0] - tick if prices else min(anchor, (other or ONE) - tick)
+            else:
+                start = prices[-1] + tick if prices else max(anchor + tick, (other or 0) + tick)
+            changes: list[Event] = []
+            price = start
+            for _ in range(5 - len(prices)):
+                if not tick <= price <= ONE - tick:
+                    break
+                market.set_level(yes, is_bid, price, _shares(rng, 4.5, 0.8), changes)
+                price += -tick if is_bid else tick
+            if changes:
+                self.exchange._price_change(market, changes)
+
+    def _maybe_retick(self, market: EmuMarket) -> None:
+        yes = market.yes
+        bb, ba = yes.best_bid, yes.best_ask
+        if bb is None or ba is None:
+            return
+        if yes.tick == _COARSE_TICK and (bb >= 9600 or ba <= 400):
+            self._set_tick(market, _FINE_TICK)
+        elif yes.tick == _FINE_TICK and bb >= 1000 and ba <= 9000:
+            changes: list[Event] = []
+            for is_bid, prices in ((True, yes.bid_prices), (False, yes.ask_prices)):
+                for price in [p for p in prices if p % _COARSE_TICK]:
+                    if not market.user_size_at(is_bid, price):
+                        market.set_level(yes, is_bid, price, 0, changes)
+            if changes:
+                self.exchange._price_change(market, changes)
+            if not any(p % _COARSE_TICK for p in yes.bid_prices + yes.ask_prices):
+                self._set_tick(market, _COARSE_TICK)
+
+    def _set_tick(self, market: EmuMarket, tick: int) -> None:
+        old = market.yes.tick
+        for book in (market.yes, market.no):
+            book.set_tick(tick)
+            self.exchange.market_outbox.append(
+                {
+                    "event_type": "tick_size_change",
+                    "asset_id": book.asset_id,
+                    "market": market.info.condition_id,
+                    "old_tick_size": format_price(old),
+                    "new_tick_size": format_price(tick),
+                    "timestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
+                }
+            )
+
+    def _headline(self, info: MarketInfo, direction: int, rng: random.Random) -> None:
+        subject = info.question.rstrip("?")
+        if direction > 0:
+            title = (
+                rng.choice(("Odds surge", "Momentum builds", "Backers pile in")) + f": {subject}"
+            )
+        else:
+            title = rng.choice(("Odds slump", "Doubts grow", "Sellers take over")) + f": {subject}"
+        n = len(self.exchange.headlines) + 1
+        self.exchange.headlines.append(
+            {
+                "source": {"id": "polyterm-wire", "name": "Polyterm Wire (emulated)"},
+                "author": "exchange emulator",
+                "title": title,
+                "description": f"Emulated news jump ({direction:+d}) for {info.slug}",
+                "url": f"https://news.invalid/polyterm/{n}",
+                "urlToImage": None,
+                "publishedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "content": title,
+                "polyterm": {"market": info.condition_id, "direction": direction},
+            }
+        )

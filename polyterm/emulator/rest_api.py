@@ -1,0 +1,560 @@
+"""REST handlers of the emulator: CLOB public and authenticated routes, Gamma, news."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from engine.fixed import (
+    CASH_DIGITS,
+    ONE,
+    SIZE_DIGITS,
+    format_fixed,
+    format_price,
+    format_size,
+    parse_price,
+)
+from engine.market.markets import MarketInfo
+from engine.orders import OrderType, Side
+from polyterm.emulator.auth import AuthError, derive_credentials, verify_l1, verify_l2
+from polyterm.emulator.state import Account, EmuMarket, Exchange, OrderError
+
+END_CURSOR = "LTE="
+PAGE = 100
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(
+        data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":"))
+    )
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+def _cursor_page(items: list[Any], cursor: str | None) -> dict[str, Any]:
+    try:
+        offset = int(base64.b64decode(cursor).decode()) if cursor and cursor != END_CURSOR else 0
+    except ValueError:
+        offset = 0
+    if cursor == END_CURSOR:
+        return {"data": [], "next_cursor": END_CURSOR, "limit": PAGE, "count": 0}
+    page = items[offset : offset + PAGE]
+    nxt = offset + PAGE
+    next_cursor = base64.b64encode(str(nxt).encode()).decode() if nxt < len(items) else END_CURSOR
+    return {"data": page, "next_cursor": next_cursor, "limit": PAGE, "count": len(page)}
+
+
+def clob_market_json(m: EmuMarket) -> dict[str, Any]:
+    info = m.info
+    prices = {m.yes.asset_id: m.yes.mid(), m.no.asset_id: m.no.mid()}
+    return {
+        "enable_order_book": True,
+        "active": info.active,
+        "closed": info.closed,
+        "archived": False,
+        "accepting_orders": info.accepting_orders,
+        "minimum_order_size": float(Decimal(info.min_order_size).scaleb(-SIZE_DIGITS)),
+        "minimum_tick_size": float(Decimal(m.yes.tick).scaleb(-4)),
+        "condition_id": info.condition_id,
+        "question": info.question,
+        "market_slug": info.slug,
+        "end_date_iso": info.end_date or None,
+        "neg_risk": info.neg_risk,
+        "maker_base_fee": 0,
+        "taker_base_fee": info.fees.rate_bps,
+        "tokens": [
+            {
+                "token_id": o.token_id,
+                "outcome": o.name,
+                "price": prices.get(o.token_id),
+                "winner": False,
+            }
+            for o in info.outcomes
+        ],
+        "tags": ["emulated"],
+    }
+
+
+def gamma_market_json(m: EmuMarket) -> dict[str, Any]:
+    info: MarketInfo = m.info
+    yes_mid = m.yes.mid() or 0.5
+    return {
+        "id": info.gamma_id,
+        "question": info.question,
+        "conditionId": info.condition_id,
+        "slug": info.slug,
+        "endDate": info.end_date or None,
+        "liquidity": str(info.liquidity),
+        "liquidityNum": float(info.liquidity),
+        "volume24hr": float(info.volume_24h),
+        "outcomes": json.dumps([o.name for o in info.outcomes]),
+        "outcomePrices": json.dumps([f"{yes_mid:.4f}", f"{1 - yes_mid:.4f}"]),
+        "clobTokenIds": json.dumps(list(info.token_ids)),
+        "active": info.active,
+        "closed": info.closed,
+        "acceptingOrders": info.accepting_orders,
+        "enableOrderBook": True,
+        "negRisk": info.neg_risk,
+        "orderPriceMinTickSize": float(Decimal(m.yes.tick).scaleb(-4)),
+        "orderMinSize": float(Decimal(info.min_order_size).scaleb(-SIZE_DIGITS)),
+        "makerBaseFee": 0,
+        "takerBaseFee": info.fees.rate_bps,
+    }
+
+
+class RestApi:
+    def __init__(self, exchange: Exchange, seed: int, starting_balance: Decimal) -> None:
+        self.ex = exchange
+        self.seed = seed
+        self.starting_balance = starting_balance
+        self.stale_snapshots: dict[str, dict[str, Any]] = {}
+        self.stale_books = False
+
+    def routes(self) -> list[web.RouteDef]:
+        g, p, d = web.get, web.post, web.delete
+        return [
+            g("/", self.version),
+            g("/version", self.version),
+            g("/ok", self.ok),
+            g("/time", self.server_time),
+            g("/markets", self.markets),
+            g("/sampling-markets", self.markets),
+            g("/simplified-markets", self.simplified_markets),
+            g("/markets/{condition_id}", self.market),
+            g("/markets-by-token/{token_id}", self.market_by_token),
+            g("/clob-markets/{condition_id}", self.clob_market),
+            g("/book", self.book),
+            p("/books", self.books),
+            g("/price", self.price),
+            g("/midpoint", self.midpoint),
+            g("/spread", self.spread),
+            g("/tick-size", self.tick_size),
+            g("/neg-risk", self.neg_risk),
+            g("/fee-rate", self.fee_rate),
+            g("/prices-history", self.prices_history),
+            p("/auth/api-key", self.create_api_key),
+            g("/auth/derive-api-key", self.derive_api_key),
+            p("/order", self.post_order),
+            p("/orders", self.post_orders),
+            d("/order", self.cancel_order),
+            d("/orders", self.cancel_orders),
+            d("/cancel-all", self.cancel_all),
+            d("/cancel-market-orders", self.cancel_market_orders),
+            g("/data/orders", self.data_orders),
+            g("/data/order/{order_id}", self.data_order),
+            g("/data/trades", self.data_trades),
+            g("/balance-allowance", self.balance_allowance),
+            p("/v1/heartbeats", self.heartbeat),
+            g("/gamma/markets", self.gamma_markets),
+            g("/gamma/markets/{gamma_id}", self.gamma_market),
+            g("/gamma/events", self.gamma_events),
+            g("/news/v2/everything", self.news),
+            g("/news/v2/top-headlines", self.news),
+        ]
+
+    # -- helpers ------------------------------------------------------------------
+    def _token_market(self, request: web.Request) -> tuple[str, EmuMarket]:
+        token_id = request.query.get("token_id", "")
+        market = self.ex.by_token.get(token_id)
+        if market is None:
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": "No orderbook exists for the requested token id"}),
+                content_type="application/json",
+            )
+        return token_id, market
+
+    def _book_json(self, token_id: str) -> dict[str, Any]:
+        market = self.ex.by_token[token_id]
+        book = market.book_of(token_id)
+        assert book is not None
+        if self.stale_books and token_id in self.stale_snapshots:
+            return self.stale_snapshots[token_id]
+        snap = market.book_message(book)
+        del snap["event_type"]
+        self.stale_snapshots[token_id] = snap
+        return snap
+
+    async def _account(self, request: web.Request, body: str = "") -> Account:
+        secrets = {k: (a.secret, a.passphrase, a.address) for k, a in self.ex.accounts.items()}
+        try:
+            api_key = verify_l2(
+                request.headers, request.method, request.path, body, secrets, time.time()
+            )
+        except AuthError as exc:
+            raise web.HTTPUnauthorized(
+                text=json.dumps({"error": f"Unauthorized/Invalid api key: {exc}"}),
+                content_type="application/json",
+            ) from exc
+        return self.ex.accounts[api_key]
+
+    # -- public -------------------------------------------------------------------
+    async def version(self, request: web.Request) -> web.Response:
+        return _json({"version": 2})
+
+    async def ok(self, request: web.Request) -> web.Response:
+        return web.Response(text='"OK"', content_type="application/json")
+
+    async def server_time(self, request: web.Request) -> web.Response:
+        return _json(int(time.time()))
+
+    async def markets(self, request: web.Request) -> web.Response:
+        items = [clob_market_json(m) for m in self.ex.markets]
+        return _json(_cursor_page(items, request.query.get("next_cursor")))
+
+    async def simplified_markets(self, request: web.Request) -> web.Response:
+        items = [
+            {
+                "condition_id": m.info.condition_id,
+                "tokens": clob_market_json(m)["tokens"],
+                "active": m.info.active,
+                "closed": m.info.closed,
+                "archived": False,
+                "accepting_orders": m.info.accepting_orders,
+            }
+            for m in self.ex.markets
+        ]
+        return _json(_cursor_page(items, request.query.get("next_cursor")))
+
+    async def market(self, request: web.Request) -> web.Response:
+        m = self.ex.by_condition.get(request.match_info["condition_id"])
+        return _json(clob_market_json(m)) if m else _error(404, "market not found")
+
+    async def market_by_token(self, request: web.Request) -> web.Response:
+        m = self.ex.by_token.get(request.match_info["token_id"])
+        if m is None:
+            return _error(404, "market not found")
+        return _json({"condition_id": m.info.condition_id})
+
+    async def clob_market(self, request: web.Request) -> web.Response:
+        m = self.ex.by_condition.get(request.match_info["condition_id"])
+        if m is None:
+            return _error(404, "market not found")
+        fees = m.info.fees
+        return _json(
+            {
+                "c": m.info.condition_id,
+                "t": [{"t": o.token_id, "o": o.name} for o in m.info.outcomes],
+                "mts": float(Decimal(m.yes.tick).scaleb(-4)),
+                "mos": float(Decimal(m.info.min_order_size).scaleb(-SIZE_DIGITS)),
+                "nr": m.info.neg_risk,
+                "fd": {"r": str(fees.rate), "e": str(fees.exponent)},
+            }
+        )
+
+    async def book(self, request: web.Request) -> web.Response:
+        token_id, _ = self._token_market(request)
+        return _json(self._book_json(token_id))
+
+    async def books(self, request: web.Request) -> web.Response:
+        try:
+            wanted = await request.json()
+            ids = [str(item["token_id"]) for item in wanted]
+        except (ValueError, TypeError, KeyError):
+            return _error(400, 'body must be a JSON list of {"token_id": ...}')
+        return _json([self._book_json(t) for t in ids if t in self.ex.by_token])
+
+    async def price(self, request: web.Request) -> web.Response:
+        token_id, market = self._token_market(request)
+        book = market.book_of(token_id)
+        assert book is not None
+        side = request.query.get("side", "").upper()
+        if side not in ("BUY", "SELL"):
+            return _error(400, "side must be BUY or SELL")
+        # As on the CLOB: the price you would get, i.e. best ask to BUY, best bid to SELL.
+        best = book.best_ask if side == "BUY" else book.best_bid
+        return _json({"price": format_price(best) if best is not None else "0"})
+
+    async def midpoint(self, request: web.Request) -> web.Response:
+        token_id, market = self._token_market(request)
+        book = market.book_of(token_id)
+        assert book is not None
+        if book.best_bid is None or book.best_ask is None:
+            return _json({"mid": "0"})
+        mid = format_fixed(book.best_bid + book.best_ask, 5)
+        return _json({"mid": mid})
+
+    async def spread(self, request: web.Request) -> web.Response:
+        token_id, market = self._token_market(request)
+        book = market.book_of(token_id)
+        assert book is not None
+        spread = book.spread()
+        return _json({"spread": format_price(spread) if spread is not None else "0"})
+
+    async def tick_size(self, request: web.Request) -> web.Response:
+        token_id, market = self._token_market(request)
+        return _json({"minimum_tick_size": float(Decimal(market.yes.tick).scaleb(-4))})
+
+    async def neg_risk(self, request: web.Request) -> web.Response:
+        _, market = self._token_market(request)
+        return _json({"neg_risk": market.info.neg_risk})
+
+    async def fee_rate(self, request: web.Request) -> web.Response:
+        _, market = self._token_market(request)
+        return _json({"base_fee": market.info.fees.rate_bps})
+
+    async def prices_history(self, request: web.Request) -> web.Response:
+        token = request.query.get("market", "")
+        market = self.ex.by_token.get(token)
+        if market is None:
+            return _error(404, "market not found")
+        start = int(request.query.get("startTs", "0") or 0)
+        end = int(request.query.get("endTs", "0") or 0) or 2**62
+        history = []
+        for ts, price in market.history:
+            if start <= ts <= end:
+                p = Decimal(price) if token == market.yes.asset_id else 1 - Decimal(price)
+                history.append({"t": ts, "p": float(p)})
+        return _json({"history": history})
+
+    # -- L1: API keys -------------------------------------------------------------
+    async def _l1(self, request: web.Request) -> web.Response:
+        try:
+            address, nonce = verify_l1(request.headers, time.time())
+        except AuthError as exc:
+            return _error(401, f"Unauthorized: {exc}")
+        key, secret, passphrase = derive_credentials(address, nonce, self.seed)
+        if key not in self.ex.accounts:
+            self.ex.add_account(
+                Account(
+                    key, secret, passphrase, address, int(self.starting_balance.scaleb(CASH_DIGITS))
+                )
+            )
+        return _json({"apiKey": key, "secret": secret, "passphrase": passphrase})
+
+    async def create_api_key(self, request: web.Request) -> web.Response:
+        return await self._l1(request)
+
+    async def derive_api_key(self, request: web.Request) -> web.Response:
+        return await self._l1(request)
+
+    # -- L2: trading --------------------------------------------------------------
+    def _place(self, account: Account, payload: Any) -> dict[str, Any]:
+        try:
+            order = payload["order"]
+            side = Side(str(order["side"]).upper())
+            maker_amount = int(order["makerAmount"])
+            taker_amount = int(order["takerAmount"])
+            order_type = OrderType(str(payload.get("orderType", "GTC")).upper())
+            token_id = str(order["tokenId"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"success": False, "orderID": None, "errorMsg": f"invalid order payload: {exc}"}
+        if payload.get("owner") != account.api_key:
+            return {
+                "success": False,
+                "orderID": None,
+                "errorMsg": "the order owner has to be the owner of the API KEY",
+            }
+        # BUY: maker gives collateral, takes shares; SELL the reverse (both in 1e-6 units).
+        shares, collateral = (
+            (taker_amount, maker_amount) if side is Side.BUY else (maker_amount, taker_amount)
+        )
+        if shares <= 0 or collateral <= 0:
+            return {"success": False, "orderID": None, "errorMsg": "invalid amounts"}
+        price_exact = Decimal(collateral) / Decimal(shares)
+        try:
+            price = parse_price(str(price_exact.normalize()))
+        except ValueError:
+            return {
+                "success": False,
+                "orderID": None,
+                "errorMsg": "invalid price: breaks minimum tick size rule",
+            }
+        try:
+            placed = self.ex.place(
+                account, token_id, side, price, shares, order_type, bool(payload.get("postOnly"))
+            )
+        except OrderError as exc:
+            return {"success": False, "orderID": None, "errorMsg": str(exc)}
+        status = {"LIVE": "live", "MATCHED": "matched"}.get(placed.status, "unmatched")
+        if placed.status == "CANCELED" and placed.size_matched == 0 and order_type is OrderType.FOK:
+            return {
+                "success": False,
+                "orderID": placed.id,
+                "errorMsg": (
+                    "order couldn't be fully filled. FOK orders are fully filled or killed."
+                ),
+                "status": "unmatched",
+            }
+        return {
+            "success": True,
+            "orderID": placed.id,
+            "errorMsg": "",
+            "status": status,
+            "makingAmount": format_size(
+                placed.size_matched * placed.price // ONE
+                if side is Side.BUY
+                else placed.size_matched
+            ),
+            "takingAmount": format_size(
+                placed.size_matched
+                if side is Side.BUY
+                else placed.size_matched * placed.price // ONE
+            ),
+        }
+
+    async def post_order(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        account = await self._account(request, body)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return _error(400, "body is not JSON")
+        result = self._place(account, payload)
+        return _json(result, 200 if result["success"] else 400)
+
+    async def post_orders(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        account = await self._account(request, body)
+        try:
+            payloads = json.loads(body)
+        except ValueError:
+            return _error(400, "body is not JSON")
+        if not isinstance(payloads, list) or len(payloads) > 15:
+            return _error(400, "send a list of at most 15 orders")
+        return _json([self._place(account, p) for p in payloads])
+
+    async def _cancel_many(self, account: Account, ids: list[str]) -> web.Response:
+        canceled: list[str] = []
+        not_canceled: dict[str, str] = {}
+        for oid in ids:
+            reason = self.ex.cancel(account, oid)
+            if reason:
+                not_canceled[oid] = reason
+            else:
+                canceled.append(oid)
+        return _json({"canceled": canceled, "not_canceled": not_canceled})
+
+    async def cancel_order(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        account = await self._account(request, body)
+        try:
+            oid = str(json.loads(body)["orderID"])
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 'body must be {"orderID": ...}')
+        return await self._cancel_many(account, [oid])
+
+    async def cancel_orders(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        account = await self._account(request, body)
+        try:
+            ids = [str(i) for i in json.loads(body)]
+        except (ValueError, TypeError):
+            return _error(400, "body must be a JSON list of order ids")
+        return await self._cancel_many(account, ids)
+
+    async def cancel_all(self, request: web.Request) -> web.Response:
+        account = await self._account(request, await request.text())
+        return await self._cancel_many(account, [o.id for o in self.ex.open_orders(account)])
+
+    async def cancel_market_orders(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        account = await self._account(request, body)
+        spec = json.loads(body) if body else {}
+        market = spec.get("market", "")
+        asset = spec.get("asset_id", "")
+        ids = [
+            o.id
+            for o in self.ex.open_orders(account)
+            if (not market or o.market.info.condition_id == market)
+            and (not asset or o.token_id == asset)
+        ]
+        return await self._cancel_many(account, ids)
+
+    async def data_orders(self, request: web.Request) -> web.Response:
+        account = await self._account(request)
+        q = request.query
+        items = [
+            o.wire()
+            for o in self.ex.open_orders(account)
+            if (not q.get("market") or o.market.info.condition_id == q["market"])
+            and (not q.get("asset_id") or o.token_id == q["asset_id"])
+            and (not q.get("id") or o.id == q["id"])
+        ]
+        return _json(_cursor_page(items, q.get("next_cursor")))
+
+    async def data_order(self, request: web.Request) -> web.Response:
+        account = await self._account(request)
+        order = self.ex.orders.get(request.match_info["order_id"])
+        if order is None or order.owner != account.api_key or order.status != "LIVE":
+            return _json(None)  # the CLOB answers null for orders that are no longer active
+        return _json(order.wire())
+
+    async def data_trades(self, request: web.Request) -> web.Response:
+        account = await self._account(request)
+        q = request.query
+        items = [
+            t
+            for t in self.ex.trades
+            if t["owner"] == account.api_key
+            and (not q.get("market") or t["market"] == q["market"])
+            and (not q.get("asset_id") or t["asset_id"] == q["asset_id"])
+            and (not q.get("id") or t["id"] == q["id"])
+        ]
+        return _json(_cursor_page(items, q.get("next_cursor")))
+
+    async def balance_allowance(self, request: web.Request) -> web.Response:
+        account = await self._account(request)
+        q = request.query
+        if q.get("asset_type", "COLLATERAL").upper() == "CONDITIONAL":
+            shares = account.tokens.get(q.get("token_id", ""), 0)
+            return _json({"balance": str(shares), "allowance": str(10**18)})
+        usdc_units = account.collateral // 10**4  # cash (1e-10) -> USDC base units (1e-6)
+        return _json({"balance": str(usdc_units), "allowance": str(10**18)})
+
+    async def heartbeat(self, request: web.Request) -> web.Response:
+        await self._account(request, await request.text())
+        return _json({"status": "ok"})
+
+    # -- Gamma ----------------------------------------------------------------------
+    async def gamma_markets(self, request: web.Request) -> web.Response:
+        q = request.query
+        items = [gamma_market_json(m) for m in self.ex.markets]
+        if q.get("active") is not None:
+            want = q["active"].lower() == "true"
+            items = [i for i in items if i["active"] == want]
+        if q.get("closed") is not None:
+            want = q["closed"].lower() == "true"
+            items = [i for i in items if i["closed"] == want]
+        order = q.get("order")
+        if order in ("volume24hr", "liquidity", "liquidityNum"):
+            key = "volume24hr" if order == "volume24hr" else "liquidityNum"
+            items.sort(key=lambda i: i[key], reverse=q.get("ascending", "false").lower() != "true")
+        offset = int(q.get("offset", "0") or 0)
+        limit = int(q.get("limit", "100") or 100)
+        return _json(items[offset : offset + limit])
+
+    async def gamma_market(self, request: web.Request) -> web.Response:
+        for m in self.ex.markets:
+            if m.info.gamma_id == request.match_info["gamma_id"]:
+                return _json(gamma_market_json(m))
+        return _error(404, "market not found")
+
+    async def gamma_events(self, request: web.Request) -> web.Response:
+        limit = int(request.query.get("limit", "100") or 100)
+        events = [
+            {
+                "id": m.info.gamma_id,
+                "slug": m.info.slug,
+                "title": m.info.question,
+                "active": True,
+                "closed": False,
+                "archived": False,
+                "markets": [gamma_market_json(m)],
+            }
+            for m in self.ex.markets[:limit]
+        ]
+        return _json(events)
+
+    # -- news ---------------------------------------------------------------------
+    async def news(self, request: web.Request) -> web.Response:
+        q = request.query.get("q", "").lower()
+        size = int(request.query.get("pageSize", "20") or 20)
+        articles = [a for a in reversed(self.ex.headlines) if not q or q in a["title"].lower()]
+        return _json({"status": "ok", "totalResults": len(articles), "articles": articles[:size]})

@@ -1,4 +1,9 @@
-"""Orders and fills as the engine sees them, whichever gateway carries them."""
+"""Orders and fills as the engine sees them, whichever gateway carries them.
+
+Prices are integers in 1e-4, sizes in 1e-6 shares, cash and fees in 1e-10 USDC
+(see :mod:`engine.fixed`). Order ids are the engine's own client ids, unique across runs
+of one ledger (``r<run>-<n>``); a venue's id for the same order is kept beside it.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +31,47 @@ TAKING_TYPES = frozenset({OrderType.FOK, OrderType.FAK})
 
 
 class OrderStatus(StrEnum):
-    NEW = "new"
-    LIVE = "live"  # resting on the book
+    NEW = "new"  # decided, not yet acknowledged by the gateway
+    LIVE = "live"  # resting on the book, nothing filled
+    PARTIALLY_FILLED = "partially_filled"  # resting, part filled
+    FILLED = "filled"  # completely filled (paper: final)
     MATCHED = "matched"  # filled, not yet final on chain (live venue)
-    CONFIRMED = "confirmed"  # final
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
+    CONFIRMED = "confirmed"  # final on chain (live venue)
+    FAILED = "failed"  # the venue could not settle a match (live venue)
+    CANCELLED = "cancelled"  # by us, by a FAK remainder, or by settlement
+    REJECTED = "rejected"  # refused before anything filled
+    EXPIRED = "expired"  # a GTD order reached its expiration
+
+    @property
+    def is_open(self) -> bool:
+        return self in _OPEN
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_OPEN = frozenset({OrderStatus.NEW, OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED})
+_FINAL = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CONFIRMED,
+        OrderStatus.FAILED,
+        OrderStatus.CANCELLED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+    }
+)
+
+
+class Liquidity(StrEnum):
+    TAKER = "taker"
+    MAKER = "maker"
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    client_id: str
+    order_id: str  # the engine's client id, unique across runs of a ledger
     asset_id: str
     market: str
     side: Side
@@ -47,26 +80,33 @@ class OrderRequest:
     order_type: OrderType
     strategy: str
     reason: str
-    created_at: float
+    created_at: float  # clock time (unix seconds)
+    post_only: bool = False  # rest only: refused if it would take
+    expires_at: float | None = None  # GTD: clock time at which it expires
+    is_exit: bool = False  # reduces a position (never blocked by entry rules)
 
 
 @dataclass(frozen=True, slots=True)
 class Fill:
+    fill_id: str  # unique: "<order_id>#<n>"
     order_id: str
     asset_id: str
     market: str
     side: Side
     price: int
     size: int
-    fee: int  # cash units, 1e-10
-    liquidity: str  # "taker" | "maker"
-    at: float
+    fee: int  # cash units, 1e-10 USDC; paid in USDC on buys and sells alike
+    liquidity: Liquidity
+    at: float  # clock time (unix seconds)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderResult:
+    """A gateway's answer to a submit: what filled at once and what is left."""
+
     order_id: str
     status: OrderStatus
     fills: tuple[Fill, ...] = ()
     remaining: int = 0
     reason: str | None = None
+    venue_id: str | None = None

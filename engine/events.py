@@ -1,0 +1,164 @@
+"""Typed, frozen events: how the engine's parts tell each other (and the faces) what happened.
+
+The core emits them; the ledger writer records them; the event stream carries the
+discrete ones (fills, feed changes, errors, state changes) to the faces. Every event
+carries ``at``, the clock's time (unix seconds) when it happened, so a backtest on a
+simulated clock writes the same rows as the run it replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.market.markets import MarketInfo
+from engine.orders import Fill, OrderRequest, OrderStatus, Side
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(EngineEvent):
+    run_id: int
+    mode: str  # "paper" | "live"
+    venue: str
+    config_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded(EngineEvent):
+    run_id: int
+    summary_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarketsLoaded(EngineEvent):
+    markets: tuple[MarketInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BookUpdated(EngineEvent):
+    """A book changed; `version` is its update count (the snapshot's section key)."""
+
+    asset_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRaised(EngineEvent):
+    strategy: str
+    asset_id: str
+    side: Side
+    strength: float
+    reason: str
+    is_exit: bool
+    decision: str  # "order" | "below_threshold" | "rejected: <why>" | "paused" | ...
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRejected(EngineEvent):
+    """Risk (or a sanity check before risk) refused or resized an intent."""
+
+    asset_id: str
+    side: Side
+    strategy: str
+    reason: str
+    wanted: int  # shares (1e-6) asked for
+    approved: int  # shares approved; 0 when rejected
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmitted(EngineEvent):
+    order: OrderRequest
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated(EngineEvent):
+    """A lifecycle transition: every one is recorded in ``order_events``."""
+
+    order_id: str
+    status: OrderStatus
+    filled: int  # total shares filled so far
+    remaining: int  # shares still working (0 once final)
+    reason: str | None = None
+    venue_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filled(EngineEvent):
+    fill: Fill
+    strategy: str
+    reason: str  # the order's reason (entry signal, exit reason)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChanged(EngineEvent):
+    """A position's state after a fill or a settlement (the ledger keeps the latest)."""
+
+    asset_id: str
+    market: str
+    shares: int  # 1e-6
+    cost: int  # cash units of the shares held
+    realized: int  # cash units, net of fees
+    fees: int  # cash units paid so far
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed(EngineEvent):
+    """Part or all of a position was closed: one exit row with its reason."""
+
+    asset_id: str
+    market: str
+    strategy: str
+    reason: str  # exit reason: the strategy's, "settlement", "flatten", ...
+    shares: int
+    entry_price: int  # average cost per share (1e-4, rounded down)
+    exit_price: int
+    realized: int  # cash units, net of the exit's fee
+    fee: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSettled(EngineEvent):
+    """A market resolved: held shares paid 1 (the winner) or 0 (the others)."""
+
+    asset_id: str
+    market: str
+    shares: int
+    payout_price: int  # ONE for the winning token, 0 for the others
+    cash: int  # cash received
+    realized: int  # against the position's cost
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSourceChanged(EngineEvent):
+    source: str
+    previous: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStateChanged(EngineEvent):
+    state: str
+    previous: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRaised(EngineEvent):
+    where: str
+    message: str
+
+
+# Discrete events that go to the faces' event stream (the rest are for the ledger).
+STREAMED = (
+    Filled,
+    PositionSettled,
+    PositionClosed,
+    FeedSourceChanged,
+    EngineStateChanged,
+    ErrorRaised,
+    OrderUpdated,
+    IntentRejected,
+)

@@ -17,6 +17,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 
+def perf_ns() -> int:
+    """A CPU stopwatch for instrumentation only (latency figures); it never decides
+    anything, so a backtest stays a pure function of its inputs."""
+    return time.perf_counter_ns()
+
+
 class Clock(Protocol):
     def time(self) -> float:
         """Unix seconds, for timestamps that are stored or shown."""

@@ -71,6 +71,7 @@ class MeanReversionConfig(_Frozen):
     entry_z: float = Field(1.6, gt=0)
     exit_z: float = Field(0.2, ge=0)
     max_spread_ticks: int = Field(6, ge=1)
+    sample_interval_s: float = Field(0.25, gt=0)  # at most one mid sample per this long
 
 
 class StrategyConfig(_Frozen):
@@ -79,6 +80,10 @@ class StrategyConfig(_Frozen):
     order_size: Decimal = Field(Decimal(10), gt=0)
     max_slippage_ticks: int = Field(1, ge=0)
     entry_cooldown_s: float = Field(5.0, ge=0)
+    # "take": entries cross the spread (FAK); "rest": entries rest post-only at the best
+    # price of their side for `rest_ttl_s` (GTD), queued behind the size shown there.
+    order_style: Literal["take", "rest"] = "take"
+    rest_ttl_s: float = Field(30.0, gt=0)
 
 
 class RiskConfig(_Frozen):
@@ -89,6 +94,7 @@ class RiskConfig(_Frozen):
 class PaperConfig(_Frozen):
     starting_cash: Decimal = Field(Decimal(1000), gt=0)
     latency_ms: int = Field(0, ge=0)
+    latency_jitter_ms: int = Field(0, ge=0)  # uniform extra delay, seeded (--seed)
 
 
 class EngineConfig(_Frozen):
@@ -97,6 +103,8 @@ class EngineConfig(_Frozen):
     strategy: StrategyConfig = StrategyConfig()
     risk: RiskConfig = RiskConfig()
     paper: PaperConfig = PaperConfig()
-    decision_interval_s: float = Field(0.25, gt=0)
     snapshot_interval_s: float = Field(0.1, gt=0)
+    housekeeping_interval_s: float = Field(0.1, gt=0)  # re-snapshots, expiries, feed checks
+    resnapshot_backoff_base_s: float = Field(0.5, gt=0)
+    resnapshot_backoff_cap_s: float = Field(15.0, gt=0)
     dry_run: bool = True

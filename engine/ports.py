@@ -1,24 +1,25 @@
 """The ports: everything outside the engine sits behind one of these small protocols.
 
 The faces differ only in which implementations they plug in: the Polymarket feed or a
-tape, the paper or the live gateway, the system or a simulated clock.
+tape, the paper or the live gateway, the system or a simulated clock, a ledger file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from engine.clock import Clock
+from engine.events import EngineEvent
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
-from engine.orders import Fill, OrderRequest, OrderResult
+from engine.orders import OrderRequest, OrderResult
 
 __all__ = ["Clock", "Ledger", "MarketDataSink", "MarketFeed", "OrderGateway"]
 
 
 class MarketDataSink(Protocol):
-    """Where a feed delivers data. The engine implements it; so does the recorder."""
+    """Where a feed delivers data. The engine's runners implement it; so does the recorder."""
 
     def on_markets(self, markets: Sequence[MarketInfo]) -> None: ...
 
@@ -44,22 +45,26 @@ class OrderGateway(Protocol):
 
     async def submit(self, order: OrderRequest) -> OrderResult: ...
 
-    async def cancel(self, order_id: str) -> bool: ...
-
-    def take_fills(self) -> list[Fill]:
-        """Fills of resting orders that happened since the last call."""
+    async def cancel(self, order_id: str) -> bool:
+        """True when the order was taken off the book; False when it was not resting."""
 
 
 class Ledger(Protocol):
-    async def start_run(self, mode: str, venue: str, config_json: str) -> int: ...
+    """The writer side of the ledger: records events, tells when they are on disk."""
 
-    def record_markets(self, markets: Sequence[MarketInfo]) -> None: ...
+    @property
+    def committed_seq(self) -> int: ...
 
-    def record_order(self, order: OrderRequest, result: OrderResult, run_id: int) -> None: ...
+    def record(self, event: EngineEvent) -> int:
+        """Queue an event; returns its sequence number (never blocks)."""
 
-    def record_fill(self, fill: Fill, run_id: int) -> None: ...
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None: ...
 
-    async def end_run(self, run_id: int, summary_json: str) -> None: ...
+    async def start_run(
+        self, mode: str, venue: str, config_json: str, at: float, starting_cash: int
+    ) -> int: ...
+
+    async def end_run(self, run_id: int, summary_json: str, at: float) -> None: ...
 
     async def flush(self) -> None: ...
 

@@ -1,27 +1,41 @@
-"""The paper gateway: orders filled against the real book by the matching core.
+"""The paper venue: orders filled against the venue's real book, honestly.
 
-Taking orders walk the current book (partial fills, fees, tick and minimum size). The
-liquidity a paper order took stays taken until the venue changes that level, so two
-orders never fill against the same shares. Resting orders join the back of their level's
-queue and fill only once trades at that price have eaten through the size ahead of them,
-or when the opposite side moves through their price. Optional latency delays matching,
-so the book can move between decision and fill, as it does live.
+Taking orders walk the current book with the matching core (partial fills, fees, tick and
+minimum size), minus what earlier paper orders already took (:mod:`.liquidity`: YES and
+NO are one pool). Resting orders join one FIFO queue per canonical level, behind the
+venue size shown there when they arrive, and fill only when the venue shows it:
+
+- a trade print at our level eats the size ahead of us first, then paper orders in the
+  order they arrived; one print never fills more than its size;
+- a decrease of the level (others cancelled or traded) moves us up only as far as the new
+  size; when a decrease arrives before the trade print that caused it (feeds differ on
+  the order), the print does not move us a second time;
+- a trade printing through our price (a sweep) fills us, up to the print's size;
+- the opposite side showing size at or through our price fills us at our price, up to
+  the size shown there that nobody (paper) took already — and that size is then taken.
+
+Makers pay no fee; takers pay the market's fee in USDC on buys and sells alike (V2).
+
+:class:`PaperVenue` is synchronous so a backtest can step it; :class:`PaperGateway` is the
+asynchronous OrderGateway port over it, with the configured latency.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from engine.adapters.polymarket.books import BookStore
 from engine.clock import Clock
-from engine.execution.matching import RestingOrder, check_order, match_taker
+from engine.execution.liquidity import ConsumedLiquidity, Level, Mirror, shown_size
+from engine.execution.matching import check_order, match_taker
 from engine.market.book import OrderBook
 from engine.market.markets import MarketInfo
 from engine.orders import (
     TAKING_TYPES,
     Fill,
+    Liquidity,
     OrderRequest,
     OrderResult,
     OrderStatus,
@@ -29,52 +43,73 @@ from engine.orders import (
     Side,
 )
 
+# A level decrease is matched to a trade print arriving within this long (feeds send the
+# print and the book change as separate messages, in either order).
+PRINT_MATCH_WINDOW_S = 1.0
+
 
 @dataclass(slots=True)
-class _Resting:
+class PaperOrder:
     request: OrderRequest
-    queue: RestingOrder
+    level: Level  # canonical level it rests at
+    remaining: int
+    ahead: int  # venue size ahead of it (paper orders ahead are counted separately)
+    filled: int = 0
+    fills: int = 0  # how many fills so far (for fill ids)
+    credit: int = 0  # how far a level decrease moved it, not yet explained by a print
+    credit_at: float = 0.0
 
 
-class PaperGateway:
+class PaperVenue:
+    """A simulated venue over the real books; every method takes the clock's `now`."""
+
     name = "paper"
 
     def __init__(
         self,
-        books: BookStore,
+        book_of: Callable[[str], OrderBook | None],
         market_of: Callable[[str], MarketInfo | None],
-        clock: Clock,
-        latency_s: float = 0.0,
     ) -> None:
-        self._books = books
+        self._book_of = book_of
         self._market_of = market_of
-        self._clock = clock
-        self._latency = latency_s
-        self._ids = itertools.count(1)
-        # (asset, took asks?) -> price -> (shares taken by us, level size the venue showed)
-        self._consumed: dict[tuple[str, bool], dict[int, tuple[int, int]]] = {}
-        self._resting: dict[str, _Resting] = {}
+        self.mirror = Mirror()
+        self.pool = ConsumedLiquidity(self.mirror)
+        self.orders: dict[str, PaperOrder] = {}
+        self._queues: dict[Level, list[PaperOrder]] = {}  # FIFO per canonical level
+        self._resting_tokens: dict[str, int] = {}  # token -> resting orders on its canon
         self._fills: list[Fill] = []
-        books.trade_listeners.append(self._on_trade)
+        self._fill_closes: list[str] = []  # orders completely filled by resting fills
 
-    # -- the port -----------------------------------------------------------------
-    async def submit(self, order: OrderRequest) -> OrderResult:
-        if self._latency:
-            await self._clock.sleep(self._latency)
-        order_id = f"paper-{next(self._ids)}"
+    def add_markets(self, markets: Iterable[MarketInfo]) -> None:
+        for market in markets:
+            self.mirror.add_market(market)
+
+    def watches(self, token: str) -> bool:
+        """True when a change of this token's book can matter to paper orders."""
+        return token in self._resting_tokens or self.pool.watches(token)
+
+    # -- orders -----------------------------------------------------------------------
+    def submit(self, order: OrderRequest, now: float) -> OrderResult:
+        venue_id = f"paper-{order.order_id}"
         market = self._market_of(order.asset_id)
-        book = self._books.books.get(order.asset_id)
+        book = self._book_of(order.asset_id)
+
+        def refuse(reason: str) -> OrderResult:
+            return OrderResult(order.order_id, OrderStatus.REJECTED, (), 0, reason, venue_id)
+
         if market is None or book is None or not book.has_snapshot:
-            return OrderResult(order_id, OrderStatus.REJECTED, reason="no book for this token")
+            return refuse("no book for this token")
         if book.needs_snapshot:
-            return OrderResult(
-                order_id, OrderStatus.REJECTED, reason="book is being re-snapshotted"
-            )
+            return refuse("book is being re-snapshotted")
         reason = check_order(order.price, order.size, book.tick, market.min_order_size)
         if reason:
-            return OrderResult(order_id, OrderStatus.REJECTED, reason=reason)
+            return refuse(reason)
         takes_asks = order.side is Side.BUY
-        consumed = self._live_consumed(book, takes_asks)
+        consumed = self.pool.view(order.asset_id, takes_asks)
+        if order.post_only:
+            probe = match_taker(book, order.side, order.price, 1, market.fees, consumed=consumed)
+            if probe.filled:
+                return refuse("post-only order would take liquidity")
         result = match_taker(
             book,
             order.side,
@@ -85,109 +120,242 @@ class PaperGateway:
             consumed=consumed,
         )
         if result.reject:
-            return OrderResult(
-                order_id, OrderStatus.REJECTED, remaining=order.size, reason=result.reject
-            )
-        now = self._clock.time()
-        fills = []
-        taken = self._consumed.setdefault((order.asset_id, takes_asks), {})
-        opposite = book.ask_sizes if takes_asks else book.bid_sizes
-        for price, size in result.fills:
-            prior = consumed.get(price, 0)
-            taken[price] = (prior + size, opposite[price])
-            fee = market.fees.taker_fee(price, size)
+            return refuse(result.reject)
+        fills: list[Fill] = []
+        for n, (price, size) in enumerate(result.fills, 1):
+            # A buy takes asks, a sell takes bids: consume the side it took.
+            self.pool.consume(order.asset_id, not takes_asks, price, size)
             fills.append(
                 Fill(
-                    order_id,
+                    f"{order.order_id}#{n}",
+                    order.order_id,
                     order.asset_id,
                     order.market,
                     order.side,
                     price,
                     size,
-                    fee,
-                    "taker",
+                    market.fees.taker_fee(price, size),
+                    Liquidity.TAKER,
                     now,
                 )
             )
         remaining = result.remaining
-        if remaining and order.order_type not in TAKING_TYPES:
-            own = book.bid_sizes if order.side is Side.BUY else book.ask_sizes
-            queue = RestingOrder(
-                order_id, order.side, order.price, remaining, own.get(order.price, 0)
-            )
-            self._resting[order_id] = _Resting(order, queue)
-            return OrderResult(order_id, OrderStatus.LIVE, tuple(fills), remaining)
-        if remaining:
-            status = OrderStatus.CANCELLED if fills else OrderStatus.REJECTED
-            why = (
-                "no liquidity within the limit price" if not fills else "remainder cancelled (FAK)"
-            )
-            return OrderResult(order_id, status, tuple(fills), remaining, why)
-        return OrderResult(order_id, OrderStatus.CONFIRMED, tuple(fills), 0)
+        if not remaining:
+            return OrderResult(order.order_id, OrderStatus.FILLED, tuple(fills), 0, None, venue_id)
+        if order.order_type in TAKING_TYPES:
+            if fills:
+                return OrderResult(
+                    order.order_id,
+                    OrderStatus.CANCELLED,
+                    tuple(fills),
+                    0,
+                    "remainder cancelled (FAK)",
+                    venue_id,
+                )
+            return refuse("no liquidity within the limit price")
+        self._rest(order, book, remaining, len(fills))
+        status = OrderStatus.PARTIALLY_FILLED if fills else OrderStatus.LIVE
+        return OrderResult(order.order_id, status, tuple(fills), remaining, None, venue_id)
 
-    async def cancel(self, order_id: str) -> bool:
-        return self._resting.pop(order_id, None) is not None
+    def _rest(self, order: OrderRequest, book: OrderBook, remaining: int, fills: int) -> None:
+        is_bid = order.side is Side.BUY
+        level = self.mirror.level(order.asset_id, is_bid, order.price)
+        paper = PaperOrder(
+            order,
+            level,
+            remaining,
+            ahead=shown_size(book, is_bid, order.price),
+            filled=order.size - remaining,
+            fills=fills,
+        )
+        self.orders[order.order_id] = paper
+        self._queues.setdefault(level, []).append(paper)
+        for token in self.mirror.tokens(level.token):
+            self._resting_tokens[token] = self._resting_tokens.get(token, 0) + 1
 
-    def take_fills(self) -> list[Fill]:
-        self._check_crossed()
-        fills, self._fills = self._fills, []
-        return fills
-
-    def open_orders(self) -> list[OrderRequest]:
-        return [r.request for r in self._resting.values()]
-
-    # -- internals ----------------------------------------------------------------
-    def _live_consumed(self, book: OrderBook, takes_asks: bool) -> dict[int, int]:
-        """What we took that the venue still shows; forgotten once a level changes."""
-        taken = self._consumed.get((book.asset_id, takes_asks))
-        if not taken:
-            return {}
-        sizes = book.ask_sizes if takes_asks else book.bid_sizes
-        live: dict[int, int] = {}
-        for price, (amount, seen) in list(taken.items()):
-            if sizes.get(price) == seen:
-                live[price] = amount
+    def cancel(self, order_id: str) -> PaperOrder | None:
+        """Take a resting order off the book; returns it (None if it was not resting)."""
+        paper = self.orders.pop(order_id, None)
+        if paper is None:
+            return None
+        queue = self._queues.get(paper.level)
+        if queue is not None:
+            queue.remove(paper)
+            if not queue:
+                del self._queues[paper.level]
+        for token in self.mirror.tokens(paper.level.token):
+            left = self._resting_tokens.get(token, 0) - 1
+            if left > 0:
+                self._resting_tokens[token] = left
             else:
-                del taken[price]
-        return live
+                self._resting_tokens.pop(token, None)
+        return paper
 
-    def _on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
-        for resting in list(self._resting.values()):
-            req = resting.request
-            # A taker BUY lifts asks: it can fill our resting SELL, and vice versa.
-            if req.asset_id != asset_id or req.side.value == taker_side:
+    def open_orders(self) -> list[PaperOrder]:
+        return list(self.orders.values())
+
+    # -- what the venue shows -----------------------------------------------------------
+    def on_trade(self, token: str, price: int, size: int, taker_side: str, now: float) -> None:
+        """A trade print: advance queues at its level, fill orders it swept through."""
+        if size <= 0 or token not in self._resting_tokens:
+            return
+        # A taker BUY lifted asks (resting sells); a taker SELL hit bids.
+        hit_bids = taker_side == "SELL"
+        printed = self.mirror.level(token, hit_bids, price)
+        at_level = self._queues.get(printed)
+        if at_level:
+            self._advance(at_level, size, now)
+        # Orders resting at prices the print went through were all consumed first.
+        budget = size
+        for level in self._swept_levels(printed):
+            for paper in list(self._queues.get(level, ())):
+                if budget <= 0:
+                    return
+                take = min(paper.remaining, budget)
+                paper.ahead = 0
+                budget -= take
+                self._maker_fill(paper, take, now)
+
+    def _swept_levels(self, printed: Level) -> list[Level]:
+        """Levels with resting paper orders strictly through a print, best first."""
+        if printed.is_bid:  # bids above the print's price were consumed before it
+            found = [lv for lv in self._queues if lv[:2] == printed[:2] and lv[2] > printed[2]]
+            found.sort(key=lambda lv: -lv.price)
+        else:
+            found = [lv for lv in self._queues if lv[:2] == printed[:2] and lv[2] < printed[2]]
+            found.sort(key=lambda lv: lv.price)
+        return found
+
+    def _advance(self, queue: list[PaperOrder], size: int, now: float) -> None:
+        paper_ahead = 0
+        hits: list[tuple[PaperOrder, int]] = []
+        for paper in queue:
+            if now - paper.credit_at > PRINT_MATCH_WINDOW_S:
+                paper.credit = 0
+            explained = min(size, paper.credit)  # the decrease already moved it this far
+            paper.credit -= explained
+            effective = size - explained
+            reach = effective - paper.ahead - paper_ahead
+            paper_ahead += paper.remaining
+            paper.ahead = max(0, paper.ahead - effective)
+            if reach > 0:
+                hits.append((paper, min(reach, paper.remaining)))
+        for paper, take in hits:
+            self._maker_fill(paper, take, now)
+
+    def after_frame(self, tokens: Iterable[str], now: float) -> None:
+        """Books of `tokens` changed: shrink what we took, move queues, fill crossed orders."""
+        for token in tokens:
+            book = self._book_of(token)
+            if book is None or not book.has_snapshot or book.needs_snapshot:
                 continue
-            took = resting.queue.on_trade(price, size)
-            if took:
-                self._maker_fill(resting, price, took)
+            self.pool.reconcile(book)
+            if token in self._resting_tokens:
+                self._reconcile_queues(book, now)
 
-    def _check_crossed(self) -> None:
-        """Levels shrink (queue moves up) and prices move through resting orders."""
-        for resting in list(self._resting.values()):
-            req, queue = resting.request, resting.queue
-            book = self._books.books.get(req.asset_id)
-            if book is None:
+    def _reconcile_queues(self, book: OrderBook, now: float) -> None:
+        token = book.asset_id
+        canon = self.mirror.canonical(token)
+        for level, queue in list(self._queues.items()):
+            if level.token != canon:
                 continue
-            own = book.bid_sizes if req.side is Side.BUY else book.ask_sizes
-            queue.on_level_size(own.get(req.price, 0))
-            best = book.best_ask if req.side is Side.BUY else book.best_bid
-            if queue.remaining and queue.crossed_by(best):
-                self._maker_fill(resting, req.price, queue.fill_rest())
+            is_bid, price = self.mirror.local(level, token)
+            shown = shown_size(book, is_bid, price)
+            for paper in queue:
+                if shown < paper.ahead:
+                    paper.credit += paper.ahead - shown
+                    paper.credit_at = now
+                    paper.ahead = shown
+            self._fill_if_crossed(book, level, now)
 
-    def _maker_fill(self, resting: _Resting, price: int, size: int) -> None:
-        req = resting.request
+    def _fill_if_crossed(self, book: OrderBook, level: Level, now: float) -> None:
+        """The opposite side shows size at or through the level: those sellers (buyers)
+        would have met our resting orders first."""
+        queue = self._queues.get(level)
+        if not queue:
+            return
+        is_bid, price = self.mirror.local(level, book.asset_id)
+        if is_bid:  # our bids meet asks at or below our price, best (lowest) first
+            crossing = [p for p in book.ask_prices if p <= price]
+        else:  # our asks meet bids at or above our price, best (highest) first
+            crossing = [p for p in reversed(book.bid_prices) if p >= price]
+        for opposite in crossing:
+            available = self.pool.available(book, not is_bid, opposite)
+            for paper in list(queue):
+                if available <= 0:
+                    break
+                take = min(paper.remaining, available)
+                available -= take
+                self.pool.consume(book.asset_id, not is_bid, opposite, take)
+                paper.ahead = 0
+                self._maker_fill(paper, take, now)
+            if not self._queues.get(level):
+                return
+
+    def _maker_fill(self, paper: PaperOrder, size: int, now: float) -> None:
+        if size <= 0:
+            return
+        req = paper.request
+        paper.remaining -= size
+        paper.filled += size
+        paper.fills += 1
         self._fills.append(
             Fill(
-                resting.queue.order_id,
+                f"{req.order_id}#{paper.fills}",
+                req.order_id,
                 req.asset_id,
                 req.market,
                 req.side,
-                price,
+                req.price,
                 size,
                 0,
-                "maker",
-                self._clock.time(),
+                Liquidity.MAKER,
+                now,
             )
         )
-        if resting.queue.remaining == 0:
-            self._resting.pop(resting.queue.order_id, None)
+        if paper.remaining <= 0:
+            self.cancel(req.order_id)
+
+    def take_fills(self) -> list[Fill]:
+        """Fills of resting orders since the last call, in the order they happened."""
+        fills, self._fills = self._fills, []
+        return fills
+
+
+class PaperGateway:
+    """The OrderGateway port over a :class:`PaperVenue`, with seeded latency."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        venue: PaperVenue,
+        clock: Clock,
+        latency_s: float = 0.0,
+        jitter_s: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.venue = venue
+        self._clock = clock
+        self._latency = latency_s
+        self._jitter = jitter_s
+        self._rng = random.Random(f"paper-latency:{seed}")
+        self._ids = itertools.count(1)
+
+    def delay(self) -> float:
+        """How long the next order takes to reach the book (seeded, so replays agree)."""
+        if not self._jitter:
+            return self._latency
+        return self._latency + self._rng.uniform(0.0, self._jitter)
+
+    async def submit(self, order: OrderRequest) -> OrderResult:
+        delay = self.delay()
+        if delay > 0:
+            await self._clock.sleep(delay)
+        return self.venue.submit(order, self._clock.time())
+
+    async def cancel(self, order_id: str) -> bool:
+        return self.venue.cancel(order_id) is not None
+
+    def take_fills(self) -> list[Fill]:
+        return self.venue.take_fills()

@@ -64,6 +64,24 @@ class Portfolio:
         self.fees += fill.fee
         return pos
 
+    def settle(self, asset_id: str, payout_price: int) -> tuple[int, int, int, int]:
+        """The market resolved: every share held pays `payout_price` (ONE or 0), no fee.
+
+        Returns (shares, cash received, realized against cost, average entry price).
+        """
+        pos = self.positions.get(asset_id)
+        if pos is None or not pos.shares:
+            return 0, 0, 0, 0
+        shares, cost = pos.shares, pos.cost
+        avg = cost // shares
+        cash = payout_price * shares
+        self.cash += cash
+        pos.realized += cash - cost
+        pos.sold += shares
+        pos.shares = 0
+        pos.cost = 0
+        return shares, cash, cash - cost, avg
+
     @property
     def realized(self) -> int:
         return sum(p.realized for p in self.positions.values())

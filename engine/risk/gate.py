@@ -1,15 +1,17 @@
 """The risk gate: approve, resize or reject every order before it leaves the engine.
 
-It never calls the network. This first gate enforces the order-size and position caps,
-refuses naked sells (a CLOB token can only be sold if held), checks cash, and stops new
-entries while the feed cannot be trusted.
+It never calls the network. This gate enforces the order-size and position caps (counting
+buys still working), refuses naked sells (a CLOB token can only be sold if held, less what
+open sells already promise), checks cash including the taker fee (paid in USDC on top of a
+buy's cost), and stops new entries while the feed cannot be trusted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.fixed import SHARE_STEP, format_size
+from engine.fixed import PRICE_SCALE, SHARE_STEP, format_size
+from engine.market.fees import FeeSchedule
 from engine.market.health import FeedSource
 
 
@@ -39,6 +41,7 @@ class RiskGate:
         cash: int,
         min_size: int,
         feed: FeedSource,
+        fees: FeeSchedule,
     ) -> RiskDecision:
         if feed not in TRADEABLE_SOURCES:
             return RiskDecision(0, f"feed is {feed.value}: no new entries")
@@ -48,21 +51,39 @@ class RiskGate:
         room = self.max_position - position
         if room < size:
             size, resized = max(room, 0), f"capped by max position {format_size(self.max_position)}"
-        affordable = cash // price if price > 0 else 0
-        affordable -= affordable % SHARE_STEP
+        affordable = affordable_size(cash, price, fees)
         if affordable < size:
-            size, resized = affordable, "capped by available cash"
+            size, resized = affordable, "capped by available cash (fee included)"
         if size < min_size or size <= 0:
             return RiskDecision(0, resized or "below the market's minimum size")
         return RiskDecision(size, resized)
 
     def check_sell(self, size: int, position: int, min_size: int) -> RiskDecision:
+        """`position` is what can still be sold: held shares less open sells."""
         # Exits are allowed whatever the feed does: reducing risk is always permitted.
         if position <= 0:
-            return RiskDecision(0, "no position to sell")
+            return RiskDecision(0, "no position to sell (or already being sold)")
         resized = None
         if size > position:
             size, resized = position, "capped at the position held"
         if size < min_size:
             return RiskDecision(0, "position below the market's minimum order size (dust)")
         return RiskDecision(size, resized)
+
+
+def affordable_size(cash: int, price: int, fees: FeeSchedule) -> int:
+    """The most shares (0.01 steps) whose cost plus taker fee fits in `cash`."""
+    if price <= 0 or cash <= 0:
+        return 0
+    size = cash // price
+    size -= size % SHARE_STEP
+    if fees.is_free:
+        return size
+    # The fee per share is at most rate * price-ish; start from an estimate that includes
+    # it, then step down until cost + fee fits (a few steps at most: fees round up 1e-6).
+    per_share = fees.effective_rate(price)
+    estimate = int(cash / (price + per_share * PRICE_SCALE) / SHARE_STEP) * SHARE_STEP
+    size = min(size, max(0, estimate))
+    while size > 0 and price * size + fees.taker_fee(price, size) > cash:
+        size -= SHARE_STEP
+    return size

@@ -1,7 +1,10 @@
-"""Immutable snapshots of what a person watches, published at a fixed cadence.
+"""Immutable snapshots of what a person watches, in sections rebuilt only where changed.
 
-Faces (TUI panes, the headless summary, the status file) render these; they never poll
-engine internals and never see raw ticks.
+Faces (TUI panes, the headless status line and file, the backtest summary) render these;
+they never poll engine internals and never see raw ticks. A section is rebuilt only when
+its source changed since the last snapshot (books that moved, a portfolio or order
+version that bumped); otherwise the previous, immutable section object is reused, so a
+face can compare sections by identity to skip work.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ class MarketRow:
     spread: Decimal | None
     last_trade: Decimal | None
     tick: Decimal
-    updates: int
+    version: int  # the book's update count: changes whenever the row may have
     needs_snapshot: bool
 
 
@@ -45,7 +48,25 @@ class PositionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderRow:
+    order_id: str
+    asset_id: str
+    question: str
+    outcome: str
+    side: str
+    order_type: str
+    price: Decimal
+    size: Decimal
+    filled: Decimal
+    status: str
+    strategy: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class FillRow:
+    fill_id: str
+    order_id: str
     at: float
     asset_id: str
     question: str
@@ -56,6 +77,21 @@ class FillRow:
     fee: Decimal
     liquidity: str
     strategy: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExitRow:
+    at: float
+    asset_id: str
+    question: str
+    outcome: str
+    strategy: str
+    reason: str
+    shares: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    realized: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,20 +106,25 @@ class Counters:
     orders: int
     fills: int
     rejects: int
+    settlements: int
 
 
 @dataclass(frozen=True, slots=True)
 class EngineSnapshot:
     seq: int
-    at: float  # unix seconds
+    at: float  # clock time (unix seconds)
     uptime_s: float
     state: str
     mode: str  # "paper" | "live"
     venue: str
-    markets: tuple[MarketRow, ...]
+    run_id: int
+    markets: tuple[MarketRow, ...]  # sorted by market then outcome; rows keyed by asset_id
     positions: tuple[PositionRow, ...]
-    recent_fills: tuple[FillRow, ...]
+    orders: tuple[OrderRow, ...]  # open orders
+    fills: tuple[FillRow, ...]  # most recent first; only fills already on disk
+    exits: tuple[ExitRow, ...]  # most recent first; only exits already on disk
     reject_reasons: tuple[tuple[str, int], ...]
+    starting_cash: Decimal
     cash: Decimal
     equity: Decimal
     realized_pnl: Decimal
@@ -98,31 +139,52 @@ class EngineSnapshot:
         return self.realized_pnl + self.unrealized_pnl
 
 
+class _Slot:
+    __slots__ = ("latest", "seen", "closed", "wake")
+
+    def __init__(self, latest: EngineSnapshot | None) -> None:
+        self.latest = latest
+        self.seen: EngineSnapshot | None = None
+        self.closed = False
+        self.wake = asyncio.Event()
+        if latest is not None:
+            self.wake.set()
+
+
 class SnapshotHub:
-    """Latest-wins fan-out: a slow subscriber only ever misses stale snapshots."""
+    """Latest-wins fan-out: a slow subscriber only ever misses snapshots that are stale,
+    and the final snapshot (published before close) always reaches every subscriber."""
 
     def __init__(self) -> None:
         self.latest: EngineSnapshot | None = None
-        self._subscribers: list[asyncio.Queue[EngineSnapshot | None]] = []
+        self.closed = False
+        self._slots: list[_Slot] = []
 
     def publish(self, snapshot: EngineSnapshot) -> None:
         self.latest = snapshot
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(snapshot)
+        for slot in self._slots:
+            slot.latest = snapshot
+            slot.wake.set()
 
     def close(self) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+        self.closed = True
+        for slot in self._slots:
+            slot.closed = True
+            slot.wake.set()
 
     async def subscribe(self) -> AsyncIterator[EngineSnapshot]:
-        queue: asyncio.Queue[EngineSnapshot | None] = asyncio.Queue(maxsize=1)
-        self._subscribers.append(queue)
+        slot = _Slot(self.latest)
+        slot.closed = self.closed
+        self._slots.append(slot)
         try:
-            while (snapshot := await queue.get()) is not None:
-                yield snapshot
+            while True:
+                await slot.wake.wait()
+                slot.wake.clear()
+                latest = slot.latest
+                if latest is not None and latest is not slot.seen:
+                    slot.seen = latest
+                    yield latest
+                if slot.closed and slot.latest is slot.seen:
+                    return
         finally:
-            self._subscribers.remove(queue)
+            self._slots.remove(slot)

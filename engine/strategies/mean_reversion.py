@@ -1,8 +1,11 @@
-"""Mean reversion: buy a token whose mid has fallen well below its recent mean, sell
-the position once the mid has come back.
+"""Mean reversion: buy a token whose mid has fallen well below its recent mean, sell the
+position once the mid has come back.
 
-Mids are sampled once per decision tick, so the window is a span of time
-(window x decision interval). Floats are fine here: this is an indicator, not money.
+Mids are sampled at most once per ``sample_interval_s`` of clock time, when the book
+changes, so the window is a span of time (window x interval) whatever the message rate,
+and a backtest samples exactly what a live run would. The mean and variance are kept as
+running sums (recomputed exactly every window to stop float drift): this runs on every
+book update. Floats are fine here: this is an indicator, not money.
 """
 
 from __future__ import annotations
@@ -15,37 +18,69 @@ from engine.orders import Side
 from engine.strategies.base import MarketContext, Signal
 
 
+class _Window:
+    __slots__ = ("values", "total", "total_sq", "since_exact", "last_sample")
+
+    def __init__(self, size: int) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+        self.total = 0.0
+        self.total_sq = 0.0
+        self.since_exact = 0
+        self.last_sample = -math.inf
+
+    def add(self, x: float) -> None:
+        values = self.values
+        if len(values) == values.maxlen:
+            old = values[0]
+            self.total -= old
+            self.total_sq -= old * old
+        values.append(x)
+        self.total += x
+        self.total_sq += x * x
+        self.since_exact += 1
+        if self.since_exact >= len(values):
+            self.total = math.fsum(values)
+            self.total_sq = math.fsum(v * v for v in values)
+            self.since_exact = 0
+
+    def zscore(self, full: int) -> float | None:
+        n = len(self.values)
+        if n < full:
+            return None
+        mean = self.total / n
+        var = self.total_sq / n - mean * mean
+        if var <= 1e-12:
+            return None
+        return (self.values[-1] - mean) / math.sqrt(var)
+
+
 class MeanReversion:
     name = "mean_reversion"
 
     def __init__(self, config: MeanReversionConfig) -> None:
         self.config = config
         self.weight = config.weight
-        self._mids: dict[str, deque[float]] = {}
+        self._windows: dict[str, _Window] = {}
 
     def zscore(self, asset_id: str) -> float | None:
-        window = self._mids.get(asset_id)
-        if window is None or len(window) < self.config.window:
-            return None
-        n = len(window)
-        mean = math.fsum(window) / n
-        var = math.fsum((x - mean) ** 2 for x in window) / n
-        if var <= 1e-12:
-            return None
-        return (window[-1] - mean) / math.sqrt(var)
+        window = self._windows.get(asset_id)
+        return None if window is None else window.zscore(self.config.window)
 
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
+        window = self._windows.get(ctx.asset_id)
+        if window is None:
+            window = self._windows[ctx.asset_id] = _Window(cfg.window)
+        if ctx.now - window.last_sample < cfg.sample_interval_s:
+            return None
         book = ctx.book
         mid = book.mid()
         spread = book.spread()
         if mid is None or spread is None:
             return None
-        window = self._mids.get(ctx.asset_id)
-        if window is None:
-            window = self._mids[ctx.asset_id] = deque(maxlen=cfg.window)
-        window.append(mid)
-        z = self.zscore(ctx.asset_id)
+        window.last_sample = ctx.now
+        window.add(mid)
+        z = window.zscore(cfg.window)
         if z is None:
             return None
         if ctx.position > 0 and z >= -cfg.exit_z:

@@ -52,7 +52,9 @@ class BookStore:
         self.books: dict[str, OrderBook] = {}
         self.counts: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
-        self.dirty: set[str] = set()
+        # Insertion-ordered (a dict, not a set) so decisions visit books in a fixed order:
+        # a replay must not depend on string hashing.
+        self.dirty: dict[str, None] = {}
         self.needs_snapshot: set[str] = set()
         self.resolved: dict[str, str] = {}  # market -> winning asset id
         self.new_markets: list[NewMarketEvent] = []
@@ -117,6 +119,9 @@ class BookStore:
         ts = _ts(ev.timestamp)
         if ts and ts < book.timestamp_ms:
             self.problem("stale", f"book for {ev.asset_id[:12]}… older than the one held")
+            if book.needs_snapshot:
+                # Still untrusted: ask again (the engine spaces retries out), never give up.
+                self.needs_snapshot.add(book.asset_id)
             return
         if ev.tick_size:
             book.tick = parse_price(ev.tick_size)
@@ -132,7 +137,7 @@ class BookStore:
         if ev.last_trade_price:
             book.last_trade_price = parse_price(ev.last_trade_price)
         self.needs_snapshot.discard(book.asset_id)
-        self.dirty.add(book.asset_id)
+        self.dirty[book.asset_id] = None
         if book.is_crossed():
             self.mark_needs_snapshot(book, "crossed")
 
@@ -165,7 +170,7 @@ class BookStore:
         dirty = self.dirty
         for asset, entry in last.items():
             book = books[asset]
-            dirty.add(asset)
+            dirty[asset] = None
             if entry.hash:
                 book.hash = entry.hash
             if not book.has_snapshot:
@@ -191,7 +196,7 @@ class BookStore:
         book.last_trade_price = parse_price(ev.price)
         book.last_trade_size = parse_size(ev.size) if ev.size else 0
         book.last_trade_side = ev.side
-        self.dirty.add(ev.asset_id)
+        self.dirty[ev.asset_id] = None
         for listener in self.trade_listeners:
             listener(ev.asset_id, book.last_trade_price, book.last_trade_size, ev.side)
 
@@ -200,7 +205,7 @@ class BookStore:
         book = self.book(ev.asset_id, ev.market)
         if book.set_tick(parse_price(ev.new_tick_size)):
             self.mark_needs_snapshot(book, "regrid")
-        self.dirty.add(ev.asset_id)
+        self.dirty[ev.asset_id] = None
 
     def _best_bid_ask(self, ev: BestBidAskEvent) -> None:
         self.counts["best_bid_ask"] += 1
@@ -209,8 +214,8 @@ class BookStore:
             self._check_bests(book, ev.best_bid, ev.best_ask)
 
     # -- views --------------------------------------------------------------------
-    def take_dirty(self) -> set[str]:
-        dirty, self.dirty = self.dirty, set()
+    def take_dirty(self) -> dict[str, None]:
+        dirty, self.dirty = self.dirty, {}
         return dirty
 
     def take_needs_snapshot(self) -> list[str]:

@@ -1,0 +1,139 @@
+"""The order lifecycle: every order the engine decided, and where it is now.
+
+new → live → partially_filled → filled; or cancelled / expired / rejected (and, from a
+live venue, matched → confirmed | failed). Each transition comes back as an
+:class:`~engine.events.OrderUpdated` for the ledger's ``order_events``. The tracker also
+answers what open orders already promise: shares being sold (so an exit never sells a
+share twice), shares being bought (so a position cap counts them) and cash set aside for
+open buys (price times size plus the worst-case fee).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.events import OrderUpdated
+from engine.market.fees import FeeSchedule
+from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, Side
+
+
+@dataclass(slots=True)
+class TrackedOrder:
+    request: OrderRequest
+    status: OrderStatus
+    fee_schedule: FeeSchedule
+    filled: int = 0
+    venue_id: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        return self.request.size - self.filled if self.status.is_open else 0
+
+
+class OrderTracker:
+    def __init__(self) -> None:
+        self.open: dict[str, TrackedOrder] = {}
+        self.version = 0  # bumps on every change, for the snapshot's orders section
+        self._selling: dict[str, int] = {}  # asset -> shares open sells may still sell
+        self._buying: dict[str, int] = {}  # asset -> shares open buys may still buy
+        self.reserved_cash = 0  # cash units promised to open buys (with taker fee)
+
+    def add(self, order: OrderRequest, fees: FeeSchedule, now: float) -> OrderUpdated:
+        tracked = TrackedOrder(order, OrderStatus.NEW, fees)
+        self.open[order.order_id] = tracked
+        self._hold(tracked, +1)
+        self.version += 1
+        return OrderUpdated(now, order.order_id, OrderStatus.NEW, 0, order.size)
+
+    def get(self, order_id: str) -> TrackedOrder | None:
+        return self.open.get(order_id)
+
+    def on_fill(self, fill: Fill) -> None:
+        """Count a fill against its order (the status follows in on_result/close)."""
+        tracked = self.open.get(fill.order_id)
+        if tracked is None:
+            return
+        self._hold(tracked, -1)
+        tracked.filled += fill.size
+        self._hold(tracked, +1)
+        self.version += 1
+
+    def after_fills(self, order_id: str, now: float) -> OrderUpdated | None:
+        """A resting order got fills: partially filled, or filled and done."""
+        tracked = self.open.get(order_id)
+        if tracked is None:
+            return None
+        status = (
+            OrderStatus.FILLED
+            if tracked.filled >= tracked.request.size
+            else OrderStatus.PARTIALLY_FILLED
+        )
+        return self._move(tracked, status, None, now)
+
+    def on_result(self, result: OrderResult, now: float) -> OrderUpdated | None:
+        """The gateway's answer to a submit (its fills were counted by on_fill first)."""
+        tracked = self.open.get(result.order_id)
+        if tracked is None:
+            return None
+        tracked.venue_id = result.venue_id or tracked.venue_id
+        return self._move(tracked, result.status, result.reason, now)
+
+    def close(
+        self, order_id: str, status: OrderStatus, reason: str, now: float
+    ) -> OrderUpdated | None:
+        """Cancelled (by us or by settlement) or expired."""
+        tracked = self.open.get(order_id)
+        if tracked is None:
+            return None
+        return self._move(tracked, status, reason, now)
+
+    def _move(
+        self, tracked: TrackedOrder, status: OrderStatus, reason: str | None, now: float
+    ) -> OrderUpdated | None:
+        if status is tracked.status and status is not OrderStatus.PARTIALLY_FILLED:
+            return None
+        self._hold(tracked, -1)
+        tracked.status = status
+        if status.is_open:
+            self._hold(tracked, +1)
+        else:
+            del self.open[tracked.request.order_id]
+        self.version += 1
+        return OrderUpdated(
+            now,
+            tracked.request.order_id,
+            status,
+            tracked.filled,
+            tracked.remaining,
+            reason,
+            tracked.venue_id,
+        )
+
+    def _hold(self, tracked: TrackedOrder, sign: int) -> None:
+        req = tracked.request
+        left = req.size - tracked.filled
+        if left <= 0 or not tracked.status.is_open:
+            return
+        book = self._buying if req.side is Side.BUY else self._selling
+        book[req.asset_id] = book.get(req.asset_id, 0) + sign * left
+        if not book[req.asset_id]:
+            del book[req.asset_id]
+        if req.side is Side.BUY:
+            cost = req.price * left + tracked.fee_schedule.taker_fee(req.price, left)
+            self.reserved_cash += sign * cost
+
+    def selling(self, asset_id: str) -> int:
+        return self._selling.get(asset_id, 0)
+
+    def buying(self, asset_id: str) -> int:
+        return self._buying.get(asset_id, 0)
+
+    def expired(self, now: float) -> list[str]:
+        return [
+            oid
+            for oid, t in self.open.items()
+            if t.request.expires_at is not None and t.request.expires_at <= now
+        ]
+
+    def on_market(self, market: str) -> list[str]:
+        return [oid for oid, t in self.open.items() if t.request.market == market]

@@ -1,0 +1,210 @@
+"""The live runner: the core under asyncio, fed by a market feed on the system clock.
+
+Tasks: the feed (delivering frames to the core), submitters (carrying the core's orders
+and cancels to the gateway, so a slow gateway never stalls a decision), the core's timer,
+and the snapshot publisher. Decisions run as soon as the loop is free after a frame
+changed a book: one pass for however many frames arrived meanwhile.
+
+Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
+down, takes resting paper orders off the book, flushes the ledger, and publishes the
+final snapshot to every subscriber before the hub closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+
+from engine.clock import Clock, perf_ns
+from engine.market.markets import MarketInfo
+from engine.orders import OrderRequest, OrderResult, OrderStatus
+from engine.ports import Ledger, MarketFeed, OrderGateway
+from engine.runtime.core import EngineCore
+from engine.runtime.latency import LatencyRecorder
+from engine.runtime.router import EventRouter
+from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.snapshot_builder import SnapshotBuilder
+from engine.runtime.stream import EventStream
+from engine.runtime.summary import summary_dict
+
+log = logging.getLogger("engine.runtime")
+
+SUBMITTERS = 4  # orders in flight at once; each waits on the gateway independently
+
+
+class _Stop(Exception):
+    """Raised inside the task group to wind every task down together."""
+
+
+class LiveRunner:
+    def __init__(
+        self,
+        core: EngineCore,
+        feed: MarketFeed,
+        gateway: OrderGateway,
+        ledger: Ledger,
+        router: EventRouter,
+        builder: SnapshotBuilder,
+        *,
+        hub: SnapshotHub | None = None,
+        stream: EventStream | None = None,
+    ) -> None:
+        self.core = core
+        self.feed = feed
+        self.gateway = gateway
+        self.ledger = ledger
+        self.router = router
+        self.builder = builder
+        self.hub = hub or SnapshotHub()
+        self.stream = stream or router.stream
+        self.clock: Clock = core.clock
+        self.latency = LatencyRecorder()
+        self._stop = asyncio.Event()
+        self._orders: asyncio.Queue[OrderRequest] = asyncio.Queue()
+        self._cancels: asyncio.Queue[str] = asyncio.Queue()
+        self._decide_pending = False
+        self._first_frame_ns = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- commands ------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the run to end (safe from a signal handler)."""
+        self._stop.set()
+
+    # -- the sink the feed delivers to --------------------------------------------------
+    def on_markets(self, markets: Sequence[MarketInfo]) -> None:
+        self.core.on_markets(markets)
+
+    def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
+        core = self.core
+        core.on_frame(raw, recv_ts, source)
+        if core._dirty and not self._decide_pending and self._loop is not None:
+            self._decide_pending = True
+            self._first_frame_ns = perf_ns()
+            self._loop.call_soon(self._decide)
+
+    def _decide(self) -> None:
+        self._decide_pending = False
+        made = self.core.decide()
+        if made:
+            self.latency.add(perf_ns() - self._first_frame_ns, made)
+
+    # -- the run ---------------------------------------------------------------------------
+    async def run(self, duration: float | None = None, *, starting_cash: int) -> EngineSnapshot:
+        core = self.core
+        self._loop = asyncio.get_running_loop()
+        run_id = await self.ledger.start_run(
+            core.mode, core.venue, core.config_json(), self.clock.time(), starting_cash
+        )
+        core.on_work = self._pump
+        core.start(run_id)
+        error: BaseException | None = None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._run_feed(), name="engine-feed")
+                for i in range(SUBMITTERS):
+                    tg.create_task(self._submitter(), name=f"engine-submit-{i}")
+                tg.create_task(self._canceller(), name="engine-cancel")
+                tg.create_task(self._timers(), name="engine-timers")
+                tg.create_task(self._snapshots(), name="engine-snapshots")
+                tg.create_task(self._stopper(duration), name="engine-stopper")
+        except* _Stop:
+            pass
+        except* Exception as group:
+            error = group.exceptions[0]
+        return await self._finish(error)
+
+    async def _finish(self, error: BaseException | None) -> EngineSnapshot:
+        core = self.core
+        core.stopping()
+        message = None
+        if error is not None:
+            message = str(error) or type(error).__name__
+            log.error("engine failed: %s", message)
+        final: EngineSnapshot | None = None
+        try:
+            # Resting paper orders do not outlive the run that placed them.
+            if core.paper is not None:
+                for order_id in list(core.tracker.open):
+                    core.paper.cancel(order_id)
+                    core.on_cancelled(order_id, True, OrderStatus.CANCELLED, "engine stopped")
+            core.finish(message)
+            summary = summary_dict(self.builder.build())
+            await self.ledger.end_run(
+                core.run_id, json.dumps(summary, default=str), self.clock.time()
+            )
+            await self.router.wait_committed()
+            final = self.builder.build()  # with everything just committed
+        finally:
+            if final is not None:
+                self.hub.publish(final)
+            self.hub.close()
+            self.stream.close()
+        if error is not None:
+            raise error
+        return final
+
+    async def _stopper(self, duration: float | None) -> None:
+        if duration is None:
+            await self._stop.wait()
+        else:
+            try:
+                async with asyncio.timeout(duration):
+                    await self._stop.wait()
+            except TimeoutError:
+                pass
+        raise _Stop
+
+    async def _run_feed(self) -> None:
+        await self.feed.run(self)
+        # A finite feed ran out: one last decision on the final books, then stop.
+        self.core.decide()
+        self._stop.set()
+
+    def _pump(self) -> None:
+        core = self.core
+        while core.outbox:
+            self._orders.put_nowait(core.outbox.popleft())
+        while core.cancels:
+            self._cancels.put_nowait(core.cancels.popleft())
+
+    async def _submitter(self) -> None:
+        while True:
+            order = await self._orders.get()
+            try:
+                result = await self.gateway.submit(order)
+            except (OSError, RuntimeError, ValueError) as exc:
+                # A gateway that cannot place the order must not take the engine down.
+                result = OrderResult(order.order_id, OrderStatus.REJECTED, reason=f"gateway: {exc}")
+            self.core.on_order_result(order, result)
+
+    async def _canceller(self) -> None:
+        while True:
+            order_id = await self._cancels.get()
+            try:
+                ok = await self.gateway.cancel(order_id)
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.warning("cancel of %s failed: %s", order_id, exc)
+                ok = False
+            self.core.on_cancelled(order_id, ok)
+
+    async def _timers(self) -> None:
+        core = self.core
+        clock = self.clock
+        while True:
+            delay = core.next_timer_at() - clock.monotonic()
+            if delay > 0:
+                await clock.sleep(delay)
+            core.on_timer()
+            self._pump()
+
+    async def _snapshots(self) -> None:
+        interval = self.core.config.snapshot_interval_s
+        while True:
+            snap = self.builder.build()
+            # Publish only what is on disk: wait for everything emitted up to this build.
+            await self.router.wait_committed()
+            self.hub.publish(snap)
+            await self.clock.sleep(interval)

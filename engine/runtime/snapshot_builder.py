@@ -1,0 +1,200 @@
+"""Builds :class:`EngineSnapshot` from the core, section by section, only where changed.
+
+Market rows are rebuilt only for books whose version moved since the last snapshot;
+positions only when the portfolio changed or a held book moved (marks); orders only when
+the order tracker's version moved; fills and exits only when the router released new
+ones. Unchanged sections are the previous objects, reused as they are.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.fixed import cash_decimal, price_decimal, size_decimal
+from engine.runtime.core import EngineCore
+from engine.runtime.router import EventRouter
+from engine.runtime.snapshot import (
+    Counters,
+    EngineSnapshot,
+    ExitRow,
+    FillRow,
+    MarketRow,
+    OrderRow,
+    PositionRow,
+)
+
+
+class SnapshotBuilder:
+    def __init__(self, core: EngineCore, router: EventRouter) -> None:
+        self.core = core
+        self.router = router
+        self._seq = 0
+        self._rows: dict[str, MarketRow] = {}
+        self._order: list[str] = []  # asset ids in display order
+        self._markets: tuple[MarketRow, ...] = ()
+        self._positions: tuple[PositionRow, ...] = ()
+        self._positions_key: tuple[int, int] = (-1, -1)
+        self._orders: tuple[OrderRow, ...] = ()
+        self._orders_version = -1
+        self._fills_version = -1
+        self._fills: tuple[FillRow, ...] = ()
+        self._exits: tuple[ExitRow, ...] = ()
+        self._marks_epoch = 0
+
+    def describe(self, asset_id: str) -> tuple[str, str]:
+        market = self.core.by_token.get(asset_id)
+        if market is None:
+            return "", "?"
+        return market.question, market.outcome_of(asset_id)
+
+    def build(self) -> EngineSnapshot:
+        core = self.core
+        self._seq += 1
+        changed = core.changed
+        if changed:
+            core.changed = {}
+            held = core.portfolio.positions
+            if any(a in held for a in changed):
+                self._marks_epoch += 1
+            self._update_markets(changed)
+        marks = core.marks()
+        key = (core.portfolio_version, self._marks_epoch)
+        if key != self._positions_key:
+            self._positions_key = key
+            self._positions = self._build_positions(marks)
+        if core.tracker.version != self._orders_version:
+            self._orders_version = core.tracker.version
+            self._orders = self._build_orders()
+        if self.router.version != self._fills_version:
+            self._fills_version = self.router.version
+            self._fills = tuple(self.router.recent_fills)
+            self._exits = tuple(self.router.recent_exits)
+        portfolio = core.portfolio
+        counts = core.counts
+        problems = core.books.problems
+        now = core.clock.monotonic()
+        return EngineSnapshot(
+            seq=self._seq,
+            at=core.clock.time(),
+            uptime_s=round(max(0.0, now - core.started_at), 3),
+            state=core.state.value,
+            mode=core.mode,
+            venue=core.venue,
+            run_id=core.run_id,
+            markets=self._markets,
+            positions=self._positions,
+            orders=self._orders,
+            fills=self._fills,
+            exits=self._exits,
+            reject_reasons=tuple(core.rejects.most_common(8)),
+            starting_cash=cash_decimal(portfolio.starting_cash),
+            cash=cash_decimal(portfolio.cash),
+            equity=cash_decimal(portfolio.equity(marks)),
+            realized_pnl=cash_decimal(portfolio.realized),
+            unrealized_pnl=cash_decimal(portfolio.unrealized(marks)),
+            fees=cash_decimal(portfolio.fees),
+            counters=Counters(
+                frames=core.books.counts["frames"],
+                messages=counts["messages"],
+                bad_frames=problems["bad_frame"] + problems["bad_event"],
+                gaps=problems["gap"]
+                + problems["crossed"]
+                + problems["no_snapshot"]
+                + problems["regrid"],
+                resnapshots=counts["resnapshots"],
+                signals=counts["signals"],
+                intents=counts["intents"],
+                orders=counts["orders"],
+                fills=counts["fills"],
+                rejects=counts["rejects"],
+                settlements=counts["settlements"],
+            ),
+            feed=core.health.snapshot(now),
+            error=core.error,
+        )
+
+    def _update_markets(self, changed: dict[str, None]) -> None:
+        core = self.core
+        books = core.books.books
+        rows = self._rows
+        reorder = False
+        for asset in changed:
+            market = core.by_token.get(asset)
+            book = books.get(asset)
+            if market is None or book is None:
+                continue
+            old = rows.get(asset)
+            if (
+                old is not None
+                and old.version == book.updates
+                and old.needs_snapshot == (book.needs_snapshot)
+            ):
+                continue
+            bb, ba, spread = book.best_bid, book.best_ask, book.spread()
+            last = book.last_trade_price
+            rows[asset] = MarketRow(
+                asset_id=asset,
+                market=market.condition_id,
+                question=market.question,
+                outcome=market.outcome_of(asset),
+                best_bid=price_decimal(bb) if bb is not None else None,
+                best_ask=price_decimal(ba) if ba is not None else None,
+                bid_size=size_decimal(book.best_bid_size()),
+                ask_size=size_decimal(book.best_ask_size()),
+                spread=price_decimal(spread) if spread is not None else None,
+                last_trade=price_decimal(last) if last is not None else None,
+                tick=price_decimal(book.tick),
+                version=book.updates,
+                needs_snapshot=book.needs_snapshot,
+            )
+            if old is None:
+                reorder = True
+        if reorder:
+            self._order = [t for m in core.markets for t in m.token_ids if t in rows]
+        self._markets = tuple(rows[a] for a in self._order)
+
+    def _build_positions(self, marks: dict[str, int]) -> tuple[PositionRow, ...]:
+        out = []
+        for asset, pos in self.core.portfolio.positions.items():
+            question, outcome = self.describe(asset)
+            mark = marks.get(asset)
+            avg = pos.avg_price()
+            out.append(
+                PositionRow(
+                    asset_id=asset,
+                    question=question,
+                    outcome=outcome,
+                    shares=size_decimal(pos.shares),
+                    avg_price=price_decimal(avg) if avg is not None else None,
+                    mark=price_decimal(mark) if mark is not None else None,
+                    unrealized=cash_decimal(pos.shares * mark - pos.cost)
+                    if mark is not None and pos.shares
+                    else Decimal(0),
+                    realized=cash_decimal(pos.realized),
+                    fees=cash_decimal(pos.fees),
+                )
+            )
+        return tuple(out)
+
+    def _build_orders(self) -> tuple[OrderRow, ...]:
+        out = []
+        for order_id, tracked in self.core.tracker.open.items():
+            req = tracked.request
+            question, outcome = self.describe(req.asset_id)
+            out.append(
+                OrderRow(
+                    order_id=order_id,
+                    asset_id=req.asset_id,
+                    question=question,
+                    outcome=outcome,
+                    side=req.side.value,
+                    order_type=req.order_type.value,
+                    price=price_decimal(req.price),
+                    size=size_decimal(req.size),
+                    filled=size_decimal(tracked.filled),
+                    status=tracked.status.value,
+                    strategy=req.strategy,
+                    created_at=req.created_at,
+                )
+            )
+        return tuple(out)

@@ -2,7 +2,12 @@
 
 ``polyterm --no-ui`` prints a status line every few seconds and a summary at the end;
 with ``--offline`` (the default) it first starts the exchange emulator in-process on a
-free loopback port and points the ordinary Polymarket adapters at it.
+free loopback port and points the ordinary Polymarket adapters at it. A run on an
+existing ledger resumes its paper account (cash and positions from the recorded fills).
+
+SIGINT and SIGTERM stop the run cleanly within a second: the summary is printed, the
+status file holds the final state, the ledger is flushed; the exit code is then 130 for
+SIGINT and 143 for SIGTERM (the shell's conventions), 0 for a run that ended by itself.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ from typing import TextIO
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
+from engine.ledger.reader import AccountState, LedgerReader
 from engine.ledger.writer import SqliteLedger
-from engine.runtime.core import Engine, summary_dict
-from engine.runtime.snapshot import EngineSnapshot
-from polyterm import locations
-from polyterm.config import AppConfig
-from polyterm.emulator.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
+from engine.runtime.live import LiveRunner
+from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.summary import summary_dict
+
+from . import locations
+from .config import AppConfig
+from .wiring import build_engine
 
 log = logging.getLogger("polyterm.headless")
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +51,17 @@ class RunOptions:
     status_file: Path | None = None
 
 
-def point_at(config: EngineConfig, urls: EmulatorUrls) -> EngineConfig:
-    """The same engine settings with every venue URL on the emulator, offline enforced."""
-    feed = config.feed.model_copy(
-        update={
-            "clob_rest_url": urls.clob,
-            "market_ws_url": urls.market_ws,
-            "user_ws_url": urls.user_ws,
-            "gamma_url": urls.gamma,
-            "news_url": urls.news,
-            "offline": True,
-        }
-    )
-    return config.model_copy(update={"feed": feed})
-
-
 @contextlib.asynccontextmanager
 async def venue(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
-    """Yield engine settings aimed at the venue: the in-process emulator when offline."""
+    """Yield engine settings aimed at the venue: the in-process emulator when offline.
+
+    The emulator is imported only here, only when offline: a live run never loads it.
+    """
     if not app.offline:
         yield app.engine, "polymarket"
         return
+    from .emulator.server import EmulatorOptions, ExchangeEmulator
+
     emulator = ExchangeEmulator(
         EmulatorOptions(
             seed=app.emulator_seed,
@@ -72,7 +72,17 @@ async def venue(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
     urls = await emulator.start()
     log.info("offline: exchange emulator on %s", urls.clob)
     try:
-        yield point_at(app.engine, urls), "emulator"
+        feed = app.engine.feed.model_copy(
+            update={
+                "clob_rest_url": urls.clob,
+                "market_ws_url": urls.market_ws,
+                "user_ws_url": urls.user_ws,
+                "gamma_url": urls.gamma,
+                "news_url": urls.news,
+                "offline": True,
+            }
+        )
+        yield app.engine.model_copy(update={"feed": feed}), "emulator"
     finally:
         await emulator.stop()
 
@@ -88,24 +98,25 @@ def status_line(snap: EngineSnapshot) -> str:
 
 
 def write_status_file(path: Path, snap: EngineSnapshot) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(summary_dict(snap), default=str))
     os.replace(tmp, path)  # atomic: readers never see half a file
 
 
-async def _report(engine: Engine, out: TextIO, options: RunOptions) -> None:
+async def _report(hub: SnapshotHub, out: TextIO, options: RunOptions) -> None:
     last_line = -options.status_every
-    async for snap in engine.hub.subscribe():
+    async for snap in hub.subscribe():
         if options.status_file is not None:
-            write_status_file(options.status_file, snap)
+            try:
+                write_status_file(options.status_file, snap)
+            except OSError as exc:
+                log.error("--status-file %s: %s", options.status_file, exc)
         if not options.json_summary and snap.uptime_s - last_line >= options.status_every:
             last_line = snap.uptime_s
             print(status_line(snap), file=out, flush=True)
 
 
-def print_summary(snap: EngineSnapshot, ledger: Path, out: TextIO, as_json: bool) -> None:
-    summary = summary_dict(snap)
-    summary["ledger"] = str(ledger)
+def print_summary(summary: dict[str, object], out: TextIO, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, default=str), file=out, flush=True)
         return
@@ -118,25 +129,69 @@ def print_summary(snap: EngineSnapshot, ledger: Path, out: TextIO, as_json: bool
     out.flush()
 
 
+async def load_account(path: Path) -> AccountState:
+    """The paper account an (opened, migrated) ledger holds; empty for a new ledger."""
+    return await asyncio.to_thread(LedgerReader(path).load_state)
+
+
 async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.stdout) -> int:
     ledger_path = options.ledger or app.ledger or locations.default_ledger_path()
     clock = SystemClock()
     ledger = await SqliteLedger(ledger_path).open()
+    stopped_by: list[signal.Signals] = []
     try:
+        state = await load_account(ledger_path)
         async with venue(app) as (config, venue_name):
             feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-            engine = Engine(config, feed, ledger, clock, mode="paper", venue=venue_name)
+            parts = build_engine(
+                config,
+                clock,
+                ledger,
+                feed=feed,
+                health=feed.health,
+                mode="paper",
+                venue=venue_name,
+                seed=app.emulator_seed,
+                state=state,
+            )
+            if parts.restored:
+                log.info(
+                    "resumed the paper account in %s (%d records)", ledger_path, parts.restored
+                )
+            runner = LiveRunner(
+                parts.core,
+                feed,
+                parts.gateway,
+                ledger,
+                parts.router,
+                parts.builder,
+                hub=parts.hub,
+            )
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, engine.stop)
-            reporter = asyncio.create_task(_report(engine, out, options), name="headless-report")
+
+            def on_signal(sig: signal.Signals) -> None:
+                stopped_by.append(sig)
+                runner.stop()
+
+            for sig in SIGNAL_EXIT:
+                loop.add_signal_handler(sig, on_signal, sig)
+            reporter = asyncio.create_task(_report(parts.hub, out, options), name="report")
             try:
-                final = await engine.run(options.duration)
+                final = await runner.run(options.duration, starting_cash=parts.starting_cash)
             finally:
-                for sig in (signal.SIGINT, signal.SIGTERM):
+                for sig in SIGNAL_EXIT:
                     loop.remove_signal_handler(sig)
                 await reporter
-        print_summary(final, ledger_path, out, options.json_summary)
+        summary = summary_dict(final)
+        summary["ledger"] = str(ledger_path)
+        figures = runner.latency.figures()
+        if figures is not None:
+            summary["frame_to_order_us"] = {
+                "p50": round(figures.p50_us, 1),
+                "p99": round(figures.p99_us, 1),
+                "max": round(figures.max_us, 1),
+            }
+        print_summary(summary, out, options.json_summary)
     finally:
         await ledger.close()
-    return 0
+    return SIGNAL_EXIT[stopped_by[0]] if stopped_by else 0

@@ -130,7 +130,9 @@ class EngineCore:
         self._resnap_attempts: dict[str, int] = {}
         self._resnap_next: dict[str, float] = {}
         self.portfolio_version = 0
-        self._problem_counts: Counter[str] = Counter()
+        # Orders the ledger says are open but no venue holds (a paper order from before a
+        # restart): (order id, filled); recorded as cancelled when the run starts.
+        self.orphans: list[tuple[str, int]] = []
         books.trade_listeners.append(self._on_trade)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -138,6 +140,18 @@ class EngineCore:
         self.run_id = run_id
         self.started_at = self.clock.monotonic()
         self._set_state(EngineState.RUNNING)
+        for order_id, filled in self.orphans:
+            self.emit(
+                OrderUpdated(
+                    self.clock.time(),
+                    order_id,
+                    OrderStatus.CANCELLED,
+                    filled,
+                    0,
+                    "not resting after a restart (paper orders end with their run)",
+                )
+            )
+        self.orphans = []
 
     def restore(self, fills: Iterable[Fill], settlements: Iterable[PositionSettled]) -> int:
         """Rebuild cash and positions from the ledger (fills and settlements in time order)."""
@@ -152,13 +166,6 @@ class EngineCore:
                 self.portfolio.settle(item.asset_id, item.payout_price)
         self.portfolio_version += 1
         return len(merged)
-
-    def abandon(self, order_id: str, filled: int, reason: str) -> None:
-        """An order the ledger says is open but no venue holds any more (a paper order
-        from before a restart): record it as cancelled, with what it had filled."""
-        self.emit(
-            OrderUpdated(self.clock.time(), order_id, OrderStatus.CANCELLED, filled, 0, reason)
-        )
 
     def pause(self) -> None:
         if self.state is EngineState.RUNNING:
@@ -207,17 +214,16 @@ class EngineCore:
         triggers runs when the runner next calls decide()."""
         books = self.books
         self.counts["messages"] += books.apply_frame(raw)
-        if not books.dirty:
-            return
-        dirty = books.take_dirty()
-        self._dirty.update(dirty)
-        self.changed.update(dirty)
-        paper = self.paper
-        if paper is not None:
-            watched = [a for a in dirty if paper.watches(a)]
-            if watched:
-                paper.after_frame(watched, self.clock.time())
-            self._take_paper_fills()
+        if books.dirty:
+            dirty = books.take_dirty()
+            self._dirty.update(dirty)
+            self.changed.update(dirty)
+            paper = self.paper
+            if paper is not None:
+                watched = [a for a in dirty if paper.watches(a)]
+                if watched:
+                    paper.after_frame(watched, self.clock.time())
+                self._take_paper_fills()
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
 
@@ -373,8 +379,9 @@ class EngineCore:
         fees = market.fees if market is not None else None
         self.counts["orders"] += 1
         self.feed.hit(order.asset_id)
+        # OrderSubmitted is the order's "new" transition in the ledger.
+        self.tracker.add(order, fees or FREE, order.created_at)
         self.emit(OrderSubmitted(order.created_at, order))
-        self.emit(self.tracker.add(order, fees or FREE, order.created_at))
         self.outbox.append(order)
         if self.on_work is not None:
             self.on_work()

@@ -1,12 +1,16 @@
 """Portfolio accounting, the risk gate and aggregation."""
 
+from decimal import Decimal
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.execution.portfolio import Portfolio
+from engine.fixed import ONE
+from engine.market.fees import FREE, FeeSchedule
 from engine.market.health import FeedSource
-from engine.orders import Fill, Side
-from engine.risk.gate import RiskGate
+from engine.orders import Fill, Liquidity, Side
+from engine.risk.gate import RiskGate, affordable_size
 from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Signal
 
@@ -15,7 +19,7 @@ START = 1_000 * 10**10  # 1000 USDC in cash units
 
 
 def fill(side: Side, price: int, size: int, fee: int = 0, asset: str = "A") -> Fill:
-    return Fill("o", asset, "M", side, price, size, fee, "taker", 0.0)
+    return Fill("o#1", "o", asset, "M", side, price, size, fee, Liquidity.TAKER, 0.0)
 
 
 def test_round_trip_realises_exact_pnl() -> None:
@@ -59,27 +63,76 @@ def test_cash_is_conserved(ops: list[tuple[str, bool, int, int, int]]) -> None:
 def test_risk_caps_and_refusals() -> None:
     gate = RiskGate(max_order=25 * S, max_position=50 * S)
     live = FeedSource.WS_LIVE
-    assert gate.check_buy(40 * S, 5000, 0, START, 5 * S, live).size == 25 * S
-    assert gate.check_buy(20 * S, 5000, 40 * S, START, 5 * S, live).size == 10 * S
-    assert not gate.check_buy(20 * S, 5000, 48 * S, START, 5 * S, live).approved
-    assert not gate.check_buy(10 * S, 5000, 0, START, 5 * S, FeedSource.WS_STALE).approved
-    poor = gate.check_buy(10 * S, 5000, 0, 3 * 10**10, 5 * S, live)  # 3 USDC buys 6 shares
+    assert gate.check_buy(40 * S, 5000, 0, START, 5 * S, live, FREE).size == 25 * S
+    assert gate.check_buy(20 * S, 5000, 40 * S, START, 5 * S, live, FREE).size == 10 * S
+    assert not gate.check_buy(20 * S, 5000, 48 * S, START, 5 * S, live, FREE).approved
+    assert not gate.check_buy(10 * S, 5000, 0, START, 5 * S, FeedSource.WS_STALE, FREE).approved
+    poor = gate.check_buy(10 * S, 5000, 0, 3 * 10**10, 5 * S, live, FREE)  # 3 USDC buys 6
     assert poor.size == 6 * S
-    assert poor.reason == "capped by available cash"
-    assert gate.check_sell(10 * S, 0, 5 * S).reason == "no position to sell"
+    assert poor.reason == "capped by available cash (fee included)"
+    assert gate.check_sell(10 * S, 0, 5 * S).reason == "no position to sell (or already being sold)"
     assert gate.check_sell(10 * S, 7 * S, 5 * S).size == 7 * S
     assert not gate.check_sell(3 * S, 3 * S, 5 * S).approved
 
 
-@given(st.integers(1, 10**10), st.integers(1, 9999), st.integers(0, 10**10), st.integers(0, 10**14))
-def test_risk_never_exceeds_caps(size: int, price: int, position: int, cash: int) -> None:
+FEE_MARKET = FeeSchedule(Decimal("0.25"), Decimal("2"))
+
+
+def test_cash_check_includes_the_taker_fee() -> None:
+    """Reproduced: a $10 account bought $10 of shares and then paid the fee (-$1.25)."""
+    cash = 10 * 10**10
+    size = affordable_size(cash, 5000, FEE_MARKET)
+    assert size * 5000 + FEE_MARKET.taker_fee(5000, size) <= cash
+    # and not a share-step short of what fits
+    bigger = size + S // 100
+    assert bigger * 5000 + FEE_MARKET.taker_fee(5000, bigger) > cash
+    gate = RiskGate(max_order=10**6 * S, max_position=10**6 * S)
+    d = gate.check_buy(100 * S, 5000, 0, cash, 0, FeedSource.WS_LIVE, FEE_MARKET)
+    assert d.size == size < 20 * S
+
+
+@given(
+    st.integers(1, 10**10),
+    st.integers(1, 9999),
+    st.integers(0, 10**10),
+    st.integers(0, 10**14),
+    st.booleans(),
+)
+def test_risk_never_exceeds_caps(
+    size: int, price: int, position: int, cash: int, charged: bool
+) -> None:
     gate = RiskGate(max_order=25 * S, max_position=50 * S)
-    d = gate.check_buy(size, price, position, cash, 5 * S, FeedSource.WS_LIVE)
+    fees = FEE_MARKET if charged else FREE
+    d = gate.check_buy(size, price, position, cash, 5 * S, FeedSource.WS_LIVE, fees)
     if d.approved:
         assert d.size <= 25 * S
         assert position + d.size <= 50 * S
-        assert d.size * price <= cash
+        assert d.size * price + fees.taker_fee(price, d.size) <= cash
         assert d.size >= 5 * S
+
+
+@given(
+    st.integers(1, 9999),
+    st.integers(1, 10**9),
+    st.integers(1, 9999),
+    st.integers(1, 10**9),
+    st.booleans(),
+)
+def test_yes_and_no_settle_to_exactly_one(
+    yes_price: int, yes_size: int, no_price: int, no_size: int, yes_wins: bool
+) -> None:
+    """Holding equal YES and NO pays exactly 1 per pair, whichever side wins; cash is
+    conserved through settlement (cash + cost == start + realised)."""
+    pairs = min(yes_size, no_size)
+    p = Portfolio(START)
+    p.apply(fill(Side.BUY, yes_price, pairs, asset="YES"))
+    p.apply(fill(Side.BUY, no_price, pairs, asset="NO"))
+    cash_before = p.cash
+    p.settle("YES", ONE if yes_wins else 0)
+    p.settle("NO", 0 if yes_wins else ONE)
+    assert p.cash - cash_before == ONE * pairs  # one USDC per pair, exactly
+    assert p.position("YES") == p.position("NO") == 0
+    assert p.cash == START + p.realized
 
 
 def sig(name: str, side: Side, strength: float, exit_: bool = False) -> Signal:

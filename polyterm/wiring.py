@@ -1,0 +1,121 @@
+"""The one place an engine is assembled, for every face.
+
+The engine constructs no default gateway, strategy or feed itself: the headless run, the
+console and a backtest each call :func:`build_engine` with their clock, ledger and feed
+control, and get the same core, router, snapshot builder and paper venue. Only the data
+source, the clock and the order gateway differ between faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.adapters.polymarket.books import BookStore
+from engine.clock import Clock
+from engine.config import EngineConfig
+from engine.execution.paper import PaperGateway, PaperVenue
+from engine.execution.portfolio import Portfolio
+from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
+from engine.ledger.reader import AccountState
+from engine.market.health import FeedHealth
+from engine.ports import Ledger
+from engine.risk.gate import RiskGate
+from engine.runtime.core import EngineCore, FeedControl
+from engine.runtime.router import EventRouter
+from engine.runtime.snapshot import SnapshotHub
+from engine.runtime.snapshot_builder import SnapshotBuilder
+from engine.runtime.stream import EventStream
+from engine.strategies.aggregator import Aggregator
+from engine.strategies.base import Strategy
+from engine.strategies.mean_reversion import MeanReversion
+
+
+@dataclass(slots=True)
+class EngineParts:
+    core: EngineCore
+    router: EventRouter
+    builder: SnapshotBuilder
+    hub: SnapshotHub
+    stream: EventStream
+    venue: PaperVenue
+    gateway: PaperGateway
+    starting_cash: int  # cash units: the account's, or the config's for a new ledger
+    restored: int  # fills and settlements replayed from the ledger
+
+
+def strategies_for(config: EngineConfig) -> list[Strategy]:
+    return [MeanReversion(config.strategy.mean_reversion)]
+
+
+def build_engine(
+    config: EngineConfig,
+    clock: Clock,
+    ledger: Ledger,
+    *,
+    feed: FeedControl,
+    health: FeedHealth,
+    mode: str,
+    venue: str,
+    seed: int = 0,
+    state: AccountState | None = None,
+    strategies: list[Strategy] | None = None,
+) -> EngineParts:
+    """A paper engine; `state` (from the ledger reader) resumes the account it holds."""
+    books = BookStore()
+    starting_cash = decimal_to_fixed(config.paper.starting_cash, CASH_DIGITS)
+    if state is not None and state.starting_cash is not None:
+        starting_cash = state.starting_cash
+    portfolio = Portfolio(starting_cash)
+    strategies = strategies if strategies is not None else strategies_for(config)
+    aggregator = Aggregator({s.name: s.weight for s in strategies}, config.strategy.threshold)
+    risk = RiskGate(
+        decimal_to_fixed(config.risk.max_order_shares, SIZE_DIGITS),
+        decimal_to_fixed(config.risk.max_position_shares, SIZE_DIGITS),
+    )
+    stream = EventStream()
+    core_ref: list[EngineCore] = []
+
+    def describe(asset_id: str) -> tuple[str, str]:
+        market = core_ref[0].by_token.get(asset_id) if core_ref else None
+        return (market.question, market.outcome_of(asset_id)) if market else ("", "?")
+
+    router = EventRouter(ledger, stream, describe)
+    paper = PaperVenue(books.books.get, lambda asset: core_ref[0].by_token.get(asset))
+    core = EngineCore(
+        config,
+        clock,
+        books=books,
+        strategies=strategies,
+        aggregator=aggregator,
+        risk=risk,
+        portfolio=portfolio,
+        health=health,
+        feed=feed,
+        emit=router.emit,
+        paper=paper,
+        mode=mode,
+        venue=venue,
+    )
+    core_ref.append(core)
+    restored = 0
+    if state is not None:
+        restored = core.restore(state.fills, state.settlements)
+        core.orphans = [(o.order.order_id, o.filled) for o in state.open_orders]
+    gateway = PaperGateway(
+        paper,
+        clock,
+        config.paper.latency_ms / 1000,
+        config.paper.latency_jitter_ms / 1000,
+        seed,
+    )
+    return EngineParts(
+        core=core,
+        router=router,
+        builder=SnapshotBuilder(core, router),
+        hub=SnapshotHub(),
+        stream=stream,
+        venue=paper,
+        gateway=gateway,
+        starting_cash=starting_cash,
+        restored=restored,
+    )

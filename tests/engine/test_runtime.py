@@ -1,0 +1,359 @@
+"""The steppable core under the backtest runner: real tapes, a real SQLite ledger.
+
+A constructed tape with a scripted strategy gives fills, fees and PnL computed by hand;
+two backtests of one tape give byte-identical ledger files; settlement, stale REST
+snapshots and overlapping exits each get the scenario that broke the old engine.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine.adapters.tape.tape import TapeWriter
+from engine.clock import SimClock
+from engine.config import EngineConfig
+from engine.ledger.writer import SqliteLedger
+from engine.market.fees import FeeSchedule
+from engine.market.health import FeedHealth, FeedSource
+from engine.market.markets import MarketInfo, Outcome
+from engine.orders import Side
+from engine.runtime.backtest import BacktestRunner
+from engine.runtime.snapshot import EngineSnapshot
+from engine.strategies.base import MarketContext, Signal
+from polyterm.backtest import BacktestOptions, replay_records, run_backtest
+from polyterm.config import AppConfig
+from polyterm.wiring import build_engine
+
+FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))
+MARKET = MarketInfo(
+    "0xm", "Will it rain?", "rain", (Outcome("Y", "Yes"), Outcome("N", "No")), fees=FEES
+)
+
+
+class Scripted:
+    """Buys once when flat, sells everything once the best bid reaches `exit_at`."""
+
+    name = "scripted"
+    weight = 1.0
+
+    def __init__(self, exit_at: int = 5500, asset: str = "Y") -> None:
+        self.exit_at = exit_at
+        self.asset = asset
+        self.bought = False
+
+    def on_tick(self, ctx: MarketContext) -> Signal | None:
+        if ctx.asset_id != self.asset:
+            return None
+        if ctx.position == 0 and not self.bought:
+            self.bought = True
+            return Signal(self.name, ctx.asset_id, Side.BUY, 1.0, "scripted entry")
+        bid = ctx.book.best_bid
+        if ctx.position > 0 and bid is not None and bid >= self.exit_at:
+            return Signal(self.name, ctx.asset_id, Side.SELL, 1.0, "scripted exit", True)
+        return None
+
+
+def book(asset: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]], ts: int) -> dict:
+    return {
+        "event_type": "book",
+        "asset_id": asset,
+        "market": "0xm",
+        "bids": [{"price": p, "size": s} for p, s in bids],
+        "asks": [{"price": p, "size": s} for p, s in asks],
+        "timestamp": str(ts),
+        "hash": f"h{ts}",
+    }
+
+
+def change(ts: int, *entries: tuple[str, str, str, str]) -> dict:
+    return {
+        "event_type": "price_change",
+        "market": "0xm",
+        "timestamp": str(ts),
+        "price_changes": [
+            {"asset_id": a, "price": p, "size": s, "side": side} for a, p, s, side in entries
+        ],
+    }
+
+
+def write_tape(path: Path, frames: list[tuple[float, object]]) -> Path:
+    writer = TapeWriter(path)
+    writer.write_markets([MARKET], 1000.0)
+    for t, frame in frames:
+        writer.write_frame(json.dumps(frame), t, "ws")
+    writer.close()
+    return path
+
+
+def opening_books(ts: int = 1_000_001_000) -> list[dict]:
+    # YES: bids 0.48x100 | asks 0.50x20, 0.51x100; NO is its exact mirror.
+    return [
+        book("Y", [("0.48", "100")], [("0.50", "20"), ("0.51", "100")], ts),
+        book("N", [("0.50", "20"), ("0.49", "100")], [("0.52", "100")], ts),
+    ]
+
+
+EXIT_FRAME = change(
+    1_000_003_000,
+    ("Y", "0.50", "0", "SELL"),
+    ("Y", "0.51", "0", "SELL"),
+    ("Y", "0.56", "100", "SELL"),
+    ("Y", "0.55", "50", "BUY"),
+    ("N", "0.50", "0", "BUY"),
+    ("N", "0.49", "0", "BUY"),
+    ("N", "0.44", "100", "BUY"),
+    ("N", "0.45", "50", "SELL"),
+)
+
+
+def config(**strategy: object) -> EngineConfig:
+    return EngineConfig.model_validate(
+        {
+            "strategy": {"order_size": "30", "entry_cooldown_s": 0, **strategy},
+            "risk": {"max_order_shares": "50", "max_position_shares": "50"},
+        }
+    )
+
+
+async def backtest(
+    tape: Path, ledger_path: Path, strategy: Scripted, cfg: EngineConfig | None = None
+) -> EngineSnapshot:
+    clock = SimClock()
+    health = FeedHealth()
+    health.set_source(FeedSource.REPLAY, 0.0)
+    ledger = await SqliteLedger(ledger_path, autocommit=False).open()
+
+    class NoFeed:
+        def want_snapshot(self, asset_ids: object) -> None:
+            return None
+
+        def hit(self, asset_id: str) -> None:
+            return None
+
+    try:
+        parts = build_engine(
+            cfg or config(),
+            clock,
+            ledger,
+            feed=NoFeed(),
+            health=health,
+            mode="paper",
+            venue="backtest",
+            strategies=[strategy],
+        )
+        runner = BacktestRunner(
+            parts.core, clock, parts.gateway, ledger, parts.router, parts.builder
+        )
+        return await runner.run(replay_records([tape]), starting_cash=parts.starting_cash)
+    finally:
+        await ledger.close()
+
+
+async def test_constructed_tape_fills_fees_and_pnl_to_the_cent(tmp_path: Path) -> None:
+    tape = write_tape(
+        tmp_path / "t.jsonl",
+        [
+            (1001.0, opening_books()),
+            # Buyers lift every ask and bid 0.55 x 50 (NO mirrors it): the exit fires.
+            (1003.0, EXIT_FRAME),
+        ],
+    )
+    snap = await backtest(tape, tmp_path / "l.sqlite", Scripted())
+    # Buy 30 at limit 0.51 (best ask + 1 tick): 20 @ 0.50 + 10 @ 0.51.
+    #   fees: 20 x 0.25 x (0.5 x 0.5)^2 = 0.3125; 10 x 0.25 x (0.51 x 0.49)^2 = 0.156125025
+    #   -> rounded up to the USDC unit: 0.156126
+    # Sell 30 into the 0.55 bid: fee 30 x 0.25 x (0.55 x 0.45)^2 = 0.459421875 -> 0.459422
+    # cash = 1000 - 10 - 5.10 - 0.3125 - 0.156126 + 16.50 - 0.459422 = 1000.471952
+    assert snap.cash == Decimal("1000.471952")
+    assert snap.realized_pnl == Decimal("0.471952")
+    assert snap.fees == Decimal("0.928048")
+    assert snap.counters.fills == 3
+    db = sqlite3.connect(tmp_path / "l.sqlite")
+    rows = db.execute("SELECT side, price, size, fee, liquidity FROM fills ORDER BY id").fetchall()
+    assert rows == [
+        ("BUY", 5000, 20_000_000, 3_125_000_000, "taker"),
+        ("BUY", 5100, 10_000_000, 1_561_260_000, "taker"),
+        ("SELL", 5500, 30_000_000, 4_594_220_000, "taker"),
+    ]
+    exits = db.execute("SELECT reason, shares, exit_price, realized FROM exits").fetchall()
+    # The exit's own realized PnL: 16.50 - 15.10 cost - 0.459422 exit fee (entry fees were
+    # realized when paid, so the run's total is 0.471952).
+    assert exits == [("scripted exit", 30_000_000, 5500, 9_405_780_000)]
+    statuses = db.execute(
+        "SELECT order_id, group_concat(status, '>') FROM order_events GROUP BY order_id"
+    ).fetchall()
+    assert statuses == [("r1-1", "new>filled"), ("r1-2", "new>filled")]
+
+
+async def test_two_backtests_of_one_tape_write_identical_ledgers(tmp_path: Path) -> None:
+    from polyterm.emulator.export import export_tape
+
+    tape = tmp_path / "synthetic.jsonl"
+    export_tape(tape, seed=3, markets=6, duration_s=120.0, events_per_second=20.0)
+    app = AppConfig.model_validate(
+        {
+            "engine": {
+                "strategy": {
+                    "mean_reversion": {"window": 8, "entry_z": 1.0},
+                    "entry_cooldown_s": 1,
+                },
+                "paper": {"latency_ms": 50, "latency_jitter_ms": 40},
+            }
+        }
+    )
+    out = tmp_path / "out.txt"
+    for name in ("a", "b"):
+        with out.open("w") as fh:
+            code = await run_backtest(
+                app,
+                BacktestOptions((tape,), tmp_path / f"{name}.sqlite", seed=5, progress=False),
+                fh,
+            )
+        assert code == 0
+    a = (tmp_path / "a.sqlite").read_bytes()
+    assert a == (tmp_path / "b.sqlite").read_bytes()
+    fills = sqlite3.connect(tmp_path / "a.sqlite").execute("SELECT count(*) FROM fills").fetchone()
+    assert fills[0] > 0, "the tape should make the strategy trade"
+
+
+async def test_market_resolution_settles_positions_and_cancels_orders(tmp_path: Path) -> None:
+    tape = write_tape(
+        tmp_path / "t.jsonl",
+        [
+            (1001.0, opening_books()),
+            (
+                1005.0,
+                {
+                    "event_type": "market_resolved",
+                    "market": "0xm",
+                    "assets_ids": ["Y", "N"],
+                    "winning_asset_id": "Y",
+                    "winning_outcome": "Yes",
+                    "timestamp": "1000005000",
+                },
+            ),
+        ],
+    )
+    snap = await backtest(tape, tmp_path / "l.sqlite", Scripted(exit_at=9900))
+    # Bought 30 Yes for 15.10 + 0.468626 fees; Yes won: 30 shares pay 30.
+    assert snap.cash == Decimal("1000") - Decimal("15.10") - Decimal("0.468626") + 30
+    assert snap.counters.settlements == 1
+    assert not [p for p in snap.positions if p.shares]
+    db = sqlite3.connect(tmp_path / "l.sqlite")
+    assert db.execute("SELECT reason, exit_price FROM exits").fetchall() == [("settlement", 10000)]
+    assert db.execute("SELECT shares, payout_price FROM settlements").fetchall() == [
+        (30_000_000, 10000)
+    ]
+
+
+async def test_exits_never_sell_a_share_twice(tmp_path: Path) -> None:
+    """Reproduced: two overlapping exit passes both sold the position; the second raised.
+    With latency, the first exit is still on its way when the next frame asks again."""
+
+    class Eager(Scripted):
+        def on_tick(self, ctx: MarketContext) -> Signal | None:
+            if ctx.position == 0 and not self.bought:
+                self.bought = True
+                return Signal(self.name, ctx.asset_id, Side.BUY, 1.0, "entry")
+            if ctx.position > 0:
+                return Signal(self.name, ctx.asset_id, Side.SELL, 1.0, "exit", True)
+            return None
+
+    frames: list[tuple[float, object]] = [(1001.0, opening_books())]
+    for i in range(5):  # book updates 10 ms apart, well inside the 200 ms latency
+        ts = 1_000_002_000 + 10 * i
+        frames.append((1002.0 + i / 100, change(ts, ("Y", "0.47", str(10 + i), "BUY"))))
+    tape = write_tape(tmp_path / "t.jsonl", frames)
+    cfg = config().model_copy(
+        update={"paper": config().paper.model_copy(update={"latency_ms": 200})}
+    )
+    snap = await backtest(tape, tmp_path / "l.sqlite", Eager(), cfg)
+    db = sqlite3.connect(tmp_path / "l.sqlite")
+    sold = db.execute("SELECT coalesce(sum(size), 0) FROM fills WHERE side = 'SELL'").fetchone()
+    bought = db.execute("SELECT coalesce(sum(size), 0) FROM fills WHERE side = 'BUY'").fetchone()
+    assert sold[0] <= bought[0]
+    assert snap.error is None
+    sells = db.execute("SELECT count(*) FROM orders WHERE side = 'SELL'").fetchone()[0]
+    assert sells == 1
+
+
+def test_sim_clock_fires_due_timers_in_order_before_moving_on() -> None:
+    clock = SimClock(100.0)
+    fired: list[tuple[str, float]] = []
+    clock.call_at(105.0, lambda: fired.append(("b", clock.time())))
+    clock.call_at(102.0, lambda: fired.append(("a", clock.time())))
+    clock.call_at(105.0, lambda: fired.append(("c", clock.time())))
+    assert clock.advance_to(104.0) == 1
+    assert fired == [("a", 102.0)]
+    assert clock.time() == 104.0
+    clock.advance_to(110.0)
+    assert fired == [("a", 102.0), ("b", 105.0), ("c", 105.0)]
+    clock.advance_to(50.0)  # never backwards
+    assert clock.monotonic() == 110.0
+
+
+@pytest.mark.parametrize("stale_first", [True, False])
+async def test_stale_rest_snapshot_is_asked_for_again(tmp_path: Path, stale_first: bool) -> None:
+    """Reproduced: a REST snapshot older than the last WS update was dropped while the
+    token was no longer queued, so the book stayed untradeable until a reconnect."""
+    from engine.adapters.polymarket.books import BookStore
+
+    asked: list[list[str]] = []
+
+    class Feed:
+        def want_snapshot(self, asset_ids: object) -> None:
+            asked.append(list(asset_ids))  # type: ignore[call-overload]
+
+        def hit(self, asset_id: str) -> None:
+            return None
+
+    clock = SimClock(1000.0)
+    ledger = await SqliteLedger(tmp_path / "l.sqlite", autocommit=False).open()
+    try:
+        health = FeedHealth()
+        health.set_source(FeedSource.WS_LIVE, 0.0)
+        parts = build_engine(
+            config(),
+            clock,
+            ledger,
+            feed=Feed(),
+            health=health,
+            mode="paper",
+            venue="t",
+            strategies=[],
+        )
+        core = parts.core
+        await ledger.start_run("paper", "t", "{}", 1000.0, parts.starting_cash)
+        core.start(1)
+        core.on_markets([MARKET])
+        books: BookStore = core.books
+        core.on_frame(json.dumps(opening_books(1_000_001_000)), 1001.0)
+        # A price change that disagrees with the venue's reported best bid: a gap.
+        gap = change(1_000_002_000, ("Y", "0.47", "5", "BUY"))
+        gap["price_changes"][0]["best_bid"] = "0.40"
+        core.on_frame(json.dumps(gap), 1002.0)
+        assert books.books["Y"].needs_snapshot
+        clock.advance_to(1002.1)
+        core.on_timer()
+        assert asked == [["Y"]]
+        # The REST answer is older than the WS update we already applied: dropped...
+        stale = book("Y", [("0.48", "100")], [("0.50", "20")], 1_000_001_500)
+        core.on_frame(json.dumps([stale]), 1002.2, "rest")
+        assert books.books["Y"].needs_snapshot
+        # ...and asked for again, spaced out by the backoff, never forgotten.
+        clock.advance_to(1002.3)
+        core.on_timer()
+        assert asked == [["Y"]]  # too soon
+        clock.advance_to(1003.0)
+        core.on_timer()
+        assert asked == [["Y"], ["Y"]]
+        fresh = book("Y", [("0.48", "100")], [("0.50", "20")], 1_000_003_000)
+        core.on_frame(json.dumps([fresh]), 1003.1, "rest")
+        assert not books.books["Y"].needs_snapshot
+    finally:
+        await ledger.close()

@@ -3,6 +3,10 @@
 The platform fee on a fill of S shares at price p is S * rate * (p * (1 - p)) ** exponent,
 with rate and exponent from ``/clob-markets`` (``fd.r``, ``fd.e``); a builder fee may add
 a flat rate on notional. Fees round up to the 1e-6 USDC unit.
+
+Which currency pays: USDC (pUSD), on buys and sells alike, as in the V2 SDK. A buy
+costs price x size plus the fee (so the cash check must include it); a sell receives
+price x size less the fee. Shares are never deducted for fees. Makers pay no fee.
 """
 
 from __future__ import annotations

@@ -357,3 +357,50 @@ async def test_stale_rest_snapshot_is_asked_for_again(tmp_path: Path, stale_firs
         assert not books.books["Y"].needs_snapshot
     finally:
         await ledger.close()
+
+
+async def test_resting_entries_fill_as_maker_through_the_queue_and_expire(tmp_path: Path) -> None:
+    """order_style = "rest": a post-only GTD bid joins the queue behind the size shown,
+    fills only when prints eat through that size, and whatever is left expires."""
+    frames: list[tuple[float, object]] = [
+        (1001.0, opening_books()),
+        # Sellers hit the 0.48 bid: 100 shown ahead of us, then 30 more reach us.
+        (
+            1002.0,
+            {
+                "event_type": "last_trade_price",
+                "asset_id": "Y",
+                "market": "0xm",
+                "price": "0.48",
+                "size": "100",
+                "side": "SELL",
+                "timestamp": "1000002000",
+            },
+        ),
+        (1002.0, change(1_000_002_000, ("Y", "0.48", "0", "BUY"), ("N", "0.52", "0", "SELL"))),
+        (
+            1003.0,
+            {
+                "event_type": "last_trade_price",
+                "asset_id": "Y",
+                "market": "0xm",
+                "price": "0.48",
+                "size": "12",
+                "side": "SELL",
+                "timestamp": "1000003000",
+            },
+        ),
+        # Nothing more trades there; the rest of the order expires after its 5 s.
+        (1010.0, change(1_000_010_000, ("Y", "0.47", "40", "BUY"), ("N", "0.53", "40", "SELL"))),
+    ]
+    tape = write_tape(tmp_path / "t.jsonl", frames)
+    cfg = config(order_style="rest", rest_ttl_s=5)
+    snap = await backtest(tape, tmp_path / "l.sqlite", Scripted(exit_at=9900), cfg)
+    db = sqlite3.connect(tmp_path / "l.sqlite")
+    fills = db.execute("SELECT side, price, size, fee, liquidity FROM fills").fetchall()
+    assert fills == [("BUY", 4800, 12_000_000, 0, "maker")]
+    order = db.execute("SELECT order_type, post_only, status, filled FROM orders").fetchone()
+    assert order == ("GTD", 1, "expired", 12_000_000)
+    steps = [r[0] for r in db.execute("SELECT status FROM order_events ORDER BY id")]
+    assert steps == ["new", "live", "partially_filled", "expired"]
+    assert snap.cash == Decimal("1000") - Decimal("5.76")

@@ -90,6 +90,10 @@ def test_kill_9_then_restart_loses_and_duplicates_nothing(tmp_path: Path) -> Non
     assert again.returncode == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["run_id"] == 2
+    final = read_status(status)  # the final snapshot reached the status file
+    assert final is not None
+    assert final["state"] == "stopped"
+    assert final["fills"] == summary["fills"]
     db = sqlite3.connect(ledger)
     ids = [r[0] for r in db.execute("SELECT fill_id FROM fills")]
     assert len(ids) == len(set(ids))

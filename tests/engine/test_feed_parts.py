@@ -1,15 +1,22 @@
 """Feed building blocks with a fake clock: pacing, backoff, hot assets, health, guard."""
 
+import asyncio
 import random
+from typing import Any, cast
 
 import httpx
 import pytest
+import websockets.asyncio.server
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import ServerConnection
 
 from engine.adapters.net.http import PacedHttp, VenueError
 from engine.adapters.net.loopback import OfflineViolation, ensure_loopback, is_loopback_host
 from engine.adapters.net.pacing import Backoff, RateLimiter
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.adapters.polymarket.hot_assets import HotAssetRegistry, HotAssetSettings
+from engine.adapters.polymarket.market_ws import MarketWebSocket
+from engine.clock import SystemClock
 from engine.config import FeedConfig, HotAssetConfig
 from engine.market.health import FeedHealth, FeedSource
 from tests.conftest import FakeClock
@@ -88,7 +95,12 @@ def test_offline_feed_refuses_real_urls(fake_clock: FakeClock) -> None:
 
 async def test_offline_http_never_sends_off_box(fake_clock: FakeClock) -> None:
     sent: list[httpx.Request] = []
-    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={}))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(answer)
     http = PacedHttp(fake_clock, FeedHealth(), offline=True, transport=transport)
     with pytest.raises(OfflineViolation):
         await http.get_json("http://93.184.216.34/markets")
@@ -127,3 +139,114 @@ async def test_gives_up_after_retries_and_does_not_retry_4xx(fake_clock: FakeClo
 def test_bad_urls_are_named() -> None:
     with pytest.raises(ValueError, match="clob_rest_url"):
         FeedConfig(clob_rest_url="ftp://nowhere")
+
+
+# -- the market WebSocket: a cancel is never lost, and loopback skips deflate -----------
+
+
+class _CancelAsFrameArrives:
+    """A connection whose first ``recv`` completes in the very step that cancels the
+    receiving task: the race ``asyncio.wait_for`` loses on Python 3.11."""
+
+    def __init__(self) -> None:
+        self.receiver: asyncio.Task[str] | None = None
+        self.calls = 0
+
+    async def recv(self) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            assert self.receiver is not None
+            self.receiver.cancel()
+            return '{"event_type": "last_trade_price"}'
+        await asyncio.Event().wait()  # silence, for ever
+        raise AssertionError("unreachable")
+
+
+def _market_ws(url: str, frames: list[str | bytes], **kwargs: Any) -> MarketWebSocket:
+    return MarketWebSocket(
+        url, SystemClock(), FeedHealth(), lambda raw, ts: frames.append(raw), **kwargs
+    )
+
+
+async def test_receive_honours_a_cancel_that_lands_as_a_frame_arrives() -> None:
+    frames: list[str | bytes] = []
+    ws = _market_ws("ws://127.0.0.1:1/ws/market", frames, stale_after_s=30)
+    conn = _CancelAsFrameArrives()
+    task = asyncio.create_task(ws._receive(cast(ClientConnection, conn)))
+    conn.receiver = task
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done, "the cancel was swallowed: the receive loop is still waiting"
+    assert task.cancelled()
+    assert frames == ['{"event_type": "last_trade_price"}']  # the frame was still handed on
+
+
+class _Trickle:
+    """Five frames 30 ms apart, then silence."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def recv(self) -> str:
+        if self.sent == 5:
+            await asyncio.Event().wait()
+        await asyncio.sleep(0.03)
+        self.sent += 1
+        return f'{{"n": {self.sent}}}'
+
+
+async def test_every_message_pushes_the_stale_deadline() -> None:
+    frames: list[str | bytes] = []
+    ws = _market_ws("ws://127.0.0.1:1/ws/market", frames, stale_after_s=0.05)
+    reason = await ws._receive(cast(ClientConnection, _Trickle()))
+    assert reason == "no WS message for 0.05s"
+    assert len(frames) == 5  # 150 ms of traffic, never 50 ms of silence until the end
+
+
+async def test_a_cancel_while_the_pinger_winds_down_stops_the_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def subscribe_then_close(conn: ServerConnection) -> None:
+        await conn.recv()
+        await conn.close()
+
+    async with websockets.asyncio.server.serve(subscribe_then_close, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        ws = _market_ws(
+            f"ws://127.0.0.1:{port}/ws/market", [], reconnect_base_s=0.01, reconnect_cap_s=0.02
+        )
+        winding_down = asyncio.Event()
+
+        async def slow_to_stop(conn: ClientConnection) -> None:
+            try:
+                await asyncio.Event().wait()
+            finally:  # like a PING send in flight when the session ends
+                winding_down.set()
+                await asyncio.sleep(0.2)
+
+        monkeypatch.setattr(ws, "_ping", slow_to_stop)
+        task = asyncio.create_task(ws.run())
+        await winding_down.wait()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert task in done, "the cancel was swallowed: the socket reconnects instead"
+        assert task.cancelled()
+        await asyncio.sleep(0.25)  # let the pinger finish winding down
+
+
+async def test_loopback_connections_skip_deflate_and_the_venue_keeps_it() -> None:
+    offered: list[str | None] = []
+
+    async def note_extensions(conn: ServerConnection) -> None:
+        assert conn.request is not None
+        offered.append(conn.request.headers.get("Sec-WebSocket-Extensions"))
+        await conn.recv()  # the subscription
+        await conn.close()
+
+    async with websockets.asyncio.server.serve(note_extensions, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        ws = _market_ws(f"ws://127.0.0.1:{port}/ws/market", [])
+        reason = await ws._session()
+    assert reason.startswith("WS closed")
+    assert offered == [None]  # no permessage-deflate offered on loopback
+    venue = _market_ws("wss://ws-subscriptions-clob.polymarket.com/ws/market", [])
+    assert venue._compression == "deflate"

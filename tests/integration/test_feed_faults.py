@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
@@ -10,8 +11,9 @@ import pytest
 
 from engine.adapters.polymarket.books import BookStore
 from engine.adapters.polymarket.feed import PolymarketFeed
+from engine.adapters.polymarket.market_ws import MarketWebSocket
 from engine.clock import SystemClock
-from engine.market.health import FeedSource
+from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
 from polyterm.emulator.server import ExchangeEmulator
 from tests.conftest import FAST_HOT, fast_feed_config
@@ -130,3 +132,33 @@ async def test_malformed_frames_are_counted_and_the_feed_goes_on(
     count = sink.store.counts["price_change"]
     await wait_for(lambda: sink.store.counts["price_change"] > count + 5)
     assert feed.health.source is FeedSource.WS_LIVE
+
+
+@pytest.mark.emulator(events_per_second=400.0)
+async def test_a_streaming_socket_always_stops_when_cancelled(emulator: ExchangeEmulator) -> None:
+    """Cancel the market WS at many moments of a busy stream; every cancel must land.
+
+    On 3.11 a ``wait_for``-based receive loop lost the cancel that arrived as a frame
+    did, and the feed then ran (reconnecting) for ever: the suite's intermittent hang.
+    """
+    assert emulator.urls is not None
+    assets = [t for m in emulator.exchange.markets for t in (m.yes.asset_id, m.no.asset_id)]
+    rng = random.Random(5)
+    frames: list[str | bytes] = []
+    for attempt in range(40):
+        frames.clear()
+        ws = MarketWebSocket(
+            emulator.urls.market_ws,
+            SystemClock(),
+            FeedHealth(),
+            lambda raw, ts: frames.append(raw),
+            offline=True,
+        )
+        await ws.update_assets(assets)
+        task = asyncio.create_task(ws.run())
+        await wait_for(lambda: len(frames) > 0)
+        await asyncio.sleep(rng.uniform(0, 0.02))
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert task in done, f"cancel #{attempt} was lost after {len(frames)} frames"
+        assert task.cancelled()

@@ -1,10 +1,16 @@
 # The two set-up commands of the README: `make run` and `make test`.
 # Each creates .venv on first use and reinstalls when pyproject.toml changes.
+# `make unit` is the inner loop: the suite without the integration tests (emulator,
+# subprocesses), in seconds.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# setuptools announces every editable install of a flat layout ("Editable installation.
+# Please be careful with folders ... same name as your package"); pip relays it as a
+# warning. It is advice, not a problem: keep installs quiet.
+PIP_INSTALL := $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install --quiet
 
-.PHONY: run test lint bench clean
+.PHONY: run test unit lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("polyterm needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -12,11 +18,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
@@ -30,6 +36,9 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	PYTHONASYNCIODEBUG=1 $(BIN)/python -m pytest -q
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not integration"
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_book.py

@@ -1,11 +1,21 @@
 """Tapes written then replayed, and recorded-message files read back."""
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from engine.adapters.polymarket.books import BookStore
-from engine.adapters.tape.tape import TapeError, TapeFeed, TapeWriter, read_frames
+from engine.adapters.tape.tape import (
+    TapeError,
+    TapeFeed,
+    TapeTruncated,
+    TapeWriter,
+    read_frames,
+    read_tape,
+)
 from engine.market.markets import MarketInfo, Outcome
 from tests.conftest import FakeClock
 
@@ -32,8 +42,8 @@ async def test_tape_round_trip_rebuilds_the_same_books(
     class Sink:
         markets: list[MarketInfo] = []
 
-        def on_markets(self, markets: list[MarketInfo]) -> None:
-            self.markets = markets
+        def on_markets(self, markets: Sequence[MarketInfo]) -> None:
+            self.markets = list(markets)
 
         def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
             replayed.apply_frame(raw)
@@ -54,3 +64,129 @@ def test_read_frames_errors_name_the_line(tmp_path: Path) -> None:
         list(read_frames(bad))
     with pytest.raises(TapeError, match="no such file"):
         list(read_frames(tmp_path / "missing.jsonl"))
+
+
+# -- tapes cut short, and files that are not tapes --------------------------------------
+
+
+def _book_frame(i: int) -> str:
+    return (
+        f'{{"event_type": "book", "asset_id": "{i % 7}", "market": "0xc", '
+        f'"bids": [{{"price": "0.4", "size": "{i}"}}], "asks": [{{"price": "0.6", "size": "5"}}], '
+        f'"timestamp": "{i}", "hash": "h{i}", "pad": "{"x" * (i % 97)}"}}'
+    )
+
+
+def _write_tape(path: Path, frames: int) -> None:
+    writer = TapeWriter(path)
+    writer.write_markets([MarketInfo("0xc", "Q?", "q", (Outcome("1", "Yes"),))], 1.0)
+    for i in range(frames):
+        writer.write_frame(_book_frame(i), 2.0 + i, "ws")
+    writer.close()
+    writer.close()  # a second close is harmless
+
+
+def test_a_closed_zstd_tape_is_one_complete_frame(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl.zst"
+    _write_tape(path, 10)
+    obj = zstandard.ZstdDecompressor().decompressobj()
+    obj.decompress(path.read_bytes())
+    assert obj.eof
+    assert len(list(read_tape(path))) == 11
+
+
+@pytest.mark.parametrize("name", ["cut.jsonl.zst", "cut.jsonl"])
+def test_a_truncated_tape_delivers_what_it_has_then_says_so(tmp_path: Path, name: str) -> None:
+    whole = tmp_path / f"whole{Path(name).suffix}"
+    _write_tape(whole, 20_000)
+    data = whole.read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    got: list[str | bytes] = []
+    with pytest.raises(TapeTruncated) as info:
+        got.extend(read_frames(cut))
+    assert 0 < len(got) < 20_000
+    assert got == [_book_frame(i) for i in range(len(got))]  # whole frames, in order
+    message = str(info.value)
+    assert message == (
+        f"{cut}: truncated at byte {len(data) * 2 // 3} after {len(got)} frames "
+        "(the recording was cut short; the frames before it replayed)"
+    )
+    assert "\n" not in message
+    assert isinstance(info.value, TapeError)
+
+
+async def test_a_replay_of_a_truncated_tape_keeps_its_frames(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl.zst"
+    _write_tape(whole, 20_000)
+    cut = tmp_path / "cut.jsonl.zst"
+    cut.write_bytes(whole.read_bytes()[:-50])
+    seen: list[str | bytes] = []
+
+    class Sink:
+        def on_markets(self, markets: Sequence[MarketInfo]) -> None:
+            pass
+
+        def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
+            seen.append(raw)
+
+    feed = TapeFeed(cut, FakeClock(), speed=0)
+    with pytest.raises(TapeTruncated) as info:
+        await feed.run(Sink())
+    assert info.value.frames == len(seen) == feed.frames > 19_000
+
+
+def test_an_empty_zst_is_a_tape_cut_before_it_began(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl.zst"
+    empty.write_bytes(b"")
+    with pytest.raises(TapeTruncated, match=r"truncated at byte 0 after 0 frames"):
+        list(read_frames(empty))
+
+
+def test_bytes_that_are_not_zstd_are_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.jsonl.zst"
+    fake.write_text('{"t": 1, "src": "ws", "frame": "{}"}\n')
+    with pytest.raises(TapeError) as info:
+        list(read_frames(fake))
+    assert not isinstance(info.value, TapeTruncated)
+    assert str(info.value).startswith(f"{fake}: not a zstd file (")
+    assert "\n" not in str(info.value)
+
+
+def test_damage_inside_a_zstd_tape_is_reported_after_its_good_frames(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl.zst"
+    _write_tape(path, 20_000)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    got: list[str | bytes] = []
+    with pytest.raises(TapeError, match=r"corrupt zstd data after byte \d+ and \d+ frames"):
+        got.extend(read_frames(path))
+    assert got == [_book_frame(i) for i in range(len(got))]
+
+
+def test_concatenated_zstd_tapes_read_as_one(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl.zst", tmp_path / "b.jsonl.zst"
+    _write_tape(first, 3)
+    _write_tape(second, 4)
+    both = tmp_path / "both.jsonl.zst"
+    both.write_bytes(first.read_bytes() + second.read_bytes())
+    assert len(list(read_frames(both))) == 7
+
+
+@pytest.mark.parametrize(("frame", "kind"), [("5", "a number"), ('{"a": 1}', "an object")])
+@pytest.mark.parametrize("name", ["bad.jsonl", "bad.jsonl.zst"])
+def test_a_frame_that_is_not_a_string_names_the_line(
+    tmp_path: Path, name: str, frame: str, kind: str
+) -> None:
+    text = f'{{"t": 1, "src": "ws", "frame": "{{}}"}}\n{{"t": 2, "src": "ws", "frame": {frame}}}\n'
+    path = tmp_path / name
+    data = text.encode()
+    path.write_bytes(zstandard.ZstdCompressor().compress(data) if name.endswith(".zst") else data)
+    with pytest.raises(TapeError, match=rf"^{re.escape(str(path))}:2: ") as info:
+        list(read_frames(path))
+    message = str(info.value)
+    assert "frame" in message
+    assert kind.split()[-1] in message  # "number" / "object"
+    assert "\n" not in message

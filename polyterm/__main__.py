@@ -1,3 +1,6 @@
+"""``python -m polyterm``: the same command line as the ``polyterm`` script."""
+
 from polyterm.cli import main
 
-main()
+if __name__ == "__main__":
+    main(prog_name="polyterm")

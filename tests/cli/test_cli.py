@@ -1,38 +1,62 @@
-"""The CLI contracts, run as a user would: real processes, real files, loopback only."""
+"""The CLI contracts, run as a user would: real processes, real files, loopback only.
+
+Exit codes: 0 done, 1 done but incomplete (a truncated tape), 2 usage or expected error
+(one line), 130/143 stopped by SIGINT/SIGTERM (cleanly: summary printed, files whole).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import zstandard
 
-from polyterm.config import ConfigError, load_config
+from engine.adapters.tape.tape import TapeWriter, read_tape
+from engine.market.markets import MarketInfo, Outcome
+
+pytestmark = pytest.mark.integration
 
 POLYTERM = [sys.executable, "-m", "polyterm"]
 
 
-def run(
-    args: list[str], tmp_path: Path, timeout: float = 120, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environ = {
+def environ(tmp_path: Path, **env: str) -> dict[str, str]:
+    return {
         **os.environ,
         "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
         "POLYTERM_DATA_DIR": str(tmp_path / "data"),
         **env,
     }
+
+
+def run(
+    args: list[str], tmp_path: Path, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*POLYTERM, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=environ,
+        env=environ(tmp_path, **env),
         check=False,
     )
+
+
+def stop_with(
+    proc: subprocess.Popen[str], sig: signal.Signals, after: float
+) -> tuple[int, str, str, float]:
+    """Send `sig` `after` seconds in; (exit code, stdout, stderr, seconds it took to exit)."""
+    time.sleep(after)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    return proc.returncode, out, err, time.monotonic() - sent
 
 
 def test_headless_offline_run_trades_into_the_ledger(tmp_path: Path) -> None:
@@ -85,24 +109,6 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_config_file_and_env_precedence(tmp_path: Path) -> None:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        "offline = true\n[feed]\nmax_markets = 3\n[strategy.mean_reversion]\nwindow = 12\n"
-    )
-    app = load_config(
-        cfg, env={"STRATEGY_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"}
-    )
-    assert app.engine.feed.max_markets == 3
-    assert app.engine.strategy.mean_reversion.window == 9
-    assert app.engine.hot_assets.static_assets == ("a", "b")
-    with pytest.raises(ConfigError, match="STRATEGY_NOPE names no strategy setting"):
-        load_config(cfg, env={"STRATEGY_NOPE": "1"})
-    cfg.write_text("[feed\n")
-    with pytest.raises(ConfigError, match="config.toml"):
-        load_config(cfg, env={})
-
-
 def test_exchange_prints_urls_and_refuses_a_busy_port(tmp_path: Path) -> None:
     with subprocess.Popen(
         [*POLYTERM, "exchange", "--port", "0", "--markets", "2"],
@@ -118,12 +124,17 @@ def test_exchange_prints_urls_and_refuses_a_busy_port(tmp_path: Path) -> None:
             port = line["clob"].rsplit(":", 1)[1]
             busy = run(["exchange", "--port", port], tmp_path, timeout=30)
             assert busy.returncode == 2
-            assert "pick another --port" in busy.stderr
-            assert "Traceback" not in busy.stderr
+            [line] = busy.stderr.splitlines()
+            assert line.startswith("polyterm: error: ")
+            assert "pick another --port" in line
+            traced = run(["-vv", "exchange", "--port", port], tmp_path, timeout=30)
+            assert traced.returncode == 2  # -vv adds the traceback, not a different code
+            assert "Traceback" in traced.stderr
+            assert traced.stderr.splitlines()[-1] == line
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    assert proc.returncode == 0
+    assert proc.returncode == 143  # stopped by SIGTERM, cleanly
 
 
 def test_record_then_book(tmp_path: Path) -> None:
@@ -153,3 +164,114 @@ def test_book_on_recorded_messages(tmp_path: Path, recorded: Path) -> None:
     missing = run(["book", str(tmp_path / "nope.jsonl")], tmp_path)
     assert missing.returncode == 2
     assert missing.stderr.startswith("polyterm: error:")
+
+
+def test_a_usage_error_is_one_line_from_a_real_process(tmp_path: Path) -> None:
+    result = run(["--duration", "abc"], tmp_path, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "polyterm: error: Invalid value for '--duration': 'abc' is not a valid float range. "
+        "(see polyterm --help)"
+    ]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_record_stops_on_a_signal_with_its_summary_and_a_whole_tape(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    tape = tmp_path / "t.jsonl.zst"
+    with subprocess.Popen(
+        [*POLYTERM, "record", "--out", str(tape), "--duration", "30", "--markets", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ(tmp_path),
+    ) as proc:
+        returncode, out, err, took = stop_with(proc, sig, after=3.0)
+    assert returncode == code, err
+    assert took < 1.0, f"took {took:.2f}s to stop"
+    [line] = out.splitlines()
+    summary = json.loads(line)
+    assert summary["stopped"] == sig.name
+    assert summary["frames"] > 0
+    assert summary["seconds"] < 10
+    assert "Traceback" not in err
+    records = list(read_tape(tape))  # readable to its end: no TapeTruncated
+    assert sum(r.frame is not None for r in records) == summary["frames"]
+    ending = zstandard.ZstdDecompressor().decompressobj()
+    ending.decompress(tape.read_bytes())
+    assert ending.eof  # a complete zstd frame
+
+
+def test_ctrl_c_stops_a_run_with_its_summary_and_exit_130(tmp_path: Path) -> None:
+    ledger = tmp_path / "run.sqlite"
+    with subprocess.Popen(
+        [*POLYTERM, "--no-ui", "--json", "--ledger", str(ledger), "--markets", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ(tmp_path),
+    ) as proc:
+        returncode, out, err, took = stop_with(proc, signal.SIGINT, after=4.0)
+    assert returncode == 130, err
+    assert took < 1.0, f"took {took:.2f}s to stop"
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["ledger"] == str(ledger)
+    db = sqlite3.connect(ledger)
+    assert db.execute("SELECT count(*) FROM runs WHERE ended_at IS NOT NULL").fetchone()[0] == 1
+
+
+def test_book_on_a_truncated_tape_prints_the_books_and_one_warning(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jsonl.zst"
+    writer = TapeWriter(whole)
+    writer.write_markets([MarketInfo("0xc", "Q?", "q", (Outcome("1", "Yes"),))], 1.0)
+    for i in range(20_000):
+        bid = f"0.{40 + i % 10}"
+        writer.write_frame(
+            f'{{"event_type": "book", "asset_id": "1", "market": "0xc", '
+            f'"bids": [{{"price": "{bid}", "size": "{i}"}}], '
+            f'"asks": [{{"price": "0.6", "size": "5"}}], "timestamp": "{i}", "hash": "h{i}"}}',
+            2.0 + i,
+            "ws",
+        )
+    writer.close()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.jsonl.zst"
+    cut.write_bytes(data[: len(data) // 2])
+    shown = run(["book", str(cut), "--json"], tmp_path, timeout=60)
+    assert shown.returncode == 1  # the books are real but incomplete
+    [book] = json.loads(shown.stdout)["books"]
+    assert book["best_ask"] == "0.6"
+    [line] = shown.stderr.splitlines()
+    assert line.startswith(f"polyterm: warning: {cut}: truncated at byte {len(data) // 2} after ")
+    assert line.endswith("frames (the recording was cut short; the frames before it replayed)")
+    fake = tmp_path / "fake.jsonl.zst"
+    fake.write_text("not zstd at all\n")
+    refused = run(["book", str(fake)], tmp_path, timeout=60)
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"polyterm: error: {fake}: not a zstd file")
+
+
+def test_exchange_exports_a_tape_without_serving(tmp_path: Path) -> None:
+    pytest.importorskip("polyterm.emulator.export")
+    tape = tmp_path / "out" / "t.jsonl.zst"
+    args = ["exchange", "--export-tape", str(tape), "--duration", "20", "--markets", "2"]
+    result = run([*args, "--seed", "3"], tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    info = json.loads(line)
+    assert info["tape"] == str(tape)
+    assert info["markets"] == 2
+    assert info["seed"] == 3
+    assert info["frames"] == sum(r.frame is not None for r in read_tape(tape)) > 0
+    shown = run(["book", str(tape), "--json"], tmp_path, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert len(json.loads(shown.stdout)["books"]) == 4
+
+
+def test_exchange_serves_for_duration_then_exits_0(tmp_path: Path) -> None:
+    result = run(["exchange", "--duration", "1", "--markets", "1"], tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    assert json.loads(line)["markets"] == 1

@@ -1,0 +1,199 @@
+"""The CLI's contracts that need no process of their own: usage errors, exit codes, paths.
+
+Every usage error is one line, ``polyterm: error: <message> (see <command> --help)``, and
+exit 2; a stop by signal is 128 + its number; an expected error under ``-vv`` still exits
+2, after its traceback. (The same contracts as a user meets them, in real processes, are
+in ``test_cli.py``.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from engine.adapters.tape.tape import TapeError
+from polyterm import cli
+from polyterm.config import ConfigError, load_config
+
+
+@pytest.fixture(autouse=True)
+def _keep_logging() -> Iterator[None]:
+    """The group's callback sets up logging; put the test runner's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def invoke(args: list[str], tmp_path: Path) -> Result:
+    env = {
+        "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
+        "POLYTERM_DATA_DIR": str(tmp_path / "data"),
+    }
+    return CliRunner().invoke(cli.main, args, env=env, prog_name="polyterm")
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "says"),
+    [
+        (["--duration", "abc"], "polyterm", "Invalid value for '--duration'"),
+        (["--nope"], "polyterm", "No such option"),
+        (["nosuch"], "polyterm", "No such command 'nosuch'"),
+        (["book"], "polyterm book", "Missing argument 'TAPE'"),
+        (["book", "a", "--levels", "-1"], "polyterm book", "Invalid value for '--levels'"),
+        (["record", "--out", "t.jsonl", "--duration", "0"], "polyterm record", "--duration"),
+        (["exchange", "--export-tape", "t.jsonl"], "polyterm exchange", "needs --duration"),
+        (
+            ["exchange", "--export-tape", "t.jsonl", "--duration", "3", "--fault", "ws_drop=1"],
+            "polyterm exchange",
+            "--fault applies to a served emulator",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], command: str, says: str
+) -> None:
+    result = invoke(args, tmp_path)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("polyterm: error: ")
+    assert says in line
+    assert line.endswith(f"(see {command} --help)")
+    assert result.stdout == ""
+
+
+def test_help_and_version_still_exit_0(tmp_path: Path) -> None:
+    assert invoke(["--help"], tmp_path).exit_code == 0
+    assert invoke(["record", "--help"], tmp_path).exit_code == 0
+    version = invoke(["--version"], tmp_path)
+    assert version.exit_code == 0
+    assert version.stdout.startswith("polyterm, version ")
+
+
+def test_a_status_file_in_a_missing_directory_fails_before_the_run(tmp_path: Path) -> None:
+    status = tmp_path / "nope" / "status.json"
+    result = invoke(["--no-ui", "--duration", "30", "--status-file", str(status)], tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"polyterm: error: --status-file {status}: directory {status.parent} does not exist "
+        "(create it or pick another path)"
+    ]
+    assert not (tmp_path / "data").exists()  # nothing ran: no ledger was made
+
+
+def test_a_ledger_whose_directory_cannot_be_made_fails_before_the_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    ledger = blocker / "sub" / "ledger.sqlite"
+    result = invoke(["--no-ui", "--duration", "30", "--ledger", str(ledger)], tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"polyterm: error: --ledger {ledger}: cannot create directory {ledger.parent}: "
+        f"{blocker} is not a directory (pick another path)"
+    ]
+
+
+def test_record_checks_its_tape_path_before_recording(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = invoke(["record", "--out", str(blocker / "t.jsonl.zst")], tmp_path)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"polyterm: error: --out {blocker / 't.jsonl.zst'}: ")
+
+
+# -- _run: the one place a command's exit code is decided ------------------------------
+
+
+def test_keyboard_interrupt_exits_130() -> None:
+    async def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert cli._run(interrupted, verbose=0) == 130
+
+
+def test_a_clean_stop_by_sigterm_exits_143() -> None:
+    async def stops_on_sigterm() -> int:
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stopped.set)
+        try:
+            loop.call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
+            await stopped.wait()
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+        return 0  # the command does not have to know the convention
+
+    assert cli._run(stops_on_sigterm, verbose=0) == 143
+
+
+def test_a_second_ctrl_c_breaks_a_stop_that_hangs() -> None:
+    async def never_stops() -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, lambda: None)  # a stop that never comes
+        loop.call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+        loop.call_later(0.15, os.kill, os.getpid(), signal.SIGINT)
+        await asyncio.sleep(30)
+        return 0
+
+    assert cli._run(never_stops, verbose=0) == 130
+
+
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_an_expected_error_exits_2_with_or_without_vv(
+    verbose: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def fails() -> int:
+        raise TapeError("t.jsonl:3: not JSON")
+
+    with pytest.raises(SystemExit) as info:
+        cli._run(fails, verbose=verbose)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "polyterm: error: t.jsonl:3: not JSON"
+    assert ("Traceback" in err) is (verbose > 1)
+
+
+def test_an_expected_error_inside_a_task_group_is_found() -> None:
+    async def fails_in_a_group() -> int:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(asyncio.sleep(0))
+            raise OSError("disk full")
+
+    with pytest.raises(SystemExit) as info:
+        cli._run(fails_in_a_group, verbose=0)
+    assert info.value.code == 2
+
+
+def test_a_bug_keeps_its_traceback() -> None:
+    async def bug() -> int:
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        cli._run(bug, verbose=0)
+
+
+def test_config_file_and_env_precedence(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        "offline = true\n[feed]\nmax_markets = 3\n[strategy.mean_reversion]\nwindow = 12\n"
+    )
+    app = load_config(
+        cfg, env={"STRATEGY_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"}
+    )
+    assert app.engine.feed.max_markets == 3
+    assert app.engine.strategy.mean_reversion.window == 9
+    assert app.engine.hot_assets.static_assets == ("a", "b")
+    with pytest.raises(ConfigError, match="STRATEGY_NOPE names no strategy setting"):
+        load_config(cfg, env={"STRATEGY_NOPE": "1"})
+    cfg.write_text("[feed\n")
+    with pytest.raises(ConfigError, match="config.toml"):
+        load_config(cfg, env={})

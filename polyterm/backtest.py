@@ -9,6 +9,8 @@ writes a new ledger: the same tapes and configuration give the same ledger, byte
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
-from engine.adapters.tape.tape import TapeError, read_tape
+from engine.adapters.tape.tape import TapeError, TapeTruncated, read_tape
 from engine.clock import SimClock
 from engine.ledger.errors import LedgerError
 from engine.ledger.writer import SqliteLedger
@@ -172,12 +174,28 @@ async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = s
             hub=parts.hub,
             progress=bar.update,
         )
+        loop = asyncio.get_running_loop()
+        stopped_by: list[signal.Signals] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            stopped_by.append(sig)
+            runner.stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal, sig)
+        truncated: TapeTruncated | None = None
         try:
             final = await runner.run(
                 replay_records(options.tapes), starting_cash=parts.starting_cash
             )
+        except TapeTruncated as exc:  # what the tape held was replayed and recorded
+            if runner.final is None:
+                raise
+            truncated, final = exc, runner.final
         finally:
             bar.close()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
     finally:
         await ledger.close()
     seconds = time.perf_counter() - wall
@@ -195,4 +213,9 @@ async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = s
             "max": round(figures.max_us, 1),
         }
     print_summary(summary, out, options.json_summary)
+    if truncated is not None:
+        print(f"polyterm: warning: {truncated}", file=sys.stderr)
+        return 1
+    if stopped_by:
+        return 128 + stopped_by[0]
     return 0

@@ -78,8 +78,14 @@ class BacktestRunner:
         self.progress_every = progress_every
         self.latency = LatencyRecorder()
         self.records = 0
+        self.final: EngineSnapshot | None = None
+        self._stop = False
         self._started = False
         self._in_flight = 0  # orders waiting out their latency
+
+    def stop(self) -> None:
+        """End the replay after the current record (a signal handler may call this)."""
+        self._stop = True
 
     async def run(self, records: Iterable[ReplayRecord], *, starting_cash: int) -> EngineSnapshot:
         core = self.core
@@ -101,7 +107,9 @@ class BacktestRunner:
                         self.latency.add(perf_ns() - started, made)
                 self.records += 1
                 if self.records % self.commit_every == 0:
-                    await self.ledger.flush()
+                    await self.ledger.flush()  # also lets a stop signal in
+                if self._stop:
+                    break
                 if self.progress is not None and self.records % self.progress_every == 0:
                     self._report()
         except Exception as exc:  # the summary and ledger still close; then it propagates
@@ -183,6 +191,7 @@ class BacktestRunner:
                 core.finish(None if error is None else str(error) or type(error).__name__)
             final = self.builder.build()
         finally:
+            self.final = final
             if final is not None:
                 self.hub.publish(final)
             self.hub.close()

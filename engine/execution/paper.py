@@ -10,7 +10,8 @@ venue size shown there when they arrive, and fill only when the venue shows it:
 - a decrease of the level (others cancelled or traded) moves us up only as far as the new
   size; when a decrease arrives before the trade print that caused it (feeds differ on
   the order), the print does not move us a second time;
-- a trade printing through our price (a sweep) fills us, up to the print's size;
+- a trade printing through our price (a sweep) fills us, up to the print's size; orders
+  at better prices share a print before its own level does (price priority);
 - the opposite side showing size at or through our price fills us at our price, up to
   the size shown there that nobody (paper) took already — and that size is then taken.
 
@@ -202,10 +203,8 @@ class PaperVenue:
         # A taker BUY lifted asks (resting sells); a taker SELL hit bids.
         hit_bids = taker_side == "SELL"
         printed = self.mirror.level(token, hit_bids, price)
-        at_level = self._queues.get(printed)
-        if at_level:
-            self._advance(at_level, size, now)
-        # Orders resting at prices the print went through were all consumed first.
+        # Price priority: orders resting at prices the print went through would have met
+        # the taker first, so they share the print's size before its own level does.
         budget = size
         for level in self._swept_levels(printed):
             for paper in list(self._queues.get(level, ())):
@@ -215,6 +214,9 @@ class PaperVenue:
                 paper.ahead = 0
                 budget -= take
                 self._maker_fill(paper, take, now)
+        at_level = self._queues.get(printed)
+        if at_level and budget > 0:
+            self._advance(at_level, budget, now)
 
     def _swept_levels(self, printed: Level) -> list[Level]:
         """Levels with resting paper orders strictly through a print, best first."""

@@ -1,11 +1,18 @@
 """Faults the emulator can inject on demand, switched at run time through
-``POST /_admin/faults`` (or flags at start-up)."""
+``POST /_admin/faults`` (or flags at start-up).
+
+Deadlines (``ws_stall``) are kept on the emulator's clock, so a stall on a ``SimClock``
+lasts exactly as long as the driver says.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from engine.clock import Clock, SystemClock
+
+_COUNTERS = ("http_429", "http_5xx", "latency_ms", "malformed")
 
 
 @dataclass(slots=True)
@@ -14,11 +21,12 @@ class Faults:
     http_5xx: int = 0  # answer the next N REST requests with 503
     latency_ms: int = 0  # delay every REST response
     malformed: int = 0  # send N malformed market-channel frames
-    ws_stall_until: float = 0.0  # monotonic time until which the WS goes silent
+    ws_stall_until: float = 0.0  # clock.monotonic() time until which the WS goes silent
     stale_books: bool = False  # REST books keep their old timestamp and content
+    clock: Clock = field(default_factory=SystemClock, repr=False, compare=False)
 
     def stalled(self) -> bool:
-        return time.monotonic() < self.ws_stall_until
+        return self.clock.monotonic() < self.ws_stall_until
 
     def apply(self, spec: dict[str, Any]) -> list[str]:
         """Apply an admin request; returns which actions need the server (e.g. 'ws_drop')."""
@@ -28,8 +36,8 @@ class Faults:
                 if value:
                     actions.append("ws_drop")
             elif key == "ws_stall":
-                self.ws_stall_until = time.monotonic() + float(value)
-            elif key in ("http_429", "http_5xx", "latency_ms", "malformed"):
+                self.ws_stall_until = self.clock.monotonic() + float(value)
+            elif key in _COUNTERS:
                 setattr(self, key, max(0, int(value)))
             elif key == "stale_books":
                 self.stale_books = bool(value)
@@ -46,7 +54,12 @@ class Faults:
         return actions
 
     def describe(self) -> dict[str, Any]:
-        state = asdict(self)
-        state["ws_stall_remaining_s"] = round(max(0.0, self.ws_stall_until - time.monotonic()), 3)
-        del state["ws_stall_until"]
-        return state
+        remaining = max(0.0, self.ws_stall_until - self.clock.monotonic())
+        return {
+            "http_429": self.http_429,
+            "http_5xx": self.http_5xx,
+            "latency_ms": self.latency_ms,
+            "malformed": self.malformed,
+            "stale_books": self.stale_books,
+            "ws_stall_remaining_s": round(remaining, 3),
+        }

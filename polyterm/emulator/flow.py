@@ -4,7 +4,8 @@ Per market and per step it draws a Poisson number of events: limit orders joinin
 improving the touch, cancels, taker trades biased toward a drifting fair value, and rare
 news-driven jumps of the fair value that come with a matching headline. The model works
 in YES coordinates; the NO book follows as a mirror. The same seed and step sizes give
-the same sequence of messages, whatever the wall clock does.
+the same sequence of messages, whatever the wall clock does; every timestamp is read from
+the exchange's clock, so on a ``SimClock`` the messages are byte-identical too.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ class FlowModel:
                     "market": market.info.condition_id,
                     "old_tick_size": format_price(old),
                     "new_tick_size": format_price(tick),
-                    "timestamp": str(int(datetime.now(UTC).timestamp() * 1000)),
+                    "timestamp": str(self.exchange.now_ms()),
                 }
             )
 
@@ -232,6 +233,8 @@ class FlowModel:
         else:
             title = rng.choice(("Odds slump", "Doubts grow", "Sellers take over")) + f": {subject}"
         n = len(self.exchange.headlines) + 1
+        published = datetime.fromtimestamp(self.exchange.clock.time(), UTC)
+        published_text = published.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.exchange.headlines.append(
             {
                 "source": {"id": "polyterm-wire", "name": "Polyterm Wire (emulated)"},
@@ -240,7 +243,7 @@ class FlowModel:
                 "description": f"Emulated news jump ({direction:+d}) for {info.slug}",
                 "url": f"https://news.invalid/polyterm/{n}",
                 "urlToImage": None,
-                "publishedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "publishedAt": published_text,
                 "content": title,
                 "polyterm": {"market": info.condition_id, "direction": direction},
             }

@@ -1,15 +1,20 @@
-"""REST handlers of the emulator: CLOB public and authenticated routes, Gamma, news."""
+"""REST handlers of the emulator: CLOB public and authenticated routes, Gamma, news.
+
+Server time (``/time``, the L1/L2 timestamp checks) is the exchange's clock. The news
+feed is NewsAPI-shaped: its base is ``/news`` (what ``EmulatorUrls.news`` prints, and
+what ``news_url`` is set to), with ``/v2/everything`` and ``/v2/top-headlines`` under it.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from engine.clock import Clock
 from engine.fixed import (
     CASH_DIGITS,
     ONE,
@@ -22,16 +27,29 @@ from engine.fixed import (
 from engine.market.markets import MarketInfo
 from engine.orders import OrderType, Side
 from polyterm.emulator.auth import AuthError, derive_credentials, verify_l1, verify_l2
-from polyterm.emulator.state import Account, EmuMarket, Exchange, OrderError
+from polyterm.emulator.state import Account, EmuMarket, Event, Exchange, OrderError
 
 END_CURSOR = "LTE="
 PAGE = 100
+NEWS_ENDPOINTS = ("/v2/everything", "/v2/top-headlines")
+
+
+def dumps(data: Any) -> str:
+    """The JSON text every REST answer is written with (compact separators)."""
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(
-        data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":"))
-    )
+    return web.json_response(data, status=status, dumps=dumps)
+
+
+def book_snapshot(market: EmuMarket, token_id: str) -> Event:
+    """One entry of a ``GET /book`` / ``POST /books`` answer: the book, untagged."""
+    book = market.book_of(token_id)
+    assert book is not None
+    snap = market.book_message(book)
+    del snap["event_type"]
+    return snap
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -112,6 +130,7 @@ def gamma_market_json(m: EmuMarket) -> dict[str, Any]:
 class RestApi:
     def __init__(self, exchange: Exchange, seed: int, starting_balance: Decimal) -> None:
         self.ex = exchange
+        self.clock: Clock = exchange.clock
         self.seed = seed
         self.starting_balance = starting_balance
         self.stale_snapshots: dict[str, dict[str, Any]] = {}
@@ -155,8 +174,9 @@ class RestApi:
             g("/gamma/markets", self.gamma_markets),
             g("/gamma/markets/{gamma_id}", self.gamma_market),
             g("/gamma/events", self.gamma_events),
-            g("/news/v2/everything", self.news),
-            g("/news/v2/top-headlines", self.news),
+            g("/news", self.news_index),
+            g("/news/", self.news_index),
+            *(g(f"/news{path}", self.news) for path in NEWS_ENDPOINTS),
         ]
 
     # -- helpers ------------------------------------------------------------------
@@ -171,13 +191,9 @@ class RestApi:
         return token_id, market
 
     def _book_json(self, token_id: str) -> dict[str, Any]:
-        market = self.ex.by_token[token_id]
-        book = market.book_of(token_id)
-        assert book is not None
         if self.stale_books and token_id in self.stale_snapshots:
             return self.stale_snapshots[token_id]
-        snap = market.book_message(book)
-        del snap["event_type"]
+        snap = book_snapshot(self.ex.by_token[token_id], token_id)
         self.stale_snapshots[token_id] = snap
         return snap
 
@@ -185,7 +201,7 @@ class RestApi:
         secrets = {k: (a.secret, a.passphrase, a.address) for k, a in self.ex.accounts.items()}
         try:
             api_key = verify_l2(
-                request.headers, request.method, request.path, body, secrets, time.time()
+                request.headers, request.method, request.path, body, secrets, self.clock.time()
             )
         except AuthError as exc:
             raise web.HTTPUnauthorized(
@@ -202,7 +218,7 @@ class RestApi:
         return web.Response(text='"OK"', content_type="application/json")
 
     async def server_time(self, request: web.Request) -> web.Response:
-        return _json(int(time.time()))
+        return _json(int(self.clock.time()))
 
     async def markets(self, request: web.Request) -> web.Response:
         items = [clob_market_json(m) for m in self.ex.markets]
@@ -316,7 +332,7 @@ class RestApi:
     # -- L1: API keys -------------------------------------------------------------
     async def _l1(self, request: web.Request) -> web.Response:
         try:
-            address, nonce = verify_l1(request.headers, time.time())
+            address, nonce = verify_l1(request.headers, self.clock.time())
         except AuthError as exc:
             return _error(401, f"Unauthorized: {exc}")
         key, secret, passphrase = derive_credentials(address, nonce, self.seed)
@@ -553,6 +569,17 @@ class RestApi:
         return _json(events)
 
     # -- news ---------------------------------------------------------------------
+    async def news_index(self, request: web.Request) -> web.Response:
+        """``GET /news``: the base of the NewsAPI-shaped feed says what lives under it."""
+        return _json(
+            {
+                "status": "ok",
+                "name": "polyterm emulator news (NewsAPI-shaped)",
+                "endpoints": list(NEWS_ENDPOINTS),
+                "headlines": len(self.ex.headlines),
+            }
+        )
+
     async def news(self, request: web.Request) -> web.Response:
         q = request.query.get("q", "").lower()
         size = int(request.query.get("pageSize", "20") or 20)

@@ -2,16 +2,23 @@
 
 One aiohttp application serves the CLOB REST routes, ``/gamma``, ``/news``, the admin
 routes under ``/_admin`` and the two WebSocket channels ``/ws/market`` and ``/ws/user``.
+
+Time comes only from the :class:`~engine.clock.Clock` handed to :class:`ExchangeEmulator`
+(the system clock by default): wire timestamps, auth skew checks, ``/time``, fault
+deadlines and the pacing of the flow loop. On a ``SimClock`` the flow loop steps only as
+the driver advances time, so a seeded run is reproducible byte for byte. The server only
+ever listens on a loopback address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import random
-import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +27,8 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from engine.adapters.net.loopback import is_loopback_host
+from engine.clock import Clock, SystemClock
 from engine.fixed import SIZE_SCALE
 from engine.market.fees import FREE, FeeSchedule
 from polyterm.emulator.faults import Faults
@@ -56,6 +65,14 @@ class EmulatorOptions:
     recorded: Path | None = None
     faults: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.step_seconds > 0:
+            raise ValueError(f"step_seconds must be > 0, not {self.step_seconds}")
+        if not self.events_per_second >= 0:
+            raise ValueError(f"events_per_second must be >= 0, not {self.events_per_second}")
+        if self.markets < 0:
+            raise ValueError(f"markets must be >= 0, not {self.markets}")
+
 
 @dataclass(frozen=True, slots=True)
 class EmulatorUrls:
@@ -63,7 +80,7 @@ class EmulatorUrls:
     market_ws: str
     user_ws: str
     gamma: str
-    news: str
+    news: str  # a NewsAPI-shaped base: /v2/everything and /v2/top-headlines live under it
     admin: str
 
     def as_dict(self) -> dict[str, str]:
@@ -77,8 +94,14 @@ class EmulatorUrls:
         }
 
 
-def build_exchange(options: EmulatorOptions) -> tuple[Exchange, FlowModel]:
-    """Markets from recordings (metadata and book shapes) or synthetic, fully seeded."""
+def build_exchange(
+    options: EmulatorOptions, clock: Clock | None = None
+) -> tuple[Exchange, FlowModel]:
+    """Markets from recordings (metadata and book shapes) or synthetic, fully seeded.
+
+    Every timestamp the exchange writes is read from `clock` (the system clock when
+    None); with a ``SimClock`` the same seed and steps give byte-identical messages.
+    """
     rng = random.Random(f"setup:{options.seed}")
     metas = recorded_markets(options.recorded)
     shapes = recorded_shapes(options.recorded)
@@ -103,16 +126,39 @@ def build_exchange(options: EmulatorOptions) -> tuple[Exchange, FlowModel]:
         )
         shape = shapes[i % len(shapes)] if shapes else synthetic_shape(rng)
         fair = rng.uniform(0.2, 0.8)
-        market = EmuMarket(info, fair)
+        market = EmuMarket(info, fair, clock)
         markets.append(market)
         pending.append((market, shape, fair))
-    exchange = Exchange(markets)
+    exchange = Exchange(markets, clock)
     for market, shape, fair in pending:
         FlowModel.seed_book(market, shape, fair)
     exchange.market_outbox.clear()
     return exchange, FlowModel(
         exchange, options.seed, options.events_per_second, options.news_per_hour
     )
+
+
+def market_events_for(events: list[Event], assets: Collection[str]) -> list[Event]:
+    """What the market channel sends a subscriber of `assets` out of one step's events.
+
+    ``price_change`` events keep only the subscriber's entries; market-wide events
+    (``new_market``, ``market_resolved``) go to everyone.
+    """
+    out: list[Event] = []
+    for event in events:
+        kind = event["event_type"]
+        if kind == "price_change":
+            mine = [c for c in event["price_changes"] if c["asset_id"] in assets]
+            if mine:
+                out.append({**event, "price_changes": mine})
+        elif kind in ("new_market", "market_resolved") or event.get("asset_id") in assets:
+            out.append(event)
+    return out
+
+
+def encode_frame(events: list[Event]) -> bytes:
+    """One market-channel frame: a JSON list of events, as the WebSocket sends it."""
+    return msgspec.json.encode(events)
 
 
 class _MarketSub:
@@ -125,10 +171,13 @@ class _MarketSub:
 
 
 class ExchangeEmulator:
-    def __init__(self, options: EmulatorOptions | None = None) -> None:
+    def __init__(
+        self, options: EmulatorOptions | None = None, *, clock: Clock | None = None
+    ) -> None:
         self.options = options or EmulatorOptions()
-        self.exchange, self.flow = build_exchange(self.options)
-        self.faults = Faults()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.exchange, self.flow = build_exchange(self.options, self.clock)
+        self.faults = Faults(clock=self.clock)
         if self.options.faults:
             self.faults.apply(self.options.faults)
         self.api = RestApi(self.exchange, self.options.seed, self.options.starting_balance)
@@ -155,6 +204,11 @@ class ExchangeEmulator:
         return app
 
     async def start(self) -> EmulatorUrls:
+        if not is_loopback_host(self.options.host):
+            raise ValueError(
+                f"host {self.options.host!r} is not a loopback address; "
+                "the emulator only serves 127.0.0.1, ::1 or localhost"
+            )
         runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.options.host, self.options.port)
@@ -166,10 +220,14 @@ class ExchangeEmulator:
                 f"cannot listen on {self.options.host}:{self.options.port} ({exc.strerror}); "
                 "pick another --port or use --port 0 for a free one"
             ) from exc
-        self._runner = runner
         server = site._server
         sockets = getattr(server, "sockets", None)  # asyncio.Server; typed as AbstractServer
         assert sockets
+        bound = [str(sock.getsockname()[0]) for sock in sockets]
+        if not all(ipaddress.ip_address(addr.split("%")[0]).is_loopback for addr in bound):
+            await runner.cleanup()  # e.g. a hosts file that maps localhost elsewhere
+            raise ValueError(f"refusing to serve on non-loopback addresses {bound}")
+        self._runner = runner
         host, port = sockets[0].getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         base = f"http://{shown}:{port}"
@@ -207,17 +265,28 @@ class ExchangeEmulator:
 
     # -- the flow loop ------------------------------------------------------------
     async def _run_flow(self) -> None:
+        """One model step per `step_seconds` of the emulator's clock.
+
+        On a ``SimClock`` the loop waits until the driver advances time, and each step
+        still models exactly `step_seconds`, whatever the wall clock does.
+        """
+        clock = self.clock
         step = self.options.step_seconds
-        next_at = time.monotonic()
+        next_at = clock.monotonic()
         while True:
             self.flow.step(step)
             await self._broadcast()
             next_at += step
-            delay = next_at - time.monotonic()
+            delay = next_at - clock.monotonic()
             if delay < -1.0:  # fell far behind (debugger, overloaded box): do not burst
-                next_at = time.monotonic()
-                delay = 0
-            await asyncio.sleep(max(0.0, delay))
+                next_at = clock.monotonic()
+                delay = 0.0
+            if delay > 0:
+                await clock.sleep(delay)
+            else:
+                # Behind schedule: only yield. A SimClock's sleep(0) would wait for the
+                # driver's next advance, so it is not used to catch up.
+                await asyncio.sleep(0)
 
     async def _broadcast(self) -> None:
         events = self.exchange.market_outbox
@@ -239,18 +308,9 @@ class ExchangeEmulator:
             self.faults.malformed -= 1
             await self._send(sub.ws, _MALFORMED[self.faults.malformed % len(_MALFORMED)])
             return
-        assets = sub.assets
-        out: list[Event] = []
-        for event in events:
-            kind = event["event_type"]
-            if kind == "price_change":
-                mine = [c for c in event["price_changes"] if c["asset_id"] in assets]
-                if mine:
-                    out.append({**event, "price_changes": mine})
-            elif kind in ("new_market", "market_resolved") or event.get("asset_id") in assets:
-                out.append(event)
+        out = market_events_for(events, sub.assets)
         if out:
-            await self._send(sub.ws, msgspec.json.encode(out))
+            await self._send(sub.ws, encode_frame(out))
 
     async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
         if ws.closed:
@@ -300,7 +360,7 @@ class ExchangeEmulator:
                 book = market.book_of(asset)
                 assert book is not None
                 snapshots.append(market.book_message(book))
-            await self._send(sub.ws, msgspec.json.encode(snapshots))
+            await self._send(sub.ws, encode_frame(snapshots))
 
     async def user_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
@@ -357,7 +417,7 @@ class ExchangeEmulator:
         self.requests += 1
         faults = self.faults
         if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
+            await self.clock.sleep(faults.latency_ms / 1000)
         if faults.http_429 > 0:
             faults.http_429 -= 1
             return web.json_response(
@@ -386,6 +446,7 @@ class ExchangeEmulator:
         return web.json_response(
             {
                 "seed": self.options.seed,
+                "time": self.clock.time(),
                 "markets": len(self.exchange.markets),
                 "steps": self.flow.steps,
                 "requests": self.requests,

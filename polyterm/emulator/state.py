@@ -4,17 +4,21 @@ Every book change goes through :meth:`EmuMarket.set_level`, which keeps the NO b
 exact mirror of the YES book (a YES bid at p is a NO ask at 1 - p, as on the real CLOB)
 and records the wire ``price_change`` entries for both tokens. User orders are matched
 with the engine's matching core, so paper fills and emulator fills share one truth.
+
+Every timestamp (wire ``timestamp`` fields, ``created_at``, trade times, price history)
+comes from the exchange's :class:`~engine.clock.Clock`: on a ``SimClock`` the same seed
+and the same steps give byte-identical messages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.clock import Clock, SystemClock
 from engine.execution.matching import RestingOrder, check_order, match_taker
 from engine.fixed import (
     ONE,
@@ -31,8 +35,9 @@ from engine.orders import OrderType, Side
 Event = dict[str, Any]
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _ms(clock: Clock) -> int:
+    """Wire timestamps: integer unix milliseconds."""
+    return int(clock.time() * 1000)
 
 
 @dataclass(slots=True)
@@ -86,8 +91,10 @@ class Account:
 
 
 class EmuMarket:
-    def __init__(self, info: MarketInfo, fair: float) -> None:
+    def __init__(self, info: MarketInfo, fair: float, clock: Clock | None = None) -> None:
         self.info = info
+        # The Exchange that holds this market rebinds it to its own clock.
+        self.clock: Clock = clock if clock is not None else SystemClock()
         yes_id, no_id = info.token_ids
         self.yes = OrderBook(yes_id, info.condition_id, info.tick)
         self.no = OrderBook(no_id, info.condition_id, info.tick)
@@ -148,7 +155,7 @@ class EmuMarket:
             "event_type": "book",
             "market": self.info.condition_id,
             "asset_id": book.asset_id,
-            "timestamp": str(_now_ms()),
+            "timestamp": str(_ms(self.clock)),
             "hash": book.hash or self._hash(),
             "bids": [
                 {"price": format_price(p), "size": format_size(s)}
@@ -177,11 +184,13 @@ class OrderError(ValueError):
 class Exchange:
     """Markets, accounts and orders. Mutations append wire events to `outbox`."""
 
-    def __init__(self, markets: list[EmuMarket]) -> None:
+    def __init__(self, markets: list[EmuMarket], clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.markets = markets
         self.by_token: dict[str, EmuMarket] = {}
         self.by_condition: dict[str, EmuMarket] = {}
         for m in markets:
+            m.clock = self.clock  # one clock for the whole exchange
             self.by_condition[m.info.condition_id] = m
             for t in m.info.token_ids:
                 self.by_token[t] = m
@@ -192,6 +201,10 @@ class Exchange:
         self.user_outbox: list[tuple[str, Event]] = []  # (api key, event)
         self.headlines: deque[dict[str, Any]] = deque(maxlen=500)
         self._ids = itertools.count(1)
+
+    def now_ms(self) -> int:
+        """The exchange clock as a wire timestamp (unix milliseconds)."""
+        return _ms(self.clock)
 
     # -- accounts -----------------------------------------------------------------
     def account_for(self, api_key: str) -> Account | None:
@@ -238,7 +251,7 @@ class Exchange:
             price=price,
             original_size=size,
             order_type=order_type,
-            created_at=int(time.time()),
+            created_at=int(self.clock.time()),
         )
         changes: list[Event] = []
         result = match_taker(
@@ -377,7 +390,7 @@ class Exchange:
                 "event_type": "price_change",
                 "market": market.info.condition_id,
                 "price_changes": changes,
-                "timestamp": str(_now_ms()),
+                "timestamp": str(self.now_ms()),
             }
         )
 
@@ -396,14 +409,14 @@ class Exchange:
                 "size": format_size(size),
                 "side": side.value,
                 "fee_rate_bps": str(market.fees.rate_bps),
-                "timestamp": str(_now_ms()),
+                "timestamp": str(self.now_ms()),
             }
         )
-        market.history.append((int(time.time()), format_price(price)))
+        market.history.append((int(self.clock.time()), format_price(price)))
 
     def _order_event(self, order: EmuOrder, kind: str, status: str | None = None) -> None:
         event = order.wire()
-        event.update({"event_type": "order", "type": kind, "timestamp": str(_now_ms())})
+        event.update({"event_type": "order", "type": kind, "timestamp": str(self.now_ms())})
         if status:
             event["status"] = status
         self.user_outbox.append((order.owner, event))
@@ -411,7 +424,7 @@ class Exchange:
     def _trade(self, order: EmuOrder, price: int, size: int, fee: int, role: str) -> None:
         trade_id = f"trade-{next(self._ids)}"
         order.associate_trades.append(trade_id)
-        now = str(int(time.time()))
+        now = str(int(self.clock.time()))
         trade: dict[str, Any] = {
             "id": trade_id,
             "taker_order_id": order.id if role == "TAKER" else "",
@@ -438,8 +451,9 @@ class Exchange:
 
     def confirm_trades(self) -> None:
         """Move MATCHED trades on to CONFIRMED (the chain is instant here)."""
+        now = str(int(self.clock.time()))
         for trade in self.trades:
             if trade["status"] == "MATCHED":
                 trade["status"] = "CONFIRMED"
-                trade["last_update"] = str(int(time.time()))
+                trade["last_update"] = now
                 self.user_outbox.append((trade["owner"], {"event_type": "trade", **trade}))

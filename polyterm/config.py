@@ -7,6 +7,7 @@ naming the field, where it came from and what to do.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -47,7 +48,16 @@ _SERVICE_WS = {
 }
 
 # Generic prefixes: SERVICE_MAX_MARKETS -> engine.feed.max_markets, and so on.
-_PREFIXES = {"SERVICE_": "feed", "STRATEGY_": "strategy", "RISK_": "risk"}
+_PREFIXES = {
+    "SERVICE_": "feed",
+    "STRATEGY_": "strategy",
+    "RISK_": "risk",
+    "TRADING_": "trading",
+    "EXITS_": "exits",
+}
+# Strategy names as a comma list or a JSON list; scales as a JSON object (the seed's forms).
+_LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK"}
+_OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK"}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
@@ -124,8 +134,33 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     raise ConfigError(
                         f"{var} names no {section} setting; see the README's configuration table"
                     )
-                put(["engine", section, *path], value, var)
+                put(["engine", section, *path], _env_value(var, value), var)
     return tree, origin
+
+
+def _env_value(var: str, value: str) -> Any:
+    if var in _LIST_VARS:
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError as exc:
+                raise ConfigError(f"{var}: not a JSON list ({exc}); or write a,b,c") from exc
+            if not isinstance(parsed, list):
+                raise ConfigError(f"{var}: expected a JSON list or a comma list")
+            return tuple(str(v) for v in parsed)
+        return tuple(v.strip() for v in text.split(",") if v.strip())
+    if var in _OBJECT_VARS:
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(
+                f'{var}: not a JSON object ({exc}); write e.g. {{"mean_reversion": 0.5}}'
+            ) from exc
+        if not isinstance(parsed, dict):
+            raise ConfigError(f'{var}: expected a JSON object, e.g. {{"mean_reversion": 0.5}}')
+        return parsed
+    return value
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,10 +199,14 @@ def load_config(
         return AppConfig.model_validate(tree)
     except ValidationError as exc:
         err = exc.errors()[0]
-        dotted = ".".join(str(p) for p in err["loc"])
-        source = origin.get(dotted)
+        loc = [str(p) for p in err["loc"]]
+        dotted = ".".join(loc[1:] if loc[:1] == ["engine"] else loc)
+        source = origin.get(".".join(loc))
         where = f" (from {source})" if source else f" (in {path})" if path.is_file() else ""
-        raise ConfigError(f"config {dotted}: {err['msg']}{where}") from exc
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if not dotted:  # settings that contradict each other: the message names them
+            raise ConfigError(f"config: {message}{where}") from exc
+        raise ConfigError(f"config {dotted}: {message}{where}") from exc
 
 
 def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:

@@ -104,8 +104,18 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     result = run(["--no-ui", "--duration", "1"], tmp_path, SERVICE_MAX_MARKETS="0")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "polyterm: error: config engine.feed.max_markets: "
+        "polyterm: error: config feed.max_markets: "
         "Input should be greater than or equal to 1 (from SERVICE_MAX_MARKETS)"
+    ]
+
+
+def test_contradicting_settings_are_refused_not_clamped(tmp_path: Path) -> None:
+    """Reproduced: STRATEGY_ORDER_SIZE=1e9 was silently clamped to the 25-share cap."""
+    result = run(["--no-ui", "--duration", "1"], tmp_path, STRATEGY_ORDER_SIZE="1e9")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "polyterm: error: config: strategy.order_size = 1E+9 is above "
+        "risk.max_order_shares = 25: lower it or raise the cap"
     ]
 
 

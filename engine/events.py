@@ -133,6 +133,23 @@ class PositionSettled(EngineEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class KillSwitchChanged(EngineEvent):
+    """The daily-loss kill switch moved (or took a new day's baseline): its whole state,
+    so the latest row is what a restart restores."""
+
+    state: str  # "armed" | "tripped" | "cooldown" | "recovering"
+    day_start: float  # unix seconds at which the current trading day began
+    baseline: int  # equity (cash units) at the start of the trading day
+    loss: int  # loss since the baseline when this happened (cash units, >= 0)
+    limit: int  # the loss that trips it (cash units)
+    tripped_at: float | None
+    cooldown_until: float | None
+    recovery_scale: float  # size scale right now (0 while tripped, 1 when armed)
+    reason: str  # "trip", "cooldown", "re-armed", "new day", "kill", "reset", "start"
+    who: str  # "engine" for automatic moves; the person or face for kill/reset
+
+
+@dataclass(frozen=True, slots=True)
 class FeedSourceChanged(EngineEvent):
     source: str
     previous: str
@@ -154,6 +171,7 @@ class ErrorRaised(EngineEvent):
 # Discrete events that go to the faces' event stream (the rest are for the ledger).
 STREAMED = (
     Filled,
+    KillSwitchChanged,
     PositionSettled,
     PositionClosed,
     FeedSourceChanged,

@@ -91,6 +91,8 @@ class Filled(EngineEvent):
     fill: Fill
     strategy: str
     reason: str  # the order's reason (entry signal, exit reason)
+    decision_mid: int | None = None  # the book's mid when the order was decided (1e-4)
+    slippage_bps: float | None = None  # fill price against that mid, against us > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,10 @@ class PositionClosed(EngineEvent):
     exit_price: int
     realized: int  # cash units, net of the exit's fee
     fee: int
+    holding_s: float = 0.0  # from the lot's first entry fill to this exit
+    mae: int = 0  # worst price move against the lot while held (price units, >= 0)
+    mfe: int = 0  # best price move for the lot while held (price units, >= 0)
+    slippage_bps: float | None = None  # the exit fill against the mid at its decision
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.reader import AccountState, LedgerReader
 from engine.ledger.writer import SqliteLedger
+from engine.orders import Side
 from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.summary import summary_dict
@@ -129,9 +130,31 @@ def print_summary(summary: dict[str, object], out: TextIO, as_json: bool) -> Non
     out.flush()
 
 
-async def load_account(path: Path) -> AccountState:
-    """The paper account an (opened, migrated) ledger holds; empty for a new ledger."""
-    return await asyncio.to_thread(LedgerReader(path).load_state)
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """What a run on an existing ledger picks up: the account, the rate windows' recent
+    orders, and which strategy opened each fill's order (for the lots it holds)."""
+
+    state: AccountState
+    recent_orders: list[tuple[float, str, str, Side]]
+    strategies: dict[str, str]
+
+
+def _resume(path: Path, window_s: float, now: float) -> Resume:
+    reader = LedgerReader(path)
+    state = reader.load_state()
+    recent = [
+        (o.order.created_at, o.order.strategy, o.order.market, o.order.side)
+        for o in reader.orders()
+        if o.order.created_at >= now - window_s and not o.order.is_exit
+    ]
+    strategies = {r.event.fill.order_id: r.event.strategy for r in reader.fills()}
+    return Resume(state, recent, strategies)
+
+
+async def load_account(path: Path, window_s: float, now: float) -> Resume:
+    """What an (opened, migrated) ledger holds; empty for a new ledger."""
+    return await asyncio.to_thread(_resume, path, window_s, now)
 
 
 async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.stdout) -> int:
@@ -140,7 +163,18 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
     ledger = await SqliteLedger(ledger_path).open()
     stopped_by: list[signal.Signals] = []
     try:
-        state = await load_account(ledger_path)
+        trading = app.engine.trading
+        window = max(
+            [trading.order_frequency.interval_seconds]
+            + [s.interval_seconds for s in trading.strategy_order_frequency.values()]
+            + [
+                w.interval_seconds
+                for s in trading.strategy_order_frequency.values()
+                for w in (s.window("market"), s.window("side"), s.window("market_side"))
+                if w is not None
+            ]
+        )
+        resume = await load_account(ledger_path, window, clock.time())
         async with venue(app) as (config, venue_name):
             feed = PolymarketFeed(config.feed, config.hot_assets, clock)
             parts = build_engine(
@@ -152,7 +186,9 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
                 mode="paper",
                 venue=venue_name,
                 seed=app.emulator_seed,
-                state=state,
+                state=resume.state,
+                restore_rates=resume.recent_orders,
+                lot_strategies=resume.strategies,
             )
             if parts.restored:
                 log.info(

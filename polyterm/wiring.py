@@ -8,18 +8,22 @@ source, the clock and the order gateway differ between faces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.adapters.polymarket.books import BookStore
 from engine.clock import Clock
 from engine.config import EngineConfig
+from engine.execution.exits import ExitBook
 from engine.execution.paper import PaperGateway, PaperVenue
 from engine.execution.portfolio import Portfolio
-from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
+from engine.fixed import CASH_DIGITS, decimal_to_fixed
 from engine.ledger.reader import AccountState
 from engine.market.health import FeedHealth
+from engine.orders import Side
 from engine.ports import Ledger
 from engine.risk.gate import RiskGate
+from engine.risk.kill_switch import KillSwitch
+from engine.risk.rate_limits import OrderRateLimiter
 from engine.runtime.core import EngineCore, FeedControl
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import SnapshotHub
@@ -59,6 +63,8 @@ def build_engine(
     seed: int = 0,
     state: AccountState | None = None,
     strategies: list[Strategy] | None = None,
+    restore_rates: list[tuple[float, str, str, Side]] | None = None,
+    lot_strategies: dict[str, str] | None = None,
 ) -> EngineParts:
     """A paper engine; `state` (from the ledger reader) resumes the account it holds."""
     books = BookStore()
@@ -68,10 +74,12 @@ def build_engine(
     portfolio = Portfolio(starting_cash)
     strategies = strategies if strategies is not None else strategies_for(config)
     aggregator = Aggregator({s.name: s.weight for s in strategies}, config.strategy.threshold)
-    risk = RiskGate(
-        decimal_to_fixed(config.risk.max_order_shares, SIZE_DIGITS),
-        decimal_to_fixed(config.risk.max_position_shares, SIZE_DIGITS),
+    kill_switch = KillSwitch(
+        config.trading, restored=state.kill_switch if state is not None else None
     )
+    limiter = OrderRateLimiter(config.trading)
+    risk = RiskGate(config, kill_switch, limiter)
+    exits = ExitBook(config.exits)
     stream = EventStream()
     core_ref: list[EngineCore] = []
 
@@ -89,6 +97,7 @@ def build_engine(
         aggregator=aggregator,
         risk=risk,
         portfolio=portfolio,
+        exits=exits,
         health=health,
         feed=feed,
         emit=router.emit,
@@ -99,8 +108,17 @@ def build_engine(
     core_ref.append(core)
     restored = 0
     if state is not None:
+        core.lot_strategies = lot_strategies or {}
         restored = core.restore(state.fills, state.settlements)
         core.orphans = [(o.order.order_id, o.filled) for o in state.open_orders]
+        if config.execution.on_restart == "replace":
+            core.replacements = [
+                replace(o.order, size=o.order.size - o.filled)
+                for o in state.open_orders
+                if o.order.size > o.filled
+            ]
+        if restore_rates is not None:
+            limiter.restore(restore_rates, clock.time())
     gateway = PaperGateway(
         paper,
         clock,

@@ -37,6 +37,7 @@ class OrderTracker:
         self._selling: dict[str, int] = {}  # asset -> shares open sells may still sell
         self._buying: dict[str, int] = {}  # asset -> shares open buys may still buy
         self.reserved_cash = 0  # cash units promised to open buys (with taker fee)
+        self._buy_cost: dict[str, int] = {}  # market -> price x remaining of open buys
 
     def add(self, order: OrderRequest, fees: FeeSchedule, now: float) -> OrderUpdated:
         tracked = TrackedOrder(order, OrderStatus.NEW, fees)
@@ -121,6 +122,15 @@ class OrderTracker:
         if req.side is Side.BUY:
             cost = req.price * left + tracked.fee_schedule.taker_fee(req.price, left)
             self.reserved_cash += sign * cost
+            market_cost = self._buy_cost.get(req.market, 0) + sign * req.price * left
+            if market_cost:
+                self._buy_cost[req.market] = market_cost
+            else:
+                self._buy_cost.pop(req.market, None)
+
+    def buy_cost(self, market: str) -> int:
+        """Cash units open buys in this market would pay (price x remaining, no fee)."""
+        return self._buy_cost.get(market, 0)
 
     def selling(self, asset_id: str) -> int:
         return self._selling.get(asset_id, 0)

@@ -38,6 +38,13 @@ class MarketInfo:
     closed: bool = False
     accepting_orders: bool = True
     gamma_id: str = ""
+    # The Gamma event it belongs to (a neg-risk basket groups its outcome markets under
+    # one event); empty when unknown, and then the market is its own event.
+    event_id: str = ""
+
+    @property
+    def event(self) -> str:
+        return self.event_id or self.condition_id
 
     @property
     def token_ids(self) -> tuple[str, ...]:
@@ -138,7 +145,14 @@ def parse_gamma_market(obj: dict[str, Any]) -> MarketInfo:
         closed=bool(obj.get("closed", False)),
         accepting_orders=bool(obj.get("acceptingOrders", True)),
         gamma_id=str(obj.get("id") or ""),
+        event_id=_event_id(obj.get("events")),
     )
+
+
+def _event_id(events: Any) -> str:
+    if isinstance(events, list) and events and isinstance(events[0], dict):
+        return str(events[0].get("id") or "")
+    return ""
 
 
 def parse_clob_market(obj: dict[str, Any]) -> MarketInfo:
@@ -190,6 +204,7 @@ def market_to_json(m: MarketInfo) -> dict[str, Any]:
         "neg_risk": m.neg_risk,
         "end_date": m.end_date,
         "gamma_id": m.gamma_id,
+        "event_id": m.event_id,
     }
 
 
@@ -212,4 +227,5 @@ def market_from_json(d: dict[str, Any]) -> MarketInfo:
         neg_risk=bool(d.get("neg_risk", False)),
         end_date=str(d.get("end_date", "")),
         gamma_id=str(d.get("gamma_id", "")),
+        event_id=str(d.get("event_id", "")),
     )

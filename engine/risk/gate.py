@@ -1,89 +1,137 @@
-"""The risk gate: approve, resize or reject every order before it leaves the engine.
+"""The risk gate: every intent is approved, resized or rejected here before it is an order.
 
-It never calls the network. This gate enforces the order-size and position caps (counting
-buys still working), refuses naked sells (a CLOB token can only be sold if held, less what
-open sells already promise), checks cash including the taker fee (paid in USDC on top of a
-buy's cost), and stops new entries while the feed cannot be trusted.
+It never calls the network. For an entry it asks, in order: is the kill switch letting
+entries through; can the feed be traded on, and what does the fallback policy say
+(halt, skip the strategy, or scale it); is the book fresh enough to price off; would
+the order break a rate window; then how big may it be (:mod:`.sizing`). Exits are
+never blocked by entry rules: they only need shares that open sells have not already
+promised, and a book fresh enough (or a policy that allows a stale one). Every verdict
+names the rule that decided it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.fixed import PRICE_SCALE, SHARE_STEP, format_size
-from engine.market.fees import FeeSchedule
+from engine.config import EngineConfig
+from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
 from engine.market.health import FeedSource
+from engine.orders import Side
+from engine.risk.kill_switch import KillSwitch
+from engine.risk.rate_limits import ORDER_RATE_LIMIT, OrderRateLimiter
+from engine.risk.sizing import (
+    SizingInputs,
+    SizingLimits,
+    SizingResult,
+    affordable_size,
+    size_entry,
+)
+
+__all__ = ["RiskDecision", "RiskGate", "affordable_size"]
+
+# Sources an entry may be priced on; anything else is "fallback" for the feed policy.
+TRADEABLE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REST_ONLY, FeedSource.REPLAY})
+LIVE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REPLAY})
+
 
 
 @dataclass(frozen=True, slots=True)
 class RiskDecision:
     size: int  # approved size (shares, 1e-6); 0 when rejected
-    reason: str | None = None  # why rejected, or why resized
+    reason: str | None = None  # why rejected, or which rules resized it
+    rule: str | None = None  # the short name of the deciding rule (for counters)
 
     @property
     def approved(self) -> bool:
         return self.size > 0
 
 
-TRADEABLE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REST_ONLY, FeedSource.REPLAY})
+@dataclass(frozen=True, slots=True)
+class EntryRequest:
+    strategy: str
+    market: str
+    token: str
+    side: Side
+    price: int
+    confidence: float
+    book_age_s: float
+    feed: FeedSource
+    now: float  # clock time
 
 
 class RiskGate:
-    def __init__(self, max_order: int, max_position: int) -> None:
-        self.max_order = max_order
-        self.max_position = max_position
-
-    def check_buy(
+    def __init__(
         self,
-        size: int,
-        price: int,
-        position: int,
-        cash: int,
-        min_size: int,
-        feed: FeedSource,
-        fees: FeeSchedule,
-    ) -> RiskDecision:
-        if feed not in TRADEABLE_SOURCES:
-            return RiskDecision(0, f"feed is {feed.value}: no new entries")
-        resized: str | None = None
-        if size > self.max_order:
-            size, resized = self.max_order, f"capped at max order {format_size(self.max_order)}"
-        room = self.max_position - position
-        if room < size:
-            size, resized = max(room, 0), f"capped by max position {format_size(self.max_position)}"
-        affordable = affordable_size(cash, price, fees)
-        if affordable < size:
-            size, resized = affordable, "capped by available cash (fee included)"
-        if size < min_size or size <= 0:
-            return RiskDecision(0, resized or "below the market's minimum size")
-        return RiskDecision(size, resized)
+        config: EngineConfig,
+        kill_switch: KillSwitch,
+        limiter: OrderRateLimiter,
+    ) -> None:
+        self.config = config
+        self.kill_switch = kill_switch
+        self.limiter = limiter
+        risk = config.risk
+        self.max_order = decimal_to_fixed(risk.max_order_shares, SIZE_DIGITS)
+        self.max_position = decimal_to_fixed(risk.max_position_shares, SIZE_DIGITS)
+        self.limits = SizingLimits(
+            max_order=self.max_order,
+            max_position=self.max_position,
+            bankroll_fraction_bps=int(risk.bankroll_fraction * 10_000),
+            max_market_exposure=decimal_to_fixed(risk.max_market_exposure, CASH_DIGITS),
+            max_event_exposure=decimal_to_fixed(risk.max_event_exposure, CASH_DIGITS),
+            max_total_exposure=decimal_to_fixed(risk.max_total_exposure, CASH_DIGITS),
+        )
+        default = decimal_to_fixed(config.strategy.order_size, SIZE_DIGITS)
+        self._base = {
+            name: decimal_to_fixed(size, SIZE_DIGITS) for name, size in risk.strategy_sizes.items()
+        }
+        self._default_base = default
+
+    def base_size(self, strategy: str) -> int:
+        """The base size of an entry: the strategy's own, else strategy.order_size; for
+        a combined decision ("a+b") the smallest of them."""
+        names = strategy.split("+")
+        return min(self._base.get(n, self._default_base) for n in names)
+
+    def screen_entry(self, req: EntryRequest) -> tuple[RiskDecision | None, float]:
+        """The checks before sizing: a rejection, or None and the fallback size scale."""
+        ks = self.kill_switch
+        if not ks.allows_entries(req.now):
+            state = ks.view(req.now).state
+            return RiskDecision(0, f"kill switch {state}: no entries", "kill_switch"), 0.0
+        if req.feed not in TRADEABLE_SOURCES:
+            return RiskDecision(0, f"feed is {req.feed.value}: no new entries", "feed"), 0.0
+        scale = 1.0
+        if req.feed not in LIVE_SOURCES:
+            policy = self.config.strategy
+            names = req.strategy.split("+")
+            if policy.halt_on_fallback:
+                why = f"feed fallback ({req.feed.value}): entries halted"
+                return RiskDecision(0, why, "feed_fallback"), 0.0
+            if any(n in policy.skip_on_fallback for n in names):
+                why = f"feed fallback ({req.feed.value}): {req.strategy} skipped"
+                return RiskDecision(0, why, "feed_fallback"), 0.0
+            scale = min(policy.size_scales_on_fallback.get(n, 1.0) for n in names)
+        if req.book_age_s > self.config.strategy.max_book_age_s:
+            why = f"stale book: {req.book_age_s:.1f}s since the feed vouched for it"
+            return RiskDecision(0, why, "stale_book"), 0.0
+        # The limiter applies each named strategy's windows of a combined "a+b" itself.
+        rate = self.limiter.check(req.strategy, req.market, req.side, req.now)
+        if not rate.allowed:
+            reason = rate.reason or ORDER_RATE_LIMIT
+            return RiskDecision(0, f"{reason}: {rate.detail}", reason), 0.0
+        return None, scale
+
+    def size(self, inputs: SizingInputs) -> SizingResult:
+        return size_entry(inputs, self.limits)
 
     def check_sell(self, size: int, position: int, min_size: int) -> RiskDecision:
         """`position` is what can still be sold: held shares less open sells."""
-        # Exits are allowed whatever the feed does: reducing risk is always permitted.
         if position <= 0:
-            return RiskDecision(0, "no position to sell (or already being sold)")
+            return RiskDecision(0, "no position to sell (or already being sold)", "no_position")
         resized = None
         if size > position:
             size, resized = position, "capped at the position held"
         if size < min_size:
-            return RiskDecision(0, "position below the market's minimum order size (dust)")
+            why = "position below the market's minimum order size (dust)"
+            return RiskDecision(0, why, "dust")
         return RiskDecision(size, resized)
-
-
-def affordable_size(cash: int, price: int, fees: FeeSchedule) -> int:
-    """The most shares (0.01 steps) whose cost plus taker fee fits in `cash`."""
-    if price <= 0 or cash <= 0:
-        return 0
-    size = cash // price
-    size -= size % SHARE_STEP
-    if fees.is_free:
-        return size
-    # The fee per share is at most rate * price-ish; start from an estimate that includes
-    # it, then step down until cost + fee fits (a few steps at most: fees round up 1e-6).
-    per_share = fees.effective_rate(price)
-    estimate = int(cash / (price + per_share * PRICE_SCALE) / SHARE_STEP) * SHARE_STEP
-    size = min(size, max(0, estimate))
-    while size > 0 and price * size + fees.taker_fee(price, size) > cash:
-        size -= SHARE_STEP
-    return size

@@ -20,8 +20,9 @@ import json
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from engine.adapters.polymarket.books import BookStore
 from engine.clock import Clock
@@ -40,20 +41,25 @@ from engine.events import (
     PositionSettled,
     SignalRaised,
 )
+from engine.execution.exits import ExitBook
 from engine.execution.lifecycle import OrderTracker
+from engine.execution.matching import match_taker
 from engine.execution.paper import PaperVenue
 from engine.execution.portfolio import Portfolio
-from engine.fixed import ONE, SHARE_STEP, SIZE_DIGITS, decimal_to_fixed
+from engine.fixed import ONE, format_cash, format_price, format_size
 from engine.market.book import OrderBook
 from engine.market.fees import FREE
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
 from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, OrderType, Side
-from engine.risk.gate import RiskGate
+from engine.risk.gate import EntryRequest, RiskGate
+from engine.risk.sizing import Holding, SizingInputs, exposure
 from engine.strategies.aggregator import Aggregator, Intent
 from engine.strategies.base import MarketContext, Signal, Strategy
 
 log = logging.getLogger("engine")
+trades_log = logging.getLogger("engine.trades")  # one readable line per order and fill
+sizing_log = logging.getLogger("engine.sizing")  # one [sizing] line per entry decision
 
 
 class EngineState(StrEnum):
@@ -63,6 +69,41 @@ class EngineState(StrEnum):
     STOPPING = "stopping"
     STOPPED = "stopped"
     FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenScope:
+    """What a flatten covers: everything, one strategy's lots and orders, or a market
+    (a condition id, or one token of it)."""
+
+    kind: Literal["all", "strategy", "market"] = "all"
+    value: str = ""
+
+    def covers(self, strategy: str, market: str, asset_id: str) -> bool:
+        if self.kind == "strategy":
+            return self.value in strategy.split("+")
+        if self.kind == "market":
+            return self.value in (market, asset_id)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedClose:
+    asset_id: str
+    shares: int
+    limit_price: int  # the worst price it may sell at
+    expected_price: int | None  # average price the current book would give
+    expected_pnl: int | None  # cash units against the position's cost, fee included
+    expected_filled: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenPlan:
+    scope: FlattenScope
+    cancels: tuple[str, ...]  # order ids
+    closes: tuple[PlannedClose, ...]
+    left: tuple[tuple[str, int, str], ...]  # (asset, shares, why it cannot be closed)
+    orders: tuple[str, ...] = ()  # the closing orders sent (empty for a preview)
 
 
 class FeedControl(Protocol):
@@ -84,6 +125,7 @@ class EngineCore:
         aggregator: Aggregator,
         risk: RiskGate,
         portfolio: Portfolio,
+        exits: ExitBook,
         health: FeedHealth,
         feed: FeedControl,
         emit: Callable[[EngineEvent], None],
@@ -98,6 +140,7 @@ class EngineCore:
         self.aggregator = aggregator
         self.risk = risk
         self.portfolio = portfolio
+        self.exits = exits
         self.health = health
         self.feed = feed
         self.emit = emit
@@ -109,6 +152,7 @@ class EngineCore:
         self.run_id = 0
         self.markets: list[MarketInfo] = []
         self.by_token: dict[str, MarketInfo] = {}
+        self._markets_by_id: dict[str, MarketInfo] = {}
         self.tracker = OrderTracker()
         self.outbox: deque[OrderRequest] = deque()
         self.cancels: deque[str] = deque()
@@ -120,7 +164,6 @@ class EngineCore:
         self.changed: dict[str, None] = {}
         self._dirty: dict[str, None] = {}
         self._order_seq = 0
-        self._order_size = decimal_to_fixed(config.strategy.order_size, SIZE_DIGITS)
         self._cooldown_until: dict[str, float] = {}
         self._cancel_requested: set[str] = set()
         self._resolved_seen = 0
@@ -133,6 +176,14 @@ class EngineCore:
         # Orders the ledger says are open but no venue holds (a paper order from before a
         # restart): (order id, filled); recorded as cancelled when the run starts.
         self.orphans: list[tuple[str, int]] = []
+        self.replacements: list[OrderRequest] = []  # execution.on_restart = "replace"
+        self.lot_strategies: dict[str, str] = {}  # order id -> strategy, for restored lots
+        self._book_seen: dict[str, float] = {}  # asset -> monotonic time of its last frame
+        self._last_ws_frame = -1e18
+        self._decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
+        self.telemetry: Counter[str] = Counter()
+        self.exit_reasons: Counter[str] = Counter()
+        self.last_sizing: str = ""
         books.trade_listeners.append(self._on_trade)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -152,6 +203,25 @@ class EngineCore:
                 )
             )
         self.orphans = []
+        for old in self.replacements:
+            self._order_seq += 1
+            order = OrderRequest(
+                order_id=f"r{run_id}-{self._order_seq}",
+                asset_id=old.asset_id,
+                market=old.market,
+                side=old.side,
+                price=old.price,
+                size=old.size,
+                order_type=old.order_type,
+                strategy=old.strategy,
+                reason=f"replaces {old.order_id} after a restart",
+                created_at=self.clock.time(),
+                post_only=old.post_only,
+                expires_at=old.expires_at,
+                is_exit=old.is_exit,
+            )
+            self.submit(order)
+        self.replacements = []
 
     def restore(self, fills: Iterable[Fill], settlements: Iterable[PositionSettled]) -> int:
         """Rebuild cash and positions from the ledger (fills and settlements in time order)."""
@@ -161,9 +231,18 @@ class EngineCore:
         merged.sort(key=lambda item: (item[0], item[1]))
         for _, _, item in merged:
             if isinstance(item, Fill):
-                self.portfolio.apply(item)
+                pos = self.portfolio.apply(item)
+                self.exits.on_position(
+                    item.asset_id,
+                    item.market,
+                    self.lot_strategies.get(item.order_id, ""),
+                    pos.shares,
+                    pos.avg_price(),
+                    item.at,
+                )
             else:
                 self.portfolio.settle(item.asset_id, item.payout_price)
+                self.exits.on_position(item.asset_id, item.market, "", 0, None, item.at)
         self.portfolio_version += 1
         return len(merged)
 
@@ -198,6 +277,7 @@ class EngineCore:
         usable = [m for m in markets if all(m.token_ids)]
         self.markets = usable
         self.by_token = {t: m for m in usable for t in m.token_ids}
+        self._markets_by_id = {m.condition_id: m for m in usable}
         for m in usable:
             for token in m.token_ids:
                 book = self.books.book(token, m.condition_id)
@@ -218,6 +298,17 @@ class EngineCore:
             dirty = books.take_dirty()
             self._dirty.update(dirty)
             self.changed.update(dirty)
+            now = self.clock.monotonic()
+            seen = self._book_seen
+            for asset in dirty:
+                seen[asset] = now
+            if source == "ws":
+                self._last_ws_frame = now
+            lots = self.exits.lots
+            if lots:
+                for asset in dirty:
+                    if asset in lots:
+                        self.exits.mark(asset, books.books[asset].best_bid)
             paper = self.paper
             if paper is not None:
                 watched = [a for a in dirty if paper.watches(a)]
@@ -259,6 +350,7 @@ class EngineCore:
         now = self.clock.monotonic()
         books = self.books.books
         resolved = self.books.resolved
+        lots = self.exits.lots
         for asset_id in dirty:
             market = self.by_token.get(asset_id)
             if market is None or market.condition_id in resolved:
@@ -266,11 +358,26 @@ class EngineCore:
             book = books.get(asset_id)
             if book is None or not book.has_snapshot or book.needs_snapshot:
                 continue
-            ctx = MarketContext(asset_id, market, book, self.portfolio.position(asset_id), now)
+            position = self.portfolio.position(asset_id)
+            if asset_id in lots and position:
+                rule = self.exits.due(asset_id, book.best_bid, self.clock.time())
+                if rule is not None and self._exit(asset_id, rule, market, book, ""):
+                    continue
+            ctx = MarketContext(asset_id, market, book, position, now)
             signals = [s for strat in self.strategies if (s := strat.on_tick(ctx)) is not None]
             if signals:
-                self._on_signals(signals, market, book, ctx.position, now)
+                self._on_signals(signals, market, book, position, now)
         return self.counts["orders"] - before
+
+    def book_age(self, asset_id: str) -> float:
+        """Seconds since the feed last vouched for this book: a frame that touched it, or
+        any message on a live WebSocket (which would have carried its changes)."""
+        now = self.clock.monotonic()
+        health = self.health
+        vouched = max(self._book_seen.get(asset_id, -1e18), self._last_ws_frame)
+        if health.ws_connected and health.last_ws_message is not None:
+            vouched = max(vouched, health.last_ws_message)
+        return max(0.0, now - vouched)
 
     def _on_signals(
         self,
@@ -290,7 +397,12 @@ class EngineCore:
                 decision = "entry cooldown"
             else:
                 self.counts["intents"] += 1
-                decision = self._act(intent, market, book, position, now)
+                if intent.is_exit or intent.side is Side.SELL:
+                    strategy = "+".join(intent.strategies)
+                    placed = self._exit(intent.asset_id, intent.reason, market, book, strategy)
+                    decision = "order" if placed else "no exit order"
+                else:
+                    decision = self._enter(intent, market, book, position, now)
         at = self.clock.time()
         for s in signals:
             self.emit(
@@ -299,79 +411,192 @@ class EngineCore:
                 )
             )
 
-    def _act(
+    def _refuse(
+        self, asset: str, side: Side, strategy: str, reason: str, wanted: int, rule: str
+    ) -> str:
+        self.emit(IntentRejected(self.clock.time(), asset, side, strategy, reason, wanted, 0))
+        self._reject(rule)
+        return f"rejected: {reason}"
+
+    def _enter(
         self, intent: Intent, market: MarketInfo, book: OrderBook, position: int, now: float
     ) -> str:
         cfg = self.config.strategy
         tick = book.tick
-        slip = cfg.max_slippage_ticks * tick
         asset = intent.asset_id
-        rest = cfg.order_style == "rest" and not intent.is_exit
         strategy = "+".join(intent.strategies)
-        if intent.side is Side.BUY:
-            if rest:
-                price = book.best_bid if book.best_bid is not None else None
-            else:
-                best = book.best_ask
-                price = None if best is None else min(best + slip, ONE - tick)
-            if price is None:
-                return "no price on the book"
-            wanted = int(self._order_size * min(1.0, abs(intent.score)))
-            wanted -= wanted % SHARE_STEP
-            decision = self.risk.check_buy(
-                wanted,
-                price,
-                position + self.tracker.buying(asset),
-                self.portfolio.cash - self.tracker.reserved_cash,
-                market.min_order_size,
-                self.health.source,
-                market.fees,
-            )
+        rest = cfg.order_style == "rest"
+        at = self.clock.time()
+        if rest:
+            price = book.best_bid
         else:
-            best = book.best_bid
-            if best is None:
-                return "no bid to sell into"
-            price = max(best - slip, tick)
-            sellable = position - self.tracker.selling(asset)
-            wanted = sellable if intent.is_exit else int(self._order_size * abs(intent.score))
-            decision = self.risk.check_sell(wanted, sellable, market.min_order_size)
-        size = decision.size
-        if size <= 0 or decision.reason:
+            best = book.best_ask
+            price = None if best is None else min(best + cfg.max_slippage_ticks * tick, ONE - tick)
+        base = self.risk.base_size(strategy)
+        if price is None:
+            return self._refuse(asset, Side.BUY, strategy, "no price on the book", base, "no_price")
+        verdict, fallback_scale = self.risk.screen_entry(
+            EntryRequest(
+                strategy,
+                market.condition_id,
+                asset,
+                Side.BUY,
+                price,
+                abs(intent.score),
+                self.book_age(asset),
+                self.health.source,
+                at,
+            )
+        )
+        if verdict is not None:
+            return self._refuse(
+                asset, Side.BUY, strategy, verdict.reason or "", base, verdict.rule or "risk"
+            )
+        marks = self.marks()
+        equity = self.portfolio.equity(marks)
+        holding, event_exposure, total_exposure = self._exposures(market)
+        inputs = SizingInputs(
+            strategy=strategy,
+            token=asset,
+            price=price,
+            confidence=abs(intent.score),
+            base=base,
+            recovery_scale=self.risk.kill_switch.entry_scale(at),
+            fallback_scale=fallback_scale,
+            position=position + self.tracker.buying(asset),
+            equity=equity,
+            cash=self.portfolio.cash - self.tracker.reserved_cash,
+            market=holding,
+            event_exposure=event_exposure,
+            total_exposure=total_exposure,
+            min_size=market.min_order_size,
+            fees=market.fees,
+        )
+        sized = self.risk.size(inputs)
+        self.last_sizing = (
+            f"[sizing] {strategy} {market.outcome_of(asset)} '{market.question[:40]}' "
+            f"conf={inputs.confidence:.2f} base={format_size(base)} price={format_price(price)} "
+            f"recovery={inputs.recovery_scale:.2f} fallback={fallback_scale:.2f} "
+            f"equity={format_cash(equity)} cash={format_cash(inputs.cash)} "
+            f"exposure market/event/total={format_cash(exposure(holding))}/"
+            f"{format_cash(event_exposure)}/{format_cash(total_exposure)} "
+            f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
+        )
+        if sizing_log.isEnabledFor(logging.INFO):
+            sizing_log.info("%s", self.last_sizing)
+        if sized.size <= 0:
+            why = f"sized to zero by {sized.rule or 'confidence'} ({sized.describe()})"
+            return self._refuse(asset, Side.BUY, strategy, why, base, sized.rule or "sizing")
+        if sized.steps and any(rule != "confidence" for rule, _ in sized.steps):
+            # A resize names the rule that resized it (confidence scaling is the strategy's
+            # own and not a risk event).
+            self.counts["resized"] += 1
             self.emit(
                 IntentRejected(
-                    self.clock.time(),
-                    asset,
-                    intent.side,
-                    strategy,
-                    decision.reason or "sized to zero",
-                    wanted,
-                    max(size, 0),
+                    at, asset, Side.BUY, strategy, f"resized: {sized.describe()}", base, sized.size
                 )
             )
-        if size <= 0:
-            self._reject(decision.reason or "sized to zero")
-            return f"rejected: {decision.reason or 'sized to zero'}"
-        at = self.clock.time()
         self._order_seq += 1
         order = OrderRequest(
             order_id=f"r{self.run_id}-{self._order_seq}",
             asset_id=asset,
             market=market.condition_id,
-            side=intent.side,
+            side=Side.BUY,
             price=price,
-            size=size,
+            size=sized.size,
             order_type=OrderType.GTD if rest else OrderType.FAK,
             strategy=strategy,
             reason=intent.reason,
             created_at=at,
             post_only=rest,
             expires_at=at + cfg.rest_ttl_s if rest else None,
-            is_exit=intent.is_exit,
         )
-        if not intent.is_exit:
-            self._cooldown_until[asset] = now + cfg.entry_cooldown_s
+        self._cooldown_until[asset] = now + cfg.entry_cooldown_s
+        self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
+        self._decision_mid[order.order_id] = _mid(book)
         self.submit(order, market)
         return "order"
+
+    def _exposures(self, market: MarketInfo) -> tuple[Holding, int, int]:
+        """This market's holding, and the event's and the account's exposure (cash units),
+        open buys counted as held."""
+        per_market: dict[str, Holding] = {}
+        positions = self.portfolio.positions
+        tracker = self.tracker
+        for m in self._held_markets() | {market.condition_id}:
+            info = self._markets_by_id.get(m)
+            if info is None:
+                continue
+            shares: dict[str, int] = {}
+            cost = 0
+            for token in info.token_ids:
+                pos = positions.get(token)
+                held = pos.shares if pos else 0
+                cost += pos.cost if pos and pos.shares else 0
+                shares[token] = held + tracker.buying(token)
+            cost += tracker.buy_cost(m)
+            per_market[m] = Holding(shares, cost)
+        event = market.event
+        event_exposure = sum(
+            exposure(h)
+            for m, h in per_market.items()
+            if (info := self._markets_by_id.get(m)) is not None and info.event == event
+        )
+        total = sum(exposure(h) for h in per_market.values())
+        return per_market[market.condition_id], event_exposure, total
+
+    def _held_markets(self) -> set[str]:
+        held = {p.market for p in self.portfolio.positions.values() if p.shares}
+        held.update(t.request.market for t in self.tracker.open.values())
+        return held
+
+    def _exit(
+        self, asset: str, reason: str, market: MarketInfo, book: OrderBook, strategy: str
+    ) -> bool:
+        """Sell what is held and not already being sold, at the bid less the slippage."""
+        position = self.portfolio.position(asset)
+        sellable = position - self.tracker.selling(asset)
+        if sellable <= 0:
+            return False
+        lot = self.exits.lots.get(asset)
+        strategy = strategy or (lot.strategy if lot else "")
+        if (
+            self.config.strategy.stale_book_exits == "hold"
+            and self.book_age(asset) > self.config.strategy.max_book_age_s
+        ):
+            self._refuse(
+                asset, Side.SELL, strategy, "stale book: exit held", sellable, "stale_book"
+            )
+            return False
+        best = book.best_bid
+        if best is None:
+            self._refuse(asset, Side.SELL, strategy, "no bid to sell into", sellable, "no_price")
+            return False
+        price = max(best - self.config.strategy.max_slippage_ticks * book.tick, book.tick)
+        decision = self.risk.check_sell(sellable, sellable, market.min_order_size)
+        if not decision.approved:
+            self._refuse(
+                asset, Side.SELL, strategy, decision.reason or "", sellable, decision.rule or "sell"
+            )
+            return False
+        at = self.clock.time()
+        self._order_seq += 1
+        order = OrderRequest(
+            order_id=f"r{self.run_id}-{self._order_seq}",
+            asset_id=asset,
+            market=market.condition_id,
+            side=Side.SELL,
+            price=price,
+            size=decision.size,
+            order_type=OrderType.FAK,
+            strategy=strategy,
+            reason=reason,
+            created_at=at,
+            is_exit=True,
+        )
+        self._decision_mid[order.order_id] = _mid(book)
+        self.submit(order, market)
+        return True
 
     def submit(self, order: OrderRequest, market: MarketInfo | None = None) -> None:
         """Track an order and hand it to the runner (commands use this too)."""
@@ -379,6 +604,20 @@ class EngineCore:
         fees = market.fees if market is not None else None
         self.counts["orders"] += 1
         self.feed.hit(order.asset_id)
+        if trades_log.isEnabledFor(logging.INFO):
+            trades_log.info(
+                "ORDER %s %s %s %s @ %s %s%s '%s' strategy=%s reason=%s",
+                order.order_id,
+                order.side.value,
+                format_size(order.size),
+                market.outcome_of(order.asset_id) if market else order.asset_id[:12],
+                format_price(order.price),
+                order.order_type.value,
+                " post-only" if order.post_only else "",
+                market.question if market else "",
+                order.strategy or "-",
+                order.reason or "-",
+            )
         # OrderSubmitted is the order's "new" transition in the ledger.
         self.tracker.add(order, fees or FREE, order.created_at)
         self.emit(OrderSubmitted(order.created_at, order))
@@ -390,6 +629,105 @@ class EngineCore:
         self.counts["rejects"] += 1
         self.rejects[reason] += 1
 
+    # -- commands: flatten, kill, reset ----------------------------------------------------
+    def flatten_preview(self, scope: FlattenScope | None = None) -> FlattenPlan:
+        """What flatten would do: every cancel and every closing order, with its expected
+        price and PnL at the current book, and what it could not close (and why)."""
+        scope = scope or FlattenScope()
+        cancels = tuple(
+            oid
+            for oid, t in self.tracker.open.items()
+            if scope.covers(t.request.strategy, t.request.market, t.request.asset_id)
+        )
+        closes: list[PlannedClose] = []
+        left: list[tuple[str, int, str]] = []
+        ticks = self.config.execution.flatten_max_slippage_ticks
+        for asset, pos in self.portfolio.positions.items():
+            if not pos.shares:
+                continue
+            lot = self.exits.lots.get(asset)
+            if not scope.covers(lot.strategy if lot else "", pos.market, asset):
+                continue
+            shares = pos.shares - self.tracker.selling(asset)
+            market = self.by_token.get(asset)
+            book = self.books.books.get(asset)
+            if shares <= 0:
+                left.append((asset, pos.shares, "already being sold"))
+                continue
+            if market is None or book is None or book.best_bid is None:
+                left.append((asset, shares, "no bid to sell into"))
+                continue
+            if shares < market.min_order_size:
+                left.append((asset, shares, "below the market's minimum order size"))
+                continue
+            limit = max(book.best_bid - ticks * book.tick, book.tick)
+            match = match_taker(book, Side.SELL, limit, shares, market.fees)
+            expected = int(match.notional // match.filled) if match.filled else None
+            cost = pos.cost * match.filled // pos.shares if match.filled else 0
+            pnl = match.notional - match.fee - cost if match.filled else None
+            closes.append(PlannedClose(asset, shares, limit, expected, pnl, match.filled))
+            if match.filled < shares:
+                left.append((asset, shares - match.filled, "not enough bids within the cap"))
+        return FlattenPlan(scope, cancels, tuple(closes), tuple(left))
+
+    def flatten(
+        self, scope: FlattenScope | None = None, *, who: str = "user", reason: str = "flatten"
+    ) -> FlattenPlan:
+        """Cancel every open order in scope, then close every position in scope with a
+        FAK sell capped at the bid less `execution.flatten_max_slippage_ticks`."""
+        plan = self.flatten_preview(scope)
+        sent: list[str] = []
+        log.warning(
+            "flatten (%s, by %s): %d cancels, %d closes",
+            reason,
+            who,
+            len(plan.cancels),
+            len(plan.closes),
+        )
+        for order_id in plan.cancels:
+            self.cancel(order_id)
+        at = self.clock.time()
+        for close in plan.closes:
+            market = self.by_token[close.asset_id]
+            lot = self.exits.lots.get(close.asset_id)
+            self._order_seq += 1
+            order = OrderRequest(
+                order_id=f"r{self.run_id}-{self._order_seq}",
+                asset_id=close.asset_id,
+                market=market.condition_id,
+                side=Side.SELL,
+                price=close.limit_price,
+                size=close.shares,
+                order_type=OrderType.FAK,
+                strategy=lot.strategy if lot else "",
+                reason=reason,
+                created_at=at,
+                is_exit=True,
+            )
+            self._decision_mid[order.order_id] = _mid(self.books.books[close.asset_id])
+            self.submit(order, market)
+            sent.append(order.order_id)
+        return replace(plan, orders=tuple(sent))
+
+    def flatten_outcome(self, plan: FlattenPlan) -> tuple[tuple[str, int, str], ...]:
+        """After an executed flatten: what is still held in its scope, and why."""
+        left = {asset: (shares, why) for asset, shares, why in plan.left}
+        for close in plan.closes:
+            held = self.portfolio.position(close.asset_id)
+            if held:
+                left[close.asset_id] = (held, "not filled within the price cap")
+        return tuple((asset, shares, why) for asset, (shares, why) in left.items())
+
+    def kill(self, who: str) -> FlattenPlan:
+        """Latch the kill switch (no entries until an explicit reset) and flatten all."""
+        self.emit(self.risk.kill_switch.kill(self.clock.time(), who))
+        return self.flatten(FlattenScope(), who=who, reason="kill")
+
+    def reset_kill_switch(self, who: str) -> None:
+        """Re-arm the kill switch explicitly, with a new baseline; recorded with who."""
+        equity = self.portfolio.equity(self.marks())
+        self.emit(self.risk.kill_switch.reset(self.clock.time(), who, equity))
+
     # -- the gateway's answers ------------------------------------------------------------
     def on_order_result(self, order: OrderRequest, result: OrderResult) -> None:
         for fill in result.fills:
@@ -397,8 +735,11 @@ class EngineCore:
         update = self.tracker.on_result(result, self.clock.time())
         if update is not None:
             self.emit(update)
+        if not result.status.is_open:
+            self._decision_mid.pop(order.order_id, None)
         if result.status is OrderStatus.REJECTED:
             self._reject(result.reason or "rejected by the gateway")
+            trades_log.info("REJECTED %s: %s", order.order_id, result.reason)
         elif result.status.is_open and order.order_id in self._cancel_requested:
             self.cancel(order.order_id)  # cancelled while it was on its way
 
@@ -444,32 +785,71 @@ class EngineCore:
             log.error("dropping a sell fill larger than the position: %s", fill)
             self.counts["dropped_fills"] += 1
             return
+        lot = self.exits.lots.get(fill.asset_id)
+        excursions = lot.excursions() if lot is not None else (0, 0)
+        opened_at = lot.opened_at if lot is not None else fill.at
         pos = portfolio.apply(fill)
         self.tracker.on_fill(fill)
         self.portfolio_version += 1
         self.counts["fills"] += 1
         self.changed[fill.asset_id] = None
-        self.emit(Filled(fill.at, fill, strategy, reason))
+        mid = self._decision_mid.get(fill.order_id)
+        slippage = _slippage_bps(fill, mid)
+        self._telemetry(fill, slippage)
+        self.emit(Filled(fill.at, fill, strategy, reason, mid, slippage))
         self.emit(
             PositionChanged(
                 fill.at, fill.asset_id, fill.market, pos.shares, pos.cost, pos.realized, pos.fees
             )
         )
+        market = self.by_token.get(fill.asset_id)
+        if trades_log.isEnabledFor(logging.INFO):
+            trades_log.info(
+                "FILL %s %s %s %s @ %s fee %s %s '%s' strategy=%s reason=%s",
+                fill.fill_id,
+                fill.side.value,
+                format_size(fill.size),
+                market.outcome_of(fill.asset_id) if market else fill.asset_id[:12],
+                format_price(fill.price),
+                format_cash(fill.fee),
+                fill.liquidity.value,
+                market.question if market else "",
+                strategy or "-",
+                reason or "-",
+            )
+        self.exits.on_position(
+            fill.asset_id, fill.market, strategy, pos.shares, pos.avg_price(), fill.at
+        )
         if fill.side is Side.SELL:
+            self.exit_reasons[reason] += 1
             self.emit(
                 PositionClosed(
                     fill.at,
                     fill.asset_id,
                     fill.market,
-                    strategy,
+                    lot.strategy if lot is not None and lot.strategy else strategy,
                     reason,
                     fill.size,
                     avg_before or 0,
                     fill.price,
                     pos.realized - realized_before,
                     fill.fee,
+                    holding_s=round(fill.at - opened_at, 3),
+                    mae=excursions[0],
+                    mfe=excursions[1],
+                    slippage_bps=slippage,
                 )
             )
+
+    def _telemetry(self, fill: Fill, slippage: float | None) -> None:
+        t = self.telemetry
+        t["exits" if fill.side is Side.SELL else "entries"] += 1
+        t[fill.liquidity.value] += 1
+        t["notional"] += fill.price * fill.size
+        t["fees"] += fill.fee
+        if slippage is not None:
+            t["slippage_fills"] += 1
+            t["slippage_bps_x100"] += round(slippage * 100)
 
     def _settle_resolved(self) -> None:
         resolved = self.books.resolved
@@ -545,6 +925,28 @@ class EngineCore:
         at = self.clock.time()
         for order_id in self.tracker.expired(at):
             self._expire(order_id, "expired (GTD)", OrderStatus.EXPIRED)
+        if not self.trading:
+            return
+        kill_switch = self.risk.kill_switch
+        for change in kill_switch.update(self.portfolio.equity(self.marks()), at):
+            self.emit(change)
+            if change.reason == "trip":
+                log.warning(
+                    "kill switch tripped: loss %s reached the limit %s",
+                    format_cash(change.loss),
+                    format_cash(change.limit),
+                )
+        if kill_switch.take_flatten():  # flatten_on_trip (asked again after a restart)
+            self.flatten(FlattenScope(), who="kill switch", reason="kill switch trip")
+        books = self.books.books
+        for asset in list(self.exits.lots):
+            book = books.get(asset)
+            market = self.by_token.get(asset)
+            if book is None or market is None or not book.has_snapshot or book.needs_snapshot:
+                continue
+            rule = self.exits.due(asset, book.best_bid, at)
+            if rule is not None:
+                self._exit(asset, rule, market, book, "")
 
     def _resnapshot(self, now: float) -> None:
         pending = self._resnap_pending
@@ -588,3 +990,18 @@ class EngineCore:
 
     def config_json(self) -> str:
         return json.dumps(self.config.model_dump(mode="json"), sort_keys=True)
+
+
+def _slippage_bps(fill: Fill, mid: int | None) -> float | None:
+    """The fill against the mid at decision, in basis points; positive costs us."""
+    if not mid:
+        return None
+    diff = fill.price - mid if fill.side is Side.BUY else mid - fill.price
+    return round(diff * 10_000 / mid, 2)
+
+
+def _mid(book: OrderBook) -> int | None:
+    bid, ask = book.best_bid, book.best_ask
+    if bid is None or ask is None:
+        return None
+    return (bid + ask) // 2

@@ -16,12 +16,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from engine.clock import Clock, perf_ns
 from engine.market.markets import MarketInfo
 from engine.orders import OrderRequest, OrderResult, OrderStatus
 from engine.ports import Ledger, MarketFeed, OrderGateway
-from engine.runtime.core import EngineCore
+from engine.runtime.core import EngineCore, FlattenPlan, FlattenScope
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
@@ -32,6 +33,12 @@ from engine.runtime.summary import summary_dict
 log = logging.getLogger("engine.runtime")
 
 SUBMITTERS = 4  # orders in flight at once; each waits on the gateway independently
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenReport:
+    plan: FlattenPlan
+    left: tuple[tuple[str, int, str], ...]  # (asset, shares still held, why)
 
 
 class _Stop(Exception):
@@ -72,6 +79,42 @@ class LiveRunner:
     def stop(self) -> None:
         """Ask the run to end (safe from a signal handler)."""
         self._stop.set()
+
+    def pause(self) -> None:
+        """No new entries; exits, cancels and settlement go on."""
+        self.core.pause()
+
+    def resume(self) -> None:
+        self.core.resume()
+
+    def flatten_preview(self, scope: FlattenScope | None = None) -> FlattenPlan:
+        return self.core.flatten_preview(scope)
+
+    async def flatten(
+        self, scope: FlattenScope | None = None, *, who: str = "user", timeout_s: float = 10.0
+    ) -> FlattenReport:
+        """Cancel and close everything in scope; wait (up to `timeout_s`) for the closing
+        orders to finish; report what is still held, and why."""
+        return await self._settle_plan(self.core.flatten(scope, who=who), timeout_s)
+
+    async def kill(self, who: str = "user", timeout_s: float = 10.0) -> FlattenReport:
+        """Latch the kill switch and flatten everything."""
+        return await self._settle_plan(self.core.kill(who), timeout_s)
+
+    def reset(self, who: str = "user") -> None:
+        """Re-arm the kill switch explicitly (recorded with who and when)."""
+        self.core.reset_kill_switch(who)
+
+    async def _settle_plan(self, plan: FlattenPlan, timeout_s: float) -> FlattenReport:
+        self._pump()
+        tracker = self.core.tracker
+        try:
+            async with asyncio.timeout(timeout_s):
+                while any(tracker.get(oid) is not None for oid in plan.orders):
+                    await self.clock.sleep(0.02)
+        except TimeoutError:
+            pass
+        return FlattenReport(plan, self.core.flatten_outcome(plan))
 
     # -- the sink the feed delivers to --------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:

@@ -95,6 +95,41 @@ class ExitRow:
 
 
 @dataclass(frozen=True, slots=True)
+class KillSwitchRow:
+    state: str  # armed | tripped | cooldown | recovering
+    baseline: Decimal  # equity at the start of the trading day
+    loss: Decimal  # since the baseline
+    limit: Decimal  # the loss that trips it
+    tripped_at: float | None
+    cooldown_until: float | None
+    recovery_scale: float
+    next_reset: float | None  # when the next trading day begins
+    killed_by: str | None  # set while a manual kill latches it
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindowRow:
+    scope: str  # global | strategy | market | side | market_side
+    key: str
+    used: int
+    limit: int
+    interval_s: float
+    resets_in_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Telemetry:
+    entries: int  # entry fills
+    exits: int  # exit fills
+    taker: int
+    maker: int
+    fees: Decimal
+    avg_notional: Decimal | None
+    avg_slippage_bps: float | None  # against the mid at decision; positive costs us
+    resized: int  # entries a risk rule made smaller
+
+
+@dataclass(frozen=True, slots=True)
 class Counters:
     frames: int
     messages: int
@@ -132,6 +167,11 @@ class EngineSnapshot:
     fees: Decimal
     counters: Counters
     feed: FeedHealthSnapshot
+    kill_switch: KillSwitchRow
+    rate_windows: tuple[RateWindowRow, ...]  # windows at least half full, fullest first
+    telemetry: Telemetry
+    exit_reasons: tuple[tuple[str, int], ...]
+    last_sizing: str  # the latest [sizing] line: inputs and the rules that cut
     error: str | None = None
 
     @property

@@ -18,9 +18,12 @@ from engine.runtime.snapshot import (
     EngineSnapshot,
     ExitRow,
     FillRow,
+    KillSwitchRow,
     MarketRow,
     OrderRow,
     PositionRow,
+    RateWindowRow,
+    Telemetry,
 )
 
 
@@ -110,7 +113,46 @@ class SnapshotBuilder:
                 settlements=counts["settlements"],
             ),
             feed=core.health.snapshot(now),
+            kill_switch=self._kill_switch(),
+            rate_windows=tuple(
+                RateWindowRow(
+                    w.scope, w.key, w.used, w.limit, w.interval_s, round(w.resets_in_s, 3)
+                )
+                for w in core.risk.limiter.levels(core.clock.time(), near=0.5)
+            ),
+            telemetry=self._telemetry(),
+            exit_reasons=tuple(core.exit_reasons.most_common()),
+            last_sizing=core.last_sizing,
             error=core.error,
+        )
+
+    def _kill_switch(self) -> KillSwitchRow:
+        view = self.core.risk.kill_switch.view(self.core.clock.time())
+        return KillSwitchRow(
+            state=str(view.state),
+            baseline=cash_decimal(view.baseline),
+            loss=cash_decimal(view.loss),
+            limit=cash_decimal(view.limit),
+            tripped_at=view.tripped_at,
+            cooldown_until=view.cooldown_until,
+            recovery_scale=round(view.recovery_scale, 4),
+            next_reset=view.next_reset,
+            killed_by=view.killed_by,
+        )
+
+    def _telemetry(self) -> Telemetry:
+        t = self.core.telemetry
+        fills = t["entries"] + t["exits"]
+        slipped = t["slippage_fills"]
+        return Telemetry(
+            entries=t["entries"],
+            exits=t["exits"],
+            taker=t["taker"],
+            maker=t["maker"],
+            fees=cash_decimal(t["fees"]),
+            avg_notional=cash_decimal(t["notional"] // fills) if fills else None,
+            avg_slippage_bps=round(t["slippage_bps_x100"] / slipped / 100, 2) if slipped else None,
+            resized=self.core.counts["resized"],
         )
 
     def _update_markets(self, changed: dict[str, None]) -> None:

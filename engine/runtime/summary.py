@@ -46,5 +46,31 @@ def summary_dict(snap: EngineSnapshot) -> dict[str, Any]:
             "rest_5xx": snap.feed.rest_5xx,
             "fallback_reason": snap.feed.fallback_reason,
         },
+        "kill_switch": {
+            "state": snap.kill_switch.state,
+            "baseline": str(snap.kill_switch.baseline),
+            "loss": str(snap.kill_switch.loss),
+            "limit": str(snap.kill_switch.limit),
+            "tripped_at": snap.kill_switch.tripped_at,
+            "cooldown_until": snap.kill_switch.cooldown_until,
+            "recovery_scale": snap.kill_switch.recovery_scale,
+            "killed_by": snap.kill_switch.killed_by,
+        },
+        "telemetry": {
+            "entries": snap.telemetry.entries,
+            "exits": snap.telemetry.exits,
+            "taker": snap.telemetry.taker,
+            "maker": snap.telemetry.maker,
+            "avg_notional": None
+            if snap.telemetry.avg_notional is None
+            else str(snap.telemetry.avg_notional),
+            "avg_slippage_bps": snap.telemetry.avg_slippage_bps,
+            "resized": snap.telemetry.resized,
+        },
+        "exit_reasons": dict(snap.exit_reasons),
+        "rate_windows": [
+            {"scope": w.scope, "key": w.key, "used": w.used, "limit": w.limit}
+            for w in snap.rate_windows
+        ],
         "error": snap.error,
     }

@@ -1,4 +1,4 @@
-"""Portfolio accounting, the risk gate and aggregation."""
+"""Portfolio accounting, sizing (caps, exposure, cash with fees) and aggregation."""
 
 from decimal import Decimal
 
@@ -8,14 +8,21 @@ from hypothesis import strategies as st
 from engine.execution.portfolio import Portfolio
 from engine.fixed import ONE
 from engine.market.fees import FREE, FeeSchedule
-from engine.market.health import FeedSource
 from engine.orders import Fill, Liquidity, Side
-from engine.risk.gate import RiskGate, affordable_size
+from engine.risk.sizing import (
+    Holding,
+    SizingInputs,
+    SizingLimits,
+    affordable_size,
+    exposure,
+    size_entry,
+)
 from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Signal
 
 S = 1_000_000
 START = 1_000 * 10**10  # 1000 USDC in cash units
+FEE_MARKET = FeeSchedule(Decimal("0.25"), Decimal("2"))
 
 
 def fill(side: Side, price: int, size: int, fee: int = 0, asset: str = "A") -> Fill:
@@ -60,22 +67,100 @@ def test_cash_is_conserved(ops: list[tuple[str, bool, int, int, int]]) -> None:
         assert all(pos.cost == 0 for pos in p.positions.values() if pos.shares == 0)
 
 
-def test_risk_caps_and_refusals() -> None:
-    gate = RiskGate(max_order=25 * S, max_position=50 * S)
-    live = FeedSource.WS_LIVE
-    assert gate.check_buy(40 * S, 5000, 0, START, 5 * S, live, FREE).size == 25 * S
-    assert gate.check_buy(20 * S, 5000, 40 * S, START, 5 * S, live, FREE).size == 10 * S
-    assert not gate.check_buy(20 * S, 5000, 48 * S, START, 5 * S, live, FREE).approved
-    assert not gate.check_buy(10 * S, 5000, 0, START, 5 * S, FeedSource.WS_STALE, FREE).approved
-    poor = gate.check_buy(10 * S, 5000, 0, 3 * 10**10, 5 * S, live, FREE)  # 3 USDC buys 6
-    assert poor.size == 6 * S
-    assert poor.reason == "capped by available cash (fee included)"
-    assert gate.check_sell(10 * S, 0, 5 * S).reason == "no position to sell (or already being sold)"
-    assert gate.check_sell(10 * S, 7 * S, 5 * S).size == 7 * S
-    assert not gate.check_sell(3 * S, 3 * S, 5 * S).approved
+def limits(**changes: int) -> SizingLimits:
+    values = {
+        "max_order": 25 * S,
+        "max_position": 50 * S,
+        "bankroll_fraction_bps": 10_000,
+        "max_market_exposure": 10**6 * 10**10,
+        "max_event_exposure": 10**6 * 10**10,
+        "max_total_exposure": 10**6 * 10**10,
+    }
+    values.update(changes)
+    return SizingLimits(**values)
 
 
-FEE_MARKET = FeeSchedule(Decimal("0.25"), Decimal("2"))
+def inputs(**changes: object) -> SizingInputs:
+    values: dict[str, object] = {
+        "strategy": "s",
+        "token": "YES",
+        "price": 5000,
+        "confidence": 1.0,
+        "base": 40 * S,
+        "recovery_scale": 1.0,
+        "fallback_scale": 1.0,
+        "position": 0,
+        "equity": START,
+        "cash": START,
+        "market": Holding({}, 0),
+        "event_exposure": 0,
+        "total_exposure": 0,
+        "min_size": 5 * S,
+        "fees": FREE,
+    }
+    values.update(changes)
+    return SizingInputs(**values)  # type: ignore[arg-type]
+
+
+def test_sizing_caps_name_the_rule_that_cut() -> None:
+    r = size_entry(inputs(), limits())
+    assert (r.size, r.rule) == (25 * S, "max order")
+    r = size_entry(inputs(base=20 * S, position=40 * S), limits())
+    assert (r.size, r.rule) == (10 * S, "max position")
+    assert size_entry(inputs(base=20 * S, position=48 * S), limits()).size == 0
+    poor = size_entry(inputs(base=10 * S, cash=3 * 10**10), limits())  # 3 USDC buys 6
+    assert (poor.size, poor.rule) == (6 * S, "cash (fee included)")
+    half = size_entry(inputs(base=10 * S, recovery_scale=0.5), limits())
+    assert (half.size, half.rule) == (5 * S, "kill switch recovery")
+    conf = size_entry(inputs(base=10 * S, confidence=0.847), limits())
+    assert (conf.size, conf.rule) == (847 * S // 100, "confidence")
+    # 5% of 1000 USDC = 50 USDC at 0.50 buys 100 shares; the cap of 25 binds first.
+    frac = size_entry(inputs(base=20 * S), limits(bankroll_fraction_bps=10))  # 1 USDC
+    assert (frac.size, frac.rule) == (0, "market minimum size")
+
+
+def test_yes_and_no_net_as_a_hedge_in_exposure() -> None:
+    """Holding 10 YES bought at 0.60 (6 USDC at risk) with the market cap at 6: NO at
+    0.30 hedges, so buying it is allowed up to where the worst case is 6 again:
+    6 + 0.30 s - min(10, s) <= 6, i.e. s <= 33.33."""
+    held = Holding({"YES": 10 * S, "NO": 0}, 10 * S * 6000)
+    assert exposure(held) == 10 * S * 6000
+    r = size_entry(
+        inputs(token="NO", base=50 * S, price=3000, market=held),
+        limits(max_order=50 * S, max_position=100 * S, max_market_exposure=10 * S * 6000),
+    )
+    assert (r.size, r.rule) == (3333 * S // 100, "market exposure")
+    after = Holding({"YES": 10 * S, "NO": r.size}, 10 * S * 6000 + r.size * 3000)
+    assert exposure(after) <= 10 * S * 6000
+    yes_more = size_entry(
+        inputs(base=10 * S, market=held), limits(max_market_exposure=10 * S * 6000)
+    )
+    assert (yes_more.size, yes_more.rule) == (0, "market exposure")  # adds risk: no room
+    both = Holding({"YES": 10 * S, "NO": 10 * S}, 10 * S * 9000)
+    assert exposure(both) == 0  # 10 pairs pay exactly 10: nothing at risk beyond cost 9
+
+
+@given(
+    st.integers(1, 10**10),
+    st.integers(1, 9999),
+    st.integers(0, 10**10),
+    st.integers(0, 10**14),
+    st.booleans(),
+    st.integers(0, 10**13),
+)
+def test_sizing_never_exceeds_caps(
+    size: int, price: int, position: int, cash: int, charged: bool, room: int
+) -> None:
+    fees = FEE_MARKET if charged else FREE
+    lim = limits(max_market_exposure=room, max_total_exposure=room, max_event_exposure=room)
+    r = size_entry(inputs(base=size, price=price, position=position, cash=cash, fees=fees), lim)
+    if r.size:
+        assert r.size <= 25 * S
+        assert position + r.size <= 50 * S
+        assert r.size * price + fees.taker_fee(price, r.size) <= cash
+        assert r.size * price <= room  # exposure (nothing held: the cost is at risk)
+        assert r.size >= 5 * S
+        assert r.size % (S // 100) == 0
 
 
 def test_cash_check_includes_the_taker_fee() -> None:
@@ -86,29 +171,11 @@ def test_cash_check_includes_the_taker_fee() -> None:
     # and not a share-step short of what fits
     bigger = size + S // 100
     assert bigger * 5000 + FEE_MARKET.taker_fee(5000, bigger) > cash
-    gate = RiskGate(max_order=10**6 * S, max_position=10**6 * S)
-    d = gate.check_buy(100 * S, 5000, 0, cash, 0, FeedSource.WS_LIVE, FEE_MARKET)
-    assert d.size == size < 20 * S
-
-
-@given(
-    st.integers(1, 10**10),
-    st.integers(1, 9999),
-    st.integers(0, 10**10),
-    st.integers(0, 10**14),
-    st.booleans(),
-)
-def test_risk_never_exceeds_caps(
-    size: int, price: int, position: int, cash: int, charged: bool
-) -> None:
-    gate = RiskGate(max_order=25 * S, max_position=50 * S)
-    fees = FEE_MARKET if charged else FREE
-    d = gate.check_buy(size, price, position, cash, 5 * S, FeedSource.WS_LIVE, fees)
-    if d.approved:
-        assert d.size <= 25 * S
-        assert position + d.size <= 50 * S
-        assert d.size * price + fees.taker_fee(price, d.size) <= cash
-        assert d.size >= 5 * S
+    r = size_entry(
+        inputs(base=100 * S, cash=cash, min_size=0, fees=FEE_MARKET),
+        limits(max_order=10**6 * S, max_position=10**6 * S),
+    )
+    assert r.size == size < 20 * S
 
 
 @given(

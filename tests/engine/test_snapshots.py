@@ -115,7 +115,7 @@ async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path)
 def _snapshot() -> EngineSnapshot:
     from decimal import Decimal
 
-    from engine.runtime.snapshot import Counters
+    from engine.runtime.snapshot import Counters, KillSwitchRow, Telemetry
 
     zero = Decimal(0)
     return EngineSnapshot(
@@ -140,6 +140,11 @@ def _snapshot() -> EngineSnapshot:
         fees=zero,
         counters=Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         feed=FeedHealth().snapshot(0.0),
+        kill_switch=KillSwitchRow("armed", zero, zero, zero, None, None, 1.0, None, None),
+        rate_windows=(),
+        telemetry=Telemetry(0, 0, 0, 0, zero, None, None, 0),
+        exit_reasons=(),
+        last_sizing="",
     )
 
 

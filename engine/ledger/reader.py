@@ -29,6 +29,7 @@ from engine.events import (
     ErrorRaised,
     Filled,
     IntentRejected,
+    KillSwitchChanged,
     PositionChanged,
     PositionClosed,
     PositionSettled,
@@ -129,6 +130,7 @@ class AccountState:
     settlements: tuple[PositionSettled, ...]  # every settlement, in commit order
     open_orders: tuple[OrderRecord, ...]  # new, live or partially filled
     last_run_id: int | None
+    kill_switch: KillSwitchChanged | None = None  # the switch's latest state (None: never)
 
     def history(self) -> tuple[Fill | PositionSettled, ...]:
         """Fills and settlements merged in time order (fills first at the same instant:
@@ -209,6 +211,17 @@ _SETTLEMENT_COLUMNS = "run_id, at, asset_id, market, shares, payout_price, cash,
 def _settlement(row: Any) -> Recorded[PositionSettled]:
     run_id, *fields = row
     return Recorded(run_id, PositionSettled(*fields))
+
+
+_KILL_SWITCH_COLUMNS = (
+    "run_id, at, state, day_start, baseline, loss, loss_limit, tripped_at, cooldown_until,"
+    " recovery_scale, reason, who"
+)
+
+
+def _kill_switch(row: Any) -> Recorded[KillSwitchChanged]:
+    run_id, *fields = row
+    return Recorded(run_id, KillSwitchChanged(*fields))
 
 
 def _filters(**wanted: object) -> tuple[str, tuple[object, ...]]:
@@ -413,6 +426,20 @@ class LedgerReader:
         )
         return [ErrorRecord(run, ErrorRaised(at, source, msg)) for run, at, source, msg in rows]
 
+    # -- the kill switch ----------------------------------------------------------------
+    def kill_switch_history(self, run_id: int | None = None) -> list[Recorded[KillSwitchChanged]]:
+        """Every move of the kill switch, in the order recorded."""
+        where, params = _filters(run_id=run_id)
+        rows = self._all(
+            f"SELECT {_KILL_SWITCH_COLUMNS} FROM kill_switch{where} ORDER BY id", params
+        )
+        return [_kill_switch(r) for r in rows]
+
+    def latest_kill_switch(self) -> KillSwitchChanged | None:
+        """The switch's latest state, whichever run recorded it: what a restart restores."""
+        rows = self._all(f"SELECT {_KILL_SWITCH_COLUMNS} FROM kill_switch ORDER BY id DESC LIMIT 1")
+        return _kill_switch(rows[0]).event if rows else None
+
     # -- restart ------------------------------------------------------------------------
     def load_state(self) -> AccountState:
         """Everything a restart replays, read in one snapshot."""
@@ -435,10 +462,14 @@ class LedgerReader:
                 _OPEN,
             ).fetchall()
             last_run = conn.execute("SELECT max(id) FROM runs").fetchone()
+            kill_switch = conn.execute(
+                f"SELECT {_KILL_SWITCH_COLUMNS} FROM kill_switch ORDER BY id DESC LIMIT 1"
+            ).fetchone()
         return AccountState(
             starting_cash=account[0] if account else None,
             fills=fills,
             settlements=tuple(_settlement(r).event for r in settlements),
             open_orders=tuple(_order(r) for r in open_orders),
             last_run_id=last_run[0] if last_run else None,
+            kill_switch=_kill_switch(kill_switch).event if kill_switch else None,
         )

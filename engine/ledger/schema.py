@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -239,6 +239,40 @@ def _create_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Schema 3 adds the kill switch: one row per KillSwitchChanged, append-only, so the latest
+# row is the state a restart restores (latch, baseline, trip time, cooldown expiry).
+# ``loss_limit`` is the event's ``limit`` (LIMIT is an SQL keyword).
+V3_DDL: tuple[str, ...] = (
+    f"""CREATE TABLE kill_switch (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('armed', 'tripped', 'cooldown', 'recovering')),
+        day_start REAL NOT NULL,
+        {_int("baseline")},
+        {_int("loss")},
+        {_int("loss_limit")},
+        tripped_at REAL,
+        cooldown_until REAL,
+        recovery_scale REAL NOT NULL,
+        reason TEXT NOT NULL,
+        who TEXT NOT NULL
+    )""",
+    "CREATE INDEX kill_switch_run ON kill_switch(run_id)",
+)
+
+
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    for statement in V3_DDL:
+        conn.execute(statement)
+
+
+def _create_current(conn: sqlite3.Connection) -> None:
+    """A new file: exactly the statements the migrations from v2 on run, in order."""
+    _create_v2(conn)
+    _v2_to_v3(conn)
+
+
 def _iso_to_unix(text: str | None) -> float | None:
     """A v1 ISO timestamp (always written in UTC) as unix seconds."""
     if text is None:
@@ -388,8 +422,9 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
 # MIGRATIONS[v] moves a file from schema v to v + 1. Schema 0 is an empty file, which gets
 # the current schema directly (the same DDL every migration ends at).
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _create_v2,  # 0 -> 2 (see migrate)
+    _create_current,  # 0 -> SCHEMA_VERSION (see migrate)
     _v1_to_v2,  # 1 -> 2
+    _v2_to_v3,  # 2 -> 3
 )
 
 
@@ -445,4 +480,11 @@ def create_v1(conn: sqlite3.Connection) -> None:
     for statement in V1_DDL:
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+
+
+def create_v2(conn: sqlite3.Connection) -> None:
+    """Build an empty schema-2 ledger (for tests of the migration)."""
+    _create_v2(conn)
+    conn.execute("PRAGMA user_version = 2")
     conn.commit()

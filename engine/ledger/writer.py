@@ -53,6 +53,7 @@ from engine.events import (
     FeedSourceChanged,
     Filled,
     IntentRejected,
+    KillSwitchChanged,
     MarketsLoaded,
     OrderSubmitted,
     OrderUpdated,
@@ -116,7 +117,11 @@ _SQL: tuple[str, ...] = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     # 10
     "INSERT INTO errors (run_id, at, source, message) VALUES (?, ?, ?, ?)",
-    # 11
+    # 11 kill switch: append-only history (the latest row is the state a restart restores)
+    "INSERT INTO kill_switch (run_id, at, state, day_start, baseline, loss, loss_limit,"
+    " tripped_at, cooldown_until, recovery_scale, reason, who)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    # 12
     "UPDATE runs SET ended_at = ?, summary_json = ? WHERE id = ?",
 )
 (
@@ -131,6 +136,7 @@ _SQL: tuple[str, ...] = (
     _SIGNAL,
     _RISK,
     _ERROR,
+    _KILL_SWITCH,
     _RUN_END,
 ) = range(len(_SQL))
 
@@ -339,6 +345,30 @@ def _error(ev: ErrorRaised, run_id: int | None) -> tuple[Row, ...]:
     return ((_ERROR, (run_id, ev.at, ev.where, ev.message)),)
 
 
+def _kill_switch(ev: KillSwitchChanged, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    return (
+        (
+            _KILL_SWITCH,
+            (
+                run_id,
+                ev.at,
+                str(ev.state),
+                ev.day_start,
+                ev.baseline,
+                ev.loss,
+                ev.limit,
+                ev.tripped_at,
+                ev.cooldown_until,
+                float(ev.recovery_scale),
+                ev.reason,
+                ev.who,
+            ),
+        ),
+    )
+
+
 def _run_ended(ev: RunEnded, run_id: int | None) -> tuple[Row, ...]:
     return ((_RUN_END, (ev.at, ev.summary_json, ev.run_id)),)
 
@@ -354,6 +384,7 @@ _CONVERTERS: dict[type[EngineEvent], Callable[[Any, int | None], tuple[Row, ...]
     SignalRaised: _signal,
     IntentRejected: _intent_rejected,
     ErrorRaised: _error,
+    KillSwitchChanged: _kill_switch,
     RunEnded: _run_ended,
 }
 # Events with no table: the run row comes from start_run; the rest are transient state.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.config import TradingConfig
 from engine.events import (
     BookUpdated,
     EngineEvent,
@@ -18,6 +19,7 @@ from engine.events import (
     FeedSourceChanged,
     Filled,
     IntentRejected,
+    KillSwitchChanged,
     MarketsLoaded,
     OrderSubmitted,
     OrderUpdated,
@@ -38,11 +40,12 @@ from engine.ledger.reader import (
     OrderRecord,
     Recorded,
 )
-from engine.ledger.schema import SCHEMA_VERSION, create_v1
+from engine.ledger.schema import SCHEMA_VERSION, create_v1, create_v2
 from engine.ledger.writer import SqliteLedger
 from engine.market.fees import FeeSchedule
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+from engine.risk.kill_switch import KillSwitch
 
 T0 = 1_700_000_000.25
 CASH = 1_000 * 10**10  # 1000 USDC in cash units
@@ -195,6 +198,8 @@ async def test_records_need_a_run_and_a_known_kind(tmp_path: Path) -> None:
     ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
     with pytest.raises(LedgerError, match="before start_run"):
         ledger.record(filled("r1-1", 1))
+    with pytest.raises(LedgerError, match="KillSwitchChanged recorded before start_run"):
+        ledger.record(KillSwitchChanged(T0, "armed", T0, CASH, 0, 1, None, None, 1.0, "x", "y"))
     ledger.record(PositionChanged(T0, "a", "m", 0, 0, 0, 0))  # no run needed
 
     class Unknown(ErrorRaised):
@@ -409,6 +414,8 @@ async def test_v1_ledger_migrates_to_v2_with_exact_money(tmp_path: Path) -> None
     (market,) = reader.markets()
     assert (market.fee_rate, market.neg_risk, market.updated_at) == (Decimal("0.25"), False, t)
     assert reader.load_state().starting_cash is None  # v1 never knew it
+    assert table(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]  # v1 -> v2 -> v3
+    assert reader.kill_switch_history() == []
     # The migrated file has exactly the schema of a new one, and carries on.
     fresh = tmp_path / "fresh.sqlite"
     await (await SqliteLedger(fresh).open()).close()
@@ -464,6 +471,122 @@ async def test_refuses_newer_schema_junk_and_foreign_databases(tmp_path: Path) -
     with pytest.raises(LedgerError, match="no ledger at"):
         LedgerReader(tmp_path / "missing.sqlite").runs()
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+def write_v2_ledger(path: Path) -> None:
+    """A ledger as polyterm's schema-2 writer left it: a run, a fill, a position."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    create_v2(db)
+    db.execute("INSERT INTO account VALUES (1, ?, ?)", (CASH, T0))
+    db.execute("INSERT INTO runs VALUES (1, ?, ?, 'paper', 'emulator', '{}', NULL)", (T0, T0 + 9))
+    db.execute(
+        "INSERT INTO fills (fill_id, run_id, order_id, at, asset_id, market, side, price, size,"
+        " fee, liquidity, strategy, reason) VALUES ('r1-1#1', 1, 'r1-1', ?, 'tok-yes', '0xc',"
+        " 'BUY', 4321, 1000001, 123456789012345, 'taker', 'mean_reversion', 'z below -2')",
+        (T0,),
+    )
+    db.execute(
+        "INSERT INTO positions VALUES ('tok-yes', '0xc', 1000001, 4321000004321, -7, 7, ?)",
+        (T0,),
+    )
+    db.commit()
+    db.close()
+
+
+async def test_v2_ledger_migrates_to_v3_with_a_kill_switch_table(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    write_v2_ledger(path)
+    assert table(path, "PRAGMA user_version") == [(2,)]
+    ledger = await SqliteLedger(path).open()
+    assert table(path, "PRAGMA user_version") == [(3,)]
+    reader = LedgerReader(path)
+    assert reader.fills() == [Recorded(1, filled("r1-1", 1))]  # kept as it was
+    assert reader.positions() == [
+        PositionChanged(T0, "tok-yes", "0xc", 1_000_001, 4_321_000_004_321, -7, 7)
+    ]
+    assert reader.kill_switch_history() == []
+    assert reader.latest_kill_switch() is None
+    state = reader.load_state()
+    assert (state.starting_cash, state.last_run_id, state.kill_switch) == (CASH, 1, None)
+    # The migrated file has exactly the schema of a new one, and carries on.
+    fresh = tmp_path / "fresh.sqlite"
+    await (await SqliteLedger(fresh).open()).close()
+    schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+    assert table(path, schema) == table(fresh, schema)
+    run = await ledger.start_run("paper", "emulator", "{}", T0 + 100, CASH)
+    assert run == 2
+    event = KillSwitchChanged(
+        T0 + 101, "armed", T0, CASH, 0, CASH // 20, None, None, 1.0, "start", "engine"
+    )
+    ledger.record(event)
+    await ledger.close()
+    assert reader.kill_switch_history() == [Recorded(2, event)]
+    # Reopening a v3 file migrates nothing.
+    await (await SqliteLedger(path).open()).close()
+    assert reader.latest_kill_switch() == event
+
+
+async def test_kill_switch_moves_round_trip_and_restore_the_switch(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger, run1 = await new_ledger(path)
+    cfg = TradingConfig(daily_loss_limit_pct=5.0, flatten_on_trip=True)
+    switch = KillSwitch(cfg)
+    day = 1_700_006_400.0  # a UTC midnight
+    moves: list[KillSwitchChanged] = []
+    for equity, at in ((CASH, day + 60), (CASH - CASH // 20, day + 120), (CASH, day + 130)):
+        moves.extend(switch.update(equity, at))
+    moves.append(switch.kill(day + 140.5, "alice"))
+    for move in moves:
+        ledger.record(move)
+    await ledger.end_run(run1, "{}", day + 150)
+    run2 = await ledger.start_run("paper", "emulator", "{}", day + 200, CASH)
+    moves2 = [*switch.update(CASH - 1, day + 86_400 + 1), switch.reset(day + 86_402, "bob", CASH)]
+    for move in moves2:
+        ledger.record(move)
+    await ledger.close()
+    assert [(m.state, m.reason, m.who) for m in moves + moves2] == [
+        ("armed", "start", "engine"),
+        ("tripped", "trip", "engine"),
+        ("cooldown", "cooldown", "engine"),
+        ("tripped", "kill", "alice"),
+        ("tripped", "new day", "alice"),
+        ("armed", "reset", "bob"),
+    ]
+
+    reader = LedgerReader(path)
+    history = reader.kill_switch_history()
+    assert history == [Recorded(run1, m) for m in moves] + [Recorded(run2, m) for m in moves2]
+    assert reader.kill_switch_history(run_id=run2) == [Recorded(run2, m) for m in moves2]
+    assert reader.latest_kill_switch() == moves2[-1]
+    assert reader.load_state().kill_switch == moves2[-1]
+    # Exact ints for money, NULL for the times not set, REAL for the scale.
+    assert table(
+        path,
+        "SELECT typeof(baseline), typeof(loss), typeof(loss_limit), tripped_at, cooldown_until,"
+        " recovery_scale FROM kill_switch WHERE reason = 'trip'",
+    ) == [("integer", "integer", "integer", day + 120, day + 120 + 3600, 0.0)]
+    # A restart from any recorded row continues as the live switch did.
+    for recorded in history:
+        restored = KillSwitch(cfg, restored=recorded.event)
+        at = recorded.event.at
+        expected = recorded.event
+        view = restored.view(at)
+        assert (view.state, view.baseline, view.loss, view.limit) == (
+            expected.state,
+            expected.baseline,
+            expected.loss,
+            expected.limit,
+        )
+        assert (view.tripped_at, view.cooldown_until, view.day_start) == (
+            expected.tripped_at,
+            expected.cooldown_until,
+            expected.day_start,
+        )
+        assert view.recovery_scale == expected.recovery_scale
+    killed = KillSwitch(cfg, restored=history[4].event)
+    assert killed.view(day + 86_401).killed_by == "alice"
+    assert not killed.allows_entries(day + 86_401)
 
 
 # -- determinism and durability ----------------------------------------------------------

@@ -513,6 +513,7 @@ class EngineCore:
         )
         self._cooldown_until[asset] = now + cfg.entry_cooldown_s
         self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
+        self.counts["entry_orders"] += 1
         self._decision_mid[order.order_id] = _mid(book)
         self.submit(order, market)
         return "order"

@@ -17,6 +17,7 @@ from engine.execution.exits import ExitBook
 from engine.execution.paper import PaperGateway, PaperVenue
 from engine.execution.portfolio import Portfolio
 from engine.fixed import CASH_DIGITS, decimal_to_fixed
+from engine.ledger.errors import LedgerError
 from engine.ledger.reader import AccountState
 from engine.market.health import FeedHealth
 from engine.orders import Side
@@ -74,9 +75,15 @@ def build_engine(
     portfolio = Portfolio(starting_cash)
     strategies = strategies if strategies is not None else strategies_for(config)
     aggregator = Aggregator({s.name: s.weight for s in strategies}, config.strategy.threshold)
-    kill_switch = KillSwitch(
-        config.trading, restored=state.kill_switch if state is not None else None
-    )
+    try:
+        kill_switch = KillSwitch(
+            config.trading, restored=state.kill_switch if state is not None else None
+        )
+    except ValueError as exc:
+        raise LedgerError(
+            f"the ledger's kill switch state cannot be restored ({exc}); pass another "
+            "--ledger, or reset it there"
+        ) from exc
     limiter = OrderRateLimiter(config.trading)
     risk = RiskGate(config, kill_switch, limiter)
     exits = ExitBook(config.exits)

@@ -146,16 +146,32 @@ class AccountState:
 # -- rows -> records -------------------------------------------------------------------
 _FILL_COLUMNS = (
     "run_id, fill_id, order_id, at, asset_id, market, side, price, size, fee, liquidity,"
-    " strategy, reason"
+    " strategy, reason, decision_mid, slippage_bps"
 )
 
 
 def _fill(row: Any) -> Recorded[Filled]:
-    run_id, fill_id, order_id, at, asset, market, side, price, size, fee, liq, strat, why = row
+    (
+        run_id,
+        fill_id,
+        order_id,
+        at,
+        asset,
+        market,
+        side,
+        price,
+        size,
+        fee,
+        liq,
+        strat,
+        why,
+        mid,
+        slippage,
+    ) = row
     fill = Fill(
         fill_id, order_id, asset, market, _SIDE[side], price, size, fee, _LIQUIDITY[liq], at
     )
-    return Recorded(run_id, Filled(at, fill, strat, why))
+    return Recorded(run_id, Filled(at, fill, strat, why, mid, slippage))
 
 
 _ORDER_COLUMNS = (
@@ -378,7 +394,8 @@ class LedgerReader:
         where, params = _filters(run_id=run_id)
         rows = self._all(
             "SELECT run_id, at, asset_id, market, strategy, reason, shares, entry_price,"
-            f" exit_price, realized, fee FROM exits{where} ORDER BY id",
+            " exit_price, realized, fee, coalesce(holding_s, 0), coalesce(mae, 0),"
+            f" coalesce(mfe, 0), slippage_bps FROM exits{where} ORDER BY id",
             params,
         )
         return [Recorded(run, PositionClosed(*fields)) for run, *fields in rows]

@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -267,10 +267,30 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Schema 4 adds what execution telemetry and exit analytics need: each fill's mid at the
+# decision and its slippage against it; each exit's holding time, MAE and MFE (price units
+# per share) and slippage. Older rows keep NULL: they were never measured.
+V4_DDL: tuple[str, ...] = (
+    "ALTER TABLE fills ADD COLUMN decision_mid INTEGER"
+    " CHECK (decision_mid IS NULL OR typeof(decision_mid) = 'integer')",
+    "ALTER TABLE fills ADD COLUMN slippage_bps REAL",
+    "ALTER TABLE exits ADD COLUMN holding_s REAL",
+    "ALTER TABLE exits ADD COLUMN mae INTEGER CHECK (mae IS NULL OR typeof(mae) = 'integer')",
+    "ALTER TABLE exits ADD COLUMN mfe INTEGER CHECK (mfe IS NULL OR typeof(mfe) = 'integer')",
+    "ALTER TABLE exits ADD COLUMN slippage_bps REAL",
+)
+
+
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    for statement in V4_DDL:
+        conn.execute(statement)
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
     _create_v2(conn)
     _v2_to_v3(conn)
+    _v3_to_v4(conn)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -425,6 +445,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_current,  # 0 -> SCHEMA_VERSION (see migrate)
     _v1_to_v2,  # 1 -> 2
     _v2_to_v3,  # 2 -> 3
+    _v3_to_v4,  # 3 -> 4
 )
 
 

@@ -96,7 +96,8 @@ _SQL: tuple[str, ...] = (
     "INSERT INTO order_events (order_id, at, status, filled, detail) VALUES (?, ?, ?, ?, ?)",
     # 4
     "INSERT INTO fills (fill_id, run_id, order_id, at, asset_id, market, side, price, size,"
-    " fee, liquidity, strategy, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " fee, liquidity, strategy, reason, decision_mid, slippage_bps)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 5 positions: the latest state wins
     "INSERT INTO positions (asset_id, market, shares, cost, realized, fees, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -105,7 +106,8 @@ _SQL: tuple[str, ...] = (
     " updated_at = excluded.updated_at",
     # 6
     "INSERT INTO exits (run_id, at, asset_id, market, strategy, reason, shares, entry_price,"
-    " exit_price, realized, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " exit_price, realized, fee, holding_s, mae, mfe, slippage_bps)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 7
     "INSERT INTO settlements (run_id, at, asset_id, market, shares, payout_price, cash,"
     " realized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -243,6 +245,8 @@ def _filled(ev: Filled, run_id: int | None) -> tuple[Row, ...]:
                 str(f.liquidity),
                 ev.strategy,
                 ev.reason,
+                ev.decision_mid,
+                ev.slippage_bps,
             ),
         ),
     )
@@ -275,6 +279,10 @@ def _position_closed(ev: PositionClosed, run_id: int | None) -> tuple[Row, ...]:
                 ev.exit_price,
                 ev.realized,
                 ev.fee,
+                ev.holding_s,
+                ev.mae,
+                ev.mfe,
+                ev.slippage_bps,
             ),
         ),
     )

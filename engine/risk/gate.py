@@ -34,7 +34,6 @@ TRADEABLE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REST_ONLY, FeedSou
 LIVE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REPLAY})
 
 
-
 @dataclass(frozen=True, slots=True)
 class RiskDecision:
     size: int  # approved size (shares, 1e-6); 0 when rejected

@@ -191,6 +191,10 @@ class EngineCore:
         self.run_id = run_id
         self.started_at = self.clock.monotonic()
         self._set_state(EngineState.RUNNING)
+        # The kill switch takes (or restores) the day's baseline before anything trades.
+        equity = self.portfolio.equity(self.marks())
+        for change in self.risk.kill_switch.update(equity, self.clock.time()):
+            self.emit(change)
         for order_id, filled in self.orphans:
             self.emit(
                 OrderUpdated(
@@ -821,6 +825,9 @@ class EngineCore:
         self.exits.on_position(
             fill.asset_id, fill.market, strategy, pos.shares, pos.avg_price(), fill.at
         )
+        book = self.books.books.get(fill.asset_id)
+        if book is not None:
+            self.exits.mark(fill.asset_id, book.best_bid)  # marked at the bid from the start
         if fill.side is Side.SELL:
             self.exit_reasons[reason] += 1
             self.emit(

@@ -414,7 +414,7 @@ async def test_v1_ledger_migrates_to_v2_with_exact_money(tmp_path: Path) -> None
     (market,) = reader.markets()
     assert (market.fee_rate, market.neg_risk, market.updated_at) == (Decimal("0.25"), False, t)
     assert reader.load_state().starting_cash is None  # v1 never knew it
-    assert table(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]  # v1 -> v2 -> v3
+    assert table(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]  # v1 -> v2 -> v3 -> v4
     assert reader.kill_switch_history() == []
     # The migrated file has exactly the schema of a new one, and carries on.
     fresh = tmp_path / "fresh.sqlite"
@@ -494,12 +494,15 @@ def write_v2_ledger(path: Path) -> None:
     db.close()
 
 
-async def test_v2_ledger_migrates_to_v3_with_a_kill_switch_table(tmp_path: Path) -> None:
+async def test_v2_ledger_migrates_to_the_current_schema(tmp_path: Path) -> None:
+    """v2 -> v3 (the kill_switch table) -> v4 (fill and exit telemetry columns, NULL for
+    rows that were never measured)."""
     path = tmp_path / "v2.sqlite"
     write_v2_ledger(path)
     assert table(path, "PRAGMA user_version") == [(2,)]
     ledger = await SqliteLedger(path).open()
-    assert table(path, "PRAGMA user_version") == [(3,)]
+    assert table(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert table(path, "SELECT decision_mid, slippage_bps FROM fills") == [(None, None)]
     reader = LedgerReader(path)
     assert reader.fills() == [Recorded(1, filled("r1-1", 1))]  # kept as it was
     assert reader.positions() == [

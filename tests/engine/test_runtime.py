@@ -180,10 +180,17 @@ async def test_constructed_tape_fills_fees_and_pnl_to_the_cent(tmp_path: Path) -
         ("BUY", 5100, 10_000_000, 1_561_260_000, "taker"),
         ("SELL", 5500, 30_000_000, 4_594_220_000, "taker"),
     ]
-    exits = db.execute("SELECT reason, shares, exit_price, realized FROM exits").fetchall()
+    exits = db.execute(
+        "SELECT reason, shares, entry_price, exit_price, realized, holding_s, mae, mfe FROM exits"
+    ).fetchall()
     # The exit's own realized PnL: 16.50 - 15.10 cost - 0.459422 exit fee (entry fees were
-    # realized when paid, so the run's total is 0.471952).
-    assert exits == [("scripted exit", 30_000_000, 5500, 9_405_780_000)]
+    # realized when paid, so the run's total is 0.471952). Entry at 15.10 / 30 = 0.5033;
+    # marked at the 0.48 bid at once (MAE 0.0233), then at 0.55 (MFE 0.0467); held 2 s.
+    assert exits == [("scripted exit", 30_000_000, 5033, 5500, 9_405_780_000, 2.0, 233, 467)]
+    slippage = db.execute("SELECT decision_mid, slippage_bps FROM fills ORDER BY id").fetchall()
+    # Mid at the entry decision (0.48 + 0.50) / 2 = 0.49: paid 0.50 and 0.51 -> +204, +408
+    # bps; the exit decided at mid (0.55 + 0.56) / 2 = 0.555, sold at 0.55 -> +90.09 bps.
+    assert slippage == [(4900, 204.08), (4900, 408.16), (5550, 90.09)]
     statuses = db.execute(
         "SELECT order_id, group_concat(status, '>') FROM order_events GROUP BY order_id"
     ).fetchall()

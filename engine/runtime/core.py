@@ -46,7 +46,7 @@ from engine.execution.lifecycle import OrderTracker
 from engine.execution.matching import match_taker
 from engine.execution.paper import PaperVenue
 from engine.execution.portfolio import Portfolio
-from engine.fixed import ONE, format_cash, format_price, format_size
+from engine.fixed import ONE, SHARE_STEP, format_cash, format_price, format_size
 from engine.market.book import OrderBook
 from engine.market.fees import FREE
 from engine.market.health import FeedHealth
@@ -550,6 +550,40 @@ class EngineCore:
         total = sum(exposure(h) for h in per_market.values())
         return per_market[market.condition_id], event_exposure, total
 
+    def _unhedge_limit(self, asset: str, market: MarketInfo, size: int) -> int:
+        """How much of a sell keeps exposure within the caps. Selling only ever lowers
+        exposure, except one leg of a YES/NO hedge: those pairs pay 1 whatever happens, and
+        selling a leg turns the other into open risk. Flatten and kill close every leg and
+        are not limited."""
+        holding, event_exposure, total_exposure = self._exposures(market)
+        before = exposure(holding)
+        limits = self.risk.limits
+        room = min(
+            limits.max_market_exposure - before,
+            limits.max_event_exposure - event_exposure,
+            limits.max_total_exposure - total_exposure,
+        )
+        pos = self.portfolio.positions.get(asset)
+        if pos is None or not pos.shares:
+            return size
+
+        def delta(sold: int) -> int:
+            shares = dict(holding.shares)
+            shares[asset] -= sold
+            released = pos.cost if sold >= pos.shares else pos.cost * sold // pos.shares
+            return exposure(Holding(shares, holding.cost - released)) - before
+
+        if delta(size) <= max(0, room):
+            return size
+        low, high = 0, size // SHARE_STEP  # the most whole steps that still fit
+        while low < high:
+            mid = (low + high + 1) // 2
+            if delta(mid * SHARE_STEP) <= max(0, room):
+                low = mid
+            else:
+                high = mid - 1
+        return low * SHARE_STEP
+
     def _held_markets(self) -> set[str]:
         held = {p.market for p in self.portfolio.positions.values() if p.shares}
         held.update(t.request.market for t in self.tracker.open.values())
@@ -584,6 +618,16 @@ class EngineCore:
                 asset, Side.SELL, strategy, decision.reason or "", sellable, decision.rule or "sell"
             )
             return False
+        size = self._unhedge_limit(asset, market, decision.size)
+        if size < decision.size:
+            why = (
+                "exposure: selling this leg alone would unhedge the market past a cap "
+                f"(sells {format_size(size)} of {format_size(decision.size)})"
+            )
+            self._refuse(asset, Side.SELL, strategy, why, decision.size, "exposure")
+            if size < market.min_order_size or size <= 0:
+                return False
+            decision = replace(decision, size=size)
         at = self.clock.time()
         self._order_seq += 1
         order = OrderRequest(

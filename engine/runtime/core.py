@@ -53,7 +53,8 @@ from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
 from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, OrderType, Side
 from engine.risk.gate import EntryRequest, RiskGate
-from engine.risk.sizing import Holding, SizingInputs, exposure
+from engine.risk.sizing import Holding, SizingInputs, SizingResult, exposure
+from engine.runtime.exposure import ExposureBook, ValueBook
 from engine.strategies.aggregator import Aggregator, Intent
 from engine.strategies.base import MarketContext, Signal, Strategy
 
@@ -153,7 +154,10 @@ class EngineCore:
         self.markets: list[MarketInfo] = []
         self.by_token: dict[str, MarketInfo] = {}
         self._markets_by_id: dict[str, MarketInfo] = {}
+        self._markets_by_id_get = self._markets_by_id.get
         self.tracker = OrderTracker()
+        self.exposures = ExposureBook(portfolio, self.tracker, self._markets_by_id_get)
+        self.values = ValueBook(portfolio, self._mark)
         self.outbox: deque[OrderRequest] = deque()
         self.cancels: deque[str] = deque()
         self.on_work: Callable[[], None] | None = None  # the runner's "orders waiting" bell
@@ -183,7 +187,7 @@ class EngineCore:
         self._decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
         self.telemetry: Counter[str] = Counter()
         self.exit_reasons: Counter[str] = Counter()
-        self.last_sizing: str = ""
+        self._last_sizing: tuple[MarketInfo, SizingInputs, SizingResult, int] | None = None
         books.trade_listeners.append(self._on_trade)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -192,7 +196,7 @@ class EngineCore:
         self.started_at = self.clock.monotonic()
         self._set_state(EngineState.RUNNING)
         # The kill switch takes (or restores) the day's baseline before anything trades.
-        equity = self.portfolio.equity(self.marks())
+        equity = self.values.equity()
         for change in self.risk.kill_switch.update(equity, self.clock.time()):
             self.emit(change)
         for order_id, filled in self.orphans:
@@ -248,6 +252,9 @@ class EngineCore:
                 self.portfolio.settle(item.asset_id, item.payout_price)
                 self.exits.on_position(item.asset_id, item.market, "", 0, None, item.at)
         self.portfolio_version += 1
+        for asset, pos in self.portfolio.positions.items():
+            self.exposures.touch(pos.market)
+            self.values.revalue(asset)
         return len(merged)
 
     def pause(self) -> None:
@@ -281,7 +288,8 @@ class EngineCore:
         usable = [m for m in markets if all(m.token_ids)]
         self.markets = usable
         self.by_token = {t: m for m in usable for t in m.token_ids}
-        self._markets_by_id = {m.condition_id: m for m in usable}
+        self._markets_by_id.clear()
+        self._markets_by_id.update((m.condition_id, m) for m in usable)
         for m in usable:
             for token in m.token_ids:
                 book = self.books.book(token, m.condition_id)
@@ -310,9 +318,11 @@ class EngineCore:
                 self._last_ws_frame = now
             lots = self.exits.lots
             if lots:
+                values = self.values
                 for asset in dirty:
                     if asset in lots:
                         self.exits.mark(asset, books.books[asset].best_bid)
+                        values.revalue(asset)
             paper = self.paper
             if paper is not None:
                 watched = [a for a in dirty if paper.watches(a)]
@@ -456,8 +466,7 @@ class EngineCore:
             return self._refuse(
                 asset, Side.BUY, strategy, verdict.reason or "", base, verdict.rule or "risk"
             )
-        marks = self.marks()
-        equity = self.portfolio.equity(marks)
+        equity = self.values.equity()
         holding, event_exposure, total_exposure = self._exposures(market)
         inputs = SizingInputs(
             strategy=strategy,
@@ -477,15 +486,8 @@ class EngineCore:
             fees=market.fees,
         )
         sized = self.risk.size(inputs)
-        self.last_sizing = (
-            f"[sizing] {strategy} {market.outcome_of(asset)} '{market.question[:40]}' "
-            f"conf={inputs.confidence:.2f} base={format_size(base)} price={format_price(price)} "
-            f"recovery={inputs.recovery_scale:.2f} fallback={fallback_scale:.2f} "
-            f"equity={format_cash(equity)} cash={format_cash(inputs.cash)} "
-            f"exposure market/event/total={format_cash(exposure(holding))}/"
-            f"{format_cash(event_exposure)}/{format_cash(total_exposure)} "
-            f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
-        )
+        # Formatting costs more than sizing: keep the parts, format on demand.
+        self._last_sizing = (market, inputs, sized, price)
         if sizing_log.isEnabledFor(logging.INFO):
             sizing_log.info("%s", self.last_sizing)
         if sized.size <= 0:
@@ -522,33 +524,26 @@ class EngineCore:
         self.submit(order, market)
         return "order"
 
+    @property
+    def last_sizing(self) -> str:
+        """The latest [sizing] line: every input and each rule that cut the size."""
+        if self._last_sizing is None:
+            return ""
+        market, i, sized, price = self._last_sizing
+        return (
+            f"[sizing] {i.strategy} {market.outcome_of(i.token)} '{market.question[:40]}' "
+            f"conf={i.confidence:.2f} base={format_size(i.base)} price={format_price(price)} "
+            f"recovery={i.recovery_scale:.2f} fallback={i.fallback_scale:.2f} "
+            f"equity={format_cash(i.equity)} cash={format_cash(i.cash)} "
+            f"exposure market/event/total={format_cash(exposure(i.market))}/"
+            f"{format_cash(i.event_exposure)}/{format_cash(i.total_exposure)} "
+            f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
+        )
+
     def _exposures(self, market: MarketInfo) -> tuple[Holding, int, int]:
         """This market's holding, and the event's and the account's exposure (cash units),
-        open buys counted as held."""
-        per_market: dict[str, Holding] = {}
-        positions = self.portfolio.positions
-        tracker = self.tracker
-        for m in self._held_markets() | {market.condition_id}:
-            info = self._markets_by_id.get(m)
-            if info is None:
-                continue
-            shares: dict[str, int] = {}
-            cost = 0
-            for token in info.token_ids:
-                pos = positions.get(token)
-                held = pos.shares if pos else 0
-                cost += pos.cost if pos and pos.shares else 0
-                shares[token] = held + tracker.buying(token)
-            cost += tracker.buy_cost(m)
-            per_market[m] = Holding(shares, cost)
-        event = market.event
-        event_exposure = sum(
-            exposure(h)
-            for m, h in per_market.items()
-            if (info := self._markets_by_id.get(m)) is not None and info.event == event
-        )
-        total = sum(exposure(h) for h in per_market.values())
-        return per_market[market.condition_id], event_exposure, total
+        open buys counted as held (kept current incrementally)."""
+        return self.exposures.of(market)
 
     def _unhedge_limit(self, asset: str, market: MarketInfo, size: int) -> int:
         """How much of a sell keeps exposure within the caps. Selling only ever lowers
@@ -583,11 +578,6 @@ class EngineCore:
             else:
                 high = mid - 1
         return low * SHARE_STEP
-
-    def _held_markets(self) -> set[str]:
-        held = {p.market for p in self.portfolio.positions.values() if p.shares}
-        held.update(t.request.market for t in self.tracker.open.values())
-        return held
 
     def _exit(
         self, asset: str, reason: str, market: MarketInfo, book: OrderBook, strategy: str
@@ -669,6 +659,7 @@ class EngineCore:
             )
         # OrderSubmitted is the order's "new" transition in the ledger.
         self.tracker.add(order, fees or FREE, order.created_at)
+        self.exposures.touch(order.market)
         self.emit(OrderSubmitted(order.created_at, order))
         self.outbox.append(order)
         if self.on_work is not None:
@@ -774,14 +765,14 @@ class EngineCore:
 
     def reset_kill_switch(self, who: str) -> None:
         """Re-arm the kill switch explicitly, with a new baseline; recorded with who."""
-        equity = self.portfolio.equity(self.marks())
-        self.emit(self.risk.kill_switch.reset(self.clock.time(), who, equity))
+        self.emit(self.risk.kill_switch.reset(self.clock.time(), who, self.values.equity()))
 
     # -- the gateway's answers ------------------------------------------------------------
     def on_order_result(self, order: OrderRequest, result: OrderResult) -> None:
         for fill in result.fills:
             self._apply_fill(fill, order.strategy, order.reason)
         update = self.tracker.on_result(result, self.clock.time())
+        self.exposures.touch(order.market)
         if update is not None:
             self.emit(update)
         if not result.status.is_open:
@@ -808,6 +799,9 @@ class EngineCore:
         if not ok:
             return
         self._cancel_requested.discard(order_id)
+        tracked = self.tracker.get(order_id)
+        if tracked is not None:
+            self.exposures.touch(tracked.request.market)
         update = self.tracker.close(order_id, status, reason or "cancelled", self.clock.time())
         if update is not None:
             self.emit(update)
@@ -818,6 +812,9 @@ class EngineCore:
             self.paper.cancel(order_id)
         else:
             self.cancels.append(order_id)
+        tracked = self.tracker.get(order_id)
+        if tracked is not None:
+            self.exposures.touch(tracked.request.market)
         update = self.tracker.close(order_id, status, reason, self.clock.time())
         if update is not None:
             self.emit(update)
@@ -839,6 +836,7 @@ class EngineCore:
         opened_at = lot.opened_at if lot is not None else fill.at
         pos = portfolio.apply(fill)
         self.tracker.on_fill(fill)
+        self.exposures.touch(fill.market)
         self.portfolio_version += 1
         self.counts["fills"] += 1
         self.changed[fill.asset_id] = None
@@ -872,6 +870,7 @@ class EngineCore:
         book = self.books.books.get(fill.asset_id)
         if book is not None:
             self.exits.mark(fill.asset_id, book.best_bid)  # marked at the bid from the start
+        self.values.revalue(fill.asset_id)
         if fill.side is Side.SELL:
             self.exit_reasons[reason] += 1
             self.emit(
@@ -954,6 +953,8 @@ class EngineCore:
                 )
             )
             self.changed[token] = None
+            self.values.revalue(token)
+        self.exposures.touch(market.condition_id)
 
     # -- timers -------------------------------------------------------------------------
     def next_timer_at(self) -> float:
@@ -980,7 +981,7 @@ class EngineCore:
         if not self.trading:
             return
         kill_switch = self.risk.kill_switch
-        for change in kill_switch.update(self.portfolio.equity(self.marks()), at):
+        for change in kill_switch.update(self.values.equity(), at):
             self.emit(change)
             if change.reason == "trip":
                 log.warning(
@@ -1025,6 +1026,12 @@ class EngineCore:
         self.feed.want_snapshot(due)
 
     # -- views ----------------------------------------------------------------------------
+    def _mark(self, asset_id: str) -> int | None:
+        book = self.books.books.get(asset_id)
+        if book is None:
+            return None
+        return book.best_bid if book.best_bid is not None else book.last_trade_price
+
     def marks(self) -> dict[str, int]:
         """Mark each holding where it could be sold now: best bid, else last trade."""
         marks: dict[str, int] = {}

@@ -1,0 +1,100 @@
+"""Exposure and equity kept current incrementally, so a decision costs O(1), not O(markets).
+
+Exposure per market (worst-case loss at resolution, open buys counted as held; see
+:mod:`engine.risk.sizing`) is recomputed only for markets something happened in (a fill,
+an order placed or closed, a settlement), with per-event and total sums adjusted by the
+difference. Holdings are valued at their marks (best bid, else last trade, else cost) the
+same way: only the asset that filled or whose book moved is revalued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.execution.lifecycle import OrderTracker
+from engine.execution.portfolio import Portfolio
+from engine.market.markets import MarketInfo
+from engine.risk.sizing import Holding, exposure
+
+
+class ExposureBook:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        tracker: OrderTracker,
+        market_of: Callable[[str], MarketInfo | None],
+    ) -> None:
+        self._portfolio = portfolio
+        self._tracker = tracker
+        self._market_of = market_of
+        self._dirty: set[str] = set()
+        self._holding: dict[str, Holding] = {}
+        self._market: dict[str, int] = {}
+        self._event: dict[str, int] = {}
+        self._event_of: dict[str, str] = {}
+        self.total = 0
+
+    def touch(self, market: str) -> None:
+        """Something changed in this market: recompute it when next asked."""
+        self._dirty.add(market)
+
+    def _refresh(self) -> None:
+        positions = self._portfolio.positions
+        tracker = self._tracker
+        for market_id in self._dirty:
+            info = self._market_of(market_id)
+            if info is None:
+                continue
+            shares: dict[str, int] = {}
+            cost = tracker.buy_cost(market_id)
+            for token in info.token_ids:
+                pos = positions.get(token)
+                held = 0
+                if pos is not None and pos.shares:
+                    held = pos.shares
+                    cost += pos.cost
+                shares[token] = held + tracker.buying(token)
+            holding = Holding(shares, cost)
+            new = exposure(holding)
+            old = self._market.get(market_id, 0)
+            event = info.event
+            self._holding[market_id] = holding
+            self._market[market_id] = new
+            self._event_of[market_id] = event
+            self._event[event] = self._event.get(event, 0) + new - old
+            self.total += new - old
+        self._dirty.clear()
+
+    def of(self, market: MarketInfo) -> tuple[Holding, int, int]:
+        """(this market's holding, its event's exposure, the total), cash units."""
+        self._dirty.add(market.condition_id)
+        self._refresh()
+        holding = self._holding[market.condition_id]
+        return holding, self._event.get(market.event, 0), self.total
+
+
+class ValueBook:
+    """The market value of what is held, at marks, revalued one asset at a time."""
+
+    def __init__(self, portfolio: Portfolio, mark_of: Callable[[str], int | None]) -> None:
+        self._portfolio = portfolio
+        self._mark_of = mark_of
+        self._value: dict[str, int] = {}
+        self.total = 0
+
+    def revalue(self, asset_id: str) -> None:
+        pos = self._portfolio.positions.get(asset_id)
+        new = 0
+        if pos is not None and pos.shares:
+            mark = self._mark_of(asset_id)
+            new = pos.shares * mark if mark is not None else pos.cost
+        old = self._value.get(asset_id, 0)
+        if new != old:
+            self._value[asset_id] = new
+            self.total += new - old
+
+    def held(self, asset_id: str) -> bool:
+        return asset_id in self._value
+
+    def equity(self) -> int:
+        return self._portfolio.cash + self.total

@@ -127,6 +127,8 @@ class Telemetry:
     avg_notional: Decimal | None
     avg_slippage_bps: float | None  # against the mid at decision; positive costs us
     resized: int  # entries a risk rule made smaller
+    approved: int  # entries risk let through (resized ones included)
+    refused: int  # intents risk (or the gateway) refused
 
 
 @dataclass(frozen=True, slots=True)

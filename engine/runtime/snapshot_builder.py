@@ -153,6 +153,8 @@ class SnapshotBuilder:
             avg_notional=cash_decimal(t["notional"] // fills) if fills else None,
             avg_slippage_bps=round(t["slippage_bps_x100"] / slipped / 100, 2) if slipped else None,
             resized=self.core.counts["resized"],
+            approved=self.core.counts["entry_orders"],
+            refused=self.core.counts["rejects"],
         )
 
     def _update_markets(self, changed: dict[str, None]) -> None:

@@ -66,6 +66,8 @@ def summary_dict(snap: EngineSnapshot) -> dict[str, Any]:
             else str(snap.telemetry.avg_notional),
             "avg_slippage_bps": snap.telemetry.avg_slippage_bps,
             "resized": snap.telemetry.resized,
+            "approved": snap.telemetry.approved,
+            "refused": snap.telemetry.refused,
         },
         "exit_reasons": dict(snap.exit_reasons),
         "rate_windows": [

@@ -142,7 +142,7 @@ def _snapshot() -> EngineSnapshot:
         feed=FeedHealth().snapshot(0.0),
         kill_switch=KillSwitchRow("armed", zero, zero, zero, None, None, 1.0, None, None),
         rate_windows=(),
-        telemetry=Telemetry(0, 0, 0, 0, zero, None, None, 0),
+        telemetry=Telemetry(0, 0, 0, 0, zero, None, None, 0, 0, 0),
         exit_reasons=(),
         last_sizing="",
     )

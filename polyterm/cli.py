@@ -27,7 +27,6 @@ import logging
 import os
 import signal
 import sys
-import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
@@ -565,12 +564,13 @@ def record(
         from polyterm.headless import venue
 
         with _stop_signals() as stop:
+            clock = SystemClock()
             writer = TapeWriter(out_path)
-            sink = RecordingSink(writer)
-            started = time.monotonic()
+            sink = RecordingSink(writer, clock)
+            started = clock.monotonic()
             try:
                 async with venue(app) as (config, _):
-                    feed = PolymarketFeed(config.feed, config.hot_assets, SystemClock())
+                    feed = PolymarketFeed(config.feed, config.hot_assets, clock)
                     task = asyncio.create_task(feed.run(sink), name="record-feed")
                     stopping = asyncio.create_task(stop.wait(), name="record-stop")
                     try:
@@ -589,7 +589,7 @@ def record(
                         task.result()  # the feed failed (or ended): say why
             finally:
                 writer.close()
-            seconds = time.monotonic() - started
+            seconds = clock.monotonic() - started
         click.echo(
             json.dumps(
                 {

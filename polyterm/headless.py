@@ -29,6 +29,7 @@ from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.reader import AccountState, LedgerReader
 from engine.ledger.writer import SqliteLedger
+from engine.market.markets import MarketInfo
 from engine.orders import Side
 from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
@@ -138,6 +139,7 @@ class Resume:
     state: AccountState
     recent_orders: list[tuple[float, str, str, Side]]
     strategies: dict[str, str]
+    markets: list[MarketInfo]  # every market the ledger knows (positions may be there)
 
 
 def _resume(path: Path, window_s: float, now: float) -> Resume:
@@ -149,7 +151,8 @@ def _resume(path: Path, window_s: float, now: float) -> Resume:
         if o.order.created_at >= now - window_s and not o.order.is_exit
     ]
     strategies = {r.event.fill.order_id: r.event.strategy for r in reader.fills()}
-    return Resume(state, recent, strategies)
+    markets = [MarketInfo(m.condition_id, m.question, m.slug, m.outcomes) for m in reader.markets()]
+    return Resume(state, recent, strategies, markets)
 
 
 async def load_account(path: Path, window_s: float, now: float) -> Resume:
@@ -189,6 +192,7 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
                 state=resume.state,
                 restore_rates=resume.recent_orders,
                 lot_strategies=resume.strategies,
+                known_markets=resume.markets,
             )
             if parts.restored:
                 log.info(

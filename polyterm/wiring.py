@@ -20,6 +20,7 @@ from engine.fixed import CASH_DIGITS, decimal_to_fixed
 from engine.ledger.errors import LedgerError
 from engine.ledger.reader import AccountState
 from engine.market.health import FeedHealth
+from engine.market.markets import MarketInfo
 from engine.orders import Side
 from engine.ports import Ledger
 from engine.risk.gate import RiskGate
@@ -66,6 +67,7 @@ def build_engine(
     strategies: list[Strategy] | None = None,
     restore_rates: list[tuple[float, str, str, Side]] | None = None,
     lot_strategies: dict[str, str] | None = None,
+    known_markets: list[MarketInfo] | None = None,
 ) -> EngineParts:
     """A paper engine; `state` (from the ledger reader) resumes the account it holds."""
     books = BookStore()
@@ -95,7 +97,11 @@ def build_engine(
         return (market.question, market.outcome_of(asset_id)) if market else ("", "?")
 
     router = EventRouter(ledger, stream, describe)
-    paper = PaperVenue(books.books.get, lambda asset: core_ref[0].by_token.get(asset))
+    paper = PaperVenue(
+        books.books.get,
+        lambda asset: core_ref[0].by_token.get(asset),
+        lambda market: market in books.resolved,
+    )
     core = EngineCore(
         config,
         clock,
@@ -114,6 +120,8 @@ def build_engine(
     )
     core_ref.append(core)
     restored = 0
+    if known_markets:
+        core.add_known_markets(known_markets)
     if state is not None:
         core.lot_strategies = lot_strategies or {}
         restored = core.restore(state.fills, state.settlements)

@@ -18,7 +18,7 @@ So the available size at a level rises only when the venue shows new size there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from engine.fixed import ONE
@@ -81,8 +81,11 @@ def shown_size(book: OrderBook, is_bid: bool, price: int) -> int:
 class ConsumedLiquidity:
     """Liquidity paper orders took that the venue still displays, per canonical level."""
 
-    def __init__(self, mirror: Mirror) -> None:
+    def __init__(
+        self, mirror: Mirror, book_of: Callable[[str], OrderBook | None] | None = None
+    ) -> None:
         self.mirror = mirror
+        self._book_of = book_of
         self.taken: dict[Level, int] = {}
         self._by_token: dict[str, set[Level]] = {}
 
@@ -124,6 +127,16 @@ class ConsumedLiquidity:
         for level in list(levels):
             is_bid, price = local(level, book.asset_id)
             shown = shown_size(book, is_bid, price)
+            # YES and NO show the same level; when their books disagree for a moment (one
+            # updated, the other not yet), believe the larger: shrinking on one side's
+            # word alone would give taken liquidity back.
+            for token in self.mirror.tokens(level.token):
+                if token == book.asset_id or self._book_of is None:
+                    continue
+                other = self._book_of(token)
+                if other is not None and other.has_snapshot and not other.needs_snapshot:
+                    o_bid, o_price = local(level, token)
+                    shown = max(shown, shown_size(other, o_bid, o_price))
             if shown < self.taken[level]:
                 if shown:
                     self.taken[level] = shown

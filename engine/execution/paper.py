@@ -70,11 +70,13 @@ class PaperVenue:
         self,
         book_of: Callable[[str], OrderBook | None],
         market_of: Callable[[str], MarketInfo | None],
+        resolved: Callable[[str], bool] = lambda market: False,
     ) -> None:
         self._book_of = book_of
         self._market_of = market_of
+        self._resolved = resolved
         self.mirror = Mirror()
-        self.pool = ConsumedLiquidity(self.mirror)
+        self.pool = ConsumedLiquidity(self.mirror, book_of)
         self.orders: dict[str, PaperOrder] = {}
         self._queues: dict[Level, list[PaperOrder]] = {}  # FIFO per canonical level
         self._resting_tokens: dict[str, int] = {}  # token -> resting orders on its canon
@@ -100,6 +102,8 @@ class PaperVenue:
 
         if market is None or book is None or not book.has_snapshot:
             return refuse("no book for this token")
+        if self._resolved(market.condition_id):
+            return refuse("market resolved: it no longer trades")
         if book.needs_snapshot:
             return refuse("book is being re-snapshotted")
         reason = check_order(order.price, order.size, book.tick, market.min_order_size)

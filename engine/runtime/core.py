@@ -59,6 +59,10 @@ from engine.strategies.aggregator import Aggregator, Intent
 from engine.strategies.base import MarketContext, Signal, Strategy
 
 log = logging.getLogger("engine")
+
+# After a restart, how long the kill switch (and replaced orders) wait for held positions'
+# books before counting them at cost (or giving up on the replacement).
+RESTORE_MARK_GRACE_S = 30.0
 trades_log = logging.getLogger("engine.trades")  # one readable line per order and fill
 sizing_log = logging.getLogger("engine.sizing")  # one [sizing] line per entry decision
 
@@ -154,9 +158,9 @@ class EngineCore:
         self.markets: list[MarketInfo] = []
         self.by_token: dict[str, MarketInfo] = {}
         self._markets_by_id: dict[str, MarketInfo] = {}
-        self._markets_by_id_get = self._markets_by_id.get
+        self._known_markets: dict[str, MarketInfo] = {}  # from the ledger, for exposure
         self.tracker = OrderTracker()
-        self.exposures = ExposureBook(portfolio, self.tracker, self._markets_by_id_get)
+        self.exposures = ExposureBook(portfolio, self.tracker, self._market_by_id)
         self.values = ValueBook(portfolio, self._mark)
         self.outbox: deque[OrderRequest] = deque()
         self.cancels: deque[str] = deque()
@@ -185,6 +189,9 @@ class EngineCore:
         self._book_seen: dict[str, float] = {}  # asset -> monotonic time of its last frame
         self._last_ws_frame = -1e18
         self._decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
+        self._exit_refused: dict[str, tuple[str, float]] = {}  # asset -> (rule, when)
+        self._started_at_time = clock.time()
+        self._warned_unmarked = False
         self.telemetry: Counter[str] = Counter()
         self.exit_reasons: Counter[str] = Counter()
         self._last_sizing: tuple[MarketInfo, SizingInputs, SizingResult, int] | None = None
@@ -194,11 +201,13 @@ class EngineCore:
     def start(self, run_id: int) -> None:
         self.run_id = run_id
         self.started_at = self.clock.monotonic()
+        self._started_at_time = self.clock.time()
         self._set_state(EngineState.RUNNING)
-        # The kill switch takes (or restores) the day's baseline before anything trades.
-        equity = self.values.equity()
-        for change in self.risk.kill_switch.update(equity, self.clock.time()):
-            self.emit(change)
+        # The kill switch takes (or restores) the day's baseline before anything trades;
+        # with positions held it waits for their marks (see _kill_switch_ready).
+        if self._kill_switch_ready(self.clock.time()):
+            for change in self.risk.kill_switch.update(self.values.equity(), self.clock.time()):
+                self.emit(change)
         for order_id, filled in self.orphans:
             self.emit(
                 OrderUpdated(
@@ -211,25 +220,6 @@ class EngineCore:
                 )
             )
         self.orphans = []
-        for old in self.replacements:
-            self._order_seq += 1
-            order = OrderRequest(
-                order_id=f"r{run_id}-{self._order_seq}",
-                asset_id=old.asset_id,
-                market=old.market,
-                side=old.side,
-                price=old.price,
-                size=old.size,
-                order_type=old.order_type,
-                strategy=old.strategy,
-                reason=f"replaces {old.order_id} after a restart",
-                created_at=self.clock.time(),
-                post_only=old.post_only,
-                expires_at=old.expires_at,
-                is_exit=old.is_exit,
-            )
-            self.submit(order)
-        self.replacements = []
 
     def restore(self, fills: Iterable[Fill], settlements: Iterable[PositionSettled]) -> int:
         """Rebuild cash and positions from the ledger (fills and settlements in time order)."""
@@ -428,7 +418,17 @@ class EngineCore:
     def _refuse(
         self, asset: str, side: Side, strategy: str, reason: str, wanted: int, rule: str
     ) -> str:
-        self.emit(IntentRejected(self.clock.time(), asset, side, strategy, reason, wanted, 0))
+        at = self.clock.time()
+        if side is Side.SELL:
+            # Exit rules retry on every housekeeping tick: record a held exit once per
+            # reason per minute, not ten times a second.
+            last = self._exit_refused.get(asset)
+            if last is not None and last[0] == rule and at - last[1] < 60.0:
+                return f"rejected: {reason}"
+            self._exit_refused[asset] = (rule, at)
+        else:
+            self.counts["entry_refused"] += 1
+        self.emit(IntentRejected(at, asset, side, strategy, reason, wanted, 0))
         self._reject(rule)
         return f"rejected: {reason}"
 
@@ -523,6 +523,9 @@ class EngineCore:
         self._decision_mid[order.order_id] = _mid(book)
         self.submit(order, market)
         return "order"
+
+    def _market_by_id(self, market: str) -> MarketInfo | None:
+        return self._markets_by_id.get(market) or self._known_markets.get(market)
 
     @property
     def last_sizing(self) -> str:
@@ -668,6 +671,121 @@ class EngineCore:
     def _reject(self, reason: str) -> None:
         self.counts["rejects"] += 1
         self.rejects[reason] += 1
+
+    def _kill_switch_ready(self, at: float) -> bool:
+        """Equity is only worth a baseline (or a trip) once every holding is marked at a
+        bid: positions restored before their books arrive would count at cost. A holding
+        whose market this run does not list never gets a book: after a grace period it is
+        counted at cost, and said so."""
+        if not self.values.unmarked:
+            return True
+        if at - self._started_at_time < RESTORE_MARK_GRACE_S:
+            return False
+        if not self._warned_unmarked:
+            self._warned_unmarked = True
+            log.warning(
+                "kill switch: %d holding(s) have no book in this run and count at cost",
+                len(self.values.unmarked),
+            )
+        return True
+
+    def _place_replacements(self, at: float) -> None:
+        """execution.on_restart = "replace": once a replaced order's book is tradeable,
+        its remainder goes back through the risk gate like any new decision."""
+        waiting: list[OrderRequest] = []
+        for old in self.replacements:
+            market = self.by_token.get(old.asset_id)
+            book = self.books.books.get(old.asset_id)
+            ready = book is not None and book.has_snapshot and not book.needs_snapshot
+            if market is None or book is None or not ready:
+                if at - self._started_at_time < RESTORE_MARK_GRACE_S:
+                    waiting.append(old)
+                else:
+                    self._refuse(
+                        old.asset_id,
+                        old.side,
+                        old.strategy,
+                        f"not replaced: {old.order_id}'s market has no book in this run",
+                        old.size,
+                        "not_replaced",
+                    )
+                continue
+            reason = f"replaces {old.order_id} after a restart"
+            if old.is_exit or old.side is Side.SELL:
+                self._exit(old.asset_id, reason, market, book, old.strategy)
+                continue
+            verdict, scale = self.risk.screen_entry(
+                EntryRequest(
+                    old.strategy,
+                    market.condition_id,
+                    old.asset_id,
+                    Side.BUY,
+                    old.price,
+                    1.0,
+                    self.book_age(old.asset_id),
+                    self.health.source,
+                    at,
+                )
+            )
+            if verdict is not None:
+                self._refuse(
+                    old.asset_id,
+                    Side.BUY,
+                    old.strategy,
+                    f"not replaced: {verdict.reason}",
+                    old.size,
+                    verdict.rule or "risk",
+                )
+                continue
+            holding, event_exposure, total_exposure = self._exposures(market)
+            sized = self.risk.size(
+                SizingInputs(
+                    strategy=old.strategy,
+                    token=old.asset_id,
+                    price=old.price,
+                    confidence=1.0,
+                    base=old.size,
+                    recovery_scale=self.risk.kill_switch.entry_scale(at),
+                    fallback_scale=scale,
+                    position=self.portfolio.position(old.asset_id)
+                    + self.tracker.buying(old.asset_id),
+                    equity=self.values.equity(),
+                    cash=self.portfolio.cash - self.tracker.reserved_cash,
+                    market=holding,
+                    event_exposure=event_exposure,
+                    total_exposure=total_exposure,
+                    min_size=market.min_order_size,
+                    fees=market.fees,
+                )
+            )
+            if sized.size <= 0:
+                self._refuse(
+                    old.asset_id,
+                    Side.BUY,
+                    old.strategy,
+                    f"not replaced: sized to zero by {sized.rule}",
+                    old.size,
+                    "sizing",
+                )
+                continue
+            self._order_seq += 1
+            order = replace(
+                old,
+                order_id=f"r{self.run_id}-{self._order_seq}",
+                size=sized.size,
+                reason=reason,
+                created_at=at,
+            )
+            self.risk.limiter.record(old.strategy, market.condition_id, Side.BUY, at)
+            self.counts["entry_orders"] += 1
+            self.submit(order, market)
+        self.replacements = waiting
+
+    def add_known_markets(self, markets: Iterable[MarketInfo]) -> None:
+        """Markets the ledger knows (positions may be held there) that this run may not
+        list: exposure still counts them."""
+        for m in markets:
+            self._known_markets.setdefault(m.condition_id, m)
 
     # -- commands: flatten, kill, reset ----------------------------------------------------
     def flatten_preview(self, scope: FlattenScope | None = None) -> FlattenPlan:
@@ -954,6 +1072,7 @@ class EngineCore:
             )
             self.changed[token] = None
             self.values.revalue(token)
+            self.exits.on_position(token, market.condition_id, "", 0, None, at)
         self.exposures.touch(market.condition_id)
 
     # -- timers -------------------------------------------------------------------------
@@ -980,23 +1099,28 @@ class EngineCore:
             self._expire(order_id, "expired (GTD)", OrderStatus.EXPIRED)
         if not self.trading:
             return
+        if self.replacements:
+            self._place_replacements(at)
         kill_switch = self.risk.kill_switch
-        for change in kill_switch.update(self.values.equity(), at):
-            self.emit(change)
-            if change.reason == "trip":
-                log.warning(
-                    "kill switch tripped: loss %s reached the limit %s",
-                    format_cash(change.loss),
-                    format_cash(change.limit),
-                )
-        if kill_switch.take_flatten():  # flatten_on_trip (asked again after a restart)
-            self.flatten(FlattenScope(), who="kill switch", reason="kill switch trip")
+        if self._kill_switch_ready(at):
+            for change in kill_switch.update(self.values.equity(), at):
+                self.emit(change)
+                if change.reason == "trip":
+                    log.warning(
+                        "kill switch tripped: loss %s reached the limit %s",
+                        format_cash(change.loss),
+                        format_cash(change.limit),
+                    )
+            if kill_switch.take_flatten():  # flatten_on_trip (asked again after a restart)
+                self.flatten(FlattenScope(), who="kill switch", reason="kill switch trip")
         books = self.books.books
         for asset in list(self.exits.lots):
             book = books.get(asset)
             market = self.by_token.get(asset)
             if book is None or market is None or not book.has_snapshot or book.needs_snapshot:
                 continue
+            if self.portfolio.position(asset) < market.min_order_size:
+                continue  # dust cannot be sold; settlement will close it
             rule = self.exits.due(asset, book.best_bid, at)
             if rule is not None:
                 self._exit(asset, rule, market, book, "")

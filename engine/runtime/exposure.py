@@ -43,11 +43,15 @@ class ExposureBook:
         tracker = self._tracker
         for market_id in self._dirty:
             info = self._market_of(market_id)
-            if info is None:
-                continue
+            if info is not None:
+                tokens: tuple[str, ...] = info.token_ids
+                event = info.event
+            else:  # a market nobody listed (restored): its held tokens are what we know
+                tokens = tuple(a for a, p in positions.items() if p.market == market_id)
+                event = market_id
             shares: dict[str, int] = {}
             cost = tracker.buy_cost(market_id)
-            for token in info.token_ids:
+            for token in tokens:
                 pos = positions.get(token)
                 held = 0
                 if pos is not None and pos.shares:
@@ -57,7 +61,6 @@ class ExposureBook:
             holding = Holding(shares, cost)
             new = exposure(holding)
             old = self._market.get(market_id, 0)
-            event = info.event
             self._holding[market_id] = holding
             self._market[market_id] = new
             self._event_of[market_id] = event
@@ -81,12 +84,16 @@ class ValueBook:
         self._mark_of = mark_of
         self._value: dict[str, int] = {}
         self.total = 0
+        self.unmarked: set[str] = set()  # held, but no bid or trade to mark at (at cost)
 
     def revalue(self, asset_id: str) -> None:
         pos = self._portfolio.positions.get(asset_id)
         new = 0
+        self.unmarked.discard(asset_id)
         if pos is not None and pos.shares:
             mark = self._mark_of(asset_id)
+            if mark is None:
+                self.unmarked.add(asset_id)
             new = pos.shares * mark if mark is not None else pos.cost
         old = self._value.get(asset_id, 0)
         if new != old:

@@ -72,6 +72,7 @@ class LiveRunner:
         self._orders: asyncio.Queue[OrderRequest] = asyncio.Queue()
         self._cancels: asyncio.Queue[str] = asyncio.Queue()
         self._decide_pending = False
+        self._failure: BaseException | None = None
         self._first_frame_ns = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -130,9 +131,19 @@ class LiveRunner:
 
     def _decide(self) -> None:
         self._decide_pending = False
-        made = self.core.decide()
+        try:
+            made = self.core.decide()
+        except Exception as exc:  # noqa: BLE001 - a callback has no task to fail: stop the run
+            self._fail(exc)
+            return
         if made:
             self.latency.add(perf_ns() - self._first_frame_ns, made)
+
+    def _fail(self, exc: BaseException) -> None:
+        """An error outside the task group (a scheduled decision): end the run with it."""
+        if self._failure is None:
+            self._failure = exc
+        self._stop.set()
 
     # -- the run ---------------------------------------------------------------------------
     async def run(self, duration: float | None = None, *, starting_cash: int) -> EngineSnapshot:
@@ -157,17 +168,17 @@ class LiveRunner:
             pass
         except* Exception as group:
             error = group.exceptions[0]
-        return await self._finish(error)
+        return await self._finish(error or self._failure)
 
     async def _finish(self, error: BaseException | None) -> EngineSnapshot:
         core = self.core
-        core.stopping()
         message = None
         if error is not None:
             message = str(error) or type(error).__name__
             log.error("engine failed: %s", message)
         final: EngineSnapshot | None = None
         try:
+            core.stopping()
             # Resting paper orders do not outlive the run that placed them.
             if core.paper is not None:
                 for order_id in list(core.tracker.open):

@@ -128,7 +128,7 @@ class Telemetry:
     avg_slippage_bps: float | None  # against the mid at decision; positive costs us
     resized: int  # entries a risk rule made smaller
     approved: int  # entries risk let through (resized ones included)
-    refused: int  # intents risk (or the gateway) refused
+    refused: int  # entries risk refused (exits held back are in risk_events)
 
 
 @dataclass(frozen=True, slots=True)

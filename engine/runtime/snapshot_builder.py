@@ -154,7 +154,7 @@ class SnapshotBuilder:
             avg_slippage_bps=round(t["slippage_bps_x100"] / slipped / 100, 2) if slipped else None,
             resized=self.core.counts["resized"],
             approved=self.core.counts["entry_orders"],
-            refused=self.core.counts["rejects"],
+            refused=self.core.counts["entry_refused"],
         )
 
     def _update_markets(self, changed: dict[str, None]) -> None:

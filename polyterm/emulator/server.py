@@ -28,6 +28,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from engine.adapters.net.loopback import is_loopback_host
+from engine.adapters.net.tasks import cancel_and_wait
 from engine.clock import Clock, SystemClock
 from engine.fixed import SIZE_SCALE
 from engine.market.fees import FREE, FeeSchedule
@@ -244,9 +245,8 @@ class ExchangeEmulator:
 
     async def stop(self) -> None:
         if self._flow_task is not None:
-            self._flow_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flow_task
+            # Never swallow a cancel aimed at us while the flow task winds down.
+            await cancel_and_wait(self._flow_task)
             self._flow_task = None
         for sub in list(self.market_subs):
             await sub.ws.close()

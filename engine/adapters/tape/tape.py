@@ -12,7 +12,6 @@ every whole record before the cut, then raise :class:`TapeTruncated` saying wher
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -97,14 +96,17 @@ class TapeWriter:
 class RecordingSink:
     """Writes everything a feed delivers to a tape, then passes it on (if anywhere)."""
 
-    def __init__(self, writer: TapeWriter, inner: MarketDataSink | None = None) -> None:
+    def __init__(
+        self, writer: TapeWriter, clock: Clock, inner: MarketDataSink | None = None
+    ) -> None:
         self.writer = writer
+        self.clock = clock
         self.inner = inner
         self.markets: list[MarketInfo] = []
 
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
         self.markets = list(markets)
-        self.writer.write_markets(markets, time.time())
+        self.writer.write_markets(markets, self.clock.time())
         if self.inner is not None:
             self.inner.on_markets(markets)
 

@@ -186,8 +186,9 @@ class EngineCore:
         self.orphans: list[tuple[str, int]] = []
         self.replacements: list[OrderRequest] = []  # execution.on_restart = "replace"
         self.lot_strategies: dict[str, str] = {}  # order id -> strategy, for restored lots
-        self._book_seen: dict[str, float] = {}  # asset -> monotonic time of its last frame
-        self._last_ws_frame = -1e18
+        # Per-book receive time: the recv_ts (clock time) of the last frame that touched it.
+        self.book_received: dict[str, float] = {}
+        self._last_ws_frame = -1e18  # recv_ts of the last WebSocket frame
         self._decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
         self._exit_refused: dict[str, tuple[str, float]] = {}  # asset -> (rule, when)
         self._started_at_time = clock.time()
@@ -300,12 +301,11 @@ class EngineCore:
             dirty = books.take_dirty()
             self._dirty.update(dirty)
             self.changed.update(dirty)
-            now = self.clock.monotonic()
-            seen = self._book_seen
+            received = self.book_received
             for asset in dirty:
-                seen[asset] = now
+                received[asset] = recv_ts
             if source == "ws":
-                self._last_ws_frame = now
+                self._last_ws_frame = recv_ts
             lots = self.exits.lots
             if lots:
                 values = self.values
@@ -376,12 +376,12 @@ class EngineCore:
     def book_age(self, asset_id: str) -> float:
         """Seconds since the feed last vouched for this book: a frame that touched it, or
         any message on a live WebSocket (which would have carried its changes)."""
-        now = self.clock.monotonic()
+        age = self.clock.time() - max(self.book_received.get(asset_id, -1e18), self._last_ws_frame)
         health = self.health
-        vouched = max(self._book_seen.get(asset_id, -1e18), self._last_ws_frame)
         if health.ws_connected and health.last_ws_message is not None:
-            vouched = max(vouched, health.last_ws_message)
-        return max(0.0, now - vouched)
+            # A PONG or any message on a live socket vouches for every subscribed book.
+            age = min(age, self.clock.monotonic() - health.last_ws_message)
+        return max(0.0, age)
 
     def _on_signals(
         self,

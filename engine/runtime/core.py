@@ -502,9 +502,8 @@ class EngineCore:
                     at, asset, Side.BUY, strategy, f"resized: {sized.describe()}", base, sized.size
                 )
             )
-        self._order_seq += 1
         order = OrderRequest(
-            order_id=f"r{self.run_id}-{self._order_seq}",
+            order_id=self._next_order_id(),
             asset_id=asset,
             market=market.condition_id,
             side=Side.BUY,
@@ -622,14 +621,33 @@ class EngineCore:
                 return False
             decision = replace(decision, size=size)
         at = self.clock.time()
+        self._sell(market, asset, price, decision.size, strategy, reason, book, at)
+        return True
+
+    def _next_order_id(self) -> str:
+        """The engine's client id: unique across runs of one ledger."""
         self._order_seq += 1
+        return f"r{self.run_id}-{self._order_seq}"
+
+    def _sell(
+        self,
+        market: MarketInfo,
+        asset: str,
+        price: int,
+        size: int,
+        strategy: str,
+        reason: str,
+        book: OrderBook,
+        at: float,
+    ) -> str:
+        """Send a closing FAK sell (exits, flatten, kill); returns its order id."""
         order = OrderRequest(
-            order_id=f"r{self.run_id}-{self._order_seq}",
+            order_id=self._next_order_id(),
             asset_id=asset,
             market=market.condition_id,
             side=Side.SELL,
             price=price,
-            size=decision.size,
+            size=size,
             order_type=OrderType.FAK,
             strategy=strategy,
             reason=reason,
@@ -638,7 +656,7 @@ class EngineCore:
         )
         self._decision_mid[order.order_id] = _mid(book)
         self.submit(order, market)
-        return True
+        return order.order_id
 
     def submit(self, order: OrderRequest, market: MarketInfo | None = None) -> None:
         """Track an order and hand it to the runner (commands use this too)."""
@@ -768,10 +786,9 @@ class EngineCore:
                     "sizing",
                 )
                 continue
-            self._order_seq += 1
             order = replace(
                 old,
-                order_id=f"r{self.run_id}-{self._order_seq}",
+                order_id=self._next_order_id(),
                 size=sized.size,
                 reason=reason,
                 created_at=at,
@@ -846,25 +863,18 @@ class EngineCore:
             self.cancel(order_id)
         at = self.clock.time()
         for close in plan.closes:
-            market = self.by_token[close.asset_id]
             lot = self.exits.lots.get(close.asset_id)
-            self._order_seq += 1
-            order = OrderRequest(
-                order_id=f"r{self.run_id}-{self._order_seq}",
-                asset_id=close.asset_id,
-                market=market.condition_id,
-                side=Side.SELL,
-                price=close.limit_price,
-                size=close.shares,
-                order_type=OrderType.FAK,
-                strategy=lot.strategy if lot else "",
-                reason=reason,
-                created_at=at,
-                is_exit=True,
+            order_id = self._sell(
+                self.by_token[close.asset_id],
+                close.asset_id,
+                close.limit_price,
+                close.shares,
+                lot.strategy if lot else "",
+                reason,
+                self.books.books[close.asset_id],
+                at,
             )
-            self._decision_mid[order.order_id] = _mid(self.books.books[close.asset_id])
-            self.submit(order, market)
-            sent.append(order.order_id)
+            sent.append(order_id)
         return replace(plan, orders=tuple(sent))
 
     def flatten_outcome(self, plan: FlattenPlan) -> tuple[tuple[str, int, str], ...]:

@@ -16,6 +16,7 @@ from engine.orders import Side
 from engine.runtime.core import FlattenScope
 from engine.strategies.base import MarketContext, Signal
 from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import MARKET, config, opening_books
 
 OTHER = MarketInfo("0xo", "Other?", "o", (Outcome("OY", "Yes"), Outcome("ON", "No")))
@@ -62,7 +63,7 @@ async def test_flatten_previews_then_closes_in_scope_and_kill_latches(tmp_path: 
             config(),
             clock,
             ledger,
-            feed=_NoFeed(),
+            feed=NoFeed(),
             health=health,
             mode="paper",
             venue="t",
@@ -137,7 +138,7 @@ async def test_pause_stops_entries_but_not_exits(tmp_path: Path) -> None:
             config(),
             clock,
             ledger,
-            feed=_NoFeed(),
+            feed=NoFeed(),
             health=health,
             mode="paper",
             venue="t",
@@ -156,11 +157,3 @@ async def test_pause_stops_entries_but_not_exits(tmp_path: Path) -> None:
         assert core.state.value == "running"
     finally:
         await ledger.close()
-
-
-class _NoFeed:
-    def want_snapshot(self, asset_ids: object) -> None:
-        return None
-
-    def hit(self, asset_id: str) -> None:
-        return None

@@ -19,6 +19,7 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Fill, Liquidity, OrderRequest, OrderType, Side
 from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import (
     MARKET,
     Scripted,
@@ -28,14 +29,6 @@ from tests.engine.test_runtime import (
     opening_books,
     write_tape,
 )
-
-
-class _NoFeed:
-    def want_snapshot(self, asset_ids: object) -> None:
-        return None
-
-    def hit(self, asset_id: str) -> None:
-        return None
 
 
 async def test_an_order_in_flight_when_its_market_resolves_never_fills(tmp_path: Path) -> None:
@@ -130,7 +123,7 @@ async def _restored_core(tmp_path: Path, state: AccountState) -> object:
         cfg,
         SimClock(100_000.0),
         ledger,
-        feed=_NoFeed(),
+        feed=NoFeed(),
         health=health,
         mode="paper",
         venue="t",

@@ -25,6 +25,7 @@ from engine.orders import Side
 from engine.risk.sizing import Holding, exposure
 from engine.strategies.base import MarketContext, Signal
 from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
 
 FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))
 # Three markets; A and B are outcomes of one event (a basket), C stands alone.
@@ -133,14 +134,6 @@ async def _run(
         health.set_source(FeedSource.REPLAY, 0.0)
         ledger = await SqliteLedger(Path(tmp) / "l.sqlite", autocommit=False).open()
         try:
-
-            class NoFeed:
-                def want_snapshot(self, asset_ids: object) -> None:
-                    return None
-
-                def hit(self, asset_id: str) -> None:
-                    return None
-
             parts = build_engine(
                 config,
                 clock,

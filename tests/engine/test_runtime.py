@@ -28,6 +28,7 @@ from engine.strategies.base import MarketContext, Signal
 from polyterm.backtest import BacktestOptions, replay_records, run_backtest
 from polyterm.config import AppConfig
 from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
 
 FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))
 MARKET = MarketInfo(
@@ -127,13 +128,6 @@ async def backtest(
     health = FeedHealth()
     health.set_source(FeedSource.REPLAY, 0.0)
     ledger = await SqliteLedger(ledger_path, autocommit=False).open()
-
-    class NoFeed:
-        def want_snapshot(self, asset_ids: object) -> None:
-            return None
-
-        def hit(self, asset_id: str) -> None:
-            return None
 
     try:
         parts = build_engine(

@@ -13,15 +13,8 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.stream import EventStream
 from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import MARKET, config, opening_books
-
-
-class _NoFeed:
-    def want_snapshot(self, asset_ids: object) -> None:
-        return None
-
-    def hit(self, asset_id: str) -> None:
-        return None
 
 
 async def test_hub_delivers_the_final_snapshot_after_close() -> None:
@@ -80,7 +73,7 @@ async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path)
             config(),
             clock,
             ledger,
-            feed=_NoFeed(),
+            feed=NoFeed(),
             health=health,
             mode="paper",
             venue="t",

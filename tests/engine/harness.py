@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 class NoFeed:
     """A tape's feed control: it cannot re-snapshot or subscribe, so both are no-ops."""
 

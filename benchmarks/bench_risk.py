@@ -134,9 +134,7 @@ async def main(markets: int, decisions: int) -> None:
             m = infos[i % markets]
             token = m.token_ids[0]
             signal = Signal("bench", token, Side.BUY, 1.0, "bench")
-            core._on_signals(
-                [signal], m, books[token], core.portfolio.position(token), clock.monotonic()
-            )
+            core._on_signals([signal], m, books[token], clock.monotonic())
 
         for i in range(200):  # warm up
             one(i)

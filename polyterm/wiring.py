@@ -124,7 +124,7 @@ def build_engine(
         core.add_known_markets(known_markets)
     if state is not None:
         core.lot_strategies = lot_strategies or {}
-        restored = core.restore(state.fills, state.settlements)
+        restored = core.restore(state.history())
         core.orphans = [(o.order.order_id, o.filled) for o in state.open_orders]
         if config.execution.on_restart == "replace":
             core.replacements = [

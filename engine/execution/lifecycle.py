@@ -39,12 +39,12 @@ class OrderTracker:
         self.reserved_cash = 0  # cash units promised to open buys (with taker fee)
         self._buy_cost: dict[str, int] = {}  # market -> price x remaining of open buys
 
-    def add(self, order: OrderRequest, fees: FeeSchedule, now: float) -> OrderUpdated:
+    def add(self, order: OrderRequest, fees: FeeSchedule) -> None:
+        """A new order (status "new"; the ledger records it from OrderSubmitted)."""
         tracked = TrackedOrder(order, OrderStatus.NEW, fees)
         self.open[order.order_id] = tracked
         self._hold(tracked, +1)
         self.version += 1
-        return OrderUpdated(now, order.order_id, OrderStatus.NEW, 0, order.size)
 
     def get(self, order_id: str) -> TrackedOrder | None:
         return self.open.get(order_id)

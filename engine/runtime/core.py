@@ -222,13 +222,12 @@ class EngineCore:
             )
         self.orphans = []
 
-    def restore(self, fills: Iterable[Fill], settlements: Iterable[PositionSettled]) -> int:
-        """Rebuild cash and positions from the ledger (fills and settlements in time order)."""
-        merged: list[tuple[float, int, Fill | PositionSettled]] = [(f.at, 0, f) for f in fills] + [
-            (s.at, 1, s) for s in settlements
-        ]
-        merged.sort(key=lambda item: (item[0], item[1]))
-        for _, _, item in merged:
+    def restore(self, history: Iterable[Fill | PositionSettled]) -> int:
+        """Rebuild cash, positions and lots from the ledger's fills and settlements, in
+        time order (``AccountState.history()``); returns how many were replayed."""
+        count = 0
+        for item in history:
+            count += 1
             if isinstance(item, Fill):
                 pos = self.portfolio.apply(item)
                 self.exits.on_position(
@@ -246,7 +245,7 @@ class EngineCore:
         for asset, pos in self.portfolio.positions.items():
             self.exposures.touch(pos.market)
             self.values.revalue(asset)
-        return len(merged)
+        return count
 
     def pause(self) -> None:
         if self.state is EngineState.RUNNING:
@@ -370,7 +369,7 @@ class EngineCore:
             ctx = MarketContext(asset_id, market, book, position, now)
             signals = [s for strat in self.strategies if (s := strat.on_tick(ctx)) is not None]
             if signals:
-                self._on_signals(signals, market, book, position, now)
+                self._on_signals(signals, market, book, now)
         return self.counts["orders"] - before
 
     def book_age(self, asset_id: str) -> float:
@@ -388,7 +387,6 @@ class EngineCore:
         signals: list[Signal],
         market: MarketInfo,
         book: OrderBook,
-        position: int,
         now: float,
     ) -> None:
         self.counts["signals"] += len(signals)
@@ -406,7 +404,7 @@ class EngineCore:
                     placed = self._exit(intent.asset_id, intent.reason, market, book, strategy)
                     decision = "order" if placed else "no exit order"
                 else:
-                    decision = self._enter(intent, market, book, position, now)
+                    decision = self._enter(intent, market, book, now)
         at = self.clock.time()
         for s in signals:
             self.emit(
@@ -432,9 +430,7 @@ class EngineCore:
         self._reject(rule)
         return f"rejected: {reason}"
 
-    def _enter(
-        self, intent: Intent, market: MarketInfo, book: OrderBook, position: int, now: float
-    ) -> str:
+    def _enter(self, intent: Intent, market: MarketInfo, book: OrderBook, now: float) -> str:
         cfg = self.config.strategy
         tick = book.tick
         asset = intent.asset_id
@@ -466,24 +462,8 @@ class EngineCore:
             return self._refuse(
                 asset, Side.BUY, strategy, verdict.reason or "", base, verdict.rule or "risk"
             )
-        equity = self.values.equity()
-        holding, event_exposure, total_exposure = self._exposures(market)
-        inputs = SizingInputs(
-            strategy=strategy,
-            token=asset,
-            price=price,
-            confidence=abs(intent.score),
-            base=base,
-            recovery_scale=self.risk.kill_switch.entry_scale(at),
-            fallback_scale=fallback_scale,
-            position=position + self.tracker.buying(asset),
-            equity=equity,
-            cash=self.portfolio.cash - self.tracker.reserved_cash,
-            market=holding,
-            event_exposure=event_exposure,
-            total_exposure=total_exposure,
-            min_size=market.min_order_size,
-            fees=market.fees,
+        inputs = self._sizing_inputs(
+            strategy, market, asset, price, abs(intent.score), base, fallback_scale, at
         )
         sized = self.risk.size(inputs)
         # Formatting costs more than sizing: keep the parts, format on demand.
@@ -542,17 +522,44 @@ class EngineCore:
             f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
         )
 
-    def _exposures(self, market: MarketInfo) -> tuple[Holding, int, int]:
-        """This market's holding, and the event's and the account's exposure (cash units),
-        open buys counted as held (kept current incrementally)."""
-        return self.exposures.of(market)
+    def _sizing_inputs(
+        self,
+        strategy: str,
+        market: MarketInfo,
+        token: str,
+        price: int,
+        confidence: float,
+        base: int,
+        fallback_scale: float,
+        at: float,
+    ) -> SizingInputs:
+        """Everything sizing weighs for an entry, as the account stands now (open buys
+        count as held; exposure and equity are kept current incrementally)."""
+        holding, event_exposure, total_exposure = self.exposures.of(market)
+        return SizingInputs(
+            strategy=strategy,
+            token=token,
+            price=price,
+            confidence=confidence,
+            base=base,
+            recovery_scale=self.risk.kill_switch.entry_scale(at),
+            fallback_scale=fallback_scale,
+            position=self.portfolio.position(token) + self.tracker.buying(token),
+            equity=self.values.equity(),
+            cash=self.portfolio.cash - self.tracker.reserved_cash,
+            market=holding,
+            event_exposure=event_exposure,
+            total_exposure=total_exposure,
+            min_size=market.min_order_size,
+            fees=market.fees,
+        )
 
     def _unhedge_limit(self, asset: str, market: MarketInfo, size: int) -> int:
         """How much of a sell keeps exposure within the caps. Selling only ever lowers
         exposure, except one leg of a YES/NO hedge: those pairs pay 1 whatever happens, and
         selling a leg turns the other into open risk. Flatten and kill close every leg and
         are not limited."""
-        holding, event_exposure, total_exposure = self._exposures(market)
+        holding, event_exposure, total_exposure = self.exposures.of(market)
         before = exposure(holding)
         limits = self.risk.limits
         room = min(
@@ -679,7 +686,7 @@ class EngineCore:
                 order.reason or "-",
             )
         # OrderSubmitted is the order's "new" transition in the ledger.
-        self.tracker.add(order, fees or FREE, order.created_at)
+        self.tracker.add(order, fees or FREE)
         self.exposures.touch(order.market)
         self.emit(OrderSubmitted(order.created_at, order))
         self.outbox.append(order)
@@ -755,25 +762,9 @@ class EngineCore:
                     verdict.rule or "risk",
                 )
                 continue
-            holding, event_exposure, total_exposure = self._exposures(market)
             sized = self.risk.size(
-                SizingInputs(
-                    strategy=old.strategy,
-                    token=old.asset_id,
-                    price=old.price,
-                    confidence=1.0,
-                    base=old.size,
-                    recovery_scale=self.risk.kill_switch.entry_scale(at),
-                    fallback_scale=scale,
-                    position=self.portfolio.position(old.asset_id)
-                    + self.tracker.buying(old.asset_id),
-                    equity=self.values.equity(),
-                    cash=self.portfolio.cash - self.tracker.reserved_cash,
-                    market=holding,
-                    event_exposure=event_exposure,
-                    total_exposure=total_exposure,
-                    min_size=market.min_order_size,
-                    fees=market.fees,
+                self._sizing_inputs(
+                    old.strategy, market, old.asset_id, old.price, 1.0, old.size, scale, at
                 )
             )
             if sized.size <= 0:

@@ -192,10 +192,12 @@ async def test_flatten_during_a_429_storm_completes_or_says_what_is_left(
     try:
         await until(lambda: any(p.shares for p in core.portfolio.positions.values()), 40)
         runner.pause()
-        async with httpx.AsyncClient() as client:
-            await client.post(f"{admin}/faults", json={"http_429": 200})
+        # Previewed before any await: exits go on while paused and could close the
+        # position while the fault request is in flight.
         preview = runner.flatten_preview()
         assert preview.closes or preview.left
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{admin}/faults", json={"http_429": 200})
         report = await runner.flatten(who="test", timeout_s=10)
         held = {a: p.shares for a, p in core.portfolio.positions.items() if p.shares}
         # Everything still held is reported, with a reason; nothing is silently kept.

@@ -33,7 +33,7 @@ class AppConfig(BaseModel):
     offline: bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
     emulator_seed: int = 7
-    emulator_markets: int = Field(8, ge=1, le=200)
+    emulator_markets: int = Field(8, ge=1, le=1000)
 
 
 # The seed's environment names for the hot-asset registry.

@@ -48,6 +48,7 @@ from engine.execution.paper import PaperVenue
 from engine.execution.portfolio import Portfolio
 from engine.fixed import ONE, SHARE_STEP, format_cash, format_price, format_size
 from engine.market.book import OrderBook
+from engine.market.book_view import BookView
 from engine.market.fees import FREE
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
@@ -366,8 +367,10 @@ class EngineCore:
                 rule = self.exits.due(asset_id, book.best_bid, self.clock.time())
                 if rule is not None and self._exit(asset_id, rule, market, book, ""):
                     continue
-            ctx = MarketContext(asset_id, market, book, position, now)
-            signals = [s for strat in self.strategies if (s := strat.on_tick(ctx)) is not None]
+            ctx = MarketContext(asset_id, market, BookView(book), position, now)
+            signals = [
+                s for strat in self.strategies if isinstance(s := strat.on_tick(ctx), Signal)
+            ]
             if signals:
                 self._on_signals(signals, market, book, now)
         return self.counts["orders"] - before

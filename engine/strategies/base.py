@@ -1,13 +1,46 @@
-"""The strategy interface and the signal it returns."""
+"""The strategy interface: what a strategy sees (a context) and what it returns (signals
+or an all-or-none basket).
+
+Strategies are pure: market state + sentiment + their own state -> signals. They never
+place orders, never touch the network and never read the clock except through the
+context, so a backtest on a simulated clock evaluates exactly what a live run would.
+
+- A :class:`Signal` is a vote on one token: side, confidence, why, and how it would
+  trade (take or rest, a size hint, its own exit levels, its expected edge net of spread
+  and fees). Votes on a token are aggregated with the voters' weights.
+- A :class:`Basket` is a set of legs that only makes sense whole (YES+NO of one market,
+  every outcome of a neg-risk event). It skips voting and goes to risk as one unit:
+  approved whole or refused whole.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
-from engine.market.book import OrderBook
+from engine.market.book_view import BookView
+from engine.market.event_groups import EventGroup
+from engine.market.flow import TradeFlow
 from engine.market.markets import MarketInfo
+from engine.market.sentiment import SentimentReading
 from engine.orders import Side
+
+
+class Execution(StrEnum):
+    TAKE = "take"  # cross the spread now (FAK at the touch, slippage-capped)
+    REST = "rest"  # rest post-only at our side's best price, queued (GTD)
+
+
+@dataclass(frozen=True, slots=True)
+class ExitLevels:
+    """A strategy's own exits for the position a signal opens (None: the global rule).
+    Prices are offsets from the entry price in 1e-4 units."""
+
+    take_profit: int | None = None
+    stop_loss: int | None = None
+    max_holding_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,23 +48,81 @@ class Signal:
     strategy: str
     asset_id: str
     side: Side
-    strength: float  # 0 < strength <= 1
+    strength: float  # confidence, 0 < strength <= 1
     reason: str
     is_exit: bool = False  # closing an existing position: not subject to the entry threshold
+    size_hint: int | None = None  # shares (1e-6 units); None: the configured base size
+    execution: Execution | None = None  # None: strategy.order_style decides
+    # Expected edge of the trade in basis points of price, net of the spread it pays and
+    # the taker fee (negative: it expects to lose; such an entry should rest, not take).
+    edge_bps: float | None = None
+    exits: ExitLevels | None = None
+    # What the decision was made on (indicator values), for the audit row in `signals`.
+    inputs: Mapping[str, float] = field(default_factory=dict)
+    sentiment_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    asset_id: str
+    market: str  # condition id
+    side: Side
+    price: int  # limit price, 1e-4 units (the touch it was priced off)
+    size: int  # shares, 1e-6 units
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    """Legs that trade all or none. `kind` is "yes_no" (a binary market's complement
+    pair) or "neg_risk" (every outcome of a neg-risk event)."""
+
+    strategy: str
+    kind: str
+    event_id: str  # the event (neg_risk) or the market's condition id (yes_no)
+    legs: tuple[Leg, ...]
+    cost: int  # what the legs cost per basket unit, fees included, in 1e-4 USDC per share
+    payout: int  # what one unit pays at resolution, 1e-4 units (10_000: exactly 1)
+    edge_bps: float  # (payout - cost) / cost, in basis points
+    reason: str
+    inputs: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnLot:
+    """One open lot of the evaluating strategy on this token."""
+
+    entry_price: int  # 1e-4
+    size: int  # shares, 1e-6
+    opened_at: float  # clock time
 
 
 @dataclass(frozen=True, slots=True)
 class MarketContext:
+    """Everything a strategy may look at for one token, read-only."""
+
     asset_id: str
     market: MarketInfo
-    book: OrderBook
-    position: int  # shares held, 1e-6 units
-    now: float  # monotonic seconds
+    book: BookView
+    position: int  # shares held of this token (all strategies), 1e-6 units
+    now: float  # monotonic seconds (for sampling intervals)
+    wall: float = 0.0  # clock time, epoch seconds (for sentiment ages)
+    complement: BookView | None = None  # the other token of a binary market (YES <-> NO)
+    event: EventGroup | None = None  # the market's event (neg-risk siblings)
+    sentiment: SentimentReading | None = None
+    flow: TradeFlow | None = None  # printed volume of this token
+    # Open lots on this token by strategy name: a strategy reads its own,
+    # `ctx.lots.get(self.name, ())`.
+    lots: Mapping[str, tuple[OwnLot, ...]] = field(default_factory=dict)
+    book_of: Callable[[str], BookView | None] = field(default=lambda _asset: None)
+
+    @property
+    def volume_24h(self) -> float:
+        return float(self.market.volume_24h)
 
 
 class Strategy(Protocol):
     name: str
     weight: float
 
-    def on_tick(self, ctx: MarketContext) -> Signal | None:
-        """Called once per decision tick for every tradeable book."""
+    def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
+        """Called for every tradeable book that changed since the last decision pass."""

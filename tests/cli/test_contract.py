@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.adapters.tape.tape import TapeError
-from polyterm import cli
+from polyterm.cli import common as cli
+from polyterm.cli import main as polyterm_main
 from polyterm.config import ConfigError, load_config
 
 
@@ -38,7 +39,7 @@ def invoke(args: list[str], tmp_path: Path) -> Result:
         "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
         "POLYTERM_DATA_DIR": str(tmp_path / "data"),
     }
-    return CliRunner().invoke(cli.main, args, env=env, prog_name="polyterm")
+    return CliRunner().invoke(polyterm_main, args, env=env, prog_name="polyterm")
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,7 @@ def test_keyboard_interrupt_exits_130() -> None:
     async def interrupted() -> int:
         raise KeyboardInterrupt
 
-    assert cli._run(interrupted, verbose=0) == 130
+    assert cli.run_command(interrupted, verbose=0) == 130
 
 
 def test_a_clean_stop_by_sigterm_exits_143() -> None:
@@ -132,7 +133,7 @@ def test_a_clean_stop_by_sigterm_exits_143() -> None:
             loop.remove_signal_handler(signal.SIGTERM)
         return 0  # the command does not have to know the convention
 
-    assert cli._run(stops_on_sigterm, verbose=0) == 143
+    assert cli.run_command(stops_on_sigterm, verbose=0) == 143
 
 
 def test_a_second_ctrl_c_breaks_a_stop_that_hangs() -> None:
@@ -144,7 +145,7 @@ def test_a_second_ctrl_c_breaks_a_stop_that_hangs() -> None:
         await asyncio.sleep(30)
         return 0
 
-    assert cli._run(never_stops, verbose=0) == 130
+    assert cli.run_command(never_stops, verbose=0) == 130
 
 
 @pytest.mark.parametrize("verbose", [0, 2])
@@ -155,7 +156,7 @@ def test_an_expected_error_exits_2_with_or_without_vv(
         raise TapeError("t.jsonl:3: not JSON")
 
     with pytest.raises(SystemExit) as info:
-        cli._run(fails, verbose=verbose)
+        cli.run_command(fails, verbose=verbose)
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.splitlines()[-1] == "polyterm: error: t.jsonl:3: not JSON"
@@ -169,7 +170,7 @@ def test_an_expected_error_inside_a_task_group_is_found() -> None:
             raise OSError("disk full")
 
     with pytest.raises(SystemExit) as info:
-        cli._run(fails_in_a_group, verbose=0)
+        cli.run_command(fails_in_a_group, verbose=0)
     assert info.value.code == 2
 
 
@@ -178,7 +179,7 @@ def test_a_bug_keeps_its_traceback() -> None:
         raise ZeroDivisionError
 
     with pytest.raises(ZeroDivisionError):
-        cli._run(bug, verbose=0)
+        cli.run_command(bug, verbose=0)
 
 
 def test_config_file_and_env_precedence(tmp_path: Path) -> None:

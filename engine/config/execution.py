@@ -1,0 +1,32 @@
+"""Exits, restarts, flatten and the paper venue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from engine.config.base import Frozen
+
+
+class ExitConfig(Frozen):
+    """Exits every position gets, whatever the strategy says (0 turns one off)."""
+
+    take_profit: Decimal = Field(Decimal("0.05"), ge=0, lt=1)  # price rise from entry
+    stop_loss: Decimal = Field(Decimal("0.05"), ge=0, lt=1)  # price fall from entry
+    max_holding_s: float = Field(3600.0, ge=0)
+
+
+class ExecutionConfig(Frozen):
+    # Orders the ledger shows open after a restart: "cancel" them, or "replace" the
+    # remainder with a new order at the same price (paper queues do not survive).
+    on_restart: Literal["cancel", "replace"] = "cancel"
+    # Flatten closes at best price at most this many ticks worse (a worst-price cap).
+    flatten_max_slippage_ticks: int = Field(5, ge=0)
+
+
+class PaperConfig(Frozen):
+    starting_cash: Decimal = Field(Decimal(1000), gt=0)
+    latency_ms: int = Field(0, ge=0)
+    latency_jitter_ms: int = Field(0, ge=0)  # uniform extra delay, seeded (--seed)

@@ -1,0 +1,115 @@
+"""The ``polyterm`` group and its default command: run the engine (console or headless)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from polyterm import __version__
+from polyterm.cli.backtest import backtest
+from polyterm.cli.book import book
+from polyterm.cli.common import (
+    PolytermGroup,
+    check_writable,
+    fail,
+    load_app,
+    overrides,
+    run_command,
+)
+from polyterm.cli.exchange import exchange
+from polyterm.cli.record import record
+
+
+@click.group(
+    cls=PolytermGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--offline/--online",
+    default=None,
+    help="Trade against the local exchange emulator (the default) or Polymarket's live data.",
+)
+@click.option("--no-ui", is_flag=True, help="Run headless: status lines and a summary on stdout.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after this many seconds (default: run until Ctrl-C).",
+)
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite ledger file (default: in the platform data dir).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="config.toml to use instead of the default one.",
+)
+@click.option("--seed", type=int, help="Emulator seed (offline only).")
+@click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.option(
+    "--json",
+    "json_summary",
+    is_flag=True,
+    help="Print the final summary as one JSON line (no status lines).",
+)
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep a JSON status file up to date while running.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More diagnostics on stderr (-vv: debug and tracebacks)."
+)
+@click.version_option(__version__, prog_name="polyterm")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    offline: bool | None,
+    no_ui: bool,
+    duration: float | None,
+    ledger: Path | None,
+    config_path: Path | None,
+    seed: int | None,
+    markets: int | None,
+    json_summary: bool,
+    status_file: Path | None,
+    verbose: int,
+) -> None:
+    """Terminal trading console and bot for Polymarket's CLOB."""
+    from polyterm.logs import setup_logging
+
+    setup_logging(verbose)
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    if ctx.invoked_subcommand is not None:
+        return
+    if status_file is not None:
+        check_writable("--status-file", status_file, make_parents=False)
+    if ledger is not None:
+        check_writable("--ledger", ledger, make_parents=True)
+    app = load_app(config_path, overrides(offline, seed, markets))
+    if not app.engine.dry_run:
+        fail(
+            "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
+        )
+    if not no_ui:
+        click.echo(
+            "polyterm: the Textual console is not part of this release yet; "
+            "running headless (--no-ui).",
+            err=True,
+        )
+    from polyterm.headless import RunOptions, run_headless
+
+    options = RunOptions(
+        duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
+    )
+    sys.exit(run_command(lambda: run_headless(app, options), verbose))
+
+
+for _command in (exchange, record, backtest, book):
+    main.add_command(_command)

@@ -1,22 +1,178 @@
-"""What the strategies do and how their votes become orders."""
+"""What the strategies do and how their votes become orders.
+
+``[strategy]`` (StrategyConfig) holds the global keys: threshold, order size, order style,
+feed policy. ``[strategies.<name>]`` (StrategiesConfig) holds one slot per strategy, the
+seed's layout: ``enabled``, ``weight`` (0: detected and recorded, never voted or executed)
+and ``params``.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.config.base import Frozen
 
+RiskLevel = Literal["low", "medium", "high"]
 
-class MeanReversionConfig(Frozen):
-    weight: float = Field(1.0, ge=0)
+
+class SpreadVolumeTier(Frozen):
+    """Markets with at least this 24h volume (USDC) may not be entered wider than
+    `max_spread_bps` (spread over mid, in basis points)."""
+
+    min_volume_24h: float = Field(ge=0)
+    max_spread_bps: float = Field(gt=0)
+
+
+_DEFAULT_TIERS = (
+    SpreadVolumeTier(min_volume_24h=0, max_spread_bps=1000),
+    SpreadVolumeTier(min_volume_24h=20_000, max_spread_bps=600),
+    SpreadVolumeTier(min_volume_24h=100_000, max_spread_bps=400),
+)
+
+
+class MeanReversionParams(Frozen):
     window: int = Field(40, ge=5)
     entry_z: float = Field(1.6, gt=0)
     exit_z: float = Field(0.2, ge=0)
     max_spread_ticks: int = Field(6, ge=1)
     sample_interval_s: float = Field(0.25, gt=0)  # at most one mid sample per this long
+    # The spread gate by 24h volume: the tier with the highest min_volume_24h at or below
+    # the market's volume applies, so busy markets enforce a tighter spread.
+    spread_volume_tiers: tuple[SpreadVolumeTier, ...] = _DEFAULT_TIERS
+    # Share of the gap to the exit level expected to close: the edge a signal states is
+    # this share of the gap, less the spread it pays and the taker fees.
+    reversion_share: float = Field(0.5, gt=0, le=1)
+    min_edge_bps: float = Field(0.0, ge=0)  # below this net edge, no entry
+
+    @field_validator("spread_volume_tiers")
+    @classmethod
+    def _tiers(cls, value: tuple[SpreadVolumeTier, ...]) -> tuple[SpreadVolumeTier, ...]:
+        for lower, upper in zip(value, value[1:], strict=False):
+            if upper.min_volume_24h <= lower.min_volume_24h:
+                raise ValueError("tiers must be listed by rising min_volume_24h")
+            if upper.max_spread_bps > lower.max_spread_bps:
+                raise ValueError(
+                    f"tier at min_volume_24h={upper.min_volume_24h} allows a wider spread "
+                    f"than the tier below it: higher volume must mean a tighter max_spread_bps"
+                )
+        return value
+
+
+class MeanReversionConfig(MeanReversionParams):
+    """The legacy ``[strategy.mean_reversion]`` table: the params plus its weight. Kept
+    until the loader reads ``[strategies.mean_reversion]``; the params model is
+    MeanReversionParams."""
+
+    weight: float = Field(1.0, ge=0)
+
+
+class MomentumScalpingParams(Frozen):
+    sample_interval_s: float = Field(0.5, gt=0)  # mids are sampled over time, not per message
+    lookback: int = Field(10, ge=2)  # samples: the trend is the move over lookback x interval
+    min_move_bps: float = Field(150.0, gt=0)  # of the mid, over the lookback
+    depth_levels: int = Field(5, ge=1)  # top-N levels of each side for the imbalance
+    min_imbalance: float = Field(0.2, ge=0, lt=1)  # (bid depth - ask depth) / total
+    max_spread_ticks: int = Field(2, ge=1)
+    take_profit_ticks: int = Field(2, ge=1)
+    stop_loss_ticks: int = Field(2, ge=1)
+    max_holding_s: float = Field(60.0, gt=0)
+    min_edge_bps: float = Field(0.0, ge=0)
+
+
+class EventDrivenParams(Frozen):
+    # Only news outlets count; otherwise non-news readings are scaled and need more volume.
+    require_true_source: bool = False
+    non_news_conf_scale: float = Field(0.5, ge=0, le=1)
+    # Flow spike (short over long printed-volume rate) a news reading needs; 0: none.
+    volume_threshold: float = Field(1.0, ge=0)
+    volume_spike_multiplier_non_news: float = Field(2.0, ge=1)
+    # Confidence = reading confidence x (sentiment_weight x |score| + rest x spike share).
+    sentiment_weight: float = Field(0.7, ge=0, le=1)
+    sentiment_floor: float = Field(0.2, gt=0, lt=1)  # |decayed score| needed to act
+    max_age_seconds: float = Field(900.0, gt=0)
+    decay_half_life_seconds: float = Field(300.0, gt=0)
+    allowed_risk_levels: tuple[RiskLevel, ...] = ("low", "medium")
+    # Risk level of a market: low when tight and busy, high when wide or quiet.
+    low_risk_max_spread_bps: float = Field(400.0, gt=0)
+    low_risk_min_volume_24h: float = Field(50_000.0, ge=0)
+    high_risk_min_spread_bps: float = Field(1000.0, gt=0)
+    high_risk_max_volume_24h: float = Field(2_000.0, ge=0)
+    # The move (bps of price) a full-score, full-confidence headline is expected to cause;
+    # the stated edge is its share less spread and fees.
+    expected_move_bps: float = Field(1000.0, gt=0)
+    max_holding_s: float = Field(900.0, gt=0)
+
+    @field_validator("allowed_risk_levels")
+    @classmethod
+    def _levels(cls, value: tuple[RiskLevel, ...]) -> tuple[RiskLevel, ...]:
+        if not value:
+            raise ValueError('empty: list at least one of "low", "medium", "high"')
+        return value
+
+    @model_validator(mode="after")
+    def _risk_bands(self) -> EventDrivenParams:
+        if self.high_risk_min_spread_bps < self.low_risk_max_spread_bps:
+            raise ValueError(
+                f"high_risk_min_spread_bps = {self.high_risk_min_spread_bps} is below "
+                f"low_risk_max_spread_bps = {self.low_risk_max_spread_bps}: raise it"
+            )
+        return self
+
+
+class MicroArbitrageParams(Frozen):
+    margin_bps: float = Field(20.0, ge=0)  # asks + fees must be below 1 by this much
+    max_shares: Decimal = Field(Decimal(25), gt=0)  # per basket, before risk sizing
+    repeat_after_s: float = Field(2.0, ge=0)  # the same opportunity is not re-sent sooner
+
+
+class CrossMarketArbitrageParams(Frozen):
+    margin_bps: float = Field(20.0, ge=0)
+    max_shares: Decimal = Field(Decimal(25), gt=0)
+    include_no_side: bool = True  # also buy every NO (pays N - 1) when that is cheaper
+    repeat_after_s: float = Field(2.0, ge=0)
+
+
+class MeanReversionSlot(Frozen):
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0)
+    params: MeanReversionParams = MeanReversionParams()
+
+
+class MomentumScalpingSlot(Frozen):
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0)
+    params: MomentumScalpingParams = MomentumScalpingParams()
+
+
+class EventDrivenSlot(Frozen):
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0)
+    params: EventDrivenParams = EventDrivenParams()
+
+
+class MicroArbitrageSlot(Frozen):
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0)
+    params: MicroArbitrageParams = MicroArbitrageParams()
+
+
+class CrossMarketArbitrageSlot(Frozen):
+    enabled: bool = True
+    weight: float = Field(0.0, ge=0)  # as in the seed: detected and shown, never executed
+    params: CrossMarketArbitrageParams = CrossMarketArbitrageParams()
+
+
+class StrategiesConfig(Frozen):
+    """``[strategies.<name>]``: one slot per strategy."""
+
+    mean_reversion: MeanReversionSlot = MeanReversionSlot()
+    momentum_scalping: MomentumScalpingSlot = MomentumScalpingSlot()
+    event_driven: EventDrivenSlot = EventDrivenSlot()
+    micro_arbitrage: MicroArbitrageSlot = MicroArbitrageSlot()
+    cross_market_arbitrage: CrossMarketArbitrageSlot = CrossMarketArbitrageSlot()
 
 
 class StrategyConfig(Frozen):

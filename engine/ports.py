@@ -13,9 +13,18 @@ from engine.clock import Clock
 from engine.events import EngineEvent
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
+from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import OrderRequest, OrderResult
 
-__all__ = ["Clock", "Ledger", "MarketDataSink", "MarketFeed", "OrderGateway"]
+__all__ = [
+    "Clock",
+    "HeadlineSink",
+    "Ledger",
+    "MarketDataSink",
+    "MarketFeed",
+    "OrderGateway",
+    "SentimentSource",
+]
 
 
 class MarketDataSink(Protocol):
@@ -38,6 +47,24 @@ class MarketFeed(Protocol):
 
     def hit(self, asset_id: str) -> None:
         """The engine cares about this asset (an order, a position): keep it subscribed."""
+
+
+class HeadlineSink(Protocol):
+    """Where a sentiment source delivers headlines: only new ones (never one it already
+    delivered), in the order the provider published them."""
+
+    def on_headlines(self, headlines: Sequence[Headline]) -> None: ...
+
+
+class SentimentSource(Protocol):
+    """A headline provider (NewsAPI, Twitter/X, the emulator's feed, a JSONL file)."""
+
+    status: ProviderStatus
+
+    async def run(self, sink: HeadlineSink) -> None:
+        """Poll and deliver to `sink` until cancelled. Provider trouble (429, 5xx, a
+        timeout, a malformed answer) never raises: it is recorded in `status` and the
+        source backs off."""
 
 
 class OrderGateway(Protocol):

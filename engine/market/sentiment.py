@@ -51,3 +51,72 @@ class SentimentReading:
         if half_life_s <= 0:
             return self.score
         return self.score * math.exp(-math.log(2.0) * self.age(now) / half_life_s)
+
+
+# The states a provider reports: "ok" (last poll answered), "backoff" (retrying after a
+# 429, a 5xx, a timeout), "error" (the last poll failed for good; the next one is
+# delayed), "disabled" (no usable provider: the fallback reason says why).
+PROVIDER_STATES = ("ok", "backoff", "error", "disabled")
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatusSnapshot:
+    """A provider's status at one instant, for the snapshot and the sentiment pane."""
+
+    provider: str
+    state: str
+    last_fetch_at: float | None
+    last_success_at: float | None
+    last_error: str
+    fallback: str
+    headlines_seen: int
+    requests: int
+    errors: int
+    rate_limited: int
+    timeouts: int = 0
+    malformed: int = 0
+    skipped: int = 0  # items that could not be read (a bad JSONL line, an article without title)
+
+    def freshness(self, now: float) -> float | None:
+        """Seconds since the provider last answered well (None: never)."""
+        return None if self.last_success_at is None else max(0.0, now - self.last_success_at)
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class ProviderStatus:
+    """What a provider is doing, kept current by the provider itself (one task writes it;
+    readers take :meth:`snapshot`). ``last_error`` is one line and never holds a secret."""
+
+    provider: str
+    state: str = "ok"
+    last_fetch_at: float | None = None
+    last_success_at: float | None = None
+    last_error: str = ""
+    fallback: str = ""  # why this provider and not an earlier one, e.g. "no NEWSAPI_KEY: ..."
+    headlines_seen: int = 0
+    requests: int = 0
+    errors: int = 0
+    rate_limited: int = 0
+    timeouts: int = 0
+    malformed: int = 0
+    skipped: int = 0
+
+    def snapshot(self) -> ProviderStatusSnapshot:
+        return ProviderStatusSnapshot(
+            provider=self.provider,
+            state=self.state,
+            last_fetch_at=self.last_fetch_at,
+            last_success_at=self.last_success_at,
+            last_error=self.last_error,
+            fallback=self.fallback,
+            headlines_seen=self.headlines_seen,
+            requests=self.requests,
+            errors=self.errors,
+            rate_limited=self.rate_limited,
+            timeouts=self.timeouts,
+            malformed=self.malformed,
+            skipped=self.skipped,
+        )

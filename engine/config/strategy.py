@@ -79,6 +79,9 @@ class MomentumScalpingParams(Frozen):
     take_profit_ticks: int = Field(2, ge=1)
     stop_loss_ticks: int = Field(2, ge=1)
     max_holding_s: float = Field(60.0, gt=0)
+    # Share of the lookback's move expected to continue while held: the stated edge is
+    # that, capped at the take-profit, less the spread and the taker fees.
+    continuation_share: float = Field(0.5, gt=0, le=1)
     min_edge_bps: float = Field(0.0, ge=0)
 
 

@@ -6,6 +6,13 @@ changes, so the window is a span of time (window x interval) whatever the messag
 and a backtest samples exactly what a live run would. The mean and variance are kept as
 running sums (recomputed exactly every window to stop float drift): this runs on every
 book update. Floats are fine here: this is an indicator, not money.
+
+Honest about edge: the expected gain is a share (``reversion_share``) of the gap between
+the mid and the exit level. Taking pays the spread (in at the ask, out at the bid) and two
+taker fees; resting at the bid pays only the exit's fee. When the expected gain does not
+cover the spread and fees, the entry rests (post-only, queued) instead of taking; when
+even resting does not pay, there is no entry. Busy markets must also be tight: the spread
+gate by 24h volume (``spread_volume_tiers``) refuses entries wider than their tier allows.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from engine.config import MeanReversionConfig
+from engine.config.strategy import MeanReversionConfig, MeanReversionParams
+from engine.fixed import PRICE_SCALE
 from engine.orders import Side
-from engine.strategies.base import MarketContext, Signal
+from engine.strategies.base import Execution, MarketContext, Signal
+from engine.strategies.edge import bps_of, fee_per_share, spread_bps, tradeable
 
 
 class _Window:
@@ -43,7 +52,8 @@ class _Window:
             self.total_sq = math.fsum(v * v for v in values)
             self.since_exact = 0
 
-    def zscore(self, full: int) -> float | None:
+    def stats(self, full: int) -> tuple[float, float, float] | None:
+        """(z of the last sample, mean, standard deviation) once the window is full."""
         n = len(self.values)
         if n < full:
             return None
@@ -51,47 +61,112 @@ class _Window:
         var = self.total_sq / n - mean * mean
         if var <= 1e-12:
             return None
-        return (self.values[-1] - mean) / math.sqrt(var)
+        sd = math.sqrt(var)
+        return (self.values[-1] - mean) / sd, mean, sd
 
 
 class MeanReversion:
     name = "mean_reversion"
 
-    def __init__(self, config: MeanReversionConfig) -> None:
-        self.config = config
-        self.weight = config.weight
+    def __init__(self, params: MeanReversionParams, weight: float | None = None) -> None:
+        self.config = params
+        if weight is None:
+            # The legacy [strategy.mean_reversion] table carries its own weight.
+            weight = params.weight if isinstance(params, MeanReversionConfig) else 1.0
+        self.weight = weight
         self._windows: dict[str, _Window] = {}
+        self._tiers = tuple(
+            (t.min_volume_24h, t.max_spread_bps) for t in params.spread_volume_tiers
+        )
 
     def zscore(self, asset_id: str) -> float | None:
         window = self._windows.get(asset_id)
-        return None if window is None else window.zscore(self.config.window)
+        stats = None if window is None else window.stats(self.config.window)
+        return None if stats is None else stats[0]
+
+    def max_spread_bps(self, volume_24h: float) -> float | None:
+        """The spread gate of the tier this volume falls in (None: below every tier)."""
+        limit = None
+        for min_volume, max_bps in self._tiers:
+            if volume_24h < min_volume:
+                break
+            limit = max_bps
+        return limit
 
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
+        book = ctx.book
+        if not tradeable(book):
+            return None
         window = self._windows.get(ctx.asset_id)
         if window is None:
             window = self._windows[ctx.asset_id] = _Window(cfg.window)
         if ctx.now - window.last_sample < cfg.sample_interval_s:
             return None
-        book = ctx.book
         mid = book.mid()
-        spread = book.spread()
-        if mid is None or spread is None:
+        bid, ask = book.best_bid, book.best_ask
+        if mid is None or bid is None or ask is None:
             return None
         window.last_sample = ctx.now
         window.add(mid)
-        z = window.zscore(cfg.window)
-        if z is None:
+        stats = window.stats(cfg.window)
+        if stats is None:
             return None
-        if ctx.position > 0 and z >= -cfg.exit_z:
+        z, mean, sd = stats
+        lots = ctx.lots.get(self.name, ())
+        if lots and z >= -cfg.exit_z:
+            held = sum(lot.size for lot in lots)
             return Signal(
-                self.name, ctx.asset_id, Side.SELL, 1.0, f"reverted to mean (z={z:+.2f})", True
+                self.name,
+                ctx.asset_id,
+                Side.SELL,
+                1.0,
+                f"reverted to mean (z={z:+.2f})",
+                is_exit=True,
+                size_hint=held,
+                inputs={"z": z, "mean": mean, "sd": sd, "mid": mid},
             )
+        if z > -cfg.entry_z:
+            return None
+        spread = ask - bid
         if spread > cfg.max_spread_ticks * book.tick:
             return None  # too wide to enter: the spread would eat the edge
-        if z <= -cfg.entry_z:
-            strength = min(1.0, -z / (1.5 * cfg.entry_z))
-            return Signal(
-                self.name, ctx.asset_id, Side.BUY, strength, f"mid {z:+.2f} sd below mean"
-            )
-        return None
+        width = spread_bps(book) or 0.0
+        volume = ctx.volume_24h
+        limit = self.max_spread_bps(volume)
+        if limit is not None and width > limit:
+            return None  # a busy market this wide is not the market it usually is
+        fees = ctx.market.fees
+        # Expected gain per share in price units: a share of the gap to the exit level.
+        expected = cfg.reversion_share * ((mean - cfg.exit_z * sd) - mid) * PRICE_SCALE
+        fee_in, fee_out = fee_per_share(fees, ask), fee_per_share(fees, bid)
+        take_edge = bps_of(expected - spread - fee_in - fee_out, ask)
+        rest_edge = bps_of(expected - fee_out, bid)
+        if take_edge > cfg.min_edge_bps:
+            execution, edge = Execution.TAKE, take_edge
+        elif rest_edge > cfg.min_edge_bps:
+            execution, edge = Execution.REST, rest_edge  # the gap does not pay the spread
+        else:
+            return None  # fees eat the edge even at the bid
+        strength = min(1.0, -z / (1.5 * cfg.entry_z))
+        return Signal(
+            self.name,
+            ctx.asset_id,
+            Side.BUY,
+            strength,
+            f"mid {z:+.2f} sd below mean",
+            execution=execution,
+            edge_bps=edge,
+            inputs={
+                "z": z,
+                "mean": mean,
+                "sd": sd,
+                "mid": mid,
+                "spread_bps": width,
+                "max_spread_bps": -1.0 if limit is None else limit,
+                "volume_24h": volume,
+                "expected_bps": bps_of(expected, ask),
+                "take_edge_bps": take_edge,
+                "rest_edge_bps": rest_edge,
+            },
+        )

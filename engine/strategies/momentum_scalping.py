@@ -1,0 +1,162 @@
+"""Momentum scalping: ride a short-horizon trend that the book's depth agrees with, with a
+tight take-profit, a tight stop-loss and a short holding time.
+
+The trend is the move of the mid over ``lookback`` samples taken at most once per
+``sample_interval_s`` of clock time (a span of time, whatever the message rate); the
+imbalance is (bid depth - ask depth) / total over the top ``depth_levels`` of each side.
+A token rising with more size bid than offered is bought; a token falling is not sold
+short: its complement (the other token of the market) rises and is bought from its own
+book. The position's exits travel with the signal (ExitLevels: take-profit, stop-loss,
+max holding); the strategy also exits on its own, with the reason, when the trend or the
+imbalance turns against the position or a level is reached before execution saw it.
+
+The stated edge assumes ``continuation_share`` of the lookback's move continues while
+held (capped at the take-profit), less the spread and taker fees; an entry whose edge
+does not pay the spread rests instead of taking. Floats: indicators, not money.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from engine.config.strategy import MomentumScalpingParams
+from engine.orders import Side
+from engine.strategies.base import Execution, ExitLevels, MarketContext, OwnLot, Signal
+from engine.strategies.edge import bps_of, fee_per_share, tradeable
+
+
+class _Trend:
+    __slots__ = ("mids", "last_sample")
+
+    def __init__(self, lookback: int) -> None:
+        self.mids: deque[float] = deque(maxlen=lookback + 1)
+        self.last_sample = -math.inf
+
+    def move_bps(self) -> float | None:
+        """Move of the mid over the full lookback, in basis points of its start."""
+        mids = self.mids
+        if len(mids) < (mids.maxlen or 0):
+            return None
+        first = mids[0]
+        return (mids[-1] - first) * 10_000 / first if first > 0 else None
+
+
+class MomentumScalping:
+    name = "momentum_scalping"
+
+    def __init__(self, params: MomentumScalpingParams, weight: float = 1.0) -> None:
+        self.config = params
+        self.weight = weight
+        self._trends: dict[str, _Trend] = {}
+
+    def on_tick(self, ctx: MarketContext) -> Signal | None:
+        cfg = self.config
+        book = ctx.book
+        if not tradeable(book):
+            return None
+        trend = self._trends.get(ctx.asset_id)
+        if trend is None:
+            trend = self._trends[ctx.asset_id] = _Trend(cfg.lookback)
+        if ctx.now - trend.last_sample < cfg.sample_interval_s:
+            return None
+        mid = book.mid()
+        bid, ask = book.best_bid, book.best_ask
+        if mid is None or bid is None or ask is None:
+            return None
+        trend.last_sample = ctx.now
+        trend.mids.append(mid)
+        move = trend.move_bps()
+        bid_depth = book.depth(True, cfg.depth_levels)
+        ask_depth = book.depth(False, cfg.depth_levels)
+        total = bid_depth + ask_depth
+        imbalance = (bid_depth - ask_depth) / total if total else 0.0
+        lots = ctx.lots.get(self.name, ())
+        if lots:
+            return self._exit(ctx, lots, bid, book.tick, move, imbalance)
+        if move is None or move < cfg.min_move_bps or imbalance < cfg.min_imbalance:
+            return None
+        spread = ask - bid
+        if spread > cfg.max_spread_ticks * book.tick:
+            return None
+        fees = ctx.market.fees
+        take_profit = cfg.take_profit_ticks * book.tick
+        # Expected gain per share (price units): part of the recent move, at most the TP.
+        expected = min(cfg.continuation_share * move * mid, float(take_profit))
+        fee_in, fee_out = fee_per_share(fees, ask), fee_per_share(fees, bid)
+        take_edge = bps_of(expected - spread - fee_in - fee_out, ask)
+        rest_edge = bps_of(expected - fee_out, bid)
+        if take_edge > cfg.min_edge_bps:
+            execution, edge = Execution.TAKE, take_edge
+        elif rest_edge > cfg.min_edge_bps:
+            execution, edge = Execution.REST, rest_edge
+        else:
+            return None  # fees eat the edge
+        trend_score = min(1.0, move / (2 * cfg.min_move_bps))
+        book_score = min(1.0, imbalance / (2 * cfg.min_imbalance)) if cfg.min_imbalance else 1.0
+        strength = min(1.0, max(0.05, 0.5 * (trend_score + book_score)))
+        return Signal(
+            self.name,
+            ctx.asset_id,
+            Side.BUY,
+            strength,
+            f"momentum {move:+.0f} bps, book imbalance {imbalance:+.2f}",
+            execution=execution,
+            edge_bps=edge,
+            exits=ExitLevels(
+                take_profit=take_profit,
+                stop_loss=cfg.stop_loss_ticks * book.tick,
+                max_holding_s=cfg.max_holding_s,
+            ),
+            inputs={
+                "move_bps": move,
+                "imbalance": imbalance,
+                "mid": mid,
+                "spread": float(spread),
+                "expected_bps": bps_of(expected, ask),
+                "take_edge_bps": take_edge,
+                "rest_edge_bps": rest_edge,
+            },
+        )
+
+    def _exit(
+        self,
+        ctx: MarketContext,
+        lots: tuple[OwnLot, ...],
+        bid: int,
+        tick: int,
+        move: float | None,
+        imbalance: float,
+    ) -> Signal | None:
+        """Close the strategy's lots on this token when a level is hit or the trend or
+        the book turns; None while the position should be held."""
+        cfg = self.config
+        held = sum(lot.size for lot in lots)
+        if held <= 0:
+            return None
+        entry = sum(lot.entry_price * lot.size for lot in lots) / held
+        oldest = min(lot.opened_at for lot in lots)
+        gain_ticks = (bid - entry) / tick
+        if gain_ticks >= cfg.take_profit_ticks:
+            reason = f"momentum take-profit: bid {gain_ticks:+.1f} ticks from entry"
+        elif gain_ticks <= -cfg.stop_loss_ticks:
+            reason = f"momentum stop-loss: bid {gain_ticks:+.1f} ticks from entry"
+        elif ctx.wall - oldest >= cfg.max_holding_s:
+            reason = f"momentum max holding: {ctx.wall - oldest:.0f}s held"
+        elif move is not None and move <= -cfg.min_move_bps / 2:
+            reason = f"momentum reversed: {move:+.0f} bps"
+        elif imbalance <= -cfg.min_imbalance:
+            reason = f"momentum book turned: imbalance {imbalance:+.2f}"
+        else:
+            return None
+        return Signal(
+            self.name,
+            ctx.asset_id,
+            Side.SELL,
+            1.0,
+            reason,
+            is_exit=True,
+            size_hint=held,
+            inputs={"imbalance": imbalance, "entry": entry, "bid": float(bid)}
+            | ({} if move is None else {"move_bps": move}),
+        )

@@ -54,7 +54,54 @@ class SignalRaised(EngineEvent):
     strength: float
     reason: str
     is_exit: bool
-    decision: str  # "order" | "below_threshold" | "rejected: <why>" | "paused" | ...
+    # "order" | "below threshold (...)" | "conflict: ..." | "refused: <rule>: <why>" |
+    # "detected (weight 0)" | "paused: no entries" | ...
+    decision: str
+    edge_bps: float | None = None  # the strategy's expected edge, net of spread and fees
+    inputs_json: str = "{}"  # what it was decided on (indicator values), as JSON
+    sentiment_source: str = ""  # the provider behind a sentiment-driven signal
+    latency_us: float | None = None  # frame (or headline) that triggered it -> its order
+    order_id: str | None = None  # the order it made, when it made one
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineScored(EngineEvent):
+    """A headline a sentiment provider delivered, scored and matched to markets."""
+
+    headline: str
+    provider: str
+    source: str
+    url: str
+    published_at: float
+    score: float  # -1 .. +1
+    confidence: float  # 0 .. 1
+    markets: tuple[str, ...]  # condition ids whose sentiment it moved
+
+
+@dataclass(frozen=True, slots=True)
+class BasketDecided(EngineEvent):
+    """A basket (YES/NO pair, or every outcome of a neg-risk event) a strategy found, and
+    what became of it: traded (all legs sent), detected (weight 0), or refused whole."""
+
+    basket_id: str
+    strategy: str
+    kind: str  # "yes_no" | "neg_risk"
+    event_id: str
+    legs_json: str  # [[asset_id, market, side, price, size, order_id|null], ...]
+    cost: int  # per unit, fees included (1e-4)
+    payout: int  # per unit (1e-4)
+    edge_bps: float
+    reason: str
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class BasketResolved(EngineEvent):
+    """What one-leg-fill protection made of a traded basket once its legs were done:
+    "complete", "completed: ...", "unwound: ...", "none filled", "left: ..."."""
+
+    basket_id: str
+    outcome: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,4 +232,5 @@ STREAMED = (
     ErrorRaised,
     OrderUpdated,
     IntentRejected,
+    BasketResolved,
 )

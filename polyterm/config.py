@@ -8,6 +8,7 @@ naming the field, where it came from and what to do.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,8 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engine.config import EngineConfig
+from engine.config import EngineConfig, StrategiesConfig
 from polyterm import locations
+
+log = logging.getLogger("polyterm.config")
 
 
 class ConfigError(ValueError):
@@ -48,15 +51,18 @@ _SERVICE_WS = {
 }
 
 # Generic prefixes: SERVICE_MAX_MARKETS -> engine.feed.max_markets, and so on.
+# STRATEGIES_<NAME>_<KEY> is matched separately (see _strategies_path); it must be tried
+# before STRATEGY_, which it does not start with, so the order here does not matter.
 _PREFIXES = {
     "SERVICE_": "feed",
+    "SENTIMENT_": "sentiment",
     "STRATEGY_": "strategy",
     "RISK_": "risk",
     "TRADING_": "trading",
     "EXITS_": "exits",
 }
 # Strategy names as a comma list or a JSON list; scales as a JSON object (the seed's forms).
-_LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK"}
+_LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK", "SENTIMENT_PROVIDERS"}
 _OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK"}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -124,6 +130,24 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
     for var, value in env.items():
         if var in _SERVICE_WS:
             continue
+        if var.startswith("STRATEGIES_"):
+            path = _strategies_path(var[len("STRATEGIES_") :].split("_"))
+            if path is None:
+                raise ConfigError(
+                    f"{var} names no strategies setting: use STRATEGIES_<NAME>_ENABLED, "
+                    "_WEIGHT or _<PARAM>, e.g. STRATEGIES_MEAN_REVERSION_WINDOW"
+                )
+            put(["engine", "strategies", *path], value, var)
+            continue
+        legacy = _legacy_mean_reversion_env(var)
+        if legacy is not None:
+            log.warning(
+                "%s is deprecated: use STRATEGIES_MEAN_REVERSION_%s",
+                var,
+                var.removeprefix("STRATEGY_MEAN_REVERSION_"),
+            )
+            put(["engine", "strategies", "mean_reversion", *legacy], value, var)
+            continue
         for prefix, section in _PREFIXES.items():
             if var.startswith(prefix):
                 model = EngineConfig.model_fields[section].annotation
@@ -136,6 +160,38 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     )
                 put(["engine", section, *path], _env_value(var, value), var)
     return tree, origin
+
+
+def _strategies_path(words: list[str]) -> list[str] | None:
+    """STRATEGIES_<NAME>_<KEY>: ENABLED and WEIGHT are the slot's, any other key is one
+    of its params (STRATEGIES_<NAME>_PARAMS_<KEY> works too)."""
+    for cut in range(len(words) - 1, 0, -1):
+        name = "_".join(words[:cut]).lower()
+        slot = StrategiesConfig.model_fields.get(name)
+        if slot is None:
+            continue
+        model = slot.annotation
+        assert isinstance(model, type)
+        assert issubclass(model, BaseModel)
+        rest = words[cut:]
+        path = _field_path(model, rest)
+        if path is not None:
+            return [name, *path]
+        params = model.model_fields["params"].annotation
+        assert isinstance(params, type)
+        assert issubclass(params, BaseModel)
+        tail = _field_path(params, rest)
+        return None if tail is None else [name, "params", *tail]
+    return None
+
+
+def _legacy_mean_reversion_env(var: str) -> list[str] | None:
+    """STRATEGY_MEAN_REVERSION_<KEY> (the old place): its path under
+    [strategies.mean_reversion], or None when `var` is not one."""
+    if not var.startswith("STRATEGY_MEAN_REVERSION_"):
+        return None
+    path = _strategies_path(["MEAN", "REVERSION", *var.split("_")[3:]])
+    return None if path is None else path[1:]
 
 
 def _env_value(var: str, value: str) -> Any:
@@ -214,6 +270,30 @@ def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
     app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets"}
     tree: dict[str, Any] = {k: v for k, v in toml.items() if k in app_keys}
     engine = {k: v for k, v in toml.items() if k not in app_keys}
+    strategy = engine.get("strategy")
+    if isinstance(strategy, dict) and isinstance(strategy.get("mean_reversion"), dict):
+        engine = _migrate_mean_reversion(engine)
     if engine:
         tree["engine"] = engine
     return tree
+
+
+def _migrate_mean_reversion(engine: dict[str, Any]) -> dict[str, Any]:
+    """The old [strategy.mean_reversion] table still loads, into its new place:
+    `weight` to [strategies.mean_reversion], everything else to its params. Keys set in
+    the new place win."""
+    strategy = dict(engine["strategy"])
+    old = dict(strategy.pop("mean_reversion"))
+    log.warning(
+        "config: [strategy.mean_reversion] is deprecated: move its keys to "
+        "[strategies.mean_reversion.params] (weight to [strategies.mean_reversion])"
+    )
+    moved: dict[str, Any] = {}
+    if "weight" in old:
+        moved["weight"] = old.pop("weight")
+    if old:
+        moved["params"] = old
+    out = dict(engine)
+    out["strategy"] = strategy
+    out["strategies"] = _merge({"mean_reversion": moved}, out.get("strategies") or {})
+    return out

@@ -33,7 +33,8 @@ from engine.runtime.snapshot_builder import SnapshotBuilder
 from engine.runtime.stream import EventStream
 from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Strategy
-from engine.strategies.mean_reversion import MeanReversion
+from engine.strategies.registry import build_strategies
+from engine.strategies.sentiment import SentimentBook
 
 
 @dataclass(slots=True)
@@ -50,7 +51,20 @@ class EngineParts:
 
 
 def strategies_for(config: EngineConfig) -> list[Strategy]:
-    return [MeanReversion(config.strategy.mean_reversion)]
+    return build_strategies(config.strategies)
+
+
+def sentiment_book_for(config: EngineConfig) -> SentimentBook | None:
+    """The sentiment book the core scores headlines into (None: sentiment is off)."""
+    cfg = config.sentiment
+    if not cfg.enabled:
+        return None
+    return SentimentBook(
+        max_age_s=cfg.max_age_seconds,
+        blend_half_life_s=cfg.blend_half_life_s,
+        min_keyword_hits=cfg.min_keyword_hits,
+        recent_max=cfg.recent_max,
+    )
 
 
 def build_engine(
@@ -117,6 +131,7 @@ def build_engine(
         paper=paper,
         mode=mode,
         venue=venue,
+        sentiment=sentiment_book_for(config),
     )
     core_ref.append(core)
     restored = 0

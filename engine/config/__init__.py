@@ -26,7 +26,8 @@ from engine.config.risk import (
     TradingConfig,
     Window,
 )
-from engine.config.strategy import MeanReversionConfig, StrategyConfig
+from engine.config.sentiment import SentimentConfig
+from engine.config.strategy import MeanReversionConfig, StrategiesConfig, StrategyConfig
 
 __all__ = [
     "NEWSAPI",
@@ -44,6 +45,8 @@ __all__ = [
     "OrderFrequencyConfig",
     "PaperConfig",
     "RiskConfig",
+    "SentimentConfig",
+    "StrategiesConfig",
     "StrategyConfig",
     "StrategyOrderFrequencyConfig",
     "TradingConfig",
@@ -54,7 +57,9 @@ __all__ = [
 class EngineConfig(Frozen):
     feed: FeedConfig = FeedConfig()
     hot_assets: HotAssetConfig = HotAssetConfig()
-    strategy: StrategyConfig = StrategyConfig()
+    strategy: StrategyConfig = StrategyConfig()  # global keys: threshold, size, style, policy
+    strategies: StrategiesConfig = StrategiesConfig()  # [strategies.<name>] slots
+    sentiment: SentimentConfig = SentimentConfig()
     risk: RiskConfig = RiskConfig()
     trading: TradingConfig = TradingConfig()
     exits: ExitConfig = ExitConfig()

@@ -24,6 +24,12 @@ class ExecutionConfig(Frozen):
     on_restart: Literal["cancel", "replace"] = "cancel"
     # Flatten closes at best price at most this many ticks worse (a worst-price cap).
     flatten_max_slippage_ticks: int = Field(5, ge=0)
+    # One-leg-fill protection: a basket leg still open this long after the basket was
+    # sent is cancelled; then legs that filled unevenly are completed or unwound.
+    basket_leg_timeout_s: float = Field(2.0, gt=0)
+    # A basket seen again with the same verdict (detected, refused) is recorded at most
+    # once per this many seconds.
+    basket_redetect_s: float = Field(5.0, ge=0)
 
 
 class PaperConfig(Frozen):

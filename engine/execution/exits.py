@@ -5,7 +5,10 @@ flat again. It remembers the strategy that opened it, when, and how far the pric
 against it (MAE) and for it (MFE) while held, marked at the best bid: what exit
 analytics needs. The exit rules every lot gets, whatever the strategy says, are
 take-profit and stop-loss (a price move from the average entry) and a maximum holding
-time; each exit carries its reason.
+time; each exit carries its reason. A strategy may give a lot its own levels instead
+(:meth:`ExitBook.set_levels`, from its signal's exit levels): a scalper's tight
+take-profit and short holding time, or none at all for an arbitrage basket's legs, which
+are hedged and held to resolution.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ class Lot:
     shares: int
     high: int  # best bid seen while held
     low: int
+    # The opening strategy's own levels (None: the global [exits] rule; 0 turns one off).
+    take_profit: int | None = None  # price rise from entry, 1e-4
+    stop_loss: int | None = None
+    max_holding_s: float | None = None
 
     def excursions(self) -> tuple[int, int]:
         """(MAE, MFE) in price units per share, both >= 0."""
@@ -60,6 +67,20 @@ class ExitBook:
             lot.entry_price = avg
         return None
 
+    def set_levels(
+        self,
+        asset_id: str,
+        take_profit: int | None,
+        stop_loss: int | None,
+        max_holding_s: float | None,
+    ) -> None:
+        """The lot's own exit levels (None keeps the global rule for that one)."""
+        lot = self.lots.get(asset_id)
+        if lot is not None:
+            lot.take_profit = take_profit
+            lot.stop_loss = stop_loss
+            lot.max_holding_s = max_holding_s
+
     def mark(self, asset_id: str, bid: int | None) -> None:
         lot = self.lots.get(asset_id)
         if lot is None or bid is None:
@@ -74,12 +95,14 @@ class ExitBook:
         lot = self.lots.get(asset_id)
         if lot is None:
             return None
-        cfg = self.config
+        tp = self._tp if lot.take_profit is None else lot.take_profit
+        sl = self._sl if lot.stop_loss is None else lot.stop_loss
+        hold = self.config.max_holding_s if lot.max_holding_s is None else lot.max_holding_s
         if bid is not None:
-            if self._tp and bid >= lot.entry_price + self._tp:
+            if tp and bid >= lot.entry_price + tp:
                 return TAKE_PROFIT
-            if self._sl and bid <= lot.entry_price - self._sl:
+            if sl and bid <= lot.entry_price - sl:
                 return STOP_LOSS
-        if cfg.max_holding_s and now - lot.opened_at >= cfg.max_holding_s:
+        if hold and now - lot.opened_at >= hold:
             return MAX_HOLDING
         return None

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from engine.events import (
+    BasketDecided,
     EngineEvent,
     ErrorRaised,
     Filled,
+    HeadlineScored,
     IntentRejected,
     KillSwitchChanged,
     PositionChanged,
@@ -42,6 +44,7 @@ from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType,
 
 __all__ = [
     "AccountState",
+    "BasketRecord",
     "ErrorRecord",
     "LedgerReader",
     "MarketRecord",
@@ -119,6 +122,17 @@ class OrderEventRecord:
     status: OrderStatus
     filled: int
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BasketRecord:
+    """A basket as decided, and what one-leg-fill protection made of it (None: not
+    traded, or its legs not done yet)."""
+
+    run_id: int
+    basket: BasketDecided
+    outcome: str | None
+    outcome_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,15 +427,60 @@ class LedgerReader:
     ) -> list[Recorded[SignalRaised]]:
         """Signals in the order raised; with `limit`, the latest `limit` of them."""
         where, params = _filters(run_id=run_id)
-        columns = "run_id, at, strategy, asset_id, side, strength, reason, is_exit, decision"
+        columns = (
+            "run_id, at, strategy, asset_id, side, strength, reason, is_exit, decision,"
+            " edge_bps, inputs_json, sentiment_source, latency_us, order_id"
+        )
         return [
             Recorded(
                 run,
-                SignalRaised(at, strategy, asset, _SIDE[side], strength, why, bool(ex), decision),
+                SignalRaised(
+                    at, strategy, asset, _SIDE[side], strength, why, bool(ex), decision, *rest
+                ),
             )
-            for run, at, strategy, asset, side, strength, why, ex, decision in self._latest(
+            for run, at, strategy, asset, side, strength, why, ex, decision, *rest in self._latest(
                 "signals", columns, where, params, limit
             )
+        ]
+
+    def sentiment(
+        self, run_id: int | None = None, limit: int | None = None
+    ) -> list[Recorded[HeadlineScored]]:
+        """Scored headlines in the order delivered; with `limit`, the latest of them."""
+        where, params = _filters(run_id=run_id)
+        columns = (
+            "run_id, at, headline, provider, source, url, published_at, score, confidence,"
+            " markets_json"
+        )
+        return [
+            Recorded(
+                run,
+                HeadlineScored(
+                    at, title, provider, source, url, published, score, conf, tuple(json.loads(m))
+                ),
+            )
+            for run, at, title, provider, source, url, published, score, conf, m in (
+                self._latest("sentiment", columns, where, params, limit)
+            )
+        ]
+
+    def baskets(self, run_id: int | None = None, limit: int | None = None) -> list[BasketRecord]:
+        """Baskets in the order decided; with `limit`, the latest `limit` of them."""
+        where, params = _filters(run_id=run_id)
+        columns = (
+            "run_id, at, id, strategy, kind, event_id, legs_json, cost, payout, edge_bps,"
+            " reason, decision, outcome, outcome_at"
+        )
+        sql = f"SELECT {columns} FROM baskets{where} ORDER BY rowid"
+        if limit is not None:
+            sql = (
+                f"SELECT {columns} FROM (SELECT rowid AS r, {columns} FROM baskets{where} "
+                "ORDER BY rowid DESC LIMIT ?) ORDER BY r"
+            )
+            params = (*params, limit)
+        return [
+            BasketRecord(run, BasketDecided(*fields), outcome, outcome_at)
+            for run, *fields, outcome, outcome_at in self._all(sql, params)
         ]
 
     def risk_events(self, run_id: int | None = None) -> list[Recorded[IntentRejected]]:

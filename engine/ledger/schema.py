@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -286,11 +286,63 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Schema 5 adds the strategies' audit trail: each signal row's expected edge, the inputs
+# it was decided on (JSON), the sentiment source behind it, the latency from the frame
+# (or headline) that triggered it to its order, and that order's id; every scored
+# headline (`sentiment`); and every basket (YES/NO pair or neg-risk event) detected or
+# traded, with its legs and what one-leg-fill protection did (`baskets`). Older signal
+# rows keep NULL / '': they were never measured.
+V5_DDL: tuple[str, ...] = (
+    "ALTER TABLE signals ADD COLUMN edge_bps REAL",
+    "ALTER TABLE signals ADD COLUMN inputs_json TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE signals ADD COLUMN sentiment_source TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE signals ADD COLUMN latency_us REAL",
+    "ALTER TABLE signals ADD COLUMN order_id TEXT",
+    """CREATE TABLE sentiment (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        headline TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        published_at REAL NOT NULL,
+        score REAL NOT NULL,
+        confidence REAL NOT NULL,
+        markets_json TEXT NOT NULL
+    )""",
+    f"""CREATE TABLE baskets (
+        id TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        strategy TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        legs_json TEXT NOT NULL,
+        {_int("cost")},
+        {_int("payout")},
+        edge_bps REAL NOT NULL,
+        reason TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        outcome TEXT,
+        outcome_at REAL
+    )""",
+    "CREATE INDEX sentiment_run ON sentiment(run_id)",
+    "CREATE INDEX baskets_run ON baskets(run_id)",
+)
+
+
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    for statement in V5_DDL:
+        conn.execute(statement)
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
     _create_v2(conn)
     _v2_to_v3(conn)
     _v3_to_v4(conn)
+    _v4_to_v5(conn)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -446,6 +498,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_to_v2,  # 1 -> 2
     _v2_to_v3,  # 2 -> 3
     _v3_to_v4,  # 3 -> 4
+    _v4_to_v5,  # 4 -> 5
 )
 
 
@@ -508,4 +561,13 @@ def create_v2(conn: sqlite3.Connection) -> None:
     """Build an empty schema-2 ledger (for tests of the migration)."""
     _create_v2(conn)
     conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+
+
+def create_v4(conn: sqlite3.Connection) -> None:
+    """Build an empty schema-4 ledger (for tests of the migration)."""
+    _create_v2(conn)
+    _v2_to_v3(conn)
+    _v3_to_v4(conn)
+    conn.execute("PRAGMA user_version = 4")
     conn.commit()

@@ -46,12 +46,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.events import (
+    BasketDecided,
+    BasketResolved,
     BookUpdated,
     EngineEvent,
     EngineStateChanged,
     ErrorRaised,
     FeedSourceChanged,
     Filled,
+    HeadlineScored,
     IntentRejected,
     KillSwitchChanged,
     MarketsLoaded,
@@ -113,7 +116,8 @@ _SQL: tuple[str, ...] = (
     " realized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     # 8
     "INSERT INTO signals (run_id, at, strategy, asset_id, side, strength, reason, is_exit,"
-    " decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " decision, edge_bps, inputs_json, sentiment_source, latency_us, order_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 9
     "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted, approved)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -124,6 +128,14 @@ _SQL: tuple[str, ...] = (
     " tripped_at, cooldown_until, recovery_scale, reason, who)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 12
+    "INSERT INTO sentiment (run_id, at, headline, provider, source, url, published_at, score,"
+    " confidence, markets_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    # 13 baskets: one row per basket decision...
+    "INSERT INTO baskets (id, run_id, at, strategy, kind, event_id, legs_json, cost, payout,"
+    " edge_bps, reason, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    # 14 ...and what one-leg-fill protection made of it (after its insert)
+    "UPDATE baskets SET outcome = ?, outcome_at = ? WHERE id = ?",
+    # 15
     "UPDATE runs SET ended_at = ?, summary_json = ? WHERE id = ?",
 )
 (
@@ -139,6 +151,9 @@ _SQL: tuple[str, ...] = (
     _RISK,
     _ERROR,
     _KILL_SWITCH,
+    _SENTIMENT,
+    _BASKET,
+    _BASKET_OUTCOME,
     _RUN_END,
 ) = range(len(_SQL))
 
@@ -324,9 +339,64 @@ def _signal(ev: SignalRaised, run_id: int | None) -> tuple[Row, ...]:
                 ev.reason,
                 ev.is_exit,
                 ev.decision,
+                ev.edge_bps,
+                ev.inputs_json,
+                ev.sentiment_source,
+                ev.latency_us,
+                ev.order_id,
             ),
         ),
     )
+
+
+def _headline(ev: HeadlineScored, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    return (
+        (
+            _SENTIMENT,
+            (
+                run_id,
+                ev.at,
+                ev.headline,
+                ev.provider,
+                ev.source,
+                ev.url,
+                ev.published_at,
+                ev.score,
+                ev.confidence,
+                json.dumps(list(ev.markets)),
+            ),
+        ),
+    )
+
+
+def _basket(ev: BasketDecided, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    return (
+        (
+            _BASKET,
+            (
+                ev.basket_id,
+                run_id,
+                ev.at,
+                ev.strategy,
+                ev.kind,
+                ev.event_id,
+                ev.legs_json,
+                ev.cost,
+                ev.payout,
+                ev.edge_bps,
+                ev.reason,
+                ev.decision,
+            ),
+        ),
+    )
+
+
+def _basket_resolved(ev: BasketResolved, run_id: int | None) -> tuple[Row, ...]:
+    return ((_BASKET_OUTCOME, (ev.outcome, ev.at, ev.basket_id)),)
 
 
 def _intent_rejected(ev: IntentRejected, run_id: int | None) -> tuple[Row, ...]:
@@ -393,6 +463,9 @@ _CONVERTERS: dict[type[EngineEvent], Callable[[Any, int | None], tuple[Row, ...]
     IntentRejected: _intent_rejected,
     ErrorRaised: _error,
     KillSwitchChanged: _kill_switch,
+    HeadlineScored: _headline,
+    BasketDecided: _basket,
+    BasketResolved: _basket_resolved,
     RunEnded: _run_ended,
 }
 # Events with no table: the run row comes from start_run; the rest are transient state.

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.config import TradingConfig, Window
@@ -219,6 +219,34 @@ class OrderRateLimiter:
                     w.reason,
                     f"{w.label(market, side)}: {len(q)}/{w.max_orders} in {_secs(interval)}",
                 )
+        return ALLOWED
+
+    def check_batch(
+        self, strategy: str, orders: Sequence[tuple[str, Side]], now: float
+    ) -> RateDecision:
+        """Whether all of `orders` (market, side) sent together now stay within every
+        window: a basket's legs are checked as one, never one leg at a time.
+
+        Records nothing.
+        """
+        plan = self._plans.get(strategy)
+        if plan is None:
+            plan = self._plan(strategy)
+        for w in plan:
+            wanted: dict[tuple[int, str], int] = {}
+            for market, side in orders:
+                table, key = w.table(market, side)
+                slot = (id(table), key)
+                wanted[slot] = n = wanted.get(slot, 0) + 1
+                q = table.get(key)
+                used = 0 if q is None else sum(1 for t in q if t + w.interval > now)
+                if used + n > w.max_orders:
+                    return RateDecision(
+                        False,
+                        w.reason,
+                        f"{w.label(market, side)}: {used}/{w.max_orders} in {_secs(w.interval)}"
+                        f", {len(orders)} legs",
+                    )
         return ALLOWED
 
     def record(self, strategy: str, market: str, side: Side, now: float) -> None:

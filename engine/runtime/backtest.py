@@ -66,6 +66,8 @@ class BacktestRunner:
         progress_every: int = 2000,
     ) -> None:
         self.core = core
+        # Latency is real time: it would make two replays of one tape differ.
+        core.measure_latency = False
         self.clock = clock
         self.gateway = gateway
         self.venue = gateway.venue

@@ -25,13 +25,16 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from engine.adapters.polymarket.books import BookStore
-from engine.clock import Clock
+from engine.clock import Clock, perf_ns
 from engine.config import EngineConfig
 from engine.events import (
+    BasketDecided,
+    BasketResolved,
     EngineEvent,
     EngineStateChanged,
     FeedSourceChanged,
     Filled,
+    HeadlineScored,
     IntentRejected,
     MarketsLoaded,
     OrderSubmitted,
@@ -46,18 +49,31 @@ from engine.execution.lifecycle import OrderTracker
 from engine.execution.matching import match_taker
 from engine.execution.paper import PaperVenue
 from engine.execution.portfolio import Portfolio
-from engine.fixed import ONE, SHARE_STEP, format_cash, format_price, format_size
+from engine.fixed import (
+    ONE,
+    SHARE_STEP,
+    format_cash,
+    format_price,
+    format_size,
+    price_decimal,
+    size_decimal,
+)
 from engine.market.book import OrderBook
-from engine.market.book_view import BookView
 from engine.market.fees import FREE
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
+from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, OrderType, Side
+from engine.risk.baskets import BasketAccount, BasketLeg, size_basket
 from engine.risk.gate import EntryRequest, RiskGate
 from engine.risk.sizing import Holding, SizingInputs, SizingResult, exposure
+from engine.runtime.attribution import Attribution
+from engine.runtime.contexts import ContextFactory
 from engine.runtime.exposure import ExposureBook, ValueBook
-from engine.strategies.aggregator import Aggregator, Intent
-from engine.strategies.base import MarketContext, Signal, Strategy
+from engine.runtime.snapshot import ArbitrageLeg, ArbitrageRow
+from engine.strategies.aggregator import DETECTED, Aggregator, Intent
+from engine.strategies.base import Basket, Execution, ExitLevels, Signal, Strategy
+from engine.strategies.sentiment import SentimentBook
 
 log = logging.getLogger("engine")
 
@@ -112,6 +128,26 @@ class FlattenPlan:
     orders: tuple[str, ...] = ()  # the closing orders sent (empty for a preview)
 
 
+@dataclass(slots=True)
+class BasketRun:
+    """A traded basket whose legs are on their way: what one-leg-fill protection
+    watches until every leg is done (or the bound passes)."""
+
+    basket_id: str
+    basket: Basket
+    orders: tuple[str, ...]  # one per leg, in leg order
+    size: int  # per leg, as sent
+    deadline: float  # clock time: legs still open then are cancelled
+    filled: dict[str, int]  # order id -> shares filled
+    cancelled: bool = False
+
+
+# Basket legs are hedged and held to resolution (or until their strategy exits them):
+# the per-lot take-profit and stop-loss would sell one leg of the hedge alone.
+BASKET_LEG_EXITS = ExitLevels(take_profit=0, stop_loss=0)
+RECENT_ARBITRAGE = 50  # detections the snapshot keeps
+
+
 class FeedControl(Protocol):
     """What the core may ask of its market feed (a tape ignores both)."""
 
@@ -138,6 +174,7 @@ class EngineCore:
         paper: PaperVenue | None = None,
         mode: str = "paper",
         venue: str = "polymarket",
+        sentiment: SentimentBook | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -197,6 +234,23 @@ class EngineCore:
         self.telemetry: Counter[str] = Counter()
         self.exit_reasons: Counter[str] = Counter()
         self._last_sizing: tuple[MarketInfo, SizingInputs, SizingResult, int] | None = None
+        self.sentiment = sentiment
+        self.sentiment_status: ProviderStatus | None = None  # the live source's, when one runs
+        self.contexts = ContextFactory(books, exits, sentiment)
+        self.attribution = Attribution()
+        # Latency from the frame (or headline) that made books dirty to each order; off in
+        # backtests, whose ledgers must not depend on the machine's speed.
+        self.measure_latency = True
+        self._trigger_ns = 0
+        self._order_levels: dict[str, ExitLevels] = {}  # entry order -> its lot's exits
+        self._baskets: dict[str, BasketRun] = {}
+        self._basket_of_order: dict[str, str] = {}
+        self._basket_seq = 0
+        self._basket_seen: dict[tuple[str, str], tuple[float, str]] = {}
+        self._basket_busy: dict[tuple[str, str], float] = {}  # traded: cooldown until
+        self.arbitrage: dict[str, ArbitrageRow] = {}  # recent detections, by basket id
+        self.arbitrage_version = 0
+        self.sentiment_version = 0
         books.trade_listeners.append(self._on_trade)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -290,6 +344,7 @@ class EngineCore:
                 self.changed[token] = None
         if self.paper is not None:
             self.paper.add_markets(usable)
+        self.contexts.on_markets(usable)
         self.emit(MarketsLoaded(self.clock.time(), tuple(usable)))
 
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str = "ws") -> None:
@@ -299,6 +354,8 @@ class EngineCore:
         self.counts["messages"] += books.apply_frame(raw)
         if books.dirty:
             dirty = books.take_dirty()
+            if not self._dirty and self.measure_latency:
+                self._trigger_ns = perf_ns()
             self._dirty.update(dirty)
             self.changed.update(dirty)
             received = self.book_received
@@ -323,6 +380,7 @@ class EngineCore:
             self._settle_resolved()
 
     def _on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
+        self.contexts.on_trade(asset_id, size, self.clock.monotonic())
         if self.paper is not None:
             self.paper.on_trade(asset_id, price, size, taker_side, self.clock.time())
 
@@ -351,10 +409,14 @@ class EngineCore:
             return 0
         dirty, self._dirty = self._dirty, {}
         before = self.counts["orders"]
-        now = self.clock.monotonic()
+        clock = self.clock
+        now = clock.monotonic()
+        wall = clock.time()
         books = self.books.books
         resolved = self.books.resolved
         lots = self.exits.lots
+        contexts = self.contexts
+        strategies = self.strategies
         for asset_id in dirty:
             market = self.by_token.get(asset_id)
             if market is None or market.condition_id in resolved:
@@ -364,16 +426,62 @@ class EngineCore:
                 continue
             position = self.portfolio.position(asset_id)
             if asset_id in lots and position:
-                rule = self.exits.due(asset_id, book.best_bid, self.clock.time())
+                rule = self.exits.due(asset_id, book.best_bid, wall)
                 if rule is not None and self._exit(asset_id, rule, market, book, ""):
                     continue
-            ctx = MarketContext(asset_id, market, BookView(book), position, now)
-            signals = [
-                s for strat in self.strategies if isinstance(s := strat.on_tick(ctx), Signal)
-            ]
+            view = contexts.view(asset_id)
+            assert view is not None  # the book exists
+            ctx = contexts.build(asset_id, market, view, position, now, wall)
+            signals: list[Signal] = []
+            for strategy in strategies:
+                out = strategy.on_tick(ctx)
+                if out is None:
+                    continue
+                if isinstance(out, Signal):
+                    signals.append(out)
+                else:
+                    self._on_basket(out, now)
             if signals:
                 self._on_signals(signals, market, book, now)
         return self.counts["orders"] - before
+
+    def on_headlines(self, headlines: Sequence[Headline]) -> int:
+        """Headlines a sentiment provider delivered: scored into the sentiment book,
+        recorded, and the matched markets' tokens decided on at once; returns how many
+        headlines moved a market."""
+        book = self.sentiment
+        if book is None or not headlines:
+            return 0
+        at = self.clock.time()
+        scored = book.ingest(headlines, self.markets, at)
+        moved = 0
+        for item in scored:
+            headline = item.headline
+            self.emit(
+                HeadlineScored(
+                    at,
+                    headline.title,
+                    headline.provider,
+                    headline.source,
+                    headline.url,
+                    headline.published_at,
+                    float(item.score),
+                    float(item.confidence),
+                    tuple(item.markets),
+                )
+            )
+            self.counts["headlines"] += 1
+            if item.markets:
+                moved += 1
+                if not self._dirty and self.measure_latency:
+                    self._trigger_ns = perf_ns()
+                for market_id in item.markets:
+                    market = self._markets_by_id.get(market_id)
+                    if market is not None:
+                        for token in market.token_ids:
+                            self._dirty[token] = None
+        self.sentiment_version += 1
+        return moved
 
     def book_age(self, asset_id: str) -> float:
         """Seconds since the feed last vouched for this book: a frame that touched it, or
@@ -393,28 +501,79 @@ class EngineCore:
         now: float,
     ) -> None:
         self.counts["signals"] += len(signals)
-        intent = self.aggregator.combine(signals[0].asset_id, signals)
-        decision = "below threshold"
+        asset = signals[0].asset_id
+        combined = self.aggregator.resolve(asset, signals)
+        intent = combined.intent
+        outcome = "below threshold"
+        order_id: str | None = None
         if intent is not None:
             if not intent.is_exit and self.state is not EngineState.RUNNING:
-                decision = "paused: no entries"
-            elif not intent.is_exit and now < self._cooldown_until.get(intent.asset_id, 0.0):
-                decision = "entry cooldown"
+                outcome = "paused: no entries"
+            elif not intent.is_exit and now < self._cooldown_until.get(asset, 0.0):
+                outcome = "entry cooldown"
             else:
                 self.counts["intents"] += 1
                 if intent.is_exit or intent.side is Side.SELL:
-                    strategy = "+".join(intent.strategies)
-                    placed = self._exit(intent.asset_id, intent.reason, market, book, strategy)
-                    decision = "order" if placed else "no exit order"
+                    outcome, order_id = self._exit_intent(intent, market, book)
                 else:
-                    decision = self._enter(intent, market, book, now)
+                    lead = self._lead(intent, signals)
+                    outcome, order_id = self._enter(intent, market, book, now, lead)
+        latency = self._latency_us() if order_id is not None else None
         at = self.clock.time()
-        for s in signals:
+        stats = self.attribution.of
+        for s, decided in zip(signals, combined.decisions, strict=True):
+            voter = decided is None
+            decision = outcome if voter else decided
+            if decision == DETECTED:
+                stats(s.strategy).detected += 1
+            else:
+                stats(s.strategy).signals += 1
             self.emit(
                 SignalRaised(
-                    at, s.strategy, s.asset_id, s.side, s.strength, s.reason, s.is_exit, decision
+                    at,
+                    s.strategy,
+                    s.asset_id,
+                    s.side,
+                    s.strength,
+                    s.reason,
+                    s.is_exit,
+                    decision or outcome,
+                    s.edge_bps,
+                    json.dumps(dict(s.inputs)) if s.inputs else "{}",
+                    s.sentiment_source,
+                    latency if voter else None,
+                    order_id if voter else None,
                 )
             )
+
+    def _latency_us(self) -> float | None:
+        if not self.measure_latency or not self._trigger_ns:
+            return None
+        return round((perf_ns() - self._trigger_ns) / 1000, 1)
+
+    def _lead(self, intent: Intent, signals: list[Signal]) -> Signal | None:
+        """The voter whose say weighs most: its execution style, size hint and exit
+        levels are the entry's."""
+        weight = self.aggregator.weight
+        voters = [s for s in signals if s.side is intent.side and s.strategy in intent.strategies]
+        if not voters:
+            return None
+        return max(voters, key=lambda s: weight(s.strategy) * s.strength)
+
+    def _exit_intent(
+        self, intent: Intent, market: MarketInfo, book: OrderBook
+    ) -> tuple[str, str | None]:
+        """An exit signal closes its own strategy's lot; another strategy's lot is left
+        to that strategy (a hedged basket leg is never sold by a bystander's exit)."""
+        asset = intent.asset_id
+        lot = self.exits.lots.get(asset)
+        if intent.is_exit and lot is not None and lot.strategy:
+            owners = lot.strategy.split("+")
+            if not any(name in owners for name in intent.strategies):
+                return f"exit ignored: the lot is {lot.strategy}'s", None
+        strategy = "+".join(intent.strategies)
+        order_id = self._exit(asset, intent.reason, market, book, strategy)
+        return ("order", order_id) if order_id is not None else ("no exit order", None)
 
     def _refuse(
         self, asset: str, side: Side, strategy: str, reason: str, wanted: int, rule: str
@@ -425,20 +584,28 @@ class EngineCore:
             # reason per minute, not ten times a second.
             last = self._exit_refused.get(asset)
             if last is not None and last[0] == rule and at - last[1] < 60.0:
-                return f"rejected: {reason}"
+                return f"refused: {rule}: {reason}"
             self._exit_refused[asset] = (rule, at)
         else:
             self.counts["entry_refused"] += 1
         self.emit(IntentRejected(at, asset, side, strategy, reason, wanted, 0))
         self._reject(rule)
-        return f"rejected: {reason}"
+        return f"refused: {rule}: {reason}"
 
-    def _enter(self, intent: Intent, market: MarketInfo, book: OrderBook, now: float) -> str:
+    def _enter(
+        self,
+        intent: Intent,
+        market: MarketInfo,
+        book: OrderBook,
+        now: float,
+        lead: Signal | None = None,
+    ) -> tuple[str, str | None]:
         cfg = self.config.strategy
         tick = book.tick
         asset = intent.asset_id
         strategy = "+".join(intent.strategies)
-        rest = cfg.order_style == "rest"
+        style = lead.execution if lead is not None and lead.execution is not None else None
+        rest = (style or cfg.order_style) == Execution.REST
         at = self.clock.time()
         if rest:
             price = book.best_bid
@@ -446,8 +613,11 @@ class EngineCore:
             best = book.best_ask
             price = None if best is None else min(best + cfg.max_slippage_ticks * tick, ONE - tick)
         base = self.risk.base_size(strategy)
+        if lead is not None and lead.size_hint is not None and lead.size_hint > 0:
+            base = lead.size_hint  # the strategy's own size; the caps below still apply
         if price is None:
-            return self._refuse(asset, Side.BUY, strategy, "no price on the book", base, "no_price")
+            rule = "no_price"
+            return self._refuse(asset, Side.BUY, strategy, "no price on the book", base, rule), None
         verdict, fallback_scale = self.risk.screen_entry(
             EntryRequest(
                 strategy,
@@ -462,9 +632,8 @@ class EngineCore:
             )
         )
         if verdict is not None:
-            return self._refuse(
-                asset, Side.BUY, strategy, verdict.reason or "", base, verdict.rule or "risk"
-            )
+            why, rule = verdict.reason or "", verdict.rule or "risk"
+            return self._refuse(asset, Side.BUY, strategy, why, base, rule), None
         inputs = self._sizing_inputs(
             strategy, market, asset, price, abs(intent.score), base, fallback_scale, at
         )
@@ -475,7 +644,8 @@ class EngineCore:
             sizing_log.info("%s", self.last_sizing)
         if sized.size <= 0:
             why = f"sized to zero by {sized.rule or 'confidence'} ({sized.describe()})"
-            return self._refuse(asset, Side.BUY, strategy, why, base, sized.rule or "sizing")
+            rule = sized.rule or "sizing"
+            return self._refuse(asset, Side.BUY, strategy, why, base, rule), None
         if sized.steps and any(rule != "confidence" for rule, _ in sized.steps):
             # A resize names the rule that resized it (confidence scaling is the strategy's
             # own and not a risk event).
@@ -503,8 +673,376 @@ class EngineCore:
         self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
         self.counts["entry_orders"] += 1
         self._decision_mid[order.order_id] = _mid(book)
+        if lead is not None and lead.exits is not None:
+            self._order_levels[order.order_id] = lead.exits
         self.submit(order, market)
-        return "order"
+        return "order", order.order_id
+
+    # -- baskets --------------------------------------------------------------------------
+    def _on_basket(self, basket: Basket, now: float) -> None:
+        """A basket skips voting: detected (weight 0), refused whole, or every leg sent
+        at once as FAK at its price. Repeats of an unchanged verdict are recorded once
+        per `execution.basket_redetect_s`; a traded basket's event waits for its legs."""
+        if not basket.legs:
+            return
+        key = (basket.strategy, basket.event_id)
+        at = self.clock.time()
+        busy = self._basket_busy.get(key)
+        if busy is not None and at < busy:
+            return
+        if self.aggregator.weight(basket.strategy) <= 0:
+            decision = DETECTED
+        elif self.state is not EngineState.RUNNING:
+            decision = "paused: no entries"
+        else:
+            decision = ""
+        size = 0
+        if not decision:
+            decision, size = self._screen_basket(basket, at)
+        if size > 0:
+            self._basket_seen.pop(key, None)
+            self._trade_basket(basket, size, at)
+            return
+        seen = self._basket_seen.get(key)
+        if (
+            seen is not None
+            and seen[1] == decision
+            and at - seen[0] < self.config.execution.basket_redetect_s
+        ):
+            return
+        self._basket_seen[key] = (at, decision)
+        self._record_basket(basket, decision, (), at)
+
+    def _screen_basket(self, basket: Basket, at: float) -> tuple[str, int]:
+        """Every rule for every leg before any leg is placed: (decision, size per leg),
+        size 0 when refused whole."""
+        books = self.books.books
+        strategy = basket.strategy
+        legs: list[BasketLeg] = []
+        markets: dict[str, MarketInfo] = {}
+        for leg in basket.legs:
+            market = self.by_token.get(leg.asset_id)
+            book = books.get(leg.asset_id)
+            if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
+                return self._refuse_basket(
+                    basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"
+                )
+            if leg.side is not Side.BUY:
+                return self._refuse_basket(basket, "side", "only buying baskets are traded")
+            verdict, scale = self.risk.screen_entry(
+                EntryRequest(
+                    strategy,
+                    market.condition_id,
+                    leg.asset_id,
+                    Side.BUY,
+                    leg.price,
+                    1.0,
+                    self.book_age(leg.asset_id),
+                    self.health.source,
+                    at,
+                )
+            )
+            if verdict is not None:
+                return self._refuse_basket(basket, verdict.rule or "risk", verdict.reason or "")
+            if scale < 1.0:
+                return self._refuse_basket(
+                    basket, "feed_fallback", "feed fallback: baskets are not traded scaled"
+                )
+            markets[market.condition_id] = market
+            legs.append(
+                BasketLeg(
+                    leg.asset_id,
+                    market.condition_id,
+                    market.event,
+                    leg.price,
+                    self.portfolio.position(leg.asset_id) + self.tracker.buying(leg.asset_id),
+                    market.min_order_size,
+                    market.fees,
+                )
+            )
+        rate = self.risk.limiter.check_batch(strategy, [(leg.market, Side.BUY) for leg in legs], at)
+        if not rate.allowed:
+            rule = rate.reason or "order_rate_limit"
+            return self._refuse_basket(basket, rule, f"{rule}: {rate.detail}")
+        holdings: dict[str, Holding] = {}
+        events: dict[str, int] = {}
+        total = 0
+        for market in markets.values():
+            holding, event_exposure, total = self.exposures.of(market)
+            holdings[market.condition_id] = holding
+            events[market.event] = event_exposure
+        wanted = min(leg.size for leg in basket.legs)
+        if wanted <= 0:  # no size from the strategy: its base size
+            wanted = self.risk.base_size(strategy)
+        account = BasketAccount(
+            self.values.equity(),
+            self.portfolio.cash - self.tracker.reserved_cash,
+            holdings,
+            events,
+            total,
+        )
+        sized = size_basket(legs, wanted, account, self.risk.limits)
+        if sized.size <= 0:
+            return self._refuse_basket(basket, sized.rule or "sizing", sized.reason)
+        return "order" if sized.rule is None else f"order ({sized.reason})", sized.size
+
+    def _refuse_basket(self, basket: Basket, rule: str, why: str) -> tuple[str, int]:
+        self.counts["entry_refused"] += 1
+        self._reject(rule)
+        return f"refused: {rule}: {why}", 0
+
+    def _trade_basket(self, basket: Basket, size: int, at: float) -> None:
+        self._basket_seq += 1
+        basket_id = f"b{self.run_id}-{self._basket_seq}"
+        strategy = basket.strategy
+        orders: list[str] = []
+        for leg in basket.legs:
+            market = self.by_token[leg.asset_id]
+            order = OrderRequest(
+                order_id=self._next_order_id(),
+                asset_id=leg.asset_id,
+                market=market.condition_id,
+                side=Side.BUY,
+                price=leg.price,
+                size=size,
+                order_type=OrderType.FAK,
+                strategy=strategy,
+                reason=f"basket {basket_id}: {basket.reason}",
+                created_at=at,
+            )
+            orders.append(order.order_id)
+            self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
+            self.counts["entry_orders"] += 1
+            self._decision_mid[order.order_id] = _mid(self.books.books[leg.asset_id])
+            self._order_levels[order.order_id] = BASKET_LEG_EXITS
+            self._basket_of_order[order.order_id] = basket_id
+            self.submit(order, market)
+        cfg = self.config.execution
+        self._baskets[basket_id] = BasketRun(
+            basket_id,
+            basket,
+            tuple(orders),
+            size,
+            at + cfg.basket_leg_timeout_s,
+            {oid: 0 for oid in orders},
+        )
+        self._basket_busy[(strategy, basket.event_id)] = float("inf")
+        self.counts["baskets_traded"] += 1
+        self._record_basket(basket, "order", tuple(orders), at, basket_id, size)
+
+    def _record_basket(
+        self,
+        basket: Basket,
+        decision: str,
+        orders: tuple[str, ...],
+        at: float,
+        basket_id: str = "",
+        size: int | None = None,
+    ) -> None:
+        if not basket_id:
+            self._basket_seq += 1
+            basket_id = f"b{self.run_id}-{self._basket_seq}"
+        stats = self.attribution.of(basket.strategy)
+        if decision == DETECTED:
+            stats.detected += 1
+        else:
+            stats.signals += 1
+        self.counts["baskets"] += 1
+        self.counts["signals"] += 1
+        legs = [
+            [
+                leg.asset_id,
+                leg.market,
+                leg.side.value,
+                leg.price,
+                leg.size if size is None else size,
+                orders[i] if orders else None,
+            ]
+            for i, leg in enumerate(basket.legs)
+        ]
+        self.emit(
+            BasketDecided(
+                at,
+                basket_id,
+                basket.strategy,
+                basket.kind,
+                basket.event_id,
+                json.dumps(legs),
+                basket.cost,
+                basket.payout,
+                basket.edge_bps,
+                basket.reason,
+                decision,
+            )
+        )
+        inputs = dict(basket.inputs)
+        inputs["legs"] = len(basket.legs)
+        first = basket.legs[0]
+        self.emit(
+            SignalRaised(
+                at,
+                basket.strategy,
+                first.asset_id,
+                Side.BUY,
+                1.0,
+                f"basket {basket_id} ({basket.kind} {basket.event_id[:16]}): {basket.reason}",
+                False,
+                decision,
+                basket.edge_bps,
+                json.dumps({"basket": basket_id, **inputs}),
+                "",
+                self._latency_us() if orders else None,
+                orders[0] if orders else None,
+            )
+        )
+        self._show_arbitrage(basket_id, basket, decision, orders, at, size)
+
+    def _show_arbitrage(
+        self,
+        basket_id: str,
+        basket: Basket,
+        decision: str,
+        orders: tuple[str, ...],
+        at: float,
+        size: int | None,
+    ) -> None:
+        legs = []
+        for i, leg in enumerate(basket.legs):
+            market = self.by_token.get(leg.asset_id)
+            legs.append(
+                ArbitrageLeg(
+                    leg.asset_id,
+                    market.question if market else "",
+                    market.outcome_of(leg.asset_id) if market else "?",
+                    leg.side.value,
+                    price_decimal(leg.price),
+                    size_decimal(leg.size if size is None else size),
+                    orders[i] if orders else None,
+                )
+            )
+        rows = self.arbitrage
+        rows[basket_id] = ArbitrageRow(
+            at,
+            basket_id,
+            basket.strategy,
+            basket.kind,
+            basket.event_id,
+            tuple(legs),
+            price_decimal(basket.cost),
+            price_decimal(basket.payout),
+            round(basket.edge_bps, 2),
+            decision,
+            bool(orders),
+            None,
+        )
+        while len(rows) > RECENT_ARBITRAGE:
+            del rows[next(iter(rows))]
+        self.arbitrage_version += 1
+
+    def _check_baskets(self, at: float) -> None:
+        """One-leg-fill protection: once every leg of a traded basket is done, legs that
+        filled unevenly are completed (the missing shares bought while the edge holds)
+        or unwound (the extra shares sold back); legs still open at the bound are
+        cancelled first. The outcome is recorded either way."""
+        for run in list(self._baskets.values()):
+            open_legs = [oid for oid in run.orders if self.tracker.get(oid) is not None]
+            if open_legs:
+                if at >= run.deadline and not run.cancelled:
+                    run.cancelled = True
+                    for oid in open_legs:
+                        self.cancel(oid)
+                continue
+            del self._baskets[run.basket_id]
+            for oid in run.orders:
+                self._basket_of_order.pop(oid, None)
+            key = (run.basket.strategy, run.basket.event_id)
+            self._basket_busy[key] = at + self.config.strategy.entry_cooldown_s
+            outcome = self._protect(run, at)
+            self.counts[f"basket_{outcome.split(':')[0].replace(' ', '_')}"] += 1
+            self.emit(BasketResolved(at, run.basket_id, outcome))
+            row = self.arbitrage.get(run.basket_id)
+            if row is not None:
+                self.arbitrage[run.basket_id] = replace(row, outcome=outcome)
+                self.arbitrage_version += 1
+
+    def _protect(self, run: BasketRun, at: float) -> str:
+        legs = run.basket.legs
+        filled = [run.filled[oid] for oid in run.orders]
+        top, low = max(filled), min(filled)
+        if top == 0:
+            return "none filled"
+        if top == low:
+            return "complete"
+        books = self.books.books
+        # Complete: buy every leg's missing shares at today's ask, if the basket still pays
+        # more than it would cost (legs that filled count at their limit price).
+        cost = 0
+        possible = True
+        missing: list[tuple[int, int, int]] = []  # (leg index, shares, ask)
+        for i, (leg, got) in enumerate(zip(legs, filled, strict=True)):
+            market = self.by_token.get(leg.asset_id)
+            fees = market.fees if market is not None else FREE
+            if got >= top:
+                cost += leg.price + int(fees.effective_rate(leg.price) * ONE)
+                continue
+            book = books.get(leg.asset_id)
+            ask = book.best_ask if book is not None and not book.needs_snapshot else None
+            if ask is None or market is None or top - got < market.min_order_size:
+                possible = False
+                break
+            cost += ask + int(fees.effective_rate(ask) * ONE)
+            missing.append((i, top - got, ask))
+        if possible and missing and cost < run.basket.payout:
+            done = []
+            for i, shares, ask in missing:
+                leg = legs[i]
+                market = self.by_token[leg.asset_id]
+                order = OrderRequest(
+                    order_id=self._next_order_id(),
+                    asset_id=leg.asset_id,
+                    market=market.condition_id,
+                    side=Side.BUY,
+                    price=ask,
+                    size=shares,
+                    order_type=OrderType.FAK,
+                    strategy=run.basket.strategy,
+                    reason=f"basket {run.basket_id}: complete the missing leg",
+                    created_at=at,
+                )
+                self._decision_mid[order.order_id] = _mid(books[leg.asset_id])
+                self._order_levels[order.order_id] = BASKET_LEG_EXITS
+                self.submit(order, market)
+                done.append(f"{format_size(shares)} of leg {i + 1} at {format_price(ask)}")
+            return "completed: bought " + ", ".join(done)
+        # Unwind: sell what the other legs cannot match back into the bid.
+        sold, left = [], []
+        for i, (leg, got) in enumerate(zip(legs, filled, strict=True)):
+            extra = got - low
+            if extra <= 0:
+                continue
+            market = self.by_token.get(leg.asset_id)
+            book = books.get(leg.asset_id)
+            extra = min(
+                extra, self.portfolio.position(leg.asset_id) - self.tracker.selling(leg.asset_id)
+            )
+            if market is None or book is None or book.best_bid is None:
+                left.append(f"{format_size(max(0, extra))} of leg {i + 1} (no bid)")
+                continue
+            if extra < market.min_order_size:
+                left.append(f"{format_size(max(0, extra))} of leg {i + 1} (below minimum size)")
+                continue
+            price = max(
+                book.best_bid - self.config.strategy.max_slippage_ticks * book.tick, book.tick
+            )
+            reason = f"basket {run.basket_id}: unwind the lone leg"
+            self._sell(market, leg.asset_id, price, extra, run.basket.strategy, reason, book, at)
+            sold.append(f"{format_size(extra)} of leg {i + 1} at {format_price(price)} or better")
+        parts = []
+        if sold:
+            parts.append("unwound: sold " + ", ".join(sold))
+        if left:
+            parts.append(("left: " if not sold else "left ") + ", ".join(left))
+        return "; ".join(parts) or "left: nothing sellable"
 
     def _market_by_id(self, market: str) -> MarketInfo | None:
         return self._markets_by_id.get(market) or self._known_markets.get(market)
@@ -593,12 +1131,13 @@ class EngineCore:
 
     def _exit(
         self, asset: str, reason: str, market: MarketInfo, book: OrderBook, strategy: str
-    ) -> bool:
-        """Sell what is held and not already being sold, at the bid less the slippage."""
+    ) -> str | None:
+        """Sell what is held and not already being sold, at the bid less the slippage;
+        returns the order's id (None: no order)."""
         position = self.portfolio.position(asset)
         sellable = position - self.tracker.selling(asset)
         if sellable <= 0:
-            return False
+            return None
         lot = self.exits.lots.get(asset)
         strategy = strategy or (lot.strategy if lot else "")
         if (
@@ -608,18 +1147,18 @@ class EngineCore:
             self._refuse(
                 asset, Side.SELL, strategy, "stale book: exit held", sellable, "stale_book"
             )
-            return False
+            return None
         best = book.best_bid
         if best is None:
             self._refuse(asset, Side.SELL, strategy, "no bid to sell into", sellable, "no_price")
-            return False
+            return None
         price = max(best - self.config.strategy.max_slippage_ticks * book.tick, book.tick)
         decision = self.risk.check_sell(sellable, sellable, market.min_order_size)
         if not decision.approved:
             self._refuse(
                 asset, Side.SELL, strategy, decision.reason or "", sellable, decision.rule or "sell"
             )
-            return False
+            return None
         size = self._unhedge_limit(asset, market, decision.size)
         if size < decision.size:
             why = (
@@ -628,11 +1167,10 @@ class EngineCore:
             )
             self._refuse(asset, Side.SELL, strategy, why, decision.size, "exposure")
             if size < market.min_order_size or size <= 0:
-                return False
+                return None
             decision = replace(decision, size=size)
         at = self.clock.time()
-        self._sell(market, asset, price, decision.size, strategy, reason, book, at)
-        return True
+        return self._sell(market, asset, price, decision.size, strategy, reason, book, at)
 
     def _next_order_id(self) -> str:
         """The engine's client id: unique across runs of one ledger."""
@@ -673,6 +1211,7 @@ class EngineCore:
         market = market or self.by_token.get(order.asset_id)
         fees = market.fees if market is not None else None
         self.counts["orders"] += 1
+        self.attribution.of(order.strategy).orders += 1
         self.feed.hit(order.asset_id)
         if trades_log.isEnabledFor(logging.INFO):
             trades_log.info(
@@ -899,6 +1438,7 @@ class EngineCore:
             self.emit(update)
         if not result.status.is_open:
             self._decision_mid.pop(order.order_id, None)
+            self._order_levels.pop(order.order_id, None)
         if result.status is OrderStatus.REJECTED:
             self._reject(result.reason or "rejected by the gateway")
             trades_log.info("REJECTED %s: %s", order.order_id, result.reason)
@@ -965,6 +1505,11 @@ class EngineCore:
         mid = self._decision_mid.get(fill.order_id)
         slippage = _slippage_bps(fill, mid)
         self._telemetry(fill, slippage)
+        self.attribution.of(strategy).on_fill(fill, mid)
+        basket_id = self._basket_of_order.get(fill.order_id)
+        if basket_id is not None:
+            run = self._baskets[basket_id]
+            run.filled[fill.order_id] += fill.size
         self.emit(Filled(fill.at, fill, strategy, reason, mid, slippage))
         self.emit(
             PositionChanged(
@@ -989,18 +1534,26 @@ class EngineCore:
         self.exits.on_position(
             fill.asset_id, fill.market, strategy, pos.shares, pos.avg_price(), fill.at
         )
+        levels = self._order_levels.get(fill.order_id)
+        if levels is not None and lot is None and fill.side is Side.BUY:
+            # The lot this entry opened exits on its strategy's own levels.
+            self.exits.set_levels(
+                fill.asset_id, levels.take_profit, levels.stop_loss, levels.max_holding_s
+            )
         book = self.books.books.get(fill.asset_id)
         if book is not None:
             self.exits.mark(fill.asset_id, book.best_bid)  # marked at the bid from the start
         self.values.revalue(fill.asset_id)
         if fill.side is Side.SELL:
             self.exit_reasons[reason] += 1
+            owner = lot.strategy if lot is not None and lot.strategy else strategy
+            self.attribution.of(owner).realized += pos.realized - realized_before
             self.emit(
                 PositionClosed(
                     fill.at,
                     fill.asset_id,
                     fill.market,
-                    lot.strategy if lot is not None and lot.strategy else strategy,
+                    owner,
                     reason,
                     fill.size,
                     avg_before or 0,
@@ -1052,6 +1605,9 @@ class EngineCore:
             self.portfolio_version += 1
             self.counts["settlements"] += 1
             pos = self.portfolio.positions[token]
+            lot = self.exits.lots.get(token)
+            owner = lot.strategy if lot is not None else ""
+            self.attribution.of(owner).realized += realized
             self.emit(
                 PositionSettled(at, token, market.condition_id, shares, payout, cash, realized)
             )
@@ -1060,7 +1616,7 @@ class EngineCore:
                     at,
                     token,
                     market.condition_id,
-                    "",
+                    owner,
                     "settlement",
                     shares,
                     avg,
@@ -1103,6 +1659,8 @@ class EngineCore:
             self._expire(order_id, "expired (GTD)", OrderStatus.EXPIRED)
         if not self.trading:
             return
+        if self._baskets:
+            self._check_baskets(at)
         if self.replacements:
             self._place_replacements(at)
         kill_switch = self.risk.kill_switch

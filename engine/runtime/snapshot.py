@@ -132,6 +132,95 @@ class Telemetry:
 
 
 @dataclass(frozen=True, slots=True)
+class ArbitrageLeg:
+    asset_id: str
+    question: str
+    outcome: str
+    side: str
+    price: Decimal
+    size: Decimal
+    order_id: str | None  # the leg's order when the basket was traded
+
+
+@dataclass(frozen=True, slots=True)
+class ArbitrageRow:
+    """A basket a strategy found: a YES/NO pair or a neg-risk event priced below what
+    it pays, and what became of it."""
+
+    at: float
+    basket_id: str
+    strategy: str
+    kind: str  # "yes_no" | "neg_risk"
+    event_id: str
+    legs: tuple[ArbitrageLeg, ...]
+    cost: Decimal  # per unit, fees included
+    payout: Decimal  # per unit
+    edge_bps: float
+    decision: str  # "order", "detected (weight 0)", "refused: <rule>: ...", ...
+    executed: bool
+    outcome: str | None  # one-leg-fill protection's verdict once the legs are done
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyRow:
+    """One strategy (or combined decision "a+b"): activity and PnL attribution.
+
+    pnl = price_moves - spread_paid - fees: the spread paid against the mid at each
+    decision and the fees are the costs of trading; price moves are the edge."""
+
+    name: str
+    weight: float | None  # None: a combined decision, not a configured strategy
+    signals: int
+    detected: int
+    orders: int
+    fills: int
+    realized: Decimal
+    unrealized: Decimal
+    pnl: Decimal
+    spread_paid: Decimal
+    fees: Decimal
+    price_moves: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSentimentRow:
+    market: str  # condition id
+    question: str
+    sentiment: float  # -1 .. +1, as last scored (strategies apply their own decay)
+    sentiment_confidence: float
+    sentiment_source: str
+    sentiment_updated_at: float  # clock time of the headline behind it
+    headline: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeadlineRow:
+    at: float  # published
+    provider: str
+    source: str
+    title: str
+    url: str
+    score: float
+    confidence: float
+    markets: tuple[str, ...]  # questions of the markets it moved
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentView:
+    """The sentiment pane: provider status, each market's reading, latest headlines."""
+
+    source: str  # the provider in use ("" when sentiment is off)
+    freshness_s: float | None  # age of the newest headline
+    fallback: bool  # the configured provider failed and another (or none) is in use
+    last_error: str | None
+    markets: tuple[MarketSentimentRow, ...]  # most recently updated first
+    headlines: tuple[HeadlineRow, ...]  # most recent first
+
+
+NO_SENTIMENT = SentimentView("", None, False, None, (), ())
+
+
+@dataclass(frozen=True, slots=True)
 class Counters:
     frames: int
     messages: int
@@ -175,6 +264,9 @@ class EngineSnapshot:
     exit_reasons: tuple[tuple[str, int], ...]
     last_sizing: str  # the latest [sizing] line: inputs and the rules that cut
     error: str | None = None
+    arbitrage: tuple[ArbitrageRow, ...] = ()  # most recent first
+    strategies: tuple[StrategyRow, ...] = ()
+    sentiment: SentimentView = NO_SENTIMENT
 
     @property
     def pnl(self) -> Decimal:

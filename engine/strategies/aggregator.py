@@ -1,8 +1,16 @@
-"""Signal aggregation: strategies vote with their weights; strong agreement trades.
+"""Signal aggregation: the strategies that voted on a token decide it, with their weights.
 
-score = sum(weight * direction * strength) / sum(weights of active strategies). An
-entry needs |score| >= threshold. An exit signal for a held position bypasses the
-threshold: getting out should never need a quorum.
+score = sum(weight * direction * strength) / sum(weight) over the strategies that voted
+on this token in this pass (weight > 0). Normalizing over the voters, not over every
+enabled strategy, means adding a strategy never dilutes the others, and a lone arbitrage
+or news signal at full confidence reaches the threshold on its own; agreement still
+counts, because a dissenting voter pulls the score towards zero.
+
+An entry needs |score| >= threshold. When both sides voted, the net score decides and
+the resolution is stated ("conflict: ..."), for the winners and the outvoted alike; no
+side reaching the threshold is its own recorded outcome. An exit signal for a held
+position bypasses the threshold: getting out never needs a quorum. A weight-0 strategy
+never votes: its signals are recorded as detected.
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ from dataclasses import dataclass
 
 from engine.orders import Side
 from engine.strategies.base import Signal
+
+DETECTED = "detected (weight 0)"
+BELOW_THRESHOLD = "below threshold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +34,37 @@ class Intent:
     is_exit: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """The outcome of one token's votes: an intent (or none), and for each signal (same
+    order as given) the decision it gets unless execution replaces it (None: it is one
+    of the intent's voters, whose decision is what execution makes of it)."""
+
+    intent: Intent | None
+    decisions: tuple[str | None, ...]
+    score: float = 0.0
+    conflict: str | None = None  # how a two-sided vote was resolved
+
+
 class Aggregator:
     def __init__(self, weights: dict[str, float], threshold: float) -> None:
         self.weights = weights
         self.threshold = threshold
-        self._total = sum(w for w in weights.values() if w > 0)
+
+    def weight(self, strategy: str) -> float:
+        return self.weights.get(strategy, 0.0)
 
     def combine(self, asset_id: str, signals: list[Signal]) -> Intent | None:
-        exits = [s for s in signals if s.is_exit]
+        return self.resolve(asset_id, signals).intent
+
+    def resolve(self, asset_id: str, signals: list[Signal]) -> Combined:
+        weights = self.weights
+        decisions: list[str | None] = [
+            None if weights.get(s.strategy, 0.0) > 0 else DETECTED for s in signals
+        ]
+        exits = [s for s, d in zip(signals, decisions, strict=True) if d is None and s.is_exit]
         if exits:
-            return Intent(
+            intent = Intent(
                 asset_id,
                 exits[0].side,
                 1.0,
@@ -40,23 +72,50 @@ class Aggregator:
                 "; ".join(s.reason for s in exits),
                 is_exit=True,
             )
-        if not signals or self._total <= 0:
-            return None
+            labels = tuple(
+                d if d is not None or s.is_exit else "exit takes precedence"
+                for s, d in zip(signals, decisions, strict=True)
+            )
+            return Combined(intent, labels, 1.0)
+        total = 0.0
         score = 0.0
-        for s in signals:
-            direction = 1.0 if s.side is Side.BUY else -1.0
-            score += self.weights.get(s.strategy, 0.0) * direction * s.strength
-        score /= self._total
-        if abs(score) < self.threshold:
-            return None
+        sides: set[Side] = set()
+        for s, d in zip(signals, decisions, strict=True):
+            if d is not None:
+                continue
+            w = weights[s.strategy]
+            total += w
+            score += w * (1.0 if s.side is Side.BUY else -1.0) * s.strength
+            sides.add(s.side)
+        if total <= 0:
+            return Combined(None, tuple(d or BELOW_THRESHOLD for d in decisions))
+        score /= total
+        conflict = None
+        if len(sides) > 1:
+            winner = Side.BUY if score > 0 else Side.SELL
+            conflict = (
+                f"conflict: {winner.value} by net score {score:+.2f}"
+                if abs(score) >= self.threshold and score != 0
+                else f"conflict: net score {score:+.2f} below threshold {self.threshold:g}"
+            )
+        if abs(score) < self.threshold or score == 0:
+            why = conflict or f"{BELOW_THRESHOLD} ({score:+.2f} < {self.threshold:g})"
+            return Combined(None, tuple(d or why for d in decisions), score, conflict)
         side = Side.BUY if score > 0 else Side.SELL
-        voters = [s for s in signals if s.side is side and self.weights.get(s.strategy, 0.0) > 0]
-        if not voters:
-            return None
-        return Intent(
+        voters = [
+            s for s, d in zip(signals, decisions, strict=True) if d is None and s.side is side
+        ]
+        labels = tuple(
+            d
+            if d is not None
+            else (None if s.side is side else f"{conflict}: outvoted" if conflict else None)
+            for s, d in zip(signals, decisions, strict=True)
+        )
+        intent = Intent(
             asset_id,
             side,
             score,
             tuple(s.strategy for s in voters),
             "; ".join(s.reason for s in voters),
         )
+        return Combined(intent, labels, score, conflict)

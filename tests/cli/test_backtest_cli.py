@@ -27,8 +27,8 @@ def test_export_a_tape_then_backtest_it_twice_identically(tmp_path: Path) -> Non
         result = run(
             ["backtest", "--tape", str(tape), "--json", "--ledger", str(tmp_path / f"{name}.db")],
             tmp_path,
-            STRATEGY_MEAN_REVERSION_WINDOW="8",
-            STRATEGY_MEAN_REVERSION_ENTRY_Z="1.0",
+            STRATEGIES_MEAN_REVERSION_WINDOW="8",
+            STRATEGIES_MEAN_REVERSION_ENTRY_Z="1.0",
             STRATEGY_ENTRY_COOLDOWN_S="1",
         )
         assert result.returncode == 0, result.stderr

@@ -74,8 +74,8 @@ def test_headless_offline_run_trades_into_the_ledger(tmp_path: Path) -> None:
             "6",
         ],
         tmp_path,
-        STRATEGY_MEAN_REVERSION_WINDOW="8",
-        STRATEGY_MEAN_REVERSION_ENTRY_Z="1.0",
+        STRATEGIES_MEAN_REVERSION_WINDOW="8",
+        STRATEGIES_MEAN_REVERSION_ENTRY_Z="1.0",
         STRATEGY_ENTRY_COOLDOWN_S="1",
     )
     assert result.returncode == 0, result.stderr

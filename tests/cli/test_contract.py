@@ -188,13 +188,51 @@ def test_config_file_and_env_precedence(tmp_path: Path) -> None:
         "offline = true\n[feed]\nmax_markets = 3\n[strategy.mean_reversion]\nwindow = 12\n"
     )
     app = load_config(
-        cfg, env={"STRATEGY_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"}
+        cfg, env={"STRATEGIES_MEAN_REVERSION_WINDOW": "9", "SERVICE_WS_STATIC_ASSETS": "a,b"}
     )
     assert app.engine.feed.max_markets == 3
-    assert app.engine.strategy.mean_reversion.window == 9
+    assert app.engine.strategies.mean_reversion.params.window == 9
     assert app.engine.hot_assets.static_assets == ("a", "b")
     with pytest.raises(ConfigError, match="STRATEGY_NOPE names no strategy setting"):
         load_config(cfg, env={"STRATEGY_NOPE": "1"})
+    with pytest.raises(ConfigError, match="STRATEGIES_NOPE_X names no strategies setting"):
+        load_config(cfg, env={"STRATEGIES_NOPE_X": "1"})
     cfg.write_text("[feed\n")
     with pytest.raises(ConfigError, match="config.toml"):
         load_config(cfg, env={})
+
+
+def test_strategies_config_places(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """[strategies.<name>] holds enabled, weight and params; the env maps
+    STRATEGIES_<NAME>_<KEY> there (slot keys, else params); the old
+    [strategy.mean_reversion] table and STRATEGY_MEAN_REVERSION_* still load, into the new
+    place, with a one-line deprecation warning each."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        "[strategy.mean_reversion]\nwindow = 12\nweight = 0.5\n"
+        "[strategies.momentum_scalping]\nenabled = false\n"
+        "[strategies.cross_market_arbitrage.params]\nmargin_bps = 7\n"
+    )
+    env = {
+        "STRATEGIES_MEAN_REVERSION_ENTRY_Z": "2.5",
+        "STRATEGIES_EVENT_DRIVEN_WEIGHT": "0.3",
+        "STRATEGIES_MICRO_ARBITRAGE_PARAMS_MARGIN_BPS": "5",
+        "STRATEGY_MEAN_REVERSION_EXIT_Z": "0.1",
+    }
+    with caplog.at_level("WARNING", logger="polyterm.config"):
+        app = load_config(cfg, env=env)
+    slots = app.engine.strategies
+    assert slots.mean_reversion.weight == 0.5
+    assert slots.mean_reversion.params.window == 12
+    assert slots.mean_reversion.params.entry_z == 2.5
+    assert slots.mean_reversion.params.exit_z == 0.1
+    assert not slots.momentum_scalping.enabled
+    assert slots.event_driven.weight == 0.3
+    assert slots.micro_arbitrage.params.margin_bps == 5
+    assert slots.cross_market_arbitrage.params.margin_bps == 7
+    assert slots.cross_market_arbitrage.weight == 0  # detected, never executed
+    warned = [r.getMessage() for r in caplog.records]
+    assert any("[strategy.mean_reversion] is deprecated" in m for m in warned)
+    assert any("STRATEGY_MEAN_REVERSION_EXIT_Z is deprecated" in m for m in warned)
+    with pytest.raises(ConfigError, match=r"strategies.mean_reversion.params.window"):
+        load_config(cfg, env={"STRATEGIES_MEAN_REVERSION_WINDOW": "x"})

@@ -199,10 +199,9 @@ async def test_two_backtests_of_one_tape_write_identical_ledgers(tmp_path: Path)
     app = AppConfig.model_validate(
         {
             "engine": {
-                "strategy": {
-                    "mean_reversion": {"window": 8, "entry_z": 1.0},
-                    "entry_cooldown_s": 1,
-                },
+                "strategy": {"entry_cooldown_s": 1},
+                # Every strategy on: their state must replay exactly too.
+                "strategies": {"mean_reversion": {"params": {"window": 8, "entry_z": 1.0}}},
                 "paper": {"latency_ms": 50, "latency_jitter_ms": 40},
             }
         }

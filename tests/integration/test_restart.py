@@ -21,9 +21,14 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ENV = {
-    "STRATEGY_MEAN_REVERSION_WINDOW": "6",
-    "STRATEGY_MEAN_REVERSION_ENTRY_Z": "0.8",
-    "STRATEGY_MEAN_REVERSION_SAMPLE_INTERVAL_S": "0.1",
+    # Mean reversion alone: these runs test risk and restarts, not the other strategies.
+    "STRATEGIES_MOMENTUM_SCALPING_ENABLED": "false",
+    "STRATEGIES_EVENT_DRIVEN_ENABLED": "false",
+    "STRATEGIES_MICRO_ARBITRAGE_ENABLED": "false",
+    "STRATEGIES_CROSS_MARKET_ARBITRAGE_ENABLED": "false",
+    "STRATEGIES_MEAN_REVERSION_WINDOW": "6",
+    "STRATEGIES_MEAN_REVERSION_ENTRY_Z": "0.8",
+    "STRATEGIES_MEAN_REVERSION_SAMPLE_INTERVAL_S": "0.1",
     "STRATEGY_ENTRY_COOLDOWN_S": "0.5",
 }
 

@@ -29,10 +29,26 @@ from tests.conftest import FAST_HOT, fast_feed_config
 pytestmark = pytest.mark.integration
 
 EAGER = {
-    "STRATEGY_MEAN_REVERSION_WINDOW": "6",
-    "STRATEGY_MEAN_REVERSION_ENTRY_Z": "0.8",
-    "STRATEGY_MEAN_REVERSION_SAMPLE_INTERVAL_S": "0.1",
+    # Mean reversion alone: these runs test risk and restarts, not the other strategies.
+    "STRATEGIES_MOMENTUM_SCALPING_ENABLED": "false",
+    "STRATEGIES_EVENT_DRIVEN_ENABLED": "false",
+    "STRATEGIES_MICRO_ARBITRAGE_ENABLED": "false",
+    "STRATEGIES_CROSS_MARKET_ARBITRAGE_ENABLED": "false",
+    "STRATEGIES_MEAN_REVERSION_WINDOW": "6",
+    "STRATEGIES_MEAN_REVERSION_ENTRY_Z": "0.8",
+    "STRATEGIES_MEAN_REVERSION_SAMPLE_INTERVAL_S": "0.1",
     "STRATEGY_ENTRY_COOLDOWN_S": "0.3",
+}
+
+
+ONLY_MEAN_REVERSION = {
+    name: {"enabled": False}
+    for name in (
+        "momentum_scalping",
+        "event_driven",
+        "micro_arbitrage",
+        "cross_market_arbitrage",
+    )
 }
 
 
@@ -129,10 +145,12 @@ async def _engine(emulator: ExchangeEmulator, tmp_path: Path, **strategy: object
     assert emulator.urls is not None
     config = EngineConfig.model_validate(
         {
-            "strategy": {
-                "mean_reversion": {"window": 6, "entry_z": 0.8, "sample_interval_s": 0.1},
-                "entry_cooldown_s": 0.3,
-                **strategy,
+            "strategy": {"entry_cooldown_s": 0.3, **strategy},
+            "strategies": {
+                "mean_reversion": {
+                    "params": {"window": 6, "entry_z": 0.8, "sample_interval_s": 0.1}
+                },
+                **ONLY_MEAN_REVERSION,
             },
         }
     ).model_copy(update={"feed": fast_feed_config(emulator.urls), "hot_assets": FAST_HOT})

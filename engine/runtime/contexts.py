@@ -1,0 +1,89 @@
+"""What a decision pass hands each strategy: one :class:`MarketContext` per changed token.
+
+Built on every book update, so it allocates little: the read-only book views are made
+once per book and cached, the event groups once per market list, the trade flow per
+token is fed from the feed's trade prints as they arrive, and a token nobody holds gets
+one shared empty lots mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+from engine.adapters.polymarket.books import BookStore
+from engine.execution.exits import ExitBook
+from engine.fixed import SIZE_SCALE
+from engine.market.book_view import BookView
+from engine.market.event_groups import EventGroup, group_events
+from engine.market.flow import TradeFlow
+from engine.market.markets import MarketInfo
+from engine.strategies.base import MarketContext, OwnLot
+from engine.strategies.sentiment import SentimentBook
+
+_NO_LOTS: Mapping[str, tuple[OwnLot, ...]] = MappingProxyType({})
+
+
+class ContextFactory:
+    def __init__(
+        self, books: BookStore, exits: ExitBook, sentiment: SentimentBook | None = None
+    ) -> None:
+        self._books = books
+        self._exits = exits
+        self.sentiment = sentiment
+        self._views: dict[str, BookView] = {}
+        self.flows: dict[str, TradeFlow] = {}
+        self.events: dict[str, EventGroup] = {}
+
+    def on_markets(self, markets: Sequence[MarketInfo]) -> None:
+        self.events = group_events(markets)
+
+    def on_trade(self, asset_id: str, size: int, now: float) -> None:
+        """A trade print on this token (size in 1e-6 shares, `now` monotonic)."""
+        flow = self.flows.get(asset_id)
+        if flow is None:
+            flow = self.flows[asset_id] = TradeFlow()
+        flow.on_print(size / SIZE_SCALE, now)
+
+    def view(self, asset_id: str) -> BookView | None:
+        view = self._views.get(asset_id)
+        if view is None:
+            book = self._books.books.get(asset_id)
+            if book is None:
+                return None
+            view = self._views[asset_id] = BookView(book)
+        return view
+
+    def lots(self, asset_id: str) -> Mapping[str, tuple[OwnLot, ...]]:
+        lot = self._exits.lots.get(asset_id)
+        if lot is None:
+            return _NO_LOTS
+        own = (OwnLot(lot.entry_price, lot.shares, lot.opened_at),)
+        # A lot a combined decision ("a+b") opened belongs to each of its strategies.
+        return {name: own for name in lot.strategy.split("+") if name} or {"": own}
+
+    def build(
+        self,
+        asset_id: str,
+        market: MarketInfo,
+        view: BookView,
+        position: int,
+        now: float,
+        wall: float,
+    ) -> MarketContext:
+        complement_id = market.complement_of(asset_id)
+        sentiment = self.sentiment
+        return MarketContext(
+            asset_id,
+            market,
+            view,
+            position,
+            now,
+            wall,
+            self.view(complement_id) if complement_id is not None else None,
+            self.events.get(market.event),
+            sentiment.reading(market.condition_id) if sentiment is not None else None,
+            self.flows.get(asset_id),
+            self.lots(asset_id),
+            self.view,
+        )

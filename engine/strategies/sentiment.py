@@ -35,6 +35,9 @@ from engine.market.sentiment import Headline, SentimentReading
 NEUTRAL_BAND = 0.05
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Numbers are written many ways: "$150,000", "150k", "150K" are one keyword, "150000".
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_KILO = re.compile(r"\b(\d+)k\b")
 
 # Words that say nothing about which market a headline is about: English function words
 # and the boilerplate of market questions ("Will ... by the end of ...?").
@@ -71,7 +74,8 @@ def keyword(word: str) -> str:
 def keywords_of(text: str) -> list[str]:
     """The distinct matching keys of `text`, in order of first appearance."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower().replace("-", " ")):
+    text = _KILO.sub(r"\g<1>000", _THOUSANDS.sub("", text.lower()))
+    for word in _WORD.findall(text.replace("-", " ")):
         if len(word) < 3 and not word.isdigit():
             continue
         if word in _STOPWORDS:

@@ -21,6 +21,7 @@ import math
 from collections import deque
 
 from engine.config.strategy import MomentumScalpingParams
+from engine.fixed import PRICE_SCALE
 from engine.orders import Side
 from engine.strategies.base import Execution, ExitLevels, MarketContext, OwnLot, Signal
 from engine.strategies.edge import bps_of, fee_per_share, tradeable
@@ -82,7 +83,7 @@ class MomentumScalping:
         fees = ctx.market.fees
         take_profit = cfg.take_profit_ticks * book.tick
         # Expected gain per share (price units): part of the recent move, at most the TP.
-        expected = min(cfg.continuation_share * move * mid, float(take_profit))
+        expected = min(cfg.continuation_share * move / 10_000 * mid * PRICE_SCALE, take_profit)
         fee_in, fee_out = fee_per_share(fees, ask), fee_per_share(fees, bid)
         take_edge = bps_of(expected - spread - fee_in - fee_out, ask)
         rest_edge = bps_of(expected - fee_out, bid)

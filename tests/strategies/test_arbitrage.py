@@ -1,0 +1,224 @@
+"""Micro-arbitrage (YES + NO of one market) and cross-market arbitrage (every outcome of a
+neg-risk event) on constructed books: baskets priced off the touches, sized by the
+thinnest touch, refused when fees eat the gap or a book is not trusted."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.config.strategy import CrossMarketArbitrageParams, MicroArbitrageParams
+from engine.market.book import OrderBook
+from engine.market.event_groups import EventGroup
+from engine.market.fees import FREE, FeeSchedule
+from engine.market.markets import MarketInfo
+from engine.orders import Side
+from engine.strategies.base import Basket, Signal
+from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
+from engine.strategies.edge import fee_per_share
+from engine.strategies.micro_arbitrage import EXIT_REASON, MicroArbitrage
+from tests.strategies.builders import context, fees, lot, make_market, px, quote, sh
+
+MICRO = MicroArbitrageParams()
+
+
+def pair(
+    yes: tuple[float, float, float],
+    no: tuple[float, float, float],
+    schedule: FeeSchedule = FREE,
+) -> tuple[MarketInfo, OrderBook, OrderBook]:
+    """(market, YES book, NO book) from (bid, ask, size) per token."""
+    market = make_market(fees=schedule)
+    return market, quote("Y", *yes), quote("N", *no)
+
+
+def micro(
+    strategy: MicroArbitrage,
+    market: MarketInfo,
+    yes: OrderBook,
+    no: OrderBook,
+    now: float = 0.0,
+    from_no: bool = False,
+    lots: tuple[object, ...] = (),
+) -> Signal | Basket | None:
+    lots_map = {"micro_arbitrage": lots} if lots else None
+    if from_no:
+        ctx = context(no, market, now, complement=yes, lots=lots_map)  # type: ignore[arg-type]
+    else:
+        ctx = context(yes, market, now, complement=no, lots=lots_map)  # type: ignore[arg-type]
+    return strategy.on_tick(ctx)
+
+
+def test_yes_and_no_below_one_make_a_basket_sized_by_the_thinner_touch() -> None:
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20))
+    basket = micro(MicroArbitrage(MICRO), market, yes, no)
+    assert isinstance(basket, Basket)
+    assert basket.kind == "yes_no"
+    assert basket.event_id == "0xm"
+    assert [(leg.asset_id, leg.side, leg.price, leg.size) for leg in basket.legs] == [
+        ("Y", Side.BUY, px(0.45), sh(20)),
+        ("N", Side.BUY, px(0.50), sh(20)),
+    ]
+    assert (basket.cost, basket.payout) == (px(0.95), px(1))
+    assert basket.edge_bps == pytest.approx(500 * 10_000 / 9_500)
+
+
+def test_the_depth_cap_and_either_token_find_the_same_basket() -> None:
+    market, yes, no = pair((0.44, 0.45, 300), (0.49, 0.50, 200))
+    from_yes = micro(MicroArbitrage(MICRO), market, yes, no)
+    from_no = micro(MicroArbitrage(MICRO), market, yes, no, from_no=True)
+    assert isinstance(from_yes, Basket)
+    assert from_yes == from_no
+    assert {leg.size for leg in from_yes.legs} == {sh(25)}  # max_shares
+
+
+def test_the_same_opportunity_is_not_resent_within_the_repeat_interval() -> None:
+    strategy = MicroArbitrage(MICRO)
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20))
+    assert isinstance(micro(strategy, market, yes, no, now=0.0), Basket)
+    assert micro(strategy, market, yes, no, now=1.0, from_no=True) is None
+    assert isinstance(micro(strategy, market, yes, no, now=2.5), Basket)
+    moved = quote("Y", 0.43, 0.44, 30)  # a new price is a new opportunity
+    assert isinstance(micro(strategy, market, moved, no, now=2.6), Basket)
+
+
+def test_fees_and_margin_that_eat_the_gap_mean_no_basket() -> None:
+    schedule = fees("0.1")  # 0.1 x p(1-p): ~0.025 a share per leg here
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20), schedule)
+    assert fee_per_share(schedule, px(0.45)) + fee_per_share(schedule, px(0.50)) == 498
+    assert micro(MicroArbitrage(MICRO), market, yes, no) is None  # 0.9998 is within margin
+    market, yes, no = pair((0.44, 0.45, 30), (0.48, 0.49, 20), schedule)
+    basket = micro(MicroArbitrage(MICRO), market, yes, no)
+    assert isinstance(basket, Basket)
+    assert basket.cost == px(0.94) + 248 + 250  # fees are part of the cost
+
+
+def test_no_basket_at_or_above_one_or_from_untrusted_books() -> None:
+    market, yes, no = pair((0.49, 0.50, 30), (0.49, 0.50, 30))
+    assert micro(MicroArbitrage(MICRO), market, yes, no) is None
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20))
+    no.needs_snapshot = True
+    assert micro(MicroArbitrage(MICRO), market, yes, no) is None
+    assert MicroArbitrage(MICRO).on_tick(context(yes, market)) is None  # no complement
+    crossed = quote("N", 0.51, 0.50, 20)
+    assert micro(MicroArbitrage(MICRO), market, yes, crossed) is None
+
+
+def test_touches_thinner_than_a_minimum_order_mean_no_basket() -> None:
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 4))  # minimum order is 5
+    assert micro(MicroArbitrage(MICRO), market, yes, no) is None
+
+
+def test_exit_when_the_external_edge_is_at_or_below_taker_cost() -> None:
+    strategy = MicroArbitrage(MICRO)
+    market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20))
+    assert isinstance(micro(strategy, market, yes, no), Basket)  # priced at 0.95
+    held = (lot(0.45, 20),)
+    # Still mispriced: hold.
+    assert micro(strategy, market, yes, no, now=5.0, lots=held) is None
+    # Closed, and the bids (0.50 + 0.49) return more than the 0.95 paid: sell.
+    market, yes, no = pair((0.50, 0.51, 30), (0.49, 0.50, 30))
+    signal = micro(strategy, market, yes, no, now=6.0, lots=held)
+    assert isinstance(signal, Signal)
+    assert signal.is_exit
+    assert signal.side is Side.SELL
+    assert signal.reason == EXIT_REASON == "micro_arbitrage_external_edge_cost"
+    assert signal.size_hint == sh(20)
+    # Closed but the bids would not return the cost: hold to resolution (pays 1).
+    market, yes, no = pair((0.45, 0.51, 30), (0.45, 0.50, 30))
+    assert micro(strategy, market, yes, no, now=7.0, lots=held) is None
+    # A pair this strategy did not price (e.g. before a restart) is held.
+    market, yes, no = pair((0.50, 0.51, 30), (0.49, 0.50, 30))
+    assert micro(MicroArbitrage(MICRO), market, yes, no, lots=held) is None
+
+
+# -- cross-market (neg-risk) ------------------------------------------------------------
+
+CROSS = CrossMarketArbitrageParams()
+
+
+def event(
+    yes_asks: list[float],
+    no_asks: list[float],
+    size: float = 40,
+    neg_risk: bool = True,
+    schedule: FeeSchedule = FREE,
+) -> tuple[EventGroup, dict[str, OrderBook]]:
+    markets = tuple(
+        make_market(f"0xm{i}", f"Y{i}", f"N{i}", schedule, event_id="ev", neg_risk=neg_risk)
+        for i in range(len(yes_asks))
+    )
+    books: dict[str, OrderBook] = {}
+    for i, (ya, na) in enumerate(zip(yes_asks, no_asks, strict=True)):
+        books[f"Y{i}"] = quote(f"Y{i}", ya - 0.01, ya, size, f"0xm{i}")
+        books[f"N{i}"] = quote(f"N{i}", na - 0.01, na, size, f"0xm{i}")
+    return EventGroup("ev", neg_risk, markets), books
+
+
+def cross(
+    strategy: CrossMarketArbitrage,
+    group: EventGroup,
+    books: dict[str, OrderBook],
+    token: str = "Y0",
+    now: float = 0.0,
+) -> Basket | None:
+    market = next(m for m in group.markets if token in m.token_ids)
+    return strategy.on_tick(context(books[token], market, now, event=group, books=books))
+
+
+def test_yes_asks_summing_below_one_make_a_neg_risk_basket_of_every_outcome() -> None:
+    group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66], size=40)
+    books["Y2"] = quote("Y2", 0.34, 0.35, 12, "0xm2")
+    basket = cross(CrossMarketArbitrage(CROSS), group, books, token="N1")
+    assert basket is not None
+    assert basket.kind == "neg_risk"
+    assert basket.event_id == "ev"
+    assert [(leg.asset_id, leg.market, leg.price) for leg in basket.legs] == [
+        ("Y0", "0xm0", px(0.30)),
+        ("Y1", "0xm1", px(0.30)),
+        ("Y2", "0xm2", px(0.35)),
+    ]
+    assert {leg.size for leg in basket.legs} == {sh(12)}  # the thinnest touch
+    assert (basket.cost, basket.payout) == (px(0.95), px(1))
+    assert basket.edge_bps == pytest.approx(500 * 10_000 / 9_500)
+
+
+def test_the_no_side_pays_n_minus_one() -> None:
+    group, books = event([0.35, 0.35, 0.40], [0.60, 0.60, 0.70])
+    basket = cross(CrossMarketArbitrage(CROSS), group, books)
+    assert basket is not None
+    assert [leg.asset_id for leg in basket.legs] == ["N0", "N1", "N2"]
+    assert (basket.cost, basket.payout) == (px(1.90), px(2))
+    no_side_off = CrossMarketArbitrageParams(include_no_side=False)
+    assert cross(CrossMarketArbitrage(no_side_off), group, books) is None
+
+
+def test_detected_at_weight_zero_by_default() -> None:
+    strategy = CrossMarketArbitrage(CROSS)
+    assert strategy.weight == 0.0
+    group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66])
+    assert cross(strategy, group, books) is not None
+    assert cross(strategy, group, books, token="Y1", now=1.0) is None  # already sent
+    assert cross(strategy, group, books, token="Y1", now=2.5) is not None
+
+
+def test_fees_that_eat_the_basket_gap_mean_no_basket() -> None:
+    group, books = event([0.30, 0.30, 0.38], [0.71, 0.71, 0.63], schedule=fees("0.1"))
+    assert cross(CrossMarketArbitrage(CROSS), group, books) is None  # 0.98 + ~0.062 fees
+    group, books = event([0.30, 0.30, 0.38], [0.71, 0.71, 0.63])
+    assert cross(CrossMarketArbitrage(CROSS), group, books) is not None
+
+
+def test_a_missing_or_untrusted_outcome_book_means_no_basket() -> None:
+    group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66])
+    books["Y2"].needs_snapshot = True
+    assert cross(CrossMarketArbitrage(CROSS), group, books) is None
+    group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66])
+    del books["Y1"]
+    assert cross(CrossMarketArbitrage(CROSS), group, books) is None
+
+
+def test_events_that_are_not_neg_risk_are_not_baskets() -> None:
+    group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66], neg_risk=False)
+    assert cross(CrossMarketArbitrage(CROSS), group, books) is None
+    single, books = event([0.30], [0.60])
+    assert cross(CrossMarketArbitrage(CROSS), single, books) is None

@@ -22,7 +22,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from engine.adapters.net.loopback import OfflineViolation, ensure_loopback
@@ -100,11 +101,11 @@ class NewsHttp:
             # offline nothing leaves loopback.
             trust_env=False,
         )
-        self._backoff = wait_exponential_jitter(
-            initial=settings.backoff_initial_s,
-            max=settings.backoff_max_s,
-            jitter=settings.backoff_initial_s,
-        )
+        # Exponential from backoff_initial_s, capped, plus jitter up to one initial step so
+        # several clients never retry in lockstep.
+        self._backoff = wait_exponential(
+            multiplier=settings.backoff_initial_s, max=settings.backoff_max_s
+        ) + wait_random(0, settings.backoff_initial_s)
 
     async def _guard(self, request: httpx.Request) -> None:
         ensure_loopback(str(request.url), "news request")

@@ -12,15 +12,16 @@ from typing import Any
 
 from engine.clock import Clock, SystemClock
 
-_COUNTERS = ("http_429", "http_5xx", "latency_ms", "malformed")
+_COUNTERS = ("http_429", "http_5xx", "latency_ms", "malformed", "news_malformed")
 
 
 @dataclass(slots=True)
 class Faults:
-    http_429: int = 0  # answer the next N REST requests with 429
-    http_5xx: int = 0  # answer the next N REST requests with 503
+    http_429: int = 0  # answer the next N REST requests (news included) with 429
+    http_5xx: int = 0  # answer the next N REST requests (news included) with 503
     latency_ms: int = 0  # delay every REST response
     malformed: int = 0  # send N malformed market-channel frames
+    news_malformed: int = 0  # answer the next N news requests with malformed JSON
     ws_stall_until: float = 0.0  # clock.monotonic() time until which the WS goes silent
     stale_books: bool = False  # REST books keep their old timestamp and content
     clock: Clock = field(default_factory=SystemClock, repr=False, compare=False)
@@ -44,12 +45,13 @@ class Faults:
             elif key == "clear":
                 if value:
                     self.http_429 = self.http_5xx = self.latency_ms = self.malformed = 0
+                    self.news_malformed = 0
                     self.ws_stall_until = 0.0
                     self.stale_books = False
             else:
                 raise ValueError(
                     f"unknown fault {key!r}: use ws_drop, ws_stall, http_429, http_5xx, "
-                    "latency_ms, malformed, stale_books or clear"
+                    "latency_ms, malformed, news_malformed, stale_books or clear"
                 )
         return actions
 
@@ -60,6 +62,7 @@ class Faults:
             "http_5xx": self.http_5xx,
             "latency_ms": self.latency_ms,
             "malformed": self.malformed,
+            "news_malformed": self.news_malformed,
             "stale_books": self.stale_books,
             "ws_stall_remaining_s": round(remaining, 3),
         }

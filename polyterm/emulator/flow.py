@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from engine.fixed import ONE, PRICE_SCALE, SHARE_STEP, format_price
 from engine.market.markets import MarketInfo
 from engine.orders import Side
+from polyterm.emulator.mispricing import Mispricings
 from polyterm.emulator.seed import BookShape
 from polyterm.emulator.state import EmuMarket, Event, Exchange
 
@@ -46,6 +47,7 @@ class FlowModel:
         seed: int,
         events_per_second: float = 12.0,
         news_per_hour: float = 30.0,
+        mispricings_per_hour: float = 0.0,
     ) -> None:
         self.exchange = exchange
         self.seed = seed
@@ -53,6 +55,26 @@ class FlowModel:
         self.news_rate = news_per_hour / 3600.0
         self.rngs = [random.Random(f"flow:{seed}:{i}") for i in range(len(exchange.markets))]
         self.steps = 0
+        self.time = 0.0  # model seconds since start: schedules run on it, not the wall
+        self.groups = [
+            EventGroup(event_id, members, seed)
+            for event_id, (_, _, members) in exchange.events.items()
+        ]
+        self.grouped = {id(m) for g in self.groups for m in g.markets}
+        self.mispricings = Mispricings(exchange, seed, mispricings_per_hour)
+
+    def jump(self, market: EmuMarket, move: float) -> None:
+        """Move `market`'s YES fair value by `move` (an injected news jump); in a
+        neg-risk event the other outcomes give way so the event still sums to 1."""
+        for group in self.groups:
+            if market in group.markets:
+                group.set_fair(group.markets.index(market), market.fair + move)
+                return
+        market.fair = min(0.97, max(0.03, market.fair + move))
+
+    def add_market(self, market: EmuMarket) -> None:
+        """Give a market listed after start-up its own seeded stream."""
+        self.rngs.append(random.Random(f"flow:{self.seed}:{len(self.rngs)}"))
 
     # -- set-up -------------------------------------------------------------------
     @staticmethod
@@ -77,8 +99,14 @@ class FlowModel:
     def step(self, dt: float) -> None:
         """Advance every market by `dt` seconds of model time."""
         self.steps += 1
+        self.time += dt
+        for group in self.groups:
+            group.drift(self, dt)
         for market, rng in zip(self.exchange.markets, self.rngs, strict=True):
-            self._drift(market, rng, dt)
+            if market.resolved:
+                continue
+            if id(market) not in self.grouped:
+                self._drift(market, rng, dt)
             for _ in range(_poisson(rng, self.events_per_second * dt)):
                 roll = rng.random()
                 if roll < 0.45:
@@ -89,6 +117,7 @@ class FlowModel:
                     self._trade(market, rng)
             self._refill(market, rng)
             self._maybe_retick(market)
+        self.mispricings.step(self.time)
         if self.steps % 20 == 0:
             self.exchange.confirm_trades()
 
@@ -248,3 +277,63 @@ class FlowModel:
                 "polyterm": {"market": info.condition_id, "direction": direction},
             }
         )
+
+
+class EventGroup:
+    """The outcome markets of one neg-risk event: their YES fair values sum to 1.
+
+    Fair values are ``floor + (1 - n * floor) * softmax(logits)``: mutually exclusive
+    outcomes whose probabilities always sum to exactly 1 and never reach 0 or 1. The
+    logits take a seeded random walk; a news jump moves one outcome (and so, through the
+    normalisation, all the others the other way) and comes with a headline.
+    """
+
+    FLOOR = 0.02
+
+    def __init__(self, event_id: str, markets: list[EmuMarket], seed: int) -> None:
+        self.event_id = event_id
+        self.markets = markets
+        self.rng = random.Random(f"event:{seed}:{event_id}")
+        # Invert the floor mapping so the seeded fair values are kept as they are.
+        n = len(markets)
+        total = sum(m.fair for m in markets) or 1.0
+        self.logits = [
+            math.log(max((m.fair / total - self.FLOOR) / (1 - n * self.FLOOR), 1e-3))
+            for m in markets
+        ]
+        self.apply()
+
+    def fairs(self) -> list[float]:
+        top = max(self.logits)
+        weights = [math.exp(x - top) for x in self.logits]
+        total = sum(weights)
+        n = len(weights)
+        return [self.FLOOR + (1 - n * self.FLOOR) * w / total for w in weights]
+
+    def set_fair(self, k: int, fair: float) -> None:
+        """Put outcome `k` at `fair`, scaling the others to keep the sum at 1."""
+        n = len(self.markets)
+        fairs = self.fairs()
+        top = 1 - (n - 1) * self.FLOOR - 0.005
+        target = min(top, max(self.FLOOR + 0.005, fair))
+        rest = sum(f for i, f in enumerate(fairs) if i != k)
+        scale = (1 - target) / rest if rest else 0.0
+        new = [target if i == k else f * scale for i, f in enumerate(fairs)]
+        self.logits = [math.log(max((f - self.FLOOR) / (1 - n * self.FLOOR), 1e-6)) for f in new]
+        self.apply()
+
+    def apply(self) -> None:
+        for market, fair in zip(self.markets, self.fairs(), strict=True):
+            market.fair = fair
+
+    def drift(self, flow: FlowModel, dt: float) -> None:
+        rng = self.rng
+        self.logits = [
+            min(4.0, max(-4.0, x + rng.gauss(0.0, 0.02 * math.sqrt(dt)))) for x in self.logits
+        ]
+        if rng.random() < flow.news_rate * dt:
+            k = rng.randrange(len(self.markets))
+            direction = 1 if rng.random() < 0.5 else -1
+            self.logits[k] = min(4.0, max(-4.0, self.logits[k] + direction * rng.uniform(0.3, 0.6)))
+            flow._headline(self.markets[k].info, direction, rng)
+        self.apply()

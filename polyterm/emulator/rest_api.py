@@ -31,6 +31,7 @@ from polyterm.emulator.state import Account, EmuMarket, Event, Exchange, OrderEr
 
 END_CURSOR = "LTE="
 PAGE = 100
+BOOKS_CAP = 500  # token ids per POST /books, as the venue
 NEWS_ENDPOINTS = ("/v2/everything", "/v2/top-headlines")
 
 
@@ -92,7 +93,7 @@ def clob_market_json(m: EmuMarket) -> dict[str, Any]:
                 "token_id": o.token_id,
                 "outcome": o.name,
                 "price": prices.get(o.token_id),
-                "winner": False,
+                "winner": o.token_id == m.winner,
             }
             for o in info.outcomes
         ],
@@ -100,10 +101,23 @@ def clob_market_json(m: EmuMarket) -> dict[str, Any]:
     }
 
 
-def gamma_market_json(m: EmuMarket) -> dict[str, Any]:
+def event_ref(ex: Exchange, m: EmuMarket) -> dict[str, Any]:
+    """The ``events[0]`` Gamma puts on a market: its neg-risk event, or its own."""
+    info = m.info
+    grouped = ex.events.get(info.event_id)
+    if grouped is not None:
+        slug, title, _ = grouped
+        return {"id": info.event_id, "slug": slug, "title": title, "negRisk": True}
+    return {"id": info.event_id, "slug": info.slug, "title": info.question, "negRisk": False}
+
+
+def gamma_market_json(m: EmuMarket, event: dict[str, Any] | None = None) -> dict[str, Any]:
     info: MarketInfo = m.info
     yes_mid = m.yes.mid() or 0.5
-    return {
+    if event is None:
+        event = {"id": info.event_id, "slug": info.slug, "title": info.question}
+        event["negRisk"] = info.neg_risk
+    out: dict[str, Any] = {
         "id": info.gamma_id,
         "question": info.question,
         "conditionId": info.condition_id,
@@ -124,7 +138,11 @@ def gamma_market_json(m: EmuMarket) -> dict[str, Any]:
         "orderMinSize": float(Decimal(info.min_order_size).scaleb(-SIZE_DIGITS)),
         "makerBaseFee": 0,
         "takerBaseFee": info.fees.rate_bps,
+        "events": [event],
     }
+    if info.neg_risk:
+        out["groupItemTitle"] = info.question
+    return out
 
 
 class RestApi:
@@ -274,6 +292,8 @@ class RestApi:
             ids = [str(item["token_id"]) for item in wanted]
         except (ValueError, TypeError, KeyError):
             return _error(400, 'body must be a JSON list of {"token_id": ...}')
+        if len(ids) > BOOKS_CAP:
+            return _error(400, f"too many token ids: {len(ids)} (at most {BOOKS_CAP} per request)")
         return _json([self._book_json(t) for t in ids if t in self.ex.by_token])
 
     async def price(self, request: web.Request) -> web.Response:
@@ -531,7 +551,7 @@ class RestApi:
     # -- Gamma ----------------------------------------------------------------------
     async def gamma_markets(self, request: web.Request) -> web.Response:
         q = request.query
-        items = [gamma_market_json(m) for m in self.ex.markets]
+        items = [gamma_market_json(m, event_ref(self.ex, m)) for m in self.ex.markets]
         if q.get("active") is not None:
             want = q["active"].lower() == "true"
             items = [i for i in items if i["active"] == want]
@@ -549,24 +569,41 @@ class RestApi:
     async def gamma_market(self, request: web.Request) -> web.Response:
         for m in self.ex.markets:
             if m.info.gamma_id == request.match_info["gamma_id"]:
-                return _json(gamma_market_json(m))
+                return _json(gamma_market_json(m, event_ref(self.ex, m)))
         return _error(404, "market not found")
 
     async def gamma_events(self, request: web.Request) -> web.Response:
-        limit = int(request.query.get("limit", "100") or 100)
-        events = [
-            {
-                "id": m.info.gamma_id,
-                "slug": m.info.slug,
-                "title": m.info.question,
-                "active": True,
-                "closed": False,
-                "archived": False,
-                "markets": [gamma_market_json(m)],
-            }
-            for m in self.ex.markets[:limit]
-        ]
-        return _json(events)
+        """Events with their markets: neg-risk baskets, and one event per other market."""
+        q = request.query
+        events: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for m in self.ex.markets:
+            ref = event_ref(self.ex, m)
+            if ref["id"] in seen:
+                continue
+            seen.add(ref["id"])
+            members = self.ex.events[ref["id"]][2] if ref["negRisk"] else [m]
+            closed = all(x.info.closed for x in members)
+            events.append(
+                {
+                    **ref,
+                    "enableNegRisk": ref["negRisk"],
+                    "active": True,
+                    "closed": closed,
+                    "archived": False,
+                    "volume24hr": float(sum(x.info.volume_24h for x in members)),
+                    "markets": [gamma_market_json(x, ref) for x in members],
+                }
+            )
+        if q.get("closed") is not None:
+            want = q["closed"].lower() == "true"
+            events = [e for e in events if e["closed"] == want]
+        if q.get("neg_risk") is not None or q.get("negRisk") is not None:
+            want = (q.get("neg_risk") or q.get("negRisk") or "").lower() == "true"
+            events = [e for e in events if e["negRisk"] == want]
+        offset = int(q.get("offset", "0") or 0)
+        limit = int(q.get("limit", "100") or 100)
+        return _json(events[offset : offset + limit])
 
     # -- news ---------------------------------------------------------------------
     async def news_index(self, request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -145,3 +145,113 @@ def volume_for(rng: random.Random) -> tuple[Decimal, Decimal]:
     volume = Decimal(str(round(rng.lognormvariate(10.0, 1.5), 2)))
     liquidity = Decimal(str(round(rng.lognormvariate(9.0, 1.0), 2)))
     return volume, liquidity
+
+
+@dataclass(frozen=True, slots=True)
+class EventSeed:
+    """A neg-risk event: mutually exclusive outcome markets under one Gamma event."""
+
+    id: str
+    slug: str
+    title: str
+    markets: tuple[MarketInfo, ...]
+
+
+# Names for the outcome markets an event needs beyond the recorded ones (the recording
+# holds two outcomes of a wider basket).
+_CANDIDATES = (
+    "Gavin Newsom",
+    "Josh Shapiro",
+    "Pete Buttigieg",
+    "Alexandria Ocasio-Cortez",
+    "Wes Moore",
+    "Andy Beshear",
+)
+
+_EVENT_TOPICS = (
+    ("Which team wins the league title?", "Will {} win the league title?"),
+    ("Who wins the mayoral race?", "Will {} win the mayoral race?"),
+    ("Which film wins Best Picture?", "Will {} win Best Picture?"),
+    ("Which country tops the medal table?", "Will {} top the medal table?"),
+)
+_EVENT_NAMES = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot")
+
+
+def _token_pair(key: str) -> tuple[str, str]:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return str(int(digest[:30], 16)), str(int(digest[30:60], 16))
+
+
+def _outcome_market(key: str, question: str, slug: str, event_id: str) -> MarketInfo:
+    yes, no = _token_pair(key)
+    return MarketInfo(
+        condition_id="0x" + hashlib.sha256(f"condition:{key}".encode()).hexdigest(),
+        question=question,
+        slug=slug,
+        outcomes=(Outcome(yes, "Yes"), Outcome(no, "No")),
+        neg_risk=True,
+        event_id=event_id,
+    )
+
+
+def recorded_event(recorded: Path | None, size: int) -> EventSeed | None:
+    """The recorded neg-risk Gamma event, padded with made-up outcomes to `size` markets."""
+    if recorded is None or not (recorded / "gamma" / "gamma_event.json").is_file():
+        return None
+    try:
+        raw = _load(recorded / "gamma" / "gamma_event.json")
+        event = raw[0] if isinstance(raw, list) else raw
+        event_id = str(event["id"])
+        markets: list[MarketInfo] = []
+        template: tuple[str, str] | None = None
+        for obj in event.get("markets") or []:
+            info = parse_gamma_market(obj)
+            if len(info.outcomes) != 2 or not all(info.token_ids):
+                continue
+            markets.append(replace_event(info, event_id))
+            name = str(obj.get("groupItemTitle") or "")
+            if name and name in info.question:
+                template = (info.question, name)
+    except (MetadataError, KeyError, ValueError, TypeError, IndexError):
+        return None
+    if not markets:
+        return None
+    slug = str(event.get("slug") or event_id)
+    taken = {m.question for m in markets}
+    for name in _CANDIDATES:
+        if len(markets) >= size:
+            break
+        question = (
+            template[0].replace(template[1], name) if template else f"Will {name} win? ({slug})"
+        )
+        if question in taken:
+            continue
+        key = f"{event_id}:{name}"
+        slug_name = name.lower().replace(" ", "-").replace(".", "")
+        markets.append(_outcome_market(key, question, f"{slug}-{slug_name}", event_id))
+    return EventSeed(event_id, slug, str(event.get("title") or slug), tuple(markets[:size]))
+
+
+def replace_event(info: MarketInfo, event_id: str) -> MarketInfo:
+    return replace(info, neg_risk=True, event_id=event_id)
+
+
+def synthetic_event(index: int, seed: int, size: int) -> EventSeed:
+    """A deterministic made-up neg-risk event of `size` outcome markets."""
+    title, pattern = _EVENT_TOPICS[index % len(_EVENT_TOPICS)]
+    event_id = str(700000 + index)
+    slug = f"synthetic-event-{index + 1}"
+    if index >= len(_EVENT_TOPICS):
+        title = f"{title[:-1]} (#{index + 1})?"
+    markets = tuple(
+        _outcome_market(
+            f"{seed}:{event_id}:{k}",
+            pattern.format(_EVENT_NAMES[k]),
+            f"{slug}-{_EVENT_NAMES[k].lower()}",
+            event_id,
+        )
+        for k in range(size)
+    )
+    if index >= len(_EVENT_TOPICS):
+        markets = tuple(replace(m, question=f"{m.question[:-1]} (#{index + 1})?") for m in markets)
+    return EventSeed(event_id, slug, title, markets)

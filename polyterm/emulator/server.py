@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import itertools
 import json
 import logging
 import random
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -30,14 +32,22 @@ from aiohttp import WSMsgType, web
 from engine.adapters.net.loopback import is_loopback_host
 from engine.adapters.net.tasks import cancel_and_wait
 from engine.clock import Clock, SystemClock
-from engine.fixed import SIZE_SCALE
+from engine.fixed import SIZE_SCALE, format_price
 from engine.market.fees import FREE, FeeSchedule
+from engine.market.markets import MarketInfo
+from polyterm.emulator.admin import AdminApi
+from polyterm.emulator.churn import Churn
 from polyterm.emulator.faults import Faults
-from polyterm.emulator.flow import FlowModel
+from polyterm.emulator.flow import EventGroup, FlowModel
+from polyterm.emulator.market_ws import MarketConnection, check_rate
+from polyterm.emulator.pacing import VENUE_LIMITS, Pacing
 from polyterm.emulator.rest_api import RestApi
 from polyterm.emulator.seed import (
+    EventSeed,
+    recorded_event,
     recorded_markets,
     recorded_shapes,
+    synthetic_event,
     synthetic_market,
     synthetic_shape,
     volume_for,
@@ -51,6 +61,12 @@ _MALFORMED = (
     b'{"event_type": "order_book_v9", "asset_id": "1"}',  # unknown event type
     b'[{"event_type": "price_change", "price_changes": "oops"}]',  # wrong field type
 )
+_MALFORMED_NEWS = (
+    b'{"status": "ok", "totalResults": 3, "articles": [{"title": ',  # truncated JSON
+    b"<html><body>502 Bad Gateway</body></html>",  # not JSON at all
+    b'{"status": "ok", "articles": "none"}',  # wrong field type
+)
+RATE_TICK_S = 0.01  # churn cadence in rate mode: small slices keep the loop responsive
 
 
 @dataclass(slots=True)
@@ -65,6 +81,19 @@ class EmulatorOptions:
     starting_balance: Decimal = Decimal(10000)
     recorded: Path | None = None
     faults: dict[str, Any] = field(default_factory=dict)
+    # Neg-risk events (3-6 outcome markets each, counted in `markets`); None: one per 16
+    # markets once there are 6 or more, the first from the recorded Gamma event.
+    neg_risk_events: int | None = None
+    # YES/NO and basket mispricings opened per hour of model time (0: none).
+    mispricings_per_hour: float = 600.0
+    # Market-channel messages per second across all markets; None: the flow model alone
+    # (events_per_second per market), else the model topped up with level-size churn.
+    rate: float | None = None
+    frame_messages: int = 1  # messages per WS frame at most; 1 = one object, as the venue
+    ws_token_cap: int = 500  # tokens one market connection is served; the rest stay silent
+    ws_max_backlog_bytes: int = 32 * 1024 * 1024  # a reader further behind is dropped
+    # Requests per 10 s by endpoint (pacing.VENUE_LIMITS when None; {} lifts all).
+    rate_limits: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if not self.step_seconds > 0:
@@ -73,6 +102,13 @@ class EmulatorOptions:
             raise ValueError(f"events_per_second must be >= 0, not {self.events_per_second}")
         if self.markets < 0:
             raise ValueError(f"markets must be >= 0, not {self.markets}")
+        check_rate(self.rate, self.frame_messages)
+        if self.ws_token_cap < 1:
+            raise ValueError(f"ws_token_cap must be >= 1, not {self.ws_token_cap}")
+        if not self.mispricings_per_hour >= 0:
+            raise ValueError(f"mispricings_per_hour must be >= 0, not {self.mispricings_per_hour}")
+        if self.neg_risk_events is not None and self.neg_risk_events < 0:
+            raise ValueError(f"neg_risk_events must be >= 0, not {self.neg_risk_events}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +131,72 @@ class EmulatorUrls:
         }
 
 
+def _event_plan(options: EmulatorOptions, has_recorded: bool) -> list[int]:
+    """Sizes of the neg-risk events to list: each 3-6 markets, at least 2 binaries left."""
+    rng = random.Random(f"events:{options.seed}")
+    count = options.neg_risk_events
+    if count is None:
+        count = 0 if options.markets < 6 else max(1, options.markets // 16)
+    room = options.markets - 2
+    sizes: list[int] = []
+    for j in range(count):
+        size = min(4 if j == 0 and has_recorded else rng.randint(3, 6), room)
+        if size < 3:
+            break
+        sizes.append(size)
+        room -= size
+    return sizes
+
+
 def build_exchange(
     options: EmulatorOptions, clock: Clock | None = None
 ) -> tuple[Exchange, FlowModel]:
     """Markets from recordings (metadata and book shapes) or synthetic, fully seeded.
 
-    Every timestamp the exchange writes is read from `clock` (the system clock when
-    None); with a ``SimClock`` the same seed and steps give byte-identical messages.
+    Binary markets come first, then the neg-risk events' outcome markets (the recorded
+    event first when present). Recorded markets that cannot trade (no token ids, or a
+    token id another market already has) are skipped, counted by reason in
+    ``exchange.skipped``. Every timestamp the exchange writes is read from `clock` (the
+    system clock when None); with a ``SimClock`` the same seed and steps give
+    byte-identical messages.
     """
     rng = random.Random(f"setup:{options.seed}")
-    metas = recorded_markets(options.recorded)
+    metas = iter(recorded_markets(options.recorded))
     shapes = recorded_shapes(options.recorded)
+    skipped: Counter[str] = Counter()
+    event_rng = random.Random(f"event-setup:{options.seed}")
+    sizes = _event_plan(options, recorded_event(options.recorded, 4) is not None)
+    seeds: list[EventSeed] = []
+    for j, size in enumerate(sizes):
+        seed = recorded_event(options.recorded, size) if j == 0 else None
+        seeds.append(seed or synthetic_event(j, options.seed, size))
+    taken = {t for e in seeds for m in e.markets for t in m.token_ids}
+    infos: list[MarketInfo] = []
+    for i in range(options.markets - sum(len(e.markets) for e in seeds)):
+        info = None
+        for meta in metas:
+            if not all(meta.token_ids):
+                skipped["no token ids"] += 1
+            elif taken.intersection(meta.token_ids):
+                skipped["duplicate token ids"] += 1
+            else:
+                info = meta
+                break
+        info = info or synthetic_market(i, options.seed)
+        taken.update(info.token_ids)
+        infos.append(info)
+    grouped: list[tuple[MarketInfo, EventSeed | None]] = [(info, None) for info in infos]
+    grouped += [(info, e) for e in seeds for info in e.markets]
+    event_fairs: dict[str, list[float]] = {}
+    for e in seeds:
+        weights = [event_rng.uniform(0.5, 1.5) for _ in e.markets]
+        n, total = len(weights), sum(weights)
+        event_fairs[e.id] = [
+            EventGroup.FLOOR + (1 - n * EventGroup.FLOOR) * w / total for w in weights
+        ]
     markets: list[EmuMarket] = []
     pending = []
-    for i in range(options.markets):
-        info = metas[i] if i < len(metas) else synthetic_market(i, options.seed)
+    for i, (info, event) in enumerate(grouped):
         volume, liquidity = volume_for(rng)
         # Every third market charges taker fees, so fee handling is always exercised.
         fees = FeeSchedule(Decimal("0.25"), Decimal("2")) if i % 3 == 2 else FREE
@@ -124,30 +211,65 @@ def build_exchange(
             closed=False,
             accepting_orders=True,
             gamma_id=str(500000 + i),
+            neg_risk=event is not None,
+            event_id=event.id if event else (info.event_id or str(600000 + i)),
         )
         shape = shapes[i % len(shapes)] if shapes else synthetic_shape(rng)
         fair = rng.uniform(0.2, 0.8)
+        if event is not None:
+            fair = event_fairs[event.id][event.markets.index(_original(event, info))]
         market = EmuMarket(info, fair, clock)
         markets.append(market)
         pending.append((market, shape, fair))
     exchange = Exchange(markets, clock)
+    exchange.skipped = dict(skipped)
+    for e in seeds:
+        members = [m for m in markets if m.info.event_id == e.id]
+        exchange.events[e.id] = (e.slug, e.title, members)
     for market, shape, fair in pending:
         FlowModel.seed_book(market, shape, fair)
     exchange.market_outbox.clear()
     return exchange, FlowModel(
-        exchange, options.seed, options.events_per_second, options.news_per_hour
+        exchange,
+        options.seed,
+        options.events_per_second,
+        options.news_per_hour,
+        options.mispricings_per_hour,
     )
 
 
-def market_events_for(events: list[Event], assets: Collection[str]) -> list[Event]:
+def _original(event: EventSeed, info: MarketInfo) -> MarketInfo:
+    for m in event.markets:
+        if m.condition_id == info.condition_id:
+            return m
+    raise KeyError(info.condition_id)
+
+
+CUSTOM_ONLY = frozenset(("best_bid_ask", "new_market", "market_resolved"))
+
+
+def event_assets(event: Event) -> tuple[str, ...]:
+    """The tokens one market-channel event is about (none for market-wide ones)."""
+    if event["event_type"] == "price_change":
+        return tuple(c["asset_id"] for c in event["price_changes"])
+    asset = event.get("asset_id")
+    return (asset,) if asset else ()
+
+
+def market_events_for(
+    events: list[Event], assets: Collection[str], custom_feature: bool = False
+) -> list[Event]:
     """What the market channel sends a subscriber of `assets` out of one step's events.
 
-    ``price_change`` events keep only the subscriber's entries; market-wide events
-    (``new_market``, ``market_resolved``) go to everyone.
+    ``price_change`` events keep only the subscriber's entries; ``best_bid_ask``,
+    ``new_market`` and ``market_resolved`` go only to ``custom_feature_enabled``
+    subscribers (the last two whatever their assets, as on the venue).
     """
     out: list[Event] = []
     for event in events:
         kind = event["event_type"]
+        if kind in CUSTOM_ONLY and not custom_feature:
+            continue
         if kind == "price_change":
             mine = [c for c in event["price_changes"] if c["asset_id"] in assets]
             if mine:
@@ -158,17 +280,8 @@ def market_events_for(events: list[Event], assets: Collection[str]) -> list[Even
 
 
 def encode_frame(events: list[Event]) -> bytes:
-    """One market-channel frame: a JSON list of events, as the WebSocket sends it."""
+    """One market-channel frame as a tape stores it: a JSON list of events."""
     return msgspec.json.encode(events)
-
-
-class _MarketSub:
-    __slots__ = ("ws", "assets", "request")
-
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
-        self.ws = ws
-        self.assets: set[str] = set()
-        self.request = request
 
 
 class ExchangeEmulator:
@@ -182,13 +295,30 @@ class ExchangeEmulator:
         if self.options.faults:
             self.faults.apply(self.options.faults)
         self.api = RestApi(self.exchange, self.options.seed, self.options.starting_balance)
-        self.market_subs: list[_MarketSub] = []
+        limits = self.options.rate_limits
+        self.pacing = Pacing(dict(VENUE_LIMITS) if limits is None else dict(limits), self.clock)
+        self.rate: float | None = self.options.rate
+        self.frame_messages = self.options.frame_messages
+        self.churn = Churn(self.exchange.markets, self.options.seed)
+        self.token_slots: dict[str, tuple[int, int]] = {}
+        for index, market in enumerate(self.exchange.markets):
+            self._index_tokens(index, market)
+        self.connections: list[MarketConnection] = []
         self.user_subs: list[tuple[web.WebSocketResponse, str]] = []
         self.requests = 0
         self.ws_connections = 0
+        self.slow_disconnects = 0
+        self.messages_generated = 0  # market-channel messages made (flow + churn)
+        self._conn_ids = itertools.count(1)
+        self._touch: dict[str, tuple[int | None, int | None]] = {}
         self._runner: web.AppRunner | None = None
         self._flow_task: asyncio.Task[None] | None = None
         self.urls: EmulatorUrls | None = None
+        self.admin = AdminApi(self)
+
+    def _index_tokens(self, index: int, market: EmuMarket) -> None:
+        self.token_slots[market.yes.asset_id] = (index, 1)
+        self.token_slots[market.no.asset_id] = (index, 2)
 
     # -- lifecycle ------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -198,8 +328,7 @@ class ExchangeEmulator:
             [
                 web.get("/ws/market", self.market_ws),
                 web.get("/ws/user", self.user_ws),
-                web.post("/_admin/faults", self.admin_faults),
-                web.get("/_admin/state", self.admin_state),
+                *self.admin.routes(),
             ]
         )
         return app
@@ -248,8 +377,8 @@ class ExchangeEmulator:
             # Never swallow a cancel aimed at us while the flow task winds down.
             await cancel_and_wait(self._flow_task)
             self._flow_task = None
-        for sub in list(self.market_subs):
-            await sub.ws.close()
+        for conn in list(self.connections):
+            await conn.ws.close()
         for ws, _ in list(self.user_subs):
             await ws.close()
         if self._runner is not None:
@@ -264,8 +393,13 @@ class ExchangeEmulator:
         await self.stop()
 
     # -- the flow loop ------------------------------------------------------------
+    def _tick(self) -> float:
+        step = self.options.step_seconds
+        return step if self.rate is None else min(step, RATE_TICK_S)
+
     async def _run_flow(self) -> None:
-        """One model step per `step_seconds` of the emulator's clock.
+        """One model step per `step_seconds` of the emulator's clock; in rate mode,
+        churn every `RATE_TICK_S` between the steps.
 
         On a ``SimClock`` the loop waits until the driver advances time, and each step
         still models exactly `step_seconds`, whatever the wall clock does.
@@ -273,10 +407,26 @@ class ExchangeEmulator:
         clock = self.clock
         step = self.options.step_seconds
         next_at = clock.monotonic()
+        due = step  # model time owed to the flow: the first step runs at once
+        carry = 0.0
         while True:
-            self.flow.step(step)
-            await self._broadcast()
-            next_at += step
+            tick = self._tick()
+            sent = 0
+            if due >= step - 1e-9:
+                due -= step
+                self.flow.step(step)
+                sent = await self._broadcast()
+            if self.rate is not None:
+                carry += self.rate * tick - sent
+                if carry >= 1:
+                    n = int(carry)
+                    carry -= n
+                    self._send_churn(n)
+                carry = max(carry, -self.rate)  # a burst from the flow is not owed back
+            else:
+                carry = 0.0
+            due += tick
+            next_at += tick
             delay = next_at - clock.monotonic()
             if delay < -1.0:  # fell far behind (debugger, overloaded box): do not burst
                 next_at = clock.monotonic()
@@ -288,29 +438,112 @@ class ExchangeEmulator:
                 # driver's next advance, so it is not used to catch up.
                 await asyncio.sleep(0)
 
-    async def _broadcast(self) -> None:
+    def _touch_events(self) -> list[Event]:
+        """``best_bid_ask`` for every token whose touch moved since the last broadcast."""
+        out: list[Event] = []
+        now = str(self.exchange.now_ms())
+        for market in self.exchange.markets:
+            for book in (market.yes, market.no):
+                touch = (book.best_bid, book.best_ask)
+                if self._touch.get(book.asset_id) == touch:
+                    continue
+                self._touch[book.asset_id] = touch
+                bb, ba = touch
+                both = bb is not None and ba is not None
+                out.append(
+                    {
+                        "event_type": "best_bid_ask",
+                        "market": market.info.condition_id,
+                        "asset_id": book.asset_id,
+                        "best_bid": format_price(bb) if bb is not None else "0",
+                        "best_ask": format_price(ba) if ba is not None else "1",
+                        "spread": format_price(ba - bb) if both else "1",  # type: ignore[operator]
+                        "timestamp": now,
+                    }
+                )
+        return out
+
+    async def _broadcast(self) -> int:
+        """Send one step's events; returns how many market messages were made."""
         events = self.exchange.market_outbox
         self.exchange.market_outbox = []
         user_events = self.exchange.user_outbox
         self.exchange.user_outbox = []
+        if any(c.custom_feature_enabled for c in self.connections):
+            events = events + self._touch_events()
+        self.messages_generated += len(events)
         stalled = self.faults.stalled()
-        if events and self.market_subs and not stalled:
-            for sub in list(self.market_subs):
-                await self._send_market(sub, events)
+        if events and self.connections and not stalled:
+            encoded = [msgspec.json.encode(e) for e in events]
+            assets = [event_assets(e) for e in events]
+            for conn in list(self.connections):
+                self._send_market(conn, events, encoded, assets)
         if user_events and self.user_subs and not stalled:
             for ws, key in list(self.user_subs):
                 mine = [e for owner, e in user_events if owner == key]
                 if mine:
                     await self._send(ws, msgspec.json.encode(mine))
+        return len(events)
 
-    async def _send_market(self, sub: _MarketSub, events: list[Event]) -> None:
+    def _send_market(
+        self,
+        conn: MarketConnection,
+        events: list[Event],
+        encoded: list[bytes],
+        assets: list[tuple[str, ...]],
+    ) -> None:
         if self.faults.malformed > 0:
             self.faults.malformed -= 1
-            await self._send(sub.ws, _MALFORMED[self.faults.malformed % len(_MALFORMED)])
+            self._write(conn, [_MALFORMED[self.faults.malformed % len(_MALFORMED)]], 1)
             return
-        out = market_events_for(events, sub.assets)
+        served, custom = conn.served, conn.custom_feature_enabled
+        out: list[bytes] = []
+        for event, data, tokens in zip(events, encoded, assets, strict=True):
+            kind = event["event_type"]
+            if kind in CUSTOM_ONLY:
+                if custom and (kind != "best_bid_ask" or tokens[0] in served):
+                    out.append(data)
+                continue
+            mine = [t in served for t in tokens]
+            if all(mine) and mine:
+                out.append(data)
+            elif any(mine):
+                out.extend(msgspec.json.encode(e) for e in market_events_for([event], served))
         if out:
-            await self._send(sub.ws, encode_frame(out))
+            self._write(conn, out, self.frame_messages)
+
+    def _send_churn(self, n: int) -> None:
+        now = self.exchange.now_ms()
+        made = self.churn.generate(n, now)
+        self.messages_generated += len(made)
+        if not made or not self.connections or self.faults.stalled():
+            return
+        for conn in list(self.connections):
+            masks = conn.market_masks
+            if not masks:
+                continue
+            out: list[bytes] = []
+            for m, data, yes_entry, no_entry in made:
+                mask = masks.get(m)
+                if mask == 3:
+                    out.append(data)
+                elif mask:
+                    entry = yes_entry if mask == 1 else no_entry
+                    out.append(self.churn.variant(m, entry, now))
+            if out:
+                self._write(conn, out, self.frame_messages)
+
+    def _write(self, conn: MarketConnection, messages: list[bytes], per_frame: int) -> None:
+        if not conn.write(messages, per_frame):
+            return
+        if conn.backlog() > self.options.ws_max_backlog_bytes:
+            # The reader cannot keep up: drop it, as the venue would, so it never holds
+            # the flow (or anyone else) back and its backlog stops growing.
+            self.slow_disconnects += 1
+            log.info("market ws %s dropped: %d bytes behind", conn.id, conn.backlog())
+            conn.abort()
+            if conn in self.connections:
+                self.connections.remove(conn)
 
     async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
         if ws.closed:
@@ -321,11 +554,13 @@ class ExchangeEmulator:
 
     # -- WebSockets ---------------------------------------------------------------
     async def market_ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        # No permessage-deflate: loopback gains nothing from it and frames are written
+        # raw (see market_ws.py).
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None, compress=False)
         await ws.prepare(request)
         self.ws_connections += 1
-        sub = _MarketSub(ws, request)
-        self.market_subs.append(sub)
+        conn = MarketConnection(f"m{next(self._conn_ids)}", ws, request, self.options.ws_token_cap)
+        self.connections.append(conn)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -334,33 +569,52 @@ class ExchangeEmulator:
                     if not self.faults.stalled():
                         await ws.send_str("PONG")
                     continue
-                await self._market_command(sub, msg.data)
+                await self._market_command(conn, msg.data)
         finally:
-            if sub in self.market_subs:
-                self.market_subs.remove(sub)
+            conn.closed = True
+            if conn in self.connections:
+                self.connections.remove(conn)
         return ws
 
-    async def _market_command(self, sub: _MarketSub, text: str) -> None:
+    def _masks(self, conn: MarketConnection) -> None:
+        masks: dict[int, int] = {}
+        for token in conn.served:
+            slot = self.token_slots.get(token)
+            if slot is not None:
+                masks[slot[0]] = masks.get(slot[0], 0) | slot[1]
+        conn.market_masks = masks
+
+    async def _market_command(self, conn: MarketConnection, text: str) -> None:
         try:
             command = json.loads(text)
-            assets = [str(a) for a in command.get("assets_ids", [])]
+            if not isinstance(command, dict):
+                raise TypeError
+            assets = [str(a) for a in command.get("assets_ids") or []]
         except (ValueError, AttributeError, TypeError):
-            await sub.ws.send_str(json.dumps({"error": "expected a subscription object"}))
+            await conn.ws.send_str(json.dumps({"error": "expected a subscription object"}))
             return
+        if "custom_feature_enabled" in command:
+            conn.custom_feature_enabled = bool(command["custom_feature_enabled"])
         operation = str(command.get("operation", "subscribe")).lower()
         if operation == "unsubscribe":
-            sub.assets.difference_update(assets)
+            conn.unsubscribe(assets)
+            self._masks(conn)
             return
-        new = [a for a in assets if a not in sub.assets and a in self.exchange.by_token]
-        sub.assets.update(assets)
+        if operation != "subscribe":
+            await conn.ws.send_str(
+                json.dumps({"error": "operation must be subscribe or unsubscribe"})
+            )
+            return
+        new = [a for a in conn.subscribe(assets) if a in self.exchange.by_token]
+        self._masks(conn)
         if new and command.get("initial_dump", True) and not self.faults.stalled():
             snapshots = []
             for asset in new:
                 market = self.exchange.by_token[asset]
                 book = market.book_of(asset)
                 assert book is not None
-                snapshots.append(market.book_message(book))
-            await self._send(sub.ws, encode_frame(snapshots))
+                snapshots.append(msgspec.json.encode(market.book_message(book)))
+            self._write(conn, snapshots, self.frame_messages)
 
     async def user_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
@@ -398,17 +652,99 @@ class ExchangeEmulator:
     async def drop_websockets(self) -> int:
         """Cut every market WS connection without a close handshake."""
         dropped = 0
-        for sub in list(self.market_subs):
-            transport = sub.request.transport
-            if transport is not None:
-                transport.abort()
-            else:
-                await sub.ws.close(code=1012)
-            self.market_subs.remove(sub)
+        for conn in list(self.connections):
+            self.drop_connection(conn)
             dropped += 1
         return dropped
 
-    # -- middleware and admin -----------------------------------------------------
+    def drop_connection(self, conn: MarketConnection) -> None:
+        conn.abort()
+        if conn in self.connections:
+            self.connections.remove(conn)
+
+    # -- markets listed and resolved at run time --------------------------------------
+    def list_market(self) -> EmuMarket:
+        """List one new seeded binary market; custom-feature readers get ``new_market``."""
+        ex = self.exchange
+        index = len(ex.markets)
+        rng = random.Random(f"new-market:{self.options.seed}:{index}")
+        info = synthetic_market(index, self.options.seed)
+        volume, liquidity = volume_for(rng)
+        info = replace(
+            info,
+            question=f"[New] {info.question}",
+            slug=f"new-{info.slug}",
+            min_order_size=5 * SIZE_SCALE,
+            volume_24h=volume,
+            liquidity=liquidity,
+            gamma_id=str(500000 + index),
+            event_id=str(600000 + index),
+        )
+        fair = rng.uniform(0.2, 0.8)
+        market = EmuMarket(info, fair, self.clock)
+        ex.add_market(market)
+        self.flow.add_market(market)
+        self.churn.add_market(market)
+        self._index_tokens(index, market)
+        FlowModel.seed_book(market, synthetic_shape(rng), fair)
+        ex.market_outbox = [e for e in ex.market_outbox if e.get("market") != info.condition_id]
+        ex.market_outbox.append(
+            {
+                "event_type": "new_market",
+                "id": info.gamma_id,
+                "question": info.question,
+                "market": info.condition_id,
+                "slug": info.slug,
+                "description": f"Emulated market listed at run time: {info.question}",
+                "assets_ids": list(info.token_ids),
+                "outcomes": [o.name for o in info.outcomes],
+                "event_message": {
+                    "id": info.event_id,
+                    "ticker": info.slug,
+                    "slug": info.slug,
+                    "title": info.question,
+                    "description": "",
+                },
+                "timestamp": str(ex.now_ms()),
+                "tags": ["emulated"],
+                "condition_id": info.condition_id,
+                "active": True,
+                "clob_token_ids": list(info.token_ids),
+                "sports_market_type": "",
+                "line": "",
+                "game_start_time": "",
+                "order_price_min_tick_size": format_price(market.yes.tick),
+                "group_item_title": "",
+            }
+        )
+        return market
+
+    def resolve_market(self, market: EmuMarket, winner: str) -> Event:
+        """Resolve `market` to the outcome named (or token id) `winner`."""
+        info = market.info
+        token = next(
+            (o.token_id for o in info.outcomes if winner in (o.token_id, o.name)), None
+        ) or next((o.token_id for o in info.outcomes if o.name.lower() == winner.lower()), None)
+        if token is None:
+            names = ", ".join(o.name for o in info.outcomes)
+            raise ValueError(f"winner {winner!r} is not an outcome of this market: use {names}")
+        market.resolved = True
+        market.winner = token
+        market.info = replace(info, closed=True, accepting_orders=False)
+        event: Event = {
+            "event_type": "market_resolved",
+            "id": info.gamma_id,
+            "market": info.condition_id,
+            "assets_ids": list(info.token_ids),
+            "winning_asset_id": token,
+            "winning_outcome": info.outcome_of(token),
+            "timestamp": str(self.exchange.now_ms()),
+            "tags": ["emulated"],
+        }
+        self.exchange.market_outbox.append(event)
+        return event
+
+    # -- middleware -------------------------------------------------------------------
     @web.middleware
     async def _faults_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         path = request.path
@@ -426,34 +762,20 @@ class ExchangeEmulator:
         if faults.http_5xx > 0:
             faults.http_5xx -= 1
             return web.json_response({"error": "Service Unavailable"}, status=503)
+        is_news = path == "/news" or path.startswith("/news/")
+        if is_news and faults.news_malformed > 0:
+            faults.news_malformed -= 1
+            return web.Response(
+                body=_MALFORMED_NEWS[faults.news_malformed % len(_MALFORMED_NEWS)],
+                content_type="application/json",
+            )
+        if not is_news:
+            wait = self.pacing.check(request.method, path)
+            if wait is not None:
+                return web.json_response(
+                    {"error": "Too Many Requests (rate limit)"},
+                    status=429,
+                    headers={"Retry-After": Pacing.retry_after(wait)},
+                )
         self.api.stale_books = faults.stale_books
         return await handler(request)  # type: ignore[no-any-return]
-
-    async def admin_faults(self, request: web.Request) -> web.Response:
-        try:
-            spec = await request.json()
-            if not isinstance(spec, dict):
-                raise ValueError("send a JSON object")
-            actions = self.faults.apply(spec)
-        except ValueError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        dropped = 0
-        if "ws_drop" in actions:
-            dropped = await self.drop_websockets()
-        return web.json_response({"faults": self.faults.describe(), "ws_dropped": dropped})
-
-    async def admin_state(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "seed": self.options.seed,
-                "time": self.clock.time(),
-                "markets": len(self.exchange.markets),
-                "steps": self.flow.steps,
-                "requests": self.requests,
-                "ws_connections": self.ws_connections,
-                "market_subscribers": len(self.market_subs),
-                "user_subscribers": len(self.user_subs),
-                "headlines": len(self.exchange.headlines),
-                "faults": self.faults.describe(),
-            }
-        )

@@ -104,6 +104,11 @@ class EmuMarket:
         self.resting: list[EmuOrder] = []
         self.history: deque[tuple[int, str]] = deque(maxlen=2000)
         self.headline_bias = 0.0
+        # A YES/NO mispricing: the NO book shows an ask here that the YES book does not
+        # mirror (a stale quote the venue has not matched yet). None: books mirror exactly.
+        self.detached_no_ask: int | None = None
+        self.resolved = False
+        self.winner = ""  # the winning token id once resolved
 
     @property
     def fees(self) -> FeeSchedule:
@@ -136,12 +141,43 @@ class EmuMarket:
         self, book: OrderBook, is_bid: bool, price: int, size: int, changes: list[Event]
     ) -> None:
         other = self.no if book is self.yes else self.yes
+        detached = self.detached_no_ask
+        if detached is not None:
+            no_is_bid, no_price = (is_bid, price) if book is self.no else (not is_bid, ONE - price)
+            # While detached, the NO book keeps its stale ask and never shows a bid that
+            # would cross it; both come back in line when the mispricing closes.
+            if no_price == detached or (no_is_bid and no_price >= detached):
+                h = self._hash()
+                book.set_level(is_bid, price, size)
+                book.hash = h
+                changes.append(self._entry(book, is_bid, price, size, h))
+                return
         book.set_level(is_bid, price, size)
         other.set_level(not is_bid, ONE - price, size)
         h = self._hash()
         book.hash = other.hash = h
         changes.append(self._entry(book, is_bid, price, size, h))
         changes.append(self._entry(other, not is_bid, ONE - price, size, h))
+
+    def set_no_only(self, is_bid: bool, price: int, size: int, changes: list[Event]) -> None:
+        """Change the NO book alone (a mispricing opening or closing)."""
+        self.no.set_level(is_bid, price, size)
+        h = self._hash()
+        self.no.hash = h
+        changes.append(self._entry(self.no, is_bid, price, size, h))
+
+    def resync_no(self, changes: list[Event]) -> None:
+        """Bring the NO book back to the exact mirror of the YES book."""
+        self.detached_no_ask = None
+        yes, no = self.yes, self.no
+        for no_is_bid, want in (
+            (True, {ONE - p: s for p, s in yes.ask_sizes.items()}),
+            (False, {ONE - p: s for p, s in yes.bid_sizes.items()}),
+        ):
+            have = no.bid_sizes if no_is_bid else no.ask_sizes
+            for price in sorted(set(have) | set(want)):
+                if have.get(price, 0) != want.get(price, 0):
+                    self.set_no_only(no_is_bid, price, want.get(price, 0), changes)
 
     def user_size_at(self, yes_is_bid: bool, yes_price: int) -> int:
         return sum(
@@ -198,9 +234,21 @@ class Exchange:
         self.orders: dict[str, EmuOrder] = {}
         self.trades: list[dict[str, Any]] = []
         self.market_outbox: list[Event] = []
+        # Markets left out at start-up, by reason (e.g. a recording without token ids).
+        self.skipped: dict[str, int] = {}
+        # Neg-risk events: event id -> (slug, title, outcome markets in order).
+        self.events: dict[str, tuple[str, str, list[EmuMarket]]] = {}
         self.user_outbox: list[tuple[str, Event]] = []  # (api key, event)
         self.headlines: deque[dict[str, Any]] = deque(maxlen=500)
         self._ids = itertools.count(1)
+
+    def add_market(self, market: EmuMarket) -> None:
+        """List one more market (seeded at start-up or by ``POST /_admin/markets/new``)."""
+        market.clock = self.clock
+        self.markets.append(market)
+        self.by_condition[market.info.condition_id] = market
+        for t in market.info.token_ids:
+            self.by_token[t] = market
 
     def now_ms(self) -> int:
         """The exchange clock as a wire timestamp (unix milliseconds)."""
@@ -231,6 +279,8 @@ class Exchange:
         book = market.book_of(token_id) if market else None
         if market is None or book is None:
             raise OrderError(f"unknown token id {token_id[:16]}")
+        if market.resolved:
+            raise OrderError("market is resolved; it no longer accepts orders")
         reason = check_order(price, size, book.tick, market.info.min_order_size)
         if reason:
             raise OrderError(f"invalid order: {reason}")

@@ -112,16 +112,21 @@ async def test_server_on_a_simclock_steps_only_when_driven() -> None:
             state = (await c.get(f"{urls.admin}/state")).json()
             assert state["time"] == START
         tokens = list(emu.exchange.by_token)
-        async with websockets.connect(urls.market_ws) as ws:
+        # max_queue=None: the test leaves most frames unread, and a websockets client
+        # whose queue is full stops reading, so it would not see the close frame for 10 s.
+        async with websockets.connect(urls.market_ws, max_queue=None) as ws:
             await ws.send(json.dumps({"assets_ids": tokens, "type": "market"}))
-            dump = json.loads(await ws.recv())
+            # One message per frame, as the venue frames them: a book per token.
+            dump = [json.loads(await ws.recv()) for _ in tokens]
+            assert {m["event_type"] for m in dump} == {"book"}
             assert {m["timestamp"] for m in dump} == {str(int(START * 1000))}
             for i in range(1, 5):
                 clock.advance_to(START + i * 0.5)
                 await settle()
             assert emu.flow.steps == 5
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 2.0))
-            stamps = {int(e["timestamp"]) for e in frame}
+            message = json.loads(await asyncio.wait_for(ws.recv(), 2.0))
+            assert isinstance(message, dict)
+            stamps = {int(message["timestamp"])}
             assert stamps <= {int((START + i * 0.5) * 1000) for i in range(1, 5)}
     finally:
         await emu.stop()

@@ -37,8 +37,8 @@ class CrossMarketArbitrage:
 
     def on_tick(self, ctx: MarketContext) -> Basket | None:
         event = ctx.event
-        if event is None or not event.is_basket:
-            return None
+        if event is None or not event.is_basket or not tradeable(ctx.book):
+            return None  # nothing is decided on the tick of a book we do not trust
         best: Basket | None = None
         for side_index in (0, 1) if self.config.include_no_side else (0,):
             basket = self._price(ctx, event, side_index)

@@ -222,3 +222,13 @@ def test_events_that_are_not_neg_risk_are_not_baskets() -> None:
     assert cross(CrossMarketArbitrage(CROSS), group, books) is None
     single, books = event([0.30], [0.60])
     assert cross(CrossMarketArbitrage(CROSS), single, books) is None
+
+
+def test_nothing_is_decided_on_the_tick_of_an_untrusted_book() -> None:
+    # The NO basket does not need Y0, but Y0's own tick is not trusted: no basket from it.
+    group, books = event([0.35, 0.35, 0.40], [0.60, 0.60, 0.70])
+    books["Y0"].needs_snapshot = True
+    assert cross(CrossMarketArbitrage(CROSS), group, books, token="Y0") is None
+    basket = cross(CrossMarketArbitrage(CROSS), group, books, token="N0")
+    assert basket is not None
+    assert [leg.asset_id for leg in basket.legs] == ["N0", "N1", "N2"]

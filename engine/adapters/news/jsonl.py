@@ -98,8 +98,10 @@ class JsonlSource(PollingSource):
     def _headline(self, raw: bytes, now: float) -> Headline:
         try:
             obj: Any = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadLine(f"not JSON ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+        except json.JSONDecodeError as exc:
+            raise BadLine(f"not JSON ({exc.msg})") from None
+        except UnicodeDecodeError:
+            raise BadLine("not UTF-8 text") from None
         if not isinstance(obj, dict):
             raise BadLine("not a JSON object")
         title = obj.get("title")

@@ -166,27 +166,13 @@ class NewsHttp:
         what = f"HTTP {code} from {response.url.path}"
         if code == 429:
             status.rate_limited += 1
-            raise TransientError(f"{what} (rate limited)", self._retry_after(response))
+            raise TransientError(
+                f"{what} (rate limited)", retry_after(response, self._clock.time())
+            )
         status.errors += 1
         if code >= 500:
             raise TransientError(what)
         raise ProviderError(redact(f"{what}: {_error_text(response)}", self._secrets))
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        value = response.headers.get("Retry-After")
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
-        # X sends the end of its window instead (epoch seconds).
-        reset = response.headers.get("x-rate-limit-reset")
-        if reset is not None:
-            try:
-                return max(0.0, float(reset) - self._clock.time())
-            except ValueError:
-                return None
-        return None
 
     def _wait(self, state: RetryCallState) -> float:
         delay = float(self._backoff(state))
@@ -210,6 +196,24 @@ class NewsHttp:
             state.attempt_number,
             wait,
         )
+
+
+def retry_after(response: httpx.Response, now: float) -> float | None:
+    """Seconds the server asks us to wait: Retry-After (seconds), or X's
+    x-rate-limit-reset (the epoch second its window ends); None when it says neither."""
+    value = response.headers.get("Retry-After")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset is not None:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
 
 
 def _error_text(response: httpx.Response) -> str:

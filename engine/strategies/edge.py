@@ -9,8 +9,6 @@ indicator floats.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from engine.fixed import PRICE_SCALE, SIZE_SCALE
 from engine.market.book_view import BookView
 from engine.market.fees import FeeSchedule
@@ -18,12 +16,26 @@ from engine.market.fees import FeeSchedule
 _CASH_PER_PRICE_UNIT = SIZE_SCALE  # 1e-10 cash units in one 1e-4 price unit per share
 
 
-@lru_cache(maxsize=1 << 14)
+# id(schedule) -> (schedule, price -> fee): the schedule is kept alive by its entry, so
+# its id cannot be reused while cached. Keyed by identity, not equality: hashing a
+# schedule hashes three Decimals, which would cost more than the lookup saves.
+_FEE_TABLES: dict[int, tuple[FeeSchedule, dict[int, int]]] = {}
+_MAX_SCHEDULES = 4096  # markets are re-listed with new schedules: start over past this
+
+
 def fee_per_share(fees: FeeSchedule, price: int) -> int:
     """Taker fee for one share at `price`, in 1e-4 price units, rounded up."""
-    if fees.is_free:
-        return 0
-    return -(-fees.taker_fee(price, SIZE_SCALE) // _CASH_PER_PRICE_UNIT)
+    entry = _FEE_TABLES.get(id(fees))
+    if entry is None:
+        if len(_FEE_TABLES) >= _MAX_SCHEDULES:
+            _FEE_TABLES.clear()
+        entry = _FEE_TABLES[id(fees)] = (fees, {})
+    table = entry[1]
+    fee = table.get(price)
+    if fee is None:
+        fee = 0 if fees.is_free else -(-fees.taker_fee(price, SIZE_SCALE) // _CASH_PER_PRICE_UNIT)
+        table[price] = fee
+    return fee
 
 
 def fee_bps(fees: FeeSchedule, price: int) -> float:

@@ -168,7 +168,7 @@ def cross(
 def test_yes_asks_summing_below_one_make_a_neg_risk_basket_of_every_outcome() -> None:
     group, books = event([0.30, 0.30, 0.35], [0.71, 0.71, 0.66], size=40)
     books["Y2"] = quote("Y2", 0.34, 0.35, 12, "0xm2")
-    basket = cross(CrossMarketArbitrage(CROSS), group, books, token="N1")
+    basket = cross(CrossMarketArbitrage(CROSS), group, books, token="Y1")
     assert basket is not None
     assert basket.kind == "neg_risk"
     assert basket.event_id == "ev"
@@ -184,12 +184,14 @@ def test_yes_asks_summing_below_one_make_a_neg_risk_basket_of_every_outcome() ->
 
 def test_the_no_side_pays_n_minus_one() -> None:
     group, books = event([0.35, 0.35, 0.40], [0.60, 0.60, 0.70])
-    basket = cross(CrossMarketArbitrage(CROSS), group, books)
+    basket = cross(CrossMarketArbitrage(CROSS), group, books, token="N2")
     assert basket is not None
     assert [leg.asset_id for leg in basket.legs] == ["N0", "N1", "N2"]
     assert (basket.cost, basket.payout) == (px(1.90), px(2))
+    # A YES book's tick prices the YES basket only (here, none): each side on its own ticks.
+    assert cross(CrossMarketArbitrage(CROSS), group, books, token="Y2") is None
     no_side_off = CrossMarketArbitrageParams(include_no_side=False)
-    assert cross(CrossMarketArbitrage(no_side_off), group, books) is None
+    assert cross(CrossMarketArbitrage(no_side_off), group, books, token="N2") is None
 
 
 def test_detected_at_weight_zero_by_default() -> None:

@@ -13,6 +13,7 @@ from polyterm.cli.common import EXIT_INCOMPLETE, fail
 
 if TYPE_CHECKING:
     from engine.adapters.polymarket.books import BookStore
+    from engine.market.markets import MarketInfo
 
 
 @click.command()
@@ -29,30 +30,40 @@ def book(tape: Path, as_json: bool, levels: int) -> None:
     incomplete. A file that cannot be read as frames at all is one error line, exit 2.
     """
     from engine.adapters.polymarket.books import BookStore
-    from engine.adapters.tape.tape import TapeError, TapeTruncated, read_frames
+    from engine.adapters.tape.tape import FrameReader, TapeError, TapeTruncated
 
     problems: list[str] = []
     store = BookStore(on_problem=problems.append)
     truncated: TapeTruncated | None = None
+    reader = FrameReader(tape)
     try:
-        for frame in read_frames(tape):
-            store.apply_frame(frame)
+        # One parse per frame: the reader hands message lines on as bytes and the
+        # decoder's verdict on a line that is not JSON becomes the reader's error.
+        store.apply_frames(reader, reader.bad_frame)
     except TapeTruncated as exc:
         truncated = exc
     except TapeError as exc:
         fail(str(exc))
     for line in problems:
         click.echo(f"polyterm: {line}", err=True)
-    _print_books(store, as_json, levels)
+    _print_books(store, as_json, levels, reader.markets)
     if truncated is not None:
         sys.stdout.flush()
         click.echo(f"polyterm: warning: {truncated}", err=True)
         sys.exit(EXIT_INCOMPLETE)
 
 
-def _print_books(store: BookStore, as_json: bool, levels: int) -> None:
+def _print_books(
+    store: BookStore, as_json: bool, levels: int, markets: dict[str, MarketInfo]
+) -> None:
+    by_token = {t: m for m in markets.values() for t in m.token_ids}
     books = [b.to_dict(levels or None) for b in store.books.values()]
     if as_json:
+        for b in books:
+            market = by_token.get(str(b["asset_id"]))
+            if market is not None:  # added fields only: the existing ones stay as they were
+                b["question"] = market.question
+                b["outcome"] = market.outcome_of(str(b["asset_id"]))
         click.echo(
             json.dumps(
                 {
@@ -66,10 +77,21 @@ def _print_books(store: BookStore, as_json: bool, levels: int) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     for b in books:
-        table = Table(title=f"{b['asset_id']}  (tick {b['tick_size']})", title_justify="left")
+        asset = str(b["asset_id"])
+        market = by_token.get(asset)
+        # The title is its own line, not the table's: a table wraps its title to the
+        # table's width, and a question is longer than four narrow columns.
+        console.print(
+            Text.assemble(
+                (_title(asset, str(b["market"] or ""), market), "bold"),
+                f"  token {short_id(asset)} · tick {b['tick_size']}",
+            )
+        )
+        table = Table()
         for col in ("bid size", "bid", "ask", "ask size"):
             table.add_column(col, justify="right")
         bids, asks = b["bids"], b["asks"]
@@ -79,9 +101,36 @@ def _print_books(store: BookStore, as_json: bool, levels: int) -> None:
             bid = bids[i] if i < len(bids) else {"price": "", "size": ""}
             ask = asks[i] if i < len(asks) else {"price": "", "size": ""}
             table.add_row(bid["size"], bid["price"], ask["price"], ask["size"])
+        if not bids and not asks:
+            table.add_row("", "(empty)", "", "")
         console.print(table)
-        console.print(
-            f"best bid {b['best_bid']}  best ask {b['best_ask']}  spread {b['spread']}  "
-            f"last trade {b['last_trade_price']} ({b['last_trade_side']})"
-            + ("  [needs re-snapshot]" if b["needs_snapshot"] else "")
-        )
+        console.print(_summary(b), highlight=False)
+
+
+def short_id(ident: str, keep: int = 6) -> str:
+    """A long token or condition id as its ends ("483310…965732"): enough to tell apart."""
+    return ident if len(ident) <= 2 * keep + 1 else f"{ident[:keep]}…{ident[-keep:]}"
+
+
+def _title(asset: str, market_id: str, market: MarketInfo | None) -> str:
+    if market is not None:
+        return f"{market.question} · {market.outcome_of(asset)}"
+    if market_id:
+        return f"market {short_id(market_id)}"
+    return "unknown market"
+
+
+def _summary(b: dict[str, object]) -> str:
+    def shown(value: object) -> str:
+        return "—" if value is None else str(value)
+
+    line = (
+        f"best bid {shown(b['best_bid'])}  best ask {shown(b['best_ask'])}  "
+        f"spread {shown(b['spread'])}"
+    )
+    if b["last_trade_price"] is not None:
+        side = f" {b['last_trade_side']}" if b["last_trade_side"] else ""
+        line += f"  last trade {b['last_trade_price']} × {b['last_trade_size']}{side}"
+    if b["needs_snapshot"]:
+        line += "  [needs re-snapshot]"
+    return line

@@ -1,6 +1,8 @@
 """The book builder: message handling, gap/crossed/stale detection, bad input."""
 
 import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.adapters.polymarket.books import BookStore
 
@@ -10,7 +12,10 @@ def frame(*objs: dict[str, object]) -> bytes:
 
 
 def book_msg(
-    asset: str = "A", ts: str = "100", bids=(("0.50", "10"),), asks=(("0.52", "10"),)
+    asset: str = "A",
+    ts: str = "100",
+    bids: tuple[tuple[str, str], ...] = (("0.50", "10"),),
+    asks: tuple[tuple[str, str], ...] = (("0.52", "10"),),
 ) -> dict[str, object]:
     return {
         "event_type": "book",
@@ -151,3 +156,95 @@ def test_market_resolved_and_new_market(recorded) -> None:  # type: ignore[no-un
         "0x311d0c4b6671ab54af4970c06fcf58662516f5168997bdda209ec3db5aa6b0c1"
     ].startswith("7604")
     assert store.new_markets[0].slug == "nvda-above-240-on-january-30-2026"
+
+
+# -- the replay path gives the same answers as frame-by-frame application -------------
+
+_assets = st.sampled_from(["A", "B", "C"])
+_entries = st.fixed_dictionaries(
+    {
+        "asset_id": _assets,
+        "price": st.integers(1, 99).map(lambda p: f"0.{p:02d}"),
+        "side": st.sampled_from(["BUY", "SELL", "BUY", "SELL", "HOLD"]),
+        "size": st.sampled_from(["0", "0", "5", "12.5", "100", "-1"]),
+        "hash": st.sampled_from(["", "h"]),
+    },
+    optional={
+        "best_bid": st.integers(0, 100).map(lambda p: f"{p / 100:.2f}"),
+        "best_ask": st.integers(0, 100).map(lambda p: f"{p / 100:.2f}"),
+    },
+)
+_frames = st.lists(
+    st.one_of(
+        st.builds(
+            lambda ts, changes: frame(
+                {
+                    "event_type": "price_change",
+                    "market": "M",
+                    "timestamp": ts,
+                    "price_changes": changes,
+                }
+            ),
+            st.sampled_from(["100", "150", "200", "x"]),
+            st.lists(_entries, min_size=1, max_size=3),
+        ),
+        st.builds(
+            lambda asset, ts: frame(
+                book_msg(asset, ts, bids=(("0.40", "5"),), asks=(("0.60", "5"),))
+            ),
+            _assets,
+            st.sampled_from(["120", "160"]),
+        ),
+        st.just(b"not json"),
+    ),
+    max_size=40,
+)
+
+
+@given(_frames)
+@settings(max_examples=300, deadline=None)
+def test_apply_frames_matches_apply_frame_and_a_dict_model(frames: list[bytes]) -> None:
+    one_by_one, replayed = BookStore(), BookStore()
+    for raw in frames:
+        one_by_one.apply_frame(raw)
+    replayed.apply_frames(frames)
+    assert {a: b.to_dict() for a, b in replayed.books.items()} == {
+        a: b.to_dict() for a, b in one_by_one.books.items()
+    }
+    assert replayed.counts == one_by_one.counts
+    assert replayed.problems == one_by_one.problems
+    assert replayed.needs_snapshot == one_by_one.needs_snapshot
+    # Levels against a plain model: the last accepted size at each price, zero removes.
+    model: dict[tuple[str, bool], dict[int, int]] = {}
+    held: dict[str, int] = {}
+    for raw in frames:
+        try:
+            obj = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        if obj["event_type"] == "book":
+            if int(obj["timestamp"]) >= held.get(obj["asset_id"], 0):
+                held[obj["asset_id"]] = int(obj["timestamp"])
+                model[(obj["asset_id"], True)] = {4000: 5_000_000}
+                model[(obj["asset_id"], False)] = {6000: 5_000_000}
+            continue
+        ts = int(obj["timestamp"]) if obj["timestamp"].isdigit() else 0
+        for e in obj["price_changes"]:
+            if ts and ts < held.get(e["asset_id"], 0):
+                continue
+            if ts:
+                held[e["asset_id"]] = ts
+            if e["side"] not in ("BUY", "SELL"):
+                continue
+            if e["size"] == "-1":
+                break  # a bad size ends the frame's event, as in the store
+            side = model.setdefault((e["asset_id"], e["side"] == "BUY"), {})
+            price, size = int(e["price"][2:]) * 100, int(float(e["size"]) * 10**6)
+            if size:
+                side[price] = size
+            else:
+                side.pop(price, None)
+    for (asset, is_bid), levels in model.items():
+        book = replayed.books[asset]
+        got = book.bid_sizes if is_bid else book.ask_sizes
+        assert got == levels

@@ -9,6 +9,7 @@ import zstandard
 
 from engine.adapters.polymarket.books import BookStore
 from engine.adapters.tape.tape import (
+    FrameReader,
     TapeError,
     TapeFeed,
     TapeTruncated,
@@ -59,11 +60,49 @@ async def test_tape_round_trip_rebuilds_the_same_books(
 
 def test_read_frames_errors_name_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"event_type": "book", "asset_id": "1"}\nnot json\n')
-    with pytest.raises(TapeError, match=r"bad.jsonl:2"):
-        list(read_frames(bad))
+    bad.write_text('\n  {"event_type": "book", "asset_id": "1"}  \n\n   \nnot json\n{"a": 1}\n')
+    reader = FrameReader(bad)
+    with pytest.raises(TapeError, match=r"bad.jsonl:5: not JSON \(") as info:
+        BookStore().apply_frames(reader, reader.bad_frame)
+    assert not isinstance(info.value, TapeTruncated)
     with pytest.raises(TapeError, match="no such file"):
         list(read_frames(tmp_path / "missing.jsonl"))
+
+
+def test_message_lines_are_handed_on_unparsed(tmp_path: Path) -> None:
+    """The reader never parses a message line (the decoder parses it, once): a line that
+    is not JSON comes through as its bytes, for the decoder to refuse."""
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b'{"event_type": "book", "asset_id": "1"}\nnot json\n  [1, 2]\r\n')
+    assert list(read_frames(path)) == [
+        b'{"event_type": "book", "asset_id": "1"}',
+        b"not json",
+        b"[1, 2]",
+    ]
+
+
+def test_an_unparseable_last_line_without_newline_is_a_cut(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b'{"event_type": "book", "asset_id": "1"}\n{"event_type": "bo')
+    reader = FrameReader(path)
+    store = BookStore()
+    with pytest.raises(TapeTruncated, match=r"truncated at byte 58 after 1 frames"):
+        store.apply_frames(reader, reader.bad_frame)
+    assert list(store.books) == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "frames"),
+    [
+        ('{"event_type": "book", "asset_id": "1"}', 1),  # one object
+        ('[{"event_type": "book", "asset_id": "1"},\n {"event_type": "book", "asset_id": "2"}]', 1),
+        ('[{"event_type": "book", "asset_id": "1"}]\n[{"event_type": "book", "asset_id": "2"}]', 2),
+    ],
+)
+def test_json_documents_and_json_lines_of_lists(tmp_path: Path, text: str, frames: int) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_text(text + "\n")
+    assert len(list(read_frames(path))) == frames
 
 
 # -- tapes cut short, and files that are not tapes --------------------------------------

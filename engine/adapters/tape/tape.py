@@ -260,55 +260,190 @@ def _zstd_error(path: Path, bad: _Corrupt, frames: int) -> TapeError:
 def read_frames(path: Path) -> Iterator[str | bytes]:
     """Frames from a tape, a JSONL file of messages, or a JSON file (object or list).
 
-    Used by ``polyterm book``: anything that holds recorded market messages works. Like
-    :func:`read_tape` it raises :class:`TapeTruncated` after the frames before a cut, and
-    :class:`TapeError` naming ``FILE:LINE`` for what cannot be a frame.
+    See :class:`FrameReader`: message lines are handed on unparsed, so whoever decodes
+    them says when one is not JSON (``reader.bad_frame``). Raises :class:`TapeTruncated`
+    after the frames before a cut, and :class:`TapeError` naming ``FILE:LINE`` for a tape
+    record that cannot hold a frame.
     """
-    if not path.is_file():
-        raise TapeError(f"{path}: no such file (pass a tape, .jsonl or .json of market messages)")
-    if path.suffix == ".zst":
-        for record in read_tape(path):
-            if record.frame is not None:
-                yield record.frame
-        return
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TapeError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    stripped = data.lstrip()
-    if not stripped:
-        return
-    if path.suffix == ".json" or stripped[:1] == b"[":
+    return iter(FrameReader(path))
+
+
+_OPENERS = (ord("{"), ord("["))
+_CLOSERS = (ord("}"), ord("]"))
+_RECORD_STARTS = (b'{"t"', b'{"src"', b'{ "t"', b'{ "src"')
+
+
+class FrameReader:
+    """The frames of a tape, a JSONL file of messages, or a JSON file (object or list).
+
+    Used by ``polyterm book``: anything that holds recorded market messages works. Each
+    frame is parsed once, by its consumer: a message line is yielded as the bytes it is
+    (never sniffed with a JSON parse), a tape line is decoded as a record and its frame
+    text yielded. A consumer whose decoder finds a frame is not JSON raises
+    :meth:`bad_frame`, which names ``FILE:LINE`` (or the cut, for an unterminated last
+    line: the recorder was killed mid-write).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.line = 0  # the line of the frame last yielded (0: the whole file)
+        self.frames = 0
+        self._last_line = -1  # the unterminated last line, if any
+        self._size = 0
+        self._split: list[bytes] | None = None  # the lines, when frames come as a list
+        self._listed: list[bytes] = []
+        # What a tape says it recorded (its "markets" lines), learnt as frames are read.
+        self.markets: dict[str, MarketInfo] = {}
+
+    def _learn(self, markets: list[dict[str, Any]]) -> None:
+        for obj in markets:
+            try:
+                market = market_from_json(obj)
+            except (KeyError, TypeError, ValueError):
+                continue  # metadata is for titles only: a bad entry costs its title
+            self.markets[market.condition_id] = market
+
+    def bad_frame(self, detail: str, frame: bytes | str | None = None) -> TapeError:
+        """The error for `frame` (default: the frame last yielded), which its consumer
+        could not parse."""
+        line, before = self.line, self.frames - 1
+        if self._split is not None and frame is not None:
+            line, before = self._locate(frame)
+        if line == self._last_line:
+            return TapeTruncated(self.path, self._size, before)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return TapeError(f"{where}: not JSON ({detail})")
+
+    def _locate(self, frame: bytes | str) -> tuple[int, int]:
+        """(line number, frames before it) of a listed frame; only on the error path."""
+        assert self._split is not None
+        index = next((i for i, f in enumerate(self._listed) if f is frame), -1)
+        seen = 0
+        for number, line in enumerate(self._split, 1):
+            if line.strip():
+                if seen == index:
+                    return number, index
+                seen += 1
+        return 0, index
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        # Not a generator itself: the generator it returns is the one a consumer resumes
+        # per frame (no `yield from` layer on the replay path).
+        path = self.path
+        if not path.is_file():
+            raise TapeError(
+                f"{path}: no such file (pass a tape, .jsonl or .json of market messages)"
+            )
+        if path.suffix == ".zst":
+            return self._records(path)
         try:
-            json.loads(data)
-        except ValueError:
-            pass  # not one JSON document: fall through to lines
-        else:
-            yield data
-            return
-    frames = 0
-    lines = data.split(b"\n")
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TapeError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        self._size = len(data)
+        head = data[:4096].lstrip()
+        if not head and not data.strip():
+            return iter(())
+        if _one_document(path, head[:1], data):
+            self.frames = 1
+            return iter((data,))
+        if not head.startswith(_RECORD_STARTS):
+            # A file of messages (its first line is no tape record): the frames are the
+            # non-blank lines, handed over as a list (iterating a list costs far less than
+            # resuming a generator per frame).
+            return iter(self._list_lines(data))
+        return self._lines(data)
+
+    def _list_lines(self, data: bytes) -> list[bytes]:
+        lines = self._split = data.split(b"\n")
+        if lines[-1].strip():
+            self._last_line = len(lines)
+        o, c = _OPENERS, _CLOSERS
+        framed = [
+            line if line[0] in o and line[-1] in c else line.strip() for line in lines if line
+        ]
+        self._listed = [f for f in framed if f] if b"" in framed else framed
+        self.frames = len(self._listed)
+        return self._listed
+
+    def _records(self, path: Path) -> Iterator[str | bytes]:
+        for record in read_tape(path):
+            if record.markets is not None:
+                self._learn(record.markets)
+            if record.frame is not None:
+                self.frames += 1
+                yield record.frame
+
+    def _lines(self, data: bytes) -> Iterator[str | bytes]:
+        decoder = msgspec.json.Decoder(TapeRecord)
+        lines = data.split(b"\n")
+        if lines[-1].strip():
+            self._last_line = len(lines)
+        starts = _RECORD_STARTS
+        number = 0
+        for line in lines:
+            number += 1
+            if not line:
+                continue
+            if line[0] not in _OPENERS or line[-1] not in _CLOSERS:
+                line = line.strip()
+                if not line:
+                    continue
+            if line.startswith(starts):
+                try:
+                    record = decoder.decode(line)
+                except msgspec.DecodeError as exc:
+                    frame = self._record_or_message(line, number, exc)
+                else:
+                    frame = record.frame
+                    if record.markets is not None:
+                        self._learn(record.markets)
+                if frame is None:
+                    continue
+            else:
+                frame = line
+            self.line = number
+            self.frames += 1
+            yield frame
+
+    def _record_or_message(
+        self, line: bytes, number: int, exc: msgspec.DecodeError
+    ) -> str | bytes | None:
+        """A line that looked like a tape record but is not a valid one (the slow path)."""
         try:
             obj = json.loads(line)
-        except ValueError as exc:
-            if number == len(lines):  # the unterminated last line: the writer was cut off
-                raise TapeTruncated(path, len(data), frames) from exc
-            raise TapeError(f"{path}:{number}: not JSON ({exc.args[0]})") from exc
+        except ValueError as bad:
+            if number == self._last_line:  # the writer was cut off mid-line
+                raise TapeTruncated(self.path, self._size, self.frames) from bad
+            raise TapeError(f"{self.path}:{number}: not JSON ({bad.args[0]})") from bad
         if isinstance(obj, dict) and "src" in obj and "t" in obj:
             frame = obj.get("frame")
             if frame is None:
-                continue
+                return None
             if not isinstance(frame, str):
-                raise TapeError(f"{path}:{number}: {_frame_not_a_string(frame)}")
-            frames += 1
-            yield frame
-        else:
-            frames += 1
-            yield line
+                raise TapeError(f"{self.path}:{number}: {_frame_not_a_string(frame)}")
+            raise TapeError(f"{self.path}:{number}: {_not_a_record(line, exc)}")
+        return line  # a message that happens to have a "t" or "src" field
+
+
+def _one_document(path: Path, first: bytes, data: bytes) -> bool:
+    """Whether a file is one JSON document (a .json file, or a list spread over lines)
+    rather than JSON lines. Only the first line of a JSONL file is looked at."""
+    if path.suffix != ".json" and first != b"[":
+        return False
+    if path.suffix != ".json":
+        line, newline, rest = data.lstrip().partition(b"\n")
+        if newline and rest.strip():
+            try:
+                msgspec.json.decode(line, type=msgspec.Raw)
+            except msgspec.DecodeError:
+                return True  # the first line is not a whole value: one document over lines
+            return False
+    try:
+        msgspec.json.decode(data, type=msgspec.Raw)
+    except msgspec.DecodeError:
+        return False  # not one JSON document: read it as lines
+    return True
 
 
 def _json_kind(value: object) -> str:

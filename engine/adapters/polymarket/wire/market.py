@@ -129,7 +129,8 @@ EVENT_TYPES: dict[str, type[MarketEvent]] = {
     "market_resolved": MarketResolvedEvent,
 }
 
-_frame_decoder = msgspec.json.Decoder(list[MarketEvent] | MarketEvent)
+FRAME_DECODER = msgspec.json.Decoder(list[MarketEvent] | MarketEvent)
+_frame_decoder = FRAME_DECODER
 _raw_decoder = msgspec.json.Decoder(list[dict[str, Any]] | dict[str, Any])
 _encoder = msgspec.json.Encoder()
 
@@ -176,11 +177,19 @@ def decode_market_frame(raw: bytes | str) -> tuple[list[MarketEvent], list[str]]
     return [decoded], []
 
 
+_MALFORMED = "malformed frame: "
+
+
+def is_malformed(reason: str) -> bool:
+    """Whether a reason from :func:`decode_market_frame` says the frame is not JSON."""
+    return reason.startswith(_MALFORMED)
+
+
 def _decode_slow(raw: bytes | str) -> tuple[list[MarketEvent], list[str]]:
     try:
         decoded = _raw_decoder.decode(raw)
     except msgspec.DecodeError as exc:
-        return [], [f"malformed frame: {exc}"]
+        return [], [f"{_MALFORMED}{exc}"]
     objects = decoded if isinstance(decoded, list) else [decoded]
     events: list[MarketEvent] = []
     errors: list[str] = []

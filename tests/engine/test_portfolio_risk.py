@@ -211,7 +211,8 @@ def test_aggregation_by_weight() -> None:
     # Normalized over the voters: a lone signal stands on its own strength.
     assert agg.combine("A", [sig("mr", Side.BUY, 0.4)]) is None  # 0.4 < 0.5
     lone = agg.combine("A", [sig("mr", Side.BUY, 0.8)])
-    assert lone is not None and abs(lone.score - 0.8) < 1e-9
+    assert lone is not None
+    assert abs(lone.score - 0.8) < 1e-9
     intent = agg.combine("A", [sig("mr", Side.BUY, 0.8), sig("mom", Side.BUY, 0.6)])
     assert intent is not None
     assert intent.side is Side.BUY

@@ -7,7 +7,6 @@ resumes the same paper account, and positions equal the sum of the fills.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from tests.cli.test_cli import environ
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +35,7 @@ ENV = {
 
 
 def start(tmp_path: Path, ledger: Path, status: Path, *extra: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
-        "POLYTERM_DATA_DIR": str(tmp_path / "data"),
-        **ENV,
-    }
+    env = environ(tmp_path, **ENV)
     return subprocess.Popen(
         [sys.executable, "-m", "polyterm", "--offline", "--no-ui", "--json", "--markets", "8"]
         + ["--ledger", str(ledger), "--status-file", str(status), *extra],

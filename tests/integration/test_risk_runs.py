@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -20,10 +19,12 @@ import pytest
 from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
+from engine.orders import Side
 from engine.runtime.live import LiveRunner
+from engine.strategies.base import MarketContext, Signal
 from polyterm.emulator.server import ExchangeEmulator
 from polyterm.wiring import build_engine
-from tests.cli.test_cli import run
+from tests.cli.test_cli import environ, run
 from tests.conftest import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
@@ -165,14 +166,39 @@ async def _engine(emulator: ExchangeEmulator, tmp_path: Path, **strategy: object
     return runner
 
 
+class Armed:
+    """A test strategy that wants exactly as many entries as it is armed for: the stall
+    test decides when an entry is wanted instead of waiting on mean reversion's z."""
+
+    name = "armed"
+    weight = 1.0
+
+    def __init__(self) -> None:
+        self.armed = 0
+
+    def on_tick(self, ctx: MarketContext) -> Signal | None:
+        if self.armed <= 0:
+            return None
+        self.armed -= 1
+        return Signal(self.name, ctx.asset_id, Side.BUY, 1.0, "armed by the test")
+
+
 @pytest.mark.emulator(markets=4, events_per_second=40.0)
 async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
     emulator: ExchangeEmulator, tmp_path: Path
 ) -> None:
     runner = await _engine(emulator, tmp_path, halt_on_fallback=True, max_book_age_s=0.5)
     core = runner.core
+    armed = Armed()
+    core.strategies.append(armed)
+    core.aggregator.weights[armed.name] = armed.weight
     task = asyncio.create_task(runner.run(starting_cash=10**13))
     admin = emulator.urls.admin  # type: ignore[union-attr]
+    held_rules = ("feed", "feed_fallback", "stale_book")
+
+    def held() -> int:
+        return sum(core.rejects[rule] for rule in held_rules)
+
     try:
         await until(lambda: core.counts["orders"] >= 2, 30)
         async with httpx.AsyncClient() as client:
@@ -180,11 +206,15 @@ async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
         # Once the books are older than max_book_age_s (0.5 s), nothing may leave: REST
         # fallback keeps books moving, and every entry it prompts is held back.
         await asyncio.sleep(0.8)
-        during = core.counts["entry_orders"]
-        await asyncio.sleep(1.8)
+        during, held_before = core.counts["entry_orders"], held()
+        armed.armed = 1
+        await until(lambda: held() > held_before, 2)
+        await asyncio.sleep(1.0)
         # (Exits are never held back by entry rules.)
         assert core.counts["entry_orders"] == during, "an entry left on a stalled feed"
         # After the stall the feed recovers, and so does trading.
+        await until(lambda: core.health.source.value == "ws_live", 30)
+        armed.armed = 1
         await until(lambda: core.counts["entry_orders"] > during, 30)
         assert core.health.source.value == "ws_live"
     finally:
@@ -192,11 +222,11 @@ async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
         await task
         await runner.ledger_handle.close()  # type: ignore[attr-defined]
     db = sqlite3.connect(tmp_path / "l.sqlite")
-    held = db.execute(
+    held_rows = db.execute(
         "SELECT count(*) FROM risk_events WHERE reason LIKE 'stale book%' OR reason LIKE 'feed%'"
     ).fetchone()[0]
     db.close()
-    assert held > 0, "the stall should have held entries back"
+    assert held_rows > 0, "the stall should have held entries back"
 
 
 @pytest.mark.emulator(markets=4, events_per_second=40.0)
@@ -237,13 +267,7 @@ async def test_flatten_during_a_429_storm_completes_or_says_what_is_left(
 def test_kill_9_keeps_the_kill_switch_latched(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
     status = tmp_path / "status.json"
-    env = {
-        **os.environ,
-        "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
-        "POLYTERM_DATA_DIR": str(tmp_path / "data"),
-        **EAGER,
-        "TRADING_DAILY_LOSS_LIMIT_PCT": "0.001",
-    }
+    env = environ(tmp_path, **EAGER, TRADING_DAILY_LOSS_LIMIT_PCT="0.001")
     proc = subprocess.Popen(
         [sys.executable, "-m", "polyterm", "--offline", "--no-ui", "--json"]
         + ["--ledger", str(ledger), "--status-file", str(status)],

@@ -37,7 +37,7 @@ from engine.runtime.summary import summary_dict
 
 from . import locations
 from .config import AppConfig
-from .wiring import build_engine
+from .wiring import build_engine, sentiment_source_for
 
 log = logging.getLogger("polyterm.headless")
 
@@ -125,10 +125,27 @@ def print_summary(summary: dict[str, object], out: TextIO, as_json: bool) -> Non
     width = max(len(k) for k in summary)
     print("polyterm run summary", file=out)
     for key, value in summary.items():
+        if key == "strategies" and isinstance(value, dict):
+            print(f"  {key.ljust(width)}  pnl = price moves - spread paid - fees", file=out)
+            for name, row in value.items():
+                print(f"    {name:<24}{_strategy_line(row)}", file=out)
+            continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
         print(f"  {key.ljust(width)}  {value}", file=out)
     out.flush()
+
+
+def _strategy_line(row: object) -> str:
+    if not isinstance(row, dict):
+        return str(row)
+    weight = row.get("weight")
+    return (
+        f"weight={'-' if weight is None else weight} signals={row.get('signals')} "
+        f"detected={row.get('detected')} orders={row.get('orders')} fills={row.get('fills')} "
+        f"pnl={row.get('pnl')} = moves {row.get('price_moves')} - spread "
+        f"{row.get('spread_paid')} - fees {row.get('fees')}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +223,9 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
                 parts.router,
                 parts.builder,
                 hub=parts.hub,
+                sentiment=sentiment_source_for(config, clock, offline=app.offline)
+                if parts.core.sentiment is not None
+                else None,
             )
             loop = asyncio.get_running_loop()
 

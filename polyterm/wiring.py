@@ -22,7 +22,7 @@ from engine.ledger.reader import AccountState
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.ports import Ledger
+from engine.ports import Ledger, SentimentSource
 from engine.risk.gate import RiskGate
 from engine.risk.kill_switch import KillSwitch
 from engine.risk.rate_limits import OrderRateLimiter
@@ -35,6 +35,9 @@ from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Strategy
 from engine.strategies.registry import build_strategies
 from engine.strategies.sentiment import SentimentBook
+from polyterm.config import ConfigError
+from polyterm.credentials import Credentials
+from polyterm.sentiment import SentimentSetupError, build_sentiment_source
 
 
 @dataclass(slots=True)
@@ -65,6 +68,21 @@ def sentiment_book_for(config: EngineConfig) -> SentimentBook | None:
         min_keyword_hits=cfg.min_keyword_hits,
         recent_max=cfg.recent_max,
     )
+
+
+def sentiment_source_for(config: EngineConfig, clock: Clock, *, offline: bool) -> SentimentSource:
+    """The headline source a live face runs (a disabled one says why when none fits);
+    a setting it cannot work with is a one-line ConfigError."""
+    try:
+        return build_sentiment_source(
+            config.sentiment,
+            offline=offline,
+            news_url=config.feed.news_url,
+            clock=clock,
+            credentials=Credentials(),
+        )
+    except SentimentSetupError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def build_engine(

@@ -613,8 +613,11 @@ class EngineCore:
             best = book.best_ask
             price = None if best is None else min(best + cfg.max_slippage_ticks * tick, ONE - tick)
         base = self.risk.base_size(strategy)
+        confidence = abs(intent.score)
         if lead is not None and lead.size_hint is not None and lead.size_hint > 0:
-            base = lead.size_hint  # the strategy's own size; the caps below still apply
+            # The strategy's own size, its conviction already in it: not scaled again by
+            # confidence; every cap below still applies.
+            base, confidence = lead.size_hint, 1.0
         if price is None:
             rule = "no_price"
             return self._refuse(asset, Side.BUY, strategy, "no price on the book", base, rule), None
@@ -635,7 +638,7 @@ class EngineCore:
             why, rule = verdict.reason or "", verdict.rule or "risk"
             return self._refuse(asset, Side.BUY, strategy, why, base, rule), None
         inputs = self._sizing_inputs(
-            strategy, market, asset, price, abs(intent.score), base, fallback_scale, at
+            strategy, market, asset, price, confidence, base, fallback_scale, at
         )
         sized = self.risk.size(inputs)
         # Formatting costs more than sizing: keep the parts, format on demand.
@@ -795,7 +798,7 @@ class EngineCore:
         self._basket_seq += 1
         basket_id = f"b{self.run_id}-{self._basket_seq}"
         strategy = basket.strategy
-        orders: list[str] = []
+        legs: list[tuple[OrderRequest, MarketInfo]] = []
         for leg in basket.legs:
             market = self.by_token[leg.asset_id]
             order = OrderRequest(
@@ -810,25 +813,27 @@ class EngineCore:
                 reason=f"basket {basket_id}: {basket.reason}",
                 created_at=at,
             )
-            orders.append(order.order_id)
-            self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
-            self.counts["entry_orders"] += 1
-            self._decision_mid[order.order_id] = _mid(self.books.books[leg.asset_id])
-            self._order_levels[order.order_id] = BASKET_LEG_EXITS
-            self._basket_of_order[order.order_id] = basket_id
-            self.submit(order, market)
-        cfg = self.config.execution
+            legs.append((order, market))
+        orders = tuple(order.order_id for order, _ in legs)
+        # Watched before any leg goes out: a gateway may answer (and fill) synchronously.
         self._baskets[basket_id] = BasketRun(
             basket_id,
             basket,
-            tuple(orders),
+            orders,
             size,
-            at + cfg.basket_leg_timeout_s,
-            {oid: 0 for oid in orders},
+            at + self.config.execution.basket_leg_timeout_s,
+            dict.fromkeys(orders, 0),
         )
         self._basket_busy[(strategy, basket.event_id)] = float("inf")
         self.counts["baskets_traded"] += 1
-        self._record_basket(basket, "order", tuple(orders), at, basket_id, size)
+        self._record_basket(basket, "order", orders, at, basket_id, size)
+        for order, market in legs:
+            self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
+            self.counts["entry_orders"] += 1
+            self._decision_mid[order.order_id] = _mid(self.books.books[order.asset_id])
+            self._order_levels[order.order_id] = BASKET_LEG_EXITS
+            self._basket_of_order[order.order_id] = basket_id
+            self.submit(order, market)
 
     def _record_basket(
         self,

@@ -1,9 +1,11 @@
 """The live runner: the core under asyncio, fed by a market feed on the system clock.
 
-Tasks: the feed (delivering frames to the core), submitters (carrying the core's orders
-and cancels to the gateway, so a slow gateway never stalls a decision), the core's timer,
-and the snapshot publisher. Decisions run as soon as the loop is free after a frame
-changed a book: one pass for however many frames arrived meanwhile.
+Tasks: the feed (delivering frames to the core), the sentiment source when one is
+configured (delivering headlines; the markets they move are decided on at once),
+submitters (carrying the core's orders and cancels to the gateway, so a slow gateway
+never stalls a decision), the core's timer, and the snapshot publisher. Decisions run as
+soon as the loop is free after a frame changed a book: one pass for however many frames
+arrived meanwhile.
 
 Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
 down, takes resting paper orders off the book, flushes the ledger, and publishes the
@@ -20,8 +22,9 @@ from dataclasses import dataclass
 
 from engine.clock import Clock, perf_ns
 from engine.market.markets import MarketInfo
+from engine.market.sentiment import Headline
 from engine.orders import OrderRequest, OrderResult, OrderStatus
-from engine.ports import Ledger, MarketFeed, OrderGateway
+from engine.ports import Ledger, MarketFeed, OrderGateway, SentimentSource
 from engine.runtime.core import EngineCore, FlattenPlan, FlattenScope
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.router import EventRouter
@@ -57,9 +60,11 @@ class LiveRunner:
         *,
         hub: SnapshotHub | None = None,
         stream: EventStream | None = None,
+        sentiment: SentimentSource | None = None,
     ) -> None:
         self.core = core
         self.feed = feed
+        self.sentiment = sentiment
         self.gateway = gateway
         self.ledger = ledger
         self.router = router
@@ -124,7 +129,16 @@ class LiveRunner:
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
         core = self.core
         core.on_frame(raw, recv_ts, source)
-        if core._dirty and not self._decide_pending and self._loop is not None:
+        self._schedule_decision()
+
+    # -- the sink the sentiment source delivers to ----------------------------------------
+    def on_headlines(self, headlines: Sequence[Headline]) -> None:
+        if self.core.trading:
+            self.core.on_headlines(headlines)
+            self._schedule_decision()
+
+    def _schedule_decision(self) -> None:
+        if self.core._dirty and not self._decide_pending and self._loop is not None:
             self._decide_pending = True
             self._first_frame_ns = perf_ns()
             self._loop.call_soon(self._decide)
@@ -158,6 +172,9 @@ class LiveRunner:
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._run_feed(), name="engine-feed")
+                if self.sentiment is not None:
+                    core.sentiment_status = self.sentiment.status
+                    tg.create_task(self._run_sentiment(), name="engine-sentiment")
                 for i in range(SUBMITTERS):
                     tg.create_task(self._submitter(), name=f"engine-submit-{i}")
                 tg.create_task(self._canceller(), name="engine-cancel")
@@ -216,6 +233,18 @@ class LiveRunner:
         # A finite feed ran out: one last decision on the final books, then stop.
         self.core.decide()
         self._stop.set()
+
+    async def _run_sentiment(self) -> None:
+        """Headlines until the run ends. A source records its own trouble in its status
+        and never raises; one that does anyway ends sentiment, not the run."""
+        assert self.sentiment is not None
+        try:
+            await self.sentiment.run(self)
+        except Exception as exc:  # noqa: BLE001 - sentiment is optional: trading goes on
+            status = self.sentiment.status
+            status.state = "error"
+            status.last_error = (str(exc) or type(exc).__name__).splitlines()[0][:200]
+            log.error("sentiment source stopped: %s", status.last_error)
 
     def _pump(self) -> None:
         core = self.core

@@ -210,14 +210,15 @@ class SentimentView:
     """The sentiment pane: provider status, each market's reading, latest headlines."""
 
     source: str  # the provider in use ("" when sentiment is off)
-    freshness_s: float | None  # age of the newest headline
-    fallback: bool  # the configured provider failed and another (or none) is in use
+    state: str  # "ok" | "backoff" | "error" | "disabled" ("" when no source runs)
+    freshness_s: float | None  # since the provider last answered well (None: never)
+    fallback: str  # why this provider and not an earlier one ("" when the first)
     last_error: str | None
     markets: tuple[MarketSentimentRow, ...]  # most recently updated first
     headlines: tuple[HeadlineRow, ...]  # most recent first
 
 
-NO_SENTIMENT = SentimentView("", None, False, None, (), ())
+NO_SENTIMENT = SentimentView("", "", None, "", None, (), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,9 @@ class Counters:
     fills: int
     rejects: int
     settlements: int
+    baskets: int = 0  # basket decisions recorded (detected, refused or traded)
+    baskets_traded: int = 0
+    headlines: int = 0  # scored headlines recorded
 
 
 @dataclass(frozen=True, slots=True)

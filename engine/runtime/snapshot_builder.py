@@ -14,17 +14,25 @@ from engine.fixed import cash_decimal, price_decimal, size_decimal
 from engine.runtime.core import EngineCore
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import (
+    NO_SENTIMENT,
+    ArbitrageRow,
     Counters,
     EngineSnapshot,
     ExitRow,
     FillRow,
+    HeadlineRow,
     KillSwitchRow,
     MarketRow,
+    MarketSentimentRow,
     OrderRow,
     PositionRow,
     RateWindowRow,
+    SentimentView,
+    StrategyRow,
     Telemetry,
 )
+
+RECENT_HEADLINES = 30  # headlines the sentiment section shows
 
 
 class SnapshotBuilder:
@@ -43,6 +51,11 @@ class SnapshotBuilder:
         self._fills: tuple[FillRow, ...] = ()
         self._exits: tuple[ExitRow, ...] = ()
         self._marks_epoch = 0
+        self._arbitrage: tuple[ArbitrageRow, ...] = ()
+        self._arbitrage_version = -1
+        self._sentiment_markets: tuple[MarketSentimentRow, ...] = ()
+        self._headlines: tuple[HeadlineRow, ...] = ()
+        self._sentiment_version = -1
 
     def describe(self, asset_id: str) -> tuple[str, str]:
         market = self.core.by_token.get(asset_id)
@@ -72,6 +85,9 @@ class SnapshotBuilder:
             self._fills_version = self.router.version
             self._fills = tuple(self.router.recent_fills)
             self._exits = tuple(self.router.recent_exits)
+        if core.arbitrage_version != self._arbitrage_version:
+            self._arbitrage_version = core.arbitrage_version
+            self._arbitrage = tuple(reversed(core.arbitrage.values()))
         portfolio = core.portfolio
         counts = core.counts
         problems = core.books.problems
@@ -111,6 +127,9 @@ class SnapshotBuilder:
                 fills=counts["fills"],
                 rejects=counts["rejects"],
                 settlements=counts["settlements"],
+                baskets=counts["baskets"],
+                baskets_traded=counts["baskets_traded"],
+                headlines=counts["headlines"],
             ),
             feed=core.health.snapshot(now),
             kill_switch=self._kill_switch(),
@@ -124,6 +143,99 @@ class SnapshotBuilder:
             exit_reasons=tuple(core.exit_reasons.most_common()),
             last_sizing=core.last_sizing,
             error=core.error,
+            arbitrage=self._arbitrage,
+            strategies=self._strategies(marks),
+            sentiment=self._sentiment(),
+        )
+
+    def _strategies(self, marks: dict[str, int]) -> tuple[StrategyRow, ...]:
+        """Per strategy: activity, and PnL split into spread paid, fees and price moves."""
+        core = self.core
+        unrealized: dict[str, int] = {}
+        positions = core.portfolio.positions
+        for asset, lot in core.exits.lots.items():
+            pos = positions.get(asset)
+            mark = marks.get(asset)
+            if pos is None or not pos.shares or mark is None:
+                continue
+            unrealized[lot.strategy] = (
+                unrealized.get(lot.strategy, 0) + pos.shares * mark - pos.cost
+            )
+        weights = {s.name: s.weight for s in core.strategies}
+        stats = core.attribution.stats
+        names = list(weights) + [n for n in stats if n not in weights and n]
+        rows = []
+        for name in names:
+            st = stats.get(name)
+            if st is None:
+                st = core.attribution.of(name)
+            open_pnl = unrealized.get(name, 0)
+            pnl = st.realized + open_pnl
+            rows.append(
+                StrategyRow(
+                    name=name,
+                    weight=weights.get(name),
+                    signals=st.signals,
+                    detected=st.detected,
+                    orders=st.orders,
+                    fills=st.fills,
+                    realized=cash_decimal(st.realized),
+                    unrealized=cash_decimal(open_pnl),
+                    pnl=cash_decimal(pnl),
+                    spread_paid=cash_decimal(st.spread_paid),
+                    fees=cash_decimal(st.fees),
+                    price_moves=cash_decimal(pnl + st.spread_paid + st.fees),
+                )
+            )
+        return tuple(rows)
+
+    def _sentiment(self) -> SentimentView:
+        core = self.core
+        book = core.sentiment
+        status = core.sentiment_status
+        if book is None and status is None:
+            return NO_SENTIMENT
+        if book is not None and core.sentiment_version != self._sentiment_version:
+            self._sentiment_version = core.sentiment_version
+            questions = {m.condition_id: m.question for m in core.markets}
+            readings = sorted(book.readings().values(), key=lambda r: -r.updated_at)
+            self._sentiment_markets = tuple(
+                MarketSentimentRow(
+                    market=r.market,
+                    question=questions.get(r.market, ""),
+                    sentiment=round(r.score, 4),
+                    sentiment_confidence=round(r.confidence, 4),
+                    sentiment_source=r.source,
+                    sentiment_updated_at=r.updated_at,
+                    headline=r.headline,
+                )
+                for r in readings
+            )
+            self._headlines = tuple(
+                HeadlineRow(
+                    at=item.headline.published_at,
+                    provider=item.headline.provider,
+                    source=item.headline.source,
+                    title=item.headline.title,
+                    url=item.headline.url,
+                    score=round(item.score, 4),
+                    confidence=round(item.confidence, 4),
+                    markets=tuple(questions.get(m, m) for m in item.markets),
+                )
+                for item in book.recent(RECENT_HEADLINES)
+            )
+        if status is None:
+            return SentimentView("", "", None, "", None, self._sentiment_markets, self._headlines)
+        view = status.snapshot()
+        fresh = view.freshness(core.clock.time())
+        return SentimentView(
+            source=view.provider,
+            state=view.state,
+            freshness_s=None if fresh is None else round(fresh, 3),
+            fallback=view.fallback,
+            last_error=view.last_error or None,
+            markets=self._sentiment_markets,
+            headlines=self._headlines,
         )
 
     def _kill_switch(self) -> KillSwitchRow:

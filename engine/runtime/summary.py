@@ -74,5 +74,29 @@ def summary_dict(snap: EngineSnapshot) -> dict[str, Any]:
             {"scope": w.scope, "key": w.key, "used": w.used, "limit": w.limit}
             for w in snap.rate_windows
         ],
+        # Per strategy: why it made or lost money. pnl = price_moves - spread_paid - fees.
+        "strategies": {
+            row.name: {
+                "weight": row.weight,
+                "signals": row.signals,
+                "detected": row.detected,
+                "orders": row.orders,
+                "fills": row.fills,
+                "pnl": str(row.pnl),
+                "spread_paid": str(row.spread_paid),
+                "fees": str(row.fees),
+                "price_moves": str(row.price_moves),
+            }
+            for row in snap.strategies
+        },
+        "baskets": {"decided": c.baskets, "traded": c.baskets_traded},
+        "sentiment": {
+            "source": snap.sentiment.source,
+            "state": snap.sentiment.state,
+            "fallback": snap.sentiment.fallback,
+            "last_error": snap.sentiment.last_error,
+            "headlines": c.headlines,
+            "markets": len(snap.sentiment.markets),
+        },
         "error": snap.error,
     }

@@ -31,6 +31,8 @@ from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline, SentimentReading
 
+# A keyword is distinctive when at most this share of the markets (or two) contain it.
+RARE_SHARE = 0.02
 # VADER's own neutral band: |compound| below it carries no stance.
 NEUTRAL_BAND = 0.05
 
@@ -146,8 +148,11 @@ class KeywordIndex:
 
     Keywords found in many markets count for less: a market matches when the headline
     holds at least `min_hits` of its keywords (all of them when it has fewer) and at
-    least one of those is rare (in at most a quarter of the markets, or in at most two),
-    so "Bitcoin" alone cannot tie one headline to forty bitcoin-price markets.
+    least one of those is rare (in at most 2% of the markets, or in at most two), so
+    "Bitcoin" and "price" cannot tie a headline to forty bitcoin-price markets, nor
+    "win" and "election" to every election. A headline
+    costs one lookup per distinct word and one counter bump per market that word names;
+    only markets a rare word named are then checked.
     """
 
     def __init__(self, markets: Sequence[MarketInfo], min_hits: int = 2) -> None:
@@ -165,7 +170,7 @@ class KeywordIndex:
             for key in keys:
                 postings.setdefault(key, []).append(m.condition_id)
         self._postings = {key: tuple(ids) for key, ids in postings.items()}
-        rare_limit = max(2, len(markets) // 4)
+        rare_limit = max(2, int(len(markets) * RARE_SHARE))
         self._rare = frozenset(key for key, ids in postings.items() if len(ids) <= rare_limit)
 
     def keywords(self, condition_id: str) -> tuple[str, ...]:
@@ -181,23 +186,28 @@ class KeywordIndex:
         named = [cid for cid in map(self.resolve, headline.markets) if cid is not None]
         if named:
             return [Match(cid, 1.0, self._keywords[cid]) for cid in dict.fromkeys(named)]
-        hits: dict[str, list[str]] = {}
         postings = self._postings
-        for key in keywords_of(f"{headline.title} {headline.description}"):
-            for cid in postings.get(key, ()):
-                found = hits.get(cid)
-                if found is None:
-                    hits[cid] = [key]
-                else:
-                    found.append(key)
-        out: list[Match] = []
         rare = self._rare
-        for cid, keys in hits.items():
-            total = len(self._keywords[cid])
-            need = min(self.min_hits, total)
-            if len(keys) < need or not any(k in rare for k in keys):
-                continue
-            out.append(Match(cid, min(1.0, len(keys) / max(need, min(total, 3))), tuple(keys)))
+        words = [
+            w for w in keywords_of(f"{headline.title} {headline.description}") if w in postings
+        ]
+        counts: dict[str, int] = {}
+        flagged: dict[str, None] = {}  # markets a rare word named, in order
+        for word in words:
+            ids = postings[word]
+            for cid in ids:
+                counts[cid] = counts.get(cid, 0) + 1
+            if word in rare:
+                flagged.update(dict.fromkeys(ids))
+        out: list[Match] = []
+        min_hits = self.min_hits
+        for cid in flagged:
+            n = counts[cid]
+            keys = self._keywords[cid]
+            need = min(min_hits, len(keys))
+            if n >= need:
+                hits = tuple(w for w in words if w in keys)
+                out.append(Match(cid, min(1.0, n / max(need, min(len(keys), 3))), hits))
         return out
 
 
@@ -231,7 +241,6 @@ class SentimentBook:
         self.blend_half_life_s = blend_half_life_s
         self.min_keyword_hits = min_keyword_hits
         self._index = KeywordIndex((), min_keyword_hits)
-        self._markets_seen: Sequence[MarketInfo] | None = None
         self._readings: dict[str, SentimentReading] = {}
         self._recent: deque[ScoredHeadline] = deque(maxlen=recent_max)
 
@@ -240,13 +249,11 @@ class SentimentBook:
         return self._index
 
     def set_markets(self, markets: Sequence[MarketInfo]) -> None:
-        """Rebuild the keyword index when the market list changed (cheap when it did not)."""
-        if markets is self._markets_seen:
-            return
+        """Rebuild the keyword index when the market list changed (an id comparison when
+        it did not: the caller's list may have been edited in place)."""
         ids = tuple(m.condition_id for m in markets)
         if ids != self._index.markets:
             self._index = KeywordIndex(markets, self.min_keyword_hits)
-        self._markets_seen = markets
 
     def ingest(
         self, headlines: Sequence[Headline], markets: Sequence[MarketInfo], now: float

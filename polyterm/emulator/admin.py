@@ -52,6 +52,8 @@ class AdminApi:
     def routes(self) -> list[web.RouteDef]:
         g, p = web.get, web.post
         return [
+            g("/_admin", self.index),
+            g("/_admin/", self.index),
             p("/_admin/faults", self.faults),
             g("/_admin/state", self.state),
             p("/_admin/news", self.news),
@@ -71,6 +73,13 @@ class AdminApi:
         if market is None:
             market = next((m for m in ex.markets if m.info.slug == key), None)
         return market
+
+    async def index(self, request: web.Request) -> web.Response:
+        """``GET /_admin``: the printed admin base lists its routes."""
+        routes = [
+            f"{r.method} {r.path}" for r in self.routes() if r.path not in ("/_admin", "/_admin/")
+        ]
+        return web.json_response({"name": "polyterm emulator admin", "routes": routes})
 
     # -- faults and state -------------------------------------------------------------
     async def faults(self, request: web.Request) -> web.Response:
@@ -99,6 +108,7 @@ class AdminApi:
                 "user_subscribers": len(emu.user_subs),
                 "slow_disconnects": emu.slow_disconnects,
                 "messages_generated": emu.messages_generated,
+                "messages_sent": emu.messages_sent,
                 "rate": emu.rate,
                 "frame_messages": emu.frame_messages,
                 "headlines": len(ex.headlines),

@@ -189,6 +189,8 @@ class RestApi:
             g("/data/trades", self.data_trades),
             g("/balance-allowance", self.balance_allowance),
             p("/v1/heartbeats", self.heartbeat),
+            g("/gamma", self.gamma_index),
+            g("/gamma/", self.gamma_index),
             g("/gamma/markets", self.gamma_markets),
             g("/gamma/markets/{gamma_id}", self.gamma_market),
             g("/gamma/events", self.gamma_events),
@@ -549,6 +551,17 @@ class RestApi:
         return _json({"status": "ok"})
 
     # -- Gamma ----------------------------------------------------------------------
+    async def gamma_index(self, request: web.Request) -> web.Response:
+        """``GET /gamma``: the printed Gamma base answers with what lives under it."""
+        return _json(
+            {
+                "name": "polyterm emulator Gamma",
+                "endpoints": ["/markets", "/markets/{id}", "/events"],
+                "markets": len(self.ex.markets),
+                "events": len(self.ex.events),
+            }
+        )
+
     async def gamma_markets(self, request: web.Request) -> web.Response:
         q = request.query
         items = [gamma_market_json(m, event_ref(self.ex, m)) for m in self.ex.markets]

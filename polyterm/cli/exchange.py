@@ -30,9 +30,9 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
 @click.option(
     "--markets",
     default=8,
-    type=click.IntRange(1, 200),
+    type=click.IntRange(1, 1000),
     show_default=True,
-    help="How many markets to list.",
+    help="How many markets to list (neg-risk events' outcome markets included).",
 )
 @click.option(
     "--events-per-second",
@@ -40,6 +40,31 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
     type=click.FloatRange(min=0),
     show_default=True,
     help="Order-flow events per market per second.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Market-channel messages per second across all markets (a load source): the "
+    "flow model topped up with level-size churn. Default: the flow model alone.",
+)
+@click.option(
+    "--frame-messages",
+    default=1,
+    type=click.IntRange(1, 1000),
+    show_default=True,
+    help="Messages per WebSocket frame at most (1 = one object per frame, as the venue).",
+)
+@click.option(
+    "--mispricings-per-hour",
+    default=600.0,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Seeded YES/NO and basket mispricings opened per hour (0: none).",
+)
+@click.option(
+    "--no-pacing",
+    is_flag=True,
+    help="Lift the venue's per-endpoint request limits (answered 429 past them otherwise).",
 )
 @click.option(
     "--fault",
@@ -68,6 +93,10 @@ def exchange(
     seed: int,
     markets: int,
     events_per_second: float,
+    rate: float | None,
+    frame_messages: int,
+    mispricings_per_hour: float,
+    no_pacing: bool,
     faults: tuple[str, ...],
     export_tape: Path | None,
     duration: float | None,
@@ -86,6 +115,8 @@ def exchange(
             raise click.UsageError("--export-tape needs --duration S (simulated seconds)", ctx)
         if faults:
             raise click.UsageError("--fault applies to a served emulator, not --export-tape", ctx)
+        if rate is not None:
+            raise click.UsageError("--rate applies to a served emulator, not --export-tape", ctx)
         check_writable("--export-tape", export_tape, make_parents=True)
         _export(export_tape, seed, markets, duration, events_per_second, locations.recorded_dir())
         return
@@ -114,6 +145,10 @@ def exchange(
                 markets=markets,
                 events_per_second=events_per_second,
                 recorded=locations.recorded_dir(),
+                rate=rate,
+                frame_messages=frame_messages,
+                mispricings_per_hour=mispricings_per_hour,
+                rate_limits={} if no_pacing else None,
             )
         )
         try:

@@ -309,6 +309,7 @@ class ExchangeEmulator:
         self.ws_connections = 0
         self.slow_disconnects = 0
         self.messages_generated = 0  # market-channel messages made (flow + churn)
+        self.messages_sent = 0  # market-channel messages written, all connections
         self._conn_ids = itertools.count(1)
         self._touch: dict[str, tuple[int | None, int | None]] = {}
         self._runner: web.AppRunner | None = None
@@ -536,6 +537,7 @@ class ExchangeEmulator:
     def _write(self, conn: MarketConnection, messages: list[bytes], per_frame: int) -> None:
         if not conn.write(messages, per_frame):
             return
+        self.messages_sent += len(messages)
         if conn.backlog() > self.options.ws_max_backlog_bytes:
             # The reader cannot keep up: drop it, as the venue would, so it never holds
             # the flow (or anyone else) back and its backlog stops growing.

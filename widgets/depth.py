@@ -1,0 +1,102 @@
+"""The depth ladder of the market detail screen: both sides of one token's book, our
+resting orders marked on their levels, and the latest prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.runtime.snapshot import OrderRow
+from widgets.format import DASH, palette, price, size
+
+
+@dataclass(frozen=True, slots=True)
+class TradePrint:
+    at: float
+    price: Decimal
+    size: Decimal
+    side: str  # the taker's side
+
+
+@dataclass(frozen=True, slots=True)
+class DepthView:
+    """A copy of one token's book, made when the screen refreshes."""
+
+    asset_id: str
+    bids: tuple[tuple[Decimal, Decimal], ...]  # best first
+    asks: tuple[tuple[Decimal, Decimal], ...]  # best first
+    tick: Decimal
+    trades: tuple[TradePrint, ...] = ()  # most recent first
+
+
+class DepthLadder(Static):
+    """Bids left, asks right, best prices on the top row; a size bar per level."""
+
+    DEFAULT_CSS = """
+    DepthLadder { height: auto; }
+    """
+
+    def show(self, depth: DepthView | None, orders: tuple[OrderRow, ...] = ()) -> None:
+        if depth is None:
+            self.update(Text("no book for this token yet"))
+            return
+        ours = {(o.side.lower(), o.price) for o in orders}
+        biggest = max([s for _, s in depth.bids + depth.asks] or [Decimal(1)])
+        table = Table(box=None, expand=True, pad_edge=False)
+        table.add_column("ours", width=4)
+        table.add_column("bid size", justify="right")
+        table.add_column("depth", width=12)
+        table.add_column("bid", justify="right", style=palette("pnl-up"))
+        table.add_column("ask", justify="right", style=palette("pnl-down"))
+        table.add_column("depth", width=12)
+        table.add_column("ask size", justify="right")
+        table.add_column("ours", width=4)
+        rows = max(len(depth.bids), len(depth.asks))
+        for i in range(rows):
+            bid = depth.bids[i] if i < len(depth.bids) else None
+            ask = depth.asks[i] if i < len(depth.asks) else None
+            table.add_row(
+                "◀" if bid and ("buy", bid[0]) in ours else "",
+                size(bid[1]) if bid else "",
+                _bar(bid[1], biggest, right=True) if bid else "",
+                price(bid[0]) if bid else "",
+                price(ask[0]) if ask else "",
+                _bar(ask[1], biggest, right=False) if ask else "",
+                size(ask[1]) if ask else "",
+                "▶" if ask and ("sell", ask[0]) in ours else "",
+            )
+        if not rows:
+            table.add_row("", DASH, "", DASH, DASH, "", DASH, "")
+        self.update(table)
+
+
+def _bar(value: Decimal, biggest: Decimal, *, right: bool) -> str:
+    cells = int(10 * value / biggest) if biggest else 0
+    return ("█" * cells).rjust(10) if right else "█" * cells
+
+
+class TradesList(Static):
+    """The latest prints on the token, newest first."""
+
+    def show(self, trades: tuple[TradePrint, ...], clock_at: float) -> None:
+        if not trades:
+            self.update(Text("no trades seen since the console started"))
+            return
+        table = Table(box=None, expand=True, pad_edge=False)
+        table.add_column("ago", justify="right")
+        table.add_column("side")
+        table.add_column("price", justify="right")
+        table.add_column("size", justify="right")
+        for t in trades[:12]:
+            style = palette("pnl-up") if t.side.upper() == "BUY" else palette("pnl-down")
+            table.add_row(
+                f"{max(0.0, clock_at - t.at):.0f}s",
+                Text(t.side.lower(), style=style),
+                price(t.price),
+                size(t.size),
+            )
+        self.update(table)

@@ -1,0 +1,233 @@
+"""The markets pane: one row per token, keyed by its asset id, cells patched in place.
+
+Each refresh compares a row's book version with the one last shown and rewrites only the
+cells whose text changed (`update_cell(..., update_width=False)`, fixed column widths),
+so a busy feed costs the changed cells and never a rebuild. The filter hides rows by
+removing them and brings them back by key; sorting runs only when the sorted column
+changed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from engine.runtime.snapshot import EngineSnapshot, MarketRow
+from widgets.format import DASH, cents, palette, short, spark
+
+SPARK_POINTS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class MarketExtras:
+    """What a row shows beyond the book: ours and the world's view of the market."""
+
+    position: Decimal | None = None  # shares held
+    volume_24h: Decimal | None = None
+    signal: str | None = None
+    sentiment: float | None = None
+
+
+# key, label, width
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("question", "Market", 38),
+    ("outcome", "Outcome", 8),
+    ("bid", "Bid", 7),
+    ("ask", "Ask", 7),
+    ("spread", "Spread", 6),
+    ("last", "Last", 7),
+    ("volume", "24h vol", 9),
+    ("position", "Position", 9),
+    ("signal", "Signal", 10),
+    ("sentiment", "Sent.", 6),
+    ("trend", "Trend", SPARK_POINTS),
+)
+SORTABLE = ("question", "bid", "ask", "spread", "last", "volume", "position", "sentiment")
+
+
+def _cells(row: MarketRow, extras: MarketExtras, trend: str) -> tuple[str | Text, ...]:
+    sentiment: str | Text = DASH
+    if extras.sentiment is not None:
+        s = extras.sentiment
+        style = palette("pnl-up") if s > 0.05 else palette("pnl-down") if s < -0.05 else ""
+        sentiment = Text(f"{s:+.2f}", style=style)
+    return (
+        short(row.question, 38),
+        short(row.outcome, 8),
+        cents(row.best_bid),
+        cents(row.best_ask),
+        cents(row.spread),
+        cents(row.last_trade),
+        DASH if extras.volume_24h is None else f"{extras.volume_24h:,.0f}",
+        DASH if not extras.position else f"{extras.position:,.2f}",
+        extras.signal or DASH,
+        sentiment,
+        trend,
+    )
+
+
+def _sort_value(cell: object) -> tuple[int, float | str]:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    if text == DASH or not text:
+        return (0, 0.0)
+    try:
+        return (1, float(text.replace("¢", "").replace(",", "").replace("+", "")))
+    except ValueError:
+        return (1, text.lower())
+
+
+class MarketsTable(DataTable[str | Text]):
+    """Rows keyed by token; `filter_text` narrows them, `s` cycles the sort column."""
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="reverse-sort"),
+    ]
+
+    DEFAULT_CSS = """
+    MarketsTable { height: 1fr; }
+    """
+
+    class MarketSelected(Message):
+        """Enter on a row: the detail screen for that token."""
+
+        def __init__(self, asset_id: str) -> None:
+            super().__init__()
+            self.asset_id = asset_id
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self._shown: dict[str, tuple[str | Text, ...]] = {}
+        self._versions: dict[str, int] = {}
+        self._rows: dict[str, MarketRow] = {}
+        self._extras: dict[str, MarketExtras] = {}
+        self._mids: dict[str, deque[float]] = {}
+        self.filter_text = ""
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    # -- data --------------------------------------------------------------------------------
+    def show(self, snap: EngineSnapshot, extras: Mapping[str, MarketExtras]) -> int:
+        """Patch the table from `snap`; returns how many cells were rewritten."""
+        written = 0
+        resort = False
+        sort_index = self._sort_index()
+        seen: set[str] = set()
+        for row in snap.markets:
+            asset = row.asset_id
+            seen.add(asset)
+            extra = extras.get(asset, MarketExtras())
+            if self._versions.get(asset) == row.version and self._extras.get(asset) == extra:
+                continue
+            self._versions[asset] = row.version
+            self._rows[asset] = row
+            self._extras[asset] = extra
+            if row.best_bid is not None and row.best_ask is not None:
+                mids = self._mids.setdefault(asset, deque(maxlen=SPARK_POINTS))
+                mids.append(float(row.best_bid + row.best_ask) / 2)
+            trend = spark(list(self._mids.get(asset, ())), SPARK_POINTS)
+            cells = _cells(row, extra, trend)
+            old = self._shown.get(asset)
+            self._shown[asset] = cells
+            if not self._matches(asset):
+                continue
+            if old is None or asset not in self.rows:
+                self.add_row(*cells, key=asset)
+                written += len(cells)
+                resort = True
+                continue
+            for (key, _, _), new, before in zip(COLUMNS, cells, old, strict=True):
+                if new != before:
+                    self.update_cell(asset, key, new, update_width=False)
+                    written += 1
+            if sort_index is not None and cells[sort_index] != old[sort_index]:
+                resort = True
+        for gone in [a for a in self._shown if a not in seen]:
+            self._forget(gone)
+        if resort:
+            self._apply_sort()
+        return written
+
+    def _forget(self, asset: str) -> None:
+        for store in (self._shown, self._versions, self._rows, self._extras, self._mids):
+            store.pop(asset, None)
+        if asset in self.rows:
+            self.remove_row(asset)
+
+    def _matches(self, asset: str) -> bool:
+        if not self.filter_text:
+            return True
+        row = self._rows.get(asset)
+        if row is None:
+            return False
+        needle = self.filter_text.lower()
+        return needle in row.question.lower() or needle in row.outcome.lower()
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose question or outcome contains `text` (any case)."""
+        self.filter_text = text.strip()
+        for asset, cells in self._shown.items():
+            present = asset in self.rows
+            wanted = self._matches(asset)
+            if wanted and not present:
+                self.add_row(*cells, key=asset)
+            elif present and not wanted:
+                self.remove_row(asset)
+        self._apply_sort()
+
+    # -- sorting -------------------------------------------------------------------------------
+    def _sort_index(self) -> int | None:
+        if self.sort_column is None:
+            return None
+        return [c[0] for c in COLUMNS].index(self.sort_column)
+
+    def _apply_sort(self) -> None:
+        if self.sort_column is not None and self.row_count:
+            self.sort(self.sort_column, key=_sort_value, reverse=self.sort_reverse)
+
+    def sort_by(self, column: str, reverse: bool = False) -> None:
+        self.sort_column = column
+        self.sort_reverse = reverse
+        self._apply_sort()
+
+    def action_cycle_sort(self) -> None:
+        at = SORTABLE.index(self.sort_column) + 1 if self.sort_column in SORTABLE else 0
+        self.sort_by(SORTABLE[at % len(SORTABLE)], self.sort_reverse)
+        self.notify(f"sorted by {self.sort_column}", timeout=1.5)
+
+    def action_reverse_sort(self) -> None:
+        if self.sort_column is None:
+            self.sort_column = SORTABLE[0]
+        self.sort_by(self.sort_column, not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        if column in SORTABLE:
+            self.sort_by(column, not self.sort_reverse if column == self.sort_column else False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.MarketSelected(event.row_key.value))
+
+    @property
+    def selected_asset(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # noqa: BLE001 - no valid cursor cell: nothing selected
+            return None
+        return key.value

@@ -1,0 +1,117 @@
+"""Orders and positions: what we hold (marked, with PnL) and what rests on the books.
+Both tables are keyed (positions by token, orders by id) and patched in place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label
+
+from engine.runtime.snapshot import EngineSnapshot
+from widgets.format import palette, pnl, price, short, size
+
+POSITION_COLUMNS = (
+    ("market", "Position", 30),
+    ("shares", "Shares", 9),
+    ("avg", "Avg", 7),
+    ("mark", "Mark", 7),
+    ("unrealized", "Unreal.", 9),
+    ("realized", "Real.", 9),
+)
+ORDER_COLUMNS = (
+    ("market", "Order", 30),
+    ("side", "Side", 5),
+    ("price", "Price", 7),
+    ("size", "Size", 9),
+    ("filled", "Filled", 9),
+    ("status", "Status", 9),
+    ("strategy", "Strategy", 14),
+)
+
+
+def _patch(
+    table: DataTable[str | Text],
+    columns: tuple[tuple[str, str, int], ...],
+    rows: Mapping[str, tuple[str | Text, ...]],
+    shown: dict[str, tuple[str | Text, ...]],
+) -> None:
+    for key in [k for k in shown if k not in rows]:
+        table.remove_row(key)
+        del shown[key]
+    for key, cells in rows.items():
+        old = shown.get(key)
+        if old is None:
+            table.add_row(*cells, key=key)
+        else:
+            for (col, _, _), new, before in zip(columns, cells, old, strict=True):
+                if new != before:
+                    table.update_cell(key, col, new, update_width=False)
+        shown[key] = cells
+
+
+class OrdersPositionsPane(Vertical):
+    DEFAULT_CSS = """
+    OrdersPositionsPane { height: 1fr; }
+    OrdersPositionsPane DataTable { height: 1fr; }
+    OrdersPositionsPane Label { color: $text-muted; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._positions: dict[str, tuple[str | Text, ...]] = {}
+        self._orders: dict[str, tuple[str | Text, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="orders-count")
+        yield DataTable(id="orders-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        positions = self.query_one("#positions-table", DataTable)
+        for key, label, width in POSITION_COLUMNS:
+            positions.add_column(label, key=key, width=width)
+        orders = self.query_one("#orders-table", DataTable)
+        for key, label, width in ORDER_COLUMNS:
+            orders.add_column(label, key=key, width=width)
+
+    def show(self, snap: EngineSnapshot) -> None:
+        positions = {
+            p.asset_id: (
+                short(f"{p.question} {p.outcome}", 30),
+                size(p.shares),
+                price(p.avg_price),
+                price(p.mark),
+                pnl(p.unrealized),
+                pnl(p.realized),
+            )
+            for p in snap.positions
+            if p.shares
+        }
+        orders = {
+            o.order_id: (
+                short(f"{o.question} {o.outcome}", 30),
+                Text(
+                    o.side.lower(),
+                    style=palette("pnl-up") if o.side.lower() == "buy" else palette("pnl-down"),
+                ),
+                price(o.price),
+                size(o.size),
+                size(o.filled),
+                o.status,
+                short(o.strategy, 14),
+            )
+            for o in snap.orders
+        }
+        _patch(
+            self.query_one("#positions-table", DataTable),
+            POSITION_COLUMNS,
+            positions,
+            self._positions,
+        )
+        _patch(self.query_one("#orders-table", DataTable), ORDER_COLUMNS, orders, self._orders)
+        self.query_one("#orders-count", Label).update(
+            f"{len(orders)} open orders · {len(positions)} positions"
+        )

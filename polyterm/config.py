@@ -64,6 +64,9 @@ _PREFIXES = {
 # Strategy names as a comma list or a JSON list; scales as a JSON object (the seed's forms).
 _LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK", "SENTIMENT_PROVIDERS"}
 _OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK"}
+# Fields whose environment value is JSON of any shape (pydantic checks it), e.g. a list of
+# tables, with an example for the error.
+_JSON_FIELDS = {"spread_volume_tiers": '[{"min_volume_24h": 0, "max_spread_bps": 800}]'}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
@@ -137,7 +140,7 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     f"{var} names no strategies setting: use STRATEGIES_<NAME>_ENABLED, "
                     "_WEIGHT or _<PARAM>, e.g. STRATEGIES_MEAN_REVERSION_WINDOW"
                 )
-            put(["engine", "strategies", *path], value, var)
+            put(["engine", "strategies", *path], _env_value(var, value, path[-1]), var)
             continue
         legacy = _legacy_mean_reversion_env(var)
         if legacy is not None:
@@ -158,7 +161,7 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     raise ConfigError(
                         f"{var} names no {section} setting; see the README's configuration table"
                     )
-                put(["engine", section, *path], _env_value(var, value), var)
+                put(["engine", section, *path], _env_value(var, value, path[-1]), var)
     return tree, origin
 
 
@@ -194,7 +197,7 @@ def _legacy_mean_reversion_env(var: str) -> list[str] | None:
     return None if path is None else path[1:]
 
 
-def _env_value(var: str, value: str) -> Any:
+def _env_value(var: str, value: str, field: str) -> Any:
     if var in _LIST_VARS:
         text = value.strip()
         if text.startswith("["):
@@ -206,6 +209,12 @@ def _env_value(var: str, value: str) -> Any:
                 raise ConfigError(f"{var}: expected a JSON list or a comma list")
             return tuple(str(v) for v in parsed)
         return tuple(v.strip() for v in text.split(",") if v.strip())
+    if field in _JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            example = _JSON_FIELDS[field]
+            raise ConfigError(f"{var}: not JSON ({exc}); write e.g. {example}") from exc
     if var in _OBJECT_VARS:
         try:
             parsed = json.loads(value)

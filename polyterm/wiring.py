@@ -54,7 +54,7 @@ class EngineParts:
 
 
 def strategies_for(config: EngineConfig) -> list[Strategy]:
-    return build_strategies(config.strategies)
+    return build_strategies(config.strategies, config.strategy.spread_volume_tiers)
 
 
 def sentiment_book_for(config: EngineConfig) -> SentimentBook | None:

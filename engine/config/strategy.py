@@ -26,11 +26,23 @@ class SpreadVolumeTier(Frozen):
     max_spread_bps: float = Field(gt=0)
 
 
-_DEFAULT_TIERS = (
+DEFAULT_SPREAD_TIERS = (
     SpreadVolumeTier(min_volume_24h=0, max_spread_bps=1000),
     SpreadVolumeTier(min_volume_24h=20_000, max_spread_bps=600),
     SpreadVolumeTier(min_volume_24h=100_000, max_spread_bps=400),
 )
+
+
+def check_spread_tiers(value: tuple[SpreadVolumeTier, ...]) -> tuple[SpreadVolumeTier, ...]:
+    for lower, upper in zip(value, value[1:], strict=False):
+        if upper.min_volume_24h <= lower.min_volume_24h:
+            raise ValueError("tiers must be listed by rising min_volume_24h")
+        if upper.max_spread_bps > lower.max_spread_bps:
+            raise ValueError(
+                f"tier at min_volume_24h={upper.min_volume_24h} allows a wider spread "
+                f"than the tier below it: higher volume must mean a tighter max_spread_bps"
+            )
+    return value
 
 
 class MeanReversionParams(Frozen):
@@ -39,9 +51,8 @@ class MeanReversionParams(Frozen):
     exit_z: float = Field(0.2, ge=0)
     max_spread_ticks: int = Field(6, ge=1)
     sample_interval_s: float = Field(0.25, gt=0)  # at most one mid sample per this long
-    # The spread gate by 24h volume: the tier with the highest min_volume_24h at or below
-    # the market's volume applies, so busy markets enforce a tighter spread.
-    spread_volume_tiers: tuple[SpreadVolumeTier, ...] = _DEFAULT_TIERS
+    # This strategy's own spread gate by 24h volume; None: `[strategy] spread_volume_tiers`.
+    spread_volume_tiers: tuple[SpreadVolumeTier, ...] | None = None
     # Share of the gap to the exit level expected to close: the edge a signal states is
     # this share of the gap, less the spread it pays and the taker fees.
     reversion_share: float = Field(0.5, gt=0, le=1)
@@ -49,16 +60,10 @@ class MeanReversionParams(Frozen):
 
     @field_validator("spread_volume_tiers")
     @classmethod
-    def _tiers(cls, value: tuple[SpreadVolumeTier, ...]) -> tuple[SpreadVolumeTier, ...]:
-        for lower, upper in zip(value, value[1:], strict=False):
-            if upper.min_volume_24h <= lower.min_volume_24h:
-                raise ValueError("tiers must be listed by rising min_volume_24h")
-            if upper.max_spread_bps > lower.max_spread_bps:
-                raise ValueError(
-                    f"tier at min_volume_24h={upper.min_volume_24h} allows a wider spread "
-                    f"than the tier below it: higher volume must mean a tighter max_spread_bps"
-                )
-        return value
+    def _tiers(
+        cls, value: tuple[SpreadVolumeTier, ...] | None
+    ) -> tuple[SpreadVolumeTier, ...] | None:
+        return None if value is None else check_spread_tiers(value)
 
 
 class MeanReversionConfig(MeanReversionParams):
@@ -197,6 +202,16 @@ class StrategyConfig(Frozen):
     max_book_age_s: float = Field(5.0, gt=0)
     # Exits on such a book: "hold" waits for a fresh book, "allow" exits anyway.
     stale_book_exits: Literal["hold", "allow"] = "hold"
+    # The spread gate by 24h volume (the seed's key; mean reversion applies it): the tier
+    # with the highest min_volume_24h at or below a market's volume sets the widest spread
+    # it may be entered at, so busy markets enforce a tighter max_spread_bps. A strategy's
+    # own `params.spread_volume_tiers` overrides it.
+    spread_volume_tiers: tuple[SpreadVolumeTier, ...] = DEFAULT_SPREAD_TIERS
+
+    @field_validator("spread_volume_tiers")
+    @classmethod
+    def _spread_tiers(cls, value: tuple[SpreadVolumeTier, ...]) -> tuple[SpreadVolumeTier, ...]:
+        return check_spread_tiers(value)
 
     @field_validator("size_scales_on_fallback")
     @classmethod

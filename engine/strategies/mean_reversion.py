@@ -12,7 +12,8 @@ the mid and the exit level. Taking pays the spread (in at the ask, out at the bi
 taker fees; resting at the bid pays only the exit's fee. When the expected gain does not
 cover the spread and fees, the entry rests (post-only, queued) instead of taking; when
 even resting does not pay, there is no entry. Busy markets must also be tight: the spread
-gate by 24h volume (``spread_volume_tiers``) refuses entries wider than their tier allows.
+gate by 24h volume (``[strategy] spread_volume_tiers``) refuses entries wider than their
+tier allows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from engine.config.strategy import MeanReversionConfig, MeanReversionParams
+from engine.config.strategy import (
+    DEFAULT_SPREAD_TIERS,
+    MeanReversionConfig,
+    MeanReversionParams,
+    SpreadVolumeTier,
+)
 from engine.fixed import PRICE_SCALE
 from engine.orders import Side
 from engine.strategies.base import Execution, MarketContext, Signal
@@ -68,15 +74,24 @@ class _Window:
 class MeanReversion:
     name = "mean_reversion"
 
-    def __init__(self, params: MeanReversionParams, weight: float | None = None) -> None:
+    def __init__(
+        self,
+        params: MeanReversionParams,
+        weight: float | None = None,
+        spread_volume_tiers: tuple[SpreadVolumeTier, ...] = DEFAULT_SPREAD_TIERS,
+    ) -> None:
+        """`spread_volume_tiers` is `[strategy] spread_volume_tiers`; the params' own tiers,
+        when given, override it."""
         self.config = params
         if weight is None:
             # The legacy [strategy.mean_reversion] table carries its own weight.
             weight = params.weight if isinstance(params, MeanReversionConfig) else 1.0
         self.weight = weight
         self._windows: dict[str, _Window] = {}
+        tiers = params.spread_volume_tiers
         self._tiers = tuple(
-            (t.min_volume_24h, t.max_spread_bps) for t in params.spread_volume_tiers
+            (t.min_volume_24h, t.max_spread_bps)
+            for t in (spread_volume_tiers if tiers is None else tiers)
         )
 
     def zscore(self, asset_id: str) -> float | None:

@@ -7,7 +7,7 @@ a run's signals are evaluated, and recorded, in the same order every time.
 
 from __future__ import annotations
 
-from engine.config.strategy import StrategiesConfig
+from engine.config.strategy import DEFAULT_SPREAD_TIERS, SpreadVolumeTier, StrategiesConfig
 from engine.strategies.base import Strategy
 from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
 from engine.strategies.event_driven import EventDriven
@@ -24,10 +24,14 @@ NAMES = (
 )
 
 
-def build_strategies(config: StrategiesConfig) -> list[Strategy]:
+def build_strategies(
+    config: StrategiesConfig,
+    spread_volume_tiers: tuple[SpreadVolumeTier, ...] = DEFAULT_SPREAD_TIERS,
+) -> list[Strategy]:
+    """`spread_volume_tiers`: `[strategy] spread_volume_tiers`, the spread gate by volume."""
     built: list[Strategy] = []
     if (mr := config.mean_reversion).enabled:
-        built.append(MeanReversion(mr.params, mr.weight))
+        built.append(MeanReversion(mr.params, mr.weight, spread_volume_tiers))
     if (ms := config.momentum_scalping).enabled:
         built.append(MomentumScalping(ms.params, ms.weight))
     if (ed := config.event_driven).enabled:

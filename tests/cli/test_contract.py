@@ -19,9 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.adapters.tape.tape import TapeError
+from engine.strategies.mean_reversion import MeanReversion
 from polyterm.cli import common as cli
 from polyterm.cli import main as polyterm_main
 from polyterm.config import ConfigError, load_config
+from polyterm.wiring import strategies_for
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +238,43 @@ def test_strategies_config_places(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     assert any("STRATEGY_MEAN_REVERSION_EXIT_Z is deprecated" in m for m in warned)
     with pytest.raises(ConfigError, match=r"strategies.mean_reversion.params.window"):
         load_config(cfg, env={"STRATEGIES_MEAN_REVERSION_WINDOW": "x"})
+
+
+def test_the_spread_gate_by_volume_is_strategy_spread_volume_tiers(tmp_path: Path) -> None:
+    """The seed's key, from config.toml or STRATEGY_SPREAD_VOLUME_TIERS (JSON), reaches
+    mean reversion; its own params.spread_volume_tiers override it; bad tiers are one line."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        "[[strategy.spread_volume_tiers]]\nmin_volume_24h = 0\nmax_spread_bps = 900\n"
+        "[[strategy.spread_volume_tiers]]\nmin_volume_24h = 50000\nmax_spread_bps = 200\n"
+    )
+    app = load_config(cfg, env={})
+    tiers = app.engine.strategy.spread_volume_tiers
+    assert [(t.min_volume_24h, t.max_spread_bps) for t in tiers] == [(0, 900), (50_000, 200)]
+    (mean_reversion,) = [s for s in strategies_for(app.engine) if s.name == "mean_reversion"]
+    assert isinstance(mean_reversion, MeanReversion)
+    assert mean_reversion.max_spread_bps(60_000) == 200
+    assert mean_reversion.max_spread_bps(10) == 900
+    env = {"STRATEGY_SPREAD_VOLUME_TIERS": '[{"min_volume_24h": 0, "max_spread_bps": 300}]'}
+    from_env = load_config(cfg, env=env)
+    assert [t.max_spread_bps for t in from_env.engine.strategy.spread_volume_tiers] == [300]
+    own = load_config(
+        cfg,
+        env={
+            "STRATEGIES_MEAN_REVERSION_SPREAD_VOLUME_TIERS": (
+                '[{"min_volume_24h": 0, "max_spread_bps": 111}]'
+            )
+        },
+    )
+    (mr,) = [s for s in strategies_for(own.engine) if s.name == "mean_reversion"]
+    assert isinstance(mr, MeanReversion)
+    assert mr.max_spread_bps(60_000) == 111
+    with pytest.raises(ConfigError, match="STRATEGY_SPREAD_VOLUME_TIERS: not JSON"):
+        load_config(cfg, env={"STRATEGY_SPREAD_VOLUME_TIERS": "[{"})
+    cfg.write_text(
+        "[[strategy.spread_volume_tiers]]\nmin_volume_24h = 10\nmax_spread_bps = 100\n"
+        "[[strategy.spread_volume_tiers]]\nmin_volume_24h = 5\nmax_spread_bps = 50\n"
+    )
+    with pytest.raises(ConfigError, match=r"strategy.spread_volume_tiers.*rising") as err:
+        load_config(cfg, env={})
+    assert "\n" not in str(err.value)

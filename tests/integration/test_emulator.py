@@ -58,6 +58,13 @@ async def test_rest_shapes_match_the_recordings(emulator: ExchangeEmulator, reco
             news = (await c.get(f"{urls.news}{endpoint}")).json()
             assert news["status"] == "ok"
             assert isinstance(news["articles"], list)
+    # Every other base `polyterm exchange` prints answers too, and says what lives under it.
+    async with httpx.AsyncClient() as c:
+        gamma = (await c.get(urls.gamma)).json()
+        assert gamma["markets"] == 4
+        assert "/markets" in gamma["endpoints"]
+        admin = (await c.get(urls.admin)).json()
+        assert "POST /_admin/news" in admin["routes"]
 
 
 def test_same_seed_same_flow() -> None:

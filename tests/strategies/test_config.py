@@ -12,6 +12,7 @@ from engine.config.strategy import (
     MeanReversionConfig,
     MeanReversionParams,
     StrategiesConfig,
+    StrategyConfig,
 )
 from engine.strategies.registry import NAMES, build_strategies
 
@@ -48,7 +49,10 @@ def test_event_driven_uses_the_seeds_names() -> None:
 
 
 def test_mean_reversion_params_and_the_legacy_table() -> None:
-    tiers = MeanReversionParams().spread_volume_tiers
+    # The gate is `[strategy] spread_volume_tiers` (the seed's key); mean reversion's own
+    # params leave it alone unless they name tiers of their own.
+    assert MeanReversionParams().spread_volume_tiers is None
+    tiers = StrategyConfig().spread_volume_tiers
     assert [t.min_volume_24h for t in tiers] == sorted(t.min_volume_24h for t in tiers)
     assert [t.max_spread_bps for t in tiers] == sorted(
         (t.max_spread_bps for t in tiers), reverse=True

@@ -72,15 +72,17 @@ class EventDriven:
     def _exit(self, ctx: MarketContext, direction: float, held: int) -> Signal | None:
         cfg = self.config
         reading = ctx.sentiment
-        if reading is None or reading.age(ctx.wall) > cfg.max_age_seconds:
-            reason = f"{DECAYED}: no reading younger than {cfg.max_age_seconds:.0f}s"
-            score = 0.0
+        # Reasons are stable names (exit analytics group by them); the score, the floor
+        # and the reading's age ride in the inputs of the signal's audit row.
+        age = None if reading is None else reading.age(ctx.wall)
+        if reading is None or age is None or age > cfg.max_age_seconds:
+            reason, score = DECAYED, 0.0
         else:
             score = direction * reading.decayed(ctx.wall, cfg.decay_half_life_seconds)
             if score <= -cfg.sentiment_floor:
-                reason = f"{REVERSED}: {score:+.2f} from {reading.source}"
+                reason = REVERSED
             elif score < cfg.sentiment_floor:
-                reason = f"{DECAYED}: {score:+.2f} below floor {cfg.sentiment_floor:.2f}"
+                reason = DECAYED
             else:
                 return None
         return Signal(
@@ -91,7 +93,8 @@ class EventDriven:
             reason,
             is_exit=True,
             size_hint=held,
-            inputs={"sentiment": score},
+            inputs={"sentiment": score, "floor": cfg.sentiment_floor}
+            | ({} if age is None else {"age_s": age}),
             sentiment_source="" if reading is None else reading.source,
         )
 

@@ -136,7 +136,7 @@ class MeanReversion:
                 ctx.asset_id,
                 Side.SELL,
                 1.0,
-                f"reverted to mean (z={z:+.2f})",
+                "reverted to mean",  # a stable name for exit analytics; z is in inputs
                 is_exit=True,
                 size_hint=held,
                 inputs={"z": z, "mean": mean, "sd": sd, "mid": mid},

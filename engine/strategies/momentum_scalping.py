@@ -138,16 +138,19 @@ class MomentumScalping:
         entry = sum(lot.entry_price * lot.size for lot in lots) / held
         oldest = min(lot.opened_at for lot in lots)
         gain_ticks = (bid - entry) / tick
+        # Reasons are stable names (exit analytics group by them); the numbers behind
+        # them ride in the inputs of the signal's audit row.
+        held_s = ctx.wall - oldest
         if gain_ticks >= cfg.take_profit_ticks:
-            reason = f"momentum take-profit: bid {gain_ticks:+.1f} ticks from entry"
+            reason = "momentum take-profit"
         elif gain_ticks <= -cfg.stop_loss_ticks:
-            reason = f"momentum stop-loss: bid {gain_ticks:+.1f} ticks from entry"
-        elif ctx.wall - oldest >= cfg.max_holding_s:
-            reason = f"momentum max holding: {ctx.wall - oldest:.0f}s held"
+            reason = "momentum stop-loss"
+        elif held_s >= cfg.max_holding_s:
+            reason = "momentum max holding"
         elif move is not None and move <= -cfg.min_move_bps / 2:
-            reason = f"momentum reversed: {move:+.0f} bps"
+            reason = "momentum reversed"
         elif imbalance <= -cfg.min_imbalance:
-            reason = f"momentum book turned: imbalance {imbalance:+.2f}"
+            reason = "momentum book turned"
         else:
             return None
         return Signal(
@@ -158,6 +161,12 @@ class MomentumScalping:
             reason,
             is_exit=True,
             size_hint=held,
-            inputs={"imbalance": imbalance, "entry": entry, "bid": float(bid)}
+            inputs={
+                "imbalance": imbalance,
+                "entry": entry,
+                "bid": float(bid),
+                "gain_ticks": gain_ticks,
+                "held_s": held_s,
+            }
             | ({} if move is None else {"move_bps": move}),
         )

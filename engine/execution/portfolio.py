@@ -85,18 +85,3 @@ class Portfolio:
     @property
     def realized(self) -> int:
         return sum(p.realized for p in self.positions.values())
-
-    def market_value(self, marks: dict[str, int]) -> int:
-        """Value of all holdings at `marks` (price per token; missing marks use cost)."""
-        total = 0
-        for asset, pos in self.positions.items():
-            if pos.shares:
-                mark = marks.get(asset)
-                total += pos.shares * mark if mark is not None else pos.cost
-        return total
-
-    def unrealized(self, marks: dict[str, int]) -> int:
-        return self.market_value(marks) - sum(p.cost for p in self.positions.values() if p.shares)
-
-    def equity(self, marks: dict[str, int]) -> int:
-        return self.cash + self.market_value(marks)

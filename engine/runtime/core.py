@@ -199,7 +199,7 @@ class EngineCore:
         self._known_markets: dict[str, MarketInfo] = {}  # from the ledger, for exposure
         self.tracker = OrderTracker()
         self.exposures = ExposureBook(portfolio, self.tracker, self._market_by_id)
-        self.values = ValueBook(portfolio, self._mark)
+        self.values = ValueBook(portfolio, self._mark, self._complement)
         self.outbox: deque[OrderRequest] = deque()
         self.cancels: deque[str] = deque()
         self.on_work: Callable[[], None] | None = None  # the runner's "orders waiting" bell
@@ -1717,6 +1717,10 @@ class EngineCore:
         self.feed.want_snapshot(due)
 
     # -- views ----------------------------------------------------------------------------
+    def _complement(self, asset_id: str) -> str | None:
+        market = self.by_token.get(asset_id)
+        return None if market is None else market.complement_of(asset_id)
+
     def _mark(self, asset_id: str) -> int | None:
         book = self.books.books.get(asset_id)
         if book is None:

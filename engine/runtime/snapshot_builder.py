@@ -108,9 +108,9 @@ class SnapshotBuilder:
             reject_reasons=tuple(core.rejects.most_common(8)),
             starting_cash=cash_decimal(portfolio.starting_cash),
             cash=cash_decimal(portfolio.cash),
-            equity=cash_decimal(portfolio.equity(marks)),
+            equity=cash_decimal(core.values.equity()),
             realized_pnl=cash_decimal(portfolio.realized),
-            unrealized_pnl=cash_decimal(portfolio.unrealized(marks)),
+            unrealized_pnl=cash_decimal(core.values.unrealized()),
             fees=cash_decimal(portfolio.fees),
             counters=Counters(
                 frames=core.books.counts["frames"],
@@ -144,23 +144,22 @@ class SnapshotBuilder:
             last_sizing=core.last_sizing,
             error=core.error,
             arbitrage=self._arbitrage,
-            strategies=self._strategies(marks),
+            strategies=self._strategies(),
             sentiment=self._sentiment(),
         )
 
-    def _strategies(self, marks: dict[str, int]) -> tuple[StrategyRow, ...]:
+    def _strategies(self) -> tuple[StrategyRow, ...]:
         """Per strategy: activity, and PnL split into spread paid, fees and price moves."""
         core = self.core
         unrealized: dict[str, int] = {}
         positions = core.portfolio.positions
+        values = core.values
         for asset, lot in core.exits.lots.items():
             pos = positions.get(asset)
-            mark = marks.get(asset)
-            if pos is None or not pos.shares or mark is None:
+            value = values.value(asset)
+            if pos is None or value is None or asset in values.unmarked:
                 continue
-            unrealized[lot.strategy] = (
-                unrealized.get(lot.strategy, 0) + pos.shares * mark - pos.cost
-            )
+            unrealized[lot.strategy] = unrealized.get(lot.strategy, 0) + value - pos.cost
         weights = {s.name: s.weight for s in core.strategies}
         stats = core.attribution.stats
         names = list(weights) + [n for n in stats if n not in weights and n]
@@ -314,6 +313,7 @@ class SnapshotBuilder:
         for asset, pos in self.core.portfolio.positions.items():
             question, outcome = self.describe(asset)
             mark = marks.get(asset)
+            value = self.core.values.value(asset)
             avg = pos.avg_price()
             out.append(
                 PositionRow(
@@ -323,8 +323,10 @@ class SnapshotBuilder:
                     shares=size_decimal(pos.shares),
                     avg_price=price_decimal(avg) if avg is not None else None,
                     mark=price_decimal(mark) if mark is not None else None,
-                    unrealized=cash_decimal(pos.shares * mark - pos.cost)
-                    if mark is not None and pos.shares
+                    # Its worth now less its cost: a complete YES/NO set counts at no
+                    # less than the 1 it pays (engine.execution.valuation).
+                    unrealized=cash_decimal(value - pos.cost)
+                    if mark is not None and value is not None
                     else Decimal(0),
                     realized=cash_decimal(pos.realized),
                     fees=cash_decimal(pos.fees),

@@ -5,7 +5,7 @@ Two market sets: "dense" (18 subjects shared by every market: a worst case in wh
 headline names tens of markets) and "diverse" (about one subject per two markets, closer
 to Polymarket's front page).
 
-Run: .venv/bin/python -m tests.sentiment.bench_sentiment
+Run: python benchmarks/bench_sentiment.py
 Prints medians of repeated runs; no thresholds (timings are the machine's).
 """
 

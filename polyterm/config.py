@@ -13,7 +13,8 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,11 +62,9 @@ _PREFIXES = {
     "TRADING_": "trading",
     "EXITS_": "exits",
 }
-# Strategy names as a comma list or a JSON list; scales as a JSON object (the seed's forms).
-_LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK", "SENTIMENT_PROVIDERS"}
-_OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK"}
-# Fields whose environment value is JSON of any shape (pydantic checks it), e.g. a list of
-# tables, with an example for the error.
+# An environment value is read by its field's type: a list field (tuple) as a comma list or
+# a JSON list, a mapping field (dict) as a JSON object (the seed's forms); the fields here
+# as JSON of any shape (pydantic checks it), e.g. a list of tables, with an example.
 _JSON_FIELDS = {"spread_volume_tiers": '[{"min_volume_24h": 0, "max_spread_bps": 800}]'}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -140,7 +139,7 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     f"{var} names no strategies setting: use STRATEGIES_<NAME>_ENABLED, "
                     "_WEIGHT or _<PARAM>, e.g. STRATEGIES_MEAN_REVERSION_WINDOW"
                 )
-            put(["engine", "strategies", *path], _env_value(var, value, path[-1]), var)
+            put(["engine", "strategies", *path], _env_value(var, value, ["strategies", *path]), var)
             continue
         legacy = _legacy_mean_reversion_env(var)
         if legacy is not None:
@@ -149,7 +148,8 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                 var,
                 var.removeprefix("STRATEGY_MEAN_REVERSION_"),
             )
-            put(["engine", "strategies", "mean_reversion", *legacy], value, var)
+            path = ["strategies", "mean_reversion", *legacy]
+            put(["engine", *path], _env_value(var, value, path), var)
             continue
         for prefix, section in _PREFIXES.items():
             if var.startswith(prefix):
@@ -161,7 +161,7 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
                     raise ConfigError(
                         f"{var} names no {section} setting; see the README's configuration table"
                     )
-                put(["engine", section, *path], _env_value(var, value, path[-1]), var)
+                put(["engine", section, *path], _env_value(var, value, [section, *path]), var)
     return tree, origin
 
 
@@ -197,8 +197,29 @@ def _legacy_mean_reversion_env(var: str) -> list[str] | None:
     return None if path is None else path[1:]
 
 
-def _env_value(var: str, value: str, field: str) -> Any:
-    if var in _LIST_VARS:
+def _annotation(path: list[str]) -> Any:
+    """The type of the EngineConfig field at `path` (its Optional stripped)."""
+    model: Any = EngineConfig
+    annotation: Any = None
+    for name in path:
+        annotation = model.model_fields[name].annotation
+        model = annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _env_value(var: str, value: str, path: list[str]) -> Any:
+    field = path[-1]
+    if field in _JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            example = _JSON_FIELDS[field]
+            raise ConfigError(f"{var}: not JSON ({exc}); write e.g. {example}") from exc
+    origin = get_origin(_annotation(path))
+    if origin is tuple:
         text = value.strip()
         if text.startswith("["):
             try:
@@ -209,13 +230,7 @@ def _env_value(var: str, value: str, field: str) -> Any:
                 raise ConfigError(f"{var}: expected a JSON list or a comma list")
             return tuple(str(v) for v in parsed)
         return tuple(v.strip() for v in text.split(",") if v.strip())
-    if field in _JSON_FIELDS:
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            example = _JSON_FIELDS[field]
-            raise ConfigError(f"{var}: not JSON ({exc}); write e.g. {example}") from exc
-    if var in _OBJECT_VARS:
+    if origin is dict:
         try:
             parsed = json.loads(value)
         except ValueError as exc:

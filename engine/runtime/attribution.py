@@ -26,11 +26,15 @@ class StrategyStats:
     fills: int = 0
     spread_paid: int = 0  # cash units; negative: earned (maker fills inside the mid)
     fees: int = 0
-    realized: int = 0  # closed lots (exits and settlement), net of fees
+    realized: int = 0  # closed lots (exits and settlement) and fees paid, as the account
 
     def on_fill(self, fill: Fill, mid: int | None) -> None:
         self.fills += 1
         self.fees += fill.fee
+        if fill.side is Side.BUY:
+            # Realised the moment it is paid, as the portfolio does: a sell's realised PnL
+            # (credited on exit) is net of its own fee only.
+            self.realized -= fill.fee
         if mid:
             diff = fill.price - mid if fill.side is Side.BUY else mid - fill.price
             self.spread_paid += diff * fill.size

@@ -143,8 +143,9 @@ class BasketRun:
 
 
 # Basket legs are hedged and held to resolution (or until their strategy exits them):
-# the per-lot take-profit and stop-loss would sell one leg of the hedge alone.
-BASKET_LEG_EXITS = ExitLevels(take_profit=0, stop_loss=0)
+# the per-lot take-profit, stop-loss and maximum holding time (0: off) would each sell one
+# leg of the hedge alone.
+BASKET_LEG_EXITS = ExitLevels(take_profit=0, stop_loss=0, max_holding_s=0)
 RECENT_ARBITRAGE = 50  # detections the snapshot keeps
 
 

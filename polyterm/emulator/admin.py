@@ -142,7 +142,7 @@ class AdminApi:
         # The question rides in the text so keyword matching finds this market.
         subject = info.question.rstrip("?")
         published = datetime.fromtimestamp(emu.clock.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        n = len(emu.exchange.headlines) + 1
+        n = emu.exchange.next_headline_number()
         direction = 0 if not move else (1 if move > 0 else -1)
         article: dict[str, Any] = {
             "source": {"id": "polyterm-admin", "name": source},

@@ -261,7 +261,7 @@ class FlowModel:
             )
         else:
             title = rng.choice(("Odds slump", "Doubts grow", "Sellers take over")) + f": {subject}"
-        n = len(self.exchange.headlines) + 1
+        n = self.exchange.next_headline_number()
         published = datetime.fromtimestamp(self.exchange.clock.time(), UTC)
         published_text = published.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.exchange.headlines.append(

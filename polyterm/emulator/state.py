@@ -240,7 +240,13 @@ class Exchange:
         self.events: dict[str, tuple[str, str, list[EmuMarket]]] = {}
         self.user_outbox: list[tuple[str, Event]] = []  # (api key, event)
         self.headlines: deque[dict[str, Any]] = deque(maxlen=500)
+        # Headline numbers (their URLs) only ever increase: numbering by the deque's length
+        # repeated one URL once it was full, and readers dedupe by URL.
+        self._headline_numbers = itertools.count(1)
         self._ids = itertools.count(1)
+
+    def next_headline_number(self) -> int:
+        return next(self._headline_numbers)
 
     def add_market(self, market: EmuMarket) -> None:
         """List one more market (seeded at start-up or by ``POST /_admin/markets/new``)."""

@@ -278,3 +278,15 @@ def test_the_spread_gate_by_volume_is_strategy_spread_volume_tiers(tmp_path: Pat
     with pytest.raises(ConfigError, match=r"strategy.spread_volume_tiers.*rising") as err:
         load_config(cfg, env={})
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["low,medium,high", '["low", "medium", "high"]'])
+def test_allowed_risk_levels_can_be_set_from_the_environment(value: str, tmp_path: Path) -> None:
+    """Reproduced: a list param (a tuple field) from STRATEGIES_<NAME>_<KEY> was passed on
+    as a string and refused; every field is now read by its type."""
+    env = {"STRATEGIES_EVENT_DRIVEN_ALLOWED_RISK_LEVELS": value}
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("")
+    config = load_config(cfg, env=env)
+    params = config.engine.strategies.event_driven.params
+    assert params.allowed_risk_levels == ("low", "medium", "high")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -199,14 +201,22 @@ class NewsHttp:
 
 
 def retry_after(response: httpx.Response, now: float) -> float | None:
-    """Seconds the server asks us to wait: Retry-After (seconds), or X's
-    x-rate-limit-reset (the epoch second its window ends); None when it says neither."""
+    """Seconds the server asks us to wait: Retry-After (seconds, or an HTTP-date as RFC
+    9110 allows), or X's x-rate-limit-reset (the epoch second its window ends); None when
+    it says neither."""
     value = response.headers.get("Retry-After")
     if value is not None:
         try:
             return max(0.0, float(value))
         except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
             return None
+        if when.tzinfo is None:  # RFC 9110 dates are GMT
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, when.timestamp() - now)
     reset = response.headers.get("x-rate-limit-reset")
     if reset is not None:
         try:

@@ -2,7 +2,8 @@
 
 A poll that fails for good (retries spent, a 4xx, a malformed answer) never ends the
 run: the status says what happened and the next poll waits longer (the poll interval
-doubled per consecutive failure, capped). Only new headlines reach the sink, oldest first.
+doubled per consecutive failure, capped), and never less than a rate limit's Retry-After
+asked for. Only new headlines reach the sink, oldest first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 
 from engine.adapters.news.dedupe import SeenCache
-from engine.adapters.news.http import ProviderError
+from engine.adapters.news.http import ProviderError, TransientError
 from engine.clock import Clock
 from engine.market.sentiment import Headline, ProviderStatus
 from engine.ports import HeadlineSink
@@ -56,6 +57,10 @@ class PollingSource(ABC):
             delay = min(
                 self.error_backoff_cap_s, self.poll_interval_s * 2.0 ** min(self.failures, 16)
             )
+            if isinstance(exc, TransientError) and exc.retry_after is not None:
+                # The server's word outlasts this poll's retries (capped there): a quota
+                # that says "come back in ten minutes" is not asked again sooner.
+                delay = max(delay, exc.retry_after)
             log.warning("%s: %s; next poll in %.1fs", status.provider, exc, delay)
             return delay
         self.failures = 0

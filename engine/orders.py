@@ -110,3 +110,12 @@ class OrderResult:
     remaining: int = 0
     reason: str | None = None
     venue_id: str | None = None
+
+
+# Orders that buy a basket's legs (and complete them) say so in their reason, which the
+# ledger keeps: a restart knows which lots are hedged legs without a table of its own.
+BASKET_ORDER_PREFIX = "basket "
+
+
+def basket_order_reason(basket_id: str, why: str) -> str:
+    return f"{BASKET_ORDER_PREFIX}{basket_id}: {why}"

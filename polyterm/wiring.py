@@ -157,6 +157,7 @@ def build_engine(
         core.add_known_markets(known_markets)
     if state is not None:
         core.lot_strategies = lot_strategies or {}
+        core.basket_leg_orders = state.basket_orders
         restored = core.restore(state.history())
         core.orphans = [(o.order.order_id, o.filled) for o in state.open_orders]
         if config.execution.on_restart == "replace":

@@ -135,6 +135,16 @@ class OrderTracker:
     def selling(self, asset_id: str) -> int:
         return self._selling.get(asset_id, 0)
 
+    def selling_by(self, asset_id: str, strategy: str) -> int:
+        """Shares open sells of this strategy's (its lot's) may still sell here."""
+        return sum(
+            t.remaining
+            for t in self.open.values()
+            if t.request.asset_id == asset_id
+            and t.request.side is Side.SELL
+            and t.request.strategy == strategy
+        )
+
     def buying(self, asset_id: str) -> int:
         return self._buying.get(asset_id, 0)
 

@@ -40,7 +40,15 @@ from engine.events import (
 from engine.ledger.errors import LedgerError
 from engine.ledger.schema import SCHEMA_VERSION, has_tables, schema_version
 from engine.market.markets import Outcome
-from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+from engine.orders import (
+    BASKET_ORDER_PREFIX,
+    Fill,
+    Liquidity,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 
 __all__ = [
     "AccountState",
@@ -145,6 +153,8 @@ class AccountState:
     open_orders: tuple[OrderRecord, ...]  # new, live or partially filled
     last_run_id: int | None
     kill_switch: KillSwitchChanged | None = None  # the switch's latest state (None: never)
+    # Orders that bought a basket's legs: their lots are hedges, held to resolution.
+    basket_orders: frozenset[str] = frozenset()
 
     def history(self) -> tuple[Fill | PositionSettled, ...]:
         """Fills and settlements merged in time order (fills first at the same instant:
@@ -541,6 +551,13 @@ class LedgerReader:
             kill_switch = conn.execute(
                 f"SELECT {_KILL_SWITCH_COLUMNS} FROM kill_switch ORDER BY id DESC LIMIT 1"
             ).fetchone()
+            baskets = frozenset(
+                oid
+                for (oid,) in conn.execute(
+                    "SELECT id FROM orders WHERE side = 'BUY' AND substr(reason, 1, ?) = ?",
+                    (len(BASKET_ORDER_PREFIX), BASKET_ORDER_PREFIX),
+                )
+            )
         return AccountState(
             starting_cash=account[0] if account else None,
             fills=fills,
@@ -548,4 +565,5 @@ class LedgerReader:
             open_orders=tuple(_order(r) for r in open_orders),
             last_run_id=last_run[0] if last_run else None,
             kill_switch=_kill_switch(kill_switch).event if kill_switch else None,
+            basket_orders=baskets,
         )

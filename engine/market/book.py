@@ -152,6 +152,12 @@ class OrderBook:
             return None
         return self.ask_prices[0] - self.bid_prices[-1]
 
+    def mid_price(self) -> int | None:
+        """Mid price in 1e-4 units (rounded down), None unless both sides show."""
+        if not self.bid_prices or not self.ask_prices:
+            return None
+        return (self.ask_prices[0] + self.bid_prices[-1]) // 2
+
     def mid(self) -> float | None:
         """Mid price as a float, for indicators only (money stays integer)."""
         if not self.bid_prices or not self.ask_prices:

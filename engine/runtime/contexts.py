@@ -55,12 +55,16 @@ class ContextFactory:
         return view
 
     def lots(self, asset_id: str) -> Mapping[str, tuple[OwnLot, ...]]:
-        lot = self._exits.lots.get(asset_id)
-        if lot is None:
+        lots = self._exits.of(asset_id)
+        if not lots:
             return _NO_LOTS
-        own = (OwnLot(lot.entry_price, lot.shares, lot.opened_at),)
-        # A lot a combined decision ("a+b") opened belongs to each of its strategies.
-        return {name: own for name in lot.strategy.split("+") if name} or {"": own}
+        out: dict[str, tuple[OwnLot, ...]] = {}
+        for lot in lots.values():
+            own = OwnLot(lot.entry_price, lot.shares, lot.opened_at)
+            # A lot a combined decision ("a+b") opened belongs to each of its strategies.
+            for name in lot.strategy.split("+") if lot.strategy else ("",):
+                out[name] = (*out.get(name, ()), own)
+        return out
 
     def build(
         self,
@@ -86,4 +90,5 @@ class ContextFactory:
             self.flows.get(asset_id),
             self.lots(asset_id),
             self.view,
+            self.lots,
         )

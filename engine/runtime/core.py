@@ -28,8 +28,6 @@ from engine.adapters.polymarket.books import BookStore
 from engine.clock import Clock, perf_ns
 from engine.config import EngineConfig
 from engine.events import (
-    BasketDecided,
-    BasketResolved,
     EngineEvent,
     EngineStateChanged,
     FeedSourceChanged,
@@ -44,7 +42,7 @@ from engine.events import (
     PositionSettled,
     SignalRaised,
 )
-from engine.execution.exits import ExitBook
+from engine.execution.exits import ExitBook, Reduced
 from engine.execution.lifecycle import OrderTracker
 from engine.execution.matching import match_taker
 from engine.execution.paper import PaperVenue
@@ -55,24 +53,28 @@ from engine.fixed import (
     format_cash,
     format_price,
     format_size,
-    price_decimal,
-    size_decimal,
 )
 from engine.market.book import OrderBook
 from engine.market.fees import FREE
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline, ProviderStatus
-from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, OrderType, Side
-from engine.risk.baskets import BasketAccount, BasketLeg, size_basket
+from engine.orders import (
+    Fill,
+    OrderRequest,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 from engine.risk.gate import EntryRequest, RiskGate
 from engine.risk.sizing import Holding, SizingInputs, SizingResult, exposure
 from engine.runtime.attribution import Attribution
+from engine.runtime.baskets import BASKET_LEG_EXITS, BasketDesk
 from engine.runtime.contexts import ContextFactory
 from engine.runtime.exposure import ExposureBook, ValueBook
-from engine.runtime.snapshot import ArbitrageLeg, ArbitrageRow
 from engine.strategies.aggregator import DETECTED, Aggregator, Intent
-from engine.strategies.base import Basket, Execution, ExitLevels, Signal, Strategy
+from engine.strategies.base import Execution, ExitLevels, Signal, Strategy
 from engine.strategies.sentiment import SentimentBook
 
 log = logging.getLogger("engine")
@@ -117,6 +119,7 @@ class PlannedClose:
     expected_price: int | None  # average price the current book would give
     expected_pnl: int | None  # cash units against the position's cost, fee included
     expected_filled: int
+    strategy: str = ""  # whose lot it closes ("": the whole position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,27 +129,6 @@ class FlattenPlan:
     closes: tuple[PlannedClose, ...]
     left: tuple[tuple[str, int, str], ...]  # (asset, shares, why it cannot be closed)
     orders: tuple[str, ...] = ()  # the closing orders sent (empty for a preview)
-
-
-@dataclass(slots=True)
-class BasketRun:
-    """A traded basket whose legs are on their way: what one-leg-fill protection
-    watches until every leg is done (or the bound passes)."""
-
-    basket_id: str
-    basket: Basket
-    orders: tuple[str, ...]  # one per leg, in leg order
-    size: int  # per leg, as sent
-    deadline: float  # clock time: legs still open then are cancelled
-    filled: dict[str, int]  # order id -> shares filled
-    cancelled: bool = False
-
-
-# Basket legs are hedged and held to resolution (or until their strategy exits them):
-# the per-lot take-profit, stop-loss and maximum holding time (0: off) would each sell one
-# leg of the hedge alone.
-BASKET_LEG_EXITS = ExitLevels(take_profit=0, stop_loss=0, max_holding_s=0)
-RECENT_ARBITRAGE = 50  # detections the snapshot keeps
 
 
 class FeedControl(Protocol):
@@ -225,10 +207,11 @@ class EngineCore:
         self.orphans: list[tuple[str, int]] = []
         self.replacements: list[OrderRequest] = []  # execution.on_restart = "replace"
         self.lot_strategies: dict[str, str] = {}  # order id -> strategy, for restored lots
+        self.basket_leg_orders: frozenset[str] = frozenset()  # restored lots held as hedges
         # Per-book receive time: the recv_ts (clock time) of the last frame that touched it.
         self.book_received: dict[str, float] = {}
         self._last_ws_frame = -1e18  # recv_ts of the last WebSocket frame
-        self._decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
+        self.decision_mid: dict[str, int | None] = {}  # open order -> mid when decided
         self._exit_refused: dict[str, tuple[str, float]] = {}  # asset -> (rule, when)
         self._started_at_time = clock.time()
         self._warned_unmarked = False
@@ -243,14 +226,8 @@ class EngineCore:
         # backtests, whose ledgers must not depend on the machine's speed.
         self.measure_latency = True
         self._trigger_ns = 0
-        self._order_levels: dict[str, ExitLevels] = {}  # entry order -> its lot's exits
-        self._baskets: dict[str, BasketRun] = {}
-        self._basket_of_order: dict[str, str] = {}
-        self._basket_seq = 0
-        self._basket_seen: dict[tuple[str, str], tuple[float, str]] = {}
-        self._basket_busy: dict[tuple[str, str], float] = {}  # traded: cooldown until
-        self.arbitrage: dict[str, ArbitrageRow] = {}  # recent detections, by basket id
-        self.arbitrage_version = 0
+        self.order_levels: dict[str, ExitLevels] = {}  # entry order -> its lot's exits
+        self.baskets = BasketDesk(self)
         self.sentiment_version = 0
         books.trade_listeners.append(self._on_trade)
 
@@ -285,18 +262,27 @@ class EngineCore:
         for item in history:
             count += 1
             if isinstance(item, Fill):
-                pos = self.portfolio.apply(item)
-                self.exits.on_position(
-                    item.asset_id,
-                    item.market,
-                    self.lot_strategies.get(item.order_id, ""),
-                    pos.shares,
-                    pos.avg_price(),
-                    item.at,
-                )
+                self.portfolio.apply(item)
+                owner = self.lot_strategies.get(item.order_id, "")
+                if item.side is Side.BUY:
+                    _, opened = self.exits.buy(
+                        item.asset_id, item.market, owner, item.price, item.size, item.at
+                    )
+                    if opened and item.order_id in self.basket_leg_orders:
+                        # A basket's leg stays hedged after a restart too.
+                        levels = BASKET_LEG_EXITS
+                        self.exits.set_levels(
+                            item.asset_id,
+                            owner,
+                            levels.take_profit,
+                            levels.stop_loss,
+                            levels.max_holding_s,
+                        )
+                else:
+                    self.exits.sell(item.asset_id, owner, item.size)
             else:
                 self.portfolio.settle(item.asset_id, item.payout_price)
-                self.exits.on_position(item.asset_id, item.market, "", 0, None, item.at)
+                self.exits.close_all(item.asset_id)
         self.portfolio_version += 1
         for asset, pos in self.portfolio.positions.items():
             self.exposures.touch(pos.market)
@@ -324,6 +310,11 @@ class EngineCore:
             return
         previous, self.state = self.state, state
         self.emit(EngineStateChanged(self.clock.time(), state.value, previous.value))
+
+    @property
+    def entries_allowed(self) -> bool:
+        """New positions may open (not paused, stopping or stopped)."""
+        return self.state is EngineState.RUNNING
 
     @property
     def trading(self) -> bool:
@@ -426,10 +417,8 @@ class EngineCore:
             if book is None or not book.has_snapshot or book.needs_snapshot:
                 continue
             position = self.portfolio.position(asset_id)
-            if asset_id in lots and position:
-                rule = self.exits.due(asset_id, book.best_bid, wall)
-                if rule is not None and self._exit(asset_id, rule, market, book, ""):
-                    continue
+            if position and asset_id in lots and self._exit_due(asset_id, market, book, wall):
+                continue
             view = contexts.view(asset_id)
             assert view is not None  # the book exists
             ctx = contexts.build(asset_id, market, view, position, now, wall)
@@ -441,7 +430,7 @@ class EngineCore:
                 if isinstance(out, Signal):
                     signals.append(out)
                 else:
-                    self._on_basket(out, now)
+                    self.baskets.on_basket(out)
             if signals:
                 self._on_signals(signals, market, book, now)
         return self.counts["orders"] - before
@@ -508,7 +497,7 @@ class EngineCore:
         outcome = "below threshold"
         order_id: str | None = None
         if intent is not None:
-            if not intent.is_exit and self.state is not EngineState.RUNNING:
+            if not intent.is_exit and not self.entries_allowed:
                 outcome = "paused: no entries"
             elif not intent.is_exit and now < self._cooldown_until.get(asset, 0.0):
                 outcome = "entry cooldown"
@@ -519,7 +508,7 @@ class EngineCore:
                 else:
                     lead = self._lead(intent, signals)
                     outcome, order_id = self._enter(intent, market, book, now, lead)
-        latency = self._latency_us() if order_id is not None else None
+        latency = self.latency_us() if order_id is not None else None
         at = self.clock.time()
         stats = self.attribution.of
         for s, decided in zip(signals, combined.decisions, strict=True):
@@ -547,7 +536,7 @@ class EngineCore:
                 )
             )
 
-    def _latency_us(self) -> float | None:
+    def latency_us(self) -> float | None:
         if not self.measure_latency or not self._trigger_ns:
             return None
         return round((perf_ns() - self._trigger_ns) / 1000, 1)
@@ -564,17 +553,31 @@ class EngineCore:
     def _exit_intent(
         self, intent: Intent, market: MarketInfo, book: OrderBook
     ) -> tuple[str, str | None]:
-        """An exit signal closes its own strategy's lot; another strategy's lot is left
-        to that strategy (a hedged basket leg is never sold by a bystander's exit)."""
+        """An exit signal closes its own strategies' lots (and lots of no known owner);
+        another strategy's lot is left to that strategy: a hedged basket leg is never sold
+        by a bystander's exit."""
         asset = intent.asset_id
-        lot = self.exits.lots.get(asset)
-        if intent.is_exit and lot is not None and lot.strategy:
-            owners = lot.strategy.split("+")
-            if not any(name in owners for name in intent.strategies):
-                return f"exit ignored: the lot is {lot.strategy}'s", None
-        strategy = "+".join(intent.strategies)
-        order_id = self._exit(asset, intent.reason, market, book, strategy)
+        lots = self.exits.of(asset)
+        mine = [lot for lot in lots.values() if not lot.strategy or lot.owned_by(intent.strategies)]
+        if not mine:
+            if lots:
+                owners = " and ".join(f"{owner}'s" for owner in lots)
+                return f"exit ignored: the lot is {owners}", None
+            return "no exit order", None
+        sent = [self._exit(asset, intent.reason, market, book, lot.strategy) for lot in mine]
+        order_id = next((oid for oid in sent if oid is not None), None)
         return ("order", order_id) if order_id is not None else ("no exit order", None)
+
+    def _exit_due(self, asset: str, market: MarketInfo, book: OrderBook, at: float) -> bool:
+        """Sell every lot on this token that reached an exit rule; whether one was sent."""
+        sent = False
+        for lot in list(self.exits.of(asset).values()):
+            if lot.shares < market.min_order_size:
+                continue  # dust cannot be sold; settlement will close it
+            rule = self.exits.due(lot, book.best_bid, at)
+            if rule is not None and self._exit(asset, rule, market, book, lot.strategy):
+                sent = True
+        return sent
 
     def _refuse(
         self, asset: str, side: Side, strategy: str, reason: str, wanted: int, rule: str
@@ -590,7 +593,7 @@ class EngineCore:
         else:
             self.counts["entry_refused"] += 1
         self.emit(IntentRejected(at, asset, side, strategy, reason, wanted, 0))
-        self._reject(rule)
+        self.reject(rule)
         return f"refused: {rule}: {reason}"
 
     def _enter(
@@ -660,7 +663,7 @@ class EngineCore:
                 )
             )
         order = OrderRequest(
-            order_id=self._next_order_id(),
+            order_id=self.next_order_id(),
             asset_id=asset,
             market=market.condition_id,
             side=Side.BUY,
@@ -676,379 +679,11 @@ class EngineCore:
         self._cooldown_until[asset] = now + cfg.entry_cooldown_s
         self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
         self.counts["entry_orders"] += 1
-        self._decision_mid[order.order_id] = _mid(book)
+        self.decision_mid[order.order_id] = book.mid_price()
         if lead is not None and lead.exits is not None:
-            self._order_levels[order.order_id] = lead.exits
+            self.order_levels[order.order_id] = lead.exits
         self.submit(order, market)
         return "order", order.order_id
-
-    # -- baskets --------------------------------------------------------------------------
-    def _on_basket(self, basket: Basket, now: float) -> None:
-        """A basket skips voting: detected (weight 0), refused whole, or every leg sent
-        at once as FAK at its price. Repeats of an unchanged verdict are recorded once
-        per `execution.basket_redetect_s`; a traded basket's event waits for its legs."""
-        if not basket.legs:
-            return
-        key = (basket.strategy, basket.event_id)
-        at = self.clock.time()
-        busy = self._basket_busy.get(key)
-        if busy is not None and at < busy:
-            return
-        if self.aggregator.weight(basket.strategy) <= 0:
-            decision = DETECTED
-        elif self.state is not EngineState.RUNNING:
-            decision = "paused: no entries"
-        else:
-            decision = ""
-        size = 0
-        if not decision:
-            decision, size = self._screen_basket(basket, at)
-        if size > 0:
-            self._basket_seen.pop(key, None)
-            self._trade_basket(basket, size, at)
-            return
-        seen = self._basket_seen.get(key)
-        if (
-            seen is not None
-            and seen[1] == decision
-            and at - seen[0] < self.config.execution.basket_redetect_s
-        ):
-            return
-        self._basket_seen[key] = (at, decision)
-        self._record_basket(basket, decision, (), at)
-
-    def _screen_basket(self, basket: Basket, at: float) -> tuple[str, int]:
-        """Every rule for every leg before any leg is placed: (decision, size per leg),
-        size 0 when refused whole."""
-        books = self.books.books
-        strategy = basket.strategy
-        legs: list[BasketLeg] = []
-        markets: dict[str, MarketInfo] = {}
-        for leg in basket.legs:
-            market = self.by_token.get(leg.asset_id)
-            book = books.get(leg.asset_id)
-            if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
-                return self._refuse_basket(
-                    basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"
-                )
-            if leg.side is not Side.BUY:
-                return self._refuse_basket(basket, "side", "only buying baskets are traded")
-            verdict, scale = self.risk.screen_entry(
-                EntryRequest(
-                    strategy,
-                    market.condition_id,
-                    leg.asset_id,
-                    Side.BUY,
-                    leg.price,
-                    1.0,
-                    self.book_age(leg.asset_id),
-                    self.health.source,
-                    at,
-                )
-            )
-            if verdict is not None:
-                return self._refuse_basket(basket, verdict.rule or "risk", verdict.reason or "")
-            if scale < 1.0:
-                return self._refuse_basket(
-                    basket, "feed_fallback", "feed fallback: baskets are not traded scaled"
-                )
-            markets[market.condition_id] = market
-            legs.append(
-                BasketLeg(
-                    leg.asset_id,
-                    market.condition_id,
-                    market.event,
-                    leg.price,
-                    self.portfolio.position(leg.asset_id) + self.tracker.buying(leg.asset_id),
-                    market.min_order_size,
-                    market.fees,
-                )
-            )
-        rate = self.risk.limiter.check_batch(strategy, [(leg.market, Side.BUY) for leg in legs], at)
-        if not rate.allowed:
-            rule = rate.reason or "order_rate_limit"
-            return self._refuse_basket(basket, rule, f"{rule}: {rate.detail}")
-        holdings: dict[str, Holding] = {}
-        events: dict[str, int] = {}
-        total = 0
-        for market in markets.values():
-            holding, event_exposure, total = self.exposures.of(market)
-            holdings[market.condition_id] = holding
-            events[market.event] = event_exposure
-        wanted = min(leg.size for leg in basket.legs)
-        if wanted <= 0:  # no size from the strategy: its base size
-            wanted = self.risk.base_size(strategy)
-        account = BasketAccount(
-            self.values.equity(),
-            self.portfolio.cash - self.tracker.reserved_cash,
-            holdings,
-            events,
-            total,
-        )
-        sized = size_basket(legs, wanted, account, self.risk.limits)
-        if sized.size <= 0:
-            return self._refuse_basket(basket, sized.rule or "sizing", sized.reason)
-        return "order" if sized.rule is None else f"order ({sized.reason})", sized.size
-
-    def _refuse_basket(self, basket: Basket, rule: str, why: str) -> tuple[str, int]:
-        self.counts["entry_refused"] += 1
-        self._reject(rule)
-        return f"refused: {rule}: {why}", 0
-
-    def _trade_basket(self, basket: Basket, size: int, at: float) -> None:
-        self._basket_seq += 1
-        basket_id = f"b{self.run_id}-{self._basket_seq}"
-        strategy = basket.strategy
-        legs: list[tuple[OrderRequest, MarketInfo]] = []
-        for leg in basket.legs:
-            market = self.by_token[leg.asset_id]
-            order = OrderRequest(
-                order_id=self._next_order_id(),
-                asset_id=leg.asset_id,
-                market=market.condition_id,
-                side=Side.BUY,
-                price=leg.price,
-                size=size,
-                order_type=OrderType.FAK,
-                strategy=strategy,
-                reason=f"basket {basket_id}: {basket.reason}",
-                created_at=at,
-            )
-            legs.append((order, market))
-        orders = tuple(order.order_id for order, _ in legs)
-        # Watched before any leg goes out: a gateway may answer (and fill) synchronously.
-        self._baskets[basket_id] = BasketRun(
-            basket_id,
-            basket,
-            orders,
-            size,
-            at + self.config.execution.basket_leg_timeout_s,
-            dict.fromkeys(orders, 0),
-        )
-        self._basket_busy[(strategy, basket.event_id)] = float("inf")
-        self.counts["baskets_traded"] += 1
-        self._record_basket(basket, "order", orders, at, basket_id, size)
-        for order, market in legs:
-            self.risk.limiter.record(strategy, market.condition_id, Side.BUY, at)
-            self.counts["entry_orders"] += 1
-            self._decision_mid[order.order_id] = _mid(self.books.books[order.asset_id])
-            self._order_levels[order.order_id] = BASKET_LEG_EXITS
-            self._basket_of_order[order.order_id] = basket_id
-            self.submit(order, market)
-
-    def _record_basket(
-        self,
-        basket: Basket,
-        decision: str,
-        orders: tuple[str, ...],
-        at: float,
-        basket_id: str = "",
-        size: int | None = None,
-    ) -> None:
-        if not basket_id:
-            self._basket_seq += 1
-            basket_id = f"b{self.run_id}-{self._basket_seq}"
-        stats = self.attribution.of(basket.strategy)
-        if decision == DETECTED:
-            stats.detected += 1
-        else:
-            stats.signals += 1
-        self.counts["baskets"] += 1
-        self.counts["signals"] += 1
-        legs = [
-            [
-                leg.asset_id,
-                leg.market,
-                leg.side.value,
-                leg.price,
-                leg.size if size is None else size,
-                orders[i] if orders else None,
-            ]
-            for i, leg in enumerate(basket.legs)
-        ]
-        self.emit(
-            BasketDecided(
-                at,
-                basket_id,
-                basket.strategy,
-                basket.kind,
-                basket.event_id,
-                json.dumps(legs),
-                basket.cost,
-                basket.payout,
-                basket.edge_bps,
-                basket.reason,
-                decision,
-            )
-        )
-        inputs = dict(basket.inputs)
-        inputs["legs"] = len(basket.legs)
-        first = basket.legs[0]
-        self.emit(
-            SignalRaised(
-                at,
-                basket.strategy,
-                first.asset_id,
-                Side.BUY,
-                1.0,
-                f"basket {basket_id} ({basket.kind} {basket.event_id[:16]}): {basket.reason}",
-                False,
-                decision,
-                basket.edge_bps,
-                json.dumps({"basket": basket_id, **inputs}),
-                "",
-                self._latency_us() if orders else None,
-                orders[0] if orders else None,
-            )
-        )
-        self._show_arbitrage(basket_id, basket, decision, orders, at, size)
-
-    def _show_arbitrage(
-        self,
-        basket_id: str,
-        basket: Basket,
-        decision: str,
-        orders: tuple[str, ...],
-        at: float,
-        size: int | None,
-    ) -> None:
-        legs = []
-        for i, leg in enumerate(basket.legs):
-            market = self.by_token.get(leg.asset_id)
-            legs.append(
-                ArbitrageLeg(
-                    leg.asset_id,
-                    market.question if market else "",
-                    market.outcome_of(leg.asset_id) if market else "?",
-                    leg.side.value,
-                    price_decimal(leg.price),
-                    size_decimal(leg.size if size is None else size),
-                    orders[i] if orders else None,
-                )
-            )
-        rows = self.arbitrage
-        rows[basket_id] = ArbitrageRow(
-            at,
-            basket_id,
-            basket.strategy,
-            basket.kind,
-            basket.event_id,
-            tuple(legs),
-            price_decimal(basket.cost),
-            price_decimal(basket.payout),
-            round(basket.edge_bps, 2),
-            decision,
-            bool(orders),
-            None,
-        )
-        while len(rows) > RECENT_ARBITRAGE:
-            del rows[next(iter(rows))]
-        self.arbitrage_version += 1
-
-    def _check_baskets(self, at: float) -> None:
-        """One-leg-fill protection: once every leg of a traded basket is done, legs that
-        filled unevenly are completed (the missing shares bought while the edge holds)
-        or unwound (the extra shares sold back); legs still open at the bound are
-        cancelled first. The outcome is recorded either way."""
-        for run in list(self._baskets.values()):
-            open_legs = [oid for oid in run.orders if self.tracker.get(oid) is not None]
-            if open_legs:
-                if at >= run.deadline and not run.cancelled:
-                    run.cancelled = True
-                    for oid in open_legs:
-                        self.cancel(oid)
-                continue
-            del self._baskets[run.basket_id]
-            for oid in run.orders:
-                self._basket_of_order.pop(oid, None)
-            key = (run.basket.strategy, run.basket.event_id)
-            self._basket_busy[key] = at + self.config.strategy.entry_cooldown_s
-            outcome = self._protect(run, at)
-            self.counts[f"basket_{outcome.split(':')[0].replace(' ', '_')}"] += 1
-            self.emit(BasketResolved(at, run.basket_id, outcome))
-            row = self.arbitrage.get(run.basket_id)
-            if row is not None:
-                self.arbitrage[run.basket_id] = replace(row, outcome=outcome)
-                self.arbitrage_version += 1
-
-    def _protect(self, run: BasketRun, at: float) -> str:
-        legs = run.basket.legs
-        filled = [run.filled[oid] for oid in run.orders]
-        top, low = max(filled), min(filled)
-        if top == 0:
-            return "none filled"
-        if top == low:
-            return "complete"
-        books = self.books.books
-        # Complete: buy every leg's missing shares at today's ask, if the basket still pays
-        # more than it would cost (legs that filled count at their limit price).
-        cost = 0
-        possible = True
-        missing: list[tuple[int, int, int]] = []  # (leg index, shares, ask)
-        for i, (leg, got) in enumerate(zip(legs, filled, strict=True)):
-            market = self.by_token.get(leg.asset_id)
-            fees = market.fees if market is not None else FREE
-            if got >= top:
-                cost += leg.price + int(fees.effective_rate(leg.price) * ONE)
-                continue
-            book = books.get(leg.asset_id)
-            ask = book.best_ask if book is not None and not book.needs_snapshot else None
-            if ask is None or market is None or top - got < market.min_order_size:
-                possible = False
-                break
-            cost += ask + int(fees.effective_rate(ask) * ONE)
-            missing.append((i, top - got, ask))
-        if possible and missing and cost < run.basket.payout:
-            done = []
-            for i, shares, ask in missing:
-                leg = legs[i]
-                market = self.by_token[leg.asset_id]
-                order = OrderRequest(
-                    order_id=self._next_order_id(),
-                    asset_id=leg.asset_id,
-                    market=market.condition_id,
-                    side=Side.BUY,
-                    price=ask,
-                    size=shares,
-                    order_type=OrderType.FAK,
-                    strategy=run.basket.strategy,
-                    reason=f"basket {run.basket_id}: complete the missing leg",
-                    created_at=at,
-                )
-                self._decision_mid[order.order_id] = _mid(books[leg.asset_id])
-                self._order_levels[order.order_id] = BASKET_LEG_EXITS
-                self.submit(order, market)
-                done.append(f"{format_size(shares)} of leg {i + 1} at {format_price(ask)}")
-            return "completed: bought " + ", ".join(done)
-        # Unwind: sell what the other legs cannot match back into the bid.
-        sold, left = [], []
-        for i, (leg, got) in enumerate(zip(legs, filled, strict=True)):
-            extra = got - low
-            if extra <= 0:
-                continue
-            market = self.by_token.get(leg.asset_id)
-            book = books.get(leg.asset_id)
-            extra = min(
-                extra, self.portfolio.position(leg.asset_id) - self.tracker.selling(leg.asset_id)
-            )
-            if market is None or book is None or book.best_bid is None:
-                left.append(f"{format_size(max(0, extra))} of leg {i + 1} (no bid)")
-                continue
-            if extra < market.min_order_size:
-                left.append(f"{format_size(max(0, extra))} of leg {i + 1} (below minimum size)")
-                continue
-            price = max(
-                book.best_bid - self.config.strategy.max_slippage_ticks * book.tick, book.tick
-            )
-            reason = f"basket {run.basket_id}: unwind the lone leg"
-            self._sell(market, leg.asset_id, price, extra, run.basket.strategy, reason, book, at)
-            sold.append(f"{format_size(extra)} of leg {i + 1} at {format_price(price)} or better")
-        parts = []
-        if sold:
-            parts.append("unwound: sold " + ", ".join(sold))
-        if left:
-            parts.append(("left: " if not sold else "left ") + ", ".join(left))
-        return "; ".join(parts) or "left: nothing sellable"
 
     def _market_by_id(self, market: str) -> MarketInfo | None:
         return self._markets_by_id.get(market) or self._known_markets.get(market)
@@ -1138,14 +773,18 @@ class EngineCore:
     def _exit(
         self, asset: str, reason: str, market: MarketInfo, book: OrderBook, strategy: str
     ) -> str | None:
-        """Sell what is held and not already being sold, at the bid less the slippage;
-        returns the order's id (None: no order)."""
-        position = self.portfolio.position(asset)
-        sellable = position - self.tracker.selling(asset)
+        """Sell the lot `strategy` owns here, what is not already being sold, at the bid
+        less the slippage; returns the order's id (None: no order)."""
+        lot = self.exits.get(asset, strategy)
+        if lot is None:
+            return None
+        tracker = self.tracker
+        sellable = min(
+            self.portfolio.position(asset) - tracker.selling(asset),
+            lot.shares - tracker.selling_by(asset, strategy),
+        )
         if sellable <= 0:
             return None
-        lot = self.exits.lots.get(asset)
-        strategy = strategy or (lot.strategy if lot else "")
         if (
             self.config.strategy.stale_book_exits == "hold"
             and self.book_age(asset) > self.config.strategy.max_book_age_s
@@ -1176,14 +815,14 @@ class EngineCore:
                 return None
             decision = replace(decision, size=size)
         at = self.clock.time()
-        return self._sell(market, asset, price, decision.size, strategy, reason, book, at)
+        return self.sell(market, asset, price, decision.size, strategy, reason, book, at)
 
-    def _next_order_id(self) -> str:
+    def next_order_id(self) -> str:
         """The engine's client id: unique across runs of one ledger."""
         self._order_seq += 1
         return f"r{self.run_id}-{self._order_seq}"
 
-    def _sell(
+    def sell(
         self,
         market: MarketInfo,
         asset: str,
@@ -1193,10 +832,12 @@ class EngineCore:
         reason: str,
         book: OrderBook,
         at: float,
+        order_id: str | None = None,
     ) -> str:
-        """Send a closing FAK sell (exits, flatten, kill); returns its order id."""
+        """Send a closing FAK sell (exits, flatten, kill); returns its order id (the one
+        given, when the caller had to know it before a gateway that answers at once)."""
         order = OrderRequest(
-            order_id=self._next_order_id(),
+            order_id=order_id or self.next_order_id(),
             asset_id=asset,
             market=market.condition_id,
             side=Side.SELL,
@@ -1208,7 +849,7 @@ class EngineCore:
             created_at=at,
             is_exit=True,
         )
-        self._decision_mid[order.order_id] = _mid(book)
+        self.decision_mid[order.order_id] = book.mid_price()
         self.submit(order, market)
         return order.order_id
 
@@ -1241,7 +882,7 @@ class EngineCore:
         if self.on_work is not None:
             self.on_work()
 
-    def _reject(self, reason: str) -> None:
+    def reject(self, reason: str) -> None:
         self.counts["rejects"] += 1
         self.rejects[reason] += 1
 
@@ -1327,7 +968,7 @@ class EngineCore:
                 continue
             order = replace(
                 old,
-                order_id=self._next_order_id(),
+                order_id=self.next_order_id(),
                 size=sized.size,
                 reason=reason,
                 created_at=at,
@@ -1356,32 +997,48 @@ class EngineCore:
         closes: list[PlannedClose] = []
         left: list[tuple[str, int, str]] = []
         ticks = self.config.execution.flatten_max_slippage_ticks
+        tracker = self.tracker
         for asset, pos in self.portfolio.positions.items():
             if not pos.shares:
                 continue
-            lot = self.exits.lots.get(asset)
-            if not scope.covers(lot.strategy if lot else "", pos.market, asset):
-                continue
-            shares = pos.shares - self.tracker.selling(asset)
+            # (owner, shares held, shares to sell, their cost): one strategy's lots, or the
+            # whole position (owner "": a sell that reduces every lot).
+            groups: list[tuple[str, int, int, int]]
+            if scope.kind == "strategy":
+                groups = [
+                    (
+                        lot.strategy,
+                        lot.shares,
+                        lot.shares - tracker.selling_by(asset, lot.strategy),
+                        lot.cost,
+                    )
+                    for lot in self.exits.of(asset).values()
+                    if scope.covers(lot.strategy, pos.market, asset)
+                ]
+            elif scope.covers("", pos.market, asset):
+                groups = [("", pos.shares, pos.shares - tracker.selling(asset), pos.cost)]
+            else:
+                groups = []
             market = self.by_token.get(asset)
             book = self.books.books.get(asset)
-            if shares <= 0:
-                left.append((asset, pos.shares, "already being sold"))
-                continue
-            if market is None or book is None or book.best_bid is None:
-                left.append((asset, shares, "no bid to sell into"))
-                continue
-            if shares < market.min_order_size:
-                left.append((asset, shares, "below the market's minimum order size"))
-                continue
-            limit = max(book.best_bid - ticks * book.tick, book.tick)
-            match = match_taker(book, Side.SELL, limit, shares, market.fees)
-            expected = int(match.notional // match.filled) if match.filled else None
-            cost = pos.cost * match.filled // pos.shares if match.filled else 0
-            pnl = match.notional - match.fee - cost if match.filled else None
-            closes.append(PlannedClose(asset, shares, limit, expected, pnl, match.filled))
-            if match.filled < shares:
-                left.append((asset, shares - match.filled, "not enough bids within the cap"))
+            for owner, held, shares, basis in groups:
+                if shares <= 0:
+                    left.append((asset, held, "already being sold"))
+                    continue
+                if market is None or book is None or book.best_bid is None:
+                    left.append((asset, shares, "no bid to sell into"))
+                    continue
+                if shares < market.min_order_size:
+                    left.append((asset, shares, "below the market's minimum order size"))
+                    continue
+                limit = max(book.best_bid - ticks * book.tick, book.tick)
+                match = match_taker(book, Side.SELL, limit, shares, market.fees)
+                filled = match.filled
+                expected = int(match.notional // filled) if filled else None
+                pnl = match.notional - match.fee - basis * filled // held if filled else None
+                closes.append(PlannedClose(asset, shares, limit, expected, pnl, filled, owner))
+                if filled < shares:
+                    left.append((asset, shares - filled, "not enough bids within the cap"))
         return FlattenPlan(scope, cancels, tuple(closes), tuple(left))
 
     def flatten(
@@ -1402,13 +1059,12 @@ class EngineCore:
             self.cancel(order_id)
         at = self.clock.time()
         for close in plan.closes:
-            lot = self.exits.lots.get(close.asset_id)
-            order_id = self._sell(
+            order_id = self.sell(
                 self.by_token[close.asset_id],
                 close.asset_id,
                 close.limit_price,
                 close.shares,
-                lot.strategy if lot else "",
+                close.strategy,
                 reason,
                 self.books.books[close.asset_id],
                 at,
@@ -1420,7 +1076,11 @@ class EngineCore:
         """After an executed flatten: what is still held in its scope, and why."""
         left = {asset: (shares, why) for asset, shares, why in plan.left}
         for close in plan.closes:
-            held = self.portfolio.position(close.asset_id)
+            if close.strategy:
+                lot = self.exits.get(close.asset_id, close.strategy)
+                held = lot.shares if lot is not None else 0
+            else:
+                held = self.portfolio.position(close.asset_id)
             if held:
                 left[close.asset_id] = (held, "not filled within the price cap")
         return tuple((asset, shares, why) for asset, (shares, why) in left.items())
@@ -1443,10 +1103,10 @@ class EngineCore:
         if update is not None:
             self.emit(update)
         if not result.status.is_open:
-            self._decision_mid.pop(order.order_id, None)
-            self._order_levels.pop(order.order_id, None)
+            self.decision_mid.pop(order.order_id, None)
+            self.order_levels.pop(order.order_id, None)
         if result.status is OrderStatus.REJECTED:
-            self._reject(result.reason or "rejected by the gateway")
+            self.reject(result.reason or "rejected by the gateway")
             trades_log.info("REJECTED %s: %s", order.order_id, result.reason)
         elif result.status.is_open and order.order_id in self._cancel_requested:
             self.cancel(order.order_id)  # cancelled while it was on its way
@@ -1490,8 +1150,8 @@ class EngineCore:
     # -- fills and settlement ------------------------------------------------------------
     def _apply_fill(self, fill: Fill, strategy: str, reason: str) -> None:
         portfolio = self.portfolio
-        before = portfolio.positions.get(fill.asset_id)
-        avg_before = before.avg_price() if before is not None else None
+        asset = fill.asset_id
+        before = portfolio.positions.get(asset)
         realized_before = before.realized if before is not None else 0
         if fill.side is Side.SELL and fill.size > (before.shares if before else 0):
             # Never happens while the tracker reserves sells; if it does, it is a bug that
@@ -1499,37 +1159,31 @@ class EngineCore:
             log.error("dropping a sell fill larger than the position: %s", fill)
             self.counts["dropped_fills"] += 1
             return
-        lot = self.exits.lots.get(fill.asset_id)
-        excursions = lot.excursions() if lot is not None else (0, 0)
-        opened_at = lot.opened_at if lot is not None else fill.at
         pos = portfolio.apply(fill)
         self.tracker.on_fill(fill)
         self.exposures.touch(fill.market)
         self.portfolio_version += 1
         self.counts["fills"] += 1
-        self.changed[fill.asset_id] = None
-        mid = self._decision_mid.get(fill.order_id)
+        self.changed[asset] = None
+        mid = self.decision_mid.get(fill.order_id)
         slippage = _slippage_bps(fill, mid)
         self._telemetry(fill, slippage)
         self.attribution.of(strategy).on_fill(fill, mid)
-        basket_id = self._basket_of_order.get(fill.order_id)
-        if basket_id is not None:
-            run = self._baskets[basket_id]
-            run.filled[fill.order_id] += fill.size
+        self.baskets.on_fill(fill)
         self.emit(Filled(fill.at, fill, strategy, reason, mid, slippage))
         self.emit(
             PositionChanged(
-                fill.at, fill.asset_id, fill.market, pos.shares, pos.cost, pos.realized, pos.fees
+                fill.at, asset, fill.market, pos.shares, pos.cost, pos.realized, pos.fees
             )
         )
-        market = self.by_token.get(fill.asset_id)
+        market = self.by_token.get(asset)
         if trades_log.isEnabledFor(logging.INFO):
             trades_log.info(
                 "FILL %s %s %s %s @ %s fee %s %s '%s' strategy=%s reason=%s",
                 fill.fill_id,
                 fill.side.value,
                 format_size(fill.size),
-                market.outcome_of(fill.asset_id) if market else fill.asset_id[:12],
+                market.outcome_of(asset) if market else asset[:12],
                 format_price(fill.price),
                 format_cash(fill.fee),
                 fill.liquidity.value,
@@ -1537,23 +1191,46 @@ class EngineCore:
                 strategy or "-",
                 reason or "-",
             )
-        self.exits.on_position(
-            fill.asset_id, fill.market, strategy, pos.shares, pos.avg_price(), fill.at
-        )
-        levels = self._order_levels.get(fill.order_id)
-        if levels is not None and lot is None and fill.side is Side.BUY:
-            # The lot this entry opened exits on its strategy's own levels.
-            self.exits.set_levels(
-                fill.asset_id, levels.take_profit, levels.stop_loss, levels.max_holding_s
-            )
-        book = self.books.books.get(fill.asset_id)
-        if book is not None:
-            self.exits.mark(fill.asset_id, book.best_bid)  # marked at the bid from the start
-        self.values.revalue(fill.asset_id)
-        if fill.side is Side.SELL:
-            self.exit_reasons[reason] += 1
-            owner = lot.strategy if lot is not None and lot.strategy else strategy
-            self.attribution.of(owner).realized += pos.realized - realized_before
+        exits = self.exits
+        book = self.books.books.get(asset)
+        if fill.side is Side.BUY:
+            _, opened = exits.buy(asset, fill.market, strategy, fill.price, fill.size, fill.at)
+            levels = self.order_levels.get(fill.order_id)
+            if levels is not None and opened:
+                # The lot this entry opened exits on its strategy's own levels.
+                exits.set_levels(
+                    asset, strategy, levels.take_profit, levels.stop_loss, levels.max_holding_s
+                )
+            if book is not None:
+                exits.mark(asset, book.best_bid)  # marked at the bid from the start
+            self.values.revalue(asset)
+            return
+        reduced = exits.sell(asset, strategy, fill.size)
+        self.values.revalue(asset)
+        self.exit_reasons[reason] += 1
+        self._closed(fill, reason, reduced, pos.realized - realized_before, slippage)
+
+    def _closed(
+        self,
+        fill: Fill,
+        reason: str,
+        reduced: list[Reduced],
+        realized: int,
+        slippage: float | None,
+    ) -> None:
+        """A sell closed (part of) one or more lots: each gets its share of the fill's
+        realised PnL and fee, by shares (the last the remainder, so they sum exactly), and
+        its exit row with its own entry, holding time and excursions."""
+        total = sum(r.shares for r in reduced)
+        realized_left, fee_left = realized, fill.fee
+        for i, r in enumerate(reduced):
+            last = i == len(reduced) - 1
+            part = realized_left if last else realized * r.shares // total
+            fee = fee_left if last else fill.fee * r.shares // total
+            realized_left -= part
+            fee_left -= fee
+            owner = r.lot.strategy
+            self.attribution.of(owner).realized += part
             self.emit(
                 PositionClosed(
                     fill.at,
@@ -1561,14 +1238,14 @@ class EngineCore:
                     fill.market,
                     owner,
                     reason,
-                    fill.size,
-                    avg_before or 0,
+                    r.shares,
+                    r.entry_price,
                     fill.price,
-                    pos.realized - realized_before,
-                    fill.fee,
-                    holding_s=round(fill.at - opened_at, 3),
-                    mae=excursions[0],
-                    mfe=excursions[1],
+                    part,
+                    fee,
+                    holding_s=round(fill.at - r.opened_at, 3),
+                    mae=r.excursions[0],
+                    mfe=r.excursions[1],
                     slippage_bps=slippage,
                 )
             )
@@ -1605,32 +1282,40 @@ class EngineCore:
             self._expire(order_id, "market resolved", OrderStatus.CANCELLED)
         for token in market.token_ids:
             payout = ONE if token == winner else 0
+            lots = self.exits.close_all(token)
             shares, cash, realized, avg = self.portfolio.settle(token, payout)
             if not shares:
                 continue
             self.portfolio_version += 1
             self.counts["settlements"] += 1
             pos = self.portfolio.positions[token]
-            lot = self.exits.lots.get(token)
-            owner = lot.strategy if lot is not None else ""
-            self.attribution.of(owner).realized += realized
             self.emit(
                 PositionSettled(at, token, market.condition_id, shares, payout, cash, realized)
             )
-            self.emit(
-                PositionClosed(
-                    at,
-                    token,
-                    market.condition_id,
-                    owner,
-                    "settlement",
-                    shares,
-                    avg,
-                    payout,
-                    realized,
-                    0,
+            # Each lot settles on its own exit row, its share of the realised PnL by shares.
+            owned = [(lot.strategy, lot.shares, lot.entry_price) for lot in lots if lot.shares]
+            held = sum(n for _, n, _ in owned)
+            if held != shares:  # lots always cover the position; if not, one row says all
+                owned, held = [("", shares, avg)], shares
+            left = realized
+            for i, (owner, n, entry) in enumerate(owned):
+                part = left if i == len(owned) - 1 else realized * n // held
+                left -= part
+                self.attribution.of(owner).realized += part
+                self.emit(
+                    PositionClosed(
+                        at,
+                        token,
+                        market.condition_id,
+                        owner,
+                        "settlement",
+                        n,
+                        entry,
+                        payout,
+                        part,
+                        0,
+                    )
                 )
-            )
             self.emit(
                 PositionChanged(
                     at, token, market.condition_id, pos.shares, pos.cost, pos.realized, pos.fees
@@ -1638,7 +1323,6 @@ class EngineCore:
             )
             self.changed[token] = None
             self.values.revalue(token)
-            self.exits.on_position(token, market.condition_id, "", 0, None, at)
         self.exposures.touch(market.condition_id)
 
     # -- timers -------------------------------------------------------------------------
@@ -1665,8 +1349,8 @@ class EngineCore:
             self._expire(order_id, "expired (GTD)", OrderStatus.EXPIRED)
         if not self.trading:
             return
-        if self._baskets:
-            self._check_baskets(at)
+        if self.baskets.runs:
+            self.baskets.check(at)
         if self.replacements:
             self._place_replacements(at)
         kill_switch = self.risk.kill_switch
@@ -1687,11 +1371,7 @@ class EngineCore:
             market = self.by_token.get(asset)
             if book is None or market is None or not book.has_snapshot or book.needs_snapshot:
                 continue
-            if self.portfolio.position(asset) < market.min_order_size:
-                continue  # dust cannot be sold; settlement will close it
-            rule = self.exits.due(asset, book.best_bid, at)
-            if rule is not None:
-                self._exit(asset, rule, market, book, "")
+            self._exit_due(asset, market, book, at)
 
     def _resnapshot(self, now: float) -> None:
         pending = self._resnap_pending
@@ -1753,10 +1433,3 @@ def _slippage_bps(fill: Fill, mid: int | None) -> float | None:
         return None
     diff = fill.price - mid if fill.side is Side.BUY else mid - fill.price
     return round(diff * 10_000 / mid, 2)
-
-
-def _mid(book: OrderBook) -> int | None:
-    bid, ask = book.best_bid, book.best_ask
-    if bid is None or ask is None:
-        return None
-    return (bid + ask) // 2

@@ -85,9 +85,9 @@ class SnapshotBuilder:
             self._fills_version = self.router.version
             self._fills = tuple(self.router.recent_fills)
             self._exits = tuple(self.router.recent_exits)
-        if core.arbitrage_version != self._arbitrage_version:
-            self._arbitrage_version = core.arbitrage_version
-            self._arbitrage = tuple(reversed(core.arbitrage.values()))
+        if core.baskets.arbitrage_version != self._arbitrage_version:
+            self._arbitrage_version = core.baskets.arbitrage_version
+            self._arbitrage = tuple(reversed(core.baskets.arbitrage.values()))
         portfolio = core.portfolio
         counts = core.counts
         problems = core.books.problems
@@ -154,12 +154,15 @@ class SnapshotBuilder:
         unrealized: dict[str, int] = {}
         positions = core.portfolio.positions
         values = core.values
-        for asset, lot in core.exits.lots.items():
+        for lot in core.exits.all():
+            asset = lot.asset_id
             pos = positions.get(asset)
             value = values.value(asset)
-            if pos is None or value is None or asset in values.unmarked:
+            if pos is None or not pos.shares or value is None or asset in values.unmarked:
                 continue
-            unrealized[lot.strategy] = unrealized.get(lot.strategy, 0) + value - pos.cost
+            # The lot's share of the holding's worth (a set's credit included), less its cost.
+            worth = value * lot.shares // pos.shares
+            unrealized[lot.strategy] = unrealized.get(lot.strategy, 0) + worth - lot.cost
         weights = {s.name: s.weight for s in core.strategies}
         stats = core.attribution.stats
         names = list(weights) + [n for n in stats if n not in weights and n]

@@ -114,6 +114,9 @@ class MarketContext:
     # `ctx.lots.get(self.name, ())`.
     lots: Mapping[str, tuple[OwnLot, ...]] = field(default_factory=dict)
     book_of: Callable[[str], BookView | None] = field(default=lambda _asset: None)
+    # The open lots on another token (the complement, a sibling), the same shape as `lots`:
+    # a pair's exit needs both legs' entries.
+    lots_of: Callable[[str], Mapping[str, tuple[OwnLot, ...]]] = field(default=lambda _asset: {})
 
     @property
     def volume_24h(self) -> float:

@@ -8,10 +8,12 @@ opportunity at the same prices is not sent again within ``repeat_after_s``.
 
 Exit (reason ``micro_arbitrage_external_edge_cost``, the seed's name): once the external
 edge, what the book still offers (1 - YES ask - NO ask), is at or below the taker cost of
-the pair, the mispricing is closed and the pair is sold, but only when selling both at the
-bids, fees paid, returns at least what the pair cost (otherwise holding to resolution
-pays exactly 1 and selling would lose the arbitrage). The pair's cost is what this
-strategy priced its basket at; after a restart it is unknown and the pair is held.
+the pair, the mispricing is closed and the pairs held are sold, but only when selling
+both at the bids, fees paid, returns at least what they cost (otherwise holding to
+resolution pays exactly 1 and selling would lose the arbitrage). What they cost is read
+from the strategy's own lots on both tokens (their average entries plus the taker fee at
+each), so a restart or a basket that was priced and never traded changes nothing. The
+exit is a selling basket of both legs, all or none, so it never leaves one leg alone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from decimal import Decimal
 from engine.config.strategy import MicroArbitrageParams
 from engine.fixed import PRICE_SCALE, SHARE_STEP, SIZE_SCALE, format_price
 from engine.orders import Side
-from engine.strategies.base import Basket, Leg, MarketContext, Signal
+from engine.strategies.base import Basket, Leg, MarketContext, OwnLot, Signal
 from engine.strategies.edge import fee_per_share, tradeable
 
 EXIT_REASON = "micro_arbitrage_external_edge_cost"
@@ -42,8 +44,6 @@ class MicroArbitrage:
         self._margin = params.margin_bps * PRICE_SCALE / 10_000  # price units
         # condition id -> (leg prices, when sent): the last basket, not re-sent too soon.
         self._sent: dict[str, tuple[tuple[int, int], float]] = {}
-        # condition id -> per-share cost, fees included, of the last basket priced.
-        self._cost: dict[str, int] = {}
 
     def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
         market = ctx.market
@@ -60,30 +60,12 @@ class MicroArbitrage:
         fees = market.fees
         taker_cost = fee_per_share(fees, yes_ask) + fee_per_share(fees, no_ask)
         cost = yes_ask + no_ask + taker_cost
-        lots = ctx.lots.get(self.name, ())
-        if lots:
-            external = PRICE_SCALE - yes_ask - no_ask
-            if external > taker_cost:
-                return None  # the mispricing is still there: hold
-            paid = self._cost.get(market.condition_id)
-            proceeds = yes_bid + no_bid - fee_per_share(fees, yes_bid) - fee_per_share(fees, no_bid)
-            if paid is None or proceeds < paid:
-                return None  # holding to resolution pays 1: selling now would lose
-            return Signal(
-                self.name,
-                ctx.asset_id,
-                Side.SELL,
-                1.0,
-                EXIT_REASON,
-                is_exit=True,
-                size_hint=sum(lot.size for lot in lots),
-                inputs={
-                    "external_edge": float(external),
-                    "taker_cost": float(taker_cost),
-                    "proceeds": float(proceeds),
-                    "paid": float(paid),
-                },
-            )
+        mine = ctx.lots.get(self.name, ())
+        theirs = ctx.lots_of(tokens[1] if ctx.asset_id == tokens[0] else tokens[0]).get(
+            self.name, ()
+        )
+        if mine or theirs:
+            return self._exit(ctx, mine, theirs, yes_ask, no_ask, yes_bid, no_bid, taker_cost)
         if PRICE_SCALE - cost <= self._margin:
             return None  # no gap, or fees and the margin eat it
         floor = max(market.min_order_size, yes.min_order_size, no.min_order_size)
@@ -100,7 +82,6 @@ class MicroArbitrage:
         ):
             return None
         self._sent[market.condition_id] = (prices, ctx.now)
-        self._cost[market.condition_id] = cost
         cid = market.condition_id
         return Basket(
             self.name,
@@ -122,3 +103,57 @@ class MicroArbitrage:
                 "size": float(size),
             },
         )
+
+    def _exit(
+        self,
+        ctx: MarketContext,
+        mine: tuple[OwnLot, ...],
+        theirs: tuple[OwnLot, ...],
+        yes_ask: int,
+        no_ask: int,
+        yes_bid: int,
+        no_bid: int,
+        taker_cost: int,
+    ) -> Basket | None:
+        """Sell the pairs held, both legs at once, once the gap has closed and selling
+        returns at least what they cost; None while they should be held."""
+        market = ctx.market
+        fees = market.fees
+        tokens = market.token_ids
+        yes_lots, no_lots = (mine, theirs) if ctx.asset_id == tokens[0] else (theirs, mine)
+        pairs = min(sum(lot.size for lot in yes_lots), sum(lot.size for lot in no_lots))
+        if pairs < market.min_order_size:
+            return None  # no whole pair (a lone leg is the basket's protection's business)
+        external = PRICE_SCALE - yes_ask - no_ask
+        if external > taker_cost:
+            return None  # the mispricing is still there: hold
+        yes_entry, no_entry = _average_entry(yes_lots), _average_entry(no_lots)
+        paid = yes_entry + no_entry + fee_per_share(fees, yes_entry) + fee_per_share(fees, no_entry)
+        proceeds = yes_bid + no_bid - fee_per_share(fees, yes_bid) - fee_per_share(fees, no_bid)
+        if proceeds < paid:
+            return None  # holding to resolution pays 1: selling now would lose
+        cid = market.condition_id
+        return Basket(
+            self.name,
+            "yes_no",
+            cid,
+            (
+                Leg(tokens[0], cid, Side.SELL, yes_bid, pairs),
+                Leg(tokens[1], cid, Side.SELL, no_bid, pairs),
+            ),
+            paid,  # what a pair cost, fees included
+            proceeds,  # what selling one returns, fees paid
+            (proceeds - paid) * 10_000 / paid,
+            EXIT_REASON,
+            inputs={
+                "external_edge": float(external),
+                "taker_cost": float(taker_cost),
+                "proceeds": float(proceeds),
+                "paid": float(paid),
+            },
+        )
+
+
+def _average_entry(lots: tuple[OwnLot, ...]) -> int:
+    shares = sum(lot.size for lot in lots)
+    return sum(lot.entry_price * lot.size for lot in lots) // shares if shares else 0

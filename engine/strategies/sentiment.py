@@ -243,6 +243,7 @@ class SentimentBook:
         self._index = KeywordIndex((), min_keyword_hits)
         self._readings: dict[str, SentimentReading] = {}
         self._recent: deque[ScoredHeadline] = deque(maxlen=recent_max)
+        self.too_old = 0  # headlines skipped: older than max_age_s
 
     @property
     def index(self) -> KeywordIndex:
@@ -259,11 +260,17 @@ class SentimentBook:
         self, headlines: Sequence[Headline], markets: Sequence[MarketInfo], now: float
     ) -> list[ScoredHeadline]:
         """Match, score and apply `headlines` (clock time `now`); returns what was scored,
-        one entry per headline (markets empty when it matched none)."""
+        one entry per headline (markets empty when it matched none). Headlines older than
+        `max_age_s` can move no reading: they are skipped before any work (a provider's
+        backlog, an archive pointed at by mistake) and counted in `too_old`."""
         self.set_markets(markets)
         index = self._index
         out: list[ScoredHeadline] = []
+        max_age = self.max_age_s
         for headline in headlines:
+            if now - min(headline.published_at, now) > max_age:
+                self.too_old += 1
+                continue
             matches = index.match(headline)
             mask: set[str] = set()
             for match in matches:
@@ -275,7 +282,7 @@ class SentimentBook:
             out.append(result)
             self._recent.append(result)
             at = min(headline.published_at, now)
-            if scored.neutral or now - at > self.max_age_s:
+            if scored.neutral:
                 continue
             for match in matches:
                 self._apply(match, headline, scored, at)

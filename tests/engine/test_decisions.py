@@ -262,7 +262,7 @@ async def test_a_signal_rests_or_takes_sizes_and_exits_as_it_says(tmp_path: Path
     assert resting.size == 7 * 10**6  # the size hint
     taken = by_strategy["taker"]
     assert (taken.order_type, taken.price) == (OrderType.FAK, 4200 + 100)  # ask + 1 tick
-    lot = r.core.exits.lots["Y"]
+    lot = r.core.exits.lots["Y"]["taker"]
     assert (lot.take_profit, lot.stop_loss, lot.max_holding_s) == (300, 0, 30.0)
     # Its own levels, not the global 0.05: the bid at entry + 0.03 takes the profit. (The
     # ask moves up first: a bid through it would be a crossed book, which nobody trades.)

@@ -203,6 +203,9 @@ def _check_caps(core: object, entries: list[tuple[float, str]]) -> None:
     assert per_market["mA"] + per_market["mB"] <= cash_cap["max_event_exposure"]
     assert sum(per_market.values()) <= cash_cap["max_total_exposure"]
     assert portfolio.cash >= 0
+    # Every share held belongs to exactly one lot.
+    for asset, pos in portfolio.positions.items():
+        assert sum(lot.shares for lot in core.exits.of(asset).values()) == pos.shares
 
 
 def _check_conservation(portfolio: Portfolio) -> None:

@@ -7,9 +7,12 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from engine.config.strategy import MicroArbitrageParams
+from engine.ledger.reader import LedgerReader
 from engine.market.fees import FeeSchedule
 from engine.orders import Side
 from engine.strategies.base import Signal
+from engine.strategies.micro_arbitrage import MicroArbitrage
 from tests.engine.test_decisions import MARKET, OPEN, BasketOnce, Once, book, level, pair, rig
 
 FEED = replace(MARKET, fees=FeeSchedule(rate=Decimal("0.25"), exponent=Decimal("1")))
@@ -58,4 +61,131 @@ async def test_a_complete_pair_is_not_sold_leg_by_leg_by_the_global_max_holding(
     r.tick(0.2)
     sells = [o for o in r.sent if o.side.value == "SELL"]
     assert sells == [], [(o.asset_id, o.reason) for o in sells]
+    await r.ledger.close()
+
+
+async def test_a_completion_over_a_thin_ask_still_balances_the_pair(tmp_path: Path) -> None:
+    """Reproduced: one-leg-fill protection priced the completion off the best ask alone
+    and sent a FAK capped at that ask: when that level was thinner than the missing
+    shares, the FAK filled part, the rest of the lone leg stayed naked, and the outcome
+    still said "completed: bought 6". Completion is priced over the book's depth now, and
+    repairs are watched until the legs balance."""
+    r = await rig(tmp_path / "l.sqlite", [BasketOnce(pair(10 * 10**6, yes=4200, no=5200))])
+    r.frame(
+        book("Y", [("0.40", "100")], [("0.42", "100")]),
+        book("N", [("0.50", "100")], [("0.52", "4")]),
+    )
+    assert r.core.portfolio.position("Y") == 10 * 10**6
+    assert r.core.portfolio.position("N") == 4 * 10**6
+    # NO's 0.52 level is gone; 0.54 shows 2 shares, 0.55 plenty: still 0.42 + 0.55 < 1.
+    r.frame(
+        level("N", "0.52", "0", "SELL"),
+        level("N", "0.54", "2", "SELL"),
+        level("N", "0.55", "100", "SELL"),
+    )
+    for _ in range(50):  # 10 s of housekeeping: far past basket_leg_timeout_s
+        r.tick(0.2)
+    await r.ledger.flush()
+    outcome = LedgerReader(r.ledger.path).baskets()[0].outcome
+    yes, no = r.core.portfolio.position("Y"), r.core.portfolio.position("N")
+    assert yes == no, f"YES {yes / 1e6} vs NO {no / 1e6} after outcome {outcome!r}"
+    await r.ledger.close()
+
+
+async def test_another_strategys_exit_does_not_sell_the_basket_leg_that_hedges_a_pair(
+    tmp_path: Path,
+) -> None:
+    """Reproduced: a token held by one strategy and then bought as a basket leg was one
+    lot, owned by the first strategy: its exit sold the whole position, the basket's
+    hedged leg with it, and left the other leg of the pair naked. Lots are per owner now."""
+    buyer = Once(
+        "buyer",
+        1.0,
+        lambda ctx: Signal("buyer", "Y", Side.BUY, 1.0, "in") if ctx.asset_id == "Y" else None,
+    )
+    r = await rig(tmp_path / "l.sqlite", [buyer])
+    r.frame(
+        book("Y", [("0.40", "100")], [("0.42", "100")]),
+        book("N", [("0.50", "100")], [("0.52", "100")]),
+    )
+    assert r.core.portfolio.position("Y") == 10 * 10**6  # the buyer's own 10
+    arb = BasketOnce(pair(10 * 10**6, yes=4300, no=5200))
+    r.core.strategies[:] = [arb]
+    r.core.aggregator.weights["arb"] = 1.0
+    r.frame(level("Y", "0.40", "90", "BUY"))  # the pair: 10 YES + 10 NO below 1
+    assert r.core.portfolio.position("Y") == 20 * 10**6
+    assert r.core.portfolio.position("N") == 10 * 10**6
+    r.tick(0.2)
+    done = Once("buyer", 1.0, lambda ctx: Signal("buyer", "Y", Side.SELL, 1.0, "done", True))
+    r.core.strategies[:] = [done]
+    r.frame(level("Y", "0.40", "80", "BUY"))  # the buyer exits its own 10
+    # The pair (10 YES + 10 NO) is still whole.
+    assert r.core.portfolio.position("Y") >= r.core.portfolio.position("N"), (
+        r.core.portfolio.position("Y"),
+        r.core.portfolio.position("N"),
+    )
+    await r.ledger.close()
+
+
+async def test_the_pair_exit_never_leaves_one_leg_held_alone(tmp_path: Path) -> None:
+    """Reproduced: the exit was decided on the pair (both bids against what the pair
+    cost) but sent per token, on that token's own tick: YES was sold when YES ticked;
+    when NO ticked next its bid had fallen, the pair test failed, and NO was held alone,
+    a naked position with no take-profit or stop-loss. The exit is a selling basket now."""
+    r = await rig(tmp_path / "l.sqlite", [MicroArbitrage(MicroArbitrageParams())])
+    r.core.aggregator.weights["micro_arbitrage"] = 1.0
+    r.frame(
+        book("Y", [("0.44", "100")], [("0.45", "100")]),
+        book("N", [("0.49", "100")], [("0.50", "100")]),
+    )
+    held = r.core.portfolio.position("Y")
+    assert held > 0
+    assert r.core.portfolio.position("N") == held  # the pair, bought at 0.95
+    r.tick(0.2)  # the basket resolves "complete"
+    # YES is bid up: 0.50 + 0.49 after fees beats the 0.95 paid, and the gap is gone.
+    r.frame(
+        level("Y", "0.45", "0", "SELL"),
+        level("Y", "0.51", "100", "SELL"),
+        level("Y", "0.50", "100", "BUY"),
+    )
+    # Then NO's bid falls away.
+    r.frame(level("N", "0.49", "0", "BUY"), level("N", "0.40", "100", "BUY"))
+    yes, no = r.core.portfolio.position("Y"), r.core.portfolio.position("N")
+    assert yes == no, f"YES {yes / 1e6} held vs NO {no / 1e6}: one leg of the pair alone"
+    await r.ledger.close()
+
+
+async def test_a_pair_exit_that_sells_one_leg_short_sells_the_rest(tmp_path: Path) -> None:
+    """The exit basket's NO leg finds only 10 of its 25 shares bid within its limit (one
+    tick under the bid): the next protection round sells the other 15 into the bids
+    below, within execution.flatten_max_slippage_ticks, so no lone leg is left."""
+    r = await rig(tmp_path / "l.sqlite", [MicroArbitrage(MicroArbitrageParams())])
+    r.core.aggregator.weights["micro_arbitrage"] = 1.0
+    r.frame(
+        book("Y", [("0.44", "100")], [("0.45", "100")]),
+        book("N", [("0.49", "100")], [("0.50", "100")]),
+    )
+    held = r.core.portfolio.position("N")
+    assert held == r.core.portfolio.position("Y") == 25 * 10**6
+    r.tick(0.2)  # the entry basket resolves "complete"
+    r.tick(6.0)  # past the entry cooldown: the market's basket is free again
+    # The gap closes: YES bid 0.50, NO bid 0.49 but only 10 shares there (then 0.46).
+    r.frame(
+        level("Y", "0.45", "0", "SELL"),
+        level("Y", "0.51", "100", "SELL"),
+        level("Y", "0.50", "100", "BUY"),
+        level("N", "0.49", "10", "BUY"),
+        level("N", "0.46", "100", "BUY"),
+    )
+    assert r.core.portfolio.position("Y") == 0
+    assert r.core.portfolio.position("N") == 15 * 10**6
+    r.tick(0.6)  # protection: sell the rest of the lagging leg
+    assert r.core.portfolio.position("N") == 0
+    await r.ledger.flush()
+    exit_basket = LedgerReader(r.ledger.path).baskets()[-1]
+    assert exit_basket.basket.decision == "order (exit)"
+    assert exit_basket.outcome is not None
+    assert exit_basket.outcome.startswith("sold the rest: sold 15 of leg 2")
+    reasons = {x.event.reason for x in LedgerReader(r.ledger.path).exits()}
+    assert reasons == {"micro_arbitrage_external_edge_cost"}
     await r.ledger.close()

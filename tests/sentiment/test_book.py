@@ -96,8 +96,10 @@ def test_a_new_headline_blends_with_the_decayed_old_reading() -> None:
 def test_an_old_headline_moves_no_reading_and_old_readings_expire() -> None:
     book = SentimentBook(max_age_s=600.0)
     book.ingest([headline("Fed signals strong support for a rate cut", NOW - 601)], ALL, NOW)
-    assert book.readings() == {}  # scored (recent) but too old to count
-    assert len(book.recent(10)) == 1
+    # Too old to move a reading: skipped before any work (not scored, not recorded).
+    assert book.readings() == {}
+    assert book.recent(10) == []
+    assert book.too_old == 1
     book.ingest([headline("Fed signals strong support for a rate cut!", NOW)], ALL, NOW)
     assert FED.condition_id in book.readings()
     book.expire(NOW + 600)

@@ -4,18 +4,22 @@ fix (the docstrings say what was wrong)."""
 from __future__ import annotations
 
 import email.utils
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from engine.adapters.news import HttpSettings, NewsApiSource, NewsHttp, SeenCache
+from engine.adapters.news import HttpSettings, JsonlSource, NewsApiSource, NewsHttp, SeenCache
 from engine.adapters.news.http import retry_after
+from engine.adapters.news.polling import DELIVERY_BATCH
 from engine.config.sentiment import SentimentQuery
 from engine.market.sentiment import Headline, ProviderStatus
 from polyterm.emulator.server import ExchangeEmulator
 from tests.conftest import FakeClock
+from tests.engine.test_decisions import T0, rig
 
 
 def test_retry_after_given_as_an_http_date_is_honoured() -> None:
@@ -121,3 +125,45 @@ async def test_injected_headlines_still_arrive_once_the_feed_holds_500(
     titles = [h.title for h in sink.headlines]
     assert "Headline number 500" in titles
     assert "Headline number 501" in titles, titles[-3:]
+
+
+async def test_a_backlog_reaches_the_engine_in_batches_and_old_headlines_cost_nothing(
+    tmp_path: Path,
+) -> None:
+    """Reproduced: a JSONL backlog (up to 1 MiB a poll, ~3,700 headlines) went to the sink
+    in one call, and the core scored every headline with VADER on the event loop, even a
+    year-old archive that can move no reading: one poll held the loop for ~0.7 s. Now a
+    poll delivers in bounded batches with a yield between them, and a headline older
+    than sentiment.max_age_seconds is skipped before any scoring."""
+    path = tmp_path / "headlines.jsonl"
+    with path.open("w") as f:
+        for i in range(2_000):  # a year-old archive the user points polyterm at
+            old = {
+                "title": f"Stocks rally as investors cheer strong earnings, day {i}",
+                "published_at": T0 - 365 * 86_400 + i,
+                "url": f"https://wire.invalid/{i}",
+            }
+            f.write(json.dumps(old) + "\n")
+        fresh = {"title": "Rain in Paris? Forecasters say yes", "published_at": T0}
+        f.write(json.dumps(fresh) + "\n")
+    r = await rig(tmp_path / "l.sqlite", [], sentiment=True)
+    batches: list[int] = []
+
+    class Sink:
+        def on_headlines(self, headlines: Sequence[Headline]) -> None:
+            batches.append(len(headlines))
+            r.core.on_headlines(headlines)  # what LiveRunner.on_headlines does, on the loop
+
+    clock = FakeClock()
+    src = JsonlSource(
+        clock, path, poll_interval_s=0.5, error_backoff_cap_s=5.0, seen=SeenCache(clock)
+    )
+    await src.poll_once(Sink())
+    assert sum(batches) == 2_001
+    assert max(batches) <= DELIVERY_BATCH
+    assert clock.sleeps.count(0) >= len(batches) - 1  # the loop had its turn between them
+    book = r.core.sentiment
+    assert book is not None
+    assert book.too_old == 2_000
+    assert [h.headline.title for h in book.recent(5)] == [fresh["title"]]
+    await r.ledger.close()

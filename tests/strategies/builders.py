@@ -106,8 +106,11 @@ def context(
     flow: TradeFlow | None = None,
     lots: Mapping[str, tuple[OwnLot, ...]] | None = None,
     books: Mapping[str, OrderBook] | None = None,
+    lots_of: Mapping[str, Mapping[str, tuple[OwnLot, ...]]] | None = None,
 ) -> MarketContext:
+    """`lots` are the lots on this book's token; `lots_of` those on other tokens."""
     views = {asset: BookView(b) for asset, b in (books or {}).items()}
+    others = lots_of or {}
     return MarketContext(
         book.asset_id,
         market,
@@ -121,4 +124,5 @@ def context(
         flow=flow,
         lots=lots or {},
         book_of=views.get,
+        lots_of=lambda asset: others.get(asset, {}),
     )

@@ -12,7 +12,7 @@ from engine.market.event_groups import EventGroup
 from engine.market.fees import FREE, FeeSchedule
 from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Basket, Signal
+from engine.strategies.base import Basket, OwnLot, Signal
 from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
 from engine.strategies.edge import fee_per_share
 from engine.strategies.micro_arbitrage import EXIT_REASON, MicroArbitrage
@@ -38,13 +38,17 @@ def micro(
     no: OrderBook,
     now: float = 0.0,
     from_no: bool = False,
-    lots: tuple[object, ...] = (),
+    lots: tuple[OwnLot, ...] = (),
+    no_lots: tuple[OwnLot, ...] | None = None,
 ) -> Signal | Basket | None:
-    lots_map = {"micro_arbitrage": lots} if lots else None
+    """The strategy on the YES tick (or the NO one); `lots` held on YES, `no_lots` on NO
+    (the same as `lots` unless given: a pair)."""
+    held = {"Y": lots, "N": lots if no_lots is None else no_lots}
+    own = {asset: {"micro_arbitrage": ls} for asset, ls in held.items() if ls}
     if from_no:
-        ctx = context(no, market, now, complement=yes, lots=lots_map)  # type: ignore[arg-type]
+        ctx = context(no, market, now, complement=yes, lots=own.get("N"), lots_of=own)
     else:
-        ctx = context(yes, market, now, complement=no, lots=lots_map)  # type: ignore[arg-type]
+        ctx = context(yes, market, now, complement=no, lots=own.get("Y"), lots_of=own)
     return strategy.on_tick(ctx)
 
 
@@ -112,23 +116,46 @@ def test_exit_when_the_external_edge_is_at_or_below_taker_cost() -> None:
     strategy = MicroArbitrage(MICRO)
     market, yes, no = pair((0.44, 0.45, 30), (0.49, 0.50, 20))
     assert isinstance(micro(strategy, market, yes, no), Basket)  # priced at 0.95
-    held = (lot(0.45, 20),)
+    bought = (lot(0.45, 20),), (lot(0.50, 20),)  # the pair it holds: 0.45 + 0.50
     # Still mispriced: hold.
-    assert micro(strategy, market, yes, no, now=5.0, lots=held) is None
-    # Closed, and the bids (0.50 + 0.49) return more than the 0.95 paid: sell.
+    assert micro(strategy, market, yes, no, 5.0, False, *bought) is None
+    # Closed, and the bids (0.50 + 0.49) return more than the 0.95 paid: sell both legs at
+    # once, all or none (a selling basket), never one leg on its own tick.
     market, yes, no = pair((0.50, 0.51, 30), (0.49, 0.50, 30))
-    signal = micro(strategy, market, yes, no, now=6.0, lots=held)
-    assert isinstance(signal, Signal)
-    assert signal.is_exit
-    assert signal.side is Side.SELL
-    assert signal.reason == EXIT_REASON == "micro_arbitrage_external_edge_cost"
-    assert signal.size_hint == sh(20)
+    for from_no in (False, True):
+        out = micro(strategy, market, yes, no, 6.0, from_no, *bought)
+        assert isinstance(out, Basket)
+        assert out.reason == EXIT_REASON == "micro_arbitrage_external_edge_cost"
+        assert [(leg.asset_id, leg.side, leg.price, leg.size) for leg in out.legs] == [
+            ("Y", Side.SELL, px(0.50), sh(20)),
+            ("N", Side.SELL, px(0.49), sh(20)),
+        ]
+        assert (out.cost, out.payout) == (px(0.95), px(0.99))  # paid, and what selling returns
     # Closed but the bids would not return the cost: hold to resolution (pays 1).
     market, yes, no = pair((0.45, 0.51, 30), (0.45, 0.50, 30))
-    assert micro(strategy, market, yes, no, now=7.0, lots=held) is None
-    # A pair this strategy did not price (e.g. before a restart) is held.
+    assert micro(strategy, market, yes, no, 7.0, False, *bought) is None
+    # What was paid is read from the lots held, whoever priced what before (a restart):
+    # a fresh strategy sells the same pair at the same bids.
     market, yes, no = pair((0.50, 0.51, 30), (0.49, 0.50, 30))
-    assert micro(MicroArbitrage(MICRO), market, yes, no, lots=held) is None
+    assert isinstance(micro(MicroArbitrage(MICRO), market, yes, no, 0.0, False, *bought), Basket)
+    # A lone leg is not a pair: nothing to exit as one (protection balances the legs).
+    assert micro(strategy, market, yes, no, 8.0, False, bought[0], ()) is None
+
+
+def test_the_exit_never_sells_a_pair_below_what_was_paid_for_it() -> None:
+    """Reproduced: the exit compared the bids with the last basket the strategy priced,
+    not the pair it held. A basket priced at 0.90 and never traded (dropped while the
+    event was busy, or refused by risk) made a pair bought at 0.95 look profitable at
+    bids of 0.92, locking in a loss on a pair that pays 1 at resolution."""
+    strategy = MicroArbitrage(MICRO)
+    market = make_market()
+    held = micro(strategy, market, quote("Y", 0.44, 0.45), quote("N", 0.49, 0.50))
+    assert isinstance(held, Basket)  # traded: 0.45 + 0.50
+    dropped = micro(strategy, market, quote("Y", 0.39, 0.40), quote("N", 0.49, 0.50), 0.1)
+    assert isinstance(dropped, Basket)  # priced at 0.90, never traded
+    yes, no = quote("Y", 0.46, 0.47), quote("N", 0.46, 0.54)  # bids 0.92, the gap closed
+    out = micro(strategy, market, yes, no, 5.0, False, (lot(0.45, 25),), (lot(0.50, 25),))
+    assert out is None, f"sells the pair at 0.92 after paying 0.95: {out}"
 
 
 # -- cross-market (neg-risk) ------------------------------------------------------------

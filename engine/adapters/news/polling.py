@@ -19,6 +19,8 @@ from engine.ports import HeadlineSink
 
 log = logging.getLogger("engine.adapters.news")
 
+DELIVERY_BATCH = 50  # headlines handed to the sink at once
+
 
 class PollingSource(ABC):
     def __init__(
@@ -70,7 +72,12 @@ class PollingSource(ABC):
         fresh = self.seen.fresh(headlines)
         if fresh:
             status.headlines_seen += len(fresh)
-            sink.on_headlines(fresh)
+            # The sink scores on the engine's loop: a backlog goes in bounded batches with
+            # a yield between them, so frames and orders never wait behind it.
+            for start in range(0, len(fresh), DELIVERY_BATCH):
+                if start:
+                    await self.clock.sleep(0)
+                sink.on_headlines(fresh[start : start + DELIVERY_BATCH])
         return self.poll_interval_s
 
     async def run(self, sink: HeadlineSink) -> None:

@@ -7,13 +7,29 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from engine.clock import SimClock
+from engine.config import EngineConfig
 from engine.config.strategy import MicroArbitrageParams
 from engine.ledger.reader import LedgerReader
+from engine.ledger.writer import SqliteLedger
 from engine.market.fees import FeeSchedule
+from engine.market.health import FeedHealth, FeedSource
 from engine.orders import Side
 from engine.strategies.base import Signal
 from engine.strategies.micro_arbitrage import MicroArbitrage
-from tests.engine.test_decisions import MARKET, OPEN, BasketOnce, Once, book, level, pair, rig
+from polyterm.wiring import build_engine
+from tests.engine.harness import NoFeed
+from tests.engine.test_decisions import (
+    MARKET,
+    OPEN,
+    T0,
+    BasketOnce,
+    Once,
+    book,
+    level,
+    pair,
+    rig,
+)
 
 FEED = replace(MARKET, fees=FeeSchedule(rate=Decimal("0.25"), exponent=Decimal("1")))
 
@@ -189,3 +205,52 @@ async def test_a_pair_exit_that_sells_one_leg_short_sells_the_rest(tmp_path: Pat
     reasons = {x.event.reason for x in LedgerReader(r.ledger.path).exits()}
     assert reasons == {"micro_arbitrage_external_edge_cost"}
     await r.ledger.close()
+
+
+async def test_a_restart_keeps_basket_legs_hedged(tmp_path: Path) -> None:
+    """The legs of a basket bought before a restart come back as lots with their exits
+    off (held to resolution), not with the global take-profit, stop-loss and maximum
+    holding time that would sell one leg alone; another strategy's lot on the same token
+    comes back as its own lot with the global rules."""
+    buyer = Once(
+        "buyer",
+        1.0,
+        lambda ctx: Signal("buyer", "Y", Side.BUY, 1.0, "in") if ctx.asset_id == "Y" else None,
+    )
+    path = tmp_path / "l.sqlite"
+    r = await rig(path, [buyer, BasketOnce(pair(10 * 10**6, yes=4200, no=5200))])
+    r.frame(
+        book("Y", [("0.40", "100")], [("0.42", "100")]),
+        book("N", [("0.50", "100")], [("0.52", "100")]),
+    )
+    assert r.core.portfolio.position("Y") == 20 * 10**6
+    await r.ledger.close()
+    reader = LedgerReader(path)
+    state = reader.load_state()
+    strategies = {x.event.fill.order_id: x.event.strategy for x in reader.fills()}
+    again = SimClock(T0 + 60)
+    health = FeedHealth()
+    health.set_source(FeedSource.REPLAY, 0.0)
+    ledger = await SqliteLedger(path, autocommit=False).open()
+    parts = build_engine(
+        EngineConfig(),
+        again,
+        ledger,
+        feed=NoFeed(),
+        health=health,
+        mode="paper",
+        venue="t",
+        strategies=[],
+        state=state,
+        lot_strategies=strategies,
+    )
+    lots = parts.core.exits
+    for asset in ("Y", "N"):
+        leg = lots.get(asset, "arb")
+        assert leg is not None
+        assert (leg.take_profit, leg.stop_loss, leg.max_holding_s) == (0, 0, 0), asset
+    own = lots.get("Y", "buyer")
+    assert own is not None
+    assert own.shares == 10 * 10**6
+    assert (own.take_profit, own.stop_loss, own.max_holding_s) == (None, None, None)
+    await ledger.close()

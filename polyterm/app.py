@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -46,7 +47,7 @@ from polyterm.screens.flatten import FlattenScreen
 from polyterm.screens.help import HelpScreen
 from polyterm.tui.backend import EngineBackend
 from themes.themes import STYLESHEET, THEMES
-from widgets.format import cents, money, set_palette, short
+from widgets.format import cents, market_label, money, set_palette, short
 from widgets.markets_table import MarketsTable
 
 log = logging.getLogger("polyterm.console")
@@ -54,7 +55,7 @@ log = logging.getLogger("polyterm.console")
 Session = Callable[[], AbstractAsyncContextManager[EngineBackend]]
 REFRESH_S = 0.1  # the panes' cadence: ten refreshes a second, never one per tick
 STOP_WITHIN_S = 15.0  # how long quitting waits for the engine to wind down
-FILL_TOASTS = 3  # fills in one refresh shown one by one; more are summed up
+FILL_TOAST_EVERY_S = 2.0  # fills arriving faster are summed up in the next toast
 
 
 class PolytermApp(App[int]):
@@ -148,6 +149,8 @@ class PolytermApp(App[int]):
         self._quitting = False
         self._signal_code = 0
         self._painted_theme = theme
+        self._unannounced: list[Filled] = []
+        self._last_fill_toast = -1e9
         self._shown: tuple[object, ...] = ()
         for theme_ in THEMES:
             self.register_theme(theme_)
@@ -158,6 +161,9 @@ class PolytermApp(App[int]):
 
     def on_mount(self) -> None:
         logging.getLogger().addHandler(self.log_tap)
+        # What the console itself did (commands, failures) always reaches the log pane;
+        # the engine's own records follow the verbosity the command line set.
+        log.setLevel(logging.INFO)
         self.theme = self._start_theme
         self._painted_theme = self._start_theme
         self._apply_palette(self.current_theme)
@@ -172,7 +178,14 @@ class PolytermApp(App[int]):
         if self.duration is not None:
             self.set_timer(self.duration, self.action_quit)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        engine = self._engine
+        if engine is not None and not engine.is_finished:
+            # Closing without a quit (Textual cancels every worker): the engine worker
+            # is stopping the engine cleanly; let it finish before the loop goes.
+            with contextlib.suppress(WorkerCancelled, WorkerFailed, TimeoutError):
+                async with asyncio.timeout(STOP_WITHIN_S):
+                    await engine.wait()
         logging.getLogger().removeHandler(self.log_tap)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -191,7 +204,15 @@ class PolytermApp(App[int]):
             self._follow(backend)
             self.post_message(messages.EngineStarted(backend.venue))
             self.refresh_bindings()
-            await backend.run()
+            run = asyncio.create_task(backend.run(), name="engine-run")
+            try:
+                await asyncio.shield(run)
+            except asyncio.CancelledError:
+                # The app is closing without a quit (its terminal went away, a test
+                # ended): stop the engine the same clean way before the session closes.
+                backend.stop()
+                await asyncio.wait({run}, timeout=STOP_WITHIN_S)
+                raise
 
     def _follow(self, backend: EngineBackend) -> None:
         self.run_worker(
@@ -259,6 +280,11 @@ class PolytermApp(App[int]):
             backend=backend,
             history=backend.history if backend is not None else None,
         )
+
+    @property
+    def shown_snapshot(self) -> object:
+        """The snapshot the panes show now (None before the first)."""
+        return self._shown[0] if self._shown else None
 
     def flush(self) -> None:
         """The refresh: the latest snapshot into the visible screens, the events since
@@ -505,12 +531,14 @@ class PolytermApp(App[int]):
     async def action_quit(self) -> None:
         """Stop the engine cleanly, then exit; a second quit while it stops exits now."""
         if self._quitting:
-            self.exit(self._exit_code())
+            code = self._exit_code()
+            self.exit(code, return_code=code)
             return
         self._quitting = True
         engine = self._engine
         if engine is None or engine.is_finished:
-            self.exit(self._exit_code())
+            code = self._exit_code()
+            self.exit(code, return_code=code)
             return
         self.notify("stopping the engine: cancelling resting orders, flushing the ledger")
         self.run_worker(self._stop_engine(engine), group="quit", exclusive=True)
@@ -528,7 +556,8 @@ class PolytermApp(App[int]):
         except TimeoutError:
             log.error("the engine did not stop within %.0f s; exiting anyway", STOP_WITHIN_S)
             engine.cancel()
-        self.exit(self._exit_code())
+        code = self._exit_code()
+        self.exit(code, return_code=code)
 
     def _exit_code(self) -> int:
         """128 + the signal that stopped it; 1 after an engine failure; else 0."""
@@ -541,11 +570,23 @@ class PolytermApp(App[int]):
         log.info("engine started (%s)", message.venue)
 
     def on_fills_arrived(self, message: messages.FillsArrived) -> None:
-        fills = message.fills
-        for event in fills[-FILL_TOASTS:] if len(fills) <= FILL_TOASTS else ():
-            self.notify(_fill_line(self, event), title="Fill")
-        if len(fills) > FILL_TOASTS:
-            self.notify(f"{len(fills)} fills; latest: {_fill_line(self, fills[-1])}", title="Fills")
+        # One toast per FILL_TOAST_EVERY_S at most: a busy run fills many orders a
+        # second, and toasts over the panes would hide what they are about.
+        self._unannounced.extend(message.fills)
+        now = time.monotonic()
+        if now - self._last_fill_toast < FILL_TOAST_EVERY_S:
+            self.set_timer(FILL_TOAST_EVERY_S, self._announce_fills, name="fill-toast")
+            return
+        self._announce_fills()
+
+    def _announce_fills(self) -> None:
+        fills, self._unannounced = self._unannounced, []
+        if not fills:
+            return
+        self._last_fill_toast = time.monotonic()
+        latest = fills[-1]
+        title = f"Fill ({latest.strategy})" if len(fills) == 1 else f"{len(fills)} fills"
+        self.notify(_fill_line(self, latest), title=title, timeout=4)
 
     def on_kill_switch_moved(self, message: messages.KillSwitchMoved) -> None:
         change = message.change
@@ -610,8 +651,7 @@ def _fill_line(app: PolytermApp, event: Filled) -> str:
     question, outcome = app.backend.describe(fill.asset_id) if app.backend else ("", "")
     return (
         f"{fill.side.value.lower()} {size_decimal(fill.size):,.2f} @ "
-        f"{cents(price_decimal(fill.price))} {short(question, 40)} {outcome} "
-        f"({event.strategy}: {short(event.reason, 30)})"
+        f"{cents(price_decimal(fill.price))} · {market_label(question, outcome, 44)}"
     )
 
 

@@ -12,7 +12,7 @@ from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, bar, duration, money, palette
 from widgets.pane import TextPane
 
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 
 
 class KillSwitchPane(TextPane):

@@ -145,8 +145,6 @@ class FlattenScreen(ModalScreen[FlattenScope | None]):
         self._render_plan()
 
     def _render_plan(self) -> None:
-        if not self.is_mounted:
-            return
         plan = self.plan
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append("scope ", style="dim")

@@ -115,9 +115,14 @@ class ReplayBackend(EngineBackend):
 
 @contextlib.asynccontextmanager
 async def open_replay_session(
-    app: AppConfig, tapes: Sequence[Path], ledger_path: Path
+    app: AppConfig,
+    tapes: Sequence[Path],
+    ledger_path: Path,
+    *,
+    records: Iterable[ReplayRecord] | None = None,
 ) -> AsyncIterator[ReplayBackend]:
-    """A replay of `tapes` into a new ledger at `ledger_path`."""
+    """A replay of `tapes` (or of `records` read from them) into a new ledger at
+    `ledger_path`."""
     clock = SimClock()
     health = FeedHealth()
     health.set_source(FeedSource.REPLAY, 0.0)
@@ -136,6 +141,7 @@ async def open_replay_session(
         runner = BacktestRunner(
             parts.core, clock, parts.gateway, ledger, parts.router, parts.builder, hub=parts.hub
         )
-        yield ReplayBackend(runner, replay_records(tapes), parts.starting_cash)
+        source = records if records is not None else replay_records(tapes)
+        yield ReplayBackend(runner, source, parts.starting_cash)
     finally:
         await ledger.close()

@@ -218,9 +218,7 @@ class PolytermApp(App[int]):
         self.run_worker(
             self.bridge.follow_snapshots(backend.hub), group="bridge", description="snapshots"
         )
-        self.run_worker(
-            self.bridge.follow_events(backend.stream), group="bridge", description="events"
-        )
+        self.run_worker(self.bridge.follow_events(backend), group="bridge", description="events")
 
     # -- the engine's state -----------------------------------------------------------------
     @property
@@ -300,12 +298,14 @@ class PolytermApp(App[int]):
         key = (frame.snap, frame.engine_state, history, self.screen)
         if key == self._shown:
             return
+        screens = [s for s in self._visible_screens() if isinstance(s, Watching)]
+        if not all(s.is_mounted for s in screens):
+            return  # a screen just pushed: the next refresh shows it whole
         self._shown = key
         self.refreshes += 1
         with self.batch_update():
-            for screen in self._visible_screens():
-                if isinstance(screen, Watching) and screen.is_mounted:
-                    screen.show(frame)
+            for screen in screens:
+                screen.show(frame)
 
     def _visible_screens(self) -> list[Screen[object]]:
         """The top screen, and the ones beneath it down to the first that is not a
@@ -575,11 +575,11 @@ class PolytermApp(App[int]):
         self._unannounced.extend(message.fills)
         now = time.monotonic()
         if now - self._last_fill_toast < FILL_TOAST_EVERY_S:
-            self.set_timer(FILL_TOAST_EVERY_S, self._announce_fills, name="fill-toast")
+            self.set_timer(FILL_TOAST_EVERY_S, self.announce_fills, name="fill-toast")
             return
-        self._announce_fills()
+        self.announce_fills()
 
-    def _announce_fills(self) -> None:
+    def announce_fills(self) -> None:
         fills, self._unannounced = self._unannounced, []
         if not fills:
             return

@@ -26,7 +26,6 @@ from engine.events import (
     PositionSettled,
 )
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
-from engine.runtime.stream import EventStream
 from polyterm.messages import (
     EngineErrorRaised,
     FeedSourceSwitched,
@@ -86,8 +85,9 @@ class EngineBridge:
             self.latest = snap
             self.snapshots += 1
 
-    async def follow_events(self, stream: EventStream) -> None:
-        async for event in stream.subscribe():
+    async def follow_events(self, backend: EngineBackend) -> None:
+        await backend.news_from_here()
+        async for event in backend.stream.subscribe():
             self.events.append(event)
 
     def take_messages(self) -> list[Message]:

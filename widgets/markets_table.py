@@ -189,13 +189,28 @@ class MarketsTable(DataTable[str | Text]):
                 resort = True
         for gone in [a for a in self._shown if a not in seen]:
             self._forget(gone)
-        if resort:
+        if resort and self.sort_column is None:
+            self._snapshot_order([r.asset_id for r in snap.markets])
+        elif resort:
             self._apply_sort()
         if self._reselect is not None and self._reselect in self.rows:
             self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
             self._reselect = None
         self.cells_written += written
         return written
+
+    def _snapshot_order(self, order: list[str]) -> None:
+        """Rows in the snapshot's order (by market, then outcome) once new ones arrived:
+        appended rows would otherwise sit wherever the refresh that saw them left them."""
+        keys = [a for a in order if a in self.rows]
+        if self.shown_assets == keys:
+            return
+        selected = self.selected_asset
+        self.clear()
+        for asset in keys:
+            self.add_row(*self._shown[asset], key=asset)
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def repaint(self) -> None:
         """Draw every row again on the next `show` (the theme's colours changed)."""

@@ -37,9 +37,11 @@ def _patch(
     rows: Mapping[str, tuple[str | Text, ...]],
     shown: dict[str, tuple[str | Text, ...]],
 ) -> None:
-    for key in [k for k in shown if k not in rows]:
-        table.remove_row(key)
-        del shown[key]
+    if list(shown) != list(rows):
+        # Rows came or went: lay them out again in the snapshot's order (rare; appending
+        # would make the order depend on which refresh saw which change).
+        table.clear()
+        shown.clear()
     for key, cells in rows.items():
         old = shown.get(key)
         if old is None:

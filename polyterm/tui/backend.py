@@ -59,6 +59,11 @@ class EngineBackend(ABC):
     async def run(self) -> None:
         """Run until stopped; raise what ended it abnormally."""
 
+    async def news_from_here(self) -> None:
+        """Returns once the engine's events are news to a person: at once for a live
+        run; after the pre-roll for a replay (its fills are history, not toasts)."""
+        return None
+
     @abstractmethod
     def stop(self) -> None:
         """Ask the run to end cleanly (orders handled, ledger flushed)."""

@@ -66,6 +66,9 @@ class ReplayBackend(EngineBackend):
                 await cancel_and_wait(publisher)
         await self.runner.finish(error)
 
+    async def news_from_here(self) -> None:
+        await self.replayed.wait()
+
     async def advance(self, records: Iterable[ReplayRecord]) -> None:
         """Feed `records`, publishing a snapshot at the end of each second of tape time
         (the history takes one point per second, as in a live run)."""

@@ -55,9 +55,9 @@ def console(
     )
 
 
-async def until(pilot: Pilot[int], predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Let the app run until `predicate` holds (fails after `timeout` seconds)."""
-    async with asyncio.timeout(timeout):
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float = 30.0) -> None:
+    """Let the app run until `predicate` holds (fails after `within` seconds)."""
+    async with asyncio.timeout(within):
         while not predicate():
             await pilot.pause(0.02)
 

@@ -205,7 +205,8 @@ async def test_slash_filters_the_markets_and_escape_clears(tape: Path, tmp_path:
         assert 0 < table.row_count < everything
         assert all("Alpha" in str(table.get_row_at(i)[0]) for i in range(table.row_count))
         await pilot.press("enter")  # keeps the filter, back to the table
-        assert table.has_focus and table.filter_text == "alpha"
+        assert table.has_focus
+        assert table.filter_text == "alpha"
         await pilot.press("escape")
         assert table.row_count == everything
 
@@ -221,7 +222,8 @@ async def test_enter_opens_the_market_detail_and_escape_returns(tape: Path, tmp_
         assert isinstance(screen, MarketDetailScreen)
         assert screen.asset_id == asset
         depth = backend(app).depth(asset)
-        assert depth is not None and depth.bids
+        assert depth is not None
+        assert depth.bids
         await until(pilot, lambda: "bid" in plain(screen.query_one("#detail-title")))
         await pilot.press("escape")
         assert not isinstance(app.screen, MarketDetailScreen)
@@ -252,7 +254,8 @@ async def test_t_switches_theme_and_saves_it_keeping_the_file(tape: Path, tmp_pa
         assert app.theme == "polyterm-light"
         await until(pilot, lambda: "polyterm-light" in config.read_text())
         text = config.read_text()
-        assert "# my settings" in text and "offline = true  # keep this" in text
+        assert "# my settings" in text
+        assert "offline = true  # keep this" in text
         assert 'max_order_shares = "20"' in text
         from polyterm.config import load_config
 
@@ -303,7 +306,8 @@ async def test_q_stops_the_engine_cleanly_and_exits_0(tape: Path, tmp_path: Path
         ended = db.execute("SELECT ended_at FROM runs").fetchall()
     finally:
         db.close()
-    assert ended and ended[0][0] is not None  # the run was closed in the ledger
+    assert ended
+    assert ended[0][0] is not None
 
 
 async def test_the_palette_offers_every_command(tape: Path, tmp_path: Path) -> None:

@@ -100,6 +100,8 @@ class Page:
         return self.evaluate("window.readScreen ? window.readScreen() : null") or ""
 
     def press(self, key: str) -> None:
+        """Type `key` into the terminal (as a person would, once it has the focus)."""
+        self.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
         for kind in ("keyDown", "keyUp"):
             params: dict[str, Any] = {"type": kind, "key": key}
             if kind == "keyDown":

@@ -43,6 +43,8 @@ class DashboardScreen(Screen[None]):
         self._extras: Mapping[str, MarketExtras] = {}
         self._extras_key: tuple[object, ...] = ()
         self._frame: Frame | None = None
+        self._trends: dict[str, Text | str] = {}
+        self._trends_version = -1
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -106,6 +108,7 @@ class DashboardScreen(Screen[None]):
 
     def repaint(self) -> None:
         self._extras_key = ()
+        self._trends_version = -1
         self.query_one(MarketsTable).repaint()
         self.query_one(OrdersPositionsPane).repaint()
         for pane in self.query(".pane"):
@@ -130,13 +133,24 @@ class DashboardScreen(Screen[None]):
         if key == self._extras_key:
             return self._extras
         self._extras_key = key
+        version = history.version if history is not None else -1
+        if version != self._trends_version:  # a new point a second, not every refresh
+            self._trends_version = version
+            self._trends = (
+                {
+                    row.asset_id: _trend(history.mid_series(row.asset_id, SPARK_POINTS))
+                    for row in snap.markets
+                }
+                if history is not None
+                else {}
+            )
         held = {p.asset_id: p.shares for p in snap.positions if p.shares}
         signals = {s.asset_id: s for s in snap.signals}
         moods = {m.market: m.sentiment for m in snap.sentiment.markets}
         extras: dict[str, MarketExtras] = {}
         for row in snap.markets:
             asset = row.asset_id
-            trend = _trend(history.mid_series(asset, SPARK_POINTS)) if history else ""
+            trend = self._trends.get(asset, "")
             extras[asset] = MarketExtras(
                 position=held.get(asset),
                 signal=signals.get(asset),

@@ -42,7 +42,7 @@ class BacktestOptions:
     progress: bool = True
 
 
-class _TapeOnly:
+class TapeOnly:
     """A tape cannot be asked again or told what matters: both requests are no-ops."""
 
     def want_snapshot(self, asset_ids: object) -> None:
@@ -158,7 +158,7 @@ async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = s
             config,
             clock,
             ledger,
-            feed=_TapeOnly(),
+            feed=TapeOnly(),
             health=health,
             mode="paper",
             venue="backtest",

@@ -28,12 +28,27 @@ class ConfigError(ValueError):
     """Invalid configuration; str() is the one line to show."""
 
 
+DEFAULT_THEME = "polyterm-dark"
+
+
+class ConsoleConfig(BaseModel):
+    """``[console]`` in config.toml: the Textual console's settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # A theme registered with Textual: polyterm-dark, polyterm-light, or one of Textual's
+    # own (the console checks the name when it starts). `t` and the palette change it
+    # and write the choice back here.
+    theme: str = Field(DEFAULT_THEME, min_length=1)
+
+
 class AppConfig(BaseModel):
     """What the shell needs on top of the engine's settings."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     engine: EngineConfig = EngineConfig()
+    console: ConsoleConfig = ConsoleConfig()
     offline: bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
     emulator_seed: int = 7
@@ -291,7 +306,7 @@ def load_config(
 
 def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
     """config.toml keeps engine sections at the top level, like [feed] and [risk]."""
-    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets"}
+    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets", "console"}
     tree: dict[str, Any] = {k: v for k, v in toml.items() if k in app_keys}
     engine = {k: v for k, v in toml.items() if k not in app_keys}
     strategy = engine.get("strategy")
@@ -321,3 +336,31 @@ def _migrate_mean_reversion(engine: dict[str, Any]) -> dict[str, Any]:
     out["strategy"] = strategy
     out["strategies"] = _merge({"mean_reversion": moved}, out.get("strategies") or {})
     return out
+
+
+def save_theme(path: Path, theme: str) -> None:
+    """Write ``[console] theme`` into the config file at `path` (created if missing),
+    keeping everything else in it as written, comments and order included. The file is
+    replaced atomically, so a reader never sees half of it."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, TOMLKitError) as exc:
+        raise ConfigError(f"{path}: {exc}; the theme was not saved") from exc
+    if doc is None:
+        doc = tomlkit.document()
+    console = doc.get("console")
+    if not isinstance(console, dict):
+        console = tomlkit.table()
+        doc["console"] = console
+    console["theme"] = theme
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: {exc}; the theme was not saved") from exc

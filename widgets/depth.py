@@ -4,14 +4,15 @@ resting orders marked on their levels, and the latest prints."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from engine.runtime.snapshot import OrderRow
-from widgets.format import DASH, palette, price, size
+from widgets.format import DASH, cents, palette, size
+from widgets.pane import TextPane
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class DepthView:
     trades: tuple[TradePrint, ...] = ()  # most recent first
 
 
-class DepthLadder(Static):
+class DepthLadder(TextPane):
     """Bids left, asks right, best prices on the top row; a size bar per level."""
 
     DEFAULT_CSS = """
@@ -41,8 +42,11 @@ class DepthLadder(Static):
     """
 
     def show(self, depth: DepthView | None, orders: tuple[OrderRow, ...] = ()) -> None:
+        key = (depth, orders)
+        if key == self._key:
+            return
         if depth is None:
-            self.update(Text("no book for this token yet"))
+            self.paint(Text("no book for this token yet", style="dim"), key)
             return
         ours = {(o.side.lower(), o.price) for o in orders}
         biggest = max([s for _, s in depth.bids + depth.asks] or [Decimal(1)])
@@ -62,16 +66,16 @@ class DepthLadder(Static):
             table.add_row(
                 "◀" if bid and ("buy", bid[0]) in ours else "",
                 size(bid[1]) if bid else "",
-                _bar(bid[1], biggest, right=True) if bid else "",
-                price(bid[0]) if bid else "",
-                price(ask[0]) if ask else "",
-                _bar(ask[1], biggest, right=False) if ask else "",
+                Text(_bar(bid[1], biggest, right=True), style=palette("pnl-up")) if bid else "",
+                cents(bid[0]) if bid else "",
+                cents(ask[0]) if ask else "",
+                Text(_bar(ask[1], biggest, right=False), style=palette("pnl-down")) if ask else "",
                 size(ask[1]) if ask else "",
                 "▶" if ask and ("sell", ask[0]) in ours else "",
             )
         if not rows:
             table.add_row("", DASH, "", DASH, DASH, "", DASH, "")
-        self.update(table)
+        self.paint(table, key)
 
 
 def _bar(value: Decimal, biggest: Decimal, *, right: bool) -> str:
@@ -79,24 +83,26 @@ def _bar(value: Decimal, biggest: Decimal, *, right: bool) -> str:
     return ("█" * cells).rjust(10) if right else "█" * cells
 
 
-class TradesList(Static):
+class TradesList(TextPane):
     """The latest prints on the token, newest first."""
 
-    def show(self, trades: tuple[TradePrint, ...], clock_at: float) -> None:
+    def show(self, trades: tuple[TradePrint, ...]) -> None:
+        if trades == self._key:
+            return
         if not trades:
-            self.update(Text("no trades seen since the console started"))
+            self.paint(Text("no trades seen since the console started", style="dim"), trades)
             return
         table = Table(box=None, expand=True, pad_edge=False)
-        table.add_column("ago", justify="right")
+        table.add_column("time")
         table.add_column("side")
         table.add_column("price", justify="right")
         table.add_column("size", justify="right")
         for t in trades[:12]:
             style = palette("pnl-up") if t.side.upper() == "BUY" else palette("pnl-down")
             table.add_row(
-                f"{max(0.0, clock_at - t.at):.0f}s",
+                datetime.fromtimestamp(t.at, UTC).strftime("%H:%M:%S"),
                 Text(t.side.lower(), style=style),
-                price(t.price),
+                cents(t.price),
                 size(t.size),
             )
-        self.update(table)
+        self.paint(table, trades)

@@ -44,14 +44,16 @@ def pnl(value: Decimal | None) -> Text:
     return Text(money(value, signed=True), style=_STYLE.get(style, ""))
 
 
-# Rich styles cannot read Textual variables; widgets re-point these at the active theme.
-_STYLE: dict[str, str] = {"pnl-up": "green", "pnl-down": "red"}
+# Rich styles cannot read Textual variables: the app points these at the active theme's
+# colours (and repaints every pane) whenever the theme changes.
+_STYLE: dict[str, str] = {"pnl-up": "green", "pnl-down": "red", "warn": "yellow"}
 
 
-def set_palette(up: str, down: str) -> None:
+def set_palette(up: str, down: str, warn: str) -> None:
     """Called by the app when the theme changes, so Text cells follow it."""
     _STYLE["pnl-up"] = up
     _STYLE["pnl-down"] = down
+    _STYLE["warn"] = warn
 
 
 def palette(name: str) -> str:
@@ -90,3 +92,11 @@ def bar(fraction: float, width: int) -> str:
 
 def short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def market_label(question: str, outcome: str, width: int) -> str:
+    """ "question outcome" in `width` cells, shortening the question, never the outcome:
+    "Will the Fed cut… Yes" and "Will the Fed cut… No" must stay two different things."""
+    outcome = short(outcome, max(3, width // 3))
+    room = width - len(outcome) - 1
+    return f"{short(question, room)} {outcome}" if room > 1 else short(outcome, width)

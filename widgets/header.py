@@ -11,8 +11,13 @@ from textual.widgets import Static
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, duration, palette, pnl
 
-VENUES = {"emulator": "offline emulator", "polymarket": "polymarket", "backtest": "replay"}
-FEED_STYLE = {"ws_live": "pnl-up", "ws_stale": "warn", "rest_only": "warn"}
+VENUES = {
+    "emulator": "offline emulator",
+    "polymarket": "polymarket",
+    "backtest": "replay",
+    "replay": "replay (seeded emulator tape)",
+}
+FEED_OK = ("ws_live", "replay")
 
 
 class StatusHeader(Static):
@@ -21,26 +26,48 @@ class StatusHeader(Static):
     StatusHeader.-live { background: $warning 30%; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown: Text | None = None
+
     def show(self, snap: EngineSnapshot | None, venue: str, engine_state: str) -> None:
-        """`engine_state` is the console's view ("running", "paused", "failed: ...")."""
+        """`engine_state` is the console's view: "starting", "running", "paused",
+        "stopping", "stopped" or "failed: <why>"."""
         text = Text(no_wrap=True, overflow="ellipsis")
         live = snap is not None and snap.mode == "live"
         self.set_class(live, "-live")
-        text.append(" LIVE " if live else " PAPER ", style="bold reverse")
+        if live:
+            text.append(" LIVE ", style=f"bold reverse {palette('warn')}")
+        else:
+            text.append(" PAPER ", style="bold reverse")
         text.append(f" {VENUES.get(venue, venue)}")
-        if snap is None:
-            text.append(f"  │ {engine_state}")
+        if snap is not None:
+            self._feed(text, snap)
+        text.append("  │ ")
+        state = engine_state.upper()
+        if engine_state == "paused":
+            text.append(state, style=f"bold {palette('warn')}")
+        elif engine_state.startswith(("failed", "stopp")):
+            text.append(state, style=f"bold {palette('pnl-down')}")
+        else:
+            text.append(state, style="bold")
+        if snap is not None:
+            clock = datetime.fromtimestamp(snap.at, UTC).strftime("%H:%M:%S UTC")
+            text.append(f"  │ {clock}")
+        if text != self._shown:
+            self._shown = text
             self.update(text)
-            return
+
+    def _feed(self, text: Text, snap: EngineSnapshot) -> None:
         feed = snap.feed
-        age = feed.ws_age_s if feed.current_source.startswith("ws") else feed.rest_age_s
-        style = FEED_STYLE.get(feed.current_source, "")
+        source = feed.current_source
         text.append("  │ feed ")
         text.append(
-            feed.current_source,
-            style=palette(style) if style != "warn" else "bold yellow",
+            source, style=palette("pnl-up") if source in FEED_OK else f"bold {palette('warn')}"
         )
-        text.append(f" {duration(age)}" if age is not None else f" {DASH}")
+        if source != "replay":
+            age = feed.ws_age_s if source.startswith("ws") else feed.rest_age_s
+            text.append(f" {duration(age)}" if age is not None else f" {DASH}")
         tracked = len({row.market for row in snap.markets})
         text.append(f"  │ {tracked} markets")
         text.append("  │ realized ")
@@ -49,17 +76,11 @@ class StatusHeader(Static):
         text.append(pnl(snap.unrealized_pnl))
         ks = snap.kill_switch
         text.append("  │ kill switch ")
-        ks_style = palette("pnl-up") if ks.state == "armed" else f"bold {palette('pnl-down')}"
-        text.append(ks.state.upper() if ks.killed_by is None else "KILLED", style=ks_style)
-        text.append("  │ ")
-        state_style = (
-            "bold yellow"
-            if engine_state == "paused"
-            else f"bold {palette('pnl-down')}"
-            if engine_state.startswith(("failed", "stopped"))
-            else ""
-        )
-        text.append(engine_state.upper(), style=state_style)
-        clock = datetime.fromtimestamp(snap.at, UTC).strftime("%H:%M:%S UTC")
-        text.append(f"  │ {clock}")
-        self.update(text)
+        if ks.killed_by is not None:
+            text.append("KILLED", style=f"bold {palette('pnl-down')}")
+        elif ks.state == "armed":
+            text.append("ARMED", style=palette("pnl-up"))
+        elif ks.state == "recovering":
+            text.append("RECOVERING", style=palette("warn"))
+        else:
+            text.append(ks.state.upper(), style=f"bold {palette('pnl-down')}")

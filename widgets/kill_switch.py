@@ -7,15 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual.widgets import Static
 
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, bar, duration, money, palette
+from widgets.pane import TextPane
 
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 
 
-class KillSwitchPane(Static):
+class KillSwitchPane(TextPane):
     DEFAULT_CSS = """
     KillSwitchPane { height: auto; }
     """
@@ -36,7 +36,7 @@ class KillSwitchPane(Static):
         )
         text.append(f"  limit -{money(ks.limit)}")
         text.append("\nloss used ")
-        style = palette("pnl-down") if used >= 0.75 else "yellow" if used >= 0.5 else ""
+        style = palette("pnl-down") if used >= 0.75 else palette("warn") if used >= 0.5 else ""
         text.append(bar(used, BAR_WIDTH), style=style)
         text.append(f" {used:.0%}")
         cooldown = None if ks.cooldown_until is None else ks.cooldown_until - snap.at
@@ -52,9 +52,9 @@ class KillSwitchPane(Static):
             text.append("\n  none at half or more", style="dim")
         for w in snap.rate_windows[:5]:
             full = w.used / w.limit if w.limit else 0.0
-            style = palette("pnl-down") if full >= 0.9 else "yellow"
+            style = palette("pnl-down") if full >= 0.9 else palette("warn")
             key = f"{w.scope}:{w.key}" if w.key else w.scope
             text.append(f"\n  {key[:22]:<22} ")
             text.append(f"{w.used}/{w.limit}", style=style)
             text.append(f" per {w.interval_s:g}s, resets {duration(w.resets_in_s)}")
-        self.update(text)
+        self.paint(text)

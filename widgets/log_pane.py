@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import RichLog
 
-LEVEL_STYLES = {"ERROR": "bold red", "WARNING": "yellow", "INFO": "", "DEBUG": "dim"}
+from widgets.format import palette
 
 
 class LogPane(RichLog):
@@ -22,4 +22,12 @@ class LogPane(RichLog):
     def add_lines(self, lines: Iterable[tuple[str, str]]) -> None:
         """(level, line) pairs, written at once."""
         for level, line in lines:
-            self.write(Text(line, style=LEVEL_STYLES.get(level, "")))
+            self.write(Text(line, style=_style(level)))
+
+
+def _style(level: str) -> str:
+    if level in ("ERROR", "CRITICAL"):
+        return f"bold {palette('pnl-down')}"
+    if level == "WARNING":
+        return palette("warn")
+    return "dim" if level == "DEBUG" else ""

@@ -9,7 +9,6 @@ changed.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,20 +18,21 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from engine.runtime.snapshot import EngineSnapshot, MarketRow
-from widgets.format import DASH, cents, palette, short, spark
+from engine.runtime.snapshot import EngineSnapshot, MarketRow, SignalRow
+from widgets.format import DASH, cents, palette, short
 
-SPARK_POINTS = 24
+SPARK_POINTS = 20  # the trend column's width: one block per second of mid history
 
 
 @dataclass(frozen=True, slots=True)
 class MarketExtras:
-    """What a row shows beyond the book: ours and the world's view of the market."""
+    """What a row shows beyond the book: ours and the world's view of the market, and
+    the trend of its mid (a sparkline the app draws from the session's history)."""
 
     position: Decimal | None = None  # shares held
-    volume_24h: Decimal | None = None
-    signal: str | None = None
+    signal: SignalRow | None = None
     sentiment: float | None = None
+    trend: str | Text = ""
 
 
 # key, label, width
@@ -43,16 +43,49 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ask", "Ask", 7),
     ("spread", "Spread", 6),
     ("last", "Last", 7),
-    ("volume", "24h vol", 9),
+    ("volume", "24h vol", 10),
     ("position", "Position", 9),
-    ("signal", "Signal", 10),
+    ("signal", "Last signal", 14),
     ("sentiment", "Sent.", 6),
     ("trend", "Trend", SPARK_POINTS),
 )
 SORTABLE = ("question", "bid", "ask", "spread", "last", "volume", "position", "sentiment")
+_TEXT_COLUMNS = ("question",)
 
 
-def _cells(row: MarketRow, extras: MarketExtras, trend: str) -> tuple[str | Text, ...]:
+def strategy_initials(names: str) -> str:
+    """mean_reversion -> mr, "mean_reversion+momentum_scalping" -> mr+ms."""
+    return "+".join("".join(w[:1] for w in n.split("_")) for n in names.split("+"))
+
+
+def decision_word(signal: SignalRow) -> str:
+    d = signal.decision
+    if signal.ordered or d == "order":
+        return "exit" if signal.is_exit else "order"
+    for prefix, word in (
+        ("paused", "paused"),
+        ("refused", "refused"),
+        ("below", "weak"),
+        ("entry cooldown", "cooldown"),
+        ("conflict", "conflict"),
+        ("detected", "detected"),
+    ):
+        if d.startswith(prefix):
+            return word
+    return d.split(":", 1)[0].split(" ", 1)[0] or DASH
+
+
+def signal_cell(signal: SignalRow | None) -> str | Text:
+    if signal is None:
+        return DASH
+    buy = signal.side.upper() == "BUY"
+    label = f"{'▲' if buy else '▼'} {strategy_initials(signal.strategies)} {decision_word(signal)}"
+    if signal.ordered:
+        return Text(label, style=palette("pnl-up") if buy else palette("pnl-down"))
+    return Text(label, style="dim")
+
+
+def _cells(row: MarketRow, extras: MarketExtras) -> tuple[str | Text, ...]:
     sentiment: str | Text = DASH
     if extras.sentiment is not None:
         s = extras.sentiment
@@ -65,22 +98,25 @@ def _cells(row: MarketRow, extras: MarketExtras, trend: str) -> tuple[str | Text
         cents(row.best_ask),
         cents(row.spread),
         cents(row.last_trade),
-        DASH if extras.volume_24h is None else f"{extras.volume_24h:,.0f}",
+        DASH if row.volume_24h is None else f"{row.volume_24h:,.0f}",
         DASH if not extras.position else f"{extras.position:,.2f}",
-        extras.signal or DASH,
+        signal_cell(extras.signal),
         sentiment,
-        trend,
+        extras.trend,
     )
 
 
-def _sort_value(cell: object) -> tuple[int, float | str]:
+def _numeric(cell: object) -> tuple[int, float]:
+    """A numeric cell's sort key; a dash (no figure yet) sorts below every number."""
     text = cell.plain if isinstance(cell, Text) else str(cell)
-    if text == DASH or not text:
-        return (0, 0.0)
     try:
         return (1, float(text.replace("¢", "").replace(",", "").replace("+", "")))
     except ValueError:
-        return (1, text.lower())
+        return (0, 0.0)
+
+
+def _text(cell: object) -> str:
+    return (cell.plain if isinstance(cell, Text) else str(cell)).lower()
 
 
 class MarketsTable(DataTable[str | Text]):
@@ -108,10 +144,11 @@ class MarketsTable(DataTable[str | Text]):
         self._versions: dict[str, int] = {}
         self._rows: dict[str, MarketRow] = {}
         self._extras: dict[str, MarketExtras] = {}
-        self._mids: dict[str, deque[float]] = {}
         self.filter_text = ""
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self.cells_written = 0  # since mount: what refreshes cost, for the benchmark
+        self._reselect: str | None = None  # the row the cursor returns to after a repaint
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -124,20 +161,17 @@ class MarketsTable(DataTable[str | Text]):
         resort = False
         sort_index = self._sort_index()
         seen: set[str] = set()
+        no_extras = MarketExtras()
         for row in snap.markets:
             asset = row.asset_id
             seen.add(asset)
-            extra = extras.get(asset, MarketExtras())
+            extra = extras.get(asset, no_extras)
             if self._versions.get(asset) == row.version and self._extras.get(asset) == extra:
                 continue
             self._versions[asset] = row.version
             self._rows[asset] = row
             self._extras[asset] = extra
-            if row.best_bid is not None and row.best_ask is not None:
-                mids = self._mids.setdefault(asset, deque(maxlen=SPARK_POINTS))
-                mids.append(float(row.best_bid + row.best_ask) / 2)
-            trend = spark(list(self._mids.get(asset, ())), SPARK_POINTS)
-            cells = _cells(row, extra, trend)
+            cells = _cells(row, extra)
             old = self._shown.get(asset)
             self._shown[asset] = cells
             if not self._matches(asset):
@@ -155,13 +189,44 @@ class MarketsTable(DataTable[str | Text]):
                 resort = True
         for gone in [a for a in self._shown if a not in seen]:
             self._forget(gone)
-        if resort:
+        if resort and self.sort_column is None:
+            self._snapshot_order([r.asset_id for r in snap.markets])
+        elif resort:
             self._apply_sort()
+        if self._reselect is not None and self._reselect in self.rows:
+            self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
+            self._reselect = None
+        self.cells_written += written
         return written
 
+    def _snapshot_order(self, order: list[str]) -> None:
+        """Rows in the snapshot's order (by market, then outcome) once new ones arrived:
+        appended rows would otherwise sit wherever the refresh that saw them left them."""
+        keys = [a for a in order if a in self.rows]
+        if self.shown_assets == keys:
+            return
+        selected = self.selected_asset
+        self.clear()
+        for asset in keys:
+            self.add_row(*self._shown[asset], key=asset)
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def repaint(self) -> None:
+        """Draw every row again on the next `show` (the theme's colours changed)."""
+        selected = self.selected_asset
+        self.clear()
+        self._shown.clear()
+        self._versions.clear()
+        self._extras.clear()
+        self._rows.clear()
+        self._reselect = selected
+
     def _forget(self, asset: str) -> None:
-        for store in (self._shown, self._versions, self._rows, self._extras, self._mids):
-            store.pop(asset, None)
+        self._shown.pop(asset, None)
+        self._versions.pop(asset, None)
+        self._rows.pop(asset, None)
+        self._extras.pop(asset, None)
         if asset in self.rows:
             self.remove_row(asset)
 
@@ -186,6 +251,11 @@ class MarketsTable(DataTable[str | Text]):
                 self.remove_row(asset)
         self._apply_sort()
 
+    @property
+    def shown_assets(self) -> list[str]:
+        """Row keys in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
     # -- sorting -------------------------------------------------------------------------------
     def _sort_index(self) -> int | None:
         if self.sort_column is None:
@@ -194,7 +264,8 @@ class MarketsTable(DataTable[str | Text]):
 
     def _apply_sort(self) -> None:
         if self.sort_column is not None and self.row_count:
-            self.sort(self.sort_column, key=_sort_value, reverse=self.sort_reverse)
+            key = _text if self.sort_column in _TEXT_COLUMNS else _numeric
+            self.sort(self.sort_column, key=key, reverse=self.sort_reverse)
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column = column

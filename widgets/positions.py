@@ -11,24 +11,23 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from engine.runtime.snapshot import EngineSnapshot
-from widgets.format import palette, pnl, price, short, size
+from widgets.format import market_label, palette, pnl, price, short, size
 
 POSITION_COLUMNS = (
-    ("market", "Position", 30),
-    ("shares", "Shares", 9),
-    ("avg", "Avg", 7),
-    ("mark", "Mark", 7),
-    ("unrealized", "Unreal.", 9),
-    ("realized", "Real.", 9),
+    ("market", "Position", 18),
+    ("shares", "Shares", 8),
+    ("avg", "Avg", 6),
+    ("mark", "Mark", 6),
+    ("unrealized", "Unreal.", 8),
+    ("realized", "Real.", 8),
 )
 ORDER_COLUMNS = (
-    ("market", "Order", 30),
-    ("side", "Side", 5),
-    ("price", "Price", 7),
-    ("size", "Size", 9),
-    ("filled", "Filled", 9),
-    ("status", "Status", 9),
-    ("strategy", "Strategy", 14),
+    ("market", "Order", 18),
+    ("side", "Side", 4),
+    ("price", "Price", 6),
+    ("size", "Size", 8),
+    ("filled", "Filled", 8),
+    ("strategy", "Strategy", 12),
 )
 
 
@@ -38,9 +37,11 @@ def _patch(
     rows: Mapping[str, tuple[str | Text, ...]],
     shown: dict[str, tuple[str | Text, ...]],
 ) -> None:
-    for key in [k for k in shown if k not in rows]:
-        table.remove_row(key)
-        del shown[key]
+    if list(shown) != list(rows):
+        # Rows came or went: lay them out again in the snapshot's order (rare; appending
+        # would make the order depend on which refresh saw which change).
+        table.clear()
+        shown.clear()
     for key, cells in rows.items():
         old = shown.get(key)
         if old is None:
@@ -63,6 +64,7 @@ class OrdersPositionsPane(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._positions: dict[str, tuple[str | Text, ...]] = {}
         self._orders: dict[str, tuple[str | Text, ...]] = {}
+        self._key: object = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=True)
@@ -77,10 +79,24 @@ class OrdersPositionsPane(Vertical):
         for key, label, width in ORDER_COLUMNS:
             orders.add_column(label, key=key, width=width)
 
+    def repaint(self) -> None:
+        """Draw every row again on the next `show` (the theme's colours changed)."""
+        for table_id, shown in (
+            ("#positions-table", self._positions),
+            ("#orders-table", self._orders),
+        ):
+            self.query_one(table_id, DataTable).clear()
+            shown.clear()
+        self._key = None
+
     def show(self, snap: EngineSnapshot) -> None:
+        key = (snap.positions, snap.orders)  # sections are reused objects while unchanged
+        if key == self._key:
+            return
+        self._key = key
         positions = {
             p.asset_id: (
-                short(f"{p.question} {p.outcome}", 30),
+                market_label(p.question, p.outcome, 18),
                 size(p.shares),
                 price(p.avg_price),
                 price(p.mark),
@@ -92,7 +108,7 @@ class OrdersPositionsPane(Vertical):
         }
         orders = {
             o.order_id: (
-                short(f"{o.question} {o.outcome}", 30),
+                market_label(o.question, o.outcome, 18),
                 Text(
                     o.side.lower(),
                     style=palette("pnl-up") if o.side.lower() == "buy" else palette("pnl-down"),
@@ -100,8 +116,7 @@ class OrdersPositionsPane(Vertical):
                 price(o.price),
                 size(o.size),
                 size(o.filled),
-                o.status,
-                short(o.strategy, 14),
+                short(o.strategy, 12),
             )
             for o in snap.orders
         }

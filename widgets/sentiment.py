@@ -5,13 +5,13 @@ they moved."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, duration, palette, short
+from widgets.pane import TextPane
 
 
-class SentimentPane(Static):
+class SentimentPane(TextPane):
     DEFAULT_CSS = """
     SentimentPane { height: auto; }
     """
@@ -21,14 +21,14 @@ class SentimentPane(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         if not view.source and not view.state:
             text.append("sentiment is off (no provider running)", style="dim")
-            self.update(text)
+            self.paint(text)
             return
         text.append(f"provider {view.source or DASH}  ")
-        state_style = palette("pnl-up") if view.state == "ok" else "yellow"
+        state_style = palette("pnl-up") if view.state == "ok" else palette("warn")
         text.append(view.state or DASH, style=state_style)
         text.append(f"  fresh {duration(view.freshness_s)}")
         if view.fallback:
-            text.append(f"\nfallback: {short(view.fallback, 60)}", style="yellow")
+            text.append(f"\nfallback: {short(view.fallback, 60)}", style=palette("warn"))
         if view.last_error:
             text.append(f"\nerror: {short(view.last_error, 60)}", style=palette("pnl-down"))
         if not view.headlines:
@@ -40,4 +40,4 @@ class SentimentPane(Static):
             text.append(f" {short(h.title, 56)}")
             if h.markets:
                 text.append(f"\n      → {short(', '.join(h.markets), 58)}", style="dim")
-        self.update(text)
+        self.paint(text)

@@ -90,32 +90,43 @@ class BacktestRunner:
         self._stop = True
 
     async def run(self, records: Iterable[ReplayRecord], *, starting_cash: int) -> EngineSnapshot:
+        """Replay `records`, then end the run (orders cancelled, ledger flushed)."""
+        error: BaseException | None = None
+        try:
+            await self.feed(records, starting_cash=starting_cash)
+        except Exception as exc:  # the summary and ledger still close; then it propagates
+            error = exc
+        return await self._finish(error)
+
+    async def feed(self, records: Iterable[ReplayRecord], *, starting_cash: int) -> None:
+        """Apply `records` (the run starts at the first) and leave the run open: the
+        clock stays at the last record's time until more are fed, and commands (flatten,
+        kill) trade against the books as they are. :meth:`finish` ends the run."""
         core = self.core
         clock = self.clock
         core.on_work = self._pump
-        error: BaseException | None = None
-        try:
-            for record in records:
-                if not self._started:
-                    await self._start(record.t, starting_cash)
-                clock.advance_to(record.t)
-                if record.markets is not None:
-                    core.on_markets(record.markets)
-                elif record.frame is not None:
-                    started = perf_ns()
-                    core.on_frame(record.frame, record.t, record.src)
-                    made = core.decide()
-                    if made:
-                        self.latency.add(perf_ns() - started, made)
-                self.records += 1
-                if self.records % self.commit_every == 0:
-                    await self.ledger.flush()  # also lets a stop signal in
-                if self._stop:
-                    break
-                if self.progress is not None and self.records % self.progress_every == 0:
-                    self._report()
-        except Exception as exc:  # the summary and ledger still close; then it propagates
-            error = exc
+        for record in records:
+            if not self._started:
+                await self._start(record.t, starting_cash)
+            clock.advance_to(record.t)
+            if record.markets is not None:
+                core.on_markets(record.markets)
+            elif record.frame is not None:
+                started = perf_ns()
+                core.on_frame(record.frame, record.t, record.src)
+                made = core.decide()
+                if made:
+                    self.latency.add(perf_ns() - started, made)
+            self.records += 1
+            if self.records % self.commit_every == 0:
+                await self.ledger.flush()  # also lets a stop signal in
+            if self._stop:
+                break
+            if self.progress is not None and self.records % self.progress_every == 0:
+                self._report()
+
+    async def finish(self, error: BaseException | None = None) -> EngineSnapshot:
+        """End a run :meth:`feed` left open; raises `error` after the ledger closes."""
         return await self._finish(error)
 
     async def _start(self, t: float, starting_cash: int) -> None:

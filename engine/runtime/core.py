@@ -112,6 +112,18 @@ class FlattenScope:
 
 
 @dataclass(frozen=True, slots=True)
+class LastSignal:
+    """The latest decision on a token: who signalled, which way, and what came of it."""
+
+    at: float
+    strategies: str  # "a" or "a+b"
+    side: str  # "BUY" | "SELL"
+    is_exit: bool
+    decision: str  # "order", "below threshold", "paused: no entries", "refused: ...", ...
+    order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedClose:
     asset_id: str
     shares: int
@@ -229,6 +241,9 @@ class EngineCore:
         self.order_levels: dict[str, ExitLevels] = {}  # entry order -> its lot's exits
         self.baskets = BasketDesk(self)
         self.sentiment_version = 0
+        # The latest decision on each token (the console's markets pane shows it).
+        self.last_signals: dict[str, LastSignal] = {}
+        self.signals_version = 0
         books.trade_listeners.append(self._on_trade)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -510,6 +525,16 @@ class EngineCore:
                     outcome, order_id = self._enter(intent, market, book, now, lead)
         latency = self.latency_us() if order_id is not None else None
         at = self.clock.time()
+        lead = signals[0]
+        self.last_signals[asset] = LastSignal(
+            at,
+            "+".join(sorted({s.strategy for s in signals})),
+            (intent.side if intent is not None else lead.side).value,
+            intent.is_exit if intent is not None else lead.is_exit,
+            outcome,
+            order_id,
+        )
+        self.signals_version += 1
         stats = self.attribution.of
         for s, decided in zip(signals, combined.decisions, strict=True):
             voter = decided is None

@@ -32,6 +32,7 @@ class MarketRow:
     tick: Decimal
     version: int  # the book's update count: changes whenever the row may have
     needs_snapshot: bool
+    volume_24h: Decimal | None = None  # the venue's figure; None when it gave none
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,20 @@ class FillRow:
     liquidity: str
     strategy: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    """The latest decision on one token: which strategies signalled, which way, and
+    what came of it ("order", "below threshold", "paused: no entries", "refused: ...")."""
+
+    asset_id: str
+    at: float
+    strategies: str
+    side: str
+    is_exit: bool
+    decision: str
+    ordered: bool  # an order was placed on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +286,7 @@ class EngineSnapshot:
     arbitrage: tuple[ArbitrageRow, ...] = ()  # most recent first
     strategies: tuple[StrategyRow, ...] = ()
     sentiment: SentimentView = NO_SENTIMENT
+    signals: tuple[SignalRow, ...] = ()  # the latest decision per token that had one
 
     @property
     def pnl(self) -> Decimal:

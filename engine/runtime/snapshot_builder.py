@@ -28,6 +28,7 @@ from engine.runtime.snapshot import (
     PositionRow,
     RateWindowRow,
     SentimentView,
+    SignalRow,
     StrategyRow,
     Telemetry,
 )
@@ -56,6 +57,8 @@ class SnapshotBuilder:
         self._sentiment_markets: tuple[MarketSentimentRow, ...] = ()
         self._headlines: tuple[HeadlineRow, ...] = ()
         self._sentiment_version = -1
+        self._signals: tuple[SignalRow, ...] = ()
+        self._signals_version = -1
 
     def describe(self, asset_id: str) -> tuple[str, str]:
         market = self.core.by_token.get(asset_id)
@@ -88,6 +91,14 @@ class SnapshotBuilder:
         if core.baskets.arbitrage_version != self._arbitrage_version:
             self._arbitrage_version = core.baskets.arbitrage_version
             self._arbitrage = tuple(reversed(core.baskets.arbitrage.values()))
+        if core.signals_version != self._signals_version:
+            self._signals_version = core.signals_version
+            self._signals = tuple(
+                SignalRow(
+                    asset, s.at, s.strategies, s.side, s.is_exit, s.decision, s.order_id is not None
+                )
+                for asset, s in core.last_signals.items()
+            )
         portfolio = core.portfolio
         counts = core.counts
         problems = core.books.problems
@@ -146,6 +157,7 @@ class SnapshotBuilder:
             arbitrage=self._arbitrage,
             strategies=self._strategies(),
             sentiment=self._sentiment(),
+            signals=self._signals,
         )
 
     def _strategies(self) -> tuple[StrategyRow, ...]:
@@ -304,6 +316,7 @@ class SnapshotBuilder:
                 tick=price_decimal(book.tick),
                 version=book.updates,
                 needs_snapshot=book.needs_snapshot,
+                volume_24h=market.volume_24h,
             )
             if old is None:
                 reorder = True

@@ -20,6 +20,7 @@ from polyterm.cli.common import (
 )
 from polyterm.cli.exchange import exchange
 from polyterm.cli.record import record
+from polyterm.cli.serve import serve
 
 
 @click.group(
@@ -32,7 +33,11 @@ from polyterm.cli.record import record
     default=None,
     help="Trade against the local exchange emulator (the default) or Polymarket's live data.",
 )
-@click.option("--no-ui", is_flag=True, help="Run headless: status lines and a summary on stdout.")
+@click.option(
+    "--no-ui",
+    is_flag=True,
+    help="Run headless: status lines and a summary on stdout (--json and --status-file imply it).",
+)
 @click.option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),
@@ -80,7 +85,11 @@ def main(
     status_file: Path | None,
     verbose: int,
 ) -> None:
-    """Terminal trading console and bot for Polymarket's CLOB."""
+    """Terminal trading console and bot for Polymarket's CLOB.
+
+    Without a command, opens the console (offline, on the local exchange emulator, unless
+    --online); --no-ui runs the same engine headless.
+    """
     from polyterm.logs import setup_logging
 
     setup_logging(verbose)
@@ -97,12 +106,15 @@ def main(
         fail(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
         )
-    if not no_ui:
-        click.echo(
-            "polyterm: the Textual console is not part of this release yet; "
-            "running headless (--no-ui).",
-            err=True,
-        )
+    if not no_ui and not json_summary and status_file is None:
+        from polyterm.config import ConfigError
+        from polyterm.console import ConsoleOptions, run_console
+
+        options_ = ConsoleOptions(ledger=ledger, config_path=config_path, duration=duration)
+        try:
+            sys.exit(run_console(app, options_))
+        except ConfigError as exc:
+            fail(str(exc))
     from polyterm.headless import RunOptions, run_headless
 
     options = RunOptions(
@@ -111,5 +123,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book):
+for _command in (exchange, record, backtest, book, serve):
     main.add_command(_command)

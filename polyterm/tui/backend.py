@@ -2,15 +2,15 @@
 commands. The live session (a LiveRunner over the emulator or Polymarket) and the
 deterministic replay the snapshot tests use both present this one face to the app.
 
-Reads of the core here (a book's depth, a token's market) are for the detail screen and
-the flatten modal's labels only; they run on the UI's refresh cadence, never per tick.
+Reads of the core here (a book's depth, a token's market, the strategies' names) are for
+the detail screen and the modals' labels only; they run on the UI's refresh cadence or
+on a key press, never per tick.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from decimal import Decimal
 
 from engine.fixed import price_decimal, size_decimal
 from engine.runtime.core import EngineCore, FlattenPlan, FlattenScope
@@ -18,6 +18,7 @@ from engine.runtime.live import FlattenReport
 from engine.runtime.snapshot import SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
 from engine.runtime.stream import EventStream
+from polyterm.tui.history import SessionHistory
 from widgets.depth import DepthView, TradePrint
 
 DEPTH_LEVELS = 12
@@ -40,6 +41,7 @@ class EngineBackend(ABC):
         self.hub = hub
         self.stream = stream
         self.venue = venue  # "emulator" | "polymarket" | "replay"
+        self.history = SessionHistory()
         self._trades: dict[str, deque[TradePrint]] = {}
         core.books.trade_listeners.append(self._on_trade)
 
@@ -57,16 +59,26 @@ class EngineBackend(ABC):
     async def run(self) -> None:
         """Run until stopped; raise what ended it abnormally."""
 
+    async def news_from_here(self) -> None:
+        """Returns once the engine's events are news to a person: at once for a live
+        run; after the pre-roll for a replay (its fills are history, not toasts)."""
+        return None
+
     @abstractmethod
     def stop(self) -> None:
         """Ask the run to end cleanly (orders handled, ledger flushed)."""
 
-    # -- commands --------------------------------------------------------------------------
-    def pause(self) -> None:
-        self.core.pause()
+    @property
+    def state(self) -> str:
+        """The engine's state: starting, running, paused, stopping, stopped, failed."""
+        return self.core.state.value
 
-    def resume(self) -> None:
-        self.core.resume()
+    # -- commands --------------------------------------------------------------------------
+    @abstractmethod
+    def pause(self) -> None: ...
+
+    @abstractmethod
+    def resume(self) -> None: ...
 
     def flatten_preview(self, scope: FlattenScope) -> FlattenPlan:
         return self.core.flatten_preview(scope)
@@ -77,8 +89,8 @@ class EngineBackend(ABC):
     @abstractmethod
     async def kill(self) -> FlattenReport: ...
 
-    def reset(self) -> None:
-        self.core.reset_kill_switch("console")
+    @abstractmethod
+    def reset(self) -> None: ...
 
     @property
     def paused(self) -> bool:
@@ -92,13 +104,14 @@ class EngineBackend(ABC):
         market = self.core.by_token.get(asset_id)
         return (market.question, market.outcome_of(asset_id)) if market else (asset_id, "?")
 
+    def market_of(self, asset_id: str) -> str | None:
+        """The condition id of the market a token belongs to."""
+        market = self.core.by_token.get(asset_id)
+        return market.condition_id if market else None
+
     def complement(self, asset_id: str) -> str | None:
         market = self.core.by_token.get(asset_id)
         return market.complement_of(asset_id) if market else None
-
-    def volume_24h(self, asset_id: str) -> Decimal | None:
-        market = self.core.by_token.get(asset_id)
-        return market.volume_24h if market is not None and market.volume_24h else None
 
     def depth(self, asset_id: str, levels: int = DEPTH_LEVELS) -> DepthView | None:
         book = self.core.books.books.get(asset_id)

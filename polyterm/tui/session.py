@@ -11,11 +11,14 @@ orders cancelled, the ledger flushed, the final snapshot published).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+from engine.adapters.net.tasks import cancel_and_wait
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
@@ -38,7 +41,17 @@ class LiveBackend(EngineBackend):
         self.starting_cash = starting_cash
 
     async def run(self) -> None:
-        await self.runner.run(starting_cash=self.starting_cash)
+        sampler = asyncio.create_task(self._sample(), name="console-history")
+        try:
+            await self.runner.run(starting_cash=self.starting_cash)
+        finally:
+            await cancel_and_wait(sampler)
+
+    async def _sample(self) -> None:
+        # The hub hands over every snapshot (about 10 a second); the history keeps one
+        # point per second of engine time.
+        async for snap in self.hub.subscribe():
+            self.history.observe(snap)
 
     def stop(self) -> None:
         self.runner.stop()
@@ -74,16 +87,21 @@ def rate_window_s(config: EngineConfig) -> float:
     )
 
 
+Venue = Callable[[AppConfig], AbstractAsyncContextManager[tuple[EngineConfig, str]]]
+
+
 @contextlib.asynccontextmanager
 async def open_live_session(
-    app: AppConfig, ledger_path: Path | None = None
+    app: AppConfig, ledger_path: Path | None = None, *, venue_for: Venue = venue
 ) -> AsyncIterator[LiveBackend]:
+    """`venue_for` aims the engine at its venue (by default the in-process emulator when
+    offline, Polymarket otherwise; the benchmark points it at an emulator process)."""
     path = ledger_path or app.ledger or locations.default_ledger_path()
     clock = SystemClock()
     ledger = await SqliteLedger(path).open()
     try:
         resume = await load_account(path, rate_window_s(app.engine), clock.time())
-        async with venue(app) as (config, venue_name):
+        async with venue_for(app) as (config, venue_name):
             feed = PolymarketFeed(config.feed, config.hot_assets, clock)
             parts = build_engine(
                 config,

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from engine.adapters.polymarket.books import BookStore
+from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock, perf_ns
 from engine.config import EngineConfig
 from engine.events import (
@@ -149,11 +150,17 @@ RECENT_ARBITRAGE = 50  # detections the snapshot keeps
 
 
 class FeedControl(Protocol):
-    """What the core may ask of its market feed (a tape ignores both)."""
+    """What the core may ask of, and tell, its market feed (a tape ignores all four)."""
 
     def want_snapshot(self, asset_ids: Iterable[str]) -> None: ...
 
     def hit(self, asset_id: str) -> None: ...
+
+    def market_listed(self, event: NewMarketEvent) -> None:
+        """The venue listed a market while we run (``new_market``)."""
+
+    def market_resolved(self, condition_id: str) -> None:
+        """A market resolved (``market_resolved``): its books stop trading."""
 
 
 class EngineCore:
@@ -213,6 +220,7 @@ class EngineCore:
         self._cooldown_until: dict[str, float] = {}
         self._cancel_requested: set[str] = set()
         self._resolved_seen = 0
+        self._listed_seen = 0
         self._last_source = health.source
         self._next_housekeeping = clock.monotonic()
         self._resnap_pending: dict[str, None] = {}
@@ -330,13 +338,19 @@ class EngineCore:
 
     # -- market data (the MarketDataSink the feed delivers to) -------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
-        usable = [m for m in markets if all(m.token_ids)]
+        """The markets to trade (the whole list: a feed calls again when it adds some).
+        Books of markets already known keep what the stream taught them since (a
+        tick_size_change), so calling again with more markets changes only the new."""
+        usable = [m for m in markets if m.token_ids and all(m.token_ids)]
+        known = self.by_token
         self.markets = usable
         self.by_token = {t: m for m in usable for t in m.token_ids}
         self._markets_by_id.clear()
         self._markets_by_id.update((m.condition_id, m) for m in usable)
         for m in usable:
             for token in m.token_ids:
+                if token in known:
+                    continue
                 book = self.books.book(token, m.condition_id)
                 book.tick = m.tick
                 book.tick_known = True
@@ -378,6 +392,12 @@ class EngineCore:
                 self._take_paper_fills()
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
+        if len(books.new_markets) != self._listed_seen:
+            listed = books.new_markets[self._listed_seen :]
+            self._listed_seen = len(books.new_markets)
+            for event in listed:
+                self.counts["markets_listed"] += 1
+                self.feed.market_listed(event)
 
     def _on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
         self.contexts.on_trade(asset_id, size, self.clock.monotonic())
@@ -1587,7 +1607,8 @@ class EngineCore:
         items = list(resolved.items())[self._resolved_seen :]
         self._resolved_seen = len(resolved)
         for market_id, winner in items:
-            market = next((m for m in self.markets if m.condition_id == market_id), None)
+            self.feed.market_resolved(market_id)
+            market = self._markets_by_id.get(market_id)
             if market is None:
                 continue
             if winner not in market.token_ids:

@@ -63,7 +63,7 @@ class BookStore:
         self.dirty: dict[str, None] = {}
         self.needs_snapshot: set[str] = set()
         self.resolved: dict[str, str] = {}  # market -> winning asset id
-        self.new_markets: list[NewMarketEvent] = []
+        self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
         self._on_problem = on_problem
         # Dispatch on the exact event type: one dict lookup, not an isinstance chain.
@@ -140,8 +140,10 @@ class BookStore:
         self.resolved[event.market] = event.winning_asset_id
 
     def _new_market(self, event: NewMarketEvent) -> None:
+        # Every market connection with custom features gets it: keep the first.
         self.counts["new_market"] += 1
-        self.new_markets.append(event)
+        if all(e.market != event.market for e in self.new_markets):
+            self.new_markets.append(event)
 
     def problem(self, kind: str, reason: str) -> None:
         self.problems[kind] += 1

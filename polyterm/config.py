@@ -63,7 +63,7 @@ _PREFIXES = {
 }
 # Strategy names as a comma list or a JSON list; scales as a JSON object (the seed's forms).
 _LIST_VARS = {"STRATEGY_SKIP_ON_FALLBACK", "SENTIMENT_PROVIDERS"}
-_OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK"}
+_OBJECT_VARS = {"STRATEGY_SIZE_SCALES_ON_FALLBACK", "SERVICE_RATE_LIMITS"}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}

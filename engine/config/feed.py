@@ -67,7 +67,7 @@ class FeedConfig(Frozen):
     ws_reconnect_cap_s: float = Field(30.0, gt=0)
     # The venue stops updating past about 500 tokens on one connection: the subscription
     # is sharded over connections of at most this many tokens.
-    ws_shard_size: int = Field(400, ge=1, le=500)
+    ws_shard_size: int = Field(400, ge=1)
     # permessage-deflate: "off" (the default; never used on loopback) or "deflate" for a
     # metered link to the venue, at a CPU cost per message (README, Benchmarks).
     ws_compression: Literal["off", "deflate"] = "off"
@@ -86,6 +86,16 @@ class FeedConfig(Frozen):
             raise ValueError(f"{value!r} is not an http(s):// or ws(s):// URL")
         HttpUrl(value.replace("ws://", "http://", 1).replace("wss://", "https://", 1))
         return value.rstrip("/")
+
+    @field_validator("ws_shard_size")
+    @classmethod
+    def _shard_size(cls, value: int) -> int:
+        if value > 500:
+            raise ValueError(
+                f"{value} is more than 500 tokens: the venue silently stops updating past "
+                "about 500 on one connection (400 leaves room)"
+            )
+        return value
 
     @field_validator("rate_limits", mode="before")
     @classmethod

@@ -92,6 +92,11 @@ class ConsumedLiquidity:
     def watches(self, token: str) -> bool:
         return bool(self._by_token.get(token))
 
+    @property
+    def watching(self) -> bool:
+        """Whether paper holds any taken liquidity at all (empty sets are dropped)."""
+        return bool(self._by_token)
+
     def view(self, token: str, takes_asks: bool) -> dict[int, int]:
         """Price (in `token`'s coordinates) -> taken, on the side an order on `token` takes."""
         levels = self._by_token.get(token)

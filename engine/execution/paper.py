@@ -91,6 +91,15 @@ class PaperVenue:
         """True when a change of this token's book can matter to paper orders."""
         return token in self._resting_tokens or self.pool.watches(token)
 
+    @property
+    def watching(self) -> bool:
+        """Whether any book change can matter now (one check per frame, not per token)."""
+        return bool(self._resting_tokens) or self.pool.watching
+
+    @property
+    def has_fills(self) -> bool:
+        return bool(self._fills)
+
     # -- orders -----------------------------------------------------------------------
     def submit(self, order: OrderRequest, now: float) -> OrderResult:
         venue_id = f"paper-{order.order_id}"

@@ -16,6 +16,7 @@ venue when orders are simulated. Everything it does leaves as a typed event thro
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections import Counter, deque
@@ -364,10 +365,13 @@ class EngineCore:
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str = "ws") -> None:
         """Apply one frame. `recv_ts` is when it arrived (clock time); the decision it
         triggers runs when the runner next calls decide()."""
+        # The socket path runs this for every message: no per-frame allocation or call
+        # that the common case (no paper order watching, no fill) does not need.
         books = self.books
         self.counts["messages"] += books.apply_frame(raw)
-        if books.dirty:
-            dirty = books.take_dirty()
+        dirty = books.dirty
+        if dirty:
+            books.dirty = {}
             if not self._dirty and self.measure_latency:
                 self._trigger_ns = perf_ns()
             self._dirty.update(dirty)
@@ -386,10 +390,12 @@ class EngineCore:
                         values.revalue(asset)
             paper = self.paper
             if paper is not None:
-                watched = [a for a in dirty if paper.watches(a)]
-                if watched:
-                    paper.after_frame(watched, self.clock.time())
-                self._take_paper_fills()
+                if paper.watching:
+                    watched = [a for a in dirty if paper.watches(a)]
+                    if watched:
+                        paper.after_frame(watched, self.clock.time())
+                if paper.has_fills:
+                    self._take_paper_fills()
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
         if len(books.new_markets) != self._listed_seen:
@@ -423,11 +429,28 @@ class EngineCore:
                 self.emit(update)
 
     # -- decisions ----------------------------------------------------------------------
-    def decide(self) -> int:
-        """One decision pass over the books that changed; returns orders created."""
+    @property
+    def pending_decisions(self) -> int:
+        """Books changed since their last decision."""
+        return len(self._dirty)
+
+    def decide(self, limit: int | None = None) -> int:
+        """One decision pass over the books that changed; returns orders created.
+
+        With `limit`, the pass takes only the first `limit` of them (in the order they
+        changed) and leaves the rest for the next call: the live runner slices a pass so
+        no loop turn blocks for long, each book decided once on its latest state. A
+        backtest passes no limit.
+        """
         if not self._dirty or not self.trading:
             return 0
-        dirty, self._dirty = self._dirty, {}
+        if limit is None or len(self._dirty) <= limit:
+            dirty, self._dirty = self._dirty, {}
+        else:
+            pending = self._dirty
+            dirty = dict.fromkeys(itertools.islice(pending, limit))
+            for asset in dirty:
+                del pending[asset]
         before = self.counts["orders"]
         clock = self.clock
         now = clock.monotonic()

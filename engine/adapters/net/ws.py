@@ -39,6 +39,10 @@ from engine.adapters.net.tasks import cancel_and_wait
 MessageHandler = Callable[[bytes, bool], None]
 
 MAX_MESSAGE_BYTES = 1 << 24  # the venue's book dumps stay far below this
+# How much one socket read may take in (picows reads into a buffer of this size): every
+# frame of a read is applied before the loop turns, so this bounds a turn (~800 one-
+# message frames) while draining whatever queued since the last one.
+READ_BUFFER_BYTES = 1 << 18
 CONNECT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -144,6 +148,7 @@ class _PicowsConnection:
                 url,
                 websocket_handshake_timeout=open_timeout_s,
                 max_frame_size=MAX_MESSAGE_BYTES,
+                read_buffer_init_size=READ_BUFFER_BYTES,
                 enable_auto_pong=True,
                 logger_name="engine.adapters.ws",
             )

@@ -19,12 +19,13 @@ window of ``--seconds`` is measured in the engine process:
 - ``RSS``: the engine's peak resident set (VmHWM).
 
 ``--client`` swaps the WebSocket client under the same feed to compare libraries on the
-whole path: ``picows`` (what the feed uses), ``aiohttp``, ``websockets``.
+whole path: ``picows`` (what the feed uses), ``aiohttp``, ``websockets``. ``--sink books``
+stops at the book store (the socket path alone: no strategies, ledger or snapshots).
 ``--rss-markets`` adds short low-rate runs that only report peak RSS and books.
 
     python benchmarks/bench_ingest.py [--rates 50000,100000] [--frames 1,10]
         [--markets 200,1000] [--seconds 5] [--warmup 3] [--repeat 1]
-        [--client picows|aiohttp|websockets] [--loop asyncio|uvloop]
+        [--client picows|aiohttp|websockets] [--loop asyncio|uvloop] [--sink engine|books]
         [--rss-markets 250,1000]
 """
 
@@ -181,6 +182,26 @@ def use_client(name: str) -> None:
 # -- the engine child ----------------------------------------------------------------------
 
 
+class BookSink:
+    """``--sink books``: the feed into a book store alone (no strategies, no ledger)."""
+
+    def __init__(self) -> None:
+        from engine.adapters.polymarket.books import BookStore
+
+        self.store = BookStore()
+        self.messages = 0
+
+    def on_markets(self, markets: Any) -> None:
+        return None
+
+    def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
+        self.messages += self.store.apply_frame(raw)
+        self.store.dirty.clear()
+
+    def applied(self) -> int:
+        return self.messages
+
+
 def engine_child(args: argparse.Namespace) -> None:
     use_client(args.client)
     print(json.dumps(run_loop(measure_engine(args), args.loop)), flush=True)
@@ -213,13 +234,26 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         ledger = await SqliteLedger(Path(tmp) / "ledger.sqlite").open()
         feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-        parts = build_engine(
-            config, clock, ledger, feed=feed, health=feed.health, mode="paper", venue="emulator"
-        )
-        runner = LiveRunner(
-            parts.core, feed, parts.gateway, ledger, parts.router, parts.builder, hub=parts.hub
-        )
-        core, health = parts.core, feed.health
+        health = feed.health
+        runner: LiveRunner | None = None
+        if args.sink == "engine":
+            parts = build_engine(
+                config, clock, ledger, feed=feed, health=health, mode="paper", venue="emulator"
+            )
+            runner = LiveRunner(
+                parts.core, feed, parts.gateway, ledger, parts.router, parts.builder, hub=parts.hub
+            )
+            store = parts.core.books
+
+            def applied() -> int:
+                return int(parts.core.counts["messages"])
+
+            feeding = runner.run(None, starting_cash=parts.starting_cash)
+        else:
+            sink = BookSink()
+            store = sink.store
+            applied = sink.applied
+            feeding = feed.run(sink)
         lags: list[float] = []
 
         async def probe() -> None:
@@ -239,7 +273,7 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
 
         gc.callbacks.append(on_gc)
         started = time.perf_counter()
-        run = asyncio.create_task(runner.run(None, starting_cash=parts.starting_cash))
+        run = asyncio.create_task(feeding)
         lag_task = asyncio.create_task(probe())
         first_book = all_books = None
         async with asyncio.timeout(120):
@@ -248,7 +282,7 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
                 if run.done():
                     run.result()
                     raise RuntimeError("the engine stopped during start-up")
-                if first_book is None and any(b.has_snapshot for b in core.books.books.values()):
+                if first_book is None and any(b.has_snapshot for b in store.books.values()):
                     first_book = time.perf_counter() - started
                 loaded = health.startup is None and health.books_expected
                 if loaded and health.ws_shards_live and health.ws_shards_live == health.ws_shards:
@@ -256,20 +290,23 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(args.warmup)
         async with httpx.AsyncClient(base_url=urls["admin"]) as admin:
             state0 = (await admin.get("/state")).json()
-            msgs0, frames0 = core.counts["messages"], health.ws_messages
+            msgs0, frames0 = applied(), health.ws_messages
             cpu0, wall0 = time.process_time(), time.perf_counter()
             lags.clear()
             pauses.clear()
             await asyncio.sleep(args.seconds)
-            msgs1, frames1 = core.counts["messages"], health.ws_messages
+            msgs1, frames1 = applied(), health.ws_messages
             cpu1, wall1 = time.process_time(), time.perf_counter()
             window = sorted(lags)
             full = [p for g, p in pauses if g == 2]
             conns = (await admin.get("/connections")).json()
             state1 = (await admin.get("/state")).json()
         lag_task.cancel()
-        runner.stop()
-        with contextlib.suppress(Exception):
+        if runner is not None:
+            runner.stop()
+        else:
+            run.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await run
         await ledger.close()
     wall, cpu = wall1 - wall0, cpu1 - cpu0
@@ -289,12 +326,12 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
         "first_book": first_book,
         "all_books": all_books,
         "rss_mb": peak_rss_mb(),
-        "books": sum(1 for b in core.books.books.values() if b.has_snapshot),
+        "books": sum(1 for b in store.books.values() if b.has_snapshot),
         "shards": health.ws_shards,
         "sent_s": (state1["messages_sent"] - state0["messages_sent"]) / wall,
         "backlog_kb": sum(c["backlog_bytes"] for c in conns) / 1024,
         "drops": state1["slow_disconnects"],
-        "gaps": dict(core.books.problems),
+        "gaps": dict(store.problems),
         "gc_full": len(full),
         "gc_full_max_ms": max(full, default=0.0) * 1000,
         "gc_all_ms": sum(p for _, p in pauses) * 1000,
@@ -321,6 +358,7 @@ def one_run(args: argparse.Namespace, markets: int, frame: int, rate: float) -> 
         emu_cpu0, t0 = cpu_seconds(emu.pid), time.perf_counter()
         engine = subprocess.run(
             [sys.executable, script, "--engine-child", "--urls", urls, "--client", args.client]
+            + ["--sink", args.sink]
             + ["--seconds", str(args.seconds), "--warmup", str(args.warmup)]
             + common,
             capture_output=True,
@@ -357,6 +395,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--client", default="picows", choices=("picows", "aiohttp", "websockets"))
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument(
+        "--sink",
+        choices=("engine", "books"),
+        default="engine",
+        help="the whole engine, or the feed into a book store alone",
+    )
     parser.add_argument("--rss-markets", default="250,1000", help="'' skips the RSS runs")
     args = parser.parse_args()
     if args.emulator_child:
@@ -368,7 +412,7 @@ def main() -> None:
         engine_child(args)
         return
     print(
-        f"ingest: emulator -> loopback -> feed ({args.client}) -> engine, loop={args.loop}, "
+        f"ingest: emulator -> loopback -> feed ({args.client}) -> {args.sink}, loop={args.loop}, "
         f"{args.seconds:g} s windows after {args.warmup:g} s warm-up, median of {args.repeat}"
     )
     plan = [

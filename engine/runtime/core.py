@@ -391,7 +391,7 @@ class EngineCore:
             paper = self.paper
             if paper is not None:
                 if paper.watching:
-                    watched = [a for a in dirty if paper.watches(a)]
+                    watched = paper.watched(dirty)
                     if watched:
                         paper.after_frame(watched, self.clock.time())
                 if paper.has_fills:

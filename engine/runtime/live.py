@@ -143,7 +143,8 @@ class LiveRunner:
             self._schedule_decision()
 
     def _schedule_decision(self) -> None:
-        if self.core.pending_decisions and not self._decide_pending and self._loop is not None:
+        # Once per frame: the cheap test first (a pass is usually scheduled already).
+        if not self._decide_pending and self._loop is not None and self.core.pending_decisions:
             self._decide_pending = True
             self._first_frame_ns = perf_ns()
             self._loop.call_soon(self._decide)

@@ -53,6 +53,41 @@ def _reported_best(text: str | None) -> int | None:
     return value if 0 < value < PRICE_SCALE else -1
 
 
+# Wire prices and sizes repeat endlessly; on the per-message path a plain dict lookup
+# (~20 ns) beats even lru_cache's C wrapper (~60 ns). Misses parse (errors are never
+# memoised) and a memo that grows past MEMO_MAX starts over, so odd input cannot grow it
+# without bound.
+MEMO_MAX = 1 << 16
+_prices: dict[str, int] = {}
+_sizes: dict[str, int] = {}
+_bests: dict[str, int] = {}
+
+
+def _price_miss(text: str) -> int:
+    value = parse_price(text)
+    if len(_prices) >= MEMO_MAX:
+        _prices.clear()
+    _prices[text] = value
+    return value
+
+
+def _size_miss(text: str) -> int:
+    value = parse_size(text)
+    if len(_sizes) >= MEMO_MAX:
+        _sizes.clear()
+    _sizes[text] = value
+    return value
+
+
+def _best_miss(text: str) -> int:
+    value = _reported_best(text)
+    assert value is not None
+    if len(_bests) >= MEMO_MAX:
+        _bests.clear()
+    _bests[text] = value
+    return value
+
+
 class BookStore:
     def __init__(self, on_problem: ProblemSink | None = None) -> None:
         self.books: dict[str, OrderBook] = {}
@@ -226,6 +261,7 @@ class BookStore:
         except ValueError:
             ts = 0
         books = self.books
+        prices_memo, sizes_memo = _prices, _sizes
         last: dict[str, PriceChangeEntry] = {}
         changes = ev.price_changes if ev.price_changes is not None else ev.entries()
         for entry in changes:
@@ -246,8 +282,14 @@ class BookStore:
             else:
                 self.problem("bad_event", f"price_change side {side!r} is neither BUY nor SELL")
                 continue
-            price = parse_price(entry.price)
-            size = parse_size(entry.size)
+            try:
+                price = prices_memo[entry.price]
+            except KeyError:
+                price = _price_miss(entry.price)
+            try:
+                size = sizes_memo[entry.size]
+            except KeyError:
+                size = _size_miss(entry.size)
             if size > 0:
                 if price not in sizes:
                     insort(prices, price)
@@ -269,13 +311,25 @@ class BookStore:
             bids, asks = book.bid_prices, book.ask_prices
             if bids and asks and bids[-1] >= asks[0]:
                 self.mark_needs_snapshot(book, "crossed")
-            elif entry.best_bid is not None or entry.best_ask is not None:
-                bid = _reported_best(entry.best_bid)
-                ask = _reported_best(entry.best_ask)
-                if (bid is not None and bid != (bids[-1] if bids else -1)) or (
-                    ask is not None and ask != (asks[0] if asks else -1)
-                ):
-                    self.mark_needs_snapshot(book, "gap")
+            else:
+                # The venue's own best bid/ask: disagreeing means we missed a message.
+                reported = entry.best_bid
+                if reported is not None:
+                    try:
+                        bid = _bests[reported]
+                    except KeyError:
+                        bid = _best_miss(reported)
+                    if bid != (bids[-1] if bids else -1):
+                        self.mark_needs_snapshot(book, "gap")
+                        continue
+                reported = entry.best_ask
+                if reported is not None:
+                    try:
+                        ask = _bests[reported]
+                    except KeyError:
+                        ask = _best_miss(reported)
+                    if ask != (asks[0] if asks else -1):
+                        self.mark_needs_snapshot(book, "gap")
 
     def _check_bests(self, book: OrderBook, best_bid: str | None, best_ask: str | None) -> None:
         """The venue tells us its best bid/ask; disagreeing means we missed a message."""

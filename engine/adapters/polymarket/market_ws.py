@@ -115,6 +115,10 @@ class MarketShard:
         self._drainer: asyncio.Task[None] | None = None
         self._read_ts: float | None = None  # receive time of the read being handed on
         self._stale_reason: str | None = None
+        # Read on every message: kept here rather than looked up through the stream.
+        self._health = stream.health
+        self._deliver = stream.on_frame
+        self._slice_bytes = stream.slice_bytes
 
     # -- subscription -----------------------------------------------------------------
     async def subscribe(self, assets: list[str]) -> None:
@@ -223,9 +227,9 @@ class MarketShard:
     def _on_message(self, payload: bytes, last: bool) -> None:
         ts = self._read_ts
         if ts is None:
-            stream = self.stream
-            ts = stream.clock.time()
-            self.last_seen = stream.health.last_ws_message = stream.clock.monotonic()
+            clock = self.stream.clock
+            ts = clock.time()
+            self.last_seen = self._health.last_ws_message = clock.monotonic()
             if not last:
                 self._read_ts = ts
         elif last:
@@ -233,13 +237,13 @@ class MarketShard:
         if payload == b"PONG":
             return
         self.frames += 1
-        self.stream.health.ws_messages += 1
+        self._health.ws_messages += 1
         if self.state is not _LIVE:
             self._now_live()
-        if self._backlog or len(payload) > self.stream.slice_bytes:
+        if self._backlog or len(payload) > self._slice_bytes:
             self._queue(payload, ts)
             return
-        self.stream.on_frame(payload, ts, "ws")
+        self._deliver(payload, ts, "ws")
 
     def _now_live(self) -> None:
         self.state = _LIVE

@@ -22,11 +22,13 @@ window of ``--seconds`` is measured in the engine process:
 whole path: ``picows`` (what the feed uses), ``aiohttp``, ``websockets``. ``--sink books``
 stops at the book store (the socket path alone: no strategies, ledger or snapshots).
 ``--rss-markets`` adds short low-rate runs that only report peak RSS and books.
+``--deflate N`` measures permessage-deflate alone: CPU per message and bytes on the wire
+with and without it (the trade-off behind ``feed.ws_compression``).
 
     python benchmarks/bench_ingest.py [--rates 50000,100000] [--frames 1,10]
         [--markets 200,1000] [--seconds 5] [--warmup 3] [--repeat 1]
         [--client picows|aiohttp|websockets] [--loop asyncio|uvloop] [--sink engine|books]
-        [--rss-markets 250,1000]
+        [--rss-markets 250,1000] [--deflate N]
 """
 
 from __future__ import annotations
@@ -338,6 +340,86 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# -- the compression trade-off ---------------------------------------------------------------
+
+
+DEFLATE_SERVER = r"""
+import asyncio, sys
+from websockets.asyncio.server import serve
+from polyterm.emulator.churn import Churn
+from polyterm.emulator.server import EmulatorOptions, build_exchange
+from polyterm.locations import recorded_dir
+
+count, compression = int(sys.argv[1]), (None if sys.argv[2] == "off" else "deflate")
+exchange, _ = build_exchange(EmulatorOptions(markets=200, recorded=recorded_dir()))
+payloads = [m for _, m, _, _ in Churn(exchange.markets, 7).generate(count, 1)]
+
+async def send_all(conn):
+    await conn.recv()
+    for payload in payloads:
+        await conn.send(payload, text=True)
+    await conn.close()
+
+async def main():
+    async with serve(send_all, "127.0.0.1", 0, compression=compression) as server:
+        print(next(iter(server.sockets)).getsockname()[1], flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main())
+"""
+
+
+def _deflate_server(messages: int, mode: str) -> tuple[subprocess.Popen[bytes], int]:
+    server = subprocess.Popen(
+        [sys.executable, "-c", DEFLATE_SERVER, str(messages), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert server.stdout is not None
+    return server, int(server.stdout.readline())
+
+
+async def deflate_tradeoff(messages: int) -> list[tuple[str, float, float]]:
+    """A websockets server in a child process sends `messages` churn messages, one per
+    frame, to a websockets client here, with and without permessage-deflate; returns
+    (mode, client CPU us per message, wire bytes per message). picows, the feed's default
+    client, cannot inflate: ``feed.ws_compression = "deflate"`` switches the feed to
+    websockets, so this is the cost of that choice on the receive side."""
+    import websockets
+
+    out = []
+    for mode in ("off", "deflate"):
+        server, port = await asyncio.to_thread(_deflate_server, messages, mode)
+        assert server.stdin is not None
+        try:
+            wire = 0
+            received = 0
+            compression = None if mode == "off" else "deflate"
+            url = f"ws://127.0.0.1:{port}"
+            async with websockets.connect(url, compression=compression, max_size=None) as ws:
+                protocol: Any = ws.transport.get_protocol()
+                original = protocol.data_received
+
+                def counting(data: bytes, original: Any = original) -> None:
+                    nonlocal wire
+                    wire += len(data)
+                    original(data)
+
+                protocol.data_received = counting
+                await ws.send("subscribe")
+                cpu0 = time.process_time()
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for _ in ws:
+                        received += 1
+                cpu = time.process_time() - cpu0
+        finally:
+            server.stdin.close()
+            await asyncio.to_thread(server.wait, 30)
+        out.append((mode, cpu / max(received, 1) * 1e6, wire / max(received, 1)))
+    return out
+
+
 # -- the parent ------------------------------------------------------------------------------
 
 
@@ -402,6 +484,13 @@ def main() -> None:
         help="the whole engine, or the feed into a book store alone",
     )
     parser.add_argument("--rss-markets", default="250,1000", help="'' skips the RSS runs")
+    parser.add_argument(
+        "--deflate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only measure permessage-deflate's cost and saving over N messages",
+    )
     args = parser.parse_args()
     if args.emulator_child:
         args.markets = int(args.markets)
@@ -410,6 +499,13 @@ def main() -> None:
     if args.engine_child:
         args.markets = int(args.markets)
         engine_child(args)
+        return
+    if args.deflate:
+        for mode, cpu_us, size in asyncio.run(deflate_tradeoff(args.deflate)):
+            print(
+                f"websockets client, compression {mode:<8} {cpu_us:6.1f} us of CPU per "
+                f"message received, {size:6.1f} bytes on the wire per message"
+            )
         return
     print(
         f"ingest: emulator -> loopback -> feed ({args.client}) -> {args.sink}, loop={args.loop}, "

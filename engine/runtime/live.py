@@ -36,11 +36,12 @@ from engine.runtime.summary import summary_dict
 log = logging.getLogger("engine.runtime")
 
 SUBMITTERS = 4  # orders in flight at once; each waits on the gateway independently
-# Books decided per loop turn. Every strategy on a book costs ~25 us, so a pass over
-# 2,000 changed books would block the loop for ~50 ms; in slices of 64 (~1.5 ms) socket
+# Books decided per loop turn. All five strategies on a book cost ~25 us, so a pass over
+# 2,000 changed books would block the loop for ~50 ms; in slices of 32 (~1 ms) socket
 # reads and timers run between them, and under load decisions conflate: a book that
-# changed ten times meanwhile is decided once, on its latest state.
-DECIDE_SLICE = 64
+# changed ten times meanwhile is decided once, on its latest state. (Measured with
+# benchmarks/bench_ingest.py: 64 gave a longer loop-lag tail at 50k msg/s.)
+DECIDE_SLICE = 32
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,9 +40,9 @@ MessageHandler = Callable[[bytes, bool], None]
 
 MAX_MESSAGE_BYTES = 1 << 24  # the venue's book dumps stay far below this
 # How much one socket read may take in (picows reads into a buffer of this size): every
-# frame of a read is applied before the loop turns, so this bounds a turn (~800 one-
-# message frames) while draining whatever queued since the last one.
-READ_BUFFER_BYTES = 1 << 18
+# frame of a read is applied before the loop turns, so this bounds a turn (~400 one-
+# message frames, ~3 ms) while draining whatever queued since the last one.
+READ_BUFFER_BYTES = 1 << 17
 CONNECT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,

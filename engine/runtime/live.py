@@ -15,6 +15,7 @@ final snapshot to every subscriber before the hub closes.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import Sequence
@@ -131,6 +132,10 @@ class LiveRunner:
     # -- the sink the feed delivers to --------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
         self.core.on_markets(markets)
+        # Markets and their books live as long as the run: keep them (and everything
+        # loaded before) out of the collector's full passes, which at 2,000 books took
+        # ~60 ms of loop time each; ~10 ms frozen.
+        gc.freeze()
 
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
         core = self.core
@@ -181,6 +186,7 @@ class LiveRunner:
         )
         core.on_work = self._pump
         core.start(run_id)
+        gc.freeze()  # the code and configuration loaded so far never become garbage
         error: BaseException | None = None
         try:
             async with asyncio.TaskGroup() as tg:
@@ -198,6 +204,8 @@ class LiveRunner:
             pass
         except* Exception as group:
             error = group.exceptions[0]
+        finally:
+            gc.unfreeze()  # another run in this process (a test) starts from scratch
         return await self._finish(error or self._failure)
 
     async def _finish(self, error: BaseException | None) -> EngineSnapshot:

@@ -379,7 +379,11 @@ class EngineCore:
             received = self.book_received
             for asset in dirty:
                 received[asset] = recv_ts
-            if source == "ws":
+            # A WebSocket frame vouches for every book (the stream would have carried
+            # their changes) only while every shard streams: a frame on one connection
+            # says nothing of the books of another that is down. (A tape has no shards.)
+            health = self.health
+            if source == "ws" and health.ws_shards_live == health.ws_shards:
                 self._last_ws_frame = recv_ts
             lots = self.exits.lots
             if lots:

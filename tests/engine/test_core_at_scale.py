@@ -164,3 +164,23 @@ async def test_the_feed_hears_of_listed_and_resolved_markets_once_each(tmp_path:
     assert feed.resolved == ["0xm"]
     assert core.counts["markets_listed"] == 1
     await ledger.close()
+
+
+async def test_a_frame_on_one_shard_does_not_vouch_for_the_books_of_a_shard_that_is_down(
+    tmp_path: Path,
+) -> None:
+    core, ledger = await _core(tmp_path, [], Feed())
+    listed = markets(2)
+    core.on_markets(listed)
+    for market in listed:
+        core.on_frame(json.dumps(books_for(market, 1_000_001_000)), 1000.0)
+    health = core.health
+    health.ws_shards, health.ws_shards_live = 2, 1  # market 1's shard is down
+    core.clock.advance_to(1010.0)  # type: ignore[attr-defined]
+    core.on_frame(json.dumps(books_for(listed[0], 1_000_002_000, "0.41")), 1010.0)
+    assert core.book_age("Y0") == 0.0
+    assert core.book_age("Y1") == 10.0  # not vouched for by the other shard's frame
+    health.ws_shards_live = 2  # every shard streams again
+    core.on_frame(json.dumps(books_for(listed[0], 1_000_003_000, "0.42")), 1010.0)
+    assert core.book_age("Y1") == 0.0
+    await ledger.close()

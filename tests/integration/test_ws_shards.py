@@ -36,6 +36,19 @@ async def until(predicate: Callable[[], bool], within: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def served_by(emulator: ExchangeEmulator, want: Callable[[set[str]], bool]) -> set[str]:
+    """The tokens the emulator's market connections hold, once `want` holds of them
+    (a subscription change travels on its own connection: poll, never race it)."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        served = {a for c in await admin(emulator, "GET", "/connections") for a in c["assets"]}
+        if want(served):
+            return served
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the emulator never served what was expected: {served}")
+        await asyncio.sleep(0.05)
+
+
 async def admin(emulator: ExchangeEmulator, method: str, path: str, **body: Any) -> Any:
     assert emulator.urls is not None
     async with httpx.AsyncClient(base_url=emulator.urls.admin) as client:
@@ -125,8 +138,7 @@ async def test_one_shard_dropped_while_the_others_keep_streaming(
     assert feed.health.ws_reconnects == reconnects  # still the outage: nothing came back
     await until(lambda: feed.health.source is FeedSource.WS_LIVE)
     assert feed.health.ws_reconnects == reconnects + 1
-    conns = await admin(emulator, "GET", "/connections")
-    assert {a for c in conns for a in c["assets"]} == dropped | others
+    await served_by(emulator, lambda held: held == dropped | others)
 
 
 @pytest.mark.emulator(markets=6)
@@ -149,9 +161,8 @@ async def test_subscriptions_change_live_as_the_registry_does(
         )
         feed.hit(outside)  # an order there: it must stream now
         await until(lambda: outside in feed.stream.assets if feed.stream else False)
-        served = {a for c in await admin(emulator, "GET", "/connections") for a in c["assets"]}
-        assert outside in served
-        assert len(served) == 6  # one left to make room, unsubscribed on the venue
+        # One left to make room, unsubscribed on the venue.
+        served = await served_by(emulator, lambda held: outside in held and len(held) == 6)
         gone = set(first) - served
         assert len(gone) == 1
         updates = sink.ws_touched.get(outside, 0)
@@ -195,8 +206,7 @@ async def test_new_market_and_market_resolved_end_to_end(
         await until(lambda: all(core.books.books[t].has_snapshot for t in tokens))
         assert core.by_token[tokens[0]].question == listed["question"]
         assert core.by_token[tokens[0]].fees is not None  # refined by /clob-markets
-        served = {a for c in await admin(emulator, "GET", "/connections") for a in c["assets"]}
-        assert set(tokens) <= served
+        await served_by(emulator, lambda held: set(tokens) <= held)
         questions = {row.question for row in runner.builder.build().markets}
         assert listed["question"] in questions
         # Resolved: settled by the core, unsubscribed by the feed.
@@ -205,14 +215,7 @@ async def test_new_market_and_market_resolved_end_to_end(
         await until(lambda: target.condition_id in core.books.resolved)
         winner = core.books.resolved[target.condition_id]
         assert winner == target.token_ids[0]
-
-        async def served_now() -> set[str]:
-            return {a for c in await admin(emulator, "GET", "/connections") for a in c["assets"]}
-
-        deadline = asyncio.get_running_loop().time() + 10
-        while set(target.token_ids) & await served_now():
-            assert asyncio.get_running_loop().time() < deadline, "resolved tokens still served"
-            await asyncio.sleep(0.05)
+        await served_by(emulator, lambda held: not set(target.token_ids) & held)
         assert not set(target.token_ids) & set(feed.stream.assets if feed.stream else [])
         feed.hit(target.token_ids[0])  # a position there must not bring it back
         await asyncio.sleep(0.5)

@@ -37,6 +37,12 @@ class _NoFeed:
     def hit(self, asset_id: str) -> None:
         return None
 
+    def market_listed(self, event: object) -> None:
+        return None
+
+    def market_resolved(self, condition_id: str) -> None:
+        return None
+
 
 class _Nothing:
     name = "bench"

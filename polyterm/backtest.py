@@ -51,6 +51,12 @@ class TapeOnly:
     def hit(self, asset_id: str) -> None:
         return None
 
+    def market_listed(self, event: object) -> None:
+        return None
+
+    def market_resolved(self, condition_id: str) -> None:
+        return None
+
 
 def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
     """Every record of every tape, in order, as the backtest runner takes them."""

@@ -81,6 +81,8 @@ _PREFIXES = {
 # a JSON list, a mapping field (dict) as a JSON object (the seed's forms); the fields here
 # as JSON of any shape (pydantic checks it), e.g. a list of tables, with an example.
 _JSON_FIELDS = {"spread_volume_tiers": '[{"min_volume_24h": 0, "max_spread_bps": 800}]'}
+# What a mapping field's JSON object looks like, for its error.
+_OBJECT_EXAMPLES = {"rate_limits": '{"GET /book": 1500}'}
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
@@ -246,14 +248,13 @@ def _env_value(var: str, value: str, path: list[str]) -> Any:
             return tuple(str(v) for v in parsed)
         return tuple(v.strip() for v in text.split(",") if v.strip())
     if origin is dict:
+        example = _OBJECT_EXAMPLES.get(field, '{"mean_reversion": 0.5}')
         try:
             parsed = json.loads(value)
         except ValueError as exc:
-            raise ConfigError(
-                f'{var}: not a JSON object ({exc}); write e.g. {{"mean_reversion": 0.5}}'
-            ) from exc
+            raise ConfigError(f"{var}: not a JSON object ({exc}); write e.g. {example}") from exc
         if not isinstance(parsed, dict):
-            raise ConfigError(f'{var}: expected a JSON object, e.g. {{"mean_reversion": 0.5}}')
+            raise ConfigError(f"{var}: expected a JSON object, e.g. {example}")
         return parsed
     return value
 

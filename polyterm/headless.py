@@ -91,9 +91,11 @@ async def venue(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
 
 def status_line(snap: EngineSnapshot) -> str:
     c = snap.counters
+    # While the feed starts, say what it is doing ("loading books 120/400"), not books=0.
+    books = snap.feed.startup or f"books={len(snap.markets)}"
     return (
         f"[{snap.uptime_s:7.1f}s] {snap.state:<8} feed={snap.feed.current_source:<15} "
-        f"books={len(snap.markets):<3} msgs={c.messages:<7} signals={c.signals:<5} "
+        f"{books:<9} msgs={c.messages:<7} signals={c.signals:<5} "
         f"orders={c.orders:<4} fills={c.fills:<4} rejects={c.rejects:<4} "
         f"pnl={snap.pnl:+.4f} equity={snap.equity:.4f}"
     )

@@ -77,12 +77,17 @@ FAST_HOT = HotAssetConfig(refresh_s=0.2)
 async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[ExchangeEmulator]:
     marker = request.node.get_closest_marker("emulator")
     kwargs = dict(marker.kwargs) if marker else {}
+    # seed, markets and events_per_second have test defaults; any other EmulatorOptions
+    # field (ws_token_cap, rate, frame_messages, ...) passes through as given.
     options = EmulatorOptions(
-        seed=int(kwargs.get("seed", 11)),
-        markets=int(kwargs.get("markets", 4)),
-        events_per_second=float(kwargs.get("events_per_second", 25.0)),
-        step_seconds=0.05,
-        recorded=recorded_dir(),
+        **{
+            "seed": 11,
+            "markets": 4,
+            "events_per_second": 25.0,
+            "step_seconds": 0.05,
+            "recorded": recorded_dir(),
+            **kwargs,
+        }
     )
     emu = ExchangeEmulator(options)
     await emu.start()

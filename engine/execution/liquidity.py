@@ -18,7 +18,7 @@ So the available size at a level rises only when the venue shows new size there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from engine.fixed import ONE
@@ -91,6 +91,16 @@ class ConsumedLiquidity:
 
     def watches(self, token: str) -> bool:
         return bool(self._by_token.get(token))
+
+    @property
+    def watching(self) -> bool:
+        """Whether paper holds any taken liquidity at all (empty sets are dropped)."""
+        return bool(self._by_token)
+
+    @property
+    def by_token(self) -> Mapping[str, set[Level]]:
+        """Token -> the levels taken that it shows (never an empty set)."""
+        return self._by_token
 
     def view(self, token: str, takes_asks: bool) -> dict[int, int]:
         """Price (in `token`'s coordinates) -> taken, on the side an order on `token` takes."""

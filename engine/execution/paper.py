@@ -91,6 +91,20 @@ class PaperVenue:
         """True when a change of this token's book can matter to paper orders."""
         return token in self._resting_tokens or self.pool.watches(token)
 
+    def watched(self, tokens: Iterable[str]) -> list[str]:
+        """Those of `tokens` whose book changes can matter (one call per frame)."""
+        resting, taken = self._resting_tokens, self.pool.by_token
+        return [t for t in tokens if t in resting or t in taken]
+
+    @property
+    def watching(self) -> bool:
+        """Whether any book change can matter now (one check per frame, not per token)."""
+        return bool(self._resting_tokens) or self.pool.watching
+
+    @property
+    def has_fills(self) -> bool:
+        return bool(self._fills)
+
     # -- orders -----------------------------------------------------------------------
     def submit(self, order: OrderRequest, now: float) -> OrderResult:
         venue_id = f"paper-{order.order_id}"

@@ -35,6 +35,15 @@ class FeedHealthSnapshot:
     rest_latency_ms: float | None
     rest_latency_avg_ms: float | None
     subscribed_assets: int
+    ws_shards: int = 0  # market-channel connections
+    ws_shards_live: int = 0  # of which streaming
+    ws_sliced_frames: int = 0  # long frames applied in slices
+    # While the feed starts: what it is doing ("listing markets", "market details
+    # 120/200", "loading books 120/400"); None once every selected book has loaded.
+    startup: str | None = None
+    books_expected: int = 0
+    books_loaded: int = 0
+    skipped_markets: tuple[tuple[str, int], ...] = ()  # (reason, count)
 
 
 class FeedHealth:
@@ -57,6 +66,13 @@ class FeedHealth:
         self.rest_latency_ms: float | None = None
         self.rest_latency_avg_ms: float | None = None
         self.subscribed_assets = 0
+        self.ws_shards = 0
+        self.ws_shards_live = 0
+        self.ws_sliced_frames = 0
+        self.startup: str | None = None
+        self.books_expected = 0
+        self.books_loaded = 0
+        self.skipped_markets: dict[str, int] = {}
         self.transitions: list[tuple[float, str, str | None]] = []
 
     def set_source(self, source: FeedSource, now: float, reason: str | None = None) -> None:
@@ -99,4 +115,11 @@ class FeedHealth:
                 None if self.rest_latency_avg_ms is None else round(self.rest_latency_avg_ms, 2)
             ),
             subscribed_assets=self.subscribed_assets,
+            ws_shards=self.ws_shards,
+            ws_shards_live=self.ws_shards_live,
+            ws_sliced_frames=self.ws_sliced_frames,
+            startup=self.startup,
+            books_expected=self.books_expected,
+            books_loaded=self.books_loaded,
+            skipped_markets=tuple(sorted(self.skipped_markets.items())),
         )

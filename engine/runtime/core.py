@@ -16,6 +16,7 @@ venue when orders are simulated. Everything it does leaves as a typed event thro
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections import Counter, deque
@@ -25,6 +26,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from engine.adapters.polymarket.books import BookStore
+from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock, perf_ns
 from engine.config import EngineConfig
 from engine.events import (
@@ -144,11 +146,17 @@ class FlattenPlan:
 
 
 class FeedControl(Protocol):
-    """What the core may ask of its market feed (a tape ignores both)."""
+    """What the core may ask of, and tell, its market feed (a tape ignores all four)."""
 
     def want_snapshot(self, asset_ids: Iterable[str]) -> None: ...
 
     def hit(self, asset_id: str) -> None: ...
+
+    def market_listed(self, event: NewMarketEvent) -> None:
+        """The venue listed a market while we run (``new_market``)."""
+
+    def market_resolved(self, condition_id: str) -> None:
+        """A market resolved (``market_resolved``): its books stop trading."""
 
 
 class EngineCore:
@@ -208,6 +216,7 @@ class EngineCore:
         self._cooldown_until: dict[str, float] = {}
         self._cancel_requested: set[str] = set()
         self._resolved_seen = 0
+        self._listed_seen = 0
         self._last_source = health.source
         self._next_housekeeping = clock.monotonic()
         self._resnap_pending: dict[str, None] = {}
@@ -337,13 +346,19 @@ class EngineCore:
 
     # -- market data (the MarketDataSink the feed delivers to) -------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
-        usable = [m for m in markets if all(m.token_ids)]
+        """The markets to trade (the whole list: a feed calls again when it adds some).
+        Books of markets already known keep what the stream taught them since (a
+        tick_size_change), so calling again with more markets changes only the new."""
+        usable = [m for m in markets if m.token_ids and all(m.token_ids)]
+        known = self.by_token
         self.markets = usable
         self.by_token = {t: m for m in usable for t in m.token_ids}
         self._markets_by_id.clear()
         self._markets_by_id.update((m.condition_id, m) for m in usable)
         for m in usable:
             for token in m.token_ids:
+                if token in known:
+                    continue
                 book = self.books.book(token, m.condition_id)
                 book.tick = m.tick
                 book.tick_known = True
@@ -357,10 +372,13 @@ class EngineCore:
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str = "ws") -> None:
         """Apply one frame. `recv_ts` is when it arrived (clock time); the decision it
         triggers runs when the runner next calls decide()."""
+        # The socket path runs this for every message: no per-frame allocation or call
+        # that the common case (no paper order watching, no fill) does not need.
         books = self.books
         self.counts["messages"] += books.apply_frame(raw)
-        if books.dirty:
-            dirty = books.take_dirty()
+        dirty = books.dirty
+        if dirty:
+            books.dirty = {}
             if not self._dirty and self.measure_latency:
                 self._trigger_ns = perf_ns()
             self._dirty.update(dirty)
@@ -368,7 +386,11 @@ class EngineCore:
             received = self.book_received
             for asset in dirty:
                 received[asset] = recv_ts
-            if source == "ws":
+            # A WebSocket frame vouches for every book (the stream would have carried
+            # their changes) only while every shard streams: a frame on one connection
+            # says nothing of the books of another that is down. (A tape has no shards.)
+            health = self.health
+            if source == "ws" and health.ws_shards_live == health.ws_shards:
                 self._last_ws_frame = recv_ts
             lots = self.exits.lots
             if lots:
@@ -379,12 +401,20 @@ class EngineCore:
                         values.revalue(asset)
             paper = self.paper
             if paper is not None:
-                watched = [a for a in dirty if paper.watches(a)]
-                if watched:
-                    paper.after_frame(watched, self.clock.time())
-                self._take_paper_fills()
+                if paper.watching:
+                    watched = paper.watched(dirty)
+                    if watched:
+                        paper.after_frame(watched, self.clock.time())
+                if paper.has_fills:
+                    self._take_paper_fills()
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
+        if len(books.new_markets) != self._listed_seen:
+            listed = books.new_markets[self._listed_seen :]
+            self._listed_seen = len(books.new_markets)
+            for event in listed:
+                self.counts["markets_listed"] += 1
+                self.feed.market_listed(event)
 
     def _on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
         self.contexts.on_trade(asset_id, size, self.clock.monotonic())
@@ -410,11 +440,28 @@ class EngineCore:
                 self.emit(update)
 
     # -- decisions ----------------------------------------------------------------------
-    def decide(self) -> int:
-        """One decision pass over the books that changed; returns orders created."""
+    @property
+    def pending_decisions(self) -> int:
+        """Books changed since their last decision."""
+        return len(self._dirty)
+
+    def decide(self, limit: int | None = None) -> int:
+        """One decision pass over the books that changed; returns orders created.
+
+        With `limit`, the pass takes only the first `limit` of them (in the order they
+        changed) and leaves the rest for the next call: the live runner slices a pass so
+        no loop turn blocks for long, each book decided once on its latest state. A
+        backtest passes no limit.
+        """
         if not self._dirty or not self.trading:
             return 0
-        dirty, self._dirty = self._dirty, {}
+        if limit is None or len(self._dirty) <= limit:
+            dirty, self._dirty = self._dirty, {}
+        else:
+            pending = self._dirty
+            dirty = dict.fromkeys(itertools.islice(pending, limit))
+            for asset in dirty:
+                del pending[asset]
         before = self.counts["orders"]
         clock = self.clock
         now = clock.monotonic()
@@ -1290,7 +1337,8 @@ class EngineCore:
         items = list(resolved.items())[self._resolved_seen :]
         self._resolved_seen = len(resolved)
         for market_id, winner in items:
-            market = next((m for m in self.markets if m.condition_id == market_id), None)
+            self.feed.market_resolved(market_id)
+            market = self._markets_by_id.get(market_id)
             if market is None:
                 continue
             if winner not in market.token_ids:

@@ -300,20 +300,20 @@ class SnapshotBuilder:
                 and old.needs_snapshot == (book.needs_snapshot)
             ):
                 continue
-            bb, ba, spread = book.best_bid, book.best_ask, book.spread()
+            bb, ba = book.best_bid, book.best_ask
             last = book.last_trade_price
             rows[asset] = MarketRow(
                 asset_id=asset,
                 market=market.condition_id,
                 question=market.question,
                 outcome=market.outcome_of(asset),
-                best_bid=price_decimal(bb) if bb is not None else None,
-                best_ask=price_decimal(ba) if ba is not None else None,
-                bid_size=size_decimal(book.best_bid_size()),
-                ask_size=size_decimal(book.best_ask_size()),
-                spread=price_decimal(spread) if spread is not None else None,
-                last_trade=price_decimal(last) if last is not None else None,
-                tick=price_decimal(book.tick),
+                best_bid=_price(bb) if bb is not None else None,
+                best_ask=_price(ba) if ba is not None else None,
+                bid_size=_size(book.best_bid_size()),
+                ask_size=_size(book.best_ask_size()),
+                spread=_price(ba - bb) if bb is not None and ba is not None else None,
+                last_trade=_price(last) if last is not None else None,
+                tick=_price(book.tick),
                 version=book.updates,
                 needs_snapshot=book.needs_snapshot,
                 volume_24h=market.volume_24h,
@@ -372,3 +372,30 @@ class SnapshotBuilder:
                 )
             )
         return tuple(out)
+
+
+# A snapshot of 2,000 books converts up to 12,000 numbers to Decimal ten times a second;
+# prices come from 10,001 values and the sizes at the touch repeat, so memoise both.
+_MEMO_MAX = 1 << 15
+_prices: dict[int, Decimal] = {}
+_sizes: dict[int, Decimal] = {}
+
+
+def _price(value: int) -> Decimal:
+    try:
+        return _prices[value]
+    except KeyError:
+        if len(_prices) >= _MEMO_MAX:
+            _prices.clear()
+        out = _prices[value] = price_decimal(value)
+        return out
+
+
+def _size(value: int) -> Decimal:
+    try:
+        return _sizes[value]
+    except KeyError:
+        if len(_sizes) >= _MEMO_MAX:
+            _sizes.clear()
+        out = _sizes[value] = size_decimal(value)
+        return out

@@ -45,6 +45,10 @@ def summary_dict(snap: EngineSnapshot) -> dict[str, Any]:
             "rest_429": snap.feed.rest_429,
             "rest_5xx": snap.feed.rest_5xx,
             "fallback_reason": snap.feed.fallback_reason,
+            "ws_shards": snap.feed.ws_shards,
+            "ws_shards_live": snap.feed.ws_shards_live,
+            "subscribed_assets": snap.feed.subscribed_assets,
+            "skipped_markets": dict(snap.feed.skipped_markets),
         },
         "kill_switch": {
             "state": snap.kill_switch.state,

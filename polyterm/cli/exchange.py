@@ -55,6 +55,14 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
     help="Messages per WebSocket frame at most (1 = one object per frame, as the venue).",
 )
 @click.option(
+    "--ws-token-cap",
+    default=500,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Tokens one market WebSocket connection is served, as the venue: past it, updates "
+    "for the extra tokens silently never come (shard larger subscriptions).",
+)
+@click.option(
     "--mispricings-per-hour",
     default=600.0,
     type=click.FloatRange(min=0),
@@ -95,6 +103,7 @@ def exchange(
     events_per_second: float,
     rate: float | None,
     frame_messages: int,
+    ws_token_cap: int,
     mispricings_per_hour: float,
     no_pacing: bool,
     faults: tuple[str, ...],
@@ -147,6 +156,7 @@ def exchange(
                 recorded=locations.recorded_dir(),
                 rate=rate,
                 frame_messages=frame_messages,
+                ws_token_cap=ws_token_cap,
                 mispricings_per_hour=mispricings_per_hour,
                 rate_limits={} if no_pacing else None,
             )

@@ -14,28 +14,16 @@ import math
 from collections import deque
 
 from engine.clock import Clock
+from engine.config.feed import VENUE_RATE_LIMITS
 
 WINDOW_S = 10.0
 
-# Keys: "METHOD /path" for one endpoint, "CLOB" or "GAMMA" for a whole host.
+# Keys: "METHOD /path" for one endpoint, "CLOB" or "GAMMA" for a whole host. The table is
+# the one the feed paces itself by (engine.config.feed.VENUE_RATE_LIMITS); Gamma lives
+# under /gamma here, so "GAMMA GET /markets" is "GET /gamma/markets".
 VENUE_LIMITS: dict[str, int] = {
-    "CLOB": 9000,
-    "GET /book": 1500,
-    "GET /price": 1500,
-    "GET /midpoint": 1500,
-    "POST /books": 500,
-    "GET /prices-history": 1000,
-    "GET /data/orders": 900,
-    "GET /data/order": 900,
-    "GET /data/trades": 900,
-    "POST /auth/api-key": 100,
-    "GET /auth/derive-api-key": 100,
-    "POST /order": 3500,
-    "DELETE /order": 3000,
-    "POST /orders": 1000,
-    "GAMMA": 4000,
-    "GET /gamma/events": 500,
-    "GET /gamma/markets": 300,
+    (f"{key.split()[1]} /gamma{key.split()[2]}" if key.startswith("GAMMA ") else key): limit
+    for key, limit in VENUE_RATE_LIMITS.items()
 }
 
 

@@ -304,6 +304,7 @@ class ExchangeEmulator:
         for index, market in enumerate(self.exchange.markets):
             self._index_tokens(index, market)
         self.connections: list[MarketConnection] = []
+        self._routes: dict[int, list[tuple[MarketConnection, int]]] = {}
         self.user_subs: list[tuple[web.WebSocketResponse, str]] = []
         self.requests = 0
         self.ws_connections = 0
@@ -519,20 +520,22 @@ class ExchangeEmulator:
         self.messages_generated += len(made)
         if not made or not self.connections or self.faults.stalled():
             return
-        for conn in list(self.connections):
-            masks = conn.market_masks
-            if not masks:
-                continue
-            out: list[bytes] = []
-            for m, data, yes_entry, no_entry in made:
-                mask = masks.get(m)
+        # Each message goes straight to the connections serving its market (a sharded
+        # client has one), not past every connection's masks.
+        routes = self._routes
+        variant = self.churn.variant
+        out: dict[MarketConnection, list[bytes]] = {}
+        for m, data, yes_entry, no_entry in made:
+            for conn, mask in routes.get(m, ()):
+                buf = out.get(conn)
+                if buf is None:
+                    buf = out[conn] = []
                 if mask == 3:
-                    out.append(data)
-                elif mask:
-                    entry = yes_entry if mask == 1 else no_entry
-                    out.append(self.churn.variant(m, entry, now))
-            if out:
-                self._write(conn, out, self.frame_messages)
+                    buf.append(data)
+                else:
+                    buf.append(variant(m, yes_entry if mask == 1 else no_entry, now))
+        for conn, messages in out.items():
+            self._write(conn, messages, self.frame_messages)
 
     def _write(self, conn: MarketConnection, messages: list[bytes], per_frame: int) -> None:
         if not conn.write(messages, per_frame):
@@ -544,8 +547,7 @@ class ExchangeEmulator:
             self.slow_disconnects += 1
             log.info("market ws %s dropped: %d bytes behind", conn.id, conn.backlog())
             conn.abort()
-            if conn in self.connections:
-                self.connections.remove(conn)
+            self._forget(conn)
 
     async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
         if ws.closed:
@@ -574,8 +576,7 @@ class ExchangeEmulator:
                 await self._market_command(conn, msg.data)
         finally:
             conn.closed = True
-            if conn in self.connections:
-                self.connections.remove(conn)
+            self._forget(conn)
         return ws
 
     def _masks(self, conn: MarketConnection) -> None:
@@ -585,6 +586,20 @@ class ExchangeEmulator:
             if slot is not None:
                 masks[slot[0]] = masks.get(slot[0], 0) | slot[1]
         conn.market_masks = masks
+        self._reroute()
+
+    def _reroute(self) -> None:
+        """Market index -> the connections serving it (and which of its tokens), for churn."""
+        routes: dict[int, list[tuple[MarketConnection, int]]] = {}
+        for conn in self.connections:
+            for m, mask in conn.market_masks.items():
+                routes.setdefault(m, []).append((conn, mask))
+        self._routes = routes
+
+    def _forget(self, conn: MarketConnection) -> None:
+        if conn in self.connections:
+            self.connections.remove(conn)
+            self._reroute()
 
     async def _market_command(self, conn: MarketConnection, text: str) -> None:
         try:
@@ -661,8 +676,7 @@ class ExchangeEmulator:
 
     def drop_connection(self, conn: MarketConnection) -> None:
         conn.abort()
-        if conn in self.connections:
-            self.connections.remove(conn)
+        self._forget(conn)
 
     # -- markets listed and resolved at run time --------------------------------------
     def list_market(self) -> EmuMarket:

@@ -11,3 +11,9 @@ class NoFeed:
 
     def hit(self, asset_id: str) -> None:
         return None
+
+    def market_listed(self, event: object) -> None:
+        return None
+
+    def market_resolved(self, condition_id: str) -> None:
+        return None

@@ -248,3 +248,79 @@ def test_apply_frames_matches_apply_frame_and_a_dict_model(frames: list[bytes]) 
         book = replayed.books[asset]
         got = book.bid_sizes if is_bid else book.ask_sizes
         assert got == levels
+
+
+def _state(store: BookStore) -> tuple[object, ...]:
+    return (
+        {a: b.to_dict() for a, b in store.books.items()},
+        {a: (b.needs_snapshot, b.has_snapshot, b.updates) for a, b in store.books.items()},
+        store.counts,
+        store.problems,
+        store.needs_snapshot,
+    )
+
+
+@given(_frames)
+@settings(max_examples=300, deadline=None)
+def test_the_socket_fast_path_gives_the_general_paths_answers(frames: list[bytes]) -> None:
+    """apply_frame's one-decode fast path against decode_market_frame + apply_decoded,
+    the general path that keeps good objects of a bad frame: the same books, flags and
+    counts, frame for frame."""
+    from engine.adapters.polymarket.wire.market import decode_market_frame
+
+    fast, general = BookStore(), BookStore()
+    for raw in frames:
+        applied = fast.apply_frame(raw)
+        assert applied == general.apply_decoded(*decode_market_frame(raw))
+        assert _state(fast) == _state(general)
+
+
+@given(_frames, st.integers(16, 400))
+@settings(max_examples=200, deadline=None)
+def test_a_frame_applied_in_slices_gives_the_same_books(frames: list[bytes], size: int) -> None:
+    """The market WebSocket cuts long frames into slices of whole events: the books and
+    flags equal those of the frame applied at once (only the frame count differs)."""
+    from engine.adapters.polymarket.market_ws import split_frame
+
+    events = []
+    for raw in frames:
+        try:
+            decoded = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        events += decoded if isinstance(decoded, list) else [decoded]
+    whole = msgspec.json.encode(events)
+    at_once, sliced = BookStore(), BookStore()
+    at_once.apply_frame(whole)
+    parts = split_frame(whole, size)
+    for part in parts:
+        sliced.apply_frame(part)
+    assert b"".join(p[1:-1] + b"," for p in parts if p != b"[]").rstrip(b",") == whole[1:-1]
+    assert _state(sliced)[:2] == _state(at_once)[:2]
+    assert sliced.problems == at_once.problems
+    assert sliced.needs_snapshot == at_once.needs_snapshot
+    assert sliced.counts["frames"] == len(parts)
+
+
+def test_reported_bests_one_side_or_both_and_no_level() -> None:
+    """The venue's best bid/ask check: either side alone, both, and '0' / '1' meaning no
+    level on that side."""
+    cases = [
+        (change("A", "0.49", "BUY", "5", bb="0.50"), False),
+        (change("A", "0.49", "BUY", "5", ba="0.52"), False),
+        (change("A", "0.49", "BUY", "5", bb="0.49"), True),
+        (change("A", "0.49", "BUY", "5", ba="0.53"), True),
+        (change("A", "0.49", "BUY", "5", bb="0.50", ba="0.53"), True),
+        (change("A", "0.50", "BUY", "0", bb="0.49", ba="0.52"), False),
+        (change("A", "0.50", "BUY", "0", bb="0", ba="0.52"), True),  # a 0.49 bid remains
+    ]
+    for message, gap in cases:
+        store = BookStore()
+        store.apply_frame(frame(book_msg(bids=(("0.50", "10"), ("0.49", "3")))))
+        store.apply_frame(frame(message))
+        assert store.books["A"].needs_snapshot is gap, message
+        assert store.problems["gap"] == int(gap)
+    store = BookStore()
+    store.apply_frame(frame(book_msg(bids=(("0.50", "10"),), asks=())))
+    store.apply_frame(frame(change("A", "0.50", "BUY", "0", bb="0", ba="1")))
+    assert not store.books["A"].needs_snapshot  # both sides empty, as the venue says

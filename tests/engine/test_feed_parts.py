@@ -1,22 +1,22 @@
 """Feed building blocks with a fake clock: pacing, backoff, hot assets, health, guard."""
 
-import asyncio
 import random
-from typing import Any, cast
+from pathlib import Path
 
 import httpx
 import pytest
-import websockets.asyncio.server
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.server import ServerConnection
 
 from engine.adapters.net.http import PacedHttp, VenueError
 from engine.adapters.net.loopback import OfflineViolation, ensure_loopback, is_loopback_host
-from engine.adapters.net.pacing import Backoff, RateLimiter
+from engine.adapters.net.pacing import (
+    WINDOW_S,
+    Backoff,
+    RateLimiter,
+    WindowLimiter,
+    endpoint_key,
+)
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.adapters.polymarket.hot_assets import HotAssetRegistry, HotAssetSettings
-from engine.adapters.polymarket.market_ws import MarketWebSocket
-from engine.clock import SystemClock
 from engine.config import FeedConfig, HotAssetConfig
 from engine.market.health import FeedHealth, FeedSource
 from tests.conftest import FakeClock
@@ -141,112 +141,122 @@ def test_bad_urls_are_named() -> None:
         FeedConfig(clob_rest_url="ftp://nowhere")
 
 
-# -- the market WebSocket: a cancel is never lost, and loopback skips deflate -----------
+# -- the venue's per-endpoint limits ------------------------------------------------------
 
 
-class _CancelAsFrameArrives:
-    """A connection whose first ``recv`` completes in the very step that cancels the
-    receiving task: the race ``asyncio.wait_for`` loses on Python 3.11."""
-
-    def __init__(self) -> None:
-        self.receiver: asyncio.Task[str] | None = None
-        self.calls = 0
-
-    async def recv(self) -> str:
-        self.calls += 1
-        if self.calls == 1:
-            assert self.receiver is not None
-            self.receiver.cancel()
-            return '{"event_type": "last_trade_price"}'
-        await asyncio.Event().wait()  # silence, for ever
-        raise AssertionError("unreachable")
+def test_endpoint_keys_take_the_longest_route_that_covers_the_path() -> None:
+    table = {"CLOB": 1, "GET /book": 1, "POST /books": 1, "GET /data/order": 1, "GET /data": 1}
+    assert endpoint_key("GET", "/book", table) == "GET /book"
+    assert endpoint_key("GET", "/books", table) is None  # /books is not under /book
+    assert endpoint_key("POST", "/books", table) == "POST /books"
+    assert endpoint_key("GET", "/data/order/0xab", table) == "GET /data/order"
+    assert endpoint_key("GET", "/data/trades", table) == "GET /data"
+    assert endpoint_key("get", "/clob-markets/0x1", table) is None
+    gamma = {"GAMMA GET /markets": 1, "GET /markets": 1}
+    assert endpoint_key("GET", "/markets", gamma, "GAMMA") == "GAMMA GET /markets"
+    assert endpoint_key("GET", "/markets", gamma) == "GET /markets"
 
 
-def _market_ws(url: str, frames: list[str | bytes], **kwargs: Any) -> MarketWebSocket:
-    return MarketWebSocket(
-        url, SystemClock(), FeedHealth(), lambda raw, ts: frames.append(raw), **kwargs
-    )
-
-
-async def test_receive_honours_a_cancel_that_lands_as_a_frame_arrives() -> None:
-    frames: list[str | bytes] = []
-    ws = _market_ws("ws://127.0.0.1:1/ws/market", frames, stale_after_s=30)
-    conn = _CancelAsFrameArrives()
-    task = asyncio.create_task(ws._receive(cast(ClientConnection, conn)))
-    conn.receiver = task
-    done, _ = await asyncio.wait({task}, timeout=2)
-    assert task in done, "the cancel was swallowed: the receive loop is still waiting"
-    assert task.cancelled()
-    assert frames == ['{"event_type": "last_trade_price"}']  # the frame was still handed on
-
-
-class _Trickle:
-    """Five frames 30 ms apart, then silence."""
-
-    def __init__(self) -> None:
-        self.sent = 0
-
-    async def recv(self) -> str:
-        if self.sent == 5:
-            await asyncio.Event().wait()
-        await asyncio.sleep(0.03)
-        self.sent += 1
-        return f'{{"n": {self.sent}}}'
-
-
-async def test_every_message_pushes_the_stale_deadline() -> None:
-    frames: list[str | bytes] = []
-    ws = _market_ws("ws://127.0.0.1:1/ws/market", frames, stale_after_s=0.05)
-    reason = await ws._receive(cast(ClientConnection, _Trickle()))
-    assert reason == "no WS message for 0.05s"
-    assert len(frames) == 5  # 150 ms of traffic, never 50 ms of silence until the end
-
-
-async def test_a_cancel_while_the_pinger_winds_down_stops_the_socket(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_window_limiter_holds_each_endpoint_and_its_host_to_its_table(
+    fake_clock: FakeClock,
 ) -> None:
-    async def subscribe_then_close(conn: ServerConnection) -> None:
-        await conn.recv()
-        await conn.close()
-
-    async with websockets.asyncio.server.serve(subscribe_then_close, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        ws = _market_ws(
-            f"ws://127.0.0.1:{port}/ws/market", [], reconnect_base_s=0.01, reconnect_cap_s=0.02
-        )
-        winding_down = asyncio.Event()
-
-        async def slow_to_stop(conn: ClientConnection) -> None:
-            try:
-                await asyncio.Event().wait()
-            finally:  # like a PING send in flight when the session ends
-                winding_down.set()
-                await asyncio.sleep(0.2)
-
-        monkeypatch.setattr(ws, "_ping", slow_to_stop)
-        task = asyncio.create_task(ws.run())
-        await winding_down.wait()
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=2)
-        assert task in done, "the cancel was swallowed: the socket reconnects instead"
-        assert task.cancelled()
-        await asyncio.sleep(0.25)  # let the pinger finish winding down
+    limiter = WindowLimiter(fake_clock, {"CLOB": 5, "POST /books": 2, "GET /book": 0})
+    start = fake_clock.monotonic()
+    books = limiter.keys_for("CLOB", "POST", "/books")
+    assert books == ("CLOB", "POST /books")
+    assert limiter.keys_for("CLOB", "GET", "/book") == ("CLOB",)  # 0 lifts a limit
+    for _ in range(2):
+        assert await limiter.acquire(books) == 0
+    # The third POST /books waits for the first to leave its 10 s window...
+    assert await limiter.acquire(books) == pytest.approx(WINDOW_S)
+    assert fake_clock.monotonic() - start == pytest.approx(WINDOW_S, abs=1e-3)
+    # ...while other endpoints only count against the host (5 per window).
+    other = limiter.keys_for("CLOB", "GET", "/clob-markets/0x1")
+    for _ in range(4):
+        assert await limiter.acquire(other) == 0
+    assert await limiter.acquire(other) > 0
+    assert await limiter.acquire(()) == 0  # nothing limits an unlisted host
 
 
-async def test_loopback_connections_skip_deflate_and_the_venue_keeps_it() -> None:
-    offered: list[str | None] = []
+async def test_paced_http_counts_gamma_and_clob_requests_against_their_own_tables(
+    fake_clock: FakeClock,
+) -> None:
+    seen: list[tuple[float, str]] = []
 
-    async def note_extensions(conn: ServerConnection) -> None:
-        assert conn.request is not None
-        offered.append(conn.request.headers.get("Sec-WebSocket-Extensions"))
-        await conn.recv()  # the subscription
-        await conn.close()
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((fake_clock.monotonic(), request.url.path))
+        return httpx.Response(200, json=[])
 
-    async with websockets.asyncio.server.serve(note_extensions, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        ws = _market_ws(f"ws://127.0.0.1:{port}/ws/market", [])
-        reason = await ws._session()
-    assert reason.startswith("WS closed")
-    assert offered == [None]  # no permessage-deflate offered on loopback
-    venue = _market_ws("wss://ws-subscriptions-clob.polymarket.com/ws/market", [])
-    assert venue._compression == "deflate"
+    http = PacedHttp(
+        fake_clock,
+        FeedHealth(),
+        limits={"CLOB": 100, "GAMMA GET /markets": 1, "GET /markets": 100},
+        hosts={"CLOB": "http://127.0.0.1:9", "GAMMA": "http://127.0.0.1:9/gamma"},
+        transport=httpx.MockTransport(answer),
+    )
+    for _ in range(2):
+        await http.get_json("http://127.0.0.1:9/gamma/markets", {"limit": "5"})
+    for _ in range(3):
+        await http.get_json("http://127.0.0.1:9/markets")
+    await http.aclose()
+    times = [t for t, _ in seen]
+    assert times[1] - times[0] == pytest.approx(WINDOW_S, abs=1e-3)  # Gamma's 1 per 10 s
+    assert times[4] == times[2]  # the CLOB's /markets is not Gamma's
+
+
+def test_rate_limits_merge_over_the_venue_table_and_bad_keys_are_named() -> None:
+    from engine.config.feed import VENUE_RATE_LIMITS
+
+    config = FeedConfig(rate_limits={"GET /book": 10, "GAMMA": 0})
+    assert config.rate_limits["GET /book"] == 10
+    assert config.rate_limits["GAMMA"] == 0
+    assert config.rate_limits["POST /books"] == VENUE_RATE_LIMITS["POST /books"]
+    assert FeedConfig().rate_limits == VENUE_RATE_LIMITS
+    assert FeedConfig().rest_rate_per_s is None  # no global cap of our own by default
+    with pytest.raises(ValueError, match="'books' is not a limit key"):
+        FeedConfig(rate_limits={"books": 5})
+    with pytest.raises(ValueError, match="whole number of requests per 10 s"):
+        FeedConfig(rate_limits={"GET /book": -1})
+    with pytest.raises(ValueError, match="ws_shard_size"):
+        FeedConfig(ws_shard_size=501)  # past ~500 tokens the venue stops updating
+
+
+def test_every_selected_token_streams_until_the_cap_then_the_registry_ranks() -> None:
+    tokens = [f"t{i:03d}" for i in range(400)]
+    reg = HotAssetRegistry(HotAssetSettings())  # the defaults
+    for rank, token in enumerate(tokens):
+        reg.set_base(token, float(400 - rank))
+    assert sorted(reg.select(0.0)) == tokens  # 200 markets' 400 tokens: all stream
+    capped = HotAssetRegistry(HotAssetSettings(asset_limit=100))
+    for rank, token in enumerate(tokens):
+        capped.set_base(token, float(400 - rank))
+    assert capped.select(0.0) == tokens[:100]  # asked for fewer: the best-ranked
+    capped.remove("t000")
+    assert "t000" not in capped.select(1000.0)
+
+
+def test_feed_settings_from_the_environment(tmp_path: Path) -> None:
+    from polyterm.config import ConfigError, load_config
+
+    empty = tmp_path / "config.toml"
+    empty.write_text("")
+
+    env = {
+        "SERVICE_WS_SHARD_SIZE": "300",
+        "SERVICE_WS_COMPRESSION": "deflate",
+        "SERVICE_WS_SLICE_BYTES": "4096",
+        "SERVICE_RATE_LIMITS": '{"POST /books": 100}',
+        "SERVICE_FOLLOW_NEW_MARKETS": "false",
+        "SERVICE_REST_RATE_PER_S": "20",
+    }
+    feed = load_config(empty, env=env).engine.feed
+    assert (feed.ws_shard_size, feed.ws_compression, feed.ws_slice_bytes) == (300, "deflate", 4096)
+    assert feed.rate_limits["POST /books"] == 100
+    assert feed.rate_limits["CLOB"] == 9000  # the rest of the venue's table stays
+    assert (feed.follow_new_markets, feed.rest_rate_per_s) == (False, 20.0)
+    with pytest.raises(ConfigError, match=r"feed.ws_shard_size: 900 is more than 500 tokens"):
+        load_config(empty, env={"SERVICE_WS_SHARD_SIZE": "900"})
+    with pytest.raises(ConfigError, match=r"feed.rate_limits: 'books' is not a limit key"):
+        load_config(empty, env={"SERVICE_RATE_LIMITS": '{"books": 1}'})
+    with pytest.raises(ConfigError, match="SERVICE_RATE_LIMITS: not a JSON object"):
+        load_config(empty, env={"SERVICE_RATE_LIMITS": "POST /books=1"})

@@ -312,6 +312,12 @@ async def test_stale_rest_snapshot_is_asked_for_again(tmp_path: Path, stale_firs
         def hit(self, asset_id: str) -> None:
             return None
 
+        def market_listed(self, event: object) -> None:
+            return None
+
+        def market_resolved(self, condition_id: str) -> None:
+            return None
+
     clock = SimClock(1000.0)
     ledger = await SqliteLedger(tmp_path / "l.sqlite", autocommit=False).open()
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from engine.adapters.polymarket.books import BookStore
 from engine.adapters.polymarket.feed import PolymarketFeed
-from engine.adapters.polymarket.market_ws import MarketWebSocket
+from engine.adapters.polymarket.market_ws import MarketStream
 from engine.clock import SystemClock
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
@@ -147,11 +147,11 @@ async def test_a_streaming_socket_always_stops_when_cancelled(emulator: Exchange
     frames: list[str | bytes] = []
     for attempt in range(40):
         frames.clear()
-        ws = MarketWebSocket(
+        ws = MarketStream(
             emulator.urls.market_ws,
             SystemClock(),
             FeedHealth(),
-            lambda raw, ts: frames.append(raw),
+            lambda raw, ts, src: frames.append(raw),
             offline=True,
         )
         await ws.update_assets(assets)

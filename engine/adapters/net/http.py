@@ -1,22 +1,26 @@
 """A paced HTTP client for venue REST calls.
 
-Every request goes through a concurrency cap, a token-bucket rate limit and, on 429,
-5xx or a transport error, retries with jittered exponential backoff (honouring
-Retry-After). Latency and error counts land in the feed's health record. In offline mode
-a request to anything but loopback is refused before it is sent.
+Every request goes through a concurrency cap, the venue's published per-endpoint limits
+(sliding 10 s windows per endpoint and per host, see :class:`WindowLimiter`), an optional
+overall token bucket of our own and, on 429, 5xx or a transport error, retries with
+jittered exponential backoff (honouring Retry-After). Latency and error counts land in
+the feed's health record. In offline mode a request to anything but loopback is refused
+before it is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
 
 from engine.adapters.net.loopback import ensure_loopback
-from engine.adapters.net.pacing import Backoff, RateLimiter
+from engine.adapters.net.pacing import Backoff, RateLimiter, WindowLimiter
 from engine.clock import Clock
 from engine.market.health import FeedHealth
 
@@ -38,7 +42,9 @@ class PacedHttp:
         health: FeedHealth,
         *,
         max_concurrency: int = 4,
-        rate_per_s: float = 8.0,
+        limits: Mapping[str, int] | None = None,
+        hosts: Mapping[str, str] | None = None,
+        rate_per_s: float | None = None,
         burst: int = 8,
         timeout_s: float = 10.0,
         max_retries: int = 4,
@@ -50,7 +56,14 @@ class PacedHttp:
         self._clock = clock
         self._health = health
         self._sem = asyncio.Semaphore(max_concurrency)
-        self._limiter = RateLimiter(clock, rate_per_s, burst)
+        self._windows = WindowLimiter(clock, limits or {})
+        # Base URL -> host key of the limits table ("CLOB", "GAMMA"), longest first so
+        # the emulator's /gamma under the CLOB base is told apart.
+        self._hosts = sorted(
+            ((url.rstrip("/"), name) for name, url in (hosts or {}).items()),
+            key=lambda item: -len(item[0]),
+        )
+        self._bucket = RateLimiter(clock, rate_per_s, burst) if rate_per_s else None
         self._max_retries = max_retries
         self._backoff_base = backoff_base_s
         self._backoff_cap = backoff_cap_s
@@ -91,9 +104,12 @@ class PacedHttp:
         content = msgspec.json.encode(json_body) if json_body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
         health = self._health
+        keys = self._limit_keys(method, url)
         last_error = ""
         for attempt in range(self._max_retries + 1):
-            await self._limiter.acquire()
+            await self._windows.acquire(keys)
+            if self._bucket is not None:
+                await self._bucket.acquire()
             async with self._sem:
                 started = self._clock.monotonic()
                 health.rest_requests += 1
@@ -132,6 +148,13 @@ class PacedHttp:
             )
             await self._clock.sleep(delay)
         raise VenueError(f"{method} {httpx.URL(url).path} failed after retries: {last_error}")
+
+    def _limit_keys(self, method: str, url: str) -> tuple[str, ...]:
+        for base, host in self._hosts:
+            if url == base or url.startswith(base + "/") or url.startswith(base + "?"):
+                path = urlsplit(url[len(base) :] or "/").path or "/"
+                return self._windows.keys_for(host, method, path)
+        return self._windows.keys_for("CLOB", method, urlsplit(url).path or "/")
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -1,8 +1,11 @@
-"""Pacing for venue requests: a token-bucket rate limiter and jittered backoff."""
+"""Pacing for venue requests: per-endpoint windows (the venue's published limits), an
+optional token bucket of our own, and jittered backoff."""
 
 from __future__ import annotations
 
 import random
+from collections import deque
+from collections.abc import Mapping
 
 from engine.clock import Clock
 
@@ -57,3 +60,71 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+WINDOW_S = 10.0  # the venue publishes its limits as requests per 10 s
+
+
+def endpoint_key(method: str, path: str, table: Mapping[str, int], host: str = "") -> str | None:
+    """The key of `table` that limits ``method path``: ``GET /data/order/0xab`` counts as
+    ``GET /data/order`` (the longest key that is the path or a parent of it), a Gamma
+    request as ``GAMMA GET /markets``. None when no key names the endpoint."""
+    prefix = f"{host} " if host else ""
+    head = f"{prefix}{method.upper()} "
+    best: str | None = None
+    for key in table:
+        if not key.startswith(head):
+            continue
+        route = key[len(head) :]
+        if (path == route or path.startswith(route + "/")) and (
+            best is None or len(key) > len(best)
+        ):
+            best = key
+    return best
+
+
+class WindowLimiter:
+    """Per-endpoint request limits over a sliding window, as the venue counts them.
+
+    `limits` maps a key (``"CLOB"``, ``"GAMMA"`` for a whole host; ``"GET /book"``,
+    ``"GAMMA GET /markets"`` for one endpoint) to requests per :data:`WINDOW_S`; 0 lifts
+    a limit. A request counts against its endpoint's key and its host's; it waits (on
+    the clock) until every window it counts in has room, so a well-paced client never
+    sees the venue's 429.
+    """
+
+    def __init__(self, clock: Clock, limits: Mapping[str, int]) -> None:
+        self._clock = clock
+        self.limits = {k: v for k, v in limits.items() if v > 0}
+        self._windows: dict[str, deque[float]] = {k: deque() for k in self.limits}
+        self.waited_s = 0.0
+
+    def keys_for(self, host: str, method: str, path: str) -> tuple[str, ...]:
+        keys = [host] if host in self.limits else []
+        endpoint = endpoint_key(method, path, self.limits, "" if host == "CLOB" else host)
+        if endpoint is not None:
+            keys.append(endpoint)
+        return tuple(keys)
+
+    async def acquire(self, keys: tuple[str, ...]) -> float:
+        """Wait until each of `keys` has room in its window, then count one request."""
+        if not keys:
+            return 0.0
+        waited = 0.0
+        while True:
+            now = self._clock.monotonic()
+            wait = 0.0
+            for key in keys:
+                window = self._windows[key]
+                while window and window[0] <= now - WINDOW_S:
+                    window.popleft()
+                if len(window) >= self.limits[key]:
+                    wait = max(wait, window[0] + WINDOW_S - now)
+            if wait <= 0:
+                for key in keys:
+                    self._windows[key].append(now)
+                self.waited_s += waited
+                return waited
+            # A hair past the oldest request's expiry, so the retry finds the room.
+            await self._clock.sleep(wait + 1e-6)
+            waited += wait

@@ -53,6 +53,41 @@ def _reported_best(text: str | None) -> int | None:
     return value if 0 < value < PRICE_SCALE else -1
 
 
+# Wire prices and sizes repeat endlessly; on the per-message path a plain dict lookup
+# (~20 ns) beats even lru_cache's C wrapper (~60 ns). Misses parse (errors are never
+# memoised) and a memo that grows past MEMO_MAX starts over, so odd input cannot grow it
+# without bound.
+MEMO_MAX = 1 << 16
+_prices: dict[str, int] = {}
+_sizes: dict[str, int] = {}
+_bests: dict[str, int] = {}
+
+
+def _price_miss(text: str) -> int:
+    value = parse_price(text)
+    if len(_prices) >= MEMO_MAX:
+        _prices.clear()
+    _prices[text] = value
+    return value
+
+
+def _size_miss(text: str) -> int:
+    value = parse_size(text)
+    if len(_sizes) >= MEMO_MAX:
+        _sizes.clear()
+    _sizes[text] = value
+    return value
+
+
+def _best_miss(text: str) -> int:
+    value = _reported_best(text)
+    assert value is not None
+    if len(_bests) >= MEMO_MAX:
+        _bests.clear()
+    _bests[text] = value
+    return value
+
+
 class BookStore:
     def __init__(self, on_problem: ProblemSink | None = None) -> None:
         self.books: dict[str, OrderBook] = {}
@@ -63,7 +98,7 @@ class BookStore:
         self.dirty: dict[str, None] = {}
         self.needs_snapshot: set[str] = set()
         self.resolved: dict[str, str] = {}  # market -> winning asset id
-        self.new_markets: list[NewMarketEvent] = []
+        self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
         self._on_problem = on_problem
         # Dispatch on the exact event type: one dict lookup, not an isinstance chain.
@@ -79,8 +114,31 @@ class BookStore:
 
     # -- entry points -------------------------------------------------------------
     def apply_frame(self, raw: bytes | str) -> int:
-        """Decode and apply one frame; returns how many events were applied."""
-        return self.apply_decoded(*decode_market_frame(raw))
+        """Decode and apply one frame; returns how many events were applied.
+
+        The socket path: one msgspec decode straight into typed events; only a frame
+        that fails it (untagged, unknown type, a bad field) takes the slow path that
+        keeps the good objects (:func:`decode_market_frame`), with the same counts.
+        """
+        try:
+            decoded = FRAME_DECODER.decode(raw)
+        except msgspec.DecodeError:
+            return self.apply_decoded(*decode_market_frame(raw))
+        self.counts["frames"] += 1
+        if type(decoded) is PriceChangeEvent:  # most frames: straight to its handler
+            try:
+                self._price_change(decoded)
+            except (ValueError, KeyError) as exc:
+                self.problem("bad_event", f"PriceChangeEvent: {exc}")
+            return 1
+        events = decoded if type(decoded) is list else (decoded,)
+        handlers = self._handlers
+        for event in events:
+            try:
+                handlers[type(event)](event)
+            except (ValueError, KeyError) as exc:
+                self.problem("bad_event", f"{type(event).__name__}: {exc}")
+        return len(events)
 
     def apply_decoded(self, events: list[MarketEvent], errors: list[str]) -> int:
         """Apply what :func:`decode_market_frame` made of one frame."""
@@ -140,8 +198,10 @@ class BookStore:
         self.resolved[event.market] = event.winning_asset_id
 
     def _new_market(self, event: NewMarketEvent) -> None:
+        # Every market connection with custom features gets it: keep the first.
         self.counts["new_market"] += 1
-        self.new_markets.append(event)
+        if all(e.market != event.market for e in self.new_markets):
+            self.new_markets.append(event)
 
     def problem(self, kind: str, reason: str) -> None:
         self.problems[kind] += 1
@@ -201,6 +261,7 @@ class BookStore:
         except ValueError:
             ts = 0
         books = self.books
+        prices_memo, sizes_memo = _prices, _sizes
         last: dict[str, PriceChangeEntry] = {}
         changes = ev.price_changes if ev.price_changes is not None else ev.entries()
         for entry in changes:
@@ -221,8 +282,14 @@ class BookStore:
             else:
                 self.problem("bad_event", f"price_change side {side!r} is neither BUY nor SELL")
                 continue
-            price = parse_price(entry.price)
-            size = parse_size(entry.size)
+            try:
+                price = prices_memo[entry.price]
+            except KeyError:
+                price = _price_miss(entry.price)
+            try:
+                size = sizes_memo[entry.size]
+            except KeyError:
+                size = _size_miss(entry.size)
             if size > 0:
                 if price not in sizes:
                     insort(prices, price)
@@ -244,13 +311,25 @@ class BookStore:
             bids, asks = book.bid_prices, book.ask_prices
             if bids and asks and bids[-1] >= asks[0]:
                 self.mark_needs_snapshot(book, "crossed")
-            elif entry.best_bid is not None or entry.best_ask is not None:
-                bid = _reported_best(entry.best_bid)
-                ask = _reported_best(entry.best_ask)
-                if (bid is not None and bid != (bids[-1] if bids else -1)) or (
-                    ask is not None and ask != (asks[0] if asks else -1)
-                ):
-                    self.mark_needs_snapshot(book, "gap")
+            else:
+                # The venue's own best bid/ask: disagreeing means we missed a message.
+                reported = entry.best_bid
+                if reported is not None:
+                    try:
+                        bid = _bests[reported]
+                    except KeyError:
+                        bid = _best_miss(reported)
+                    if bid != (bids[-1] if bids else -1):
+                        self.mark_needs_snapshot(book, "gap")
+                        continue
+                reported = entry.best_ask
+                if reported is not None:
+                    try:
+                        ask = _bests[reported]
+                    except KeyError:
+                        ask = _best_miss(reported)
+                    if ask != (asks[0] if asks else -1):
+                        self.mark_needs_snapshot(book, "gap")
 
     def _check_bests(self, book: OrderBook, best_bid: str | None, best_ask: str | None) -> None:
         """The venue tells us its best bid/ask; disagreeing means we missed a message."""

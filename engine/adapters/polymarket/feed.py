@@ -1,29 +1,44 @@
 """The Polymarket feed: Gamma discovery, CLOB REST snapshots and the market WebSocket.
 
 The same adapter serves live data and ``--offline`` (pointed at the loopback emulator).
-While the WebSocket is down or silent, books are sampled over REST; books the engine
-stops trusting are re-fetched; the hot-asset registry decides what stays subscribed.
+
+Start-up: the markets from Gamma (paged), each refined by its ``/clob-markets`` record
+(fees, tick, neg-risk), then every selected book by batched ``POST /books``, all paced by
+the venue's published per-endpoint limits rather than one global rate, so 200 markets
+load in about a second. ``health.startup`` says what it is doing meanwhile ("market
+details 120/200", "loading books 120/400"). Markets the feed cannot trade (no token ids,
+no fee/tick data) are skipped and counted by reason in ``health.skipped_markets``.
+
+Then the market WebSocket, sharded (see :mod:`market_ws`): every token of the selected
+markets streams while they fit under the hot-asset cap; past it the hot-asset registry
+ranks them. While a shard is down or silent its books are sampled over REST; books the
+engine stops trusting are re-fetched; markets the venue lists while we run
+(``new_market``) are followed, resolved ones (``market_resolved``) unsubscribed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
+import msgspec
 
 from engine.adapters.net.http import PacedHttp, VenueError
 from engine.adapters.net.loopback import ensure_loopback
 from engine.adapters.polymarket.hot_assets import HotAssetRegistry, HotAssetSettings
-from engine.adapters.polymarket.market_ws import MarketWebSocket
+from engine.adapters.polymarket.market_ws import MarketStream
+from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock
 from engine.config import FeedConfig, HotAssetConfig
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import (
     MarketInfo,
     MetadataError,
+    Outcome,
     parse_clob_market,
     parse_gamma_market,
     rank_markets,
@@ -32,11 +47,22 @@ from engine.ports import MarketDataSink
 
 log = logging.getLogger("engine.adapters.polymarket")
 
-BOOKS_PER_REQUEST = 50
+BOOKS_PER_REQUEST = 50  # the venue takes up to 500; smaller answers arrive sooner
+GAMMA_PAGE = 500  # Gamma's largest page
+NO_TOKEN_IDS = "no token ids"
+NO_METADATA = "unusable metadata"
+NO_FEE_DATA = "no fee/tick data"
+NOT_FOLLOWED = "listed while running (follow_new_markets = false)"
+
+_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 class FeedError(RuntimeError):
     """The feed cannot start (no markets, venue unreachable); the message says why."""
+
+
+def tradeable_tokens(market: MarketInfo) -> bool:
+    return bool(market.outcomes) and all(market.token_ids)
 
 
 class PolymarketFeed:
@@ -59,6 +85,8 @@ class PolymarketFeed:
             clock,
             self.health,
             max_concurrency=config.rest_max_concurrency,
+            limits=config.rate_limits,
+            hosts={"CLOB": config.clob_rest_url, "GAMMA": config.gamma_url},
             rate_per_s=config.rest_rate_per_s,
             burst=config.rest_burst,
             timeout_s=config.rest_timeout_s,
@@ -79,19 +107,39 @@ class PolymarketFeed:
             )
         )
         self.markets: list[MarketInfo] = []
-        self.ws: MarketWebSocket | None = None
+        self.stream: MarketStream | None = None
         self._want: set[str] = set()
         self._sink: MarketDataSink | None = None
+        self._listed: list[NewMarketEvent] = []
+        self._resolved: list[str] = []
+        self._changes = asyncio.Event()
+        self._select_lock = asyncio.Lock()
+        self._retired: set[str] = set()  # tokens of resolved markets: never again
 
     # -- the port -----------------------------------------------------------------
     def want_snapshot(self, asset_ids: Iterable[str]) -> None:
         self._want.update(asset_ids)
 
     def hit(self, asset_id: str) -> None:
-        self.registry.hit(asset_id, self.clock.monotonic())
+        if asset_id not in self._retired:
+            self.registry.hit(asset_id, self.clock.monotonic())
+
+    def market_listed(self, event: NewMarketEvent) -> None:
+        self._listed.append(event)
+        self._changes.set()
+
+    def market_resolved(self, condition_id: str) -> None:
+        self._resolved.append(condition_id)
+        self._changes.set()
+
+    def skip(self, reason: str, what: str, count: int = 1) -> None:
+        skipped = self.health.skipped_markets
+        skipped[reason] = skipped.get(reason, 0) + count
+        log.info("skipping %s: %s", what, reason)
 
     async def run(self, sink: MarketDataSink) -> None:
         self._sink = sink
+        health = self.health
         try:
             self.markets = await self.discover()
             sink.on_markets(self.markets)
@@ -99,25 +147,30 @@ class PolymarketFeed:
                 for token in market.token_ids:
                     self.registry.set_base(token, float(len(self.markets) - rank))
             assets = self.registry.select(self.clock.monotonic())
-            await self._fetch_books(assets)
-            self.ws = MarketWebSocket(
-                self.config.market_ws_url,
+            await self._load_books(assets)
+            cfg = self.config
+            self.stream = MarketStream(
+                cfg.market_ws_url,
                 self.clock,
-                self.health,
-                self._on_ws_frame,
-                ping_interval_s=self.config.ws_ping_interval_s,
-                stale_after_s=self.config.ws_stale_after_s,
-                reconnect_base_s=self.config.ws_reconnect_base_s,
-                reconnect_cap_s=self.config.ws_reconnect_cap_s,
-                offline=self.config.offline,
-                on_connected=self._on_ws_connected,
+                health,
+                sink.on_frame,
+                shard_size=cfg.ws_shard_size,
+                ping_interval_s=cfg.ws_ping_interval_s,
+                stale_after_s=cfg.ws_stale_after_s,
+                reconnect_base_s=cfg.ws_reconnect_base_s,
+                reconnect_cap_s=cfg.ws_reconnect_cap_s,
+                compression=cfg.ws_compression == "deflate",
+                slice_bytes=cfg.ws_slice_bytes,
+                offline=cfg.offline,
+                on_connected=self._on_ws_reconnected,
             )
-            await self.ws.update_assets(assets)
+            await self.stream.update_assets(assets)
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self.ws.run(), name="feed-ws")
+                tg.create_task(self.stream.run(), name="feed-ws")
                 tg.create_task(self._rest_fallback(), name="feed-rest-fallback")
                 tg.create_task(self._resnapshot(), name="feed-resnapshot")
                 tg.create_task(self._hot_assets(), name="feed-hot-assets")
+                tg.create_task(self._market_changes(), name="feed-market-changes")
         finally:
             await self.http.aclose()
 
@@ -125,6 +178,7 @@ class PolymarketFeed:
     async def discover(self) -> list[MarketInfo]:
         """Top markets by 24h volume (or liquidity) from Gamma, refined by the CLOB."""
         cfg = self.config
+        self.health.startup = "listing markets"
         try:
             found = await self._gamma_markets()
         except VenueError as exc:
@@ -135,10 +189,26 @@ class PolymarketFeed:
                 raise FeedError(
                     f"cannot list markets: Gamma and CLOB both failed ({exc2})"
                 ) from exc2
-        ranked = rank_markets(found, cfg.max_markets, cfg.rank_by)
+        usable = []
+        for market in found:
+            if tradeable_tokens(market):
+                usable.append(market)
+            else:
+                self.skip(NO_TOKEN_IDS, market.slug or market.condition_id)
+        ranked = rank_markets(usable, cfg.max_markets, cfg.rank_by)
         if not ranked:
             raise FeedError("the venue listed no active markets accepting orders")
-        refined = await asyncio.gather(*(self._refine(m) for m in ranked))
+        done = 0
+
+        async def refine(market: MarketInfo) -> MarketInfo | None:
+            nonlocal done
+            refined = await self._refine(market)
+            done += 1
+            self.health.startup = f"market details {done}/{len(ranked)}"
+            return refined
+
+        self.health.startup = f"market details 0/{len(ranked)}"
+        refined = await asyncio.gather(*(refine(m) for m in ranked))
         markets = [m for m in refined if m is not None]
         if not markets:
             raise FeedError("no market's fee and tick data could be fetched")
@@ -146,19 +216,46 @@ class PolymarketFeed:
 
     async def _gamma_markets(self) -> list[MarketInfo]:
         order = "volume24hr" if self.config.rank_by == "volume" else "liquidity"
-        params = {
-            "active": "true",
-            "closed": "false",
-            "order": order,
-            "ascending": "false",
-            "limit": str(max(20, self.config.max_markets * 3)),
-        }
-        raw = await self.http.get_json(f"{self.config.gamma_url}/markets", params)
-        return _parse_all(raw if isinstance(raw, list) else [], parse_gamma_market)
+        wanted = max(20, self.config.max_markets * 3)
+        found: list[MarketInfo] = []
+        offset = 0
+        while offset < wanted:
+            limit = min(GAMMA_PAGE, wanted - offset)
+            params = {
+                "active": "true",
+                "closed": "false",
+                "order": order,
+                "ascending": "false",
+                "limit": str(limit),
+                "offset": str(offset),
+            }
+            raw = await self.http.get_json(f"{self.config.gamma_url}/markets", params)
+            page = raw if isinstance(raw, list) else []
+            found += self._parse_all(page, parse_gamma_market)
+            if len(page) < limit:
+                break
+            offset += limit
+        return found
 
     async def _clob_markets(self) -> list[MarketInfo]:
         page = await self.http.get_json(f"{self.config.clob_rest_url}/sampling-markets")
-        return _parse_all(page.get("data", []) if isinstance(page, dict) else [], parse_clob_market)
+        return self._parse_all(
+            page.get("data", []) if isinstance(page, dict) else [], parse_clob_market
+        )
+
+    def _parse_all(self, objects: list[Any], parse: Any) -> list[MarketInfo]:
+        markets: list[MarketInfo] = []
+        bad = 0
+        for obj in objects:
+            try:
+                markets.append(parse(obj))
+            except (MetadataError, KeyError, TypeError, ValueError) as exc:
+                bad += 1
+                log.info("skipping a market without usable metadata: %s", exc)
+        if bad:
+            skipped = self.health.skipped_markets
+            skipped[NO_METADATA] = skipped.get(NO_METADATA, 0) + bad
+        return markets
 
     async def _refine(self, market: MarketInfo) -> MarketInfo | None:
         """Fee, tick and neg-risk from /clob-markets; fees are never assumed to be zero."""
@@ -167,15 +264,36 @@ class PolymarketFeed:
             record = await self.http.get_json(url)
             return market.with_clob_record(record)
         except (VenueError, MetadataError, KeyError, TypeError, ValueError) as exc:
-            log.warning(
-                "skipping %s: no fee/tick data (%s)", market.slug or market.condition_id, exc
-            )
+            self.skip(NO_FEE_DATA, f"{market.slug or market.condition_id} ({exc})")
             return None
 
     # -- books ------------------------------------------------------------------
-    async def _fetch_books(self, assets: list[str]) -> None:
+    async def _load_books(self, assets: list[str]) -> None:
+        """Every selected book by batched ``POST /books``, with progress in the health."""
+        health = self.health
+        health.books_expected = len(assets)
+        health.books_loaded = 0
+        health.startup = f"loading books 0/{len(assets)}"
+        chunks = [
+            assets[i : i + BOOKS_PER_REQUEST] for i in range(0, len(assets), BOOKS_PER_REQUEST)
+        ]
+
+        async def load(chunk: list[str]) -> None:
+            health.books_loaded += await self._fetch_books(chunk)
+            health.startup = f"loading books {health.books_loaded}/{len(assets)}"
+
+        # Concurrent (the client's concurrency cap and the venue's table pace them);
+        # each answer is applied as it lands.
+        async with asyncio.TaskGroup() as tg:
+            for chunk in chunks:
+                tg.create_task(load(chunk))
+        health.startup = None
+
+    async def _fetch_books(self, assets: list[str]) -> int:
+        """REST books for `assets` into the sink; returns how many the venue answered."""
         sink = self._sink
         assert sink is not None
+        answered = 0
         for i in range(0, len(assets), BOOKS_PER_REQUEST):
             chunk = assets[i : i + BOOKS_PER_REQUEST]
             raw = await self.http.request(
@@ -185,30 +303,27 @@ class PolymarketFeed:
             )
             self.health.last_rest_fetch = self.clock.monotonic()
             sink.on_frame(raw, self.clock.time(), "rest")
+            with contextlib.suppress(msgspec.DecodeError):  # the book builder counts it
+                answered += len(_LIST.decode(raw))
+        return answered
 
-    def _on_ws_frame(self, raw: str | bytes, recv_ts: float) -> None:
-        sink = self._sink
-        assert sink is not None
-        sink.on_frame(raw, recv_ts, "ws")
-
-    async def _on_ws_connected(self) -> None:
-        # After a (re)connect the books may have moved while we were away: the venue's
+    async def _on_ws_reconnected(self, assets: list[str]) -> None:
+        # After a reconnect the books may have moved while we were away: the venue's
         # initial dump re-snapshots them, and a REST pass makes sure of it.
-        if self.health.ws_reconnects:
-            self.want_snapshot(self.ws.assets if self.ws else [])
+        self.want_snapshot(assets)
 
     async def _rest_fallback(self) -> None:
-        """While the WS is not live, sample subscribed books over REST."""
+        """While a shard is not live, sample its books over REST."""
         while True:
             await self.clock.sleep(self.config.rest_poll_interval_s)
-            if self.health.source is FeedSource.WS_LIVE or self.ws is None:
+            stream = self.stream
+            if stream is None or self.health.source is FeedSource.WS_LIVE:
                 continue
-            if not self.health.ws_connected and self.health.source is not FeedSource.REST_ONLY:
-                self.health.set_source(
-                    FeedSource.REST_ONLY, self.clock.monotonic(), self.health.fallback_reason
-                )
+            assets = stream.assets_not_live()
+            if not assets:
+                continue
             try:
-                await self._fetch_books(self.ws.assets)
+                await self._fetch_books(assets)
             except VenueError as exc:
                 log.warning("REST fallback failed: %s", exc)
 
@@ -225,24 +340,77 @@ class PolymarketFeed:
                 log.warning("re-snapshot of %d books failed: %s", len(wanted), exc)
                 self._want.update(wanted)
 
+    # -- what streams ------------------------------------------------------------------
     async def _hot_assets(self) -> None:
         while True:
             await self.clock.sleep(self.hot_config.refresh_s)
-            if self.ws is None:
-                continue
+            await self._reselect()
+
+    async def _reselect(self) -> None:
+        stream = self.stream
+        if stream is None:
+            return
+        async with self._select_lock:
             chosen = self.registry.select(self.clock.monotonic())
-            if chosen != self.ws.assets:
-                added = [a for a in chosen if a not in set(self.ws.assets)]
-                await self.ws.update_assets(chosen)
-                if added:
-                    self.want_snapshot(added)
+            current = stream.assets
+            if chosen == current:
+                return
+            held = set(current)
+            added = [a for a in chosen if a not in held]
+            await stream.update_assets(chosen)
+            if added:
+                self.want_snapshot(added)
 
+    async def _market_changes(self) -> None:
+        """Follow markets listed while we run; stop streaming resolved ones."""
+        while True:
+            await self._changes.wait()
+            self._changes.clear()
+            listed, self._listed = self._listed, []
+            resolved, self._resolved = self._resolved, []
+            added: list[MarketInfo] = []
+            for event in listed:
+                market = await self._listing(event)
+                if market is not None:
+                    added.append(market)
+            if added:
+                self.markets.extend(added)
+                assert self._sink is not None
+                self._sink.on_markets(self.markets)
+                for market in added:
+                    log.info("following a new market: %s", market.question)
+                    for token in market.token_ids:
+                        self.registry.set_base(token, 0.5)  # after the ranked ones
+            for condition_id in resolved:
+                gone = next((m for m in self.markets if m.condition_id == condition_id), None)
+                if gone is None:
+                    continue
+                for token in gone.token_ids:
+                    self._retired.add(token)
+                    self.registry.remove(token)
+            if added or resolved:
+                await self._reselect()
 
-def _parse_all(objects: list[Any], parse: Any) -> list[MarketInfo]:
-    markets: list[MarketInfo] = []
-    for obj in objects:
-        try:
-            markets.append(parse(obj))
-        except (MetadataError, KeyError, TypeError, ValueError) as exc:
-            log.info("skipping a market without usable metadata: %s", exc)
-    return markets
+    async def _listing(self, event: NewMarketEvent) -> MarketInfo | None:
+        """A market from its ``new_market`` message and ``/clob-markets`` record."""
+        what = event.slug or event.market
+        if any(m.condition_id == event.market for m in self.markets):
+            return None
+        if not self.config.follow_new_markets:
+            self.skip(NOT_FOLLOWED, what)
+            return None
+        tokens = event.assets_ids
+        if not tokens or not all(tokens):
+            self.skip(NO_TOKEN_IDS, what)
+            return None
+        names = event.outcomes if len(event.outcomes) == len(tokens) else []
+        info = MarketInfo(
+            condition_id=event.market,
+            question=event.question or what,
+            slug=event.slug,
+            outcomes=tuple(
+                Outcome(t, names[i] if names else f"Outcome {i + 1}") for i, t in enumerate(tokens)
+            ),
+            gamma_id=event.id,
+        )
+        return await self._refine(info)

@@ -2,7 +2,9 @@
 
 Each asset has a base score (from 24h volume rank) plus hit boosts (an order, a
 position, a signal) that expire after a TTL. Pinned assets always make the cut; the rest
-are taken by score above ``min_score`` up to ``asset_limit``. A selected asset stays
+are taken by score above ``min_score`` up to ``asset_limit``. While every token of the
+selected markets fits under ``asset_limit`` (the default), all of them stream and the
+ranking only orders them; it decides only when there are more. A selected asset stays
 selected for at least ``sticky_s`` so subscriptions do not churn on small score moves.
 """
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class HotAssetSettings:
-    asset_limit: int = 50
+    asset_limit: int = 2000
     static_assets: tuple[str, ...] = ()
     min_score: float = 0.0
     sticky_s: float = 60.0
@@ -30,6 +32,12 @@ class HotAssetRegistry:
 
     def set_base(self, asset_id: str, score: float) -> None:
         self._base[asset_id] = score
+
+    def remove(self, asset_id: str) -> None:
+        """Forget an asset (its market resolved): it is never selected again."""
+        self._base.pop(asset_id, None)
+        self._hits.pop(asset_id, None)
+        self._selected_at.pop(asset_id, None)
 
     def hit(self, asset_id: str, now: float) -> None:
         self._hits.setdefault(asset_id, []).append(now)

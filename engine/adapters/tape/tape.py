@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import msgspec
 
+from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, market_from_json, market_to_json
@@ -474,6 +475,12 @@ class TapeFeed:
 
     def hit(self, asset_id: str) -> None:
         """Subscriptions are fixed by what was recorded."""
+
+    def market_listed(self, event: NewMarketEvent) -> None:
+        """A tape's markets are what was recorded (its markets lines)."""
+
+    def market_resolved(self, condition_id: str) -> None:
+        """Nothing to unsubscribe from a tape."""
 
     async def run(self, sink: MarketDataSink) -> None:
         first_t: float | None = None

@@ -13,12 +13,12 @@ from typing import Any
 import msgspec
 
 
-class Level(msgspec.Struct, frozen=True):
+class Level(msgspec.Struct, frozen=True, gc=False):
     price: str
     size: str
 
 
-class BookEvent(msgspec.Struct, tag="book", tag_field="event_type"):
+class BookEvent(msgspec.Struct, tag="book", tag_field="event_type", gc=False):
     asset_id: str
     market: str = ""
     bids: list[Level] = msgspec.field(default_factory=list)
@@ -31,7 +31,7 @@ class BookEvent(msgspec.Struct, tag="book", tag_field="event_type"):
     neg_risk: bool | None = None
 
 
-class PriceChangeEntry(msgspec.Struct, frozen=True):
+class PriceChangeEntry(msgspec.Struct, frozen=True, gc=False):
     asset_id: str
     price: str
     side: str
@@ -41,7 +41,7 @@ class PriceChangeEntry(msgspec.Struct, frozen=True):
     best_ask: str | None = None
 
 
-class PriceChangeEvent(msgspec.Struct, tag="price_change", tag_field="event_type"):
+class PriceChangeEvent(msgspec.Struct, tag="price_change", tag_field="event_type", gc=False):
     """Both formats: the current ``price_changes`` list, or one legacy change inline."""
 
     market: str = ""
@@ -61,7 +61,7 @@ class PriceChangeEvent(msgspec.Struct, tag="price_change", tag_field="event_type
         return [PriceChangeEntry(self.asset_id, self.price, self.side, self.size, self.hash)]
 
 
-class LastTradePriceEvent(msgspec.Struct, tag="last_trade_price", tag_field="event_type"):
+class LastTradePriceEvent(msgspec.Struct, tag="last_trade_price", tag_field="event_type", gc=False):
     asset_id: str
     price: str
     market: str = ""
@@ -71,7 +71,7 @@ class LastTradePriceEvent(msgspec.Struct, tag="last_trade_price", tag_field="eve
     timestamp: str = "0"
 
 
-class TickSizeChangeEvent(msgspec.Struct, tag="tick_size_change", tag_field="event_type"):
+class TickSizeChangeEvent(msgspec.Struct, tag="tick_size_change", tag_field="event_type", gc=False):
     asset_id: str
     new_tick_size: str
     old_tick_size: str = ""
@@ -79,7 +79,7 @@ class TickSizeChangeEvent(msgspec.Struct, tag="tick_size_change", tag_field="eve
     timestamp: str = "0"
 
 
-class BestBidAskEvent(msgspec.Struct, tag="best_bid_ask", tag_field="event_type"):
+class BestBidAskEvent(msgspec.Struct, tag="best_bid_ask", tag_field="event_type", gc=False):
     asset_id: str
     market: str = ""
     best_bid: str | None = None
@@ -88,7 +88,7 @@ class BestBidAskEvent(msgspec.Struct, tag="best_bid_ask", tag_field="event_type"
     timestamp: str = "0"
 
 
-class NewMarketEvent(msgspec.Struct, tag="new_market", tag_field="event_type"):
+class NewMarketEvent(msgspec.Struct, tag="new_market", tag_field="event_type", gc=False):
     market: str
     id: str = ""
     question: str = ""
@@ -99,7 +99,7 @@ class NewMarketEvent(msgspec.Struct, tag="new_market", tag_field="event_type"):
     timestamp: str = "0"
 
 
-class MarketResolvedEvent(msgspec.Struct, tag="market_resolved", tag_field="event_type"):
+class MarketResolvedEvent(msgspec.Struct, tag="market_resolved", tag_field="event_type", gc=False):
     market: str
     winning_asset_id: str
     id: str = ""

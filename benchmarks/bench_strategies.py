@@ -22,6 +22,7 @@ import random
 import statistics
 import time
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 from engine.config.strategy import StrategiesConfig
@@ -68,6 +69,11 @@ class World:
                     event_id=event_id,
                 )
             )
+        # Every event here is whole: each market knows how many outcomes its event has.
+        sizes = Counter(m.event_id for m in self.markets if m.event_id)
+        self.markets = [
+            replace(m, event_markets=sizes[m.event_id]) if m.event_id else m for m in self.markets
+        ]
         self.events: dict[str, EventGroup] = group_events(self.markets)
         self.by_token = {t: m for m in self.markets for t in m.token_ids}
         self.books: dict[str, OrderBook] = {}

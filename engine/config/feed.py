@@ -50,6 +50,10 @@ class FeedConfig(Frozen):
     offline: bool = False
     max_markets: int = Field(8, ge=1, le=1000)
     rank_by: Literal["volume", "liquidity"] = "volume"
+    # A neg-risk event the selection reaches is loaded whole (its other outcome markets
+    # join, past max_markets), so its basket is complete, when it has at most this many
+    # open outcomes; a bigger one stays partial, and is never priced as a basket.
+    max_event_markets: int = Field(40, ge=2, le=500)
     rest_max_concurrency: int = Field(8, ge=1, le=64)
     # Requests per 10 s by endpoint: the venue's table, with the keys given here set over
     # it (0 lifts one limit).

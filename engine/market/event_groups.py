@@ -22,9 +22,17 @@ class EventGroup:
         return tuple(m.token_ids[0] for m in self.markets if m.token_ids)
 
     @property
+    def complete(self) -> bool:
+        """Every open outcome market of the event is here (as the venue listed them), and
+        the event cannot gain outcomes later (not augmented)."""
+        n = len(self.markets)
+        return all(m.event_markets == n and not m.event_augmented for m in self.markets)
+
+    @property
     def is_basket(self) -> bool:
-        """A neg-risk event of at least two outcome markets: an all-or-none basket."""
-        return self.neg_risk and len(self.markets) >= 2
+        """A complete neg-risk event of at least two outcome markets: an all-or-none
+        basket. A partial one is not: its YESes pay nothing when a missing outcome wins."""
+        return self.neg_risk and len(self.markets) >= 2 and self.complete
 
 
 def group_events(markets: Iterable[MarketInfo]) -> dict[str, EventGroup]:

@@ -66,6 +66,10 @@ class FeedHealth:
         self.rest_latency_ms: float | None = None
         self.rest_latency_avg_ms: float | None = None
         self.subscribed_assets = 0
+        # The tokens the WebSocket carries (None: every book the engine has, as a tape):
+        # a message on a live socket vouches only for these; a book dropped from the
+        # subscription ages from its own last frame.
+        self.streaming: frozenset[str] | None = None
         self.ws_shards = 0
         self.ws_shards_live = 0
         self.ws_sliced_frames = 0

@@ -41,6 +41,13 @@ class MarketInfo:
     # The Gamma event it belongs to (a neg-risk basket groups its outcome markets under
     # one event); empty when unknown, and then the market is its own event.
     event_id: str = ""
+    # How many open outcome markets that event lists (0: not known). A neg-risk basket is
+    # only a basket when every one of them is loaded: buying the YES of three outcomes of
+    # four pays nothing when the fourth wins.
+    event_markets: int = 0
+    # An augmented neg-risk event can gain outcomes later: its listed set is not known to
+    # be exhaustive, so it is never treated as a basket.
+    event_augmented: bool = False
 
     @property
     def event(self) -> str:
@@ -145,14 +152,17 @@ def parse_gamma_market(obj: dict[str, Any]) -> MarketInfo:
         closed=bool(obj.get("closed", False)),
         accepting_orders=bool(obj.get("acceptingOrders", True)),
         gamma_id=str(obj.get("id") or ""),
-        event_id=_event_id(obj.get("events")),
+        event_id=str(_event(obj).get("id") or ""),
+        event_augmented=bool(_event(obj).get("negRiskAugmented", False)),
     )
 
 
-def _event_id(events: Any) -> str:
+def _event(obj: dict[str, Any]) -> dict[str, Any]:
+    """The ``events[0]`` Gamma embeds in a market ({} when it has none)."""
+    events = obj.get("events")
     if isinstance(events, list) and events and isinstance(events[0], dict):
-        return str(events[0].get("id") or "")
-    return ""
+        return events[0]
+    return {}
 
 
 def parse_clob_market(obj: dict[str, Any]) -> MarketInfo:
@@ -205,6 +215,8 @@ def market_to_json(m: MarketInfo) -> dict[str, Any]:
         "end_date": m.end_date,
         "gamma_id": m.gamma_id,
         "event_id": m.event_id,
+        "event_markets": m.event_markets,
+        "event_augmented": m.event_augmented,
     }
 
 
@@ -228,4 +240,6 @@ def market_from_json(d: dict[str, Any]) -> MarketInfo:
         end_date=str(d.get("end_date", "")),
         gamma_id=str(d.get("gamma_id", "")),
         event_id=str(d.get("event_id", "")),
+        event_markets=int(d.get("event_markets", 0)),
+        event_augmented=bool(d.get("event_augmented", False)),
     )

@@ -537,9 +537,14 @@ class EngineCore:
 
     def book_age(self, asset_id: str) -> float:
         """Seconds since the feed last vouched for this book: a frame that touched it, or
-        any message on a live WebSocket (which would have carried its changes)."""
-        age = self.clock.time() - max(self.book_received.get(asset_id, -1e18), self._last_ws_frame)
+        any message on a live WebSocket that carries it (which would have carried its
+        changes). A book the feed no longer streams ages from its own last frame."""
+        received = self.book_received.get(asset_id, -1e18)
         health = self.health
+        streaming = health.streaming
+        if streaming is not None and asset_id not in streaming:
+            return max(0.0, self.clock.time() - received)
+        age = self.clock.time() - max(received, self._last_ws_frame)
         if health.ws_connected and health.last_ws_message is not None:
             # A PONG or any message on a live socket vouches for every subscribed book.
             age = min(age, self.clock.monotonic() - health.last_ws_message)

@@ -601,6 +601,8 @@ class RestApi:
                 {
                     **ref,
                     "enableNegRisk": ref["negRisk"],
+                    # The emulator's events are closed sets (their fair values sum to 1).
+                    "negRiskAugmented": False,
                     "active": True,
                     "closed": closed,
                     "archived": False,
@@ -608,6 +610,9 @@ class RestApi:
                     "markets": [gamma_market_json(x, ref) for x in members],
                 }
             )
+        ids = set(q.getall("id", []))
+        if ids:
+            events = [e for e in events if e["id"] in ids]
         if q.get("closed") is not None:
             want = q["closed"].lower() == "true"
             events = [e for e in events if e["closed"] == want]

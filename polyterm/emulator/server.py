@@ -213,6 +213,7 @@ def build_exchange(
             gamma_id=str(500000 + i),
             neg_risk=event is not None,
             event_id=event.id if event else (info.event_id or str(600000 + i)),
+            event_markets=len(event.markets) if event else 0,
         )
         shape = shapes[i % len(shapes)] if shapes else synthetic_shape(rng)
         fair = rng.uniform(0.2, 0.8)

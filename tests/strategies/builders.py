@@ -53,6 +53,7 @@ def make_market(
     volume: float = 50_000,
     event_id: str = "",
     neg_risk: bool = False,
+    event_markets: int = 0,
 ) -> MarketInfo:
     return MarketInfo(
         condition_id=cid,
@@ -63,6 +64,7 @@ def make_market(
         volume_24h=Decimal(str(volume)),
         neg_risk=neg_risk,
         event_id=event_id,
+        event_markets=event_markets,
     )
 
 

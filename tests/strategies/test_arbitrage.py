@@ -4,6 +4,8 @@ thinnest touch, refused when fees eat the gap or a book is not trusted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from engine.config.strategy import CrossMarketArbitrageParams, MicroArbitrageParams
@@ -171,7 +173,15 @@ def event(
     schedule: FeeSchedule = FREE,
 ) -> tuple[EventGroup, dict[str, OrderBook]]:
     markets = tuple(
-        make_market(f"0xm{i}", f"Y{i}", f"N{i}", schedule, event_id="ev", neg_risk=neg_risk)
+        make_market(
+            f"0xm{i}",
+            f"Y{i}",
+            f"N{i}",
+            schedule,
+            event_id="ev",
+            neg_risk=neg_risk,
+            event_markets=len(yes_asks),
+        )
         for i in range(len(yes_asks))
     )
     books: dict[str, OrderBook] = {}
@@ -261,3 +271,23 @@ def test_nothing_is_decided_on_the_tick_of_an_untrusted_book() -> None:
     basket = cross(CrossMarketArbitrage(CROSS), group, books, token="N0")
     assert basket is not None
     assert [leg.asset_id for leg in basket.legs] == ["N0", "N1", "N2"]
+
+
+def test_a_partial_or_augmented_event_is_never_a_basket() -> None:
+    """An event whose markets are not all loaded (or that can gain outcomes later) pays
+    nothing when a missing outcome wins: no basket, however cheap its YES asks."""
+    whole, books = event([0.30, 0.30, 0.30], [0.71, 0.71, 0.71])
+    group = whole
+    assert whole.is_basket
+    first = whole.markets[0]
+    ctx = context(books[first.token_ids[0]], first, event=whole, books=books)
+    assert isinstance(CrossMarketArbitrage(CROSS, weight=1.0).on_tick(ctx), Basket)
+    for markets in (
+        tuple(replace(m, event_markets=4) for m in group.markets),  # one of 4 missing
+        tuple(replace(m, event_markets=3, event_augmented=True) for m in group.markets),
+        tuple(replace(m, event_markets=0) for m in group.markets),  # never described
+    ):
+        partial = EventGroup(group.event_id, True, markets)
+        assert not partial.is_basket
+        ctx = context(books[first.token_ids[0]], markets[0], event=partial, books=books)
+        assert CrossMarketArbitrage(CROSS, weight=1.0).on_tick(ctx) is None

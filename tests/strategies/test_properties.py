@@ -78,7 +78,16 @@ def worlds(draw: st.DrawFn) -> World:
     schedule: FeeSchedule = fees(rate)
     volume = draw(st.sampled_from([500.0, 20_000.0, 500_000.0]))
     markets = [
-        make_market(f"0xm{i}", f"Y{i}", f"N{i}", schedule, volume, "ev", neg_risk=True)
+        make_market(
+            f"0xm{i}",
+            f"Y{i}",
+            f"N{i}",
+            schedule,
+            volume,
+            "ev",
+            neg_risk=True,
+            event_markets=OUTCOMES,
+        )
         for i in range(OUTCOMES)
     ]
     books: dict[str, OrderBook] = {}

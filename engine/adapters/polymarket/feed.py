@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -198,6 +199,7 @@ class PolymarketFeed:
         ranked = rank_markets(usable, cfg.max_markets, cfg.rank_by)
         if not ranked:
             raise FeedError("the venue listed no active markets accepting orders")
+        ranked = await self._complete_events(ranked)
         done = 0
 
         async def refine(market: MarketInfo) -> MarketInfo | None:
@@ -236,6 +238,64 @@ class PolymarketFeed:
                 break
             offset += limit
         return found
+
+    async def _complete_events(self, ranked: list[MarketInfo]) -> list[MarketInfo]:
+        """Every neg-risk event the selection reaches, from Gamma's ``/events``: each of
+        its markets learns how many open outcomes the event has (and whether it can gain
+        more), and the ones the ranking left out join, so the event's basket is whole. An
+        event with more than ``max_event_markets`` open outcomes stays partial (its
+        markets still know their count, so it is never priced as a basket); an event
+        Gamma cannot describe leaves its markets' count unknown, with the same effect."""
+        ids = sorted({m.event_id for m in ranked if m.neg_risk and m.event_id})
+        if not ids:
+            return ranked
+        self.health.startup = f"neg-risk events 0/{len(ids)}"
+        try:
+            raw = await self.http.get_json(
+                f"{self.config.gamma_url}/events", {"id": ids, "limit": str(len(ids))}
+            )
+        except VenueError as exc:
+            log.warning("neg-risk events unavailable (%s): their baskets stay off", exc)
+            return ranked
+        events = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        by_id = {m.condition_id: m for m in ranked}
+        limit = self.config.max_event_markets
+        for event in events:
+            event_id = str(event.get("id") or "")
+            if event_id not in ids or not event.get("negRisk", True):
+                continue
+            members = [
+                m
+                for m in self._parse_all(
+                    [x for x in event.get("markets") or [] if isinstance(x, dict)],
+                    parse_gamma_market,
+                )
+                if m.active and not m.closed and tradeable_tokens(m)
+            ]
+            augmented = bool(event.get("negRiskAugmented", False))
+            whole = len(members) <= limit
+            if not whole:
+                log.info(
+                    "event %s has %d open outcomes (> feed.max_event_markets = %d): "
+                    "not loaded whole, never a basket",
+                    event_id,
+                    len(members),
+                    limit,
+                )
+            for m in members:
+                known = by_id.get(m.condition_id)
+                if known is None and not whole:
+                    continue
+                base = known if known is not None else m
+                by_id[m.condition_id] = dataclasses.replace(
+                    base,
+                    neg_risk=True,
+                    event_id=event_id,
+                    event_markets=len(members),
+                    event_augmented=augmented,
+                )
+        self.health.startup = f"neg-risk events {len(ids)}/{len(ids)}"
+        return list(by_id.values())
 
     async def _clob_markets(self) -> list[MarketInfo]:
         page = await self.http.get_json(f"{self.config.clob_rest_url}/sampling-markets")

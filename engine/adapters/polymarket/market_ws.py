@@ -357,6 +357,9 @@ class MarketStream:
         """Change the subscription: unsubscribe what went, subscribe what came (on
         shards with room, opening new ones as needed), close shards left empty."""
         wanted = dict.fromkeys(assets)
+        # While the change is under way only the tokens that stay vouch (see health).
+        before = self.health.streaming
+        self.health.streaming = frozenset(a for a in wanted if before is None or a in before)
         for shard in self.shards:
             gone = [a for a in shard.assets if a not in wanted]
             if gone:
@@ -377,6 +380,7 @@ class MarketStream:
         for shard in [s for s in self.shards if not s.assets]:
             self._close_shard(shard)
         self.health.subscribed_assets = len(wanted)
+        self.health.streaming = frozenset(wanted)
         self.refresh_health()
 
     def _open_shard(self) -> MarketShard:

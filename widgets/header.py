@@ -56,7 +56,7 @@ class StatusHeader(Static):
             text.append(f"  │ {clock}")
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one line, the screen's width: never resized
 
     def _feed(self, text: Text, snap: EngineSnapshot) -> None:
         feed = snap.feed

@@ -19,7 +19,11 @@ class TextPane(Static):
         if key == self._key:
             return
         self._key = key
-        self.update(renderable)
+        # A pane whose height the stylesheet fixes (lines or fr) keeps its size whatever
+        # it shows: skip the layout pass (a whole-screen one, the costliest part of a
+        # refresh). An auto-height pane grows and shrinks with its content: lay it out.
+        height = self.styles.height
+        self.update(renderable, layout=height is None or height.is_auto)
 
     def repaint(self) -> None:
         """Forget what is shown: the next paint draws (after a theme change)."""

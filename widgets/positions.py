@@ -37,12 +37,21 @@ def _patch(
     rows: Mapping[str, tuple[str | Text, ...]],
     shown: dict[str, tuple[str | Text, ...]],
 ) -> None:
-    if list(shown) != list(rows):
-        # Rows came or went: lay them out again in the snapshot's order (rare; appending
-        # would make the order depend on which refresh saw which change).
+    # Blank rows fill the table to its visible height: its row count (its virtual size,
+    # whose every change lays out the whole screen) then stays put while orders come and
+    # go many times a second; only a list taller than the pane changes it.
+    blank = ("",) * len(columns)
+    header = table.header_height if table.show_header else 0
+    visible = max(0, table.scrollable_content_region.height - header)
+    padded = dict(rows)
+    for i in range(len(rows), visible):
+        padded[f"~{i}"] = blank  # "~" starts no order id nor token id
+    if list(shown) != list(padded):
+        # Rows came or went: lay them out again in the snapshot's order (appending would
+        # make the order depend on which refresh saw which change).
         table.clear()
         shown.clear()
-    for key, cells in rows.items():
+    for key, cells in padded.items():
         old = shown.get(key)
         if old is None:
             table.add_row(*cells, key=key)
@@ -57,7 +66,7 @@ class OrdersPositionsPane(Vertical):
     DEFAULT_CSS = """
     OrdersPositionsPane { height: 1fr; }
     OrdersPositionsPane DataTable { height: 1fr; }
-    OrdersPositionsPane Label { color: $text-muted; }
+    OrdersPositionsPane Label { color: $text-muted; width: 1fr; height: 1; }
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -65,6 +74,7 @@ class OrdersPositionsPane(Vertical):
         self._positions: dict[str, tuple[str | Text, ...]] = {}
         self._orders: dict[str, tuple[str | Text, ...]] = {}
         self._key: object = None
+        self._count = ""
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=True)
@@ -127,6 +137,8 @@ class OrdersPositionsPane(Vertical):
             self._positions,
         )
         _patch(self.query_one("#orders-table", DataTable), ORDER_COLUMNS, orders, self._orders)
-        self.query_one("#orders-count", Label).update(
-            f"{len(orders)} open orders · {len(positions)} positions"
-        )
+        count = f"{len(orders)} open orders · {len(positions)} positions"
+        if count != self._count:
+            self._count = count
+            # One line across the pane (fixed by the stylesheet): no layout pass.
+            self.query_one("#orders-count", Label).update(count, layout=False)

@@ -5,6 +5,7 @@ Risk reads it to halt, skip or scale strategies; every face shows it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,10 +67,11 @@ class FeedHealth:
         self.rest_latency_ms: float | None = None
         self.rest_latency_avg_ms: float | None = None
         self.subscribed_assets = 0
-        # The tokens the WebSocket carries (None: every book the engine has, as a tape):
-        # a message on a live socket vouches only for these; a book dropped from the
-        # subscription ages from its own last frame.
-        self.streaming: frozenset[str] | None = None
+        # When the book of a token was last vouched for by the connection that carries it
+        # (monotonic time of that connection's last message, while it streams; None when
+        # no live connection carries the token). Set by a sharded stream; None: one
+        # source vouches for every book (a tape, a replay).
+        self.last_message_for: Callable[[str], float | None] | None = None
         self.ws_shards = 0
         self.ws_shards_live = 0
         self.ws_sliced_frames = 0

@@ -135,11 +135,17 @@ class BasketDesk:
         strategy = basket.strategy
         legs: list[BasketLeg] = []
         markets: dict[str, MarketInfo] = {}
+        resolved = core.books.resolved
         for leg in basket.legs:
             market = core.by_token.get(leg.asset_id)
             book = books.get(leg.asset_id)
             if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
                 return self._refuse(basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"), 0
+            if market.condition_id in resolved:
+                # An outcome already decided trades no more: the others would be bought
+                # for a basket that cannot be completed.
+                why = f"leg {leg.asset_id[:12]}…: its market resolved"
+                return self._refuse(basket, "resolved", why), 0
             verdict, scale = core.risk.screen_entry(
                 EntryRequest(
                     strategy,
@@ -208,6 +214,9 @@ class BasketDesk:
             book = core.books.books.get(leg.asset_id)
             if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
                 return self._refuse(basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"), 0
+            if market.condition_id in core.books.resolved:
+                why = f"leg {leg.asset_id[:12]}…: its market resolved (settlement pays it)"
+                return self._refuse(basket, "resolved", why), 0
             if cfg.stale_book_exits == "hold" and core.book_age(leg.asset_id) > cfg.max_book_age_s:
                 return self._refuse(basket, "stale_book", "stale book: exit held"), 0
             lot = core.exits.get(leg.asset_id, owner)

@@ -326,6 +326,7 @@ class EngineCore:
             self._set_state(EngineState.STOPPING)
 
     def finish(self, error: str | None = None) -> None:
+        self._dirty.clear()
         self.error = error or self.error
         self._set_state(EngineState.FAILED if error else EngineState.STOPPED)
 
@@ -442,8 +443,9 @@ class EngineCore:
     # -- decisions ----------------------------------------------------------------------
     @property
     def pending_decisions(self) -> int:
-        """Books changed since their last decision."""
-        return len(self._dirty)
+        """Books changed since their last decision (none once the engine stopped
+        trading: nothing will decide them, and a runner must not keep asking)."""
+        return len(self._dirty) if self.trading else 0
 
     def decide(self, limit: int | None = None) -> int:
         """One decision pass over the books that changed; returns orders created.
@@ -537,16 +539,21 @@ class EngineCore:
 
     def book_age(self, asset_id: str) -> float:
         """Seconds since the feed last vouched for this book: a frame that touched it, or
-        any message on a live WebSocket that carries it (which would have carried its
-        changes). A book the feed no longer streams ages from its own last frame."""
+        any message on the live WebSocket that carries it (which would have carried its
+        changes). A book no live connection carries ages from its own last frame."""
         received = self.book_received.get(asset_id, -1e18)
         health = self.health
-        streaming = health.streaming
-        if streaming is not None and asset_id not in streaming:
-            return max(0.0, self.clock.time() - received)
+        vouched = health.last_message_for
+        if vouched is not None:
+            # Sharded: only the connection that carries this book vouches for it (a
+            # PONG or any message on it would have carried its changes).
+            age = self.clock.time() - received
+            seen = vouched(asset_id)
+            if seen is not None:
+                age = min(age, self.clock.monotonic() - seen)
+            return max(0.0, age)
         age = self.clock.time() - max(received, self._last_ws_frame)
         if health.ws_connected and health.last_ws_message is not None:
-            # A PONG or any message on a live socket vouches for every subscribed book.
             age = min(age, self.clock.monotonic() - health.last_ws_message)
         return max(0.0, age)
 

@@ -84,6 +84,7 @@ class LiveRunner:
         self._orders: asyncio.Queue[OrderRequest] = asyncio.Queue()
         self._cancels: asyncio.Queue[str] = asyncio.Queue()
         self._decide_pending = False
+        self._markets_frozen = False  # gc.freeze() once the first markets are loaded
         self._failure: BaseException | None = None
         self._first_frame_ns = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -132,10 +133,14 @@ class LiveRunner:
     # -- the sink the feed delivers to --------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
         self.core.on_markets(markets)
-        # Markets and their books live as long as the run: keep them (and everything
-        # loaded before) out of the collector's full passes, which at 2,000 books took
-        # ~60 ms of loop time each; ~10 ms frozen.
-        gc.freeze()
+        if not self._markets_frozen:
+            # Markets and their books live as long as the run: keep them (and everything
+            # loaded before) out of the collector's full passes, which at 2,000 books
+            # took ~60 ms of loop time each; ~10 ms frozen. Once: a market listed later
+            # would also freeze whatever else is alive then (connections, requests in
+            # flight), which could then never be collected.
+            self._markets_frozen = True
+            gc.freeze()
 
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
         core = self.core
@@ -186,6 +191,7 @@ class LiveRunner:
         )
         core.on_work = self._pump
         core.start(run_id)
+        self._markets_frozen = False
         gc.freeze()  # the code and configuration loaded so far never become garbage
         error: BaseException | None = None
         try:

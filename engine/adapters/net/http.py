@@ -107,10 +107,11 @@ class PacedHttp:
         keys = self._limit_keys(method, url)
         last_error = ""
         for attempt in range(self._max_retries + 1):
-            await self._windows.acquire(keys)
+            counted_at, _ = await self._windows.admit(keys)
             if self._bucket is not None:
                 await self._bucket.acquire()
             async with self._sem:
+                self._windows.sent(keys, counted_at)
                 started = self._clock.monotonic()
                 health.rest_requests += 1
                 try:

@@ -99,6 +99,21 @@ class WindowLimiter:
         self._windows: dict[str, deque[float]] = {k: deque() for k in self.limits}
         self.waited_s = 0.0
 
+    def sent(self, keys: tuple[str, ...], counted_at: float) -> None:
+        """The request counted at `counted_at` leaves now (it waited for a connection
+        slot meanwhile): count it at its departure, when the venue will count it, or a
+        window's late requests and the next window's would arrive together."""
+        now = self._clock.monotonic()
+        if not keys or now <= counted_at:
+            return
+        for key in keys:
+            window = self._windows[key]
+            try:
+                window.remove(counted_at)
+            except ValueError:
+                continue  # it left the window already
+            window.append(now)
+
     def keys_for(self, host: str, method: str, path: str) -> tuple[str, ...]:
         keys = [host] if host in self.limits else []
         endpoint = endpoint_key(method, path, self.limits, "" if host == "CLOB" else host)
@@ -107,9 +122,15 @@ class WindowLimiter:
         return tuple(keys)
 
     async def acquire(self, keys: tuple[str, ...]) -> float:
-        """Wait until each of `keys` has room in its window, then count one request."""
+        """Wait until each of `keys` has room in its window, then count one request;
+        returns how long it waited."""
+        return (await self.admit(keys))[1]
+
+    async def admit(self, keys: tuple[str, ...]) -> tuple[float, float]:
+        """As :meth:`acquire`; returns (when the request was counted, how long it
+        waited): hand the first to :meth:`sent` once the request leaves."""
         if not keys:
-            return 0.0
+            return self._clock.monotonic(), 0.0
         waited = 0.0
         while True:
             now = self._clock.monotonic()
@@ -124,7 +145,7 @@ class WindowLimiter:
                 for key in keys:
                     self._windows[key].append(now)
                 self.waited_s += waited
-                return waited
+                return now, waited
             # A hair past the oldest request's expiry, so the retry finds the room.
             await self._clock.sleep(wait + 1e-6)
             waited += wait

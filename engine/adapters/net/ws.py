@@ -237,6 +237,10 @@ class _WebsocketsConnection:
 
     async def closed(self) -> str:
         await asyncio.wait({self._reader})
+        if self._reader.cancelled():
+            # aclose() (the stale watchdog) cancelled the reader: the connection ended;
+            # its session must reconnect, not end as if it had been cancelled itself.
+            return "WS closed (closed here)"
         return self._reader.result()
 
     async def aclose(self) -> None:

@@ -123,6 +123,7 @@ class MarketShard:
     # -- subscription -----------------------------------------------------------------
     async def subscribe(self, assets: list[str]) -> None:
         self.assets.update(dict.fromkeys(assets))
+        self.stream._shard_of.update(dict.fromkeys(assets, self))
         conn = self._conn
         if conn is None:
             return  # sent with the whole list on connect
@@ -132,8 +133,11 @@ class MarketShard:
             await conn.send_text(subscription(new, "subscribe"))
 
     async def unsubscribe(self, assets: list[str]) -> None:
+        shard_of = self.stream._shard_of
         for asset in assets:
             self.assets.pop(asset, None)
+            if shard_of.get(asset) is self:
+                del shard_of[asset]
         conn = self._conn
         if conn is None:
             return
@@ -253,6 +257,15 @@ class MarketShard:
 
     def _queue(self, payload: bytes, ts: float) -> None:
         """Hand a long frame (and whatever arrives behind it) on in slices, reading paused."""
+        drainer = self._drainer
+        failed = (
+            drainer is not None
+            and drainer.done()
+            and not drainer.cancelled()
+            and drainer.exception() is not None
+        )
+        if failed:
+            return  # a frame failed to apply: the session is ending with that error
         self._backlog.append((payload, ts))
         if self._drainer is None or self._drainer.done():
             if self._conn is not None:
@@ -278,6 +291,15 @@ class MarketShard:
                 else:
                     on_frame(payload, ts, "ws")
                 await asyncio.sleep(0)
+        except Exception:
+            # A bug applying a frame: the rest of the backlog would build on a wrong book.
+            # End the session; it raises this error (see _finish_backlog), as the direct
+            # path does, so the feed fails loudly instead of trading on.
+            backlog.clear()
+            conn = self._conn
+            if conn is not None:
+                await conn.aclose()
+            raise
         finally:
             if self._conn is not None:
                 self._conn.resume_reading()
@@ -337,7 +359,9 @@ class MarketStream:
         self.compression = compression and not is_loopback_host(urlsplit(url).hostname or "")
         self.slice_bytes = slice_bytes
         self.on_connected = on_connected
+        health.last_message_for = self.last_message_for
         self.shards: list[MarketShard] = []
+        self._shard_of: dict[str, MarketShard] = {}  # token -> the shard that carries it
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._group: asyncio.TaskGroup | None = None
         self._ids = 0
@@ -351,15 +375,22 @@ class MarketStream:
         return [a for s in self.shards if s.state is not _LIVE for a in s.assets]
 
     def shard_of(self, asset: str) -> MarketShard | None:
-        return next((s for s in self.shards if asset in s.assets), None)
+        return self._shard_of.get(asset)
+
+    def last_message_for(self, asset: str) -> float | None:
+        """When the connection carrying this token last said anything (monotonic), while
+        it streams and has been asked for the token; None otherwise. A message on one
+        connection vouches only for its own books: a shard gone silent without closing
+        ages its books while the others talk on."""
+        shard = self._shard_of.get(asset)
+        if shard is None or shard.state is not _LIVE or asset not in shard._told:
+            return None
+        return shard.last_seen
 
     async def update_assets(self, assets: Iterable[str]) -> None:
         """Change the subscription: unsubscribe what went, subscribe what came (on
         shards with room, opening new ones as needed), close shards left empty."""
         wanted = dict.fromkeys(assets)
-        # While the change is under way only the tokens that stay vouch (see health).
-        before = self.health.streaming
-        self.health.streaming = frozenset(a for a in wanted if before is None or a in before)
         for shard in self.shards:
             gone = [a for a in shard.assets if a not in wanted]
             if gone:
@@ -380,7 +411,6 @@ class MarketStream:
         for shard in [s for s in self.shards if not s.assets]:
             self._close_shard(shard)
         self.health.subscribed_assets = len(wanted)
-        self.health.streaming = frozenset(wanted)
         self.refresh_health()
 
     def _open_shard(self) -> MarketShard:

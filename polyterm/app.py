@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -30,6 +31,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from engine.events import Filled
@@ -57,6 +59,9 @@ Session = Callable[[], AbstractAsyncContextManager[EngineBackend]]
 REFRESH_S = 0.1  # the panes' cadence: ten refreshes a second, never one per tick
 STOP_WITHIN_S = 15.0  # how long quitting waits for the engine to wind down
 FILL_TOAST_EVERY_S = 2.0  # fills arriving faster are summed up in the next toast
+# Signals that stop the console cleanly, exiting 128 + the signal (130, 143, 129), as the
+# headless face and `polyterm serve` do.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class PolytermApp(App[int]):
@@ -137,6 +142,8 @@ class PolytermApp(App[int]):
         self._session = session
         self.venue = venue
         self._start_theme = theme
+        self._saved_theme = theme  # what config.toml says (the save thread updates it)
+        self._save_lock = threading.Lock()  # one save at a time, each of the latest choice
         self.config_path = config_path
         self.duration = duration
         self.refresh_s = refresh_s
@@ -152,6 +159,7 @@ class PolytermApp(App[int]):
         self._painted_theme = theme
         self._unannounced: list[Filled] = []
         self._last_fill_toast = -1e9
+        self._fill_timer: Timer | None = None
         self._shown: tuple[object, ...] = ()
         for theme_ in THEMES:
             self.register_theme(theme_)
@@ -172,7 +180,7 @@ class PolytermApp(App[int]):
         self.set_interval(self.refresh_s, self.flush, name="refresh")
         self._engine = self.run_engine()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in STOP_SIGNALS:
             # Not on the main thread (a test) or no signals here: q still quits cleanly.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._signalled, sig)
@@ -189,7 +197,7 @@ class PolytermApp(App[int]):
                     await engine.wait()
         logging.getLogger().removeHandler(self.log_tap)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in STOP_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
 
@@ -347,17 +355,24 @@ class PolytermApp(App[int]):
             if isinstance(screen, Watching) and screen.is_mounted:
                 screen.repaint()
         self._shown = ()
-        if self.config_path is not None and theme.name != self._start_theme:
-            self._save_theme(self.config_path, theme.name)
+        if self.config_path is not None:
+            self._save_theme(self.config_path)
 
-    @work(thread=True, group="config", exclusive=True, exit_on_error=False)
-    def _save_theme(self, path: Path, name: str) -> None:
-        try:
-            save_theme(path, name)
-        except ConfigError as exc:
-            self.notify(str(exc), title="Theme not saved", severity="warning")
-            return
-        self._start_theme = name
+    @work(thread=True, group="config", exit_on_error=False)
+    def _save_theme(self, path: Path) -> None:
+        """Save the theme shown when this save gets its turn: saves run one at a time,
+        and a quick second switch is saved after (not lost behind) a slow first one."""
+        with self._save_lock:
+            name = self.theme
+            if name == self._saved_theme:
+                return
+            try:
+                save_theme(path, name)
+            except ConfigError as exc:
+                self.notify(str(exc), title="Theme not saved", severity="warning")
+                log.warning("console: %s", exc)
+                return
+            self._saved_theme = name
         log.info("theme %s saved in %s", name, path)
 
     def set_theme(self, name: str) -> None:
@@ -392,9 +407,22 @@ class PolytermApp(App[int]):
         scope = FlattenScope("market", "") if isinstance(self.screen, MarketDetailScreen) else None
         self.open_flatten(scope)
 
+    def _confirming(self) -> bool:
+        """A flatten, kill or reset confirmation is already open (the palette can be
+        opened over one): say so rather than stack a second, stale one."""
+        if any(isinstance(s, FlattenScreen | ConfirmScreen) for s in self.screen_stack):
+            self.notify("answer the open confirmation first", title="Not now", timeout=3)
+            return True
+        return False
+
     def open_flatten(self, scope: FlattenScope | None = None) -> None:
         backend = self.backend
-        if backend is None or not self.engine_running:
+        if backend is None or not self.engine_running or self._confirming():
+            return
+        selected_market = scope is not None and scope.kind == "market" and not scope.value
+        if selected_market and self._selected_asset() is None:
+            # Never widen a "selected market" flatten to everything.
+            self.notify("no market is selected", title="Flatten", timeout=3)
             return
         snap = self.bridge.latest
         modal = FlattenScreen(
@@ -421,7 +449,7 @@ class PolytermApp(App[int]):
 
     def action_kill(self) -> None:
         backend = self.backend
-        if backend is None or not self.engine_running:
+        if backend is None or not self.engine_running or self._confirming():
             return
         plan = backend.flatten_preview(FlattenScope())
         body = Text()
@@ -450,7 +478,7 @@ class PolytermApp(App[int]):
     def action_reset_kill_switch(self) -> None:
         backend = self.backend
         snap = self.bridge.latest
-        if backend is None or not self.engine_running:
+        if backend is None or not self.engine_running or self._confirming():
             return
         body = Text()
         body.append("Re-arm the kill switch.\n\n", style="bold")
@@ -579,13 +607,16 @@ class PolytermApp(App[int]):
         # One toast per FILL_TOAST_EVERY_S at most: a busy run fills many orders a
         # second, and toasts over the panes would hide what they are about.
         self._unannounced.extend(message.fills)
-        now = time.monotonic()
-        if now - self._last_fill_toast < FILL_TOAST_EVERY_S:
-            self.set_timer(FILL_TOAST_EVERY_S, self.announce_fills, name="fill-toast")
+        if self._fill_timer is not None:
+            return  # the next toast is already due: these join it
+        wait = FILL_TOAST_EVERY_S - (time.monotonic() - self._last_fill_toast)
+        if wait > 0:
+            self._fill_timer = self.set_timer(wait, self.announce_fills, name="fill-toast")
             return
         self.announce_fills()
 
     def announce_fills(self) -> None:
+        self._fill_timer = None
         fills, self._unannounced = self._unannounced, []
         if not fills:
             return

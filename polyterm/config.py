@@ -7,6 +7,7 @@ naming the field, where it came from and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -357,11 +358,15 @@ def save_theme(path: Path, theme: str) -> None:
         console = tomlkit.table()
         doc["console"] = console
     console["theme"] = theme
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # Through a symlink to the file it names (a config kept in a dotfiles repository):
+    # replacing the link itself would cut it.
+    target = path.resolve()
+    tmp = target.with_name(f".{target.name}.tmp")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: {exc}; the theme was not saved") from exc

@@ -249,6 +249,9 @@ class MarketsTable(DataTable[str | Text]):
                 self.add_row(*cells, key=asset)
             elif present and not wanted:
                 self.remove_row(asset)
+        if self.sort_column is None:
+            # Rows the filter brought back go to their places, not to the bottom.
+            self._snapshot_order(list(self._shown))
         self._apply_sort()
 
     @property
@@ -264,8 +267,13 @@ class MarketsTable(DataTable[str | Text]):
 
     def _apply_sort(self) -> None:
         if self.sort_column is not None and self.row_count:
+            # The cursor stays on its market, not on its row number: with a price sort the
+            # rows reorder as prices move, and enter / flatten act on the selection.
+            selected = self.selected_asset
             key = _text if self.sort_column in _TEXT_COLUMNS else _numeric
             self.sort(self.sort_column, key=key, reverse=self.sort_reverse)
+            if selected is not None and selected in self.rows:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
         self.sort_column = column

@@ -3,12 +3,14 @@ Both tables are keyed (positions by token, orders by id) and patched in place.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
+from textual.widgets.data_table import CellDoesNotExist
 
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import market_label, palette, pnl, price, short, size
@@ -48,9 +50,20 @@ def _patch(
         padded[f"~{i}"] = blank  # "~" starts no order id nor token id
     if list(shown) != list(padded):
         # Rows came or went: lay them out again in the snapshot's order (appending would
-        # make the order depend on which refresh saw which change).
+        # make the order depend on which refresh saw which change), the cursor kept on
+        # the row it was on (another order filling does not move the reader's place).
+        selected: str | None = None
+        if table.row_count:
+            with contextlib.suppress(CellDoesNotExist):
+                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         table.clear()
         shown.clear()
+        for key, cells in padded.items():
+            table.add_row(*cells, key=key)
+            shown[key] = cells
+        if selected is not None and selected in padded:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        return
     for key, cells in padded.items():
         old = shown.get(key)
         if old is None:

@@ -314,8 +314,13 @@ class EngineCore:
         return count
 
     def pause(self) -> None:
+        """No new entries: resting entry orders are cancelled too (one filling after the
+        pause would open a position all the same); exits, cancels and settlement go on."""
         if self.state is EngineState.RUNNING:
             self._set_state(EngineState.PAUSED)
+            for order_id, tracked in list(self.tracker.open.items()):
+                if not tracked.request.is_exit and tracked.request.side is Side.BUY:
+                    self.cancel(order_id)
 
     def resume(self) -> None:
         if self.state is EngineState.PAUSED:

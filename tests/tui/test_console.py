@@ -95,6 +95,8 @@ async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
         await replayed(pilot)
         positions = held(app)
         assert len(positions) >= 5
+        core = backend(app).core
+        orders, working = core.counts["orders"], set(core.tracker.open)
         await pilot.press("f")
         assert isinstance(app.screen, FlattenScreen)
         plan = app.screen.plan
@@ -113,7 +115,9 @@ async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
         await pilot.press("f", "escape")
         assert not isinstance(app.screen, FlattenScreen)
         assert held(app) == positions
-        assert backend(app).core.counts["orders"] == backend(app).core.counts["orders"]
+        # Cancelling sent nothing and cancelled nothing.
+        assert core.counts["orders"] == orders
+        assert set(core.tracker.open) == working
 
 
 async def test_flatten_confirm_closes_them(tape: Path, tmp_path: Path) -> None:

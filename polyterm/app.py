@@ -160,6 +160,7 @@ class PolytermApp(App[int]):
         self._unannounced: list[Filled] = []
         self._last_fill_toast = -1e9
         self._fill_timer: Timer | None = None
+        self._bindings_for_running = False  # what the footer last showed of the engine
         self._shown: tuple[object, ...] = ()
         for theme_ in THEMES:
             self.register_theme(theme_)
@@ -303,6 +304,12 @@ class PolytermApp(App[int]):
         if lines and dashboard is not None:
             dashboard.add_log(lines)
         frame = self.frame()
+        running = self.engine_running
+        if running != self._bindings_for_running:
+            # Engine commands grey out while no engine runs (check_action): the footer
+            # and palette follow the engine's state as it moves, not only its worker's.
+            self._bindings_for_running = running
+            self.refresh_bindings()
         history = frame.history.version if frame.history is not None else -1
         key = (frame.snap, frame.engine_state, history, self.screen)
         if key == self._shown:

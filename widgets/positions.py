@@ -50,10 +50,11 @@ def _patch(
         padded[f"~{i}"] = blank  # "~" starts no order id nor token id
     if list(shown) != list(padded):
         # Rows came or went: lay them out again in the snapshot's order (appending would
-        # make the order depend on which refresh saw which change), the cursor kept on
-        # the row it was on (another order filling does not move the reader's place).
+        # make the order depend on which refresh saw which change), a cursor the reader
+        # moved kept on its row (another order filling does not move the reader's place;
+        # one left at the top stays at the top).
         selected: str | None = None
-        if table.row_count:
+        if table.row_count and table.cursor_row > 0:  # the reader moved it: follow its row
             with contextlib.suppress(CellDoesNotExist):
                 selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         table.clear()
@@ -87,6 +88,7 @@ class OrdersPositionsPane(Vertical):
         self._positions: dict[str, tuple[str | Text, ...]] = {}
         self._orders: dict[str, tuple[str | Text, ...]] = {}
         self._key: object = None
+        self._snap: EngineSnapshot | None = None
         self._count = ""
 
     def compose(self) -> ComposeResult:
@@ -112,7 +114,15 @@ class OrdersPositionsPane(Vertical):
             shown.clear()
         self._key = None
 
+    def on_resize(self) -> None:
+        # The blank rows follow the tables' height: fit them to the new size now, not on
+        # the next change of orders (which would make the rows depend on timing).
+        if self._snap is not None:
+            self._key = None
+            self.show(self._snap)
+
     def show(self, snap: EngineSnapshot) -> None:
+        self._snap = snap
         key = (snap.positions, snap.orders)  # sections are reused objects while unchanged
         if key == self._key:
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -139,6 +140,9 @@ def chromium_page(url: str, timeout: float = 30.0) -> Iterator[Page]:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its singleton socket directory goes under TMPDIR: inside the profile, it
+            # goes with it instead of piling up in /tmp run after run.
+            env={**os.environ, "TMPDIR": profile},
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"

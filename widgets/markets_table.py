@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from engine.runtime.snapshot import EngineSnapshot, MarketRow, SignalRow
+from widgets.cell_cache import CachedCellsTable
 from widgets.format import DASH, cents, palette, short
 
 SPARK_POINTS = 20  # the trend column's width: one block per second of mid history
@@ -119,7 +120,7 @@ def _text(cell: object) -> str:
     return (cell.plain if isinstance(cell, Text) else str(cell)).lower()
 
 
-class MarketsTable(DataTable[str | Text]):
+class MarketsTable(CachedCellsTable[str | Text]):
     """Rows keyed by token; `filter_text` narrows them, `s` cycles the sort column."""
 
     BINDINGS = [
@@ -139,7 +140,7 @@ class MarketsTable(DataTable[str | Text]):
             self.asset_id = asset_id
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._shown: dict[str, tuple[str | Text, ...]] = {}
         self._versions: dict[str, int] = {}
         self._rows: dict[str, MarketRow] = {}

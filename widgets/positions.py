@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label
 from textual.widgets.data_table import CellDoesNotExist
 
 from engine.runtime.snapshot import EngineSnapshot
+from widgets.cell_cache import CachedCellsTable
 from widgets.format import market_label, palette, pnl, price, short, size
 
 POSITION_COLUMNS = (
@@ -92,9 +93,9 @@ class OrdersPositionsPane(Vertical):
         self._count = ""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="positions-table", cursor_type="row", zebra_stripes=True)
+        yield CachedCellsTable(id="positions-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="orders-count")
-        yield DataTable(id="orders-table", cursor_type="row", zebra_stripes=True)
+        yield CachedCellsTable(id="orders-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         positions = self.query_one("#positions-table", DataTable)

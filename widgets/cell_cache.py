@@ -43,14 +43,12 @@ class CachedCellsTable(DataTable[CellType]):
         self._cached_contents: dict[tuple[object, ...], Any] = {}  # renders by content, no meta
         self._cached_lines: dict[tuple[object, ...], Strip] = {}
         self._cell_updates = 0  # DataTable's update counter, less what update_cell added
-        self._layout_epoch = 0  # bumped by what moves every line (widths, styles)
         super().__init__(*args, **kwargs)
 
     def _drop_cached_renders(self) -> None:
         self._cached_cells.clear()
         self._cached_contents.clear()
         self._cached_lines.clear()
-        self._layout_epoch += 1
 
     def _layout(self) -> tuple[object, ...]:
         return (
@@ -102,9 +100,8 @@ class CachedCellsTable(DataTable[CellType]):
         self._row_versions.pop(RowKey(row_key) if isinstance(row_key, str) else row_key, None)
 
     def clear(self, columns: bool = False) -> Self:
-        super().clear(columns)
+        super().clear(columns)  # clears the caches too
         self._row_versions.clear()
-        self._cached_cells.clear()
         return self
 
     def update_cell(
@@ -137,8 +134,8 @@ class CachedCellsTable(DataTable[CellType]):
         """A line of the table from the line cache while neither its row nor the table's
         layout changed. Every DataTable operation but ``update_cell`` moves DataTable's
         update counter without moving ``_cell_updates``, so their difference changes
-        whenever rows, columns, order or size change; widths and styles bump
-        ``_layout_epoch``; a row's own cells bump its version."""
+        whenever rows, columns, order or size change; a width or style change clears
+        the cache; a row's own cells bump its version."""
         try:
             row_key, _ = self._get_offsets(y)
         except LookupError:
@@ -156,7 +153,6 @@ class CachedCellsTable(DataTable[CellType]):
             self._show_hover_cursor,
             self._pseudo_class_state,
             self._update_count - self._cell_updates,
-            self._layout_epoch,
             row_key,
             self._row_versions.get(row_key, 0),
         )

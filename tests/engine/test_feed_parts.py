@@ -1,5 +1,6 @@
 """Feed building blocks with a fake clock: pacing, backoff, hot assets, health, guard."""
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -176,6 +177,29 @@ async def test_window_limiter_holds_each_endpoint_and_its_host_to_its_table(
         assert await limiter.acquire(other) == 0
     assert await limiter.acquire(other) > 0
     assert await limiter.acquire(()) == 0  # nothing limits an unlisted host
+
+
+async def test_window_limiter_starts_a_window_when_the_answer_arrives(
+    fake_clock: FakeClock,
+) -> None:
+    """The venue counts a request when it arrives, which we cannot see; its answer is the
+    first moment we know came after. A request slow to be answered (queued for a
+    connection slot, a slow network) must not leave our window before it can have left
+    the venue's, or the next window's requests arrive while it still counts there."""
+    limiter = WindowLimiter(fake_clock, {"POST /books": 1})
+    books = limiter.keys_for("CLOB", "POST", "/books")
+    start = fake_clock.monotonic()
+    assert await limiter.admit(books) == 0
+    await fake_clock.sleep(WINDOW_S + 3)  # in flight longer than a whole window
+    second = asyncio.ensure_future(limiter.admit(books))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not second.done()  # still in flight: it holds its place
+    answered = fake_clock.monotonic()
+    limiter.done(books)
+    assert await second == pytest.approx(WINDOW_S, abs=1e-3)  # from when it asked
+    assert fake_clock.monotonic() == pytest.approx(answered + WINDOW_S, abs=1e-3)
+    assert fake_clock.monotonic() - start == pytest.approx(WINDOW_S * 2 + 3, abs=1e-3)
 
 
 async def test_paced_http_counts_gamma_and_clob_requests_against_their_own_tables(

@@ -107,38 +107,44 @@ class PacedHttp:
         keys = self._limit_keys(method, url)
         last_error = ""
         for attempt in range(self._max_retries + 1):
-            counted_at, _ = await self._windows.admit(keys)
-            if self._bucket is not None:
-                await self._bucket.acquire()
-            async with self._sem:
-                self._windows.sent(keys, counted_at)
-                started = self._clock.monotonic()
-                health.rest_requests += 1
-                try:
-                    response = await self._client.request(
-                        method, url, params=params, content=content, headers=headers
-                    )
-                except httpx.TransportError as exc:
-                    health.rest_errors += 1
-                    last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                    retry_after = None
-                else:
-                    health.record_latency((self._clock.monotonic() - started) * 1000)
-                    status = response.status_code
-                    if status < 400:
-                        return response.content
-                    if status == 429:
-                        health.rest_429 += 1
-                    elif status >= 500:
-                        health.rest_5xx += 1
-                    else:
-                        health.rest_errors += 1
-                        path = httpx.URL(url).path
-                        raise VenueError(
-                            f"{method} {path} answered {status}: {response.text[:160]}", status
+            await self._windows.admit(keys)
+            try:
+                if self._bucket is not None:
+                    await self._bucket.acquire()
+                async with self._sem:
+                    started = self._clock.monotonic()
+                    health.rest_requests += 1
+                    try:
+                        response = await self._client.request(
+                            method, url, params=params, content=content, headers=headers
                         )
-                    last_error = f"HTTP {status}"
-                    retry_after = _retry_after(response)
+                    except httpx.TransportError as exc:
+                        health.rest_errors += 1
+                        last_error = (
+                            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                        )
+                        retry_after = None
+                    else:
+                        health.record_latency((self._clock.monotonic() - started) * 1000)
+                        status = response.status_code
+                        if status < 400:
+                            return response.content
+                        if status == 429:
+                            health.rest_429 += 1
+                        elif status >= 500:
+                            health.rest_5xx += 1
+                        else:
+                            health.rest_errors += 1
+                            path = httpx.URL(url).path
+                            raise VenueError(
+                                f"{method} {path} answered {status}: {response.text[:160]}",
+                                status,
+                            )
+                        last_error = f"HTTP {status}"
+                        retry_after = _retry_after(response)
+            finally:
+                # Answered, failed or cancelled: the venue's window for it starts by now.
+                self._windows.done(keys)
             if attempt == self._max_retries:
                 break
             delay = backoff.next_delay()

@@ -3,6 +3,7 @@ optional token bucket of our own, and jittered backoff."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import deque
 from collections.abc import Mapping
@@ -88,31 +89,26 @@ class WindowLimiter:
 
     `limits` maps a key (``"CLOB"``, ``"GAMMA"`` for a whole host; ``"GET /book"``,
     ``"GAMMA GET /markets"`` for one endpoint) to requests per :data:`WINDOW_S`; 0 lifts
-    a limit. A request counts against its endpoint's key and its host's; it waits (on
-    the clock) until every window it counts in has room, so a well-paced client never
-    sees the venue's 429.
+    a limit. A request counts against its endpoint's key and its host's, from
+    :meth:`admit` until its answer arrives (:meth:`done`) and for a window after that.
+
+    The venue counts a request when it arrives, some time between our sending it and
+    our reading its answer; no clock of ours can see that instant. Its answer is the
+    one moment we know comes after it, so the window runs from there: a request is
+    admitted only when the venue has already let every older one go, whatever the
+    network and the connection slots did to their timing. The cost is one round trip
+    per window, against limits published per 10 s.
     """
 
     def __init__(self, clock: Clock, limits: Mapping[str, int]) -> None:
         self._clock = clock
         self.limits = {k: v for k, v in limits.items() if v > 0}
+        # Answered requests, by the time their answer arrived (ascending).
         self._windows: dict[str, deque[float]] = {k: deque() for k in self.limits}
+        # Admitted requests still waiting for their answer: they count, without a time.
+        self._in_flight: dict[str, int] = dict.fromkeys(self.limits, 0)
+        self._answered = asyncio.Event()
         self.waited_s = 0.0
-
-    def sent(self, keys: tuple[str, ...], counted_at: float) -> None:
-        """The request counted at `counted_at` leaves now (it waited for a connection
-        slot meanwhile): count it at its departure, when the venue will count it, or a
-        window's late requests and the next window's would arrive together."""
-        now = self._clock.monotonic()
-        if not keys or now <= counted_at:
-            return
-        for key in keys:
-            window = self._windows[key]
-            try:
-                window.remove(counted_at)
-            except ValueError:
-                continue  # it left the window already
-            window.append(now)
 
     def keys_for(self, host: str, method: str, path: str) -> tuple[str, ...]:
         keys = [host] if host in self.limits else []
@@ -122,30 +118,53 @@ class WindowLimiter:
         return tuple(keys)
 
     async def acquire(self, keys: tuple[str, ...]) -> float:
-        """Wait until each of `keys` has room in its window, then count one request;
-        returns how long it waited."""
-        return (await self.admit(keys))[1]
+        """Wait for room, count one request answered at once; returns how long it waited."""
+        waited = await self.admit(keys)
+        self.done(keys)
+        return waited
 
-    async def admit(self, keys: tuple[str, ...]) -> tuple[float, float]:
-        """As :meth:`acquire`; returns (when the request was counted, how long it
-        waited): hand the first to :meth:`sent` once the request leaves."""
+    async def admit(self, keys: tuple[str, ...]) -> float:
+        """Wait until each of `keys` has room in its window, then count one request in
+        flight; returns how long it waited. Call :meth:`done` when it is answered,
+        fails or is abandoned."""
         if not keys:
-            return self._clock.monotonic(), 0.0
-        waited = 0.0
+            return 0.0
+        started = self._clock.monotonic()
         while True:
             now = self._clock.monotonic()
             wait = 0.0
+            full = False
             for key in keys:
                 window = self._windows[key]
                 while window and window[0] <= now - WINDOW_S:
                     window.popleft()
-                if len(window) >= self.limits[key]:
-                    wait = max(wait, window[0] + WINDOW_S - now)
-            if wait <= 0:
+                if len(window) + self._in_flight[key] >= self.limits[key]:
+                    full = True
+                    if window:
+                        wait = max(wait, window[0] + WINDOW_S - now)
+            if not full:
                 for key in keys:
-                    self._windows[key].append(now)
+                    self._in_flight[key] += 1
+                waited = self._clock.monotonic() - started
                 self.waited_s += waited
-                return now, waited
-            # A hair past the oldest request's expiry, so the retry finds the room.
-            await self._clock.sleep(wait + 1e-6)
-            waited += wait
+                return waited
+            if wait > 0:
+                # A hair past the oldest answer's expiry, so the retry finds the room.
+                await self._clock.sleep(wait + 1e-6)
+            else:
+                # Every place is held by a request in flight: its answer starts the
+                # window that will free the place.
+                answered = self._answered
+                await answered.wait()
+
+    def done(self, keys: tuple[str, ...]) -> None:
+        """The request admitted under `keys` got its answer (or failed, or was given up):
+        its window starts now."""
+        if not keys:
+            return
+        now = self._clock.monotonic()
+        for key in keys:
+            self._in_flight[key] -= 1
+            self._windows[key].append(now)
+        self._answered.set()
+        self._answered = asyncio.Event()

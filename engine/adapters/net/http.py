@@ -103,48 +103,19 @@ class PacedHttp:
         backoff = Backoff(self._backoff_base, self._backoff_cap)
         content = msgspec.json.encode(json_body) if json_body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
-        health = self._health
         keys = self._limit_keys(method, url)
         last_error = ""
         for attempt in range(self._max_retries + 1):
             await self._windows.admit(keys)
             try:
-                if self._bucket is not None:
-                    await self._bucket.acquire()
-                async with self._sem:
-                    started = self._clock.monotonic()
-                    health.rest_requests += 1
-                    try:
-                        response = await self._client.request(
-                            method, url, params=params, content=content, headers=headers
-                        )
-                    except httpx.TransportError as exc:
-                        health.rest_errors += 1
-                        last_error = (
-                            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                        )
-                        retry_after = None
-                    else:
-                        health.record_latency((self._clock.monotonic() - started) * 1000)
-                        status = response.status_code
-                        if status < 400:
-                            return response.content
-                        if status == 429:
-                            health.rest_429 += 1
-                        elif status >= 500:
-                            health.rest_5xx += 1
-                        else:
-                            health.rest_errors += 1
-                            path = httpx.URL(url).path
-                            raise VenueError(
-                                f"{method} {path} answered {status}: {response.text[:160]}",
-                                status,
-                            )
-                        last_error = f"HTTP {status}"
-                        retry_after = _retry_after(response)
+                body, last_error, retry_after = await self._send(
+                    method, url, params, content, headers
+                )
             finally:
                 # Answered, failed or cancelled: the venue's window for it starts by now.
                 self._windows.done(keys)
+            if body is not None:
+                return body
             if attempt == self._max_retries:
                 break
             delay = backoff.next_delay()
@@ -155,6 +126,48 @@ class PacedHttp:
             )
             await self._clock.sleep(delay)
         raise VenueError(f"{method} {httpx.URL(url).path} failed after retries: {last_error}")
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+    ) -> tuple[bytes | None, str, float | None]:
+        """One attempt: (the body of a 2xx answer, "", None), or (None, what went wrong,
+        the Retry-After it asked for) when it is worth retrying; raises VenueError on an
+        answer no retry will change."""
+        health = self._health
+        if self._bucket is not None:
+            await self._bucket.acquire()
+        async with self._sem:
+            started = self._clock.monotonic()
+            health.rest_requests += 1
+            try:
+                response = await self._client.request(
+                    method, url, params=params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                health.rest_errors += 1
+                return (
+                    None,
+                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                    None,
+                )
+            health.record_latency((self._clock.monotonic() - started) * 1000)
+        status = response.status_code
+        if status < 400:
+            return response.content, "", None
+        if status == 429:
+            health.rest_429 += 1
+        elif status >= 500:
+            health.rest_5xx += 1
+        else:
+            health.rest_errors += 1
+            path = httpx.URL(url).path
+            raise VenueError(f"{method} {path} answered {status}: {response.text[:160]}", status)
+        return None, f"HTTP {status}", _retry_after(response)
 
     def _limit_keys(self, method: str, url: str) -> tuple[str, ...]:
         for base, host in self._hosts:

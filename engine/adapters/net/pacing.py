@@ -154,8 +154,7 @@ class WindowLimiter:
             else:
                 # Every place is held by a request in flight: its answer starts the
                 # window that will free the place.
-                answered = self._answered
-                await answered.wait()
+                await self._answered.wait()
 
     def done(self, keys: tuple[str, ...]) -> None:
         """The request admitted under `keys` got its answer (or failed, or was given up):

@@ -25,13 +25,20 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.renderables.styled import Styled
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
-CACHE_LIMIT = 20_000  # cell renders kept (a few screens' worth); cleared when exceeded
+# Renders kept, least recently used dropped first. A table shows at most a screen of
+# lines; what a row drew before its last update is never asked for again, and kept by
+# the thousand it made the collector's full passes ~100 ms (Segments and Strips are
+# tracked objects). A few screens' worth covers the cursor and hover variants.
+LINES_KEPT = 512
+CELLS_KEPT = 4096
+CONTENTS_KEPT = 4096
 
 
 class CachedCellsTable(DataTable[CellType]):
@@ -39,11 +46,17 @@ class CachedCellsTable(DataTable[CellType]):
         # Set before DataTable's own __init__, which may already clear caches.
         self._row_versions: dict[RowKey, int] = {}
         self._last_row_version = 0  # never reused: a row removed and added back is new to the cache
-        self._cached_cells: dict[tuple[object, ...], Any] = {}
-        self._cached_contents: dict[tuple[object, ...], Any] = {}  # renders by content, no meta
-        self._cached_lines: dict[tuple[object, ...], Strip] = {}
+        self._cached_cells: LRUCache[tuple[object, ...], Any] = LRUCache(CELLS_KEPT)
+        # Renders by content, without click metadata.
+        self._cached_contents: LRUCache[tuple[object, ...], Any] = LRUCache(CONTENTS_KEPT)
+        self._cached_lines: LRUCache[tuple[object, ...], Strip] = LRUCache(LINES_KEPT)
         self._cell_updates = 0  # DataTable's update counter, less what update_cell added
         super().__init__(*args, **kwargs)
+        # DataTable's own row and line renders are keyed on its update counter, which
+        # every update moves: behind the caches above they are only filled, never hit
+        # again, and would keep a thousand stale renders each alive.
+        self._row_render_cache.maxsize = LINES_KEPT
+        self._line_cache.maxsize = LINES_KEPT
 
     def _drop_cached_renders(self) -> None:
         self._cached_cells.clear()
@@ -160,9 +173,7 @@ class CachedCellsTable(DataTable[CellType]):
         strip = lines.get(key)
         if strip is None:
             strip = super()._render_line(y, x1, x2, base_style)
-            if len(lines) >= CACHE_LIMIT:
-                lines.clear()
-            lines[key] = strip
+            lines.set(key, strip)
         return strip
 
     def _render_cell(
@@ -202,9 +213,7 @@ class CachedCellsTable(DataTable[CellType]):
                 rendered = super()._render_cell(
                     row_index, column_index, base_style, width, cursor, hover
                 )
-            if len(cells) >= CACHE_LIMIT:
-                cells.clear()
-            cells[key] = rendered
+            cells.set(key, rendered)
         return rendered
 
     def _render_body_cell(
@@ -246,9 +255,7 @@ class CachedCellsTable(DataTable[CellType]):
         lines = self._cached_contents.get(key, _MISSING)
         if lines is _MISSING:
             lines = self._render_cell_content(datum, width, pre_style, post_style)
-            if len(self._cached_contents) >= CACHE_LIMIT:
-                self._cached_contents.clear()
-            self._cached_contents[key] = lines
+            self._cached_contents.set(key, lines)
         if lines is None:
             return None
         meta = Style.from_meta({"row": row_index, "column": column_index})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ from textual.containers import Horizontal
 from textual.geometry import Region
 from textual.widgets import DataTable
 
+import widgets.cell_cache as cell_cache
 from widgets.cell_cache import CachedCellsTable
 
 
@@ -267,3 +269,13 @@ def test_after_any_operations_every_line_is_what_datatable_draws(ops: list[Any])
     columns added, stripes and the theme switched: the cached table draws every line
     exactly as a plain DataTable given the same operations."""
     asyncio.run(_twin_run(ops))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops=st.lists(_OPS, max_size=20))
+def test_with_caches_smaller_than_a_screen_every_line_is_still_right(ops: list[Any]) -> None:
+    """The caches drop their least recently used renders (and DataTable's own are capped
+    as small): with room for fewer renders than one screen needs, every paint evicts,
+    and what is drawn is still exactly a plain DataTable's."""
+    with mock.patch.multiple(cell_cache, LINES_KEPT=3, CELLS_KEPT=5, CONTENTS_KEPT=4):
+        asyncio.run(_twin_run(ops))

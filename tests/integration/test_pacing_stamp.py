@@ -13,7 +13,7 @@ import pytest
 
 import engine.adapters.net.pacing as client_pacing
 import polyterm.emulator.pacing as venue_pacing
-from engine.adapters.net.http import PacedHttp
+from engine.adapters.net.http import PacedHttp, VenueError
 from engine.clock import SystemClock
 from engine.market.health import FeedHealth
 from polyterm.emulator.server import ExchangeEmulator
@@ -60,3 +60,40 @@ async def test_requests_paced_by_the_venue_table_are_never_answered_429(
         await http.aclose()
     failures = [r for r in results if isinstance(r, BaseException)]
     assert health.rest_429 == 0, f"{health.rest_429} answered 429: {failures[:1]}"
+
+
+@pytest.mark.parametrize("how", ["client timeout", "cancelled"])
+@pytest.mark.emulator(rate_limits={"POST /books": 1})
+async def test_an_attempt_given_up_unanswered_still_holds_its_place(
+    how: str, emulator: ExchangeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of the fix above: an attempt that ends without an answer (our timeout, a
+    cancel) may still reach the venue and count there, later than we gave up. Its place
+    must outlast that, or the next window's request meets a 429."""
+    monkeypatch.setattr(client_pacing, "WINDOW_S", 1.0)
+    monkeypatch.setattr(venue_pacing, "WINDOW_S", 1.0)
+    assert emulator.urls is not None
+    clob = emulator.urls.clob
+    health = FeedHealth()
+    http = PacedHttp(
+        SystemClock(),
+        health,
+        limits={"POST /books": 1},
+        hosts={"CLOB": clob},
+        max_retries=0,
+        timeout_s=0.05 if how == "client timeout" else 10.0,
+    )
+    body = [{"token_id": emulator.exchange.markets[0].yes.asset_id}]
+    try:
+        emulator.faults.latency_ms = 300  # the venue reaches (counts) the first one late
+        first = asyncio.create_task(http.request("POST", f"{clob}/books", json_body=body))
+        if how == "cancelled":
+            await asyncio.sleep(0.05)
+            first.cancel()
+        outcome = (await asyncio.gather(first, return_exceptions=True))[0]
+        assert isinstance(outcome, VenueError | asyncio.CancelledError), outcome
+        emulator.faults.latency_ms = 0
+        assert await http.request("POST", f"{clob}/books", json_body=body)
+    finally:
+        await http.aclose()
+    assert health.rest_429 == 0

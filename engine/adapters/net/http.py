@@ -106,14 +106,9 @@ class PacedHttp:
         keys = self._limit_keys(method, url)
         last_error = ""
         for attempt in range(self._max_retries + 1):
-            await self._windows.admit(keys)
-            try:
-                body, last_error, retry_after = await self._send(
-                    method, url, params, content, headers
-                )
-            finally:
-                # Answered, failed or cancelled: the venue's window for it starts by now.
-                self._windows.done(keys)
+            body, last_error, retry_after = await self._send(
+                keys, method, url, params, content, headers
+            )
             if body is not None:
                 return body
             if attempt == self._max_retries:
@@ -129,33 +124,39 @@ class PacedHttp:
 
     async def _send(
         self,
+        keys: tuple[str, ...],
         method: str,
         url: str,
         params: dict[str, Any] | None,
         content: bytes | None,
         headers: dict[str, str] | None,
     ) -> tuple[bytes | None, str, float | None]:
-        """One attempt: (the body of a 2xx answer, "", None), or (None, what went wrong,
-        the Retry-After it asked for) when it is worth retrying; raises VenueError on an
-        answer no retry will change."""
+        """One attempt, paced by the windows of `keys`: (the body of a 2xx answer, "",
+        None), or (None, what went wrong, the Retry-After it asked for) when it is worth
+        retrying; raises VenueError on an answer no retry will change."""
         health = self._health
-        if self._bucket is not None:
-            await self._bucket.acquire()
-        async with self._sem:
-            started = self._clock.monotonic()
-            health.rest_requests += 1
-            try:
-                response = await self._client.request(
-                    method, url, params=params, content=content, headers=headers
-                )
-            except httpx.TransportError as exc:
-                health.rest_errors += 1
-                return (
-                    None,
-                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                    None,
-                )
-            health.record_latency((self._clock.monotonic() - started) * 1000)
+        windows = self._windows
+        await windows.admit(keys)
+        unanswered = False  # sent, no answer yet: it may still reach the venue and count
+        try:
+            if self._bucket is not None:
+                await self._bucket.acquire()
+            async with self._sem:
+                started = self._clock.monotonic()
+                health.rest_requests += 1
+                unanswered = True
+                try:
+                    response = await self._client.request(
+                        method, url, params=params, content=content, headers=headers
+                    )
+                except httpx.TransportError as exc:
+                    health.rest_errors += 1
+                    error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    return None, error, None
+                unanswered = False
+                health.record_latency((self._clock.monotonic() - started) * 1000)
+        finally:
+            windows.done(keys, unanswered=unanswered)
         status = response.status_code
         if status < 400:
             return response.content, "", None

@@ -4,6 +4,7 @@ optional token bucket of our own, and jittered backoff."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 from collections import deque
 from collections.abc import Mapping
@@ -97,7 +98,8 @@ class WindowLimiter:
     one moment we know comes after it, so the window runs from there: a request is
     admitted only when the venue has already let every older one go, whatever the
     network and the connection slots did to their timing. The cost is one round trip
-    per window, against limits published per 10 s.
+    per window, against limits published per 10 s. A request given up on unanswered
+    has no such moment; it is assumed to arrive within a window of being given up.
     """
 
     def __init__(self, clock: Clock, limits: Mapping[str, int]) -> None:
@@ -156,14 +158,20 @@ class WindowLimiter:
                 # window that will free the place.
                 await self._answered.wait()
 
-    def done(self, keys: tuple[str, ...]) -> None:
-        """The request admitted under `keys` got its answer (or failed, or was given up):
-        its window starts now."""
+    def done(self, keys: tuple[str, ...], *, unanswered: bool = False) -> None:
+        """The request admitted under `keys` got its answer, or was never sent: its
+        window starts now. `unanswered`: it was sent but we gave up on it (a timeout, a
+        dropped connection, a cancel); it may still reach the venue and count there, at
+        a moment no answer bounds, so it keeps its place for one more window."""
         if not keys:
             return
-        now = self._clock.monotonic()
+        stamp = self._clock.monotonic() + (WINDOW_S if unanswered else 0.0)
         for key in keys:
             self._in_flight[key] -= 1
-            self._windows[key].append(now)
+            window = self._windows[key]
+            if window and stamp < window[-1]:
+                bisect.insort(window, stamp)  # before a held place: keep the window sorted
+            else:
+                window.append(stamp)
         self._answered.set()
         self._answered = asyncio.Event()

@@ -35,7 +35,8 @@ from textual.widgets.data_table import CellType, ColumnKey, RowKey
 # Renders kept, least recently used dropped first. A table shows at most a screen of
 # lines; what a row drew before its last update is never asked for again, and kept by
 # the thousand it made the collector's full passes ~100 ms (Segments and Strips are
-# tracked objects). A few screens' worth covers the cursor and hover variants.
+# tracked objects). A few screens' worth covers the cursor and hover variants; a table
+# taller than that grows its caches to two of its screens (see `_fit_caches`).
 LINES_KEPT = 512
 CELLS_KEPT = 4096
 CONTENTS_KEPT = 4096
@@ -57,6 +58,20 @@ class CachedCellsTable(DataTable[CellType]):
         # again, and would keep a thousand stale renders each alive.
         self._row_render_cache.maxsize = LINES_KEPT
         self._line_cache.maxsize = LINES_KEPT
+
+    def _fit_caches(self) -> None:
+        """Room for two screens of this table. A paint asks for every visible line and
+        cell in turn: a least-recently-used cache smaller than that evicts each entry
+        before the next paint asks for it again, and would never hit."""
+        lines = 2 * self.size.height
+        cells = lines * max(1, len(self.columns))
+        for cache in (self._cached_lines, self._row_render_cache, self._line_cache):
+            cache.grow(lines)
+        self._cached_cells.grow(cells)
+        self._cached_contents.grow(cells)
+
+    def on_resize(self) -> None:
+        self._fit_caches()
 
     def _drop_cached_renders(self) -> None:
         self._cached_cells.clear()
@@ -102,6 +117,7 @@ class CachedCellsTable(DataTable[CellType]):
     def add_column(self, *args: Any, **kwargs: Any) -> ColumnKey:
         column_key = super().add_column(*args, **kwargs)
         self._cached_cells.clear()  # column indexes may now name other columns
+        self._fit_caches()
         return column_key
 
     def remove_column(self, column_key: ColumnKey | str) -> None:

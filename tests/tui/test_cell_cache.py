@@ -279,3 +279,39 @@ def test_with_caches_smaller_than_a_screen_every_line_is_still_right(ops: list[A
     and what is drawn is still exactly a plain DataTable's."""
     with mock.patch.multiple(cell_cache, LINES_KEPT=3, CELLS_KEPT=5, CONTENTS_KEPT=4):
         asyncio.run(_twin_run(ops))
+
+
+class TallApp(App[None]):
+    CSS = "CachedCellsTable { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield CachedCellsTable(id="t")
+
+
+async def test_a_table_taller_than_the_caches_still_reuses_its_cells() -> None:
+    """460 rows of 11 columns on screen is more cells than the caches keep by default.
+    The table grows them to its size: moving the cursor (which changes every line's key)
+    renders the two cells whose cursor state changed, not all 5,060 again."""
+    app = TallApp()
+    async with app.run_test(size=(120, 462)) as pilot:
+        table = app.query_one(CachedCellsTable)
+        for c in range(11):
+            table.add_column(f"c{c}", key=f"c{c}", width=8)
+        for r in range(500):
+            table.add_row(*(f"{r}.{c}" for c in range(11)), key=f"r{r}")
+        await pilot.pause()
+        visible = table.size.height - 1  # less the header
+        assert visible * 11 > cell_cache.CELLS_KEPT
+        _lines(table)
+        rendered = 0
+        render = table._render_body_cell
+
+        def counted(*args: Any) -> Any:
+            nonlocal rendered
+            rendered += 1
+            return render(*args)
+
+        table._render_body_cell = counted  # type: ignore[method-assign]
+        table.move_cursor(row=5, column=3)
+        _lines(table)
+        assert 0 < rendered <= 4, rendered

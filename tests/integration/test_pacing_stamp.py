@@ -8,6 +8,7 @@ more than its limit in one of its windows and answers 429."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -23,23 +24,31 @@ pytestmark = pytest.mark.integration
 WINDOW = 2.0  # the venue's 10 s window, scaled down (both sides) so the test is quick
 
 
-@pytest.mark.emulator(rate_limits={"POST /books": 4}, faults={"latency_ms": 100})
-async def test_requests_paced_by_the_venue_table_are_never_answered_429(
-    emulator: ExchangeEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def paced(
+    emulator: ExchangeEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    limits: dict[str, int],
+    **options: Any,
+) -> tuple[PacedHttp, FeedHealth, str]:
+    """A client pacing by `limits` against the emulator, both on the short window, no
+    retries (a 429 must show)."""
     monkeypatch.setattr(client_pacing, "WINDOW_S", WINDOW)
     monkeypatch.setattr(venue_pacing, "WINDOW_S", WINDOW)
     assert emulator.urls is not None
     clob = emulator.urls.clob
     health = FeedHealth()
     http = PacedHttp(
-        SystemClock(),
-        health,
-        max_concurrency=1,
-        limits={"POST /books": 4},  # the same table the venue enforces
-        hosts={"CLOB": clob},
-        max_retries=0,
+        SystemClock(), health, limits=limits, hosts={"CLOB": clob}, max_retries=0, **options
     )
+    return http, health, clob
+
+
+@pytest.mark.emulator(rate_limits={"POST /books": 4}, faults={"latency_ms": 100})
+async def test_requests_paced_by_the_venue_table_are_never_answered_429(
+    emulator: ExchangeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same table the venue enforces.
+    http, health, clob = paced(emulator, monkeypatch, {"POST /books": 4}, max_concurrency=1)
     token = emulator.exchange.markets[0].yes.asset_id
     cid = emulator.exchange.markets[0].info.condition_id
     try:
@@ -70,17 +79,10 @@ async def test_an_attempt_given_up_unanswered_still_holds_its_place(
     """Review of the fix above: an attempt that ends without an answer (our timeout, a
     cancel) may still reach the venue and count there, later than we gave up. Its place
     must outlast that, or the next window's request meets a 429."""
-    monkeypatch.setattr(client_pacing, "WINDOW_S", 1.0)
-    monkeypatch.setattr(venue_pacing, "WINDOW_S", 1.0)
-    assert emulator.urls is not None
-    clob = emulator.urls.clob
-    health = FeedHealth()
-    http = PacedHttp(
-        SystemClock(),
-        health,
-        limits={"POST /books": 1},
-        hosts={"CLOB": clob},
-        max_retries=0,
+    http, health, clob = paced(
+        emulator,
+        monkeypatch,
+        {"POST /books": 1},
         timeout_s=0.05 if how == "client timeout" else 10.0,
     )
     body = [{"token_id": emulator.exchange.markets[0].yes.asset_id}]

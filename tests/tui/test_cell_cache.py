@@ -277,7 +277,11 @@ def test_with_caches_smaller_than_a_screen_every_line_is_still_right(ops: list[A
     """The caches drop their least recently used renders (and DataTable's own are capped
     as small): with room for fewer renders than one screen needs, every paint evicts,
     and what is drawn is still exactly a plain DataTable's."""
-    with mock.patch.multiple(cell_cache, LINES_KEPT=3, CELLS_KEPT=5, CONTENTS_KEPT=4):
+    # Without fitting them to the table's size, which would grow them past a screen.
+    with (
+        mock.patch.multiple(cell_cache, LINES_KEPT=3, CELLS_KEPT=5, CONTENTS_KEPT=4),
+        mock.patch.object(CachedCellsTable, "_fit_caches", return_value=None),
+    ):
         asyncio.run(_twin_run(ops))
 
 

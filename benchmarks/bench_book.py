@@ -35,7 +35,7 @@ import msgspec
 
 from engine.adapters.polymarket.books import BookStore
 from polyterm.emulator.server import EmulatorOptions, build_exchange
-from polyterm.locations import recorded_dir
+from polyterm.settings.locations import recorded_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 def child(args: argparse.Namespace) -> None:
     """Serve the emulator; print its URLs as one JSON line; run until stdin closes."""
     from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-    from polyterm.locations import recorded_dir
+    from polyterm.settings.locations import recorded_dir
 
     async def serve() -> None:
         emu = ExchangeEmulator(
@@ -70,9 +70,9 @@ def percentile(values: list[float], q: float) -> float:
 
 async def measure(args: argparse.Namespace, urls: dict[str, str]) -> dict[str, float]:
     from engine.config import EngineConfig
-    from polyterm.app import PolytermApp
-    from polyterm.config import AppConfig, load_config
-    from polyterm.tui.session import open_live_session
+    from polyterm.faces.session import open_live_session
+    from polyterm.settings.config import AppConfig, load_config
+    from polyterm.tui.app import PolytermApp
     from widgets.markets_table import MarketsTable
 
     base = load_config(None, env={})

@@ -48,7 +48,7 @@ def cpu_seconds(pid: int) -> float:
 def child(args: argparse.Namespace) -> None:
     """Serve the emulator; print its URLs as one JSON line; run until stdin closes."""
     from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-    from polyterm.locations import recorded_dir
+    from polyterm.settings.locations import recorded_dir
 
     async def serve() -> None:
         emu = ExchangeEmulator(

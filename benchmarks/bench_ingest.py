@@ -78,7 +78,7 @@ def run_loop(main: Any, loop: str) -> Any:
 
 def emulator_child(args: argparse.Namespace) -> None:
     from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-    from polyterm.locations import recorded_dir
+    from polyterm.settings.locations import recorded_dir
 
     async def serve() -> None:
         emu = ExchangeEmulator(
@@ -217,7 +217,7 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     from engine.config import EngineConfig, FeedConfig
     from engine.ledger.writer import SqliteLedger
     from engine.runtime.live import LiveRunner
-    from polyterm.wiring import build_engine
+    from polyterm.faces.wiring import build_engine
 
     urls = json.loads(args.urls)
     config = EngineConfig(
@@ -348,7 +348,7 @@ import asyncio, sys
 from websockets.asyncio.server import serve
 from polyterm.emulator.churn import Churn
 from polyterm.emulator.server import EmulatorOptions, build_exchange
-from polyterm.locations import recorded_dir
+from polyterm.settings.locations import recorded_dir
 
 count, compression = int(sys.argv[1]), (None if sys.argv[2] == "off" else "deflate")
 exchange, _ = build_exchange(EmulatorOptions(markets=200, recorded=recorded_dir()))

@@ -1,6 +1,6 @@
 """Risk + execution cost per decision, with every cap on.
 
-Builds the real core (as every face does, through polyterm.wiring) on a simulated clock
+Builds the real core (as every face does, through polyterm.faces.wiring) on a simulated clock
 over 200 two-outcome markets, with the kill switch, the global and per-strategy /
 per-market / per-side / per-market x side rate windows, the exposure caps and sizing all
 configured, and times one decision: aggregation, the risk gate's screen, sizing, the
@@ -27,7 +27,7 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Side
 from engine.strategies.base import MarketContext, Signal
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 
 
 class _NoFeed:

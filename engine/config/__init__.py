@@ -1,6 +1,6 @@
 """Engine settings, validated by pydantic. Defaults are safe: paper, modest limits.
 
-The shell (``polyterm.config``) fills these from config.toml and environment variables;
+The shell (``polyterm.settings.config``) fills these from config.toml and environment variables;
 the engine never reads files or the environment itself.
 """
 

@@ -2,7 +2,7 @@
 they may be pulled on, and how headlines turn into market readings.
 
 No secrets here: NEWSAPI_KEY and TWITTER_BEARER_TOKEN come from the environment or the
-OS keyring (``polyterm.credentials``), never from config.toml.
+OS keyring (``polyterm.settings.credentials``), never from config.toml.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def backtest(
     app = load_app(config_path, {})
 
     async def go() -> int:
-        from polyterm.backtest import BacktestOptions, run_backtest
+        from polyterm.faces.backtest import BacktestOptions, run_backtest
 
         options = BacktestOptions(
             tapes=tapes,

@@ -75,7 +75,7 @@ def run_command(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> i
     from engine.adapters.polymarket.feed import FeedError
     from engine.adapters.tape.tape import TapeError
     from engine.ledger.writer import LedgerError
-    from polyterm.config import ConfigError
+    from polyterm.settings.config import ConfigError
 
     expected = (
         ConfigError,
@@ -159,7 +159,7 @@ def overrides(offline: bool | None, seed: int | None, markets: int | None) -> di
 
 
 def load_app(config_path: Path | None, overrides: dict[str, Any]) -> Any:
-    from polyterm.config import ConfigError, load_config
+    from polyterm.settings.config import ConfigError, load_config
 
     try:
         return load_config(config_path, overrides=overrides)

@@ -117,7 +117,7 @@ def exchange(
     JSON line (tape, frames, messages, markets, seconds, seed) and exits 0.
     """
     from engine.adapters.net.loopback import is_loopback_host
-    from polyterm import locations
+    from polyterm.settings import locations
 
     if export_tape is not None:
         if duration is None:

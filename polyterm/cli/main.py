@@ -90,7 +90,7 @@ def main(
     Without a command, opens the console (offline, on the local exchange emulator, unless
     --online); --no-ui runs the same engine headless.
     """
-    from polyterm.logs import setup_logging
+    from polyterm.settings.logs import setup_logging
 
     setup_logging(verbose)
     ctx.ensure_object(dict)
@@ -107,15 +107,15 @@ def main(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
         )
     if not no_ui and not json_summary and status_file is None:
-        from polyterm.config import ConfigError
-        from polyterm.console import ConsoleOptions, run_console
+        from polyterm.faces.console import ConsoleOptions, run_console
+        from polyterm.settings.config import ConfigError
 
         options_ = ConsoleOptions(ledger=ledger, config_path=config_path, duration=duration)
         try:
             sys.exit(run_console(app, options_))
         except ConfigError as exc:
             fail(str(exc))
-    from polyterm.headless import RunOptions, run_headless
+    from polyterm.faces.headless import RunOptions, run_headless
 
     options = RunOptions(
         duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file

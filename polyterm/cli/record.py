@@ -66,7 +66,7 @@ def record(
         from engine.adapters.polymarket.feed import PolymarketFeed
         from engine.adapters.tape.tape import RecordingSink, TapeWriter
         from engine.clock import SystemClock
-        from polyterm.live_engine import venue
+        from polyterm.faces.live_engine import venue
 
         with stop_signals() as stop:
             clock = SystemClock()

@@ -15,7 +15,7 @@ from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Side
 from engine.runtime.core import FlattenScope
 from engine.strategies.base import MarketContext, Signal
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import MARKET, config, opening_books
 

@@ -12,7 +12,7 @@ from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.strategies.base import MarketContext, Signal
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.test_runtime import MARKET, config, opening_books
 
 

@@ -12,7 +12,7 @@ from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.runtime.live import LiveRunner
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.test_runtime import config
 
 N_MARKETS = 1500  # 3,000 books: ~94 decision slices of 32

@@ -39,7 +39,7 @@ from engine.strategies.base import (
     MarketContext,
     Signal,
 )
-from polyterm.wiring import EngineParts, build_engine
+from polyterm.faces.wiring import EngineParts, build_engine
 from tests.engine.harness import NoFeed
 
 T0 = 1_700_000_000.0

@@ -20,7 +20,7 @@ from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.adapters.polymarket.hot_assets import HotAssetRegistry, HotAssetSettings
 from engine.config import FeedConfig, HotAssetConfig
 from engine.market.health import FeedHealth, FeedSource
-from tests.conftest import FakeClock
+from tests.kit.clock import FakeClock
 
 
 async def test_rate_limiter_paces_after_the_burst(fake_clock: FakeClock) -> None:
@@ -260,7 +260,7 @@ def test_every_selected_token_streams_until_the_cap_then_the_registry_ranks() ->
 
 
 def test_feed_settings_from_the_environment(tmp_path: Path) -> None:
-    from polyterm.config import ConfigError, load_config
+    from polyterm.settings.config import ConfigError, load_config
 
     empty = tmp_path / "config.toml"
     empty.write_text("")

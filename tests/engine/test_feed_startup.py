@@ -14,9 +14,9 @@ from engine.adapters.polymarket.feed import NO_FEE_DATA, NO_METADATA, NO_TOKEN_I
 from engine.config import FeedConfig, HotAssetConfig
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
-from polyterm.headless import status_line
-from tests.conftest import FakeClock
+from polyterm.faces.headless import status_line
 from tests.engine.test_snapshots import _snapshot
+from tests.kit.clock import FakeClock
 
 BASE = "http://127.0.0.1:9"
 

@@ -18,7 +18,7 @@ from engine.market.book import OrderBook
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Fill, Liquidity, OrderRequest, OrderType, Side
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import (
     MARKET,

@@ -24,7 +24,7 @@ from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Side
 from engine.risk.sizing import Holding, exposure
 from engine.strategies.base import MarketContext, Signal
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.harness import NoFeed
 
 FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))

@@ -25,9 +25,9 @@ from engine.orders import Side
 from engine.runtime.backtest import BacktestRunner
 from engine.runtime.snapshot import EngineSnapshot
 from engine.strategies.base import MarketContext, Signal
-from polyterm.backtest import BacktestOptions, replay_records, run_backtest
-from polyterm.config import AppConfig
-from polyterm.wiring import build_engine
+from polyterm.faces.backtest import BacktestOptions, replay_records, run_backtest
+from polyterm.faces.wiring import build_engine
+from polyterm.settings.config import AppConfig
 from tests.engine.harness import NoFeed
 
 FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))

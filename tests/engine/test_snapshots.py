@@ -12,7 +12,7 @@ from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedHealth, FeedSource
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.stream import EventStream
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.harness import NoFeed
 from tests.engine.test_runtime import MARKET, config, opening_books
 

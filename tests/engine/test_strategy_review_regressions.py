@@ -18,7 +18,7 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.orders import Side
 from engine.strategies.base import Signal
 from engine.strategies.micro_arbitrage import MicroArbitrage
-from polyterm.wiring import build_engine
+from polyterm.faces.wiring import build_engine
 from tests.engine.harness import NoFeed
 from tests.engine.test_decisions import (
     MARKET,

@@ -18,7 +18,7 @@ from engine.adapters.tape.tape import (
     read_tape,
 )
 from engine.market.markets import MarketInfo, Outcome
-from tests.conftest import FakeClock
+from tests.kit.clock import FakeClock
 
 
 @pytest.mark.parametrize("name", ["tape.jsonl", "tape.jsonl.zst"])

@@ -16,7 +16,7 @@ from engine.clock import SystemClock
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
 from polyterm.emulator.server import ExchangeEmulator
-from tests.conftest import FAST_HOT, fast_feed_config
+from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from engine.config.strategy import CrossMarketArbitrageParams
 from engine.market.event_groups import group_events
 from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
 from polyterm.emulator.server import ExchangeEmulator
-from tests.conftest import FAST_HOT, fast_feed_config
+from tests.kit.feed import FAST_HOT, fast_feed_config
 from tests.strategies.builders import context, quote
 
 pytestmark = pytest.mark.integration

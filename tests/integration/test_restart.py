@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import environ
+from tests.kit.process import environ
 
 pytestmark = pytest.mark.integration
 

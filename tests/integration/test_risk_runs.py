@@ -23,9 +23,9 @@ from engine.orders import Side
 from engine.runtime.live import LiveRunner
 from engine.strategies.base import MarketContext, Signal
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.wiring import build_engine
-from tests.cli.test_cli import environ, run
-from tests.conftest import FAST_HOT, fast_feed_config
+from polyterm.faces.wiring import build_engine
+from tests.kit.feed import FAST_HOT, fast_feed_config
+from tests.kit.process import environ, run
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedSource
 from engine.runtime.live import LiveRunner
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.wiring import build_engine
-from tests.conftest import FAST_HOT, fast_feed_config
+from polyterm.faces.wiring import build_engine
 from tests.integration.test_ws_shards import until
+from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
 

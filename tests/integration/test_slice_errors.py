@@ -15,7 +15,7 @@ from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.market.markets import MarketInfo
 from polyterm.emulator.server import ExchangeEmulator
-from tests.conftest import FAST_HOT, fast_feed_config
+from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
 

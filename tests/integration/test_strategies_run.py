@@ -23,9 +23,9 @@ from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
 from engine.runtime.live import LiveRunner
-from polyterm import locations
 from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-from polyterm.wiring import build_engine, sentiment_source_for
+from polyterm.faces.wiring import build_engine, sentiment_source_for
+from polyterm.settings import locations
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from engine.market.health import FeedSource
 from engine.market.markets import MarketInfo
 from engine.runtime.live import LiveRunner
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.wiring import build_engine
-from tests.conftest import FAST_HOT, fast_feed_config
+from polyterm.faces.wiring import build_engine
+from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from engine.adapters.news import DisabledSource, JsonlSource, NewsApiSource, Twi
 from engine.clock import SystemClock
 from engine.config.sentiment import SentimentConfig
 from engine.ports import SentimentSource
-from polyterm.credentials import Credentials
-from polyterm.sentiment import SentimentSetupError, build_sentiment_source, proxy_from_env
+from polyterm.faces.headlines import SentimentSetupError, build_sentiment_source, proxy_from_env
+from polyterm.settings.credentials import Credentials
 from tests.sentiment.file_keyring import FileKeyring
 
 NEWSAPI = "https://newsapi.org"

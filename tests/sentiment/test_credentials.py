@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from keyring.backends.fail import Keyring as NoKeyring
 
-from polyterm.credentials import NEWSAPI_KEY, SERVICE, TWITTER_BEARER_TOKEN, Credentials
+from polyterm.settings.credentials import NEWSAPI_KEY, SERVICE, TWITTER_BEARER_TOKEN, Credentials
 from tests.sentiment.file_keyring import FileKeyring
 
 KEY = "nk-5f3c9a0e1b2d4c6e8f7a"

@@ -8,7 +8,7 @@ import httpx
 from engine.adapters.news import SeenCache
 from engine.adapters.news.http import redact, retry_after
 from engine.market.sentiment import Headline
-from tests.conftest import FakeClock
+from tests.kit.clock import FakeClock
 
 
 def test_redact_removes_every_secret_and_keeps_one_line() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.adapters.news import JsonlSource, SeenCache
 from engine.market.sentiment import Headline
-from tests.conftest import FakeClock
+from tests.kit.clock import FakeClock
 
 
 class Sink:

@@ -15,10 +15,10 @@ from engine.adapters.news import HttpSettings, NewsApiSource, NewsHttp, SeenCach
 from engine.clock import SystemClock
 from engine.config.sentiment import SentimentConfig, SentimentQuery
 from engine.market.sentiment import Headline, ProviderStatus
-from polyterm.credentials import Credentials
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.sentiment import build_sentiment_source
-from tests.conftest import FakeClock
+from polyterm.faces.headlines import build_sentiment_source
+from polyterm.settings.credentials import Credentials
+from tests.kit.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from engine.adapters.news import NewsApiSource
 from engine.clock import SystemClock
 from engine.config.sentiment import SentimentConfig
 from engine.market.sentiment import Headline
-from polyterm.credentials import Credentials
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.sentiment import build_sentiment_source
+from polyterm.faces.headlines import build_sentiment_source
+from polyterm.settings.credentials import Credentials
 
 pytestmark = pytest.mark.integration
 

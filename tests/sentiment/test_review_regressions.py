@@ -18,8 +18,8 @@ from engine.adapters.news.polling import DELIVERY_BATCH
 from engine.config.sentiment import SentimentQuery
 from engine.market.sentiment import Headline, ProviderStatus
 from polyterm.emulator.server import ExchangeEmulator
-from tests.conftest import FakeClock
 from tests.engine.test_decisions import T0, rig
+from tests.kit.clock import FakeClock
 
 
 def test_retry_after_given_as_an_http_date_is_honoured() -> None:

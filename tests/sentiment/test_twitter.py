@@ -16,7 +16,7 @@ from engine.adapters.news import (
 )
 from engine.config.sentiment import SentimentQuery
 from engine.market.sentiment import ProviderStatus
-from tests.conftest import FakeClock
+from tests.kit.clock import FakeClock
 
 # The shape of GET /2/tweets/search/recent with expansions=author_id (X API v2 docs).
 ANSWER: dict[str, Any] = {

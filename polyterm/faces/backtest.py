@@ -1,0 +1,226 @@
+"""The backtest face: ``polyterm backtest --tape FILE...``.
+
+Replays tapes recorded by ``polyterm record`` (or made by ``polyterm exchange
+--export-tape``) through the same engine as a live run, on a simulated clock, with the
+paper venue, as fast as the CPU allows. A progress bar (messages/s, ETA) goes to stderr;
+the summary (the same fields as a run's, plus replay figures) to stdout. Each backtest
+writes a new ledger: the same tapes and configuration give the same ledger, byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TextIO
+
+from engine.adapters.tape.tape import TapeError, TapeTruncated, read_tape
+from engine.clock import SimClock
+from engine.ledger.errors import LedgerError
+from engine.ledger.writer import SqliteLedger
+from engine.market.health import FeedHealth, FeedSource
+from engine.market.markets import market_from_json
+from engine.runtime.backtest import BacktestProgress, BacktestRunner, ReplayRecord
+from engine.runtime.summary import summary_dict
+from polyterm.faces.headless import print_summary
+from polyterm.faces.wiring import build_engine
+from polyterm.settings import locations
+from polyterm.settings.config import AppConfig
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestOptions:
+    tapes: tuple[Path, ...]
+    ledger: Path | None = None
+    seed: int = 0
+    json_summary: bool = False
+    progress: bool = True
+
+
+class TapeOnly:
+    """A tape cannot be asked again or told what matters: both requests are no-ops."""
+
+    def want_snapshot(self, asset_ids: object) -> None:
+        return None
+
+    def hit(self, asset_id: str) -> None:
+        return None
+
+    def market_listed(self, event: object) -> None:
+        return None
+
+    def market_resolved(self, condition_id: str) -> None:
+        return None
+
+
+def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
+    """Every record of every tape, in order, as the backtest runner takes them."""
+    for path in tapes:
+        for record in read_tape(path):
+            if record.markets is not None:
+                markets = tuple(market_from_json(m) for m in record.markets)
+                yield ReplayRecord(record.t, record.src, markets=markets)
+            elif record.frame is not None:
+                yield ReplayRecord(record.t, record.src, frame=record.frame)
+
+
+def count_records(tapes: Sequence[Path]) -> int:
+    """Lines in the tapes (for the progress bar's ETA); decompresses .zst to count."""
+    total = 0
+    for path in tapes:
+        opened: IO[bytes]
+        if path.suffix == ".zst":
+            import zstandard
+
+            opened = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+        else:
+            opened = path.open("rb")
+        with opened as fh:
+            try:
+                while chunk := fh.read(1 << 20):
+                    total += chunk.count(b"\n")
+            except (OSError, ValueError):
+                pass  # a truncated stream: the replay itself reports it
+    return total
+
+
+def default_ledger(tapes: Sequence[Path]) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return locations.data_dir() / "backtests" / f"{tapes[0].name.split('.')[0]}-{stamp}.sqlite"
+
+
+def check_inputs(options: BacktestOptions) -> Path:
+    """One-line errors for tapes that do not exist and ledgers that already hold runs."""
+    for tape in options.tapes:
+        if not tape.is_file():
+            raise TapeError(f"--tape {tape}: no such file (record one with `polyterm record`)")
+    ledger = options.ledger or default_ledger(options.tapes)
+    if ledger.exists() and ledger.stat().st_size > 0:
+        raise LedgerError(
+            f"--ledger {ledger} already exists; a backtest writes a new ledger, pass a new path"
+        )
+    return ledger
+
+
+class _Bar:
+    """A rich progress bar on stderr: records, messages/s and ETA."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self._started = time.perf_counter()
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("backtest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} msg/s"),
+            TextColumn("fills {task.fields[fills]}"),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._progress.add_task("replay", total=total or None, rate="-", fills=0)
+        self._progress.start()
+
+    def update(self, p: BacktestProgress) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(1e-9, time.perf_counter() - self._started)
+        self._progress.update(
+            self._task, completed=p.records, rate=f"{p.messages / elapsed:,.0f}", fills=p.fills
+        )
+
+    def close(self) -> None:
+        if self.enabled:
+            self._progress.stop()
+
+
+async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = sys.stdout) -> int:
+    ledger_path = check_inputs(options)
+    config = app.engine
+    clock = SimClock()
+    health = FeedHealth()
+    health.set_source(FeedSource.REPLAY, 0.0)
+    bar = _Bar(count_records(options.tapes) if options.progress else 0, options.progress)
+    ledger = await SqliteLedger(ledger_path, autocommit=False).open()
+    wall = time.perf_counter()
+    try:
+        parts = build_engine(
+            config,
+            clock,
+            ledger,
+            feed=TapeOnly(),
+            health=health,
+            mode="paper",
+            venue="backtest",
+            seed=options.seed,
+        )
+        runner = BacktestRunner(
+            parts.core,
+            clock,
+            parts.gateway,
+            ledger,
+            parts.router,
+            parts.builder,
+            hub=parts.hub,
+            progress=bar.update,
+        )
+        loop = asyncio.get_running_loop()
+        stopped_by: list[signal.Signals] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            stopped_by.append(sig)
+            runner.stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal, sig)
+        truncated: TapeTruncated | None = None
+        try:
+            final = await runner.run(
+                replay_records(options.tapes), starting_cash=parts.starting_cash
+            )
+        except TapeTruncated as exc:  # what the tape held was replayed and recorded
+            if runner.final is None:
+                raise
+            truncated, final = exc, runner.final
+        finally:
+            bar.close()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+    finally:
+        await ledger.close()
+    seconds = time.perf_counter() - wall
+    summary = summary_dict(final)
+    summary["ledger"] = str(ledger_path)
+    summary["tapes"] = [str(t) for t in options.tapes]
+    summary["records"] = runner.records
+    summary["wall_seconds"] = round(seconds, 3)
+    summary["messages_per_s"] = round(final.counters.messages / seconds) if seconds else None
+    figures = runner.latency.figures()
+    if figures is not None:
+        summary["frame_to_order_us"] = {
+            "p50": round(figures.p50_us, 1),
+            "p99": round(figures.p99_us, 1),
+            "max": round(figures.max_us, 1),
+        }
+    print_summary(summary, out, options.json_summary)
+    if truncated is not None:
+        print(f"polyterm: warning: {truncated}", file=sys.stderr)
+        return 1
+    if stopped_by:
+        return 128 + stopped_by[0]
+    return 0

@@ -1,0 +1,91 @@
+"""The console face: ``polyterm`` (and ``polyterm --offline|--online``) opens the Textual
+console on the same engine the headless face runs.
+
+Diagnostics cannot go to stderr while the console owns the terminal: log records go to
+the log pane (``l``) and to ``console.log`` in the platformdirs log dir (rotated at
+1 MB, three files kept), so what happened is still there after the console closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from polyterm.settings import locations
+from polyterm.settings.config import AppConfig, ConfigError
+
+LOG_FILE = "console.log"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleOptions:
+    ledger: Path | None = None
+    config_path: Path | None = None  # where the theme choice is saved (default config)
+    duration: float | None = None
+
+
+def check_terminal() -> None:
+    """The console draws on a terminal (or, under ``polyterm serve``, a browser)."""
+    served = bool(os.environ.get("TEXTUAL_DRIVER"))
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError(
+            "the console needs a terminal: run it in one, or use --no-ui for the headless face"
+        )
+
+
+def check_theme(app: AppConfig) -> None:
+    from textual.theme import BUILTIN_THEMES
+
+    from themes.themes import THEMES
+
+    names = [t.name for t in THEMES]
+    known = set(names) | set(BUILTIN_THEMES)
+    if app.console.theme not in known:
+        raise ConfigError(
+            f"config console.theme: {app.console.theme!r} is not a theme: use "
+            f"{' or '.join(names)} (or one of Textual's: {', '.join(sorted(BUILTIN_THEMES))})"
+        )
+
+
+def log_to_file() -> Path | None:
+    """Send log records to the console's log file instead of stderr; None if the log
+    directory cannot be written (the log pane still has them)."""
+    path = locations.log_dir() / LOG_FILE
+    root = logging.getLogger()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        root.handlers[:] = []
+        return None
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    root.handlers[:] = [handler]
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return path
+
+
+def run_console(app: AppConfig, options: ConsoleOptions) -> int:
+    """Run the console until it is quit; returns the exit code (0, or 143/129 when a
+    signal stopped it)."""
+    check_terminal()
+    check_theme(app)
+    from polyterm.faces.session import open_live_session
+    from polyterm.tui.app import PolytermApp
+
+    log_to_file()
+    console = PolytermApp(
+        lambda: open_live_session(app, options.ledger),
+        venue="emulator" if app.offline else "polymarket",
+        theme=app.console.theme,
+        config_path=options.config_path or locations.config_file(),
+        duration=options.duration,
+    )
+    code = console.run()
+    return code if isinstance(code, int) else 0

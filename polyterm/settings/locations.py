@@ -1,0 +1,42 @@
+"""Where polyterm keeps things: platformdirs locations and the recorded golden data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "polyterm"
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("POLYTERM_CONFIG_DIR") or platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("POLYTERM_DATA_DIR") or platformdirs.user_data_dir(APP))
+
+
+def log_dir() -> Path:
+    return Path(os.environ.get("POLYTERM_LOG_DIR") or platformdirs.user_log_dir(APP))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def default_ledger_path() -> Path:
+    return data_dir() / "ledger.sqlite"
+
+
+def recorded_dir() -> Path | None:
+    """Real recorded Polymarket messages: $POLYTERM_RECORDED_DIR, else ../shared beside
+    the checkout. None when neither exists (the emulator then seeds synthetic books)."""
+    env = os.environ.get("POLYTERM_RECORDED_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "polymarket" / "recorded")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None

@@ -1,0 +1,97 @@
+"""What the console tests share: a seeded tape, the console on a replay of it, and
+waiting for what is on screen (conditions, never sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from rich.console import Console, RenderableType
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Static
+
+from engine.runtime.backtest import ReplayRecord
+from polyterm.emulator.export import export_tape
+from polyterm.faces.replay import ReplayBackend, open_replay_session
+from polyterm.settings.config import AppConfig, load_config
+from polyterm.tui.app import PolytermApp
+
+SIZE = (160, 50)
+SEED = 7
+MARKETS = 6
+SECONDS = 120.0  # enough for fills, open positions and exits; the kill switch stays armed
+
+
+def make_tape(path: Path, seconds: float = SECONDS) -> Path:
+    """The seeded emulator's flow as a tape: the same bytes on every machine (synthetic
+    markets only, so the recorded data beside the checkout does not change it)."""
+    export_tape(path, seed=SEED, markets=MARKETS, duration_s=seconds, recorded=None)
+    return path
+
+
+def app_config() -> AppConfig:
+    # Defaults only: no config file and no environment (a developer's must not leak in).
+    return load_config(None, env={})
+
+
+def console(
+    tape: Path,
+    tmp: Path,
+    *,
+    theme: str = "polyterm-dark",
+    records: Iterable[ReplayRecord] | None = None,
+    config_path: Path | None = None,
+) -> PolytermApp:
+    config = app_config()
+    ledger = tmp / "console.sqlite"
+    return PolytermApp(
+        lambda: open_replay_session(config, [tape], ledger, records=records),
+        venue="replay",
+        theme=theme,
+        config_path=config_path,
+    )
+
+
+async def until(pilot: Pilot[int], predicate: Callable[[], bool], within: float = 30.0) -> None:
+    """Let the app run until `predicate` holds (fails after `within` seconds)."""
+    async with asyncio.timeout(within):
+        while not predicate():
+            await pilot.pause(0.02)
+
+
+def plain(widget: Widget) -> str:
+    """What a Static-based pane shows, as plain text."""
+    assert isinstance(widget, Static)
+    console = Console(width=widget.size.width or SIZE[0], file=io.StringIO(), color_system=None)
+    with console.capture() as captured:
+        content = widget.content
+        console.print(content if isinstance(content, RenderableType) else str(content))
+    return captured.get()
+
+
+def backend(app: PolytermApp) -> ReplayBackend:
+    assert isinstance(app.backend, ReplayBackend)
+    return app.backend
+
+
+async def replayed(pilot: Pilot[int]) -> PolytermApp:
+    """Until the tape is in and its last snapshot is on screen."""
+    app = pilot.app
+    assert isinstance(app, PolytermApp)
+
+    def ready() -> bool:
+        b = app.backend
+        return (
+            isinstance(b, ReplayBackend)
+            and b.replayed.is_set()
+            and app.bridge.latest is not None
+            and app.bridge.latest is b.hub.latest
+            and app.shown_snapshot is app.bridge.latest
+        )
+
+    await until(pilot, ready)
+    await pilot.pause()
+    return app

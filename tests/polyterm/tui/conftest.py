@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.kit.console import make_tape
+from tests.kit.tmux import terminal  # noqa: F401 - the fixture, for the tmux tests
+
+
+@pytest.fixture(scope="session")
+def tape(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tape(tmp_path_factory.mktemp("tape") / "seeded.jsonl")

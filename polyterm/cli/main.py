@@ -70,7 +70,14 @@ from polyterm.cli.serve import serve
 @click.option(
     "-v", "--verbose", count=True, help="More diagnostics on stderr (-vv: debug and tracebacks)."
 )
-@click.version_option(__version__, prog_name="polyterm")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for people (text) or one JSON object a line (json): stderr and log files.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="polyterm")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -84,6 +91,7 @@ def main(
     json_summary: bool,
     status_file: Path | None,
     verbose: int,
+    log_format: str,
 ) -> None:
     """Terminal trading console and bot for Polymarket's CLOB.
 
@@ -92,7 +100,7 @@ def main(
     """
     from polyterm.settings.logs import setup_logging
 
-    setup_logging(verbose)
+    setup_logging(verbose, fmt="json" if log_format == "json" else "text")
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
@@ -116,7 +124,10 @@ def main(
         except ConfigError as exc:
             fail(str(exc))
     from polyterm.faces.headless import RunOptions, run_headless
+    from polyterm.settings.locations import log_dir
+    from polyterm.settings.logs import log_file
 
+    log_file(log_dir() / "headless.log")
     options = RunOptions(
         duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
     )

@@ -8,11 +8,9 @@ the log pane (``l``) and to ``console.log`` in the platformdirs log dir (rotated
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from dataclasses import dataclass
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from polyterm.settings import locations
@@ -54,21 +52,9 @@ def check_theme(app: AppConfig) -> None:
 def log_to_file() -> Path | None:
     """Send log records to the console's log file instead of stderr; None if the log
     directory cannot be written (the log pane still has them)."""
-    path = locations.log_dir() / LOG_FILE
-    root = logging.getLogger()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    except OSError:
-        root.handlers[:] = []
-        return None
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
-    root.handlers[:] = [handler]
-    if root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    return path
+    from polyterm.settings.logs import log_file
+
+    return log_file(locations.log_dir() / LOG_FILE, replace=True, max_bytes=1_000_000, keep=3)
 
 
 def run_console(app: AppConfig, options: ConsoleOptions) -> int:

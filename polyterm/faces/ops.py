@@ -1,0 +1,43 @@
+"""What runs beside a live engine for the people and machines that look after it: the
+control socket (``polyterm ctl``), and, when asked, metrics, alerts and systemd's
+notifications. The headless face and the console's session both enter
+:func:`operations` around their run, so ``ctl`` and the rest work the same on both.
+
+A service that cannot start (a socket path too long, a platform without peer
+credentials) is logged and left out: trading goes on without it. A metrics port that
+cannot be bound is an error (it was asked for by name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.runtime.live import LiveRunner
+from polyterm.faces.ctl_server import ControlServer
+
+log = logging.getLogger("polyterm.ops")
+
+
+@dataclass(frozen=True, slots=True)
+class OpsOptions:
+    control: bool = True
+
+
+@contextlib.asynccontextmanager
+async def operations(
+    runner: LiveRunner, ledger: Path, face: str, options: OpsOptions = OpsOptions()
+) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        if options.control:
+            server = ControlServer(runner, ledger, face)
+            try:
+                await server.start()
+            except OSError as exc:
+                log.warning("%s; polyterm ctl cannot reach this instance", exc)
+            else:
+                stack.push_async_callback(server.close)
+        yield

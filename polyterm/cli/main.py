@@ -79,6 +79,17 @@ from polyterm.cli.serve import serve
     show_default=True,
     help="Log lines for people (text) or one JSON object a line (json): stderr and log files.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics while running.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for --metrics-port (beyond loopback only with POLYTERM_METRICS_TOKEN set).",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="polyterm")
 @click.pass_context
 def main(
@@ -94,6 +105,8 @@ def main(
     status_file: Path | None,
     verbose: int,
     log_format: str,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Terminal trading console and bot for Polymarket's CLOB.
 
@@ -116,11 +129,23 @@ def main(
         fail(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
         )
+    from polyterm.faces.ops import OpsOptions
+
+    if metrics_port is not None:
+        from polyterm.faces.metrics import MetricsError, check_host, metrics_token
+
+        try:
+            check_host(metrics_host, metrics_token())
+        except MetricsError as exc:
+            fail(str(exc))
+    ops = OpsOptions(metrics_port=metrics_port, metrics_host=metrics_host)
     if not no_ui and not json_summary and status_file is None:
         from polyterm.faces.console import ConsoleOptions, run_console
         from polyterm.settings.config import ConfigError
 
-        options_ = ConsoleOptions(ledger=ledger, config_path=config_path, duration=duration)
+        options_ = ConsoleOptions(
+            ledger=ledger, config_path=config_path, duration=duration, ops=ops
+        )
         try:
             sys.exit(run_console(app, options_))
         except ConfigError as exc:
@@ -131,7 +156,11 @@ def main(
 
     log_file(log_dir() / "headless.log")
     options = RunOptions(
-        duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
+        duration=duration,
+        ledger=ledger,
+        json_summary=json_summary,
+        status_file=status_file,
+        ops=ops,
     )
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 

@@ -25,6 +25,8 @@ log = logging.getLogger("polyterm.ops")
 @dataclass(frozen=True, slots=True)
 class OpsOptions:
     control: bool = True
+    metrics_port: int | None = None  # None: no metrics server
+    metrics_host: str = "127.0.0.1"
 
 
 @contextlib.asynccontextmanager
@@ -40,4 +42,22 @@ async def operations(
                 log.warning("%s; polyterm ctl cannot reach this instance", exc)
             else:
                 stack.push_async_callback(server.close)
+        if options.metrics_port is not None:
+            await _start_metrics(stack, runner, options)
         yield
+
+
+async def _start_metrics(
+    stack: contextlib.AsyncExitStack, runner: LiveRunner, options: OpsOptions
+) -> None:
+    from polyterm.faces.metrics import MetricsServer, metrics_token, registry_for
+
+    assert options.metrics_port is not None
+    server = MetricsServer(
+        registry_for(runner.hub, runner.latency),
+        options.metrics_host,
+        options.metrics_port,
+        token=metrics_token(),
+    )
+    await server.start()
+    stack.push_async_callback(server.close)

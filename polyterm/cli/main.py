@@ -138,7 +138,7 @@ def main(
             check_host(metrics_host, metrics_token())
         except MetricsError as exc:
             fail(str(exc))
-    ops = OpsOptions(metrics_port=metrics_port, metrics_host=metrics_host)
+    ops = OpsOptions(metrics_port=metrics_port, metrics_host=metrics_host, alerts=app.alerts)
     if not no_ui and not json_summary and status_file is None:
         from polyterm.faces.console import ConsoleOptions, run_console
         from polyterm.settings.config import ConfigError

@@ -15,9 +15,14 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.runtime.live import LiveRunner
 from polyterm.faces.ctl_server import ControlServer
+from polyterm.settings.alerts import AlertsConfig
+
+if TYPE_CHECKING:
+    from polyterm.faces.alerts import AlertWatcher
 
 log = logging.getLogger("polyterm.ops")
 
@@ -27,6 +32,7 @@ class OpsOptions:
     control: bool = True
     metrics_port: int | None = None  # None: no metrics server
     metrics_host: str = "127.0.0.1"
+    alerts: AlertsConfig = AlertsConfig()  # [alerts]: no channel, no alerts
 
 
 @contextlib.asynccontextmanager
@@ -44,7 +50,48 @@ async def operations(
                 stack.push_async_callback(server.close)
         if options.metrics_port is not None:
             await _start_metrics(stack, runner, options)
-        yield
+        watcher = await _start_alerts(stack, runner, ledger, options.alerts)
+        try:
+            yield
+        except Exception as exc:
+            # The run ended on an error: say so even if the engine could not publish it
+            # (a broken ledger never gets its final snapshot out).
+            if watcher is not None:
+                watcher.failed(str(exc) or type(exc).__name__, runner.clock.time())
+            raise
+
+
+async def _start_alerts(
+    stack: contextlib.AsyncExitStack, runner: LiveRunner, ledger: Path, config: AlertsConfig
+) -> AlertWatcher | None:
+    import os
+
+    import httpx
+
+    from polyterm.faces.alerts import (
+        AlertSink,
+        AlertWatcher,
+        alert_secrets,
+        channels_for,
+        instance_fields,
+    )
+    from polyterm.settings.credentials import Credentials
+
+    secrets = alert_secrets(config, Credentials(), os.environ)
+    client = httpx.AsyncClient(timeout=config.timeout_s, follow_redirects=False)
+    channels = channels_for(config, secrets, client)
+    if not channels:
+        await client.aclose()
+        return None
+    stack.push_async_callback(client.aclose)
+    sink = AlertSink(config, channels, runner.clock, instance_fields(None, ledger.name))
+    sink.start()
+    stack.push_async_callback(sink.close)
+    watcher = AlertWatcher(sink, runner.hub, runner.stream)
+    watcher.start()
+    stack.push_async_callback(watcher.close)
+    log.info("alerts to %s", ", ".join(c.name for c in channels))
+    return watcher
 
 
 async def _start_metrics(

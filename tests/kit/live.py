@@ -8,19 +8,36 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
+from engine.config import EngineConfig
 from engine.runtime.snapshot import EngineSnapshot
-from polyterm.faces.live_engine import LiveEngine, open_live_engine
-from polyterm.settings.config import load_config
+from polyterm.emulator.server import ExchangeEmulator
+from polyterm.faces.live_engine import LiveEngine, Venue, open_live_engine, venue
+from polyterm.settings.config import AppConfig, load_config
+from tests.kit.feed import fast_feed_config
+
+
+def at_emulator(emulator: ExchangeEmulator) -> Venue:
+    """A venue for open_live_engine: an emulator the test holds (to inject faults into),
+    with the feed's short test timers (a stall goes stale within a second)."""
+
+    @contextlib.asynccontextmanager
+    async def aimed(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
+        assert emulator.urls is not None
+        feed = fast_feed_config(emulator.urls, max_markets=app.engine.feed.max_markets)
+        yield app.engine.model_copy(update={"feed": feed}), "emulator"
+
+    return aimed
 
 
 @contextlib.asynccontextmanager
 async def running_engine(
-    ledger: Path, env: Mapping[str, str] | None = None
+    ledger: Path, env: Mapping[str, str] | None = None, *, venue_for: Venue = venue
 ) -> AsyncIterator[LiveEngine]:
     """The engine runs while inside; leaving stops it cleanly. `env`: config from the
-    environment's names (none of the developer's own environment leaks in)."""
+    environment's names (none of the developer's own environment leaks in); `venue_for`:
+    by default the offline emulator in this process."""
     app = load_config(None, env=dict(env or {}))
-    async with open_live_engine(app, ledger) as live:
+    async with open_live_engine(app, ledger, venue_for=venue_for) as live:
         run = asyncio.create_task(live.runner.run(starting_cash=live.starting_cash))
         try:
             yield live

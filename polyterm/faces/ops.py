@@ -51,6 +51,7 @@ async def operations(
         if options.metrics_port is not None:
             await _start_metrics(stack, runner, options)
         watcher = await _start_alerts(stack, runner, ledger, options.alerts)
+        _start_systemd(stack, runner)
         try:
             yield
         except Exception as exc:
@@ -59,6 +60,18 @@ async def operations(
             if watcher is not None:
                 watcher.failed(str(exc) or type(exc).__name__, runner.clock.time())
             raise
+
+
+def _start_systemd(stack: contextlib.AsyncExitStack, runner: LiveRunner) -> None:
+    import os
+
+    from polyterm.faces.systemd import Notifier, SystemdService
+
+    notifier = Notifier(os.environ)
+    if notifier.enabled:
+        service = SystemdService(runner.hub, notifier, runner.clock)
+        service.start()
+        stack.push_async_callback(service.close)
 
 
 async def _start_alerts(

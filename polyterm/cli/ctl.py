@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from polyterm.cli.common import fail
-from polyterm.faces import ctl_protocol as proto
-from polyterm.faces import ctl_sockets as sockets
+
+if TYPE_CHECKING:
+    import socket
+
+    from polyterm.faces import ctl_protocol as proto
 
 # flatten and kill wait up to 10 s for their closing orders, then for a snapshot.
 ANSWER_TIMEOUT_S = 60.0
@@ -39,6 +40,12 @@ class CtlError(Exception):
 
 
 def _connect(path: Path) -> socket.socket:
+    # Imported here, as in every command: `polyterm --help` loads none of it.
+    import os
+    import socket
+
+    from polyterm.faces import ctl_sockets as sockets
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(CONNECT_TIMEOUT_S)
     try:
@@ -53,6 +60,8 @@ def _connect(path: Path) -> socket.socket:
 
 def call(path: Path, request: proto.Request, timeout: float = ANSWER_TIMEOUT_S) -> proto.Answer:
     """Send one request to the socket at `path`; its answer."""
+    from polyterm.faces import ctl_protocol as proto
+
     try:
         sock = _connect(path)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
@@ -88,6 +97,9 @@ def call(path: Path, request: proto.Request, timeout: float = ANSWER_TIMEOUT_S) 
 def find(ledger: Path | None, sock: Path | None) -> Path:
     """The socket to talk to (see the module docstring); CtlError when there is none or
     more than one to choose from."""
+    from polyterm.faces import ctl_protocol as proto
+    from polyterm.faces import ctl_sockets as sockets
+
     if sock is not None:
         return sock
     directory = sockets.socket_dir()
@@ -142,6 +154,8 @@ def _run(
     ledger: Path | None,
     socket_path: Path | None,
 ) -> dict[str, Any]:
+    from polyterm.faces import ctl_protocol as proto
+
     parent = ctx.find_object(dict) or {}
     ledger = ledger or parent.get("ctl_ledger")
     socket_path = socket_path or parent.get("ctl_socket")

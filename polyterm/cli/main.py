@@ -18,7 +18,9 @@ from polyterm.cli.common import (
     overrides,
     run_command,
 )
+from polyterm.cli.ctl import ctl
 from polyterm.cli.exchange import exchange
+from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.record import record
 from polyterm.cli.serve import serve
 
@@ -70,7 +72,25 @@ from polyterm.cli.serve import serve
 @click.option(
     "-v", "--verbose", count=True, help="More diagnostics on stderr (-vv: debug and tracebacks)."
 )
-@click.version_option(__version__, prog_name="polyterm")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for people (text) or one JSON object a line (json): stderr and log files.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics while running.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for --metrics-port (beyond loopback only with POLYTERM_METRICS_TOKEN set).",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="polyterm")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -84,6 +104,9 @@ def main(
     json_summary: bool,
     status_file: Path | None,
     verbose: int,
+    log_format: str,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Terminal trading console and bot for Polymarket's CLOB.
 
@@ -92,7 +115,7 @@ def main(
     """
     from polyterm.settings.logs import setup_logging
 
-    setup_logging(verbose)
+    setup_logging(verbose, fmt="json" if log_format == "json" else "text")
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
@@ -106,22 +129,41 @@ def main(
         fail(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
         )
+    from polyterm.faces.ops import OpsOptions
+
+    if metrics_port is not None:
+        from polyterm.faces.metrics import MetricsError, check_host, metrics_token
+
+        try:
+            check_host(metrics_host, metrics_token())
+        except MetricsError as exc:
+            fail(str(exc))
+    ops = OpsOptions(metrics_port=metrics_port, metrics_host=metrics_host, alerts=app.alerts)
     if not no_ui and not json_summary and status_file is None:
         from polyterm.faces.console import ConsoleOptions, run_console
         from polyterm.settings.config import ConfigError
 
-        options_ = ConsoleOptions(ledger=ledger, config_path=config_path, duration=duration)
+        options_ = ConsoleOptions(
+            ledger=ledger, config_path=config_path, duration=duration, ops=ops
+        )
         try:
             sys.exit(run_console(app, options_))
         except ConfigError as exc:
             fail(str(exc))
     from polyterm.faces.headless import RunOptions, run_headless
+    from polyterm.settings.locations import log_dir
+    from polyterm.settings.logs import log_file
 
+    log_file(log_dir() / "headless.log")
     options = RunOptions(
-        duration=duration, ledger=ledger, json_summary=json_summary, status_file=status_file
+        duration=duration,
+        ledger=ledger,
+        json_summary=json_summary,
+        status_file=status_file,
+        ops=ops,
     )
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve):
+for _command in (exchange, record, backtest, book, serve, ctl, ledger_command):
     main.add_command(_command)

@@ -8,15 +8,20 @@ the log pane (``l``) and to ``console.log`` in the platformdirs log dir (rotated
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from polyterm.faces.ops import OpsOptions
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig, ConfigError
+
+if TYPE_CHECKING:
+    from polyterm.faces.session import LiveBackend
 
 LOG_FILE = "console.log"
 
@@ -26,6 +31,7 @@ class ConsoleOptions:
     ledger: Path | None = None
     config_path: Path | None = None  # where the theme choice is saved (default config)
     duration: float | None = None
+    ops: OpsOptions = OpsOptions()  # ctl socket, metrics, alerts, systemd
 
 
 def check_terminal() -> None:
@@ -54,21 +60,23 @@ def check_theme(app: AppConfig) -> None:
 def log_to_file() -> Path | None:
     """Send log records to the console's log file instead of stderr; None if the log
     directory cannot be written (the log pane still has them)."""
-    path = locations.log_dir() / LOG_FILE
-    root = logging.getLogger()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    except OSError:
-        root.handlers[:] = []
-        return None
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
-    root.handlers[:] = [handler]
-    if root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    return path
+    from polyterm.settings.logs import log_file
+
+    return log_file(locations.log_dir() / LOG_FILE, replace=True, max_bytes=1_000_000, keep=3)
+
+
+@contextlib.asynccontextmanager
+async def console_session(app: AppConfig, options: ConsoleOptions) -> AsyncIterator[LiveBackend]:
+    """The live session with the same services beside it as a headless run (ctl first)."""
+    from polyterm.faces.ops import operations
+    from polyterm.faces.session import open_live_session
+
+    ledger = options.ledger or app.ledger or locations.default_ledger_path()
+    async with (
+        open_live_session(app, options.ledger) as backend,
+        operations(backend.runner, ledger, "console", options.ops),
+    ):
+        yield backend
 
 
 def run_console(app: AppConfig, options: ConsoleOptions) -> int:
@@ -76,12 +84,11 @@ def run_console(app: AppConfig, options: ConsoleOptions) -> int:
     signal stopped it)."""
     check_terminal()
     check_theme(app)
-    from polyterm.faces.session import open_live_session
     from polyterm.tui.app import PolytermApp
 
     log_to_file()
     console = PolytermApp(
-        lambda: open_live_session(app, options.ledger),
+        lambda: console_session(app, options),
         venue="emulator" if app.offline else "polymarket",
         theme=app.console.theme,
         config_path=options.config_path or locations.config_file(),

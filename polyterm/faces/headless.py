@@ -25,6 +25,8 @@ from typing import TextIO
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.summary import summary_dict
 from polyterm.faces.live_engine import open_live_engine
+from polyterm.faces.ops import OpsOptions, operations
+from polyterm.faces.summary_text import print_summary as print_summary  # backtest uses it
 from polyterm.settings.config import AppConfig
 
 log = logging.getLogger("polyterm.headless")
@@ -39,6 +41,7 @@ class RunOptions:
     json_summary: bool = False
     status_every: float = 5.0
     status_file: Path | None = None
+    ops: OpsOptions = OpsOptions()  # ctl socket, metrics, alerts, systemd
 
 
 def status_line(snap: EngineSnapshot) -> str:
@@ -72,39 +75,12 @@ async def _report(hub: SnapshotHub, out: TextIO, options: RunOptions) -> None:
             print(status_line(snap), file=out, flush=True)
 
 
-def print_summary(summary: dict[str, object], out: TextIO, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(summary, default=str), file=out, flush=True)
-        return
-    width = max(len(k) for k in summary)
-    print("polyterm run summary", file=out)
-    for key, value in summary.items():
-        if key == "strategies" and isinstance(value, dict):
-            print(f"  {key.ljust(width)}  pnl = price moves - spread paid - fees", file=out)
-            for name, row in value.items():
-                print(f"    {name:<24}{_strategy_line(row)}", file=out)
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-        print(f"  {key.ljust(width)}  {value}", file=out)
-    out.flush()
-
-
-def _strategy_line(row: object) -> str:
-    if not isinstance(row, dict):
-        return str(row)
-    weight = row.get("weight")
-    return (
-        f"weight={'-' if weight is None else weight} signals={row.get('signals')} "
-        f"detected={row.get('detected')} orders={row.get('orders')} fills={row.get('fills')} "
-        f"pnl={row.get('pnl')} = moves {row.get('price_moves')} - spread "
-        f"{row.get('spread_paid')} - fees {row.get('fees')}"
-    )
-
-
 async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.stdout) -> int:
     stopped_by: list[signal.Signals] = []
-    async with open_live_engine(app, options.ledger) as live:
+    async with (
+        open_live_engine(app, options.ledger) as live,
+        operations(live.runner, live.ledger_path, "headless", options.ops),
+    ):
         runner = live.runner
         loop = asyncio.get_running_loop()
 

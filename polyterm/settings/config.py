@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.config import EngineConfig, StrategiesConfig
 from polyterm.settings import locations
+from polyterm.settings.alerts import AlertsConfig
 
 log = logging.getLogger("polyterm.config")
 
@@ -50,6 +51,7 @@ class AppConfig(BaseModel):
 
     engine: EngineConfig = EngineConfig()
     console: ConsoleConfig = ConsoleConfig()
+    alerts: AlertsConfig = AlertsConfig()  # [alerts]: webhook and Telegram
     offline: bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
     emulator_seed: int = 7
@@ -308,7 +310,7 @@ def load_config(
 
 def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
     """config.toml keeps engine sections at the top level, like [feed] and [risk]."""
-    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets", "console"}
+    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets", "console", "alerts"}
     tree: dict[str, Any] = {k: v for k, v in toml.items() if k in app_keys}
     engine = {k: v for k, v in toml.items() if k not in app_keys}
     strategy = engine.get("strategy")

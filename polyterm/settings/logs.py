@@ -1,10 +1,32 @@
-"""Logging for the shell: diagnostics to stderr, never stdout (stdout carries data)."""
+"""Logging for the shell: diagnostics to stderr, never stdout (stdout carries data); for the
+long-running faces also a rotating file in the platformdirs log dir.
+
+Two formats, for both destinations: ``text`` (a person's line: time, level, logger,
+message) and ``json`` (one object a line, for log shippers: ``timestamp``, ``level``,
+``logger``, ``message``, and ``exc_info`` when there is one). The ``[sizing]`` and risk
+lines are ordinary INFO records of the engine's loggers: a log file always receives INFO,
+so it keeps them whatever ``-v`` says about stderr.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
-from typing import TextIO
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Literal, TextIO
+
+LogFormat = Literal["text", "json"]
+FORMATS: tuple[LogFormat, ...] = ("text", "json")
+
+ROTATE_BYTES = 5_000_000
+ROTATE_KEEP = 5  # rotated files kept beside the live one
+
+_TEXT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_NOISY = ("aiohttp", "httpx", "httpcore", "websockets", "aiosqlite", "asyncio")
+_format: LogFormat = "text"  # what setup_logging chose: log files follow it
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):
@@ -17,17 +39,85 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         super().emit(record)
 
 
-def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
-    """``-v`` info, ``-vv`` debug, default warnings only; replaces earlier setup."""
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log file only its owner can read: created 0600 (and tightened to 0600
+    when it exists looser); rotation renames files, so rotated ones keep the mode."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def formatter(fmt: LogFormat, datefmt: str = "%Y-%m-%d %H:%M:%S") -> logging.Formatter:
+    if fmt == "json":
+        # Imported here: `polyterm --help` loads no logging library.
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,  # ISO 8601, UTC, from the record's creation time
+        )
+    return logging.Formatter(_TEXT, datefmt)
+
+
+def setup_logging(verbose: int = 0, quiet: bool = False, fmt: LogFormat = "text") -> None:
+    """``-v`` info, ``-vv`` debug, default warnings only, on stderr; replaces earlier setup."""
+    global _format
+    _format = fmt
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
     if quiet:
         level = logging.ERROR
     handler = _StderrHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-    )
+    handler.setLevel(level)
+    handler.setFormatter(formatter(fmt, "%H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp", "httpx", "httpcore", "websockets", "aiosqlite", "asyncio"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (0700) if missing; tighten it to 0700 when it is ours and looser."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def log_file(
+    path: Path, *, replace: bool = False, max_bytes: int = ROTATE_BYTES, keep: int = ROTATE_KEEP
+) -> Path | None:
+    """Also log to a rotating, private file at `path` (in the format setup_logging chose),
+    at INFO or finer whatever stderr's level; `replace`: the file is the only destination
+    (the console, which owns the terminal). None when the file cannot be opened: the run
+    goes on, saying so on stderr unless `replace`."""
+    root = logging.getLogger()
+    try:
+        private_dir(path.parent)
+        handler = PrivateRotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=keep, encoding="utf-8"
+        )
+    except OSError as exc:
+        if replace:
+            root.handlers[:] = []
+        else:
+            logging.getLogger("polyterm").warning("no log file: %s", exc)
+        return None
+    handler.setFormatter(formatter(_format))
+    handler.setLevel(min(root.level, logging.INFO) if not replace else logging.NOTSET)
+    if replace:
+        root.handlers[:] = [handler]
+    else:
+        root.handlers.append(handler)
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return path

@@ -21,6 +21,7 @@ def environ(tmp_path: Path, **env: str) -> dict[str, str]:
         **inherited,
         "POLYTERM_CONFIG_DIR": str(tmp_path / "cfg"),
         "POLYTERM_DATA_DIR": str(tmp_path / "data"),
+        "POLYTERM_LOG_DIR": str(tmp_path / "log"),
         **env,
     }
 

@@ -1,0 +1,362 @@
+"""Prometheus metrics: ``--metrics-port N`` serves ``/metrics`` (text exposition through
+``prometheus-client``) while a live face runs.
+
+Every engine figure comes from the latest published snapshot at scrape time (a custom
+collector; nothing is pushed per tick), so a scrape costs the engine nothing between
+scrapes and never shows what is not yet on disk. The frame -> order latency histogram
+is filled from the runner's latency recorder, whose samples it reads forward from where
+the last scrape stopped. The process's own figures (CPU, memory, open files) come from
+prometheus-client's process collector.
+
+Loopback by default. Another address only with a token (``POLYTERM_METRICS_TOKEN``, from
+the environment or the keyring): scrapes must then send ``Authorization: Bearer TOKEN``
+(Prometheus: ``authorization: {credentials: ...}``). With a token set, loopback scrapes
+need it too.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import Iterator
+from decimal import Decimal
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from engine.runtime.latency import LatencyRecorder
+from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from polyterm import __version__
+
+log = logging.getLogger("polyterm.metrics")
+
+TOKEN_NAME = "POLYTERM_METRICS_TOKEN"
+STATES = ("starting", "running", "paused", "stopping", "stopped", "failed")
+FEED_SOURCES = ("ws_initialising", "ws_live", "ws_stale", "rest_only", "replay")
+KILL_SWITCH = ("armed", "tripped", "cooldown", "recovering")
+# Frame -> order latency buckets, seconds (the engine decides in tens of microseconds to a
+# few milliseconds; a loaded box reaches tens of milliseconds).
+LATENCY_BUCKETS = (
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    1.0,
+)
+LABEL_MAX = 80  # a reject reason is a label: kept short so free text cannot explode series
+
+
+class MetricsError(OSError):
+    """The metrics server cannot start as asked; str() is the one line to show (an
+    OSError: every command reports it as one line, exit 2)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_token() -> str | None:
+    """The scrape token from the environment or the keyring (None: no token)."""
+    from polyterm.settings.credentials import Credentials
+
+    secret = Credentials().get(TOKEN_NAME)
+    return secret.reveal() if secret is not None else None
+
+
+def check_host(host: str, token: str | None) -> None:
+    """Refuse to serve beyond loopback without a token (before anything starts)."""
+    if not is_loopback(host) and not token:
+        raise MetricsError(
+            f"--metrics-host {host} is not loopback: set {TOKEN_NAME} (environment or "
+            "keyring) so scrapes must authenticate, or keep the default 127.0.0.1"
+        )
+
+
+class LatencyHistogram:
+    """Cumulative bucket counts over the recorder's samples, read forward on each scrape."""
+
+    def __init__(self, recorder: LatencyRecorder) -> None:
+        self.recorder = recorder
+        self.seen = 0
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: above every bucket
+        self.sum_s = 0.0
+
+    def update(self) -> None:
+        samples = self.recorder.samples
+        for ns in samples[self.seen :]:
+            seconds = ns / 1e9
+            self.sum_s += seconds
+            for i, bound in enumerate(LATENCY_BUCKETS):
+                if seconds <= bound:
+                    self.counts[i] += 1
+                    break
+            else:
+                self.counts[-1] += 1
+        self.seen = len(samples)
+
+    def metric(self) -> HistogramMetricFamily:
+        self.update()
+        running = 0
+        buckets: list[tuple[str, float]] = []
+        for bound, count in zip(LATENCY_BUCKETS, self.counts, strict=False):
+            running += count
+            buckets.append((repr(bound), running))
+        buckets.append(("+Inf", running + self.counts[-1]))
+        return HistogramMetricFamily(
+            "polyterm_frame_to_order_seconds",
+            "Engine time from the market frame that triggered an order to the order.",
+            buckets=buckets,
+            sum_value=self.sum_s,
+        )
+
+
+def _money(value: Decimal) -> float:
+    return float(value)  # the exposition format is float64: a rendering, not arithmetic
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=value)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, value=value)
+
+
+def _state_set(name: str, doc: str, label: str, states: tuple[str, ...], current: str) -> Metric:
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for state in (*states, *((current,) if current not in states else ())):
+        family.add_metric([state], 1.0 if state == current else 0.0)
+    return family
+
+
+class SnapshotCollector(Collector):
+    """Metric families from the hub's latest snapshot, built at scrape time."""
+
+    def __init__(self, hub: SnapshotHub, latency: LatencyRecorder | None) -> None:
+        self.hub = hub
+        self.latency = LatencyHistogram(latency) if latency is not None else None
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.hub.latest
+        info = GaugeMetricFamily(
+            "polyterm_info",
+            "polyterm's version, mode and venue.",
+            labels=["version", "mode", "venue"],
+        )
+        info.add_metric([__version__, snap.mode if snap else "", snap.venue if snap else ""], 1.0)
+        yield info
+        if self.latency is not None:
+            yield self.latency.metric()
+        if snap is None:
+            yield _state_set(
+                "polyterm_engine_state",
+                "The engine's state (1 for the current one).",
+                "state",
+                STATES,
+                "starting",
+            )
+            return
+        yield from self._engine(snap)
+        yield from self._feed(snap)
+        yield from self._trading(snap)
+        yield from self._money(snap)
+
+    def _engine(self, snap: EngineSnapshot) -> Iterator[Metric]:
+        yield _state_set(
+            "polyterm_engine_state",
+            "The engine's state (1 for the current one).",
+            "state",
+            STATES,
+            snap.state,
+        )
+        yield _gauge("polyterm_uptime_seconds", "Seconds since the run started.", snap.uptime_s)
+        yield _gauge(
+            "polyterm_snapshot_timestamp_seconds",
+            "Clock time of the snapshot these figures come from (unix seconds).",
+            snap.at,
+        )
+
+    def _feed(self, snap: EngineSnapshot) -> Iterator[Metric]:
+        feed = snap.feed
+        yield _state_set(
+            "polyterm_feed_source",
+            "Where market data comes from now (1 for the current one).",
+            "source",
+            FEED_SOURCES,
+            feed.current_source,
+        )
+        yield _gauge(
+            "polyterm_feed_ws_connected",
+            "1 while the market WebSocket is open.",
+            1.0 if feed.ws_connected else 0.0,
+        )
+        if feed.ws_age_s is not None:
+            yield _gauge(
+                "polyterm_feed_ws_age_seconds",
+                "Seconds since the last market WebSocket message.",
+                feed.ws_age_s,
+            )
+        if feed.rest_age_s is not None:
+            yield _gauge(
+                "polyterm_feed_rest_age_seconds",
+                "Seconds since the last REST book fetch.",
+                feed.rest_age_s,
+            )
+        yield _counter(
+            "polyterm_feed_ws_reconnects", "Market WebSocket reconnects.", feed.ws_reconnects
+        )
+        yield _counter("polyterm_feed_rest_requests", "REST requests made.", feed.rest_requests)
+        errors = CounterMetricFamily(
+            "polyterm_feed_rest_errors", "REST requests that failed, by kind.", labels=["kind"]
+        )
+        errors.add_metric(["429"], feed.rest_429)
+        errors.add_metric(["5xx"], feed.rest_5xx)
+        errors.add_metric(["other"], feed.rest_errors)
+        yield errors
+        yield _gauge(
+            "polyterm_feed_subscribed_assets",
+            "Tokens subscribed on the market channel.",
+            feed.subscribed_assets,
+        )
+
+    def _trading(self, snap: EngineSnapshot) -> Iterator[Metric]:
+        c = snap.counters
+        for name, doc, value in (
+            ("frames", "Market frames received.", c.frames),
+            ("messages", "Market messages received (a frame may carry several).", c.messages),
+            ("bad_frames", "Frames refused as malformed or hostile.", c.bad_frames),
+            ("book_gaps", "Book sequence gaps detected.", c.gaps),
+            ("resnapshots", "Books fetched again after a gap.", c.resnapshots),
+            ("signals", "Strategy signals.", c.signals),
+            ("orders", "Orders sent.", c.orders),
+            ("fills", "Fills.", c.fills),
+            ("rejects", "Intents or orders refused (risk rules and the venue).", c.rejects),
+            ("settlements", "Positions settled by a market's resolution.", c.settlements),
+        ):
+            yield _counter(f"polyterm_{name}", doc, value)
+        reasons = CounterMetricFamily(
+            "polyterm_rejects_by_reason",
+            "Refusals by reason (the most frequent ones).",
+            labels=["reason"],
+        )
+        for reason, count in snap.reject_reasons:
+            reasons.add_metric([reason[:LABEL_MAX]], count)
+        yield reasons
+        yield _gauge("polyterm_books", "Order books followed.", len(snap.markets))
+        yield _gauge("polyterm_open_orders", "Orders working at the venue.", len(snap.orders))
+        yield _gauge(
+            "polyterm_open_positions",
+            "Tokens with shares held.",
+            sum(1 for p in snap.positions if p.shares),
+        )
+
+    def _money(self, snap: EngineSnapshot) -> Iterator[Metric]:
+        for name, doc, value in (
+            ("cash", "Cash (USDC).", snap.cash),
+            ("equity", "Cash plus positions at their marks (USDC).", snap.equity),
+            ("pnl", "Realized plus unrealized PnL of the account (USDC).", snap.pnl),
+            ("realized_pnl", "Realized PnL, net of fees (USDC).", snap.realized_pnl),
+            ("unrealized_pnl", "Unrealized PnL at the marks (USDC).", snap.unrealized_pnl),
+            ("fees", "Fees paid (USDC).", snap.fees),
+        ):
+            yield _gauge(f"polyterm_{name}_usdc", doc, _money(value))
+        ks = snap.kill_switch
+        yield _state_set(
+            "polyterm_kill_switch_state",
+            "The daily-loss kill switch (1 for its state).",
+            "state",
+            KILL_SWITCH,
+            ks.state,
+        )
+        yield _gauge(
+            "polyterm_kill_switch_loss_usdc",
+            "Loss since the day's baseline (USDC).",
+            _money(ks.loss),
+        )
+        yield _gauge(
+            "polyterm_kill_switch_limit_usdc",
+            "The loss that trips the switch (USDC).",
+            _money(ks.limit),
+        )
+
+
+def registry_for(hub: SnapshotHub, latency: LatencyRecorder | None) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(hub, latency))
+    ProcessCollector(registry=registry)
+    return registry
+
+
+class MetricsServer:
+    """``GET /metrics`` on host:port, in the engine's event loop (aiohttp)."""
+
+    def __init__(
+        self, registry: CollectorRegistry, host: str, port: int, token: str | None = None
+    ) -> None:
+        check_host(host, token)
+        self.registry = registry
+        self.host = host
+        self.port = port
+        self._token = token
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise MetricsError(
+                f"--metrics-port {self.port}: cannot listen on {self.host}: "
+                f"{exc.strerror or exc} (pick another port)"
+            ) from None
+        self._runner = runner
+        port = int(runner.addresses[0][1])  # the bound one, when 0 was asked for
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{host}:{port}/metrics"
+        log.info("metrics on %s", self.url)
+        return self.url
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        if self._token is not None:
+            sent = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {self._token}".encode()):
+                return web.Response(
+                    status=401,
+                    text="polyterm metrics: send Authorization: Bearer <token>\n",
+                    headers={"WWW-Authenticate": 'Bearer realm="polyterm"'},
+                )
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

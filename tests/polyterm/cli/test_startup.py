@@ -1,0 +1,111 @@
+"""`polyterm --help`, `-V` and shell completion answer at once: no heavy library is loaded
+before a command needs it (the time itself is measured in the README, not asserted:
+the test machine is shared)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polyterm import __version__
+from tests.kit.process import POLYTERM, environ
+
+HEAVY = {
+    "engine",
+    "textual",
+    "rich",
+    "pydantic",
+    "httpx",
+    "aiohttp",
+    "prometheus_client",
+    "pythonjsonlogger",
+    "keyring",
+    "msgspec",
+    "picows",
+    "websockets",
+    "sqlite3",
+    "platformdirs",
+    "tomlkit",
+    "uvloop",
+}
+LOADED = """
+import sys
+from polyterm.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+sys.stderr.write(" ".join(sorted(sys.modules)))
+"""
+
+
+def _loaded(args: list[str]) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED.format(args=args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return {name.split(".")[0] for name in done.stderr.split()}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["-V"], ["ctl", "--help"], ["ledger", "--help"], ["ctl", "flatten", "--help"]],
+)
+def test_help_and_version_load_no_heavy_library(args: list[str]) -> None:
+    assert _loaded(args) & HEAVY == set()
+
+
+@pytest.mark.integration
+def test_dash_v_prints_the_version(tmp_path: Path) -> None:
+    for flag in ("-V", "--version"):
+        done = subprocess.run(
+            [*POLYTERM, flag], capture_output=True, text=True, env=environ(tmp_path), check=False
+        )
+        assert done.returncode == 0
+        assert done.stdout == f"polyterm, version {__version__}\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("polyterm ct", "1", ["plain,ctl"]),
+        ("polyterm ledger ", "2", ["plain,backup", "plain,check", "plain,migrate", "plain,vacuum"]),
+        ("polyterm ctl fl", "2", ["plain,flatten"]),
+        ("polyterm --log-f", "1", ["plain,--log-format"]),
+    ],
+)
+def test_bash_completion_completes_commands_and_options(
+    tmp_path: Path, words: str, cword: str, expected: list[str]
+) -> None:
+    done = subprocess.run(
+        POLYTERM,
+        capture_output=True,
+        text=True,
+        env=environ(
+            tmp_path, _POLYTERM_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=cword
+        ),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == expected
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_each_shell_gets_a_completion_script(tmp_path: Path, shell: str) -> None:
+    done = subprocess.run(
+        POLYTERM,
+        capture_output=True,
+        text=True,
+        env=environ(tmp_path, _POLYTERM_COMPLETE=f"{shell}_source"),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "_POLYTERM_COMPLETE" in done.stdout

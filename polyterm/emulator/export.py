@@ -94,7 +94,6 @@ def export_tape(
             flow.step(step_seconds)
             events = exchange.market_outbox
             exchange.market_outbox = []
-            exchange.user_outbox.clear()  # no accounts here; keep it from growing anyway
             out = market_events_for(events, tokens)
             if out:
                 writer.write_frame(encode_frame(out), clock.time(), "ws")

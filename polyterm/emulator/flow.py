@@ -118,8 +118,6 @@ class FlowModel:
             self._refill(market, rng)
             self._maybe_retick(market)
         self.mispricings.step(self.time)
-        if self.steps % 20 == 0:
-            self.exchange.confirm_trades()
 
     def _drift(self, market: EmuMarket, rng: random.Random, dt: float) -> None:
         market.fair += rng.gauss(0.0, 0.004 * math.sqrt(dt))

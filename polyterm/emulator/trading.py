@@ -265,7 +265,8 @@ class Trading:
         if order_id in self.orders:
             raise OrderError(f"order {order_id} is invalid. Duplicated.")
         resting_type = order_type in (OrderType.GTC, OrderType.GTD)
-        self._check_shape(market, book, side, price, size, order_type, expiration)
+        notional = budget if budget is not None and not resting_type else price * size
+        self._check_shape(market, book, side, price, size, order_type, expiration, notional)
         if post_only:
             if not resting_type:
                 raise OrderError("invalid post-only order: only GTC and GTD orders can be")
@@ -330,6 +331,7 @@ class Trading:
         size: int,
         order_type: OrderType,
         expiration: int,
+        notional: int,
     ) -> None:
         tick = book.tick
         if not 0 < price < PRICE_SCALE:
@@ -351,10 +353,10 @@ class Trading:
                 raise OrderError(
                     f"Size ({format_size(size)}) lower than the minimum: {format_size(minimum)}"
                 )
-        elif price * size < MIN_TAKER_NOTIONAL:
+        elif notional < MIN_TAKER_NOTIONAL:
             raise OrderError(
                 f"invalid amount for a marketable {side.value} order "
-                f"(${format_size(price * size // ONE)}), min size: $1"
+                f"(${format_size(notional // ONE)}), min size: $1"
             )
         now = self.clock.time()
         if order_type is OrderType.GTD:

@@ -17,7 +17,7 @@ import httpx
 
 from engine.adapters.polymarket.environment import build_environment
 from engine.clock import Clock, SimClock
-from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator, EmulatorUrls
+from polyterm.emulator.server import EmulatorOptions, EmulatorUrls, ExchangeEmulator
 
 
 @asynccontextmanager
@@ -83,9 +83,9 @@ def price(ticks: int | None) -> Decimal:
     return Decimal(ticks).scaleb(-4)
 
 
-async def eventually(check: Any, timeout: float = 10.0) -> Any:
+async def eventually(check: Any, within_s: float = 10.0) -> Any:
     """Poll `check()` (sync or async) until it returns something truthy."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within_s):
         while True:
             value = check()
             if asyncio.iscoroutine(value):

@@ -189,3 +189,28 @@ async def test_a_market_filter_and_a_dropped_channel() -> None:
             await handle.close()
             task.cancel()
             await client.close()
+
+
+async def test_a_delayed_user_channel_delivers_late_but_complete() -> None:
+    async with venue() as emu:
+        assert emu.urls is not None
+        client = await sdk_client(emu.urls)
+        handle, seen, task = await _events(client)
+        try:
+            await admin(emu.urls, "POST", "/faults", {"user_ws_delay_s": 1.5})
+            book = emu.exchange.markets[0].yes
+            placed = await client.place_limit_order(
+                token_id=book.asset_id,
+                price=price(book.best_bid) - Decimal("0.05"),
+                size=Decimal(5),
+                side="BUY",
+            )
+            assert isinstance(placed, AcceptedOrder)
+            await asyncio.sleep(0.5)
+            assert seen == []  # held back by the fault
+            await eventually(lambda: seen)
+            assert seen[0].payload.id == placed.order_id
+        finally:
+            await handle.close()
+            task.cancel()
+            await client.close()

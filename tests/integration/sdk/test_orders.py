@@ -168,3 +168,27 @@ async def test_a_tick_size_change_is_enforced() -> None:
                 )
         finally:
             await client.close()
+
+
+async def test_resolving_a_market_cancels_its_orders_and_refuses_new_ones() -> None:
+    async with venue() as emu:
+        assert emu.urls is not None
+        client = await sdk_client(emu.urls)
+        try:
+            market = emu.exchange.markets[0]
+            book = market.yes
+            low = price(book.best_bid) - Decimal("0.05")
+            placed = await client.place_limit_order(
+                token_id=book.asset_id, price=low, size=Decimal(5), side="BUY"
+            )
+            assert isinstance(placed, AcceptedOrder)
+            cid = market.info.condition_id
+            await admin(emu.urls, "POST", f"/markets/{cid}/resolve", {"winner": "Yes"})
+            order = await client.get_order(order_id=placed.order_id)
+            assert order.status == "CANCELED"
+            with pytest.raises(RequestRejectedError, match="not yet ready"):
+                await client.place_limit_order(
+                    token_id=book.asset_id, price=low, size=Decimal(5), side="BUY"
+                )
+        finally:
+            await client.close()

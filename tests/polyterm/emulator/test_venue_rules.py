@@ -3,9 +3,12 @@ trade statuses, heartbeats, per-signer buckets, fault switches."""
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.clock import SimClock
 from engine.fixed import ONE, SIZE_SCALE
@@ -155,3 +158,50 @@ def test_signer_buckets_report_headers_and_refuse_when_empty() -> None:
 def test_bad_fault_switches_are_one_line(spec: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         Faults().apply(spec)
+
+
+@given(
+    orders=st.lists(
+        st.tuples(
+            st.sampled_from([Side.BUY, Side.SELL]),
+            st.integers(min_value=-6, max_value=6),  # ticks from the touch
+            st.integers(min_value=5, max_value=400),  # shares
+            st.sampled_from([OrderType.GTC, OrderType.FAK, OrderType.FOK]),
+            st.integers(min_value=0, max_value=8),  # flow steps afterwards
+        ),
+        max_size=25,
+    ),
+    balance=st.sampled_from(["10", "50", "500"]),
+)
+@settings(deadline=None, max_examples=40)
+def test_a_wallet_never_spends_or_sells_what_it_does_not_have(
+    orders: list[tuple[Side, int, int, OrderType, int]], balance: str
+) -> None:
+    clock = SimClock(1_700_000_000.0)
+    exchange, flow = build_exchange(EmulatorOptions(seed=9, markets=1), clock)
+    control = Control(exchange, clock, Pacing({}, clock), starting_balance=Decimal(balance))
+    wallet = control.wallets.get(WALLET)
+    book = exchange.markets[0].yes
+    wallet.tokens[book.asset_id] = 50 * SIZE_SCALE
+    for n, (side, offset, shares, kind, steps) in enumerate(orders):
+        touch = book.best_ask if side is Side.BUY else book.best_bid
+        if touch is None:
+            continue
+        price = touch + offset * book.tick
+        if not book.tick <= price <= ONE - book.tick:
+            continue
+        size = shares * SIZE_SCALE
+        budget = price * size if side is Side.BUY and kind is not OrderType.GTC else None
+        with contextlib.suppress(OrderError):
+            control.trading.place(
+                "k", wallet, f"0x{n:x}", book.asset_id, side, price, size, kind, budget=budget
+            )
+        for _ in range(steps):
+            clock.advance_to(clock.time() + 0.1)
+            flow.step(0.1)
+            control.tick()
+        assert wallet.collateral >= 0
+        assert wallet.tokens.get(book.asset_id, 0) >= 0
+        cash, held = control.trading.reserved(WALLET)
+        assert cash <= wallet.collateral
+        assert held.get(book.asset_id, 0) <= wallet.tokens.get(book.asset_id, 0)

@@ -8,6 +8,7 @@ recorded Polymarket books in ``../shared/polymarket/recorded`` (the reference), 
 share of samples inside the recorded range.
 
     .venv/bin/python benchmarks/flow_realism.py [--minutes 30] [--markets 8] [--seed 7]
+        [--no-market-makers]   # the bare random flow of earlier releases: the "before"
 """
 
 from __future__ import annotations
@@ -65,11 +66,16 @@ def emulated_figures(book: OrderBook) -> tuple[float, float] | None:
     return (ba - bb) * 100 / ONE, depth / SIZE_SCALE
 
 
-def run(minutes: float, markets: int, seed: int, every: float) -> list[list[tuple[float, float]]]:
+def run(
+    minutes: float, markets: int, seed: int, every: float, makers: bool = True
+) -> list[list[tuple[float, float]]]:
     """Per sample time, each market's (spread, depth)."""
     clock = SimClock(1_700_000_000.0)
     options = EmulatorOptions(
-        seed=seed, markets=markets, recorded=RECORDED if RECORDED.is_dir() else None
+        seed=seed,
+        markets=markets,
+        recorded=RECORDED if RECORDED.is_dir() else None,
+        market_makers=makers,
     )
     exchange, flow = build_exchange(options, clock)
     step = options.step_seconds
@@ -105,10 +111,11 @@ def main() -> int:
     parser.add_argument("--markets", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--every", type=float, default=10.0, help="sample period, model s")
+    parser.add_argument("--no-market-makers", action="store_true", help="the bare flow")
     args = parser.parse_args()
     reference = recorded_figures(RECORDED) if RECORDED.is_dir() else []
     started = time.perf_counter()
-    samples = run(args.minutes, args.markets, args.seed, args.every)
+    samples = run(args.minutes, args.markets, args.seed, args.every, not args.no_market_makers)
     wall = time.perf_counter() - started
     flat = [x for row in samples for x in row]
     spreads, depths = [s for s, _ in flat], [d for _, d in flat]

@@ -48,6 +48,8 @@ class FlowModel:
         events_per_second: float = 12.0,
         news_per_hour: float = 30.0,
         mispricings_per_hour: float = 0.0,
+        *,
+        market_makers: bool = True,
     ) -> None:
         self.exchange = exchange
         self.seed = seed
@@ -62,6 +64,7 @@ class FlowModel:
         ]
         self.grouped = {id(m) for g in self.groups for m in g.markets}
         self.mispricings = Mispricings(exchange, seed, mispricings_per_hour)
+        self.market_makers = market_makers
         self.quotes = [Quoting(random.Random(f"quoting:{seed}:{i}")) for i in range(len(self.rngs))]
 
     def jump(self, market: EmuMarket, move: float) -> None:
@@ -119,7 +122,8 @@ class FlowModel:
                 else:
                     self._trade(market, rng)
             self._refill(market, rng)
-            quoting.maintain(self, market)
+            if self.market_makers:
+                quoting.maintain(self, market)
             self._maybe_retick(market)
         self.mispricings.step(self.time)
 

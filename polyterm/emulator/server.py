@@ -98,6 +98,10 @@ class EmulatorOptions:
     # approval (so an --offline live run trades at once; False to test a missing one).
     default_approvals: bool = True
     admin_token: str | None = None  # None: a random one per run
+    # The market makers that keep spreads and depth near recorded books' (flow.Quoting).
+    # Off: the bare random flow of earlier releases, whose spreads drift wide (tapes
+    # that fixtures were built on keep their bytes with it).
+    market_makers: bool = True
 
     def __post_init__(self) -> None:
         if not self.step_seconds > 0:
@@ -252,6 +256,7 @@ def build_exchange(
         options.events_per_second,
         options.news_per_hour,
         options.mispricings_per_hour,
+        market_makers=options.market_makers,
     )
 
 

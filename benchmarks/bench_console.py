@@ -103,7 +103,10 @@ async def measure(args: argparse.Namespace, urls: dict[str, str]) -> dict[str, f
             lambda: open_live_session(base, ledger, venue_for=emulator_process),
             venue="emulator",
         )
-        async with app.run_test(size=(160, 50)) as pilot, httpx.AsyncClient() as admin:
+        async with (
+            app.run_test(size=(160, 50)) as pilot,
+            httpx.AsyncClient(headers={"Authorization": f"Bearer {urls['admin_token']}"}) as admin,
+        ):
 
             def messages() -> int:
                 snap = app.bridge.latest

@@ -120,7 +120,10 @@ async def measure(args: argparse.Namespace, frame: int, rate: float) -> dict[str
             for i, share in enumerate(shares)
         ]
         await asyncio.sleep(1.0)  # connect, book dumps, warm up
-        async with httpx.AsyncClient(base_url=urls["admin"]) as admin:
+        async with httpx.AsyncClient(
+            base_url=urls["admin"],
+            headers={"Authorization": f"Bearer {urls['admin_token']}"},
+        ) as admin:
             before = (await admin.get("/state")).json()
             recv0, cpu0, t0 = sum(counts), cpu_seconds(proc.pid), time.perf_counter()
             await asyncio.sleep(args.seconds)

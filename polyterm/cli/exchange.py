@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,19 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
     help="Lift the venue's per-endpoint request limits (answered 429 past them otherwise).",
 )
 @click.option(
+    "--fund",
+    default="10000",
+    show_default=True,
+    metavar="USD",
+    help="pUSD a wallet holds when the emulator first sees it (change one with "
+    "POST {admin}/wallets/{address}/fund).",
+)
+@click.option(
+    "--no-approvals",
+    is_flag=True,
+    help="Fresh wallets start without trading approvals (to test an allowance refusal).",
+)
+@click.option(
     "--fault",
     "faults",
     multiple=True,
@@ -106,11 +120,14 @@ def exchange(
     ws_token_cap: int,
     mispricings_per_hour: float,
     no_pacing: bool,
+    fund: str,
+    no_approvals: bool,
     faults: tuple[str, ...],
     export_tape: Path | None,
     duration: float | None,
 ) -> None:
-    """Run the local exchange emulator; prints one JSON line with its URLs.
+    """Run the local exchange emulator; prints one JSON line with its URLs and the
+    admin token (send it as Authorization: Bearer <token> to the admin routes).
 
     With --export-tape it serves nothing: it steps the same seeded order flow on a
     simulated clock, writes what a recorder would have captured to the tape, prints one
@@ -132,6 +149,12 @@ def exchange(
 
     from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
 
+    try:
+        starting = Decimal(fund)
+        if not starting.is_finite() or starting < 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        fail(f"--fund {fund!r}: give a dollar amount >= 0, e.g. --fund 10")
     if not is_loopback_host(host):
         fail(f"--host {host} is not a loopback address; the emulator only serves 127.0.0.1 or ::1")
     fault_spec: dict[str, Any] = {}
@@ -159,6 +182,8 @@ def exchange(
                 ws_token_cap=ws_token_cap,
                 mispricings_per_hour=mispricings_per_hour,
                 rate_limits={} if no_pacing else None,
+                starting_balance=starting,
+                default_approvals=not no_approvals,
             )
         )
         try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 CLOB_AUTH_MESSAGE = "This message attests that I control the given wallet"
 POLYGON_CHAIN_ID = 137
@@ -130,10 +132,65 @@ def verify_l1(
     return address, nonce
 
 
-def derive_credentials(address: str, nonce: int, seed: int) -> tuple[str, str, str]:
-    """Deterministic (api key, secret, passphrase) for a wallet and nonce."""
-    digest = hashlib.sha256(f"polyterm-emulator:{seed}:{address.lower()}:{nonce}".encode()).digest()
-    api_key = str(uuid.UUID(bytes=digest[:16]))
-    secret = base64.urlsafe_b64encode(hashlib.sha256(digest + b"secret").digest()).decode()
-    passphrase = hashlib.sha256(digest + b"passphrase").hexdigest()
-    return api_key, secret, passphrase
+@dataclass(slots=True)
+class ApiKey:
+    """One L2 credential triplet and the wallet address (the signer) that owns it."""
+
+    key: str
+    secret: str
+    passphrase: str
+    address: str
+    nonce: int
+
+
+class KeyStore:
+    """API keys of this emulator run.
+
+    Secrets are random per run, never derivable from the public address: ``create``
+    makes the key of (address, nonce) once (a second create for the same pair is
+    refused, as the venue does, so clients fall back to ``derive``); ``derive`` returns
+    the key created for that pair in this run, or refuses when there is none.
+    """
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, ApiKey] = {}
+        self._by_owner: dict[tuple[str, int], ApiKey] = {}
+
+    def create(self, address: str, nonce: int) -> ApiKey | None:
+        if (address.lower(), nonce) in self._by_owner:
+            return None
+        api_key = ApiKey(
+            str(uuid.uuid4()),
+            base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            secrets.token_hex(32),
+            address,
+            nonce,
+        )
+        self.by_key[api_key.key] = api_key
+        self._by_owner[(address.lower(), nonce)] = api_key
+        return api_key
+
+    def derive(self, address: str, nonce: int) -> ApiKey | None:
+        return self._by_owner.get((address.lower(), nonce))
+
+    def delete(self, key: str) -> None:
+        api_key = self.by_key.pop(key, None)
+        if api_key is not None:
+            self._by_owner.pop((api_key.address.lower(), api_key.nonce), None)
+
+    def of_address(self, address: str) -> list[str]:
+        return [k.key for k in self.by_key.values() if k.address.lower() == address.lower()]
+
+    def triplets(self) -> dict[str, tuple[str, str, str]]:
+        """api key -> (secret, passphrase, address), as :func:`verify_l2` wants."""
+        return {k.key: (k.secret, k.passphrase, k.address) for k in self.by_key.values()}
+
+    def check_triplet(self, key: str, secret: str, passphrase: str) -> ApiKey | None:
+        """The key when all three match (the user channel's auth), else None."""
+        api_key = self.by_key.get(key)
+        if api_key is None:
+            return None
+        ok = hmac.compare_digest(api_key.secret, secret) and hmac.compare_digest(
+            api_key.passphrase, passphrase
+        )
+        return api_key if ok else None

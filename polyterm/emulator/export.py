@@ -51,6 +51,7 @@ def export_tape(
     step_seconds: float = 0.1,
     start: float = DEFAULT_START,
     recorded: Path | None = None,
+    market_makers: bool = True,
 ) -> dict[str, Any]:
     """Write a synthetic tape of `duration_s` simulated seconds to `path`; no network.
 
@@ -72,6 +73,7 @@ def export_tape(
         events_per_second=events_per_second,
         step_seconds=step_seconds,
         recorded=recorded,
+        market_makers=market_makers,
     )
     clock = SimClock(start)
     exchange, flow = build_exchange(options, clock)
@@ -94,7 +96,6 @@ def export_tape(
             flow.step(step_seconds)
             events = exchange.market_outbox
             exchange.market_outbox = []
-            exchange.user_outbox.clear()  # no accounts here; keep it from growing anyway
             out = market_events_for(events, tokens)
             if out:
                 writer.write_frame(encode_frame(out), clock.time(), "ws")

@@ -48,6 +48,8 @@ class FlowModel:
         events_per_second: float = 12.0,
         news_per_hour: float = 30.0,
         mispricings_per_hour: float = 0.0,
+        *,
+        market_makers: bool = True,
     ) -> None:
         self.exchange = exchange
         self.seed = seed
@@ -62,6 +64,8 @@ class FlowModel:
         ]
         self.grouped = {id(m) for g in self.groups for m in g.markets}
         self.mispricings = Mispricings(exchange, seed, mispricings_per_hour)
+        self.market_makers = market_makers
+        self.quotes = [Quoting(random.Random(f"quoting:{seed}:{i}")) for i in range(len(self.rngs))]
 
     def jump(self, market: EmuMarket, move: float) -> None:
         """Move `market`'s YES fair value by `move` (an injected news jump); in a
@@ -74,7 +78,9 @@ class FlowModel:
 
     def add_market(self, market: EmuMarket) -> None:
         """Give a market listed after start-up its own seeded stream."""
-        self.rngs.append(random.Random(f"flow:{self.seed}:{len(self.rngs)}"))
+        index = len(self.rngs)
+        self.rngs.append(random.Random(f"flow:{self.seed}:{index}"))
+        self.quotes.append(Quoting(random.Random(f"quoting:{self.seed}:{index}")))
 
     # -- set-up -------------------------------------------------------------------
     @staticmethod
@@ -102,7 +108,7 @@ class FlowModel:
         self.time += dt
         for group in self.groups:
             group.drift(self, dt)
-        for market, rng in zip(self.exchange.markets, self.rngs, strict=True):
+        for market, rng, quoting in zip(self.exchange.markets, self.rngs, self.quotes, strict=True):
             if market.resolved:
                 continue
             if id(market) not in self.grouped:
@@ -116,10 +122,10 @@ class FlowModel:
                 else:
                     self._trade(market, rng)
             self._refill(market, rng)
+            if self.market_makers:
+                quoting.maintain(self, market)
             self._maybe_retick(market)
         self.mispricings.step(self.time)
-        if self.steps % 20 == 0:
-            self.exchange.confirm_trades()
 
     def _drift(self, market: EmuMarket, rng: random.Random, dt: float) -> None:
         market.fair += rng.gauss(0.0, 0.004 * math.sqrt(dt))
@@ -337,3 +343,65 @@ class EventGroup:
             self.logits[k] = min(4.0, max(-4.0, self.logits[k] + direction * rng.uniform(0.3, 0.6)))
             flow._headline(self.markets[k].info, direction, rng)
         self.apply()
+
+
+class Quoting:
+    """The market makers that keep a book a book: they narrow a spread wider than the
+    market's usual one (improving on the side the fair value leans to) and restore depth
+    near the touch when takers and cancels have thinned it.
+
+    Recorded Polymarket books show 0.3-4 cent spreads and hundreds to millions of
+    shares within 5 cents of the mid; without this the random flow let spreads walk to
+    85 cents within minutes (``benchmarks/flow_realism.py`` measures it).
+    """
+
+    IMPROVE_P = 0.6  # per step, while the spread is too wide
+    REFILL_P = 0.5  # per step and side, while depth near the touch is short
+    WINDOW_TICKS = 5  # "near the touch", in ticks from the best price
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.target_ticks = rng.choice((1, 1, 1, 2, 2, 3))  # this market's usual spread
+        self.depth_floor = int(rng.uniform(300, 1200)) * SHARE_STEP * 100  # shares a side
+
+    def maintain(self, flow: FlowModel, market: EmuMarket) -> None:
+        if market.detached_no_ask is not None:
+            return  # a YES/NO mispricing is open: leave its books to the mispricing model
+        yes = market.yes
+        tick = yes.tick
+        bb, ba = yes.best_bid, yes.best_ask
+        if bb is None or ba is None:
+            return
+        rng = self.rng
+        changes: list[Event] = []
+        spread_ticks = (ba - bb) // tick
+        if spread_ticks > self.target_ticks and rng.random() < self.IMPROVE_P:
+            fair = int(market.fair * PRICE_SCALE)
+            lean_bid = fair > (bb + ba) // 2
+            is_bid = lean_bid if rng.random() < 0.75 else not lean_bid
+            inside = min(spread_ticks - 1, rng.randint(1, 3))
+            price = bb + inside * tick if is_bid else ba - inside * tick
+            if tick <= price <= ONE - tick:
+                sizes = yes.bid_sizes if is_bid else yes.ask_sizes
+                size = sizes.get(price, 0) + _shares(rng, 4.5, 0.8)
+                market.set_level(yes, is_bid, price, size, changes)
+        for is_bid in (True, False):
+            best = yes.best_bid if is_bid else yes.best_ask
+            if best is None or rng.random() >= self.REFILL_P:
+                continue
+            reach = self.WINDOW_TICKS * tick
+            if is_bid:
+                near = sum(s for p, s in yes.bid_sizes.items() if p >= best - reach)
+            else:
+                near = sum(s for p, s in yes.ask_sizes.items() if p <= best + reach)
+            if near >= self.depth_floor:
+                continue
+            offset = min(int(rng.expovariate(0.7)), self.WINDOW_TICKS) * tick
+            price = best - offset if is_bid else best + offset
+            if tick <= price <= ONE - tick:
+                sizes = yes.bid_sizes if is_bid else yes.ask_sizes
+                market.set_level(
+                    yes, is_bid, price, sizes.get(price, 0) + _shares(rng, 5.0, 0.7), changes
+                )
+        if changes:
+            flow.exchange._price_change(market, changes)

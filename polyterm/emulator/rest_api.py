@@ -1,4 +1,4 @@
-"""REST handlers of the emulator: CLOB public and authenticated routes, Gamma, news.
+"""REST handlers of the emulator: CLOB public routes, Gamma, news.
 
 Server time (``/time``, the L1/L2 timestamp checks) is the exchange's clock. The news
 feed is NewsAPI-shaped: its base is ``/news`` (what ``EmulatorUrls.news`` prints, and
@@ -7,7 +7,6 @@ what ``news_url`` is set to), with ``/v2/everything`` and ``/v2/top-headlines`` 
 
 from __future__ import annotations
 
-import base64
 import json
 from decimal import Decimal
 from typing import Any
@@ -16,18 +15,13 @@ from aiohttp import web
 
 from engine.clock import Clock
 from engine.fixed import (
-    CASH_DIGITS,
-    ONE,
     SIZE_DIGITS,
     format_fixed,
     format_price,
-    format_size,
-    parse_price,
 )
 from engine.market.markets import MarketInfo
-from engine.orders import OrderType, Side
-from polyterm.emulator.auth import AuthError, derive_credentials, verify_l1, verify_l2
-from polyterm.emulator.state import Account, EmuMarket, Event, Exchange, OrderError
+from polyterm.emulator.state import EmuMarket, Event, Exchange
+from polyterm.emulator.trading_api import cursor_page as _cursor_page
 
 END_CURSOR = "LTE="
 PAGE = 100
@@ -55,19 +49,6 @@ def book_snapshot(market: EmuMarket, token_id: str) -> Event:
 
 def _error(status: int, message: str) -> web.Response:
     return _json({"error": message}, status)
-
-
-def _cursor_page(items: list[Any], cursor: str | None) -> dict[str, Any]:
-    try:
-        offset = int(base64.b64decode(cursor).decode()) if cursor and cursor != END_CURSOR else 0
-    except ValueError:
-        offset = 0
-    if cursor == END_CURSOR:
-        return {"data": [], "next_cursor": END_CURSOR, "limit": PAGE, "count": 0}
-    page = items[offset : offset + PAGE]
-    nxt = offset + PAGE
-    next_cursor = base64.b64encode(str(nxt).encode()).decode() if nxt < len(items) else END_CURSOR
-    return {"data": page, "next_cursor": next_cursor, "limit": PAGE, "count": len(page)}
 
 
 def clob_market_json(m: EmuMarket) -> dict[str, Any]:
@@ -146,16 +127,16 @@ def gamma_market_json(m: EmuMarket, event: dict[str, Any] | None = None) -> dict
 
 
 class RestApi:
-    def __init__(self, exchange: Exchange, seed: int, starting_balance: Decimal) -> None:
+    """The public CLOB routes, Gamma and news (the authenticated ones: trading_api.py)."""
+
+    def __init__(self, exchange: Exchange) -> None:
         self.ex = exchange
         self.clock: Clock = exchange.clock
-        self.seed = seed
-        self.starting_balance = starting_balance
         self.stale_snapshots: dict[str, dict[str, Any]] = {}
         self.stale_books = False
 
     def routes(self) -> list[web.RouteDef]:
-        g, p, d = web.get, web.post, web.delete
+        g, p = web.get, web.post
         return [
             g("/", self.version),
             g("/version", self.version),
@@ -176,19 +157,6 @@ class RestApi:
             g("/neg-risk", self.neg_risk),
             g("/fee-rate", self.fee_rate),
             g("/prices-history", self.prices_history),
-            p("/auth/api-key", self.create_api_key),
-            g("/auth/derive-api-key", self.derive_api_key),
-            p("/order", self.post_order),
-            p("/orders", self.post_orders),
-            d("/order", self.cancel_order),
-            d("/orders", self.cancel_orders),
-            d("/cancel-all", self.cancel_all),
-            d("/cancel-market-orders", self.cancel_market_orders),
-            g("/data/orders", self.data_orders),
-            g("/data/order/{order_id}", self.data_order),
-            g("/data/trades", self.data_trades),
-            g("/balance-allowance", self.balance_allowance),
-            p("/v1/heartbeats", self.heartbeat),
             g("/gamma", self.gamma_index),
             g("/gamma/", self.gamma_index),
             g("/gamma/markets", self.gamma_markets),
@@ -216,19 +184,6 @@ class RestApi:
         snap = book_snapshot(self.ex.by_token[token_id], token_id)
         self.stale_snapshots[token_id] = snap
         return snap
-
-    async def _account(self, request: web.Request, body: str = "") -> Account:
-        secrets = {k: (a.secret, a.passphrase, a.address) for k, a in self.ex.accounts.items()}
-        try:
-            api_key = verify_l2(
-                request.headers, request.method, request.path, body, secrets, self.clock.time()
-            )
-        except AuthError as exc:
-            raise web.HTTPUnauthorized(
-                text=json.dumps({"error": f"Unauthorized/Invalid api key: {exc}"}),
-                content_type="application/json",
-            ) from exc
-        return self.ex.accounts[api_key]
 
     # -- public -------------------------------------------------------------------
     async def version(self, request: web.Request) -> web.Response:
@@ -350,205 +305,6 @@ class RestApi:
                 p = Decimal(price) if token == market.yes.asset_id else 1 - Decimal(price)
                 history.append({"t": ts, "p": float(p)})
         return _json({"history": history})
-
-    # -- L1: API keys -------------------------------------------------------------
-    async def _l1(self, request: web.Request) -> web.Response:
-        try:
-            address, nonce = verify_l1(request.headers, self.clock.time())
-        except AuthError as exc:
-            return _error(401, f"Unauthorized: {exc}")
-        key, secret, passphrase = derive_credentials(address, nonce, self.seed)
-        if key not in self.ex.accounts:
-            self.ex.add_account(
-                Account(
-                    key, secret, passphrase, address, int(self.starting_balance.scaleb(CASH_DIGITS))
-                )
-            )
-        return _json({"apiKey": key, "secret": secret, "passphrase": passphrase})
-
-    async def create_api_key(self, request: web.Request) -> web.Response:
-        return await self._l1(request)
-
-    async def derive_api_key(self, request: web.Request) -> web.Response:
-        return await self._l1(request)
-
-    # -- L2: trading --------------------------------------------------------------
-    def _place(self, account: Account, payload: Any) -> dict[str, Any]:
-        try:
-            order = payload["order"]
-            side = Side(str(order["side"]).upper())
-            maker_amount = int(order["makerAmount"])
-            taker_amount = int(order["takerAmount"])
-            order_type = OrderType(str(payload.get("orderType", "GTC")).upper())
-            token_id = str(order["tokenId"])
-        except (KeyError, TypeError, ValueError) as exc:
-            return {"success": False, "orderID": None, "errorMsg": f"invalid order payload: {exc}"}
-        if payload.get("owner") != account.api_key:
-            return {
-                "success": False,
-                "orderID": None,
-                "errorMsg": "the order owner has to be the owner of the API KEY",
-            }
-        # BUY: maker gives collateral, takes shares; SELL the reverse (both in 1e-6 units).
-        shares, collateral = (
-            (taker_amount, maker_amount) if side is Side.BUY else (maker_amount, taker_amount)
-        )
-        if shares <= 0 or collateral <= 0:
-            return {"success": False, "orderID": None, "errorMsg": "invalid amounts"}
-        price_exact = Decimal(collateral) / Decimal(shares)
-        try:
-            price = parse_price(str(price_exact.normalize()))
-        except ValueError:
-            return {
-                "success": False,
-                "orderID": None,
-                "errorMsg": "invalid price: breaks minimum tick size rule",
-            }
-        try:
-            placed = self.ex.place(
-                account, token_id, side, price, shares, order_type, bool(payload.get("postOnly"))
-            )
-        except OrderError as exc:
-            return {"success": False, "orderID": None, "errorMsg": str(exc)}
-        status = {"LIVE": "live", "MATCHED": "matched"}.get(placed.status, "unmatched")
-        if placed.status == "CANCELED" and placed.size_matched == 0 and order_type is OrderType.FOK:
-            return {
-                "success": False,
-                "orderID": placed.id,
-                "errorMsg": (
-                    "order couldn't be fully filled. FOK orders are fully filled or killed."
-                ),
-                "status": "unmatched",
-            }
-        return {
-            "success": True,
-            "orderID": placed.id,
-            "errorMsg": "",
-            "status": status,
-            "makingAmount": format_size(
-                placed.size_matched * placed.price // ONE
-                if side is Side.BUY
-                else placed.size_matched
-            ),
-            "takingAmount": format_size(
-                placed.size_matched
-                if side is Side.BUY
-                else placed.size_matched * placed.price // ONE
-            ),
-        }
-
-    async def post_order(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        account = await self._account(request, body)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return _error(400, "body is not JSON")
-        result = self._place(account, payload)
-        return _json(result, 200 if result["success"] else 400)
-
-    async def post_orders(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        account = await self._account(request, body)
-        try:
-            payloads = json.loads(body)
-        except ValueError:
-            return _error(400, "body is not JSON")
-        if not isinstance(payloads, list) or len(payloads) > 15:
-            return _error(400, "send a list of at most 15 orders")
-        return _json([self._place(account, p) for p in payloads])
-
-    async def _cancel_many(self, account: Account, ids: list[str]) -> web.Response:
-        canceled: list[str] = []
-        not_canceled: dict[str, str] = {}
-        for oid in ids:
-            reason = self.ex.cancel(account, oid)
-            if reason:
-                not_canceled[oid] = reason
-            else:
-                canceled.append(oid)
-        return _json({"canceled": canceled, "not_canceled": not_canceled})
-
-    async def cancel_order(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        account = await self._account(request, body)
-        try:
-            oid = str(json.loads(body)["orderID"])
-        except (ValueError, KeyError, TypeError):
-            return _error(400, 'body must be {"orderID": ...}')
-        return await self._cancel_many(account, [oid])
-
-    async def cancel_orders(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        account = await self._account(request, body)
-        try:
-            ids = [str(i) for i in json.loads(body)]
-        except (ValueError, TypeError):
-            return _error(400, "body must be a JSON list of order ids")
-        return await self._cancel_many(account, ids)
-
-    async def cancel_all(self, request: web.Request) -> web.Response:
-        account = await self._account(request, await request.text())
-        return await self._cancel_many(account, [o.id for o in self.ex.open_orders(account)])
-
-    async def cancel_market_orders(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        account = await self._account(request, body)
-        spec = json.loads(body) if body else {}
-        market = spec.get("market", "")
-        asset = spec.get("asset_id", "")
-        ids = [
-            o.id
-            for o in self.ex.open_orders(account)
-            if (not market or o.market.info.condition_id == market)
-            and (not asset or o.token_id == asset)
-        ]
-        return await self._cancel_many(account, ids)
-
-    async def data_orders(self, request: web.Request) -> web.Response:
-        account = await self._account(request)
-        q = request.query
-        items = [
-            o.wire()
-            for o in self.ex.open_orders(account)
-            if (not q.get("market") or o.market.info.condition_id == q["market"])
-            and (not q.get("asset_id") or o.token_id == q["asset_id"])
-            and (not q.get("id") or o.id == q["id"])
-        ]
-        return _json(_cursor_page(items, q.get("next_cursor")))
-
-    async def data_order(self, request: web.Request) -> web.Response:
-        account = await self._account(request)
-        order = self.ex.orders.get(request.match_info["order_id"])
-        if order is None or order.owner != account.api_key or order.status != "LIVE":
-            return _json(None)  # the CLOB answers null for orders that are no longer active
-        return _json(order.wire())
-
-    async def data_trades(self, request: web.Request) -> web.Response:
-        account = await self._account(request)
-        q = request.query
-        items = [
-            t
-            for t in self.ex.trades
-            if t["owner"] == account.api_key
-            and (not q.get("market") or t["market"] == q["market"])
-            and (not q.get("asset_id") or t["asset_id"] == q["asset_id"])
-            and (not q.get("id") or t["id"] == q["id"])
-        ]
-        return _json(_cursor_page(items, q.get("next_cursor")))
-
-    async def balance_allowance(self, request: web.Request) -> web.Response:
-        account = await self._account(request)
-        q = request.query
-        if q.get("asset_type", "COLLATERAL").upper() == "CONDITIONAL":
-            shares = account.tokens.get(q.get("token_id", ""), 0)
-            return _json({"balance": str(shares), "allowance": str(10**18)})
-        usdc_units = account.collateral // 10**4  # cash (1e-10) -> USDC base units (1e-6)
-        return _json({"balance": str(usdc_units), "allowance": str(10**18)})
-
-    async def heartbeat(self, request: web.Request) -> web.Response:
-        await self._account(request, await request.text())
-        return _json({"status": "ok"})
 
     # -- Gamma ----------------------------------------------------------------------
     async def gamma_index(self, request: web.Request) -> web.Response:

@@ -13,7 +13,6 @@ ever listens on a loopback address.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import itertools
 import json
@@ -37,7 +36,7 @@ from engine.market.fees import FREE, FeeSchedule
 from engine.market.markets import MarketInfo
 from polyterm.emulator.admin import AdminApi
 from polyterm.emulator.churn import Churn
-from polyterm.emulator.faults import Faults
+from polyterm.emulator.control import Control
 from polyterm.emulator.flow import EventGroup, FlowModel
 from polyterm.emulator.market_ws import MarketConnection, check_rate
 from polyterm.emulator.pacing import VENUE_LIMITS, Pacing
@@ -53,6 +52,7 @@ from polyterm.emulator.seed import (
     volume_for,
 )
 from polyterm.emulator.state import EmuMarket, Event, Exchange
+from polyterm.emulator.trading_api import TradingApi
 
 log = logging.getLogger("polyterm.exchange")
 
@@ -94,6 +94,14 @@ class EmulatorOptions:
     ws_max_backlog_bytes: int = 32 * 1024 * 1024  # a reader further behind is dropped
     # Requests per 10 s by endpoint (pacing.VENUE_LIMITS when None; {} lifts all).
     rate_limits: dict[str, int] | None = None
+    # A fresh wallet's funding: `starting_balance` pUSD and, when True, every trading
+    # approval (so an --offline live run trades at once; False to test a missing one).
+    default_approvals: bool = True
+    admin_token: str | None = None  # None: a random one per run
+    # The market makers that keep spreads and depth near recorded books' (flow.Quoting).
+    # Off: the bare random flow of earlier releases, whose spreads drift wide (tapes
+    # that fixtures were built on keep their bytes with it).
+    market_makers: bool = True
 
     def __post_init__(self) -> None:
         if not self.step_seconds > 0:
@@ -119,6 +127,14 @@ class EmulatorUrls:
     gamma: str
     news: str  # a NewsAPI-shaped base: /v2/everything and /v2/top-headlines live under it
     admin: str
+    rpc: str = ""  # the JSON-RPC chain stub (approvals, balances)
+    data: str = ""  # the data API base (the approvals view)
+    ws: str = ""  # the channels' base: /market and /user under it (CLOB_WS_URL)
+    admin_token: str = ""  # send as Authorization: Bearer <token> to /_admin
+
+    def admin_headers(self) -> dict[str, str]:
+        """The header that opens ``/_admin`` for this run."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -128,6 +144,10 @@ class EmulatorUrls:
             "gamma": self.gamma,
             "news": self.news,
             "admin": self.admin,
+            "rpc": self.rpc,
+            "data": self.data,
+            "ws": self.ws,
+            "admin_token": self.admin_token,
         }
 
 
@@ -236,6 +256,7 @@ def build_exchange(
         options.events_per_second,
         options.news_per_hour,
         options.mispricings_per_hour,
+        market_makers=options.market_makers,
     )
 
 
@@ -292,12 +313,22 @@ class ExchangeEmulator:
         self.options = options or EmulatorOptions()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.exchange, self.flow = build_exchange(self.options, self.clock)
-        self.faults = Faults(clock=self.clock)
-        if self.options.faults:
-            self.faults.apply(self.options.faults)
-        self.api = RestApi(self.exchange, self.options.seed, self.options.starting_balance)
         limits = self.options.rate_limits
         self.pacing = Pacing(dict(VENUE_LIMITS) if limits is None else dict(limits), self.clock)
+        self.control = Control(
+            self.exchange,
+            self.clock,
+            self.pacing,
+            starting_balance=self.options.starting_balance,
+            default_approvals=self.options.default_approvals,
+            admin_token=self.options.admin_token,
+        )
+        self.control.host = self
+        self.faults = self.control.faults
+        if self.options.faults:
+            self.faults.apply(self.options.faults)
+        self.api = RestApi(self.exchange)
+        self.trading_api = TradingApi(self.control)
         self.rate: float | None = self.options.rate
         self.frame_messages = self.options.frame_messages
         self.churn = Churn(self.exchange.markets, self.options.seed)
@@ -306,7 +337,6 @@ class ExchangeEmulator:
             self._index_tokens(index, market)
         self.connections: list[MarketConnection] = []
         self._routes: dict[int, list[tuple[MarketConnection, int]]] = {}
-        self.user_subs: list[tuple[web.WebSocketResponse, str]] = []
         self.requests = 0
         self.ws_connections = 0
         self.slow_disconnects = 0
@@ -317,7 +347,7 @@ class ExchangeEmulator:
         self._runner: web.AppRunner | None = None
         self._flow_task: asyncio.Task[None] | None = None
         self.urls: EmulatorUrls | None = None
-        self.admin = AdminApi(self)
+        self.admin = AdminApi(self.control, self.flow)
 
     def _index_tokens(self, index: int, market: EmuMarket) -> None:
         self.token_slots[market.yes.asset_id] = (index, 1)
@@ -325,12 +355,14 @@ class ExchangeEmulator:
 
     # -- lifecycle ------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._faults_middleware])
+        app = web.Application(middlewares=[self.admin.guard, self._faults_middleware])
         app.add_routes(self.api.routes())
+        app.add_routes(self.trading_api.routes())
+        app.add_routes(self.control.chain.routes())
         app.add_routes(
             [
                 web.get("/ws/market", self.market_ws),
-                web.get("/ws/user", self.user_ws),
+                web.get("/ws/user", self.control.users.serve),
                 *self.admin.routes(),
             ]
         )
@@ -371,6 +403,10 @@ class ExchangeEmulator:
             gamma=f"{base}/gamma",
             news=f"{base}/news",
             admin=f"{base}/_admin",
+            rpc=f"{base}/rpc",
+            data=f"{base}/data-api",
+            ws=f"ws://{shown}:{port}/ws",
+            admin_token=self.control.admin_token,
         )
         self._flow_task = asyncio.create_task(self._run_flow(), name="emulator-flow")
         return self.urls
@@ -382,8 +418,7 @@ class ExchangeEmulator:
             self._flow_task = None
         for conn in list(self.connections):
             await conn.ws.close()
-        for ws, _ in list(self.user_subs):
-            await ws.close()
+        await self.control.users.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -418,6 +453,7 @@ class ExchangeEmulator:
             if due >= step - 1e-9:
                 due -= step
                 self.flow.step(step)
+                self.control.tick()
                 sent = await self._broadcast()
             if self.rate is not None:
                 carry += self.rate * tick - sent
@@ -470,8 +506,6 @@ class ExchangeEmulator:
         """Send one step's events; returns how many market messages were made."""
         events = self.exchange.market_outbox
         self.exchange.market_outbox = []
-        user_events = self.exchange.user_outbox
-        self.exchange.user_outbox = []
         if any(c.custom_feature_enabled for c in self.connections):
             events = events + self._touch_events()
         self.messages_generated += len(events)
@@ -481,11 +515,7 @@ class ExchangeEmulator:
             assets = [event_assets(e) for e in events]
             for conn in list(self.connections):
                 self._send_market(conn, events, encoded, assets)
-        if user_events and self.user_subs and not stalled:
-            for ws, key in list(self.user_subs):
-                mine = [e for owner, e in user_events if owner == key]
-                if mine:
-                    await self._send(ws, msgspec.json.encode(mine))
+        await self.control.publish_user_events()
         return len(events)
 
     def _send_market(
@@ -549,13 +579,6 @@ class ExchangeEmulator:
             log.info("market ws %s dropped: %d bytes behind", conn.id, conn.backlog())
             conn.abort()
             self._forget(conn)
-
-    async def _send(self, ws: web.WebSocketResponse, data: bytes) -> None:
-        if ws.closed:
-            return
-        # A failed send is noticed by the reader side, which unregisters the socket.
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await ws.send_str(data.decode())
 
     # -- WebSockets ---------------------------------------------------------------
     async def market_ws(self, request: web.Request) -> web.WebSocketResponse:
@@ -634,39 +657,6 @@ class ExchangeEmulator:
                 snapshots.append(msgspec.json.encode(market.book_message(book)))
             self._write(conn, snapshots, self.frame_messages)
 
-    async def user_ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
-        entry: tuple[web.WebSocketResponse, str] | None = None
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                if msg.data == "PING":
-                    await ws.send_str("PONG")
-                    continue
-                try:
-                    auth = json.loads(msg.data).get("auth") or {}
-                    key = str(auth.get("apiKey", ""))
-                    account = self.exchange.accounts.get(key)
-                    ok = account is not None and (
-                        auth.get("secret") == account.secret
-                        and auth.get("passphrase") == account.passphrase
-                    )
-                except (ValueError, AttributeError):
-                    ok = False
-                if not ok:
-                    await ws.send_str(json.dumps({"error": "invalid api key credentials"}))
-                    await ws.close(code=4001)
-                    break
-                if entry is None:
-                    entry = (ws, key)
-                    self.user_subs.append(entry)
-        finally:
-            if entry in self.user_subs:
-                self.user_subs.remove(entry)
-        return ws
-
     async def drop_websockets(self) -> int:
         """Cut every market WS connection without a close handshake."""
         dropped = 0
@@ -678,6 +668,40 @@ class ExchangeEmulator:
     def drop_connection(self, conn: MarketConnection) -> None:
         conn.abort()
         self._forget(conn)
+
+    # -- what the control object asks of the server (control.Host) ------------------
+    def market_connections(self) -> list[dict[str, object]]:
+        return [c.describe() for c in self.connections]
+
+    def drop_market_connection(self, conn_id: str) -> bool:
+        for conn in self.connections:
+            if conn.id == conn_id:
+                self.drop_connection(conn)
+                return True
+        return False
+
+    def set_load(self, rate: float | None, frame_messages: int) -> None:
+        self.rate, self.frame_messages = rate, frame_messages
+
+    def counters(self) -> dict[str, Any]:
+        ex = self.exchange
+        return {
+            "seed": self.options.seed,
+            "time": self.clock.time(),
+            "markets": len(ex.markets),
+            "events": {eid: len(ms) for eid, (_, _, ms) in ex.events.items()},
+            "skipped_markets": dict(ex.skipped),
+            "steps": self.flow.steps,
+            "requests": self.requests,
+            "ws_connections": self.ws_connections,
+            "market_subscribers": len(self.connections),
+            "slow_disconnects": self.slow_disconnects,
+            "messages_generated": self.messages_generated,
+            "messages_sent": self.messages_sent,
+            "rate": self.rate,
+            "frame_messages": self.frame_messages,
+            "headlines": len(ex.headlines),
+        }
 
     # -- markets listed and resolved at run time --------------------------------------
     def list_market(self) -> EmuMarket:
@@ -765,7 +789,7 @@ class ExchangeEmulator:
     @web.middleware
     async def _faults_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         path = request.path
-        if path.startswith(("/_admin", "/ws/")):
+        if path.startswith(("/_admin", "/ws/", "/rpc", "/data-api")):
             return await handler(request)  # type: ignore[no-any-return]
         self.requests += 1
         faults = self.faults

@@ -62,7 +62,9 @@ async def running(
 async def fault(emulator: ExchangeEmulator, **spec: object) -> None:
     assert emulator.urls is not None
     async with httpx.AsyncClient() as c:
-        r = await c.post(f"{emulator.urls.admin}/faults", json=spec)
+        r = await c.post(
+            f"{emulator.urls.admin}/faults", json=spec, headers=emulator.urls.admin_headers()
+        )
         r.raise_for_status()
 
 

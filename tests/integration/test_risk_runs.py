@@ -202,7 +202,11 @@ async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
     try:
         await until(lambda: core.counts["orders"] >= 2, 30)
         async with httpx.AsyncClient() as client:
-            await client.post(f"{admin}/faults", json={"ws_stall": 3})
+            await client.post(
+                f"{admin}/faults",
+                json={"ws_stall": 3},
+                headers=emulator.urls.admin_headers(),  # type: ignore[union-attr]
+            )
         # Once the books are older than max_book_age_s (0.5 s), nothing may leave: REST
         # fallback keeps books moving, and every entry it prompts is held back.
         await asyncio.sleep(0.8)
@@ -245,7 +249,11 @@ async def test_flatten_during_a_429_storm_completes_or_says_what_is_left(
         preview = runner.flatten_preview()
         assert preview.closes or preview.left
         async with httpx.AsyncClient() as client:
-            await client.post(f"{admin}/faults", json={"http_429": 200})
+            await client.post(
+                f"{admin}/faults",
+                json={"http_429": 200},
+                headers=emulator.urls.admin_headers(),  # type: ignore[union-attr]
+            )
         report = await runner.flatten(who="test", timeout_s=10)
         held = {a: p.shares for a, p in core.portfolio.positions.items() if p.shares}
         # Everything still held is reported, with a reason; nothing is silently kept.

@@ -93,6 +93,7 @@ async def test_every_strategy_signals_and_news_is_acted_on_within_2s(tmp_path: P
             answer = await http.post(
                 f"{urls.admin}/news",
                 json={"market": market.condition_id, "title": HEADLINE, "move": 0.06},
+                headers=urls.admin_headers(),
             )
         assert answer.status_code == 200, answer.text
         final = await run

@@ -51,7 +51,9 @@ async def served_by(emulator: ExchangeEmulator, want: Callable[[set[str]], bool]
 
 async def admin(emulator: ExchangeEmulator, method: str, path: str, **body: Any) -> Any:
     assert emulator.urls is not None
-    async with httpx.AsyncClient(base_url=emulator.urls.admin) as client:
+    async with httpx.AsyncClient(
+        base_url=emulator.urls.admin, headers=emulator.urls.admin_headers()
+    ) as client:
         response = await client.request(method, path, json=body if method == "POST" else None)
         response.raise_for_status()
         return response.json()

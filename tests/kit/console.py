@@ -28,7 +28,11 @@ SECONDS = 120.0  # enough for fills, open positions and exits; the kill switch s
 def make_tape(path: Path, seconds: float = SECONDS) -> Path:
     """The seeded emulator's flow as a tape: the same bytes on every machine (synthetic
     markets only, so the recorded data beside the checkout does not change it)."""
-    export_tape(path, seed=SEED, markets=MARKETS, duration_s=seconds, recorded=None)
+    # The bare flow (no market makers): the console tests and snapshots were built on
+    # its busy, wide books, which open many positions quickly.
+    export_tape(
+        path, seed=SEED, markets=MARKETS, duration_s=seconds, recorded=None, market_makers=False
+    )
     return path
 
 

@@ -79,7 +79,9 @@ async def news(
 async def admin(emu: ExchangeEmulator, route: str, body: dict[str, Any]) -> Any:
     assert emu.urls is not None
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{emu.urls.admin}/{route}", json=body)
+        response = await client.post(
+            f"{emu.urls.admin}/{route}", json=body, headers=emu.urls.admin_headers()
+        )
         response.raise_for_status()
         return response.json()
 

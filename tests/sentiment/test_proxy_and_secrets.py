@@ -50,7 +50,7 @@ async def test_newsapi_goes_through_the_proxy_and_never_shows_its_key(
     assert emulator.urls is not None
     emulator.flow.news_rate = 0.0
     cid = emulator.exchange.markets[0].info.condition_id
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=emulator.urls.admin_headers()) as client:
         await client.post(
             f"{emulator.urls.admin}/news", json={"market": cid, "title": "Support soars"}
         )
@@ -70,7 +70,7 @@ async def test_newsapi_goes_through_the_proxy_and_never_shows_its_key(
     try:
         await src.poll_once(sink)
         assert [h.title for h in sink.headlines] == ["Support soars"]
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers=emulator.urls.admin_headers()) as client:
             await client.post(f"{emulator.urls.admin}/faults", json={"http_5xx": 3})
         await src.poll_once(sink)  # fails: retried, logged, recorded
         assert src.status.state == "error"

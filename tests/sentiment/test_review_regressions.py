@@ -112,7 +112,7 @@ async def test_injected_headlines_still_arrive_once_the_feed_holds_500(
     )
     sink = Collector()
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers=urls.admin_headers()) as client:
             for i in range(502):
                 answer = await client.post(
                     f"{urls.admin}/news", json={"market": cid, "title": f"Headline number {i}"}

@@ -29,7 +29,11 @@ def test_rate_framing_and_token_cap_from_the_command_line(tmp_path: Path) -> Non
         try:
             assert proc.stdout is not None
             urls = json.loads(proc.stdout.readline())
-            state = httpx.get(f"{urls['admin']}/state", timeout=10).json()
+            state = httpx.get(
+                f"{urls['admin']}/state",
+                timeout=10,
+                headers={"Authorization": f"Bearer {urls['admin_token']}"},
+            ).json()
             assert (state["rate"], state["frame_messages"]) == (3000.0, 5)
             markets = httpx.get(f"{urls['gamma']}/markets", timeout=10).json()
             tokens = [t for m in markets for t in json.loads(m["clobTokenIds"])]
@@ -60,5 +64,10 @@ async def _read(urls: dict[str, str], tokens: list[str], count: int) -> tuple[li
             frame = await ws.recv()
             got.append(frame if isinstance(frame, str) else frame.decode())
         async with httpx.AsyncClient() as client:
-            conns = (await client.get(f"{urls['admin']}/connections")).json()
+            conns = (
+                await client.get(
+                    f"{urls['admin']}/connections",
+                    headers={"Authorization": f"Bearer {urls['admin_token']}"},
+                )
+            ).json()
     return got, conns

@@ -109,7 +109,7 @@ async def test_server_on_a_simclock_steps_only_when_driven() -> None:
         assert emu.flow.steps == 1
         async with httpx.AsyncClient(base_url=urls.clob) as c:
             assert (await c.get("/time")).json() == int(START)
-            state = (await c.get(f"{urls.admin}/state")).json()
+            state = (await c.get(f"{urls.admin}/state", headers=urls.admin_headers())).json()
             assert state["time"] == START
         tokens = list(emu.exchange.by_token)
         # max_queue=None: the test leaves most frames unread, and a websockets client
@@ -156,7 +156,7 @@ async def test_auth_checks_use_the_emulator_clock() -> None:
     async with ExchangeEmulator(EmulatorOptions(markets=1), clock=clock) as emu:
         assert emu.urls is not None
         async with httpx.AsyncClient(base_url=emu.urls.clob) as c:
-            ok = await c.get("/auth/derive-api-key", headers=headers(int(START) + 10))
+            ok = await c.post("/auth/api-key", headers=headers(int(START) + 10))
             assert ok.status_code == 200, ok.text
             wall = await c.get("/auth/derive-api-key", headers=headers(int(START) + 10_000))
             assert wall.status_code == 401

@@ -1,0 +1,617 @@
+"""Aggregates over a ledger, computed in SQL: what reports are made of.
+
+Every figure here is a query over one read-only snapshot (``LedgerReader.snapshot()``),
+grouped and summed by SQLite, so a ledger of a million fills costs a few scans, never a
+million Python objects. Money stays in the ledger's exact integer units (cash and fees
+1e-10 USDC, prices 1e-4, shares 1e-6); only scores that are not money (returns, Brier) are
+floats.
+
+A *trade* is one ``exits`` row: a lot closed in part or whole, by a sell or by the
+market's settlement. Its PnL is the row's ``realized`` (proceeds less the lot's average
+cost less the exit fee). Entry fees are realised when paid, as the portfolio does, so the
+scope's realised PnL is ``sum(exits.realized) - sum(fees of buy fills)`` and the
+closed-trade equity curve steps down at each entry fee and moves at each exit.
+
+Exit reasons are grouped by their id (:mod:`engine.execution.exit_reasons`): the
+``exits.kind`` column where the ledger has it, else ``classify(reason)`` for rows written
+before it existed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.execution.exit_reasons import ExitReason, classify
+from engine.fixed import ONE
+
+__all__ = [
+    "DrawdownFigures",
+    "LedgerAnalytics",
+    "RunRow",
+    "Scope",
+    "TradeFigures",
+]
+
+QUARTER_HOUR = 900  # seconds: every time zone's offset is a whole number of these
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which rows a report covers: every run (the default), one run, or a time window
+    (unix seconds, ``start`` inclusive, ``end`` exclusive)."""
+
+    run: int | None = None
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    started_at: float
+    ended_at: float | None
+    mode: str
+    venue: str
+    config_json: str
+    summary: dict[str, Any] | None  # the run's own end-of-run summary (None: still open)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeFigures:
+    """Sums over the trades (exit rows) in scope; money in cash units (1e-10 USDC)."""
+
+    trades: int = 0
+    wins: int = 0
+    losses: int = 0
+    gross_profit: int = 0  # sum of winning trades' PnL (>= 0)
+    gross_loss: int = 0  # sum of losing trades' PnL (<= 0)
+    pnl: int = 0  # sum of every trade's PnL
+    pnl_sq: float = 0.0  # sum of squared PnL in USDC^2 (for the trade PnL's deviation)
+    best: int | None = None
+    worst: int | None = None
+    win_holding_s: float | None = None  # average holding of winners
+    loss_holding_s: float | None = None
+    # Per-trade returns r = PnL / (entry price x shares): sums for mean and deviations.
+    returns: int = 0  # trades with a cost to divide by
+    ret_sum: float = 0.0
+    ret_sq: float = 0.0
+    ret_down_sq: float = 0.0  # sum of min(r, 0)^2
+    max_win_streak: int = 0
+    max_loss_streak: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DrawdownFigures:
+    """The largest fall of the closed-trade equity curve from a running peak.
+
+    ``amount`` in cash units; times are the peak (``start``), the lowest point after it
+    (``end``) and when the curve first regained the peak (``recovered``; None: never in
+    scope)."""
+
+    amount: int = 0
+    peak: int = 0  # cumulative PnL at the peak (cash units, from the scope's start)
+    start: float | None = None
+    end: float | None = None
+    recovered: float | None = None
+
+
+@dataclass(slots=True)
+class Outcomes:
+    """What the ledger knows of resolutions: token -> payout (ONE or 0)."""
+
+    payout: dict[str, int] = field(default_factory=dict)
+    market_of: dict[str, str] = field(default_factory=dict)
+
+
+def _pnl_events(where_exits: str, where_fills: str) -> str:
+    """Every change of closed-trade equity: exits' PnL and buy fills' fees (negative)."""
+    return (
+        f"SELECT at, realized AS d FROM exits{where_exits} "
+        f"UNION ALL SELECT at, -fee AS d FROM fills{where_fills}"
+        f"{' AND' if where_fills else ' WHERE'} side = 'BUY' AND fee != 0"
+    )
+
+
+class LedgerAnalytics:
+    """Queries over one open read-only connection, for one scope."""
+
+    def __init__(self, conn: sqlite3.Connection, scope: Scope = Scope()) -> None:
+        self.conn = conn
+        self.scope = scope
+        self._columns: dict[str, frozenset[str]] = {}
+        self._outcomes: Outcomes | None = None
+
+    # -- plumbing -----------------------------------------------------------------------
+    def columns(self, table: str) -> frozenset[str]:
+        known = self._columns.get(table)
+        if known is None:
+            known = frozenset(r[1] for r in self.conn.execute(f"PRAGMA table_info({table})"))
+            self._columns[table] = known
+        return known
+
+    def where(self, at: str = "at", prefix: str = "") -> tuple[str, tuple[object, ...]]:
+        """The scope as a WHERE clause (with its leading space) and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.scope.run is not None:
+            clauses.append(f"{prefix}run_id = ?")
+            params.append(self.scope.run)
+        if self.scope.start is not None:
+            clauses.append(f"{prefix}{at} >= ?")
+            params.append(self.scope.start)
+        if self.scope.end is not None:
+            clauses.append(f"{prefix}{at} < ?")
+            params.append(self.scope.end)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+    def _one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
+        return self.conn.execute(sql, params).fetchone()
+
+    # -- runs and the account -----------------------------------------------------------
+    def all_runs(self) -> list[RunRow]:
+        rows = self.conn.execute(
+            "SELECT id, started_at, ended_at, mode, venue, config_json, summary_json "
+            "FROM runs ORDER BY id"
+        ).fetchall()
+        return [
+            RunRow(rid, started, ended, mode, venue, config, _summary(summary))
+            for rid, started, ended, mode, venue, config, summary in rows
+        ]
+
+    def runs(self) -> list[RunRow]:
+        """The runs the scope touches (by id, or overlapping its time window)."""
+        scope = self.scope
+        out = []
+        for run in self.all_runs():
+            if scope.run is not None and run.id != scope.run:
+                continue
+            ended = run.ended_at if run.ended_at is not None else float("inf")
+            if scope.start is not None and ended < scope.start:
+                continue
+            if scope.end is not None and run.started_at >= scope.end:
+                continue
+            out.append(run)
+        return out
+
+    def starting_cash(self) -> int | None:
+        row = self._one("SELECT starting_cash FROM account WHERE id = 1")
+        return int(row[0]) if row else None
+
+    def realized_before(self) -> int:
+        """Realised PnL recorded before the scope starts (earlier runs, earlier times)."""
+        scope = self.scope
+        if scope.run is not None:
+            clause, params = " WHERE run_id < ?", (scope.run,)
+        elif scope.start is not None:
+            clause, params = " WHERE at < ?", (scope.start,)
+        else:
+            return 0
+        exits = self._one(f"SELECT coalesce(sum(realized), 0) FROM exits{clause}", params)[0]
+        fees = self._one(
+            f"SELECT coalesce(sum(fee), 0) FROM fills{clause} AND side = 'BUY'", params
+        )[0]
+        return int(exits) - int(fees)
+
+    def span(self) -> tuple[float | None, float | None]:
+        """First and last moment the scope covers: its runs' start and end, clipped to the
+        window, extended to any row recorded outside them."""
+        runs = self.runs()
+        starts = [r.started_at for r in runs]
+        ends = [r.ended_at for r in runs if r.ended_at is not None]
+        where, params = self.where()
+        for table in ("fills", "exits"):
+            lo, hi = self._one(f"SELECT min(at), max(at) FROM {table}{where}", params)
+            if lo is not None:
+                starts.append(lo)
+                ends.append(hi)
+        if not starts:
+            return None, None
+        first, last = min(starts), max(ends) if ends else max(starts)
+        if self.scope.start is not None:
+            first = max(first, self.scope.start)
+        if self.scope.end is not None:
+            last = min(last, self.scope.end)
+        return first, max(first, last)
+
+    # -- fills and fees -----------------------------------------------------------------
+    def fill_totals(self) -> tuple[int, int, int, float]:
+        """(fills, fees, fees of buys, traded notional in USDC as a float)."""
+        where, params = self.where()
+        n, fees, buy_fees, volume = self._one(
+            "SELECT count(*), coalesce(sum(fee), 0),"
+            " coalesce(sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0),"
+            f" total(price * 1.0 * size) / 1e10 FROM fills{where}",
+            params,
+        )
+        return int(n), int(fees), int(buy_fees), float(volume)
+
+    def avg_slippage_bps(self, strategy: str | None = None) -> float | None:
+        where, params = self.where()
+        if strategy is not None:
+            where += f"{' AND' if where else ' WHERE'} strategy = ?"
+            params = (*params, strategy)
+        (avg,) = self._one(f"SELECT avg(slippage_bps) FROM fills{where}", params)
+        return None if avg is None else float(avg)
+
+    # -- trades -------------------------------------------------------------------------
+    def trade_figures(self, strategy: str | None = None) -> TradeFigures:
+        where, params = self.where()
+        if strategy is not None:
+            where += f"{' AND' if where else ' WHERE'} strategy = ?"
+            params = (*params, strategy)
+        row = self._one(
+            "SELECT count(*), sum(realized > 0), sum(realized < 0),"
+            " coalesce(sum(CASE WHEN realized > 0 THEN realized ELSE 0 END), 0),"
+            " coalesce(sum(CASE WHEN realized < 0 THEN realized ELSE 0 END), 0),"
+            " coalesce(sum(realized), 0), total((realized / 1e10) * (realized / 1e10)),"
+            " max(realized), min(realized),"
+            " avg(CASE WHEN realized > 0 THEN holding_s END),"
+            " avg(CASE WHEN realized < 0 THEN holding_s END),"
+            " count(NULLIF(entry_price * shares, 0)),"
+            " total(realized * 1.0 / NULLIF(entry_price * shares, 0)),"
+            " total(realized * 1.0 / NULLIF(entry_price * shares, 0)"
+            "       * realized * 1.0 / NULLIF(entry_price * shares, 0)),"
+            " total(CASE WHEN realized < 0 THEN realized * 1.0 / NULLIF(entry_price * shares, 0)"
+            "       * realized * 1.0 / NULLIF(entry_price * shares, 0) END)"
+            f" FROM exits{where}",
+            params,
+        )
+        n = int(row[0])
+        if not n:
+            return TradeFigures()
+        wins_streak, loss_streak = self._streaks(where, params)
+        return TradeFigures(
+            trades=n,
+            wins=int(row[1] or 0),
+            losses=int(row[2] or 0),
+            gross_profit=int(row[3]),
+            gross_loss=int(row[4]),
+            pnl=int(row[5]),
+            pnl_sq=float(row[6]),
+            best=row[7],
+            worst=row[8],
+            win_holding_s=row[9],
+            loss_holding_s=row[10],
+            returns=int(row[11]),
+            ret_sum=float(row[12]),
+            ret_sq=float(row[13]),
+            ret_down_sq=float(row[14]),
+            max_win_streak=wins_streak,
+            max_loss_streak=loss_streak,
+        )
+
+    def _streaks(self, where: str, params: tuple[object, ...]) -> tuple[int, int]:
+        """Longest runs of consecutive winning and losing trades (a flat trade breaks
+        both), in time order: gaps and islands over two row numbers."""
+        rows = self.conn.execute(
+            "WITH t AS (SELECT id, at, CASE WHEN realized > 0 THEN 1 WHEN realized < 0 THEN -1"
+            " ELSE 0 END AS s FROM exits"
+            f"{where}), g AS (SELECT s, row_number() OVER (ORDER BY at, id)"
+            " - row_number() OVER (PARTITION BY s ORDER BY at, id) AS island FROM t)"
+            " SELECT s, max(n) FROM (SELECT s, island, count(*) AS n FROM g GROUP BY s, island)"
+            " GROUP BY s",
+            params,
+        ).fetchall()
+        best = {int(s): int(n) for s, n in rows}
+        return best.get(1, 0), best.get(-1, 0)
+
+    def drawdown(self) -> DrawdownFigures:
+        """Max drawdown of the closed-trade equity curve (see the module docstring),
+        one point per distinct time; the scope's start is a point at zero."""
+        where_x, params_x = self.where()
+        where_f, params_f = self.where()
+        events = _pnl_events(where_x, where_f)
+        self.conn.execute("DROP TABLE IF EXISTS temp.curve")
+        self.conn.execute(
+            "CREATE TEMP TABLE curve AS SELECT at, cum, max(0, max(cum) OVER"
+            " (ORDER BY at ROWS UNBOUNDED PRECEDING)) AS peak FROM (SELECT at,"
+            " sum(d_at) OVER (ORDER BY at ROWS UNBOUNDED PRECEDING) AS cum FROM"
+            f" (SELECT at, sum(d) AS d_at FROM ({events}) GROUP BY at))",
+            (*params_x, *params_f),
+        )
+        try:
+            low = self._one(
+                "SELECT at, peak - cum, peak FROM curve WHERE peak - cum > 0"
+                " ORDER BY peak - cum DESC, at LIMIT 1"
+            )
+            if low is None:
+                return DrawdownFigures()
+            end, amount, peak = low
+            top = self._one(
+                "SELECT max(at) FROM curve WHERE at < ? AND cum = ?", (end, peak)
+            )[0]
+            start = top if top is not None else self.span()[0]
+            back = self._one("SELECT min(at) FROM curve WHERE at > ? AND cum >= ?", (end, peak))
+            return DrawdownFigures(int(amount), int(peak), start, end, back[0])
+        finally:
+            self.conn.execute("DROP TABLE IF EXISTS temp.curve")
+
+    def curve(self, points: int) -> list[tuple[float, int]]:
+        """The closed-trade equity curve (cumulative PnL in cash units by time), at most
+        about `points` points: per time bucket its lowest and highest value, so a fall
+        stays visible however many trades there were."""
+        where_x, params_x = self.where()
+        where_f, params_f = self.where()
+        events = _pnl_events(where_x, where_f)
+        lo, hi = self._one(f"SELECT min(at), max(at) FROM ({events})", (*params_x, *params_f))
+        if lo is None:
+            return []
+        width = max((hi - lo) / max(1, points // 2), 1e-9)
+        rows = self.conn.execute(
+            "WITH c AS (SELECT at, sum(d_at) OVER (ORDER BY at ROWS UNBOUNDED PRECEDING)"
+            f" AS cum FROM (SELECT at, sum(d) AS d_at FROM ({events}) GROUP BY at)),"
+            " b AS (SELECT CAST((at - ?) / ? AS INTEGER) AS k, at, cum FROM c),"
+            " m AS (SELECT k, min(cum) AS lo, max(cum) AS hi, max(at) AS last FROM b GROUP BY k)"
+            " SELECT b.at, b.cum FROM b JOIN m ON b.k = m.k"
+            " WHERE b.cum = m.lo OR b.cum = m.hi OR b.at = m.last ORDER BY b.at",
+            (*params_x, *params_f, lo, width),
+        ).fetchall()
+        return [(float(at), int(cum)) for at, cum in rows]
+
+    def buckets(self) -> list[tuple[int, int, int, int, int]]:
+        """Per quarter hour (unix seconds // 900): (bucket, PnL, trades, wins, fees), PnL
+        and fees in cash units; the faces group them into days in any time zone."""
+        where_x, params_x = self.where()
+        where_f, params_f = self.where()
+        rows = self.conn.execute(
+            "SELECT q, sum(pnl), sum(trades), sum(wins), sum(fees) FROM ("
+            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q, sum(realized) AS pnl,"
+            " count(*) AS trades, sum(realized > 0) AS wins, 0 AS fees FROM exits"
+            f"{where_x} GROUP BY q UNION ALL"
+            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q,"
+            " -sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0, 0, sum(fee) FROM fills"
+            f"{where_f} GROUP BY q) GROUP BY q ORDER BY q",
+            (*params_x, *params_f),
+        ).fetchall()
+        return [(int(q), int(p), int(t), int(w), int(f)) for q, p, t, w, f in rows]
+
+    def time_in_market(self) -> tuple[float, float]:
+        """(seconds at least one closed lot was held, sum of cost x seconds held): the
+        union of the lots' holding intervals, and the capital they tied up over time (in
+        USDC-seconds). Lots still open at the end are not counted."""
+        where, params = self.where()
+        row = self._one(
+            "WITH iv AS (SELECT at - holding_s AS s, at AS e FROM exits"
+            f"{where}{' AND' if where else ' WHERE'} holding_s > 0),"
+            " m AS (SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING"
+            " AND 1 PRECEDING) AS before FROM iv),"
+            " g AS (SELECT s, e, sum(CASE WHEN before IS NULL OR s > before THEN 1 ELSE 0 END)"
+            " OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM m)"
+            " SELECT total(hi - lo) FROM (SELECT min(s) AS lo, max(e) AS hi FROM g GROUP BY grp)",
+            params,
+        )
+        (weighted,) = self._one(
+            f"SELECT total(entry_price * 1.0 * shares / 1e10 * holding_s) FROM exits{where}",
+            params,
+        )
+        return float(row[0]), float(weighted)
+
+    def rejects(self) -> list[tuple[str, int]]:
+        """Refused entries (risk events that approved nothing) by reason: the reason's
+        text up to its first colon, so "order_rate_limit: global: 30/30 in 60s" and its
+        siblings count together."""
+        where, params = self.where()
+        rows = self.conn.execute(
+            "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':')"
+            " - 1) ELSE reason END AS why, count(*) FROM risk_events"
+            f"{where}{' AND' if where else ' WHERE'} approved = 0 GROUP BY why"
+            " ORDER BY count(*) DESC, why",
+            params,
+        ).fetchall()
+        return [(str(w), int(n)) for w, n in rows]
+
+    # -- exits --------------------------------------------------------------------------
+    def _kind_sql(self) -> str:
+        return "kind" if "kind" in self.columns("exits") else "NULL"
+
+    def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, ExitReason, int, int]]:
+        """(strategy or '', reason id, trades, PnL) per exit reason id; grouped in SQL by
+        the stored id, or by the detail text where no id was stored (few distinct texts),
+        then classified."""
+        where, params = self.where()
+        strategy = "strategy" if by_strategy else "''"
+        rows = self.conn.execute(
+            f"SELECT {strategy}, {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL"
+            " THEN reason END AS r, count(*), coalesce(sum(realized), 0)"
+            f" FROM exits{where} GROUP BY 1, k, r",
+            params,
+        ).fetchall()
+        merged: dict[tuple[str, ExitReason], list[int]] = {}
+        for owner, kind, reason, n, pnl in rows:
+            rid = _reason(kind, reason)
+            cell = merged.setdefault((str(owner), rid), [0, 0])
+            cell[0] += int(n)
+            cell[1] += int(pnl)
+        return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
+
+    def exit_rows(self, order: str = "at, id", limit: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Exit rows: (id, run, at, asset, market, strategy, reason id, detail, shares,
+        entry, exit, PnL, fee, holding_s, mae, mfe, slippage_bps)."""
+        where, params = self.where()
+        sql = (
+            f"SELECT id, run_id, at, asset_id, market, strategy, {self._kind_sql()}, reason,"
+            " shares, entry_price, exit_price, realized, fee, holding_s, mae, mfe, slippage_bps"
+            f" FROM exits{where} ORDER BY {order}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (*params, limit)
+        for row in self.conn.execute(sql, params):
+            yield (*row[:6], _reason(row[6], row[7]), *row[7:])
+
+    def sample_exits(self, points: int) -> list[tuple[Any, ...]]:
+        """About `points` exit rows spread evenly over the scope (every k-th by id), for
+        charts of very many trades: (PnL, mae, mfe, reason id)."""
+        where, params = self.where()
+        (n,) = self._one(f"SELECT count(*) FROM exits{where}", params)
+        step = max(1, -(-int(n) // max(1, points)))
+        rows = self.conn.execute(
+            f"SELECT realized, mae, mfe, {self._kind_sql()}, reason FROM (SELECT *,"
+            f" row_number() OVER (ORDER BY id) AS k FROM exits{where}) WHERE k % ? = 0"
+            " OR ? = 1",
+            (*params, step, step),
+        ).fetchall()
+        return [(p, mae, mfe, _reason(kind, reason)) for p, mae, mfe, kind, reason in rows]
+
+    def worst_markets(self, limit: int) -> list[tuple[str, int, int]]:
+        """(market, trades, PnL) of the markets with the lowest trade PnL, losers only."""
+        where, params = self.where()
+        rows = self.conn.execute(
+            f"SELECT market, count(*), sum(realized) AS p FROM exits{where} GROUP BY market"
+            " HAVING p < 0 ORDER BY p, market LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [(str(m), int(n), int(p)) for m, n, p in rows]
+
+    # -- markets ------------------------------------------------------------------------
+    def market_names(self) -> dict[str, tuple[str, str, bool, dict[str, str]]]:
+        """condition id -> (question, slug, neg_risk, {token: outcome name})."""
+        out = {}
+        for cid, question, slug, tokens, neg in self.conn.execute(
+            "SELECT condition_id, question, slug, tokens_json, neg_risk FROM markets"
+        ):
+            out[str(cid)] = (
+                str(question),
+                str(slug),
+                bool(neg),
+                {str(t): str(n) for t, n in json.loads(tokens)},
+            )
+        return out
+
+    def per_market(self) -> list[tuple[str, int, int, int, int, int, int]]:
+        """(market, fills, trades, wins, trade PnL, fees, buy fees) per market traded."""
+        where, params = self.where()
+        rows = self.conn.execute(
+            "SELECT market, sum(f), sum(t), sum(w), sum(p), sum(fee), sum(bf) FROM ("
+            " SELECT market, count(*) AS f, 0 AS t, 0 AS w, 0 AS p, sum(fee) AS fee,"
+            " sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END) AS bf"
+            f" FROM fills{where} GROUP BY market UNION ALL"
+            " SELECT market, 0, count(*), sum(realized > 0), sum(realized), 0, 0"
+            f" FROM exits{where} GROUP BY market) GROUP BY market ORDER BY market",
+            (*params, *params),
+        ).fetchall()
+        return [tuple(int(x) if i else str(x) for i, x in enumerate(r)) for r in rows]  # type: ignore[misc]
+
+    def peak_cost(self) -> dict[str, int]:
+        """market -> the most cost held there at once (cash units): buys add their
+        notional, exits release the lot's cost basis (entry price x shares)."""
+        where, params = self.where()
+        rows = self.conn.execute(
+            "WITH ev AS (SELECT market, at, 0 AS o, price * size AS d FROM fills"
+            f"{where}{' AND' if where else ' WHERE'} side = 'BUY'"
+            f" UNION ALL SELECT market, at, 1, -(entry_price * shares) FROM exits{where})"
+            " SELECT market, max(held) FROM (SELECT market, sum(d) OVER (PARTITION BY market"
+            " ORDER BY at, o ROWS UNBOUNDED PRECEDING) AS held FROM ev) GROUP BY market",
+            (*params, *params),
+        ).fetchall()
+        return {str(m): max(0, int(h)) for m, h in rows}
+
+    def neg_risk_events(self) -> dict[str, str]:
+        """market -> neg-risk event id, from the baskets that named the event's legs."""
+        out: dict[str, str] = {}
+        for event_id, legs in self.conn.execute(
+            "SELECT event_id, legs_json FROM baskets WHERE kind = 'neg_risk'"
+        ):
+            for leg in json.loads(legs):
+                out.setdefault(str(leg[1]), str(event_id))
+        return out
+
+    # -- resolutions and calibration ----------------------------------------------------
+    def outcomes(self) -> Outcomes:
+        """Each token's payout where the ledger knows it: tokens settled here, and the
+        other tokens of a market whose winner is known (they paid 0), or of a two-token
+        market whose one token paid 0 (the other won)."""
+        if self._outcomes is not None:
+            return self._outcomes
+        found = Outcomes()
+        settled: dict[str, dict[str, int]] = {}
+        for asset, market, payout in self.conn.execute(
+            "SELECT DISTINCT asset_id, market, payout_price FROM settlements"
+        ):
+            settled.setdefault(str(market), {})[str(asset)] = int(payout)
+        names = self.market_names()
+        for market, tokens in settled.items():
+            known = names.get(market)
+            all_tokens = list(known[3]) if known else list(tokens)
+            winners = [t for t, p in tokens.items() if p == ONE]
+            if not winners and len(all_tokens) == 2 and len(tokens) == 1:
+                winners = [t for t in all_tokens if t not in tokens]
+            for token in all_tokens:
+                if token in tokens:
+                    found.payout[token] = tokens[token]
+                elif winners:
+                    found.payout[token] = ONE if token in winners else 0
+                else:
+                    continue
+                found.market_of[token] = market
+        self._outcomes = found
+        return found
+
+    def _outcome_table(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.outcome")
+        self.conn.execute("CREATE TEMP TABLE outcome (asset_id TEXT PRIMARY KEY, payout INT)")
+        self.conn.executemany(
+            "INSERT INTO temp.outcome VALUES (?, ?)", self.outcomes().payout.items()
+        )
+
+    def calibration(self, bucket: int) -> list[tuple[str, int, int, float, float, float]]:
+        """Buy fills in resolved markets, share-weighted, per (strategy, price bucket):
+        (strategy, bucket index, fills, shares, sum shares x price, sum shares x outcome,
+        sum shares x (price - outcome)^2); price and outcome as probabilities (0..1),
+        shares in whole shares. `bucket` is the bucket width in price units."""
+        where, params = self.where(prefix="f.")
+        self._outcome_table()
+        try:
+            rows = self.conn.execute(
+                f"SELECT f.strategy, min(f.price / ?, {ONE // bucket - 1}) AS b, count(*),"
+                " total(f.size / 1e6), total(f.size / 1e6 * f.price / 1e4),"
+                " total(f.size / 1e6 * o.payout / 1e4),"
+                " total(f.size / 1e6 * ((f.price - o.payout) / 1e4)"
+                " * ((f.price - o.payout) / 1e4))"
+                f" FROM fills f JOIN temp.outcome o ON o.asset_id = f.asset_id{where}"
+                f"{' AND' if where else ' WHERE'} f.side = 'BUY' GROUP BY 1, 2 ORDER BY 1, 2",
+                (bucket, *params),
+            ).fetchall()
+        finally:
+            self.conn.execute("DROP TABLE IF EXISTS temp.outcome")
+        return [(str(s), int(b), int(n), float(w), float(p), float(o)) + (float(e),)  # type: ignore[misc]
+                for s, b, n, w, p, o, e in rows]
+
+    # -- raw rows -----------------------------------------------------------------------
+    def raw(self, table: str, at: str = "at") -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+        """Every column of `table`'s rows in scope, in commit order."""
+        if table not in ("orders", "fills"):
+            raise ValueError(f"no raw export of {table}")
+        names = [
+            r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")
+        ]
+        where, params = self.where(at=at)
+        order = "rowid"
+        return names, iter(self.conn.execute(f"SELECT * FROM {table}{where} ORDER BY {order}", params))
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        """A read of the kinds' own (small, scoped) queries."""
+        return self.conn.execute(sql, params).fetchall()
+
+
+def _reason(kind: str | None, reason: str | None) -> ExitReason:
+    if kind:
+        try:
+            return ExitReason(kind)
+        except ValueError:
+            pass
+    return classify(reason or "")
+
+
+def _summary(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

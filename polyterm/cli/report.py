@@ -122,6 +122,10 @@ def report(
         with reports.open_context(path, scope) as ctx:
             document = reports.make(kind, ctx)
             _emit(document, fmt, scope, prices, out)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing is wrong with the report.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except (LedgerError, ValueError) as exc:
         fail(str(exc))
     except OSError as exc:

@@ -5,6 +5,7 @@ emulator tape whose markets then resolve."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,3 +126,30 @@ def resolve_at_end(tape: Path, out: Path) -> Path:
     frame = json.dumps(events)
     out.write_text("\n".join([*lines, json.dumps({"t": last + 1, "src": "ws", "frame": frame})]) + "\n")
     return out
+
+
+OFFLINE_ENV = {
+    # A short window and a low bar, so a two-minute tape trades (as the backtest CLI test).
+    "STRATEGIES_MEAN_REVERSION_WINDOW": "8",
+    "STRATEGIES_MEAN_REVERSION_ENTRY_Z": "1.0",
+    "STRATEGY_ENTRY_COOLDOWN_S": "1",
+}
+
+
+def offline_ledger(folder: Path, seconds: float = 180, markets: int = 5) -> Path:
+    """A backtest ledger of an emulator tape (`polyterm exchange --export-tape`, in
+    process) whose markets all resolve at its end: fills, exits, settlements."""
+    from polyterm.emulator.export import export_tape
+    from polyterm.faces.backtest import BacktestOptions, run_backtest
+    from polyterm.settings.config import load_config
+
+    tape = folder / "offline.jsonl"
+    export_tape(tape, seed=7, markets=markets, duration_s=seconds)
+    resolved = resolve_at_end(tape, folder / "offline-resolved.jsonl")
+    ledger = folder / "offline.sqlite"
+    app = load_config(None, env=OFFLINE_ENV)
+    options = BacktestOptions(tapes=(resolved,), ledger=ledger, json_summary=True, progress=False)
+    out = io.StringIO()
+    code = asyncio.run(run_backtest(app, options, out))
+    assert code == 0, out.getvalue()
+    return ledger

@@ -1,0 +1,280 @@
+"""Parameter sweeps: ``polyterm backtest --tape FILE... --sweep KEY=a,b,c [--sweep ...]``.
+
+Every combination of the swept values is one variant: the configuration with those keys
+set, replayed over the same tapes with the same seed into a ledger of its own
+(``variant-NN.sqlite`` in the sweep's folder; nothing else there ends in ``.sqlite``).
+A variant is a pure function of (tapes, configuration, seed), so the ledgers are the
+same rows however the variants ran: in local processes (``--jobs N``) or on a cluster
+(``--cluster``, :mod:`polyterm.faces.cluster`).
+
+Values are parsed by the key's type in the configuration model (an int key takes
+``3``, a bool key ``true``/``false``); the whole configuration of each variant is then
+validated as config.toml would be, so a value out of range is one line naming the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import io
+import itertools
+import json
+import tempfile
+import threading
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine.config import EngineConfig
+from polyterm.settings.config import AppConfig, ConfigError
+
+LEDGER_PATTERN = "variant-{:02d}.sqlite"
+
+
+class SweepError(ValueError):
+    """A --sweep, --jobs or --ledger-dir the sweep cannot use; the message names the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepAxis:
+    key: str  # dotted engine config key, as in config.toml ("strategy.threshold")
+    values: tuple[Any, ...]  # parsed by the key's type
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    index: int  # 1-based, in the order of the product of the axes
+    settings: tuple[tuple[str, Any], ...]  # (key, value) for every swept key
+
+    @property
+    def ledger_name(self) -> str:
+        return LEDGER_PATTERN.format(self.index)
+
+    def overrides(self) -> dict[str, Any]:
+        """The settings in the config tree's shape, under ``engine``."""
+        tree: dict[str, Any] = {}
+        for key, value in self.settings:
+            node = tree
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = str(value) if isinstance(value, Decimal) else value
+        return {"engine": tree}
+
+    def label(self) -> str:
+        return ", ".join(f"{k}={_show(v)}" for k, v in self.settings)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# -- parsing ---------------------------------------------------------------------------
+def _field_annotation(key: str) -> Any:
+    """The type of a dotted engine config key, or SweepError naming the part that is wrong."""
+    model: type[BaseModel] = EngineConfig
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        so_far = ".".join(parts[: i + 1])
+        field = model.model_fields.get(part)
+        if field is None:
+            known = ", ".join(sorted(model.model_fields))
+            raise SweepError(f"--sweep {key}: no config key {so_far} (keys there: {known})")
+        annotation = field.annotation
+        if i == len(parts) - 1:
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                raise SweepError(f"--sweep {key}: {so_far} is a table; name one of its keys")
+            return annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            raise SweepError(f"--sweep {key}: {so_far} is a value, not a table")
+        model = annotation
+    raise SweepError(f"--sweep {key}: empty key")  # pragma: no cover - split never empty
+
+
+def _parse_as(annotation: Any, text: str, key: str) -> Any:
+    """`text` as a value of `annotation` (the scalar types config keys have)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if text.lower() == "none" and len(options) < len(typing.get_args(annotation)):
+            return None
+        if len(options) == 1:
+            return _parse_as(options[0], text, key)
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        for choice in choices:
+            if str(choice) == text:
+                return choice
+        raise SweepError(f"--sweep {key}: {text!r} is not one of {', '.join(map(str, choices))}")
+    if annotation is bool:
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise SweepError(f"--sweep {key}: {text!r} is not a bool (use true or false)")
+    if annotation is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SweepError(f"--sweep {key}: {text!r} is not an integer") from None
+    if annotation is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise SweepError(f"--sweep {key}: {text!r} is not a number") from None
+    if annotation is Decimal:
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise SweepError(f"--sweep {key}: {text!r} is not a decimal number") from None
+    if annotation is str:
+        return text
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        for member in annotation:
+            if text in (str(member.value), member.name.lower()):
+                return member.value
+        names = ", ".join(str(m.value) for m in annotation)
+        raise SweepError(f"--sweep {key}: {text!r} is not one of {names}")
+    raise SweepError(
+        f"--sweep {key}: a key of type {annotation} cannot be swept (numbers, bools, "
+        "strings and choices can); set it in config.toml instead"
+    )
+
+
+def parse_axis(spec: str) -> SweepAxis:
+    """``KEY=a,b,c`` as an axis; the values parsed by the key's type."""
+    key, sep, raw = spec.partition("=")
+    key = key.strip()
+    if not sep or not key or not raw.strip():
+        raise SweepError(f"--sweep {spec!r}: write KEY=a,b,c (e.g. strategy.threshold=0.4,0.5)")
+    annotation = _field_annotation(key)
+    texts = [t.strip() for t in raw.split(",")]
+    if any(not t for t in texts):
+        raise SweepError(f"--sweep {spec!r}: an empty value between commas")
+    values = tuple(_parse_as(annotation, t, key) for t in texts)
+    if len(set(map(repr, values))) != len(values):
+        raise SweepError(f"--sweep {key}: a value is given twice")
+    return SweepAxis(key, values)
+
+
+def plan(specs: Sequence[str]) -> list[Variant]:
+    """Every combination of the axes, first axis slowest."""
+    axes = [parse_axis(s) for s in specs]
+    keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise SweepError("--sweep: a key is swept twice; give all its values in one --sweep")
+    return [
+        Variant(i, tuple(zip(keys, combo, strict=True)))
+        for i, combo in enumerate(itertools.product(*(a.values for a in axes)), start=1)
+    ]
+
+
+def configure(
+    variants: Sequence[Variant], load: Callable[[dict[str, Any]], AppConfig]
+) -> list[AppConfig]:
+    """Each variant's whole configuration, validated (ConfigError names the key)."""
+    configs = []
+    for variant in variants:
+        try:
+            configs.append(load(variant.overrides()))
+        except ConfigError as exc:
+            raise SweepError(f"variant {variant.label()}: {exc}") from None
+    return configs
+
+
+# -- running one variant ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class VariantTask:
+    """What a worker needs for one variant. Tapes travel as paths (local processes) or as
+    their bytes (a cluster's workers do not share the driver's disk)."""
+
+    index: int
+    app: AppConfig
+    seed: int
+    tape_paths: tuple[str, ...] = ()
+    tape_names: tuple[str, ...] = ()  # with shipped tapes: their file names, in order
+    ledger_path: str | None = None  # local processes write the ledger in place
+
+
+@dataclass(frozen=True, slots=True)
+class VariantResult:
+    index: int
+    code: int  # the backtest's exit code
+    summary: dict[str, Any]
+    ledger_bytes: bytes | None = None  # shipped back from a cluster worker
+    error: str | None = None
+
+
+class _WorkerLoop(asyncio.SelectorEventLoop):
+    """A backtest stops on SIGINT/SIGTERM through the loop's signal handlers; a cluster
+    worker may run it off its main thread, where there are none to install. Its process's
+    owner (the cluster) stops it instead."""
+
+    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            super().add_signal_handler(sig, callback, *args)
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        if threading.current_thread() is threading.main_thread():
+            return super().remove_signal_handler(sig)
+        return False
+
+
+def _backtest(app: AppConfig, tapes: tuple[Path, ...], ledger: Path, seed: int) -> tuple[int, str]:
+    from polyterm.faces.backtest import BacktestOptions, run_backtest
+
+    options = BacktestOptions(
+        tapes=tapes, ledger=ledger, seed=seed, json_summary=True, progress=False
+    )
+    out = io.StringIO()
+    with asyncio.Runner(loop_factory=_WorkerLoop) as runner:
+        code = runner.run(run_backtest(app, options, out))
+    return code, out.getvalue()
+
+
+def run_variant(task: VariantTask, *shipped: bytes) -> VariantResult:
+    """Replay one variant; runs in a worker process (a pool's or a cluster's).
+
+    With `shipped` tapes (separate arguments, so a cluster resolves each stored
+    object before the call), they are written to a private temporary folder first and the
+    ledger is made there and returned as bytes. Expected failures come back as `error`
+    (one line), never as a traceback from the worker.
+    """
+    from engine.adapters.tape.tape import TapeError
+    from engine.ledger.errors import LedgerError
+
+    with contextlib.ExitStack() as stack:
+        if shipped:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="polyterm-")))
+            tapes = []
+            for name, data in zip(task.tape_names, shipped, strict=True):
+                path = folder / f"{len(tapes):03d}-{Path(name).name}"
+                path.write_bytes(data)
+                tapes.append(path)
+            ledger = folder / LEDGER_PATTERN.format(task.index)
+        else:
+            tapes = [Path(p) for p in task.tape_paths]
+            assert task.ledger_path is not None
+            ledger = Path(task.ledger_path)
+        try:
+            code, text = _backtest(task.app, tuple(tapes), ledger, task.seed)
+        except (TapeError, LedgerError, OSError) as exc:
+            return VariantResult(task.index, 2, {}, None, str(exc))
+        lines = text.strip().splitlines()
+        summary = json.loads(lines[-1]) if lines else {}
+        summary.pop("ledger", None)  # a worker's temporary path means nothing to the driver
+        summary.pop("tapes", None)
+        data = ledger.read_bytes() if shipped else None
+    return VariantResult(task.index, code, summary, data)
+
+
+def tape_payloads(tapes: Sequence[Path]) -> Iterator[bytes]:
+    for tape in tapes:
+        yield tape.read_bytes()

@@ -278,3 +278,154 @@ def run_variant(task: VariantTask, *shipped: bytes) -> VariantResult:
 def tape_payloads(tapes: Sequence[Path]) -> Iterator[bytes]:
     for tape in tapes:
         yield tape.read_bytes()
+
+
+# -- the driver ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SweepOptions:
+    tapes: tuple[Path, ...]
+    specs: tuple[str, ...]
+    ledger_dir: Path | None = None
+    jobs: int | None = None
+    cluster: str | None = None
+    seed: int = 0
+    json_out: bool = False
+    progress: bool = True
+
+
+def default_dir(tapes: Sequence[Path]) -> Path:
+    import time
+
+    from polyterm.settings import locations
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return locations.data_dir() / "sweeps" / f"{tapes[0].name.split('.')[0]}-{stamp}"
+
+
+def prepare_dir(folder: Path) -> Path:
+    """The sweep's folder, new or without ledgers (0700); SweepError otherwise."""
+    if folder.exists() and not folder.is_dir():
+        raise SweepError(f"--ledger-dir {folder}: is a file (name a folder)")
+    if folder.is_dir() and any(folder.glob("*.sqlite")):
+        raise SweepError(
+            f"--ledger-dir {folder}: already holds ledgers; a sweep writes one per variant "
+            "into a new or empty folder"
+        )
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+class _Progress:
+    """A bar over variants on stderr (done/total, the last one finished)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        if not enabled:
+            return
+        import sys
+
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._bar.add_task("variants", total=total, last="")
+        self._bar.start()
+
+    def done(self, result: VariantResult) -> None:
+        if self.enabled:
+            self._bar.update(self._task, advance=1, last=f"variant {result.index} done")
+
+    def close(self) -> None:
+        if self.enabled:
+            self._bar.stop()
+
+
+def _in_processes(
+    tasks: Sequence[VariantTask], jobs: int, done: Callable[[VariantResult], None]
+) -> list[VariantResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("spawn")  # no inherited threads or loops
+    results: dict[int, VariantResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_variant, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.index] = result
+                done(result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [results[t.index] for t in tasks]
+
+
+def run_sweep(
+    options: SweepOptions, load: Callable[[dict[str, Any]], AppConfig]
+) -> tuple[int, Path]:
+    """Run every variant; returns (exit code, the sweep's folder). Raises SweepError (and
+    the tape and ledger errors) for what the user can fix, before anything runs."""
+    import os
+
+    from engine.adapters.tape.tape import TapeError
+
+    for tape in options.tapes:
+        if not tape.is_file():
+            raise TapeError(f"--tape {tape}: no such file (record one with `polyterm record`)")
+    variants = plan(options.specs)
+    configs = configure(variants, load)
+    folder = prepare_dir(options.ledger_dir or default_dir(options.tapes))
+    jobs = options.jobs or min(len(variants), os.cpu_count() or 1)
+    bar = _Progress(len(variants), options.progress)
+    try:
+        if options.cluster is not None:
+            from polyterm.faces.cluster import run_on_cluster
+
+            tasks = [
+                VariantTask(v.index, app, options.seed,
+                            tape_names=tuple(t.name for t in options.tapes))
+                for v, app in zip(variants, configs, strict=True)
+            ]
+            results = run_on_cluster(options.cluster, tasks, options.tapes, jobs, bar.done)
+            for result in results:
+                if result.ledger_bytes is not None:
+                    target = folder / LEDGER_PATTERN.format(result.index)
+                    target.write_bytes(result.ledger_bytes)
+                    target.chmod(0o600)
+        else:
+            tasks = [
+                VariantTask(v.index, app, options.seed,
+                            tape_paths=tuple(str(t) for t in options.tapes),
+                            ledger_path=str(folder / v.ledger_name))
+                for v, app in zip(variants, configs, strict=True)
+            ]
+            results = _in_processes(tasks, jobs, bar.done)
+    finally:
+        bar.close()
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        raise SweepError(f"variant {failed[0].index}: {failed[0].error}")
+    return max(r.code for r in results), folder
+
+
+def tidy(folder: Path) -> None:
+    """Leave exactly one file per variant: reading a WAL ledger read-only leaves its
+    -wal and -shm beside it, which only a writable connection's close removes; and make
+    each ledger private to its user (0600)."""
+    import sqlite3
+
+    for ledger in sorted(folder.glob("*.sqlite")):
+        conn = sqlite3.connect(ledger)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        ledger.chmod(0o600)

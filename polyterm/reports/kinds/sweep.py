@@ -50,14 +50,14 @@ def build_many(paths: list[Path], scope: ReportScope) -> Report:
             configs.append(_flat(json.loads(runs[0].config_json)) if runs else {})
             s = summarize(ctx.analytics, scope)
             modes.update(r.mode for r in s.runs)
-            rows.append((path.name, *figures_row(ctx, s)))
+            rows.append((path.stem, *figures_row(ctx, s)))
     keys = sorted(
         {k for c in configs for k in c}
         - {k for k in set().union(*configs) if len({json.dumps(c.get(k)) for c in configs}) == 1}
     )
     columns = (
         Column("variant", "Variant"),
-        *(Column(k, k) for k in keys),
+        *(Column(k, k.rsplit(".", 1)[-1]) for k in keys),
         *FIGURES,
     )
     table_rows = [

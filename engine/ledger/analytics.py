@@ -27,16 +27,18 @@ from typing import Any
 
 from engine.execution.exit_reasons import ExitReason, classify
 from engine.fixed import ONE
+from engine.ledger.sequence import QUARTER_HOUR, DrawdownFigures, Sequence, walk
 
 __all__ = [
+    "QUARTER_HOUR",
     "DrawdownFigures",
+    "Sequence",
     "LedgerAnalytics",
     "RunRow",
     "Scope",
     "TradeFigures",
 ]
 
-QUARTER_HOUR = 900  # seconds: every time zone's offset is a whole number of these
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +82,7 @@ class TradeFigures:
     ret_sum: float = 0.0
     ret_sq: float = 0.0
     ret_down_sq: float = 0.0  # sum of min(r, 0)^2
-    max_win_streak: int = 0
-    max_loss_streak: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class DrawdownFigures:
-    """The largest fall of the closed-trade equity curve from a running peak.
-
-    ``amount`` in cash units; times are the peak (``start``), the lowest point after it
-    (``end``) and when the curve first regained the peak (``recovered``; None: never in
-    scope)."""
-
-    amount: int = 0
-    peak: int = 0  # cumulative PnL at the peak (cash units, from the scope's start)
-    start: float | None = None
-    end: float | None = None
-    recovered: float | None = None
+    cost_seconds: float = 0.0  # sum of lot cost (USDC) x seconds held
 
 
 @dataclass(slots=True)
@@ -105,15 +91,6 @@ class Outcomes:
 
     payout: dict[str, int] = field(default_factory=dict)
     market_of: dict[str, str] = field(default_factory=dict)
-
-
-def _pnl_events(where_exits: str, where_fills: str) -> str:
-    """Every change of closed-trade equity: exits' PnL and buy fills' fees (negative)."""
-    return (
-        f"SELECT at, realized AS d FROM exits{where_exits} "
-        f"UNION ALL SELECT at, -fee AS d FROM fills{where_fills}"
-        f"{' AND' if where_fills else ' WHERE'} side = 'BUY' AND fee != 0"
-    )
 
 
 class LedgerAnalytics:
@@ -198,16 +175,20 @@ class LedgerAnalytics:
 
     def span(self) -> tuple[float | None, float | None]:
         """First and last moment the scope covers: its runs' start and end, clipped to the
-        window, extended to any row recorded outside them."""
+        window, extended to any fill or exit recorded outside them. Rows are appended as
+        time moves on, so the first and last by id are found without a scan."""
         runs = self.runs()
         starts = [r.started_at for r in runs]
         ends = [r.ended_at for r in runs if r.ended_at is not None]
         where, params = self.where()
         for table in ("fills", "exits"):
-            lo, hi = self._one(f"SELECT min(at), max(at) FROM {table}{where}", params)
-            if lo is not None:
-                starts.append(lo)
-                ends.append(hi)
+            for pick, into in (("min", starts), ("max", ends)):
+                row = self._one(
+                    f"SELECT at FROM {table} WHERE id = (SELECT {pick}(id) FROM {table}{where})",
+                    params,
+                )
+                if row is not None:
+                    into.append(row[0])
         if not starts:
             return None, None
         first, last = min(starts), max(ends) if ends else max(starts)
@@ -256,14 +237,14 @@ class LedgerAnalytics:
             " total(realized * 1.0 / NULLIF(entry_price * shares, 0)"
             "       * realized * 1.0 / NULLIF(entry_price * shares, 0)),"
             " total(CASE WHEN realized < 0 THEN realized * 1.0 / NULLIF(entry_price * shares, 0)"
-            "       * realized * 1.0 / NULLIF(entry_price * shares, 0) END)"
+            "       * realized * 1.0 / NULLIF(entry_price * shares, 0) END),"
+            " total(entry_price * 1.0 * shares / 1e10 * holding_s)"
             f" FROM exits{where}",
             params,
         )
         n = int(row[0])
         if not n:
             return TradeFigures()
-        wins_streak, loss_streak = self._streaks(where, params)
         return TradeFigures(
             trades=n,
             wins=int(row[1] or 0),
@@ -280,115 +261,41 @@ class LedgerAnalytics:
             ret_sum=float(row[12]),
             ret_sq=float(row[13]),
             ret_down_sq=float(row[14]),
-            max_win_streak=wins_streak,
-            max_loss_streak=loss_streak,
+            cost_seconds=float(row[15]),
         )
 
-    def _streaks(self, where: str, params: tuple[object, ...]) -> tuple[int, int]:
-        """Longest runs of consecutive winning and losing trades (a flat trade breaks
-        both), in time order: gaps and islands over two row numbers."""
-        rows = self.conn.execute(
-            "WITH t AS (SELECT id, at, CASE WHEN realized > 0 THEN 1 WHEN realized < 0 THEN -1"
-            " ELSE 0 END AS s FROM exits"
-            f"{where}), g AS (SELECT s, row_number() OVER (ORDER BY at, id)"
-            " - row_number() OVER (PARTITION BY s ORDER BY at, id) AS island FROM t)"
-            " SELECT s, max(n) FROM (SELECT s, island, count(*) AS n FROM g GROUP BY s, island)"
-            " GROUP BY s",
+    def sequence(self, curve_points: int = 0) -> Sequence:
+        """The order-dependent figures (drawdown, streaks, time in market, quarter-hour
+        buckets, a chart's curve): two columns in commit order, walked once
+        (:mod:`engine.ledger.sequence` says why not in SQL)."""
+        where, params = self.where()
+        exits = self.conn.execute(
+            f"SELECT at, realized, holding_s FROM exits{where} ORDER BY id", params
+        ).fetchall()
+        fees = self.conn.execute(
+            f"SELECT at, fee FROM fills{where}"
+            f"{' AND' if where else ' WHERE'} side = 'BUY' AND fee != 0 ORDER BY id",
             params,
         ).fetchall()
-        best = {int(s): int(n) for s, n in rows}
-        return best.get(1, 0), best.get(-1, 0)
-
-    def drawdown(self) -> DrawdownFigures:
-        """Max drawdown of the closed-trade equity curve (see the module docstring),
-        one point per distinct time; the scope's start is a point at zero."""
-        where_x, params_x = self.where()
-        where_f, params_f = self.where()
-        events = _pnl_events(where_x, where_f)
-        self.conn.execute("DROP TABLE IF EXISTS temp.curve")
-        self.conn.execute(
-            "CREATE TEMP TABLE curve AS SELECT at, cum, max(0, max(cum) OVER"
-            " (ORDER BY at ROWS UNBOUNDED PRECEDING)) AS peak FROM (SELECT at,"
-            " sum(d_at) OVER (ORDER BY at ROWS UNBOUNDED PRECEDING) AS cum FROM"
-            f" (SELECT at, sum(d) AS d_at FROM ({events}) GROUP BY at))",
-            (*params_x, *params_f),
-        )
-        try:
-            low = self._one(
-                "SELECT at, peak - cum, peak FROM curve WHERE peak - cum > 0"
-                " ORDER BY peak - cum DESC, at LIMIT 1"
-            )
-            if low is None:
-                return DrawdownFigures()
-            end, amount, peak = low
-            top = self._one(
-                "SELECT max(at) FROM curve WHERE at < ? AND cum = ?", (end, peak)
-            )[0]
-            start = top if top is not None else self.span()[0]
-            back = self._one("SELECT min(at) FROM curve WHERE at > ? AND cum >= ?", (end, peak))
-            return DrawdownFigures(int(amount), int(peak), start, end, back[0])
-        finally:
-            self.conn.execute("DROP TABLE IF EXISTS temp.curve")
-
-    def curve(self, points: int) -> list[tuple[float, int]]:
-        """The closed-trade equity curve (cumulative PnL in cash units by time), at most
-        about `points` points: per time bucket its lowest and highest value, so a fall
-        stays visible however many trades there were."""
-        where_x, params_x = self.where()
-        where_f, params_f = self.where()
-        events = _pnl_events(where_x, where_f)
-        lo, hi = self._one(f"SELECT min(at), max(at) FROM ({events})", (*params_x, *params_f))
-        if lo is None:
-            return []
-        width = max((hi - lo) / max(1, points // 2), 1e-9)
-        rows = self.conn.execute(
-            "WITH c AS (SELECT at, sum(d_at) OVER (ORDER BY at ROWS UNBOUNDED PRECEDING)"
-            f" AS cum FROM (SELECT at, sum(d) AS d_at FROM ({events}) GROUP BY at)),"
-            " b AS (SELECT CAST((at - ?) / ? AS INTEGER) AS k, at, cum FROM c),"
-            " m AS (SELECT k, min(cum) AS lo, max(cum) AS hi, max(at) AS last FROM b GROUP BY k)"
-            " SELECT b.at, b.cum FROM b JOIN m ON b.k = m.k"
-            " WHERE b.cum = m.lo OR b.cum = m.hi OR b.at = m.last ORDER BY b.at",
-            (*params_x, *params_f, lo, width),
-        ).fetchall()
-        return [(float(at), int(cum)) for at, cum in rows]
+        return walk(exits, fees, curve_points)
 
     def buckets(self) -> list[tuple[int, int, int, int, int]]:
         """Per quarter hour (unix seconds // 900): (bucket, PnL, trades, wins, fees), PnL
-        and fees in cash units; the faces group them into days in any time zone."""
-        where_x, params_x = self.where()
-        where_f, params_f = self.where()
+        (exits' less buy fees) and fees in cash units; faces group them into days in any
+        time zone."""
+        where, params = self.where()
         rows = self.conn.execute(
             "SELECT q, sum(pnl), sum(trades), sum(wins), sum(fees) FROM ("
             f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q, sum(realized) AS pnl,"
             " count(*) AS trades, sum(realized > 0) AS wins, 0 AS fees FROM exits"
-            f"{where_x} GROUP BY q UNION ALL"
+            f"{where} GROUP BY q UNION ALL"
             f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q,"
             " -sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0, 0, sum(fee) FROM fills"
-            f"{where_f} GROUP BY q) GROUP BY q ORDER BY q",
-            (*params_x, *params_f),
+            f"{where}{' AND' if where else ' WHERE'} fee != 0 GROUP BY q)"
+            " GROUP BY q ORDER BY q",
+            (*params, *params),
         ).fetchall()
         return [(int(q), int(p), int(t), int(w), int(f)) for q, p, t, w, f in rows]
-
-    def time_in_market(self) -> tuple[float, float]:
-        """(seconds at least one closed lot was held, sum of cost x seconds held): the
-        union of the lots' holding intervals, and the capital they tied up over time (in
-        USDC-seconds). Lots still open at the end are not counted."""
-        where, params = self.where()
-        row = self._one(
-            "WITH iv AS (SELECT at - holding_s AS s, at AS e FROM exits"
-            f"{where}{' AND' if where else ' WHERE'} holding_s > 0),"
-            " m AS (SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING"
-            " AND 1 PRECEDING) AS before FROM iv),"
-            " g AS (SELECT s, e, sum(CASE WHEN before IS NULL OR s > before THEN 1 ELSE 0 END)"
-            " OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM m)"
-            " SELECT total(hi - lo) FROM (SELECT min(s) AS lo, max(e) AS hi FROM g GROUP BY grp)",
-            params,
-        )
-        (weighted,) = self._one(
-            f"SELECT total(entry_price * 1.0 * shares / 1e10 * holding_s) FROM exits{where}",
-            params,
-        )
-        return float(row[0]), float(weighted)
 
     def rejects(self) -> list[tuple[str, int]]:
         """Refused entries (risk events that approved nothing) by reason: the reason's
@@ -456,6 +363,50 @@ class LedgerAnalytics:
             (*params, step, step),
         ).fetchall()
         return [(p, mae, mfe, _reason(kind, reason)) for p, mae, mfe, kind, reason in rows]
+
+    def excursions(self) -> list[tuple[ExitReason, int, float, float, float, float]]:
+        """Per exit reason id: (trades, mean MAE, mean MFE, mean MAE of losers, mean MFE
+        of winners), excursions in price units (1e-4) per share."""
+        where, params = self.where()
+        rows = self.conn.execute(
+            f"SELECT {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL THEN reason"
+            " END AS r, count(*), total(mae), total(mfe),"
+            " total(CASE WHEN realized < 0 THEN mae END), sum(realized < 0),"
+            " total(CASE WHEN realized > 0 THEN mfe END), sum(realized > 0)"
+            f" FROM exits{where} GROUP BY k, r",
+            params,
+        ).fetchall()
+        merged: dict[ExitReason, list[float]] = {}
+        for kind, reason, n, mae, mfe, lmae, losers, wmfe, winners in rows:
+            cell = merged.setdefault(_reason(kind, reason), [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
+            for i, v in enumerate((n, mae, mfe, lmae, losers or 0, wmfe, winners or 0)):
+                cell[i] += v
+        return [
+            (r, int(c[0]), c[1] / c[0], c[2] / c[0], c[3] / c[4] if c[4] else 0.0,
+             c[5] / c[6] if c[6] else 0.0)
+            for r, c in merged.items()
+            if c[0]
+        ]
+
+    def counterfactual(self) -> tuple[int, int, int]:
+        """Exits (not settlements) of tokens whose market resolved: (trades, their PnL,
+        what holding each lot to settlement would have made: shares x (payout - entry)),
+        cash units."""
+        where, params = self.where(prefix="x.")
+        self._outcome_table()
+        try:
+            row = self._one(
+                "SELECT count(*), coalesce(sum(x.realized), 0),"
+                " coalesce(sum((o.payout - x.entry_price) * x.shares), 0)"
+                f" FROM exits x JOIN temp.outcome o ON o.asset_id = x.asset_id{where}"
+                f"{' AND' if where else ' WHERE'} x.reason != 'settlement'"
+                + (" AND (x.kind IS NULL OR x.kind != 'settlement')"
+                   if "kind" in self.columns("exits") else ""),
+                params,
+            )
+        finally:
+            self.conn.execute("DROP TABLE IF EXISTS temp.outcome")
+        return int(row[0]), int(row[1]), int(row[2])
 
     def worst_markets(self, limit: int) -> list[tuple[str, int, int]]:
         """(market, trades, PnL) of the markets with the lowest trade PnL, losers only."""

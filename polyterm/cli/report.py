@@ -119,7 +119,7 @@ def report(
             _emit(document, fmt, scope, prices, out)
             return
         path = ledger or _default_ledger(config_path)
-        with reports.open_context(path, scope) as ctx:
+        with reports.open_context(path, scope, charts=fmt == "html") as ctx:
             document = reports.make(kind, ctx)
             _emit(document, fmt, scope, prices, out)
     except BrokenPipeError:

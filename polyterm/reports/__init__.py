@@ -56,9 +56,9 @@ def make(kind: str, ctx: Context) -> Report:
     return cast(Report, module.build(ctx))
 
 
-def build(kind: str, ledger: Path, scope: ReportScope) -> Report:
+def build(kind: str, ledger: Path, scope: ReportScope, charts: bool = False) -> Report:
     """One ledger's report of `kind`, every row read (LedgerError if it cannot be read)."""
-    with open_context(ledger, scope) as ctx:
+    with open_context(ledger, scope, charts) as ctx:
         report = make(kind, ctx)
         _materialize(report)
         return report

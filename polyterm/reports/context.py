@@ -23,6 +23,7 @@ class Context:
     analytics: LedgerAnalytics
     scope: ReportScope
     names: dict[str, tuple[str, str, bool, dict[str, str]]]  # markets, see market_names()
+    charts: bool = True  # build charts (only HTML draws them; others skip the cost)
 
     def market(self, condition_id: str) -> str:
         known = self.names.get(condition_id)
@@ -75,10 +76,10 @@ def config_hash(config_json: str) -> str:
 
 
 @contextmanager
-def open_context(ledger: Path, scope: ReportScope) -> Iterator[Context]:
+def open_context(ledger: Path, scope: ReportScope, charts: bool = True) -> Iterator[Context]:
     """One read-only snapshot of `ledger` for the whole report (LedgerError if it is not
     a ledger this polyterm can read)."""
     reader = LedgerReader(ledger)
     with reader.snapshot() as conn:
         analytics = LedgerAnalytics(conn, scope.scope)
-        yield Context(ledger, analytics, scope, analytics.market_names())
+        yield Context(ledger, analytics, scope, analytics.market_names(), charts)

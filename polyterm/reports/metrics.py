@@ -14,7 +14,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from engine.fixed import cash_decimal
-from engine.ledger.analytics import DrawdownFigures, LedgerAnalytics, RunRow, TradeFigures
+from engine.ledger.analytics import (
+    DrawdownFigures,
+    LedgerAnalytics,
+    RunRow,
+    Sequence,
+    TradeFigures,
+)
 from polyterm.reports.scope import ReportScope
 
 USDC = Decimal("0.000001")
@@ -57,12 +63,14 @@ class Summary:
     fees: int
     volume: float  # USDC traded
     trades: TradeFigures
-    drawdown: DrawdownFigures
+    sequence: Sequence
     days: list[Day]
     span_s: float
-    in_market_s: float
-    cost_seconds: float  # USDC-seconds of lot cost held
     rejects: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def drawdown(self) -> DrawdownFigures:
+        return self.sequence.drawdown
 
     # -- trade figures ------------------------------------------------------------------
     @property
@@ -145,14 +153,15 @@ class Summary:
 
     @property
     def time_in_market_pct(self) -> float | None:  # union of holding intervals / span
-        return 100.0 * self.in_market_s / self.span_s if self.span_s else None
+        return 100.0 * self.sequence.in_market_s / self.span_s if self.span_s else None
 
     @property
     def exposure_pct(self) -> float | None:
         # time-weighted cost held / starting equity: sum(cost x held s) / (span x equity)
         if not self.span_s or not self.starting_equity:
             return None
-        return 100.0 * self.cost_seconds / (self.span_s * self.starting_equity / 1e10)
+        cost_seconds = self.trades.cost_seconds
+        return 100.0 * cost_seconds / (self.span_s * self.starting_equity / 1e10)
 
     @property
     def best_day(self) -> Day | None:
@@ -185,14 +194,19 @@ def _sortino(total: float, down_sq: float, n: int, scale: float) -> float | None
     return (total / n) / math.sqrt(down_sq / n) * scale
 
 
-def days_of(a: LedgerAnalytics, scope: ReportScope, start_equity: int) -> list[Day]:
+def days_of(
+    span: tuple[float | None, float | None],
+    buckets: list[tuple[int, int, int, int, int]],
+    scope: ReportScope,
+    start_equity: int,
+) -> list[Day]:
     """Every calendar day (in the report's zone) from the scope's first to its last,
     zero-PnL days included, with the closed-trade equity at each day's start."""
-    first, last = a.span()
+    first, last = span
     if first is None or last is None:
         return []
     per: dict[date, list[int]] = {}
-    for quarter, pnl, trades, wins, fees in a.buckets():
+    for quarter, pnl, trades, wins, fees in buckets:
         cell = per.setdefault(scope.bucket_day(quarter), [0, 0, 0, 0])
         cell[0] += pnl
         cell[1] += trades
@@ -210,7 +224,7 @@ def days_of(a: LedgerAnalytics, scope: ReportScope, start_equity: int) -> list[D
     return out
 
 
-def summarize(a: LedgerAnalytics, scope: ReportScope) -> Summary:
+def summarize(a: LedgerAnalytics, scope: ReportScope, curve_points: int = 0) -> Summary:
     runs = a.runs()
     cash = a.starting_cash()
     starting = None if cash is None else cash + a.realized_before()
@@ -222,7 +236,7 @@ def summarize(a: LedgerAnalytics, scope: ReportScope) -> Summary:
     last = ended[-1].summary if ended else None
     first, end = a.span()
     span = (end - first) if first is not None and end is not None else 0.0
-    in_market, cost_s = a.time_in_market()
+    seq = a.sequence(curve_points)
     return Summary(
         runs=runs,
         starting_equity=starting,
@@ -233,11 +247,9 @@ def summarize(a: LedgerAnalytics, scope: ReportScope) -> Summary:
         fees=fees,
         volume=volume,
         trades=trades,
-        drawdown=a.drawdown(),
-        days=days_of(a, scope, starting or 0),
+        sequence=seq,
+        days=days_of((first, end), a.buckets(), scope, starting or 0),
         span_s=span,
-        in_market_s=in_market,
-        cost_seconds=cost_s,
         rejects=a.rejects(),
     )
 

@@ -58,7 +58,8 @@ def build(ctx: Context) -> Report:
         Figure("brier", "Brier score", brier, "score"),
     ]
     report.tables = [buckets, strategies]
-    report.charts = [calibration(ctx)]
+    if ctx.charts:
+        report.charts = [calibration(ctx)]
     if not points:
         report.empty = "no buy fill in a market that resolved in this scope"
     return report

@@ -55,7 +55,7 @@ def build_many(paths: list[Path], scope: ReportScope) -> Report:
     rows = []
     modes: set[str] = set()
     for path in paths:
-        with open_context(path, scope) as ctx:
+        with open_context(path, scope, charts=False) as ctx:
             s = summarize(ctx.analytics, scope)
             modes.update(r.mode for r in s.runs)
             rows.append((str(path), run_ids(s.runs), ", ".join(sorted({r.mode for r in s.runs})))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.ledger.analytics import LedgerAnalytics, Scope
-from polyterm.reports.context import Context
+from polyterm.reports.context import CHART_POINTS, Context
 from polyterm.reports.document import Figure, Report
 from polyterm.reports.kinds import event_driven, summary, visuals
 from polyterm.reports.metrics import summarize
@@ -34,13 +34,14 @@ def build(ctx: Context) -> Report:
         report.empty = "no trading day in this scope"
         return report
     day_ctx = replace(ctx, analytics=LedgerAnalytics(ctx.analytics.conn, scope.scope), scope=scope)
-    s = summarize(day_ctx.analytics, scope)
+    s = summarize(day_ctx.analytics, scope, CHART_POINTS if ctx.charts else 0)
     report = Report("daily", f"Daily: {scope.day}", day_ctx.header())
     report.figures = [Figure("day", "Day", str(scope.day), "text"), *summary.figures(s)]
     ev_figures, ev_tables = event_driven.section(day_ctx)
     report.figures += ev_figures
     report.tables = [summary.rejects_table(s), *ev_tables]
-    report.charts = [visuals.equity(day_ctx, s), visuals.exit_reasons(day_ctx)]
+    if ctx.charts:
+        report.charts = [visuals.equity(day_ctx, s), visuals.exit_reasons(day_ctx)]
     if not s.fills and not s.trades.trades:
         report.empty = f"no fills and no trades on {scope.day}"
     return report

@@ -11,6 +11,7 @@ from polyterm.reports.kinds import visuals
 from polyterm.reports.metrics import usdc
 
 WORST_MARKETS = 10
+WORST_TRADES = 50
 
 
 def _order(reason: ExitReason) -> int:
@@ -64,6 +65,10 @@ def per_strategy_table(ctx: Context, name: str = "per_strategy") -> Table:
     )
 
 
+def _cents(units: float) -> float:
+    return units / 100  # price units (1e-4) -> cents
+
+
 def build(ctx: Context) -> Report:
     a = ctx.analytics
     reasons, total = reasons_table(ctx)
@@ -76,28 +81,40 @@ def build(ctx: Context) -> Report:
         [(ctx.market(m), n, usdc(p)) for m, n, p in a.worst_markets(WORST_MARKETS)],
         note="markets whose trades lost money, worst first",
     )
+    excursions = Table(
+        "excursions",
+        "MAE/MFE by exit reason (cents per share)",
+        (
+            Column("reason", "Reason"),
+            Column("exits", "Exits", "int"),
+            Column("mae", "Mean MAE", "ratio"),
+            Column("mfe", "Mean MFE", "ratio"),
+            Column("loser_mae", "Mean MAE of losers", "ratio"),
+            Column("winner_mfe", "Mean MFE of winners", "ratio"),
+        ),
+        [
+            (LABELS[r], n, _cents(mae), _cents(mfe), _cents(lmae), _cents(wmfe))
+            for r, n, mae, mfe, lmae, wmfe in sorted(a.excursions(), key=lambda e: _order(e[0]))
+        ],
+    )
     outcomes = a.outcomes().payout
     trades: list[tuple[object, ...]] = []
-    held_total = actual_total = 0
-    for row in a.exit_rows():
+    for row in a.exit_rows(order="mae DESC, id", limit=WORST_TRADES):
         (_, run, at, asset, market, strategy, reason, _detail, shares, entry, exit_, pnl, fee,
          holding, mae, mfe, slip) = row
         payout = outcomes.get(asset)
         held = None
         if payout is not None and reason is not ExitReason.SETTLEMENT:
-            held_cash = (payout - entry) * shares  # what settlement would have paid, no fee
-            held = usdc(held_cash)
-            held_total += held_cash
-            actual_total += pnl
+            held = usdc((payout - entry) * shares)  # settlement pays with no fee
         trades.append(
             (run, at, ctx.token(asset, market), strategy, LABELS[reason], size_decimal(shares),
              price_decimal(entry), price_decimal(exit_), usdc(pnl), usdc(fee), holding,
-             None if mae is None else price_decimal(mae), None if mfe is None else price_decimal(mfe),
-             slip, held)
+             None if mae is None else price_decimal(mae),
+             None if mfe is None else price_decimal(mfe), slip, held)
         )
     trade_table = Table(
         "trades",
-        "Trades: MAE/MFE and the hold-to-resolution counterfactual",
+        f"The {WORST_TRADES} trades with the largest adverse excursion",
         (
             Column("run", "Run", "int"),
             Column("at", "Closed", "time"),
@@ -116,8 +133,10 @@ def build(ctx: Context) -> Report:
             Column("held_to_resolution", "Held to resolution", "pnl"),
         ),
         trades,
-        note="held to resolution: shares x (payout - entry), for markets that resolved",
+        note="every trade's MAE/MFE: `polyterm report lots`; held to resolution: shares x "
+        "(payout - entry), for markets that resolved",
     )
+    resolved, actual, held_total = a.counterfactual()
     report = Report("exits", "Exits", ctx.header())
     report.figures = [
         Figure("exits", "Exits", total, "int"),
@@ -127,11 +146,13 @@ def build(ctx: Context) -> Report:
                100.0 * counts.get(ExitReason.TAKE_PROFIT, 0) / total if total else None, "pct"),
         Figure("stop_loss_share_pct", "Stop-loss share",
                100.0 * counts.get(ExitReason.STOP_LOSS, 0) / total if total else None, "pct"),
-        Figure("resolved_actual_pnl", "PnL of exits in resolved markets", usdc(actual_total), "pnl"),
-        Figure("resolved_held_pnl", "Same, held to resolution", usdc(held_total), "pnl"),
+        Figure("resolved_exits", "Exits in markets that resolved", resolved, "int"),
+        Figure("resolved_actual_pnl", "Their PnL", usdc(actual), "pnl"),
+        Figure("resolved_held_pnl", "Held to resolution instead", usdc(held_total), "pnl"),
     ]
-    report.tables = [reasons, per_strategy_table(ctx), worst, trade_table]
-    report.charts = [visuals.exit_reasons(ctx), visuals.excursions(ctx)]
+    report.tables = [reasons, per_strategy_table(ctx), worst, excursions, trade_table]
+    if ctx.charts:
+        report.charts = [visuals.exit_reasons(ctx), visuals.excursions(ctx)]
     if not total:
         report.empty = "no exits in this scope"
     return report

@@ -14,13 +14,14 @@ def build(ctx: Context) -> Report:
     total = fees = 0
     for row in ctx.analytics.exit_rows():
         (_, run, at, asset, market, strategy, reason, _d, shares, entry, exit_, pnl, fee,
-         holding, *_rest) = row
+         holding, mae, mfe, _slip) = row
         total += pnl
         fees += fee
         rows.append(
             (run, at - (holding or 0.0), at, ctx.token(asset, market), asset, strategy,
              LABELS[reason], size_decimal(shares), price_decimal(entry), price_decimal(exit_),
-             usdc(fee), usdc(pnl))
+             usdc(fee), usdc(pnl), None if mae is None else price_decimal(mae),
+             None if mfe is None else price_decimal(mfe))
         )
     table = Table(
         "lots",
@@ -38,6 +39,8 @@ def build(ctx: Context) -> Report:
             Column("exit_price", "Exit", "price"),
             Column("exit_fee", "Exit fee", "money"),
             Column("realized", "Realized", "pnl"),
+            Column("mae", "MAE", "price"),
+            Column("mfe", "MFE", "price"),
         ),
         rows,
         note="realized: exit proceeds - average cost - exit fee (entry fees are in `fills`)",

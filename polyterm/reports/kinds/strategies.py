@@ -87,7 +87,8 @@ def build(ctx: Context) -> Report:
     )
     report = Report("strategies", "Strategies", ctx.header())
     report.tables = [per_strategy, per_market, per_strategy_table(ctx, "exits")]
-    report.charts = [visuals.by_strategy(ctx)]
+    if ctx.charts:
+        report.charts = [visuals.by_strategy(ctx)]
     if not rows:
         report.empty = "no trade in this scope"
     return report

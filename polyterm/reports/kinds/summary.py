@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from polyterm.reports.context import Context
+from polyterm.reports.context import CHART_POINTS, Context
 from polyterm.reports.document import Column, Figure, Report, Table
 from polyterm.reports.kinds import visuals
 from polyterm.reports.metrics import Summary, summarize, usdc
@@ -53,8 +53,8 @@ def figures(s: Summary) -> list[Figure]:
         Figure("sqn", "SQN", s.sqn, "ratio"),
         Figure("exposure_pct", "Exposure", s.exposure_pct, "pct"),
         Figure("time_in_market_pct", "Time in market", s.time_in_market_pct, "pct"),
-        Figure("max_win_streak", "Max consecutive wins", t.max_win_streak, "int"),
-        Figure("max_loss_streak", "Max consecutive losses", t.max_loss_streak, "int"),
+        Figure("max_win_streak", "Max consecutive wins", s.sequence.max_win_streak, "int"),
+        Figure("max_loss_streak", "Max consecutive losses", s.sequence.max_loss_streak, "int"),
         Figure("avg_win_holding_s", "Average holding, winners", t.win_holding_s, "duration"),
         Figure("avg_loss_holding_s", "Average holding, losers", t.loss_holding_s, "duration"),
         Figure("days", "Days", len(s.days), "int"),
@@ -90,10 +90,11 @@ def rejects_table(s: Summary) -> Table:
 
 
 def build(ctx: Context) -> Report:
-    s = summarize(ctx.analytics, ctx.scope)
+    s = summarize(ctx.analytics, ctx.scope, CHART_POINTS if ctx.charts else 0)
     report = Report("summary", "Summary", ctx.header(), figures(s))
     report.tables = [rejects_table(s), days_table(s)]
-    report.charts = visuals.all_charts(ctx, s)
+    if ctx.charts:
+        report.charts = visuals.all_charts(ctx, s)
     if not s.fills and not s.trades.trades:
         report.empty = "no fills and no trades in this scope"
     return report

@@ -45,7 +45,7 @@ def build_many(paths: list[Path], scope: ReportScope) -> Report:
     configs: list[dict[str, Any]] = []
     modes: set[str] = set()
     for path in ledgers:
-        with open_context(path, scope) as ctx:
+        with open_context(path, scope, charts=False) as ctx:
             runs = ctx.analytics.all_runs()
             configs.append(_flat(json.loads(runs[0].config_json)) if runs else {})
             s = summarize(ctx.analytics, scope)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.execution.exit_reasons import LABELS, ExitReason
 from engine.fixed import ONE
 from polyterm.reports import charts
-from polyterm.reports.context import CHART_POINTS, SCATTER_POINTS, Context
+from polyterm.reports.context import SCATTER_POINTS, Context
 from polyterm.reports.document import Chart
 from polyterm.reports.metrics import Summary
 
@@ -15,7 +15,7 @@ CALIBRATION_BUCKET = ONE // 10  # 10¢ price buckets
 def equity(ctx: Context, summary: Summary) -> Chart:
     start = summary.starting_equity or 0
     first, _ = ctx.analytics.span()
-    points = ctx.analytics.curve(CHART_POINTS)
+    points = list(summary.sequence.curve)
     if first is not None and (not points or points[0][0] > first):
         points.insert(0, (first, 0))
     times, values, under = [], [], []

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 from polyterm.reports.document import Report
-from polyterm.reports.render.text import TABLE_ROWS, _cells, _figures_rows
+from polyterm.reports.render.text import TABLE_ROWS, _cells, figure_rows
 from polyterm.reports.scope import ReportScope
 
 _STYLE = """
@@ -40,7 +40,7 @@ def to_html(report: Report, scope: ReportScope, prices: str = "cents") -> Iterat
         yield f"<script>{get_plotlyjs()}</script>"
     yield "</head><body>"
     yield f"<h1>{esc(report.title)}</h1><div class=\"head\">"
-    for fig, (label, value) in zip(report.header, _figures_rows(report.header, scope, prices), strict=True):
+    for fig, (label, value) in zip(report.header, figure_rows(report.header, scope, prices), strict=True):
         if fig.key == "mode":
             kinds = " ".join(sorted(set(value.split(", "))))
             yield f"<b>{esc(label)}</b> <span class=\"mode {esc(kinds)}\">{esc(value.upper())}</span> · "
@@ -63,7 +63,7 @@ def to_html(report: Report, scope: ReportScope, prices: str = "cents") -> Iterat
         yield "</div>"
     if report.figures:
         yield "<h2>Figures</h2><table>"
-        for label, value in _figures_rows(report.figures, scope, prices):
+        for label, value in figure_rows(report.figures, scope, prices):
             yield f"<tr><td>{esc(label)}</td><td class=\"n\">{esc(value)}</td></tr>"
         yield "</table>"
     for table in report.tables:

@@ -16,7 +16,7 @@ from polyterm.reports.scope import ReportScope
 TABLE_ROWS = 200  # rows a terminal or Markdown table shows; the rest is said, not printed
 
 
-def _figures_rows(figures: list[Figure], scope: ReportScope, prices: str) -> list[tuple[str, str]]:
+def figure_rows(figures: list[Figure], scope: ReportScope, prices: str) -> list[tuple[str, str]]:
     return [(f.label, human(f.value, f.kind, scope, prices)) for f in figures]
 
 
@@ -29,13 +29,13 @@ def _cells(table: Table, scope: ReportScope, prices: str) -> Iterator[list[str]]
 
 def to_markdown(report: Report, scope: ReportScope, prices: str = "cents") -> Iterator[str]:
     yield f"# {report.title}\n\n"
-    yield " · ".join(f"**{label}** {value}" for label, value in _figures_rows(report.header, scope, prices))
+    yield " · ".join(f"**{label}** {value}" for label, value in figure_rows(report.header, scope, prices))
     yield "\n\n"
     if report.empty:
         yield f"_{report.empty}._\n\n"
     if report.figures:
         yield "| Figure | Value |\n| --- | ---: |\n"
-        for label, value in _figures_rows(report.figures, scope, prices):
+        for label, value in figure_rows(report.figures, scope, prices):
             yield f"| {label} | {value} |\n"
         yield "\n"
     for table in report.tables:
@@ -70,7 +70,7 @@ def to_rich(
     console = Console(file=out, highlight=False, soft_wrap=False, width=width)
     console.print(f"[bold]{report.title}[/]")
     console.print(
-        "  ".join(f"[dim]{label}[/] {value}" for label, value in _figures_rows(report.header, scope, prices)),
+        "  ".join(f"[dim]{label}[/] {value}" for label, value in figure_rows(report.header, scope, prices)),
         markup=True,
     )
     if report.empty:
@@ -79,7 +79,7 @@ def to_rich(
         grid = RichTable(box=box.SIMPLE, show_header=False)
         grid.add_column("figure")
         grid.add_column("value", justify="right")
-        for label, value in _figures_rows(report.figures, scope, prices):
+        for label, value in figure_rows(report.figures, scope, prices):
             grid.add_row(label, value)
         console.print(grid)
     for table in report.tables:

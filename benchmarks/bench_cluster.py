@@ -18,6 +18,7 @@ Usage: ``python benchmarks/bench_cluster.py [--rounds 3] [--workers 2] [--tape-s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -38,10 +39,8 @@ def _tree_rss_mb() -> tuple[float, float]:
     me = psutil.Process()
     children = 0
     for child in me.children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.Error):
             children += child.memory_info().rss
-        except psutil.Error:
-            pass
     return me.memory_info().rss / 1e6, children / 1e6
 
 

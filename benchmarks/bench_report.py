@@ -68,10 +68,40 @@ def build(path: Path, fills: int) -> None:
             exit_ = max(100, min(9900, entry + rng.randrange(-400, 401)))
             size = rng.randrange(5, 50) * 10**6
             strat = strategies[i % 4]
-            yield (f"f{i}", 1, f"o{i}", at, a, cid, "BUY", entry, size, size * entry // 200,
-                   "taker", strat, "entry", entry, 12.5)
-            yield (f"f{i + 1}", 1, f"o{i + 1}", at + step, a, cid, "SELL", exit_, size, 0,
-                   "maker", strat, reasons[i % 4], exit_, -3.0)
+            yield (
+                f"f{i}",
+                1,
+                f"o{i}",
+                at,
+                a,
+                cid,
+                "BUY",
+                entry,
+                size,
+                size * entry // 200,
+                "taker",
+                strat,
+                "entry",
+                entry,
+                12.5,
+            )
+            yield (
+                f"f{i + 1}",
+                1,
+                f"o{i + 1}",
+                at + step,
+                a,
+                cid,
+                "SELL",
+                exit_,
+                size,
+                0,
+                "maker",
+                strat,
+                reasons[i % 4],
+                exit_,
+                -3.0,
+            )
 
     conn.executemany(
         "INSERT INTO fills (fill_id, run_id, order_id, at, asset_id, market, side, price, size,"
@@ -97,8 +127,10 @@ def build(path: Path, fills: int) -> None:
     conn.executemany(
         "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted, approved)"
         " VALUES (1, ?, 'A1', 'BUY', 'mean_reversion', ?, 10000000, 0)",
-        [(START + i * step, f"order_rate_limit: global: {i % 40}/30 in 60s")
-         for i in range(0, fills, 20)],
+        [
+            (START + i * step, f"order_rate_limit: global: {i % 40}/30 in 60s")
+            for i in range(0, fills, 20)
+        ],
     )
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -132,8 +164,11 @@ def main() -> None:
         if not ledger.exists():
             started = time.perf_counter()
             build(ledger, args.fills)
-            print(f"built {ledger} ({ledger.stat().st_size / 1e6:.0f} MB) with {args.fills:,}"
-                  f" fills in {time.perf_counter() - started:.1f} s", flush=True)
+            print(
+                f"built {ledger} ({ledger.stat().st_size / 1e6:.0f} MB) with {args.fills:,}"
+                f" fills in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
         base = ["report", "--ledger", str(ledger)]
         for kind, fmt in (("summary", "json"), ("exits", "json"), ("summary", "html")):
             wall, cpu = timed([*base[:1], kind, *base[1:], "--format", fmt], args.repeat)
@@ -144,14 +179,26 @@ def main() -> None:
             )
         html = Path(folder) / "summary.html"
         subprocess.run(
-            [sys.executable, "-m", "polyterm", "report", "summary", "--ledger", str(ledger),
-             "--format", "html", "--out", str(html)],
+            [
+                sys.executable,
+                "-m",
+                "polyterm",
+                "report",
+                "summary",
+                "--ledger",
+                str(ledger),
+                "--format",
+                "html",
+                "--out",
+                str(html),
+            ],
             check=True,
         )
         print(f"HTML size: {html.stat().st_size / 1e6:.2f} MB", flush=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "polyterm", "--version"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "polyterm", "--version"], check=True, stdout=subprocess.DEVNULL
+        )
         print(f"(python + polyterm start-up alone: {time.perf_counter() - started:.2f} s)")
 
 

@@ -12,20 +12,20 @@ cost less the exit fee). Entry fees are realised when paid, as the portfolio doe
 scope's realised PnL is ``sum(exits.realized) - sum(fees of buy fills)`` and the
 closed-trade equity curve steps down at each entry fee and moves at each exit.
 
-Exit reasons are grouped by their id (:mod:`engine.execution.exit_reasons`): the
-``exits.kind`` column where the ledger has it, else ``classify(reason)`` for rows written
-before it existed.
+Exit reasons are grouped by what ``reason_of(kind, reason)`` makes of each row's
+``exits.kind`` (where the ledger has the column) and ``exits.reason``: the reports pass
+the exit-reason ids' classifier (``engine.execution`` is not the ledger's to import); by
+default the id where one was stored, else the detail text.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.execution.exit_reasons import ExitReason, classify
 from engine.fixed import ONE
 from engine.ledger.sequence import QUARTER_HOUR, DrawdownFigures, Sequence, walk
 
@@ -38,7 +38,6 @@ __all__ = [
     "Scope",
     "TradeFigures",
 ]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +95,15 @@ class Outcomes:
 class LedgerAnalytics:
     """Queries over one open read-only connection, for one scope."""
 
-    def __init__(self, conn: sqlite3.Connection, scope: Scope = Scope()) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        scope: Scope = Scope(),
+        reason_of: Callable[[str | None, str | None], Hashable] | None = None,
+    ) -> None:
         self.conn = conn
         self.scope = scope
+        self.reason_of = reason_of or _as_stored
         self._columns: dict[str, frozenset[str]] = {}
         self._outcomes: Outcomes | None = None
 
@@ -161,6 +166,7 @@ class LedgerAnalytics:
     def realized_before(self) -> int:
         """Realised PnL recorded before the scope starts (earlier runs, earlier times)."""
         scope = self.scope
+        params: tuple[object, ...]
         if scope.run is not None:
             clause, params = " WHERE run_id < ?", (scope.run,)
         elif scope.start is not None:
@@ -315,7 +321,7 @@ class LedgerAnalytics:
     def _kind_sql(self) -> str:
         return "kind" if "kind" in self.columns("exits") else "NULL"
 
-    def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, ExitReason, int, int]]:
+    def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, Any, int, int]]:
         """(strategy or '', reason id, trades, PnL) per exit reason id; grouped in SQL by
         the stored id, or by the detail text where no id was stored (few distinct texts),
         then classified."""
@@ -327,15 +333,17 @@ class LedgerAnalytics:
             f" FROM exits{where} GROUP BY 1, k, r",
             params,
         ).fetchall()
-        merged: dict[tuple[str, ExitReason], list[int]] = {}
+        merged: dict[tuple[str, Any], list[int]] = {}
         for owner, kind, reason, n, pnl in rows:
-            rid = _reason(kind, reason)
+            rid = self.reason_of(kind, reason)
             cell = merged.setdefault((str(owner), rid), [0, 0])
             cell[0] += int(n)
             cell[1] += int(pnl)
         return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
 
-    def exit_rows(self, order: str = "at, id", limit: int | None = None) -> Iterator[tuple[Any, ...]]:
+    def exit_rows(
+        self, order: str = "at, id", limit: int | None = None
+    ) -> Iterator[tuple[Any, ...]]:
         """Exit rows: (id, run, at, asset, market, strategy, reason id, detail, shares,
         entry, exit, PnL, fee, holding_s, mae, mfe, slippage_bps)."""
         where, params = self.where()
@@ -348,7 +356,7 @@ class LedgerAnalytics:
             sql += " LIMIT ?"
             params = (*params, limit)
         for row in self.conn.execute(sql, params):
-            yield (*row[:6], _reason(row[6], row[7]), *row[7:])
+            yield (*row[:6], self.reason_of(row[6], row[7]), *row[7:])
 
     def sample_exits(self, points: int) -> list[tuple[Any, ...]]:
         """About `points` exit rows spread evenly over the scope (every k-th by id), for
@@ -362,9 +370,9 @@ class LedgerAnalytics:
             " OR ? = 1",
             (*params, step, step),
         ).fetchall()
-        return [(p, mae, mfe, _reason(kind, reason)) for p, mae, mfe, kind, reason in rows]
+        return [(p, mae, mfe, self.reason_of(kind, reason)) for p, mae, mfe, kind, reason in rows]
 
-    def excursions(self) -> list[tuple[ExitReason, int, float, float, float, float]]:
+    def excursions(self) -> list[tuple[Any, int, float, float, float, float]]:
         """Per exit reason id: (trades, mean MAE, mean MFE, mean MAE of losers, mean MFE
         of winners), excursions in price units (1e-4) per share."""
         where, params = self.where()
@@ -376,14 +384,20 @@ class LedgerAnalytics:
             f" FROM exits{where} GROUP BY k, r",
             params,
         ).fetchall()
-        merged: dict[ExitReason, list[float]] = {}
+        merged: dict[Any, list[float]] = {}
         for kind, reason, n, mae, mfe, lmae, losers, wmfe, winners in rows:
-            cell = merged.setdefault(_reason(kind, reason), [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
+            cell = merged.setdefault(self.reason_of(kind, reason), [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
             for i, v in enumerate((n, mae, mfe, lmae, losers or 0, wmfe, winners or 0)):
                 cell[i] += v
         return [
-            (r, int(c[0]), c[1] / c[0], c[2] / c[0], c[3] / c[4] if c[4] else 0.0,
-             c[5] / c[6] if c[6] else 0.0)
+            (
+                r,
+                int(c[0]),
+                c[1] / c[0],
+                c[2] / c[0],
+                c[3] / c[4] if c[4] else 0.0,
+                c[5] / c[6] if c[6] else 0.0,
+            )
             for r, c in merged.items()
             if c[0]
         ]
@@ -400,8 +414,11 @@ class LedgerAnalytics:
                 " coalesce(sum((o.payout - x.entry_price) * x.shares), 0)"
                 f" FROM exits x JOIN temp.outcome o ON o.asset_id = x.asset_id{where}"
                 f"{' AND' if where else ' WHERE'} x.reason != 'settlement'"
-                + (" AND (x.kind IS NULL OR x.kind != 'settlement')"
-                   if "kind" in self.columns("exits") else ""),
+                + (
+                    " AND (x.kind IS NULL OR x.kind != 'settlement')"
+                    if "kind" in self.columns("exits")
+                    else ""
+                ),
                 params,
             )
         finally:
@@ -509,7 +526,7 @@ class LedgerAnalytics:
             "INSERT INTO temp.outcome VALUES (?, ?)", self.outcomes().payout.items()
         )
 
-    def calibration(self, bucket: int) -> list[tuple[str, int, int, float, float, float]]:
+    def calibration(self, bucket: int) -> list[tuple[str, int, int, float, float, float, float]]:
         """Buy fills in resolved markets, share-weighted, per (strategy, price bucket):
         (strategy, bucket index, fills, shares, sum shares x price, sum shares x outcome,
         sum shares x (price - outcome)^2); price and outcome as probabilities (0..1),
@@ -529,33 +546,30 @@ class LedgerAnalytics:
             ).fetchall()
         finally:
             self.conn.execute("DROP TABLE IF EXISTS temp.outcome")
-        return [(str(s), int(b), int(n), float(w), float(p), float(o)) + (float(e),)  # type: ignore[misc]
-                for s, b, n, w, p, o, e in rows]
+        return [
+            (str(s), int(b), int(n), float(w), float(p), float(o), float(e))
+            for s, b, n, w, p, o, e in rows
+        ]
 
     # -- raw rows -----------------------------------------------------------------------
     def raw(self, table: str, at: str = "at") -> tuple[list[str], Iterator[tuple[Any, ...]]]:
         """Every column of `table`'s rows in scope, in commit order."""
         if table not in ("orders", "fills"):
             raise ValueError(f"no raw export of {table}")
-        names = [
-            r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")
-        ]
+        names = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
         where, params = self.where(at=at)
         order = "rowid"
-        return names, iter(self.conn.execute(f"SELECT * FROM {table}{where} ORDER BY {order}", params))
+        return names, iter(
+            self.conn.execute(f"SELECT * FROM {table}{where} ORDER BY {order}", params)
+        )
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """A read of the kinds' own (small, scoped) queries."""
         return self.conn.execute(sql, params).fetchall()
 
 
-def _reason(kind: str | None, reason: str | None) -> ExitReason:
-    if kind:
-        try:
-            return ExitReason(kind)
-        except ValueError:
-            pass
-    return classify(reason or "")
+def _as_stored(kind: str | None, reason: str | None) -> str:
+    return kind or reason or ""
 
 
 def _summary(text: str | None) -> dict[str, Any] | None:

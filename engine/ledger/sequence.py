@@ -17,8 +17,8 @@ on; a ledger whose rows are not is sorted here) and this module walks them once:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from itertools import accumulate, chain, groupby
 from operator import itemgetter, le, ne, sub
 
@@ -94,9 +94,8 @@ def _steps(
     cumulative PnL) per distinct time. Two sorted runs: sorted() merges them in linear
     time, keeping each time's exits before its fees (which changes no sum)."""
     if fees:
-        merged = sorted(
-            chain(zip(times, pnl), ((at, -fee) for at, fee in fees)), key=itemgetter(0)
-        )
+        buys = ((at, -fee) for at, fee in fees)
+        merged = sorted(chain(zip(times, pnl, strict=True), buys), key=itemgetter(0))
         times = [m[0] for m in merged]
         deltas: Iterable[int] = (m[1] for m in merged)
     else:

@@ -83,8 +83,9 @@ def backtest(
     if sweeps:
         if ledger is not None:
             fail("--ledger is for one backtest; a sweep writes a ledger per variant: --ledger-dir")
-        _sweep(tapes, config_path, seed, json_summary, no_progress, sweeps, jobs, ledger_dir,
-               cluster)
+        _sweep(
+            tapes, config_path, seed, json_summary, no_progress, sweeps, jobs, ledger_dir, cluster
+        )
         return
     for flag, value in (("--jobs", jobs), ("--ledger-dir", ledger_dir), ("--cluster", cluster)):
         if value is not None:

@@ -93,7 +93,6 @@ def report(
     """
     from engine.ledger.errors import LedgerError
     from polyterm import reports
-    from polyterm.reports.render import render
     from polyterm.reports.scope import ScopeError, parse_scope
 
     spec = KINDS.get(kind)
@@ -139,7 +138,8 @@ def _emit(document: object, fmt: str, scope: object, prices: str, out: Path | No
     from polyterm.reports.render.text import to_rich
     from polyterm.reports.scope import ReportScope
 
-    assert isinstance(document, Report) and isinstance(scope, ReportScope)
+    assert isinstance(document, Report)
+    assert isinstance(scope, ReportScope)
     if fmt == "table" and out is None:
         to_rich(document, scope, sys.stdout, prices, width=_width())
         return

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack
 
 from pydantic import BaseModel
 
@@ -36,6 +36,7 @@ from engine.config import EngineConfig
 from polyterm.settings.config import AppConfig, ConfigError
 
 LEDGER_PATTERN = "variant-{:02d}.sqlite"
+_Ts = TypeVarTuple("_Ts")
 
 
 class SweepError(ValueError):
@@ -217,7 +218,9 @@ class _WorkerLoop(asyncio.SelectorEventLoop):
     worker may run it off its main thread, where there are none to install. Its process's
     owner (the cluster) stops it instead."""
 
-    def add_signal_handler(self, sig: int, callback: Callable[..., object], *args: Any) -> None:
+    def add_signal_handler(
+        self, sig: int, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts
+    ) -> None:
         if threading.current_thread() is threading.main_thread():
             super().add_signal_handler(sig, callback, *args)
 
@@ -253,10 +256,10 @@ def run_variant(task: VariantTask, *shipped: bytes) -> VariantResult:
     with contextlib.ExitStack() as stack:
         if shipped:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="polyterm-")))
-            tapes = []
-            for name, data in zip(task.tape_names, shipped, strict=True):
+            tapes: list[Path] = []
+            for name, tape in zip(task.tape_names, shipped, strict=True):
                 path = folder / f"{len(tapes):03d}-{Path(name).name}"
-                path.write_bytes(data)
+                path.write_bytes(tape)
                 tapes.append(path)
             ledger = folder / LEDGER_PATTERN.format(task.index)
         else:
@@ -271,7 +274,7 @@ def run_variant(task: VariantTask, *shipped: bytes) -> VariantResult:
         summary = json.loads(lines[-1]) if lines else {}
         summary.pop("ledger", None)  # a worker's temporary path means nothing to the driver
         summary.pop("tapes", None)
-        data = ledger.read_bytes() if shipped else None
+        data: bytes | None = ledger.read_bytes() if shipped else None
     return VariantResult(task.index, code, summary, data)
 
 
@@ -390,8 +393,9 @@ def run_sweep(
             from polyterm.faces.cluster import run_on_cluster
 
             tasks = [
-                VariantTask(v.index, app, options.seed,
-                            tape_names=tuple(t.name for t in options.tapes))
+                VariantTask(
+                    v.index, app, options.seed, tape_names=tuple(t.name for t in options.tapes)
+                )
                 for v, app in zip(variants, configs, strict=True)
             ]
             results = run_on_cluster(options.cluster, tasks, options.tapes, jobs, bar.done)
@@ -402,9 +406,13 @@ def run_sweep(
                     target.chmod(0o600)
         else:
             tasks = [
-                VariantTask(v.index, app, options.seed,
-                            tape_paths=tuple(str(t) for t in options.tapes),
-                            ledger_path=str(folder / v.ledger_name))
+                VariantTask(
+                    v.index,
+                    app,
+                    options.seed,
+                    tape_paths=tuple(str(t) for t in options.tapes),
+                    ledger_path=str(folder / v.ledger_name),
+                )
                 for v, app in zip(variants, configs, strict=True)
             ]
             results = _in_processes(tasks, jobs, bar.done)

@@ -17,6 +17,8 @@ from polyterm.reports.context import Context, open_context
 from polyterm.reports.document import Report
 from polyterm.reports.scope import ReportScope
 
+__all__ = ["KINDS", "Context", "KindSpec", "build", "build_many", "make", "open_context"]
+
 
 @dataclass(frozen=True, slots=True)
 class KindSpec:

@@ -22,19 +22,41 @@ def _figure(data: list[dict[str, Any]], title: str, **layout: Any) -> dict[str, 
     merged = {**_LAYOUT, "title": {"text": title}, **layout}
     if not any(len(trace.get("x", ()) or trace.get("values", ()) or ()) for trace in data):
         merged["annotations"] = [
-            {"text": "no data in this scope", "showarrow": False, "xref": "paper",
-             "yref": "paper", "x": 0.5, "y": 0.5}
+            {
+                "text": "no data in this scope",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
         ]
     return {"data": data, "layout": merged}
 
 
 def equity(times: list[str], equity: list[float], underwater: list[float]) -> Chart:
     """Closed-trade equity (USDC) above, its drawdown from the running peak (%) below."""
-    data = [
-        {"type": "scatter", "mode": "lines+markers" if len(times) < 3 else "lines",
-         "x": times, "y": equity, "name": "equity (USDC)", "xaxis": "x", "yaxis": "y"},
-        {"type": "scatter", "mode": "lines", "fill": "tozeroy", "x": times, "y": underwater,
-         "name": "drawdown (%)", "xaxis": "x", "yaxis": "y2", "line": {"color": "#d62728"}},
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers" if len(times) < 3 else "lines",
+            "x": times,
+            "y": equity,
+            "name": "equity (USDC)",
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "fill": "tozeroy",
+            "x": times,
+            "y": underwater,
+            "name": "drawdown (%)",
+            "xaxis": "x",
+            "yaxis": "y2",
+            "line": {"color": "#d62728"},
+        },
     ]
     fig = _figure(
         data,
@@ -62,8 +84,12 @@ def by_strategy(names: list[str], pnl: list[float]) -> Chart:
 def exit_reasons(counts: dict[ExitReason, int]) -> Chart:
     order = [r for r in ORDER if counts.get(r)]
     data = [
-        {"type": "bar", "x": [LABELS[r] for r in order], "y": [counts[r] for r in order],
-         "name": "exits"}
+        {
+            "type": "bar",
+            "x": [LABELS[r] for r in order],
+            "y": [counts[r] for r in order],
+            "name": "exits",
+        }
     ]
     return Chart("exit_reasons", "Exit reasons", _figure(data, "Exits by reason"))
 
@@ -71,12 +97,24 @@ def exit_reasons(counts: dict[ExitReason, int]) -> Chart:
 def calibration(price: list[float], outcome: list[float], shares: list[float]) -> Chart:
     """Average price paid against how often it won, per price bucket; the diagonal is a
     perfectly calibrated market."""
-    size = [max(6.0, min(30.0, 6.0 + s ** 0.5)) for s in shares]
+    size = [max(6.0, min(30.0, 6.0 + s**0.5)) for s in shares]
     data = [
-        {"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "calibrated",
-         "line": {"dash": "dot", "color": "#888"}},
-        {"type": "scatter", "mode": "lines+markers", "x": price, "y": outcome,
-         "marker": {"size": size}, "name": "price paid vs won"},
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [0, 1],
+            "y": [0, 1],
+            "name": "calibrated",
+            "line": {"dash": "dot", "color": "#888"},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": price,
+            "y": outcome,
+            "marker": {"size": size},
+            "name": "price paid vs won",
+        },
     ]
     fig = _figure(
         data,
@@ -86,8 +124,14 @@ def calibration(price: list[float], outcome: list[float], shares: list[float]) -
     )
     if not price:
         fig["layout"]["annotations"] = [
-            {"text": "no resolved market in this scope", "showarrow": False, "xref": "paper",
-             "yref": "paper", "x": 0.5, "y": 0.5}
+            {
+                "text": "no resolved market in this scope",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
         ]
     return Chart("calibration", "Calibration curve", fig)
 
@@ -95,8 +139,15 @@ def calibration(price: list[float], outcome: list[float], shares: list[float]) -
 def excursions(mae: list[float], mfe: list[float], pnl: list[float], labels: list[str]) -> Chart:
     colors = ["#2ca02c" if v > 0 else "#d62728" if v < 0 else "#7f7f7f" for v in pnl]
     data = [
-        {"type": "scatter", "mode": "markers", "x": mae, "y": mfe, "text": labels,
-         "marker": {"color": colors, "size": 6, "opacity": 0.7}, "name": "trades"}
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": mae,
+            "y": mfe,
+            "text": labels,
+            "marker": {"color": colors, "size": 6, "opacity": 0.7},
+            "name": "trades",
+        }
     ]
     fig = _figure(
         data,

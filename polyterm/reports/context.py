@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.ledger.analytics import LedgerAnalytics, RunRow
 from engine.ledger.reader import LedgerReader
 from polyterm.reports.document import Figure
+from polyterm.reports.reasons import reason_id
 from polyterm.reports.scope import ReportScope
 
 CHART_POINTS = 2000  # points at most on a curve drawn in HTML
@@ -81,5 +82,5 @@ def open_context(ledger: Path, scope: ReportScope, charts: bool = True) -> Itera
     a ledger this polyterm can read)."""
     reader = LedgerReader(ledger)
     with reader.snapshot() as conn:
-        analytics = LedgerAnalytics(conn, scope.scope)
+        analytics = LedgerAnalytics(conn, scope.scope, reason_id)
         yield Context(ledger, analytics, scope, analytics.market_names(), charts)

@@ -8,6 +8,7 @@ says how every format writes it (see :mod:`polyterm.reports.render`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,7 +48,8 @@ class Table:
     name: str  # the JSON / CSV / JSONL section name
     title: str
     columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    # A list, or for a raw export an iterator read while the ledger's snapshot is open.
+    rows: Iterable[tuple[Any, ...]] = field(default_factory=list)
     note: str = ""  # said under the table (a limit, what an empty table means)
 
 

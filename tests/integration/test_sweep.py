@@ -16,8 +16,19 @@ from tests.kit.process import run
 pytestmark = pytest.mark.integration
 
 SWEEP = "strategies.mean_reversion.params.entry_z=0.8,1.0,1.2"
-TABLES = ("runs", "orders", "order_events", "fills", "exits", "positions", "signals",
-          "risk_events", "settlements", "kill_switch", "baskets")
+TABLES = (
+    "runs",
+    "orders",
+    "order_events",
+    "fills",
+    "exits",
+    "positions",
+    "signals",
+    "risk_events",
+    "settlements",
+    "kill_switch",
+    "baskets",
+)
 
 
 def rows(ledger: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -30,8 +41,18 @@ def rows(ledger: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def sweep(tape: Path, folder: Path, tmp_path: Path, *how: str) -> dict[str, object]:
     result = run(
-        ["backtest", "--tape", str(tape), "--sweep", SWEEP, *how, "--ledger-dir", str(folder),
-         "--json", "--no-progress"],
+        [
+            "backtest",
+            "--tape",
+            str(tape),
+            "--sweep",
+            SWEEP,
+            *how,
+            "--ledger-dir",
+            str(folder),
+            "--json",
+            "--no-progress",
+        ],
         tmp_path,
         timeout=300,
         **OFFLINE_ENV,
@@ -55,8 +76,10 @@ def test_jobs_and_a_local_cluster_give_the_same_ledgers(tmp_path: Path) -> None:
     table = local["tables"]["variants"]  # type: ignore[index]
     assert [r["strategies.mean_reversion.params.entry_z"] for r in table] == ["0.8", "1.0", "1.2"]
     assert [r["trades"] for r in table] == [
-        r["trades"] for r in cluster["tables"]["variants"]  # type: ignore[index]
+        r["trades"]
+        for r in cluster["tables"]["variants"]  # type: ignore[index]
     ]
     configs = [rows(tmp_path / "jobs" / n)["runs"][0][5] for n in names]
-    assert [json.loads(c)["strategies"]["mean_reversion"]["params"]["entry_z"] for c in configs] \
-        == [0.8, 1.0, 1.2]
+    assert [
+        json.loads(c)["strategies"]["mean_reversion"]["params"]["entry_z"] for c in configs
+    ] == [0.8, 1.0, 1.2]

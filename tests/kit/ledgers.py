@@ -42,19 +42,62 @@ async def _golden(path: Path) -> None:
     ledger.record(MarketsLoaded(RUN_START, (M1, M2)))
     n = 0
 
-    def fill(at: float, asset: str, market: str, side: Side, cents: int, shares: int,
-             fee: int, strategy: str) -> None:
+    def fill(
+        at: float,
+        asset: str,
+        market: str,
+        side: Side,
+        cents: int,
+        shares: int,
+        fee: int,
+        strategy: str,
+    ) -> None:
         nonlocal n
         n += 1
-        f = Fill(f"f{n}", f"o{n}", asset, market, side, price(cents), shares * SHARE, fee,
-                 Liquidity.TAKER, at)
+        f = Fill(
+            f"f{n}",
+            f"o{n}",
+            asset,
+            market,
+            side,
+            price(cents),
+            shares * SHARE,
+            fee,
+            Liquidity.TAKER,
+            at,
+        )
         ledger.record(Filled(at, f, strategy, "why", price(cents), 0.0))
 
-    def close(at: float, asset: str, market: str, strategy: str, reason: str, shares: int,
-              entry: int, exit_: int, pnl_usdc: int, holding: float) -> None:
-        ledger.record(PositionClosed(at, asset, market, strategy, reason, shares * SHARE,
-                                     price(entry), price(exit_), pnl_usdc * USDC, 0, holding,
-                                     price(1), price(2), None))
+    def close(
+        at: float,
+        asset: str,
+        market: str,
+        strategy: str,
+        reason: str,
+        shares: int,
+        entry: int,
+        exit_: int,
+        pnl_usdc: int,
+        holding: float,
+    ) -> None:
+        ledger.record(
+            PositionClosed(
+                at,
+                asset,
+                market,
+                strategy,
+                reason,
+                shares * SHARE,
+                price(entry),
+                price(exit_),
+                pnl_usdc * USDC,
+                0,
+                holding,
+                price(1),
+                price(2),
+                None,
+            )
+        )
 
     # Day 1: a win (entry fee 2 USDC) and a loss.
     fill(t(1, 9), "A", "0xm1", Side.BUY, 40, 100, 2 * USDC, "s1")
@@ -68,10 +111,14 @@ async def _golden(path: Path) -> None:
     fill(t(2, 8), "C", "0xm2", Side.BUY, 60, 100, 0, "s2")
     fill(t(2, 9), "D", "0xm2", Side.BUY, 60, 50, 0, "s2")
     for asset, shares, payout, pnl in (("C", 100, ONE, 40), ("D", 50, 0, -30)):
-        ledger.record(PositionSettled(t(2, 10), asset, "0xm2", shares * SHARE, payout,
-                                      payout * shares * SHARE, pnl * USDC))
-        close(t(2, 10), asset, "0xm2", "s2", "settlement", shares, 60, payout * 100 // ONE,
-              pnl, 0.0)
+        ledger.record(
+            PositionSettled(
+                t(2, 10), asset, "0xm2", shares * SHARE, payout, payout * shares * SHARE, pnl * USDC
+            )
+        )
+        close(
+            t(2, 10), asset, "0xm2", "s2", "settlement", shares, 60, payout * 100 // ONE, pnl, 0.0
+        )
     # Day 3: a loss.
     fill(t(3, 9), "A", "0xm1", Side.BUY, 50, 100, 0, "s1")
     fill(t(3, 10), "A", "0xm1", Side.SELL, 45, 100, 0, "s1")
@@ -83,10 +130,8 @@ async def _golden(path: Path) -> None:
         ("position below the market's minimum order size (dust)", 0),
         ("resized: max position -> 5", 5 * SHARE),
     ):
-        ledger.record(IntentRejected(t(1, 13), "A", Side.BUY, "s1", reason, 10 * SHARE,
-                                     approved))
-    summary = {"equity": "1013", "unrealized_pnl": "0", "fees": "2", "fills": 8,
-               "state": "stopped"}
+        ledger.record(IntentRejected(t(1, 13), "A", Side.BUY, "s1", reason, 10 * SHARE, approved))
+    summary = {"equity": "1013", "unrealized_pnl": "0", "fees": "2", "fills": 8, "state": "stopped"}
     await ledger.end_run(run, json.dumps(summary), RUN_END)
     await ledger.close()
 
@@ -120,11 +165,18 @@ def resolve_at_end(tape: Path, out: Path) -> Path:
         if not tokens:
             continue
         events.append(
-            {"event_type": "market_resolved", "market": m["condition_id"],
-             "winning_asset_id": tokens[0], "assets_ids": tokens, "timestamp": str(int(last * 1000))}
+            {
+                "event_type": "market_resolved",
+                "market": m["condition_id"],
+                "winning_asset_id": tokens[0],
+                "assets_ids": tokens,
+                "timestamp": str(int(last * 1000)),
+            }
         )
     frame = json.dumps(events)
-    out.write_text("\n".join([*lines, json.dumps({"t": last + 1, "src": "ws", "frame": frame})]) + "\n")
+    out.write_text(
+        "\n".join([*lines, json.dumps({"t": last + 1, "src": "ws", "frame": frame})]) + "\n"
+    )
     return out
 
 

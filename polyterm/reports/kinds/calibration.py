@@ -28,8 +28,14 @@ def build(ctx: Context) -> Report:
             Column("brier", "Brier", "score"),
         ),
         [
-            (f"{b * BUCKET_CENTS}-{(b + 1) * BUCKET_CENTS}¢", n, w, price, won,
-             sq / w if w else None)
+            (
+                f"{b * BUCKET_CENTS}-{(b + 1) * BUCKET_CENTS}¢",
+                n,
+                w,
+                price,
+                won,
+                sq / w if w else None,
+            )
             for b, n, w, price, won, sq in points
         ],
     )

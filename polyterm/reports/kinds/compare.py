@@ -58,8 +58,10 @@ def build_many(paths: list[Path], scope: ReportScope) -> Report:
         with open_context(path, scope, charts=False) as ctx:
             s = summarize(ctx.analytics, scope)
             modes.update(r.mode for r in s.runs)
-            rows.append((str(path), run_ids(s.runs), ", ".join(sorted({r.mode for r in s.runs})))
-                        + figures_row(ctx, s))
+            rows.append(
+                (str(path), run_ids(s.runs), ", ".join(sorted({r.mode for r in s.runs})))
+                + figures_row(ctx, s)
+            )
     table = Table(
         "ledgers",
         "Ledgers side by side",

@@ -24,7 +24,9 @@ def _last_day(ctx: Context) -> ReportScope | None:
     day = ctx.scope.day_of(last)
     start, end = ctx.scope.day_bounds(day)
     base = ctx.scope.scope
-    return ReportScope(Scope(base.run, start, end), ctx.scope.tz, f"{day} ({ctx.scope.tz.key})", day)
+    return ReportScope(
+        Scope(base.run, start, end), ctx.scope.tz, f"{day} ({ctx.scope.tz.key})", day
+    )
 
 
 def build(ctx: Context) -> Report:
@@ -33,7 +35,11 @@ def build(ctx: Context) -> Report:
         report = Report("daily", "Daily", ctx.header())
         report.empty = "no trading day in this scope"
         return report
-    day_ctx = replace(ctx, analytics=LedgerAnalytics(ctx.analytics.conn, scope.scope), scope=scope)
+    day_ctx = replace(
+        ctx,
+        analytics=LedgerAnalytics(ctx.analytics.conn, scope.scope, ctx.analytics.reason_of),
+        scope=scope,
+    )
     s = summarize(day_ctx.analytics, scope, CHART_POINTS if ctx.charts else 0)
     report = Report("daily", f"Daily: {scope.day}", day_ctx.header())
     report.figures = [Figure("day", "Day", str(scope.day), "text"), *summary.figures(s)]

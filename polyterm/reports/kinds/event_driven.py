@@ -41,42 +41,77 @@ def section(ctx: Context) -> tuple[list[Figure], list[Table]]:
         (*params, HEADLINES),
     )
     exits = [
-        (LABELS[r], n, usdc(p))
-        for s, r, n, p in a.exit_groups(by_strategy=True)
-        if s == STRATEGY
+        (LABELS[r], n, usdc(p)) for s, r, n, p in a.exit_groups(by_strategy=True) if s == STRATEGY
     ]
     figures = [
         Figure("event_trades", "Event-driven trades", t.trades, "int"),
-        Figure("event_win_rate_pct", "Event-driven win rate",
-               100.0 * t.wins / t.trades if t.trades else None, "pct"),
+        Figure(
+            "event_win_rate_pct",
+            "Event-driven win rate",
+            100.0 * t.wins / t.trades if t.trades else None,
+            "pct",
+        ),
         Figure("event_pnl", "Event-driven trade PnL", usdc(t.pnl), "pnl"),
         Figure("event_expectancy", "Event-driven expectancy", average(t.pnl, t.trades), "pnl"),
-        Figure("event_avg_holding_s", "Event-driven average holding",
-               _mean_holding(ctx), "duration"),
+        Figure(
+            "event_avg_holding_s", "Event-driven average holding", _mean_holding(ctx), "duration"
+        ),
         Figure("event_fills", "Event-driven fills", int(fills), "int"),
         Figure("event_fees", "Event-driven fees", usdc(int(fees)), "money"),
-        Figure("event_slippage_bps", "Event-driven average slippage",
-               a.avg_slippage_bps(STRATEGY), "bps"),
+        Figure(
+            "event_slippage_bps",
+            "Event-driven average slippage",
+            a.avg_slippage_bps(STRATEGY),
+            "bps",
+        ),
     ]
     tables = [
-        Table("sources", "Sentiment sources",
-              (Column("source", "Source"), Column("signals", "Signals", "int"),
-               Column("orders", "Orders", "int")),
-              [(s or "(none)", n, int(o or 0)) for s, n, o in sources]),
-        Table("markets", "Event-driven markets",
-              (Column("market", "Market"), Column("trades", "Trades", "int"),
-               Column("wins", "Wins", "int"), Column("pnl", "PnL", "pnl")),
-              [(ctx.market(m), n, int(w or 0), usdc(p)) for m, n, w, p in markets]),
-        Table("headlines", "Headlines that moved a market",
-              (Column("at", "At", "time"), Column("provider", "Provider"),
-               Column("source", "Source"), Column("headline", "Headline"),
-               Column("score", "Score", "ratio"), Column("confidence", "Confidence", "ratio"),
-               Column("markets", "Markets", "int")),
-              [(at, p, s, h, sc, c, len(json.loads(m))) for at, p, s, h, sc, c, m in headlines],
-              note=f"the {HEADLINES} strongest (|score| x confidence) at most"),
-        Table("exits", "Event-driven exits",
-              (Column("reason", "Reason"), Column("exits", "Exits", "int"),
-               Column("pnl", "PnL", "pnl")), exits),
+        Table(
+            "sources",
+            "Sentiment sources",
+            (
+                Column("source", "Source"),
+                Column("signals", "Signals", "int"),
+                Column("orders", "Orders", "int"),
+            ),
+            [(s or "(none)", n, int(o or 0)) for s, n, o in sources],
+        ),
+        Table(
+            "markets",
+            "Event-driven markets",
+            (
+                Column("market", "Market"),
+                Column("trades", "Trades", "int"),
+                Column("wins", "Wins", "int"),
+                Column("pnl", "PnL", "pnl"),
+            ),
+            [(ctx.market(m), n, int(w or 0), usdc(p)) for m, n, w, p in markets],
+        ),
+        Table(
+            "headlines",
+            "Headlines that moved a market",
+            (
+                Column("at", "At", "time"),
+                Column("provider", "Provider"),
+                Column("source", "Source"),
+                Column("headline", "Headline"),
+                Column("score", "Score", "ratio"),
+                Column("confidence", "Confidence", "ratio"),
+                Column("markets", "Markets", "int"),
+            ),
+            [(at, p, s, h, sc, c, len(json.loads(m))) for at, p, s, h, sc, c, m in headlines],
+            note=f"the {HEADLINES} strongest (|score| x confidence) at most",
+        ),
+        Table(
+            "exits",
+            "Event-driven exits",
+            (
+                Column("reason", "Reason"),
+                Column("exits", "Exits", "int"),
+                Column("pnl", "PnL", "pnl"),
+            ),
+            exits,
+        ),
     ]
     return figures, tables
 

@@ -77,7 +77,11 @@ def build(ctx: Context) -> Report:
     worst = Table(
         "worst_markets",
         "Worst markets",
-        (Column("market", "Market"), Column("trades", "Trades", "int"), Column("pnl", "PnL", "pnl")),
+        (
+            Column("market", "Market"),
+            Column("trades", "Trades", "int"),
+            Column("pnl", "PnL", "pnl"),
+        ),
         [(ctx.market(m), n, usdc(p)) for m, n, p in a.worst_markets(WORST_MARKETS)],
         note="markets whose trades lost money, worst first",
     )
@@ -100,17 +104,47 @@ def build(ctx: Context) -> Report:
     outcomes = a.outcomes().payout
     trades: list[tuple[object, ...]] = []
     for row in a.exit_rows(order="mae DESC, id", limit=WORST_TRADES):
-        (_, run, at, asset, market, strategy, reason, _detail, shares, entry, exit_, pnl, fee,
-         holding, mae, mfe, slip) = row
+        (
+            _,
+            run,
+            at,
+            asset,
+            market,
+            strategy,
+            reason,
+            _detail,
+            shares,
+            entry,
+            exit_,
+            pnl,
+            fee,
+            holding,
+            mae,
+            mfe,
+            slip,
+        ) = row
         payout = outcomes.get(asset)
         held = None
         if payout is not None and reason is not ExitReason.SETTLEMENT:
             held = usdc((payout - entry) * shares)  # settlement pays with no fee
         trades.append(
-            (run, at, ctx.token(asset, market), strategy, LABELS[reason], size_decimal(shares),
-             price_decimal(entry), price_decimal(exit_), usdc(pnl), usdc(fee), holding,
-             None if mae is None else price_decimal(mae),
-             None if mfe is None else price_decimal(mfe), slip, held)
+            (
+                run,
+                at,
+                ctx.token(asset, market),
+                strategy,
+                LABELS[reason],
+                size_decimal(shares),
+                price_decimal(entry),
+                price_decimal(exit_),
+                usdc(pnl),
+                usdc(fee),
+                holding,
+                None if mae is None else price_decimal(mae),
+                None if mfe is None else price_decimal(mfe),
+                slip,
+                held,
+            )
         )
     trade_table = Table(
         "trades",
@@ -140,12 +174,24 @@ def build(ctx: Context) -> Report:
     report = Report("exits", "Exits", ctx.header())
     report.figures = [
         Figure("exits", "Exits", total, "int"),
-        Figure("tp_sl_share_pct", "Take-profit + stop-loss share",
-               100.0 * tp_sl / total if total else None, "pct"),
-        Figure("take_profit_share_pct", "Take-profit share",
-               100.0 * counts.get(ExitReason.TAKE_PROFIT, 0) / total if total else None, "pct"),
-        Figure("stop_loss_share_pct", "Stop-loss share",
-               100.0 * counts.get(ExitReason.STOP_LOSS, 0) / total if total else None, "pct"),
+        Figure(
+            "tp_sl_share_pct",
+            "Take-profit + stop-loss share",
+            100.0 * tp_sl / total if total else None,
+            "pct",
+        ),
+        Figure(
+            "take_profit_share_pct",
+            "Take-profit share",
+            100.0 * counts.get(ExitReason.TAKE_PROFIT, 0) / total if total else None,
+            "pct",
+        ),
+        Figure(
+            "stop_loss_share_pct",
+            "Stop-loss share",
+            100.0 * counts.get(ExitReason.STOP_LOSS, 0) / total if total else None,
+            "pct",
+        ),
         Figure("resolved_exits", "Exits in markets that resolved", resolved, "int"),
         Figure("resolved_actual_pnl", "Their PnL", usdc(actual), "pnl"),
         Figure("resolved_held_pnl", "Held to resolution instead", usdc(held_total), "pnl"),

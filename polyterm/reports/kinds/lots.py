@@ -13,15 +13,44 @@ def build(ctx: Context) -> Report:
     rows = []
     total = fees = 0
     for row in ctx.analytics.exit_rows():
-        (_, run, at, asset, market, strategy, reason, _d, shares, entry, exit_, pnl, fee,
-         holding, mae, mfe, _slip) = row
+        (
+            _,
+            run,
+            at,
+            asset,
+            market,
+            strategy,
+            reason,
+            _d,
+            shares,
+            entry,
+            exit_,
+            pnl,
+            fee,
+            holding,
+            mae,
+            mfe,
+            _slip,
+        ) = row
         total += pnl
         fees += fee
         rows.append(
-            (run, at - (holding or 0.0), at, ctx.token(asset, market), asset, strategy,
-             LABELS[reason], size_decimal(shares), price_decimal(entry), price_decimal(exit_),
-             usdc(fee), usdc(pnl), None if mae is None else price_decimal(mae),
-             None if mfe is None else price_decimal(mfe))
+            (
+                run,
+                at - (holding or 0.0),
+                at,
+                ctx.token(asset, market),
+                asset,
+                strategy,
+                LABELS[reason],
+                size_decimal(shares),
+                price_decimal(entry),
+                price_decimal(exit_),
+                usdc(fee),
+                usdc(pnl),
+                None if mae is None else price_decimal(mae),
+                None if mfe is None else price_decimal(mfe),
+            )
         )
     table = Table(
         "lots",

@@ -27,8 +27,9 @@ def build(ctx: Context) -> Report:
     for market, fills, trades, wins, pnl, fees, buy_fees in a.per_market():
         net = pnl - buy_fees  # trade PnL less the entry fees paid there
         peak = peaks.get(market, 0)
-        rows.append((ctx.market(market), market, fills, trades, wins, usdc(net), usdc(fees),
-                     usdc(peak)))
+        rows.append(
+            (ctx.market(market), market, fills, trades, wins, usdc(net), usdc(fees), usdc(peak))
+        )
         event = events.get(market)
         if event is not None:
             cell = per_event.setdefault(event, [0, 0, 0, 0, 0, 0, 0])

@@ -4,7 +4,8 @@ ledger's unix seconds. ``--format jsonl`` writes one ledger row per line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
@@ -28,7 +29,7 @@ def _kind(name: str) -> Kind:
 
 
 def _convert(names: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    convert = []
+    convert: list[Callable[[int], Decimal] | None] = []
     for name in names:
         if name in _PRICE:
             convert.append(price_decimal)
@@ -47,6 +48,7 @@ def _convert(names: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[tupl
 def build(ctx: Context, kind: str) -> Report:
     at = "created_at" if kind == "orders" else "at"
     names, rows = ctx.analytics.raw(kind, at=at)
-    table = Table(kind, kind.capitalize(), tuple(Column(n, n, _kind(n)) for n in names),
-                  _convert(names, rows))  # type: ignore[arg-type]
+    table = Table(
+        kind, kind.capitalize(), tuple(Column(n, n, _kind(n)) for n in names), _convert(names, rows)
+    )
     return Report(kind, kind.capitalize(), ctx.header(), tables=[table], raw=True)

@@ -15,9 +15,19 @@ def build(ctx: Context) -> Report:
         duration = None if run.ended_at is None else run.ended_at - run.started_at
         equity = s.get("equity")
         rows.append(
-            (run.id, run.mode, run.venue, run.started_at, run.ended_at, duration,
-             config_hash(run.config_json), s.get("fills"), s.get("orders"),
-             None if equity is None else Decimal(str(equity)), s.get("state"))
+            (
+                run.id,
+                run.mode,
+                run.venue,
+                run.started_at,
+                run.ended_at,
+                duration,
+                config_hash(run.config_json),
+                s.get("fills"),
+                s.get("orders"),
+                None if equity is None else Decimal(str(equity)),
+                s.get("state"),
+            )
         )
     table = Table(
         "runs",

@@ -58,8 +58,7 @@ def build(ctx: Context) -> Report:
             Column("pnl", "PnL (credited)", "pnl"),
         ),
         [
-            (s, ctx.market(m), c[0], 100.0 * c[1] / c[0] if c[0] else None,
-             usdc(round(c[2])))
+            (s, ctx.market(m), c[0], 100.0 * c[1] / c[0] if c[0] else None, usdc(round(c[2])))
             for (s, m), c in sorted(credit.items())
         ],
     )

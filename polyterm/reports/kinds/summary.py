@@ -36,9 +36,7 @@ def figures(s: Summary) -> list[Figure]:
         Figure("best_day", "Best day", None if best is None else str(best.day), "text"),
         Figure("best_day_pnl", "Best day PnL", None if best is None else usdc(best.pnl), "pnl"),
         Figure("worst_day", "Worst day", None if worst is None else str(worst.day), "text"),
-        Figure(
-            "worst_day_pnl", "Worst day PnL", None if worst is None else usdc(worst.pnl), "pnl"
-        ),
+        Figure("worst_day_pnl", "Worst day PnL", None if worst is None else usdc(worst.pnl), "pnl"),
         Figure("max_drawdown", "Max drawdown", usdc(d.amount), "money"),
         Figure("max_drawdown_pct", "Max drawdown %", s.drawdown_pct, "pct"),
         Figure("max_drawdown_start", "Drawdown start (peak)", d.start, "time"),
@@ -73,10 +71,7 @@ def days_table(s: Summary) -> Table:
             Column("fees", "Fees", "money"),
             Column("return_pct", "Return", "pct"),
         ),
-        [
-            (str(d.day), usdc(d.pnl), d.trades, d.wins, usdc(d.fees), 100.0 * d.ret)
-            for d in s.days
-        ],
+        [(str(d.day), usdc(d.pnl), d.trades, d.wins, usdc(d.fees), 100.0 * d.ret) for d in s.days],
     )
 
 

@@ -68,8 +68,9 @@ def build_many(paths: list[Path], scope: ReportScope) -> Report:
     head[0] = Figure("folder", "Sweep", str(ledgers[0].parent), "text")
     head[2] = Figure("variants", "Variants", len(ledgers), "int")
     head[3] = Figure("mode", "Mode", ", ".join(sorted(modes)) or "—", "text")
-    report = Report("sweep", "Sweep", head, tables=[Table("variants", "Variants", columns,
-                                                           table_rows)])
+    report = Report(
+        "sweep", "Sweep", head, tables=[Table("variants", "Variants", columns, table_rows)]
+    )
     report.figures = [Figure("swept_keys", "Swept keys", ", ".join(keys) or "—", "text")]
     return report
 

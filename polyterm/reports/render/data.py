@@ -55,12 +55,12 @@ def to_jsonl(report: Report, scope: ReportScope) -> Iterator[str]:
             for row in _rows(table, scope):
                 yield json.dumps(row, ensure_ascii=False) + "\n"
         return
-    head = {"section": "report", "kind": report.kind}
+    head: dict[str, Any] = {"section": "report", "kind": report.kind}
     head.update({f.key: machine(f.value, f.kind, scope) for f in report.header})
     head["empty"] = report.empty or None
     yield json.dumps(head, ensure_ascii=False) + "\n"
     if report.figures:
-        line = {"section": "figures"}
+        line: dict[str, Any] = {"section": "figures"}
         line.update({f.key: machine(f.value, f.kind, scope) for f in report.figures})
         yield json.dumps(line, ensure_ascii=False) + "\n"
     for table in report.tables:

@@ -22,14 +22,14 @@ def figure_rows(figures: list[Figure], scope: ReportScope, prices: str) -> list[
 
 def _cells(table: Table, scope: ReportScope, prices: str) -> Iterator[list[str]]:
     for row in table.rows:
-        yield [
-            human(v, c.kind, scope, prices) for c, v in zip(table.columns, row, strict=True)
-        ]
+        yield [human(v, c.kind, scope, prices) for c, v in zip(table.columns, row, strict=True)]
 
 
 def to_markdown(report: Report, scope: ReportScope, prices: str = "cents") -> Iterator[str]:
     yield f"# {report.title}\n\n"
-    yield " · ".join(f"**{label}** {value}" for label, value in figure_rows(report.header, scope, prices))
+    yield " · ".join(
+        f"**{label}** {value}" for label, value in figure_rows(report.header, scope, prices)
+    )
     yield "\n\n"
     if report.empty:
         yield f"_{report.empty}._\n\n"
@@ -70,7 +70,9 @@ def to_rich(
     console = Console(file=out, highlight=False, soft_wrap=False, width=width)
     console.print(f"[bold]{report.title}[/]")
     console.print(
-        "  ".join(f"[dim]{label}[/] {value}" for label, value in figure_rows(report.header, scope, prices)),
+        "  ".join(
+            f"[dim]{label}[/] {value}" for label, value in figure_rows(report.header, scope, prices)
+        ),
         markup=True,
     )
     if report.empty:

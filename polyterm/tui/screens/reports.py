@@ -56,8 +56,9 @@ class ReportsScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static("reading the ledger…", id="report-body")
             yield Static(
-                Text.assemble(("u", "bold reverse"), " refresh    ", ("esc", "bold reverse"),
-                              " close"),
+                Text.assemble(
+                    ("u", "bold reverse"), " refresh    ", ("esc", "bold reverse"), " close"
+                ),
                 id="dialog-keys",
             )
 

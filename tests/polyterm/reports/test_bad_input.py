@@ -25,7 +25,8 @@ def one_line_error(result: Result, *needles: str) -> None:
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # not a traceback
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("polyterm: error: "), result.output
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("polyterm: error: ")
     for needle in needles:
         assert needle in lines[0]
 
@@ -51,7 +52,8 @@ def test_a_period_with_no_trades_is_a_valid_report(tmp_path: Path) -> None:
     result = invoke("summary", "--ledger", str(ledger), "--date", "2025-06-01", "--format", "json")
     assert result.exit_code == 0
     doc = json.loads(result.output)
-    assert doc["trades"] == 0 and doc["empty"]
+    assert doc["trades"] == 0
+    assert doc["empty"]
 
 
 def test_an_unknown_kind(tmp_path: Path) -> None:

@@ -47,11 +47,13 @@ def _check(fmt: str, text: str, charts: int) -> None:
             assert isinstance(json.loads(line), dict)
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(text)))
-        assert rows and rows[0]
+        assert rows
+        assert rows[0]
     elif fmt == "md":
         assert text.startswith("# ")
     elif fmt == "html":
-        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+        assert text.startswith("<!DOCTYPE html>")
+        assert text.rstrip().endswith("</html>")
         assert text.count('class="chart"') == charts
         assert "http://" not in text.split("<script>")[0]  # nothing fetched to draw it
 
@@ -94,8 +96,13 @@ def test_jsonl_exports_equal_the_ledgers_rows(table: str, ledger: Path) -> None:
     names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     rows = conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
     assert len(exported) == len(rows) > 0
-    money = {"price": price_decimal, "decision_mid": price_decimal, "size": size_decimal,
-             "filled": size_decimal, "fee": cash_decimal}
+    money = {
+        "price": price_decimal,
+        "decision_mid": price_decimal,
+        "size": size_decimal,
+        "filled": size_decimal,
+        "fee": cash_decimal,
+    }
     for line, row in zip(exported, rows, strict=True):
         assert list(line) == names
         for name, value in zip(names, row, strict=True):

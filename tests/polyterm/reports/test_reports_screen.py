@@ -62,8 +62,13 @@ async def test_the_screen_shows_the_same_figures_as_the_cli(tmp_path: Path) -> N
     app = _Host(ledger)
     async with app.run_test(size=(100, 60)) as pilot:
         text = await _shown(app, pilot)
-        figures = (("Realized PnL", "+13.00"), ("Fees", "2.00"), ("Win rate", "40.00%"),
-                   ("Max drawdown", "10.00"), ("Sharpe (daily)", None))
+        figures = (
+            ("Realized PnL", "+13.00"),
+            ("Fees", "2.00"),
+            ("Win rate", "40.00%"),
+            ("Max drawdown", "10.00"),
+            ("Sharpe (daily)", None),
+        )
         for label, value in figures:
             shown = _line(text, label)
             assert shown == _line(cli.output, label)  # same words, same numbers

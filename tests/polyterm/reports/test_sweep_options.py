@@ -66,15 +66,24 @@ def test_the_cli_refuses_bad_sweeps_in_one_line(tmp_path: Path) -> None:
         )
         assert result.exit_code == 2, (extra, result.output)
         lines = result.output.strip().splitlines()
-        assert len(lines) == 1 and says in lines[0], (extra, result.output)
+        assert len(lines) == 1, (extra, result.output)
+        assert says in lines[0], (extra, result.output)
     # A folder that already holds ledgers is refused before anything runs.
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "old.sqlite").write_bytes(b"")
     result = CliRunner().invoke(
         polyterm_main,
-        ["backtest", "--tape", str(tape), "--sweep", "strategy.threshold=0.4",
-         "--ledger-dir", str(taken)],
+        [
+            "backtest",
+            "--tape",
+            str(tape),
+            "--sweep",
+            "strategy.threshold=0.4",
+            "--ledger-dir",
+            str(taken),
+        ],
         env={"POLYTERM_CONFIG_DIR": str(tmp_path / "cfg")},
     )
-    assert result.exit_code == 2 and "already holds ledgers" in result.output
+    assert result.exit_code == 2
+    assert "already holds ledgers" in result.output

@@ -106,6 +106,7 @@ class LedgerAnalytics:
         self.reason_of = reason_of or _as_stored
         self._columns: dict[str, frozenset[str]] = {}
         self._outcomes: Outcomes | None = None
+        self._groups: dict[bool, list[tuple[str, Any, int, int]]] = {}  # by strategy or not
 
     # -- plumbing -----------------------------------------------------------------------
     def columns(self, table: str) -> frozenset[str]:
@@ -322,6 +323,12 @@ class LedgerAnalytics:
         return "kind" if "kind" in self.columns("exits") else "NULL"
 
     def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, Any, int, int]]:
+        cached = self._groups.get(by_strategy)
+        if cached is None:
+            cached = self._groups[by_strategy] = self._exit_groups(by_strategy)
+        return cached
+
+    def _exit_groups(self, by_strategy: bool) -> list[tuple[str, Any, int, int]]:
         """(strategy or '', reason id, trades, PnL) per exit reason id; grouped in SQL by
         the stored id, or by the detail text where no id was stored (few distinct texts),
         then classified."""
@@ -359,16 +366,15 @@ class LedgerAnalytics:
             yield (*row[:6], self.reason_of(row[6], row[7]), *row[7:])
 
     def sample_exits(self, points: int) -> list[tuple[Any, ...]]:
-        """About `points` exit rows spread evenly over the scope (every k-th by id), for
-        charts of very many trades: (PnL, mae, mfe, reason id)."""
+        """About `points` exit rows spread evenly over the scope (every k-th id: no
+        window, no sort), for charts of very many trades: (PnL, mae, mfe, reason)."""
         where, params = self.where()
         (n,) = self._one(f"SELECT count(*) FROM exits{where}", params)
         step = max(1, -(-int(n) // max(1, points)))
         rows = self.conn.execute(
-            f"SELECT realized, mae, mfe, {self._kind_sql()}, reason FROM (SELECT *,"
-            f" row_number() OVER (ORDER BY id) AS k FROM exits{where}) WHERE k % ? = 0"
-            " OR ? = 1",
-            (*params, step, step),
+            f"SELECT realized, mae, mfe, {self._kind_sql()}, reason FROM exits{where}"
+            f"{' AND' if where else ' WHERE'} id % ? = 0 ORDER BY id",
+            (*params, step),
         ).fetchall()
         return [(p, mae, mfe, self.reason_of(kind, reason)) for p, mae, mfe, kind, reason in rows]
 

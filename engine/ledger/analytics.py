@@ -206,16 +206,17 @@ class LedgerAnalytics:
         return first, max(first, last)
 
     # -- fills and fees -----------------------------------------------------------------
-    def fill_totals(self) -> tuple[int, int, int, float]:
-        """(fills, fees, fees of buys, traded notional in USDC as a float)."""
+    def fill_totals(self) -> tuple[int, int, int, int]:
+        """(fills, fees, fees of buys, traded notional), cash units (exact: an int64
+        holds 922 million USDC of notional)."""
         where, params = self.where()
         n, fees, buy_fees, volume = self._one(
             "SELECT count(*), coalesce(sum(fee), 0),"
             " coalesce(sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0),"
-            f" total(price * 1.0 * size) / 1e10 FROM fills{where}",
+            f" coalesce(sum(price * size), 0) FROM fills{where}",
             params,
         )
-        return int(n), int(fees), int(buy_fees), float(volume)
+        return int(n), int(fees), int(buy_fees), int(volume)
 
     def avg_slippage_bps(self, strategy: str | None = None) -> float | None:
         where, params = self.where()

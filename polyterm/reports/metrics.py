@@ -61,7 +61,7 @@ class Summary:
     realized: int  # cash units
     fills: int
     fees: int
-    volume: float  # USDC traded
+    volume: int  # notional traded (cash units)
     trades: TradeFigures
     sequence: Sequence
     days: list[Day]

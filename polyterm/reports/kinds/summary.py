@@ -21,7 +21,7 @@ def figures(s: Summary) -> list[Figure]:
         Figure("unrealized_pnl", "Unrealized PnL (recorded)", s.unrealized, "pnl"),
         Figure("fees", "Fees", usdc(s.fees), "money"),
         Figure("fills", "Fills", s.fills, "int"),
-        Figure("volume", "Volume traded (USDC)", round(s.volume, 2), "ratio"),
+        Figure("volume", "Volume traded", usdc(s.volume), "money"),
         Figure("return_pct", "Return", s.return_pct, "pct"),
         Figure("trades", "Trades", t.trades, "int"),
         Figure("wins", "Winning trades", t.wins, "int"),

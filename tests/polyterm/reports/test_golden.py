@@ -53,6 +53,7 @@ def test_summary_money_figures_are_exact(ledger: Path) -> None:
     assert s["realized_pnl"] == "13"
     assert s["fees"] == "2"
     assert s["fills"] == 8
+    assert s["volume"] == "375"  # 40 + 60 + 50 + 40 + 60 + 30 + 50 + 45
     assert s["trades"] == 5
     assert (s["wins"], s["losses"]) == (2, 3)
     assert s["win_rate_pct"] == 40.0

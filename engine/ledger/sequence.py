@@ -17,9 +17,10 @@ on; a ledger whose rows are not is sorted here) and this module walks them once:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, groupby
+from itertools import accumulate, chain, compress, groupby, islice
 from operator import itemgetter, le, ne, sub
 
 QUARTER_HOUR = 900  # seconds: every time zone's offset is a whole number of these
@@ -62,9 +63,12 @@ def walk(
     Written with the builtins that loop in C (zip, map, accumulate, sorted, re): the same
     arithmetic as a plain loop, several times faster over a million rows."""
     out = Sequence()
-    if not all(map(le, [e[0] for e in exits], [e[0] for e in exits[1:]])):
+    times = [e[0] for e in exits]
+    if not all(map(le, times, islice(times, 1, None))):
         exits = sorted(exits, key=itemgetter(0))  # stable: ties keep commit order
-    times, pnl, held = (list(c) for c in zip(*exits, strict=True)) if exits else ([], [], [])
+        times = [e[0] for e in exits]
+    pnl = [e[1] for e in exits]
+    held = [e[2] for e in exits]
     out.max_win_streak, out.max_loss_streak = _streaks(pnl)
     steps = _steps(times, pnl, fees)
     if steps:
@@ -96,21 +100,20 @@ def _steps(
     if fees:
         buys = ((at, -fee) for at, fee in fees)
         merged = sorted(chain(zip(times, pnl, strict=True), buys), key=itemgetter(0))
-        times = [m[0] for m in merged]
-        deltas: Iterable[int] = (m[1] for m in merged)
+        times = list(map(itemgetter(0), merged))
+        deltas: Iterable[int] = map(itemgetter(1), merged)
     else:
         deltas = pnl
     if not times:
         return []
-    cums = accumulate(deltas)
-    last_of_time = map(ne, times, [*times[1:], None])
-    return [(at, c) for at, c, last in zip(times, cums, last_of_time, strict=True) if last]
+    last_of_time = map(ne, times, chain(islice(times, 1, None), (None,)))
+    return list(compress(zip(times, accumulate(deltas), strict=True), last_of_time))
 
 
 def _drawdown(steps: list[tuple[float, int]]) -> DrawdownFigures:
     """Largest fall from a running peak (the scope's start is a peak at 0); the peak is
     the latest time the curve stood at it before the low."""
-    cums = [c for _, c in steps]
+    cums = list(map(itemgetter(1), steps))
     peaks = list(accumulate(cums, max, initial=0))[1:]
     falls = list(map(sub, peaks, cums))
     worst = max(falls)
@@ -118,8 +121,15 @@ def _drawdown(steps: list[tuple[float, int]]) -> DrawdownFigures:
         return DrawdownFigures()
     low = falls.index(worst)
     peak = peaks[low]
-    top = next((i for i in range(low, -1, -1) if cums[i] == peak), None)
-    back = next((i for i in range(low + 1, len(cums)) if cums[i] >= peak), None)
+    # The peak's time: the last time at it before the low (none: the scope's start, 0).
+    top = low - cums[low::-1].index(peak) if peak in cums[: low + 1] else None
+    # Recovery: the first time after the low at or above the peak, either where the
+    # running peak first rises past it or, before that, a time exactly at it.
+    above = bisect_right(peaks, peak, low + 1)
+    try:
+        back: int | None = cums.index(peak, low + 1, above)
+    except ValueError:
+        back = above if above < len(cums) else None
     return DrawdownFigures(
         worst,
         peak,

@@ -24,6 +24,35 @@ def cents(value: Decimal | None) -> str:
     return f"{value * 100:.1f}¢"
 
 
+def dollars(value: Decimal | None) -> str:
+    """A probability price in dollars with three decimals (0.5230 -> 0.523)."""
+    if value is None:
+        return DASH
+    return f"{value:.3f}"
+
+
+def price_as(value: Decimal | None, style: str = "cents") -> str:
+    """A price in the one convention the config chose: "cents" (52.3¢) or "dollars"."""
+    return dollars(value) if style == "dollars" else cents(value)
+
+
+def pct(value: float | None, signed: bool = False) -> str:
+    """A percentage with two decimals (12.345 -> 12.35%)."""
+    if value is None:
+        return DASH
+    return f"{value:+.2f}%" if signed else f"{value:.2f}%"
+
+
+def ratio(value: float | None) -> str:
+    """A ratio (Sharpe, profit factor) with two decimals."""
+    return DASH if value is None else f"{value:,.2f}"
+
+
+def bps(value: float | None) -> str:
+    """Basis points with one decimal (slippage)."""
+    return DASH if value is None else f"{value:,.1f} bps"
+
+
 def size(value: Decimal | None) -> str:
     if value is None:
         return DASH

@@ -307,6 +307,11 @@ class LedgerReader:
         finally:
             conn.close()
 
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One read-only connection on one consistent snapshot, for aggregate queries
+        (:mod:`engine.ledger.analytics`); closed when the block ends."""
+        return self._read()
+
     def _version_problem(self, version: int, empty: bool) -> str:
         if version > SCHEMA_VERSION:
             return (

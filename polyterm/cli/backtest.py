@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from polyterm.cli.common import check_writable, load_app, run_command
+from polyterm.cli.common import check_writable, fail, load_app, run_command
 
 
 @click.command()
@@ -33,6 +33,28 @@ from polyterm.cli.common import check_writable, load_app, run_command
 )
 @click.option("--json", "json_summary", is_flag=True, help="Print the summary as one JSON line.")
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=a,b,c",
+    help="Sweep a config key over values (repeat for more keys: every combination runs).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Variants run at once (default: one per core, at most one per variant).",
+)
+@click.option(
+    "--ledger-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New or empty folder for a sweep's ledgers (default: a new one in the data dir).",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS|local",
+    help="Run a sweep's variants on a Dask cluster (its scheduler's address) or a local one.",
+)
 @click.pass_context
 def backtest(
     ctx: click.Context,
@@ -42,6 +64,10 @@ def backtest(
     ledger: Path | None,
     json_summary: bool,
     no_progress: bool,
+    sweeps: tuple[str, ...],
+    jobs: int | None,
+    ledger_dir: Path | None,
+    cluster: str | None,
 ) -> None:
     """Replay tapes through the engine on a simulated clock, with the paper venue.
 
@@ -49,7 +75,21 @@ def backtest(
     run's summary on stdout. The same tapes, config and seed give the same ledger, byte
     for byte. A tape cut short replays what it holds, prints the summary and a warning,
     and exits 1.
+
+    With --sweep, every combination of the swept values replays the same tapes into its
+    own ledger in --ledger-dir, in parallel processes (--jobs) or on a cluster
+    (--cluster), and the variants' comparison table (`polyterm report sweep`) is printed.
     """
+    if sweeps:
+        if ledger is not None:
+            fail("--ledger is for one backtest; a sweep writes a ledger per variant: --ledger-dir")
+        _sweep(
+            tapes, config_path, seed, json_summary, no_progress, sweeps, jobs, ledger_dir, cluster
+        )
+        return
+    for flag, value in (("--jobs", jobs), ("--ledger-dir", ledger_dir), ("--cluster", cluster)):
+        if value is not None:
+            fail(f"{flag} needs --sweep KEY=a,b,c (it runs a sweep's variants)")
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
     app = load_app(config_path, {})
@@ -67,3 +107,53 @@ def backtest(
         return await run_backtest(app, options)
 
     sys.exit(run_command(go, ctx.obj["verbose"]))
+
+
+def _sweep(
+    tapes: tuple[Path, ...],
+    config_path: Path | None,
+    seed: int,
+    json_out: bool,
+    no_progress: bool,
+    specs: tuple[str, ...],
+    jobs: int | None,
+    ledger_dir: Path | None,
+    cluster: str | None,
+) -> None:
+    import json
+
+    from engine.adapters.tape.tape import TapeError
+    from engine.ledger.errors import LedgerError
+    from polyterm.faces.sweep import SweepError, SweepOptions, run_sweep, tidy
+    from polyterm.reports import build_many
+    from polyterm.reports.render.data import document
+    from polyterm.reports.render.text import to_rich
+    from polyterm.reports.scope import parse_scope
+    from polyterm.settings.config import load_config
+
+    if ledger_dir is not None:
+        check_writable("--ledger-dir", ledger_dir / "x", make_parents=True)
+    options = SweepOptions(
+        tapes=tapes,
+        specs=specs,
+        ledger_dir=ledger_dir,
+        jobs=jobs,
+        cluster=cluster,
+        seed=seed,
+        json_out=json_out,
+        progress=not no_progress and sys.stderr.isatty(),
+    )
+    try:
+        code, folder = run_sweep(options, lambda o: load_config(config_path, overrides=o))
+        scope = parse_scope(None, None, None)
+        report = build_many("sweep", [folder], scope)
+        tidy(folder)
+    except (SweepError, TapeError, LedgerError, OSError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if json_out:
+        print(json.dumps(document(report, scope)), flush=True)
+    else:
+        to_rich(report, scope, sys.stdout, width=160)
+    sys.exit(code)

@@ -22,6 +22,7 @@ from polyterm.cli.ctl import ctl
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.record import record
+from polyterm.cli.report import report
 from polyterm.cli.serve import serve
 
 
@@ -165,5 +166,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve, ctl, ledger_command):
+for _command in (exchange, record, backtest, book, serve, report, ctl, ledger_command):
     main.add_command(_command)

@@ -49,6 +49,7 @@ from polyterm.tui.screens.dashboard import DashboardScreen
 from polyterm.tui.screens.detail import MarketDetailScreen
 from polyterm.tui.screens.flatten import FlattenScreen
 from polyterm.tui.screens.help import HelpScreen
+from polyterm.tui.screens.reports import ReportsScreen
 from themes.themes import STYLESHEET, THEMES
 from widgets.format import cents, market_label, money, set_palette, short
 from widgets.markets_table import MarketsTable
@@ -121,6 +122,14 @@ class PolytermApp(App[int]):
             tooltip="Switch between the dark and light themes (saved in config.toml)",
         ),
         Binding("l", "toggle_log", "Log", id="toggle-log", tooltip="Show or hide the log pane"),
+        Binding(
+            "e",
+            "reports",
+            "Reports",
+            show=False,  # in the help and the palette; the footer is full
+            id="reports",
+            tooltip="Reports: the ledger's summary, as `polyterm report summary` (u refreshes)",
+        ),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine cleanly and exit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-ctrl"),
     ]
@@ -135,9 +144,11 @@ class PolytermApp(App[int]):
         config_path: Path | None = None,
         duration: float | None = None,
         refresh_s: float = REFRESH_S,
+        ledger_path: Path | None = None,
     ) -> None:
         """`session` opens the engine (in the worker); `config_path` is where a theme
-        change is saved (None: not saved); `duration` quits after that many seconds."""
+        change is saved (None: not saved); `duration` quits after that many seconds;
+        `ledger_path` is what the Reports screen reads (None: no report)."""
         super().__init__()
         self._session = session
         self.venue = venue
@@ -147,6 +158,7 @@ class PolytermApp(App[int]):
         self.config_path = config_path
         self.duration = duration
         self.refresh_s = refresh_s
+        self.ledger_path = ledger_path
         self.backend: EngineBackend | None = None
         self.bridge = EngineBridge()
         self.log_tap = LogTap()
@@ -554,6 +566,9 @@ class PolytermApp(App[int]):
         dashboard = self._dashboard()
         if dashboard is not None:
             dashboard.toggle_log()
+
+    def action_reports(self) -> None:
+        self.push_screen(ReportsScreen(self.ledger_path))
 
     def action_help(self) -> None:
         self.push_screen(

@@ -85,6 +85,9 @@ def console_commands(app: PolytermApp) -> list[Command]:
         Command("Market detail", "enter: depth, sparkline, trades, our orders", app.action_detail),
         Command("Toggle the log pane", "l: engine and console log lines", app.action_toggle_log),
         Command(
+            "Reports: summary", "e: the ledger's summary, as `polyterm report`", app.action_reports
+        ),
+        Command(
             "Theme: dark",
             "polyterm-dark (saved in config.toml)",
             partial(app.set_theme, "polyterm-dark"),

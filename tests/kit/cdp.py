@@ -128,8 +128,11 @@ class Page:
 
 
 @contextmanager
-def chromium_page(url: str, timeout: float = 30.0) -> Iterator[Page]:
-    """Headless Chromium on `url`, with the screen reader installed before the page."""
+def chromium_page(
+    url: str, timeout: float = 30.0, script: str | None = READ_SCREEN
+) -> Iterator[Page]:
+    """Headless Chromium on `url`, with `script` (by default the screen reader) installed
+    before the page's own."""
     # Chromium may still be writing its profile as it exits: do not fail the test on that.
     with tempfile.TemporaryDirectory(
         prefix="polyterm-chromium-", ignore_cleanup_errors=True
@@ -157,7 +160,8 @@ def chromium_page(url: str, timeout: float = 30.0) -> Iterator[Page]:
             with connect(page_target["webSocketDebuggerUrl"], max_size=None) as ws:
                 page = Page(ws)
                 page.call("Page.enable")
-                page.call("Page.addScriptToEvaluateOnNewDocument", source=READ_SCREEN)
+                if script is not None:
+                    page.call("Page.addScriptToEvaluateOnNewDocument", source=script)
                 page.call("Page.navigate", url=url)
                 yield page
         finally:

@@ -125,7 +125,7 @@ def _sweep(
     from engine.adapters.tape.tape import TapeError
     from engine.ledger.errors import LedgerError
     from polyterm.faces.sweep import SweepError, SweepOptions, run_sweep, tidy
-    from polyterm.reports import build_many
+    from polyterm.reports.registry import build_many
     from polyterm.reports.render.data import document
     from polyterm.reports.render.text import to_rich
     from polyterm.reports.scope import parse_scope

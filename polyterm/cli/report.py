@@ -12,8 +12,7 @@ from pathlib import Path
 import click
 
 from polyterm.cli.common import check_writable, fail
-from polyterm.reports import KINDS
-from polyterm.reports.render import FORMATS
+from polyterm.reports.catalog import FORMATS, KINDS
 
 
 def _write(chunks: Iterable[str], out: Path | None) -> None:
@@ -92,7 +91,7 @@ def report(
     Kinds:
     """
     from engine.ledger.errors import LedgerError
-    from polyterm import reports
+    from polyterm.reports import registry as reports
     from polyterm.reports.scope import ScopeError, parse_scope
 
     spec = KINDS.get(kind)

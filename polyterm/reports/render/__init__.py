@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+from polyterm.reports.catalog import FORMATS  # noqa: F401 - re-exported
 from polyterm.reports.document import Report
 from polyterm.reports.render.data import to_csv, to_json, to_jsonl
 from polyterm.reports.render.html import to_html
 from polyterm.reports.render.text import to_markdown, to_rich
 from polyterm.reports.scope import ReportScope
-
-FORMATS = ("table", "csv", "json", "jsonl", "md", "html")
 
 
 def render(

@@ -18,7 +18,7 @@ from textual.widgets import Static
 def summary_table(ledger: Path) -> Table | Text:
     """The summary's figures as `report summary --format table` words them (or why not)."""
     from engine.ledger.errors import LedgerError
-    from polyterm.reports import build
+    from polyterm.reports.registry import build
     from polyterm.reports.render.text import figure_rows
     from polyterm.reports.scope import parse_scope
 

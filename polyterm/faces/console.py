@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -51,6 +54,24 @@ def check_theme(app: AppConfig) -> None:
         )
 
 
+def watch_server(served_by: str | None, every_s: float = 0.5) -> threading.Thread | None:
+    """A console that ``polyterm serve`` started stops (as on SIGTERM: the engine stops
+    cleanly) once that server is gone, so a server stopped abruptly leaves no session
+    trading on its own. `served_by` is the server's pid, from its environment."""
+    if not served_by or not served_by.isdigit():
+        return None
+    server = int(served_by)
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(every_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="served-by", daemon=True)
+    thread.start()
+    return thread
+
+
 def log_to_file() -> Path | None:
     """Send log records to the console's log file instead of stderr; None if the log
     directory cannot be written (the log pane still has them)."""
@@ -76,10 +97,12 @@ def run_console(app: AppConfig, options: ConsoleOptions) -> int:
     signal stopped it)."""
     check_terminal()
     check_theme(app)
+    from polyterm.faces.browser import SERVED_BY
     from polyterm.faces.session import open_live_session
     from polyterm.tui.app import PolytermApp
 
     log_to_file()
+    watch_server(os.environ.get(SERVED_BY) if os.environ.get("TEXTUAL_DRIVER") else None)
     console = PolytermApp(
         lambda: open_live_session(app, options.ledger),
         venue="emulator" if app.offline else "polymarket",

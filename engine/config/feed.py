@@ -65,8 +65,10 @@ class FeedConfig(Frozen):
     rest_max_retries: int = Field(4, ge=0, le=20)
     backoff_base_s: float = Field(0.5, gt=0)
     backoff_cap_s: float = Field(30.0, gt=0)
-    ws_ping_interval_s: float = Field(10.0, gt=0)
-    ws_stale_after_s: float = Field(20.0, gt=0)
+    ws_ping_interval_s: float = Field(10.0, gt=0)  # the venue's cadence (at most)
+    # A connection silent this long (not even a PONG: it is pinged twice as often) is
+    # ws_stale, and reconnected.
+    ws_stale_after_s: float = Field(5.0, gt=0)
     ws_reconnect_base_s: float = Field(1.0, gt=0)
     ws_reconnect_cap_s: float = Field(30.0, gt=0)
     # The venue stops updating past about 500 tokens on one connection: the subscription

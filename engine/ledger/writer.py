@@ -23,7 +23,7 @@ rows that hold a latest state (orders, positions, markets) are overwritten in th
 order, so grouping never changes the outcome.
 
 A failed batch is rolled back whole and the ledger stops: the reason is logged once on
-``engine.ledger``, every later ``record()``/``flush()`` raises LedgerError, and the writer
+``engine.ledger`` (info), every later ``record()``/``flush()`` raises LedgerError, and the writer
 thread itself refuses any batch queued behind the failed one, so nothing after a lost
 batch is committed as if the record were whole. Cancelling a caller that waits for a
 commit never cancels the commit; its outcome is applied all the same.
@@ -871,7 +871,9 @@ class SqliteLedger:
         if self._error is not None:
             return
         self._error = str(exc) or type(exc).__name__
-        log.error("ledger %s stopped writing: %s", self.path, self._error)
+        # Info, not error: every caller gets the LedgerError and the face reports it once
+        # (headless: its one error line); -v shows it as it happens.
+        log.info("ledger %s stopped writing: %s", self.path, self._error)
         self._batches.clear()
         waiters, self._waiters = self._waiters, []
         for _, done in waiters:

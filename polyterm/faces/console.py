@@ -3,7 +3,7 @@ console on the same engine the headless face runs.
 
 Diagnostics cannot go to stderr while the console owns the terminal: log records go to
 the log pane (``l``) and to ``console.log`` in the platformdirs log dir (rotated at
-1 MB, three files kept), so what happened is still there after the console closes.
+1 MB, three files kept, all 0600), so what happened is still there after the console closes.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig, ConfigError
+from polyterm.settings.private_log import PrivateRotatingFileHandler
 
 LOG_FILE = "console.log"
 
@@ -78,8 +78,7 @@ def log_to_file() -> Path | None:
     path = locations.log_dir() / LOG_FILE
     root = logging.getLogger()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(path, max_bytes=1_000_000, backups=3)
     except OSError:
         root.handlers[:] = []
         return None

@@ -7,7 +7,6 @@ naming the field, where it came from and what to do.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.config import EngineConfig, StrategiesConfig
+from engine.files import write_private
 from polyterm.settings import locations
 
 log = logging.getLogger("polyterm.config")
@@ -358,15 +358,14 @@ def save_theme(path: Path, theme: str) -> None:
         console = tomlkit.table()
         doc["console"] = console
     console["theme"] = theme
-    # Through a symlink to the file it names (a config kept in a dotfiles repository):
-    # replacing the link itself would cut it.
-    target = path.resolve()
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-        os.replace(tmp, target)
+        write_config(path, tomlkit.dumps(doc))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: {exc}; the theme was not saved") from exc
+
+
+def write_config(path: Path, text: str) -> None:
+    """Replace the config file atomically, 0600 in a 0700 directory; through a symlink
+    to the file it names (a config kept in a dotfiles repository: replacing the link
+    itself would cut it)."""
+    write_private(path, text.encode("utf-8"))

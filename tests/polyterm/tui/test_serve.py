@@ -17,8 +17,8 @@ import pytest
 
 from tests.kit.cdp import chromium_page
 from tests.kit.process import environ
-from tests.kit.served import handshake
 from tests.kit.programs import need
+from tests.kit.served import handshake
 
 pytestmark = pytest.mark.integration
 

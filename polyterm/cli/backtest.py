@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from polyterm.cli.common import check_writable, load_app, run_command
+from polyterm.cli.common import check_writable, fail, load_app, run_command
 
 
 @click.command()
@@ -48,8 +48,16 @@ def backtest(
     As fast as the CPU allows, with a progress bar (messages/s, ETA) on stderr and the
     run's summary on stdout. The same tapes, config and seed give the same ledger, byte
     for byte. A tape cut short replays what it holds, prints the summary and a warning,
-    and exits 1.
+    and exits 1. A hostile frame in a tape is counted as a bad frame and the replay goes
+    on; an empty tape, or a file that is no tape, is refused in one line.
     """
+    from engine.adapters.tape.tape import TapeError, check_tape
+
+    for tape in tapes:  # an empty recording or another file is refused, not replayed as nothing
+        try:
+            check_tape(tape)
+        except TapeError as exc:
+            fail(f"--tape {exc}")
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
     app = load_app(config_path, {})

@@ -51,7 +51,7 @@ def book(tape: Path, as_json: bool, levels: int) -> None:
     except TapeError as exc:
         fail(str(exc))
     frames = store.counts["frames"]
-    if frames == 0 and truncated is None:
+    if frames == 0:  # empty, or cut before its first frame: nothing to show
         fail(f"{tape}: no frames (an empty recording?); pass a tape from `polyterm record`")
     if frames and sum(store.counts.values()) == frames:  # not one event in any frame
         fail(

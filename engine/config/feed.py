@@ -84,6 +84,14 @@ class FeedConfig(Frozen):
     rest_poll_interval_s: float = Field(2.0, gt=0)
     resnapshot_interval_s: float = Field(0.5, gt=0)
 
+    @field_validator("market_ws_url", "user_ws_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        # An http:// value here was once retried for ever: a WebSocket URL is ws(s)://.
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"{value!r} is not a ws:// or wss:// URL (a WebSocket)")
+        return value
+
     @field_validator("clob_rest_url", "market_ws_url", "user_ws_url", "gamma_url", "news_url")
     @classmethod
     def _url(cls, value: str) -> str:

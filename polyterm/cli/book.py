@@ -63,7 +63,7 @@ def book(tape: Path, as_json: bool, levels: int) -> None:
     if len(problems) > PROBLEM_LINES:
         click.echo(
             f"polyterm: ... and {len(problems) - PROBLEM_LINES} more problems "
-            "(counted under \"problems\" with --json)",
+            '(counted under "problems" with --json)',
             err=True,
         )
     _print_books(store, as_json, levels, reader.markets)

@@ -18,6 +18,7 @@ from polyterm.cli.common import (
     overrides,
     run_command,
 )
+from polyterm.cli.config import config
 from polyterm.cli.exchange import exchange
 from polyterm.cli.record import record
 from polyterm.cli.serve import serve
@@ -123,5 +124,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve):
+for _command in (exchange, record, backtest, book, serve, config):
     main.add_command(_command)

@@ -19,4 +19,4 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     def _open(self) -> io.TextIOWrapper[Any]:
         # The stream it (re)opens, at start and after each rollover, is created 0600.
         path = Path(self.baseFilename)
-        return cast(io.TextIOWrapper[Any], open_private(path, self.mode, encoding=self.encoding))
+        return cast("io.TextIOWrapper[Any]", open_private(path, self.mode, encoding=self.encoding))

@@ -142,3 +142,25 @@ def test_what_a_run_leaves_is_private_under_umask_022(tmp_path: Path) -> None:
     assert loose == {}
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE(status.stat().st_mode) == 0o600
+
+
+def test_a_ledger_that_refuses_the_runs_first_row_ends_the_run(tmp_path: Path) -> None:
+    """Defect 6's hang: a ledger error at start (there, an INTEGER overflow; here, the
+    write lock held elsewhere) left the reporter waiting for ever; --duration never ended."""
+    ledger = tmp_path / "l.sqlite"
+    code, _, err = finish(start(tmp_path, "--no-ui", "--duration", "1", "--ledger", str(ledger)))
+    assert code == 0, err
+    holder = sqlite3.connect(ledger, isolation_level=None, timeout=30)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        status = tmp_path / "status.json"
+        args = ["--no-ui", "--duration", "3", "--ledger", str(ledger), "--status-file", str(status)]
+        code, _, err = finish(start(tmp_path, *args), timeout=60)
+    finally:
+        holder.close()
+    assert code == 2
+    [line] = err.splitlines()
+    assert "database is locked" in line
+    doc = read_status(status)
+    assert doc is not None
+    assert doc["state"] == "failed"

@@ -5,6 +5,7 @@ are never locked out; the files are private."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import stat
@@ -110,3 +111,18 @@ async def test_an_existing_loose_ledger_is_made_private_when_reopened(tmp_path: 
     ledger = await SqliteLedger(path).open()
     await ledger.close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_number_past_sqlites_integers_stops_the_ledger_with_a_ledger_error(
+    tmp_path: Path,
+) -> None:
+    """Defect 6: a starting cash past the INTEGER column escaped as a raw OverflowError."""
+    from engine.ledger.errors import LedgerError
+
+    ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
+    try:
+        with pytest.raises(LedgerError, match="stopped writing"):
+            await ledger.start_run("paper", "test", "{}", 1.0, 2**70)
+    finally:
+        with contextlib.suppress(LedgerError):
+            await ledger.close()

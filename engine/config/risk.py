@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from engine.config.base import Bool, Fraction, Frozen, Int, Real, Shares, Usdc
-from engine.config.strategy import check_strategy_names
 
 
 class RiskConfig(Frozen):
@@ -23,12 +22,6 @@ class RiskConfig(Frozen):
     max_total_exposure: Usdc = Field(Decimal(500), gt=0)
     # Per-strategy base size in shares (default: strategy.order_size).
     strategy_sizes: dict[str, Shares] = Field(default_factory=dict)
-
-    @field_validator("strategy_sizes")
-    @classmethod
-    def _sizes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        check_strategy_names(value, "strategy_sizes")
-        return value
 
 
 class Window(Frozen):
@@ -74,11 +67,3 @@ class TradingConfig(Frozen):
     flatten_on_trip: Bool = False
     order_frequency: OrderFrequencyConfig = OrderFrequencyConfig()
     strategy_order_frequency: dict[str, StrategyOrderFrequencyConfig] = Field(default_factory=dict)
-
-    @field_validator("strategy_order_frequency")
-    @classmethod
-    def _frequencies(
-        cls, value: dict[str, StrategyOrderFrequencyConfig]
-    ) -> dict[str, StrategyOrderFrequencyConfig]:
-        check_strategy_names(value, "strategy_order_frequency")
-        return value

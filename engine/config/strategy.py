@@ -224,16 +224,9 @@ class StrategyConfig(Frozen):
     def _spread_tiers(cls, value: tuple[SpreadVolumeTier, ...]) -> tuple[SpreadVolumeTier, ...]:
         return check_spread_tiers(value)
 
-    @field_validator("skip_on_fallback")
-    @classmethod
-    def _skipped(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        check_strategy_names(value, "skip_on_fallback")
-        return value
-
     @field_validator("size_scales_on_fallback")
     @classmethod
     def _scales(cls, value: dict[str, Real]) -> dict[str, Real]:
-        check_strategy_names(value, "size_scales_on_fallback")
         for name, scale in value.items():
             if not 0 <= scale <= 1:
                 raise ValueError(f"scale for {name!r} is {scale}: allowed range is 0 to 1")

@@ -17,10 +17,18 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engine.config import EngineConfig, StrategiesConfig
 from engine.config.base import Bool, Int
+from engine.config.strategy import check_strategy_names
 from engine.files import write_private
 from polyterm.settings import locations
 
@@ -95,6 +103,21 @@ class AppConfig(BaseModel):
     ledger: Path | None = None
     emulator_seed: Int = 7
     emulator_markets: Int = Field(8, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _strategy_names(self) -> AppConfig:
+        """Per-strategy tables must name strategies: a typo would apply to none. (The
+        engine's models take any name: its tests and embedders run their own.)"""
+        engine = self.engine
+        check_strategy_names(engine.strategy.skip_on_fallback, "strategy.skip_on_fallback")
+        check_strategy_names(
+            engine.strategy.size_scales_on_fallback, "strategy.size_scales_on_fallback"
+        )
+        check_strategy_names(engine.risk.strategy_sizes, "risk.strategy_sizes")
+        check_strategy_names(
+            engine.trading.strategy_order_frequency, "trading.strategy_order_frequency"
+        )
+        return self
 
 
 # The seed's environment names for the hot-asset registry.

@@ -267,9 +267,7 @@ def check_tape(path: Path) -> None:
                 return
     except (_Cut, _Corrupt):
         pass  # no whole frame before it: said below
-    raise TapeError(
-        f"{path}: no frames (an empty recording?); record one with `polyterm record`"
-    )
+    raise TapeError(f"{path}: no frames (an empty recording?); record one with `polyterm record`")
 
 
 def _zstd_error(path: Path, bad: _Corrupt, frames: int) -> TapeError:

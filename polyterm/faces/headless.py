@@ -19,7 +19,6 @@ import json
 import logging
 import signal
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -65,7 +64,7 @@ async def _report(
     last_line = -options.status_every
     async for snap in hub.subscribe():
         if status is not None:
-            status.update(snap, time.monotonic())
+            status.update(snap)
         if not options.json_summary and snap.uptime_s - last_line >= options.status_every:
             last_line = snap.uptime_s
             print(status_line(snap), file=out, flush=True)
@@ -108,7 +107,9 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
     except LedgerBusy:
         raise  # the status file may be the other run's: never touched
     except BaseException as exc:
-        if status is not None and not isinstance(exc, KeyboardInterrupt):
+        if status is not None and not isinstance(
+            exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError
+        ):
             status.failed(str(exc) or type(exc).__name__)
         raise
     if status is not None:

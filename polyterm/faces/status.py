@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
+from engine.clock import Clock, SystemClock
 from engine.files import write_private
 from engine.runtime.snapshot import EngineSnapshot
 from engine.runtime.summary import summary_dict
@@ -35,10 +35,11 @@ log = logging.getLogger("polyterm.headless")
 EVERY_S = 0.5  # the fastest the file is rewritten while only figures move
 
 
-def status_document(snap: EngineSnapshot, error: str | None = None) -> dict[str, Any]:
+def status_document(snap: EngineSnapshot, now: float, error: str | None = None) -> dict[str, Any]:
+    """The document for `snap`, written at `now` (unix seconds)."""
     doc = summary_dict(snap)
     doc["pid"] = os.getpid()
-    doc["updated_at"] = round(time.time(), 3)
+    doc["updated_at"] = round(now, 3)
     doc["last_message_age_s"] = snap.feed.ws_age_s
     if error is not None:
         doc["state"] = "failed"
@@ -47,41 +48,43 @@ def status_document(snap: EngineSnapshot, error: str | None = None) -> dict[str,
 
 
 class StatusFile:
-    def __init__(self, path: Path, every_s: float = EVERY_S) -> None:
+    def __init__(self, path: Path, every_s: float = EVERY_S, clock: Clock | None = None) -> None:
         self.path = path
         self.every_s = every_s
+        self.clock = clock or SystemClock()
         self.last: EngineSnapshot | None = None  # the last snapshot seen, written or not
         self._written_at = float("-inf")
         self._shown: tuple[str, str] | None = None  # (state, feed source) last written
         self._complained = False
 
-    def update(self, snap: EngineSnapshot, now: float) -> None:
-        """A new snapshot (`now`: a monotonic clock): written unless one was written
-        less than ``every_s`` ago and neither the state nor the feed source changed."""
+    def update(self, snap: EngineSnapshot) -> None:
+        """A new snapshot: written unless one was written less than ``every_s`` ago and
+        neither the state nor the feed source changed."""
         self.last = snap
+        now = self.clock.monotonic()
         shown = (snap.state, snap.feed.current_source)
         if shown == self._shown and now - self._written_at < self.every_s:
             return
-        if self._write(status_document(snap)):
+        if self._write(status_document(snap, self.clock.time())):
             self._written_at = now
             self._shown = shown
 
     def final(self, snap: EngineSnapshot) -> None:
         """The run's last word: always written."""
         self.last = snap
-        self._write(status_document(snap))
+        self._write(status_document(snap, self.clock.time()))
 
     def failed(self, error: str) -> None:
         """The run failed where no final snapshot could be published (the ledger
         stopped, the start failed): the last figures seen, marked failed with why."""
         if self.last is not None:
-            doc = status_document(self.last, error)
+            doc = status_document(self.last, self.clock.time(), error)
         else:
             doc = {
                 "state": "failed",
                 "error": error,
                 "pid": os.getpid(),
-                "updated_at": round(time.time(), 3),
+                "updated_at": round(self.clock.time(), 3),
                 "last_message_age_s": None,
             }
         self._write(doc)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from engine.market.health import FeedHealth, FeedSource
 from polyterm.faces.status import StatusFile
+from tests.kit.clock import FakeClock
 from tests.kit.snapshots import empty_snapshot
 
 
@@ -24,30 +25,37 @@ def test_writes_are_throttled_but_changes_of_state_or_source_go_out_at_once(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "status.json"
-    status = StatusFile(path, every_s=0.5)
-    status.update(empty_snapshot(uptime_s=1.0), now=10.0)
+    clock = FakeClock()
+    status = StatusFile(path, every_s=0.5, clock=clock)
+    clock.now = 10.0
+    status.update(empty_snapshot(uptime_s=1.0))
     assert read(path)["uptime_s"] == 1.0
-    status.update(empty_snapshot(uptime_s=1.1), now=10.1)  # figures only, too soon
+    clock.now = 10.1
+    status.update(empty_snapshot(uptime_s=1.1))  # figures only, too soon
     assert read(path)["uptime_s"] == 1.0
-    status.update(empty_snapshot(uptime_s=1.2, state="paused"), now=10.2)  # a new state
+    clock.now = 10.2
+    status.update(empty_snapshot(uptime_s=1.2, state="paused"))  # a new state
     assert read(path)["state"] == "paused"
     health = FeedHealth()
     health.set_source(FeedSource.WS_STALE, 0.0, "no WS message for 5s")
     health.last_ws_message = 3.0
     stale = empty_snapshot(uptime_s=1.3, state="paused", feed=health.snapshot(9.5))
-    status.update(stale, now=10.3)  # a new feed source
+    clock.now = 10.3
+    status.update(stale)  # a new feed source
     doc = read(path)
     assert doc["feed_source"] == "ws_stale"
     assert doc["last_message_age_s"] == 6.5
-    status.update(replace(stale, uptime_s=1.9), now=10.9)  # every_s later: figures go out
+    clock.now = 10.9
+    status.update(replace(stale, uptime_s=1.9))  # every_s later: figures go out
     assert read(path)["uptime_s"] == 1.9
     assert read(path)["pid"] == os.getpid()
+    assert read(path)["updated_at"] == clock.time()
 
 
 def test_a_failure_is_written_with_the_error_and_the_last_figures(tmp_path: Path) -> None:
     path = tmp_path / "status.json"
     status = StatusFile(path)
-    status.update(empty_snapshot(uptime_s=4.0), now=1.0)
+    status.update(empty_snapshot(uptime_s=4.0))
     status.failed("ledger l.sqlite stopped writing: database is locked")
     doc = read(path)
     assert doc["state"] == "failed"

@@ -318,24 +318,15 @@ class BookStore:
         prices_memo, sizes_memo, bests_memo = _prices, _sizes, _bests
         changes = ev.price_changes if ev.price_changes is not None else ev.entries()
         # Checked whole before any book moves: a bad entry (raising) leaves every book
-        # as it was. Memo hits are values already checked.
-        checked: list[tuple[PriceChangeEntry, bool, int, int]] = []
+        # as it was. Only checked values enter the memos, so the second pass's lookups
+        # are hits (a miss, after a memo restarted, parses again).
         for entry in changes:
-            side = entry.side
-            if side == "BUY":
-                is_bid = True
-            elif side == "SELL":
-                is_bid = False
-            else:
-                raise ValueError(f"price_change side {side!r} is neither BUY nor SELL")
-            try:
-                price = prices_memo[entry.price]
-            except KeyError:
-                price = _price_miss(entry.price)
-            try:
-                size = sizes_memo[entry.size]
-            except KeyError:
-                size = _size_miss(entry.size)
+            if entry.side != "BUY" and entry.side != "SELL":
+                raise ValueError(f"price_change side {entry.side!r} is neither BUY nor SELL")
+            if entry.price not in prices_memo:
+                _price_miss(entry.price)
+            if entry.size not in sizes_memo:
+                _size_miss(entry.size)
             # The venue's own best bid/ask, compared after the change: checked now.
             reported = entry.best_bid
             if reported is not None and reported not in bests_memo:
@@ -343,10 +334,9 @@ class BookStore:
             reported = entry.best_ask
             if reported is not None and reported not in bests_memo:
                 _best_miss(reported)
-            checked.append((entry, is_bid, price, size))
         books = self.books
         last: dict[str, PriceChangeEntry] = {}
-        for entry, is_bid, price, size in checked:
+        for entry in changes:
             asset = entry.asset_id
             book = books.get(asset)
             if book is None:
@@ -356,10 +346,18 @@ class BookStore:
                     self.problems["stale"] += 1
                     continue
                 book.timestamp_ms = ts
-            if is_bid:
+            if entry.side == "BUY":
                 sizes, prices = book.bid_sizes, book.bid_prices
             else:
                 sizes, prices = book.ask_sizes, book.ask_prices
+            try:
+                price = prices_memo[entry.price]
+            except KeyError:
+                price = _price_miss(entry.price)
+            try:
+                size = sizes_memo[entry.size]
+            except KeyError:
+                size = _size_miss(entry.size)
             if size > 0:
                 if price not in sizes:
                     insort(prices, price)

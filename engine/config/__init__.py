@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from engine.config.base import Frozen
+from engine.config.base import Bool, Frozen, Real
 from engine.config.execution import ExecutionConfig, ExitConfig, PaperConfig
 from engine.config.feed import (
     NEWSAPI,
@@ -65,11 +65,11 @@ class EngineConfig(Frozen):
     exits: ExitConfig = ExitConfig()
     execution: ExecutionConfig = ExecutionConfig()
     paper: PaperConfig = PaperConfig()
-    snapshot_interval_s: float = Field(0.1, gt=0)
-    housekeeping_interval_s: float = Field(0.1, gt=0)  # re-snapshots, expiries, feed checks
-    resnapshot_backoff_base_s: float = Field(0.5, gt=0)
-    resnapshot_backoff_cap_s: float = Field(15.0, gt=0)
-    dry_run: bool = True
+    snapshot_interval_s: Real = Field(0.1, gt=0)
+    housekeeping_interval_s: Real = Field(0.1, gt=0)  # re-snapshots, expiries, feed checks
+    resnapshot_backoff_base_s: Real = Field(0.5, gt=0)
+    resnapshot_backoff_cap_s: Real = Field(15.0, gt=0)
+    dry_run: Bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> EngineConfig:

@@ -7,15 +7,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.config.base import Frozen
+from engine.config.base import Frozen, Int, PriceDelta, Real, Usdc
 
 
 class ExitConfig(Frozen):
     """Exits every position gets, whatever the strategy says (0 turns one off)."""
 
-    take_profit: Decimal = Field(Decimal("0.05"), ge=0, lt=1)  # price rise from entry
-    stop_loss: Decimal = Field(Decimal("0.05"), ge=0, lt=1)  # price fall from entry
-    max_holding_s: float = Field(3600.0, ge=0)
+    take_profit: PriceDelta = Field(Decimal("0.05"), ge=0, lt=1)  # price rise from entry
+    stop_loss: PriceDelta = Field(Decimal("0.05"), ge=0, lt=1)  # price fall from entry
+    max_holding_s: Real = Field(3600.0, ge=0)
 
 
 class ExecutionConfig(Frozen):
@@ -23,16 +23,16 @@ class ExecutionConfig(Frozen):
     # remainder with a new order at the same price (paper queues do not survive).
     on_restart: Literal["cancel", "replace"] = "cancel"
     # Flatten closes at best price at most this many ticks worse (a worst-price cap).
-    flatten_max_slippage_ticks: int = Field(5, ge=0)
+    flatten_max_slippage_ticks: Int = Field(5, ge=0)
     # One-leg-fill protection: a basket leg still open this long after the basket was
     # sent is cancelled; then legs that filled unevenly are completed or unwound.
-    basket_leg_timeout_s: float = Field(2.0, gt=0)
+    basket_leg_timeout_s: Real = Field(2.0, gt=0)
     # A basket seen again with the same verdict (detected, refused) is recorded at most
     # once per this many seconds.
-    basket_redetect_s: float = Field(5.0, ge=0)
+    basket_redetect_s: Real = Field(5.0, ge=0)
 
 
 class PaperConfig(Frozen):
-    starting_cash: Decimal = Field(Decimal(1000), gt=0)
-    latency_ms: int = Field(0, ge=0)
-    latency_jitter_ms: int = Field(0, ge=0)  # uniform extra delay, seeded (--seed)
+    starting_cash: Usdc = Field(Decimal(1000), gt=0)
+    latency_ms: Int = Field(0, ge=0)
+    latency_jitter_ms: Int = Field(0, ge=0)  # uniform extra delay, seeded (--seed)

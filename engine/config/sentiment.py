@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.config.base import Frozen
+from engine.config.base import Bool, Frozen, Int, Real
 
 Provider = Literal["newsapi", "twitter", "emulator", "jsonl"]
 PROVIDERS: tuple[Provider, ...] = ("newsapi", "twitter", "emulator", "jsonl")
@@ -28,14 +28,14 @@ class SentimentQuery(Frozen):
     language: str = "en"
     country: str = "us"
     category: str = ""
-    page_size: int = Field(50, ge=1, le=100)
+    page_size: Int = Field(50, ge=1, le=100)
     # Twitter/X recent search (its query syntax); tweets count as chatter, not news.
     twitter_query: str = Field("polymarket -is:retweet lang:en", min_length=1, max_length=512)
-    twitter_max_results: int = Field(50, ge=10, le=100)
+    twitter_max_results: Int = Field(50, ge=10, le=100)
 
 
 class SentimentConfig(Frozen):
-    enabled: bool = True
+    enabled: Bool = True
     # Tried in order; the first usable one runs (newsapi: NEWSAPI_KEY, or offline the
     # emulator's NewsAPI-shaped feed; twitter: TWITTER_BEARER_TOKEN; emulator: a loopback
     # news_url; jsonl: jsonl_path set). The status names why earlier ones were skipped.
@@ -45,33 +45,33 @@ class SentimentConfig(Frozen):
     twitter_url: str = TWITTER_API
     # Polling cadence: the real APIs are metered (NewsAPI's free plan: 100 requests a day),
     # the emulator is not, and an injected headline should reach the strategies in < 2 s.
-    poll_interval_s: float = Field(300.0, gt=0)
-    emulator_poll_interval_s: float = Field(0.5, gt=0)
-    jsonl_poll_interval_s: float = Field(0.5, gt=0)
-    requests_per_minute: float = Field(10.0, gt=0)
-    emulator_requests_per_minute: float = Field(600.0, gt=0)
-    timeout_s: float = Field(10.0, gt=0)
+    poll_interval_s: Real = Field(300.0, gt=0)
+    emulator_poll_interval_s: Real = Field(0.5, gt=0)
+    jsonl_poll_interval_s: Real = Field(0.5, gt=0)
+    requests_per_minute: Real = Field(10.0, gt=0)
+    emulator_requests_per_minute: Real = Field(600.0, gt=0)
+    timeout_s: Real = Field(10.0, gt=0)
     # Retries inside one poll (429, 5xx, timeouts, connection errors), exponential with
     # jitter; a 429's Retry-After is honoured up to retry_after_cap_s.
-    max_attempts: int = Field(3, ge=1, le=10)
-    backoff_initial_s: float = Field(1.0, gt=0)
-    backoff_max_s: float = Field(60.0, gt=0)
-    retry_after_cap_s: float = Field(120.0, gt=0)
+    max_attempts: Int = Field(3, ge=1, le=10)
+    backoff_initial_s: Real = Field(1.0, gt=0)
+    backoff_max_s: Real = Field(60.0, gt=0)
+    retry_after_cap_s: Real = Field(120.0, gt=0)
     # A poll that failed for good delays the next one: poll interval x 2^failures, capped.
-    error_backoff_cap_s: float = Field(900.0, gt=0)
+    error_backoff_cap_s: Real = Field(900.0, gt=0)
     # Cache of headlines already delivered (by url and by title), so a poll window that
     # overlaps the last one never delivers a headline twice.
-    dedupe_ttl_s: float = Field(172_800.0, gt=0)
-    dedupe_max_entries: int = Field(20_000, ge=100)
+    dedupe_ttl_s: Real = Field(172_800.0, gt=0)
+    dedupe_max_entries: Int = Field(20_000, ge=100)
     # Readings: a headline older than this moves no reading, and a reading older than
     # this is dropped (strategies apply their own, usually shorter, limits and decay).
-    max_age_seconds: float = Field(3600.0, gt=0)
+    max_age_seconds: Real = Field(3600.0, gt=0)
     # How fast an older reading loses weight when a new headline is blended in.
-    blend_half_life_s: float = Field(900.0, gt=0)
+    blend_half_life_s: Real = Field(900.0, gt=0)
     # Keyword matching: distinct market keywords a headline must contain (fewer when the
     # market has fewer keywords).
-    min_keyword_hits: int = Field(2, ge=1, le=10)
-    recent_max: int = Field(200, ge=1, le=10_000)
+    min_keyword_hits: Int = Field(2, ge=1, le=10)
+    recent_max: Int = Field(200, ge=1, le=10_000)
 
     @field_validator("providers")
     @classmethod

@@ -23,7 +23,7 @@ rows that hold a latest state (orders, positions, markets) are overwritten in th
 order, so grouping never changes the outcome.
 
 A failed batch is rolled back whole and the ledger stops: the reason is logged once on
-``engine.ledger``, every later ``record()``/``flush()`` raises LedgerError, and the writer
+``engine.ledger`` (info), every later ``record()``/``flush()`` raises LedgerError, and the writer
 thread itself refuses any batch queued behind the failed one, so nothing after a lost
 batch is committed as if the record were whole. Cancelling a caller that waits for a
 commit never cancels the commit; its outcome is applied all the same.
@@ -67,7 +67,9 @@ from engine.events import (
     RunStarted,
     SignalRaised,
 )
+from engine.files import create_private, tighten
 from engine.ledger.errors import LedgerError
+from engine.ledger.lock import WriterLock
 from engine.ledger.schema import SCHEMA_VERSION, migrate
 from engine.orders import OrderStatus
 
@@ -509,6 +511,7 @@ class SqliteLedger:
         self._writer: asyncio.Task[None] | None = None
         self._error: str | None = None  # why the ledger stopped (seen on the loop)
         self._broken: str | None = None  # why a batch failed (seen on the writer thread)
+        self._lock = WriterLock(self.path)  # one writer per ledger file, across processes
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -533,11 +536,15 @@ class SqliteLedger:
         """Open (creating or migrating) the file: WAL, synchronous=FULL, foreign keys."""
         if self._opened or self._executor is not None:
             raise LedgerError(f"ledger {self.path} is already open")
+        # Before anything touches the file: a second writer is refused with the file (and
+        # the first writer's run) exactly as they were.
+        self._lock.acquire()
         executor = self._executor = ThreadPoolExecutor(1, thread_name_prefix="ledger-writer")
         try:
             await asyncio.get_running_loop().run_in_executor(executor, self._open_sync)
         except BaseException as exc:
-            # Queued behind the open, so it closes whatever the open got to.
+            # Queued behind the open, so it closes whatever the open got to (and then
+            # lets the lock go).
             executor.submit(self._close_sync, False)
             executor.shutdown(wait=False)
             if isinstance(exc, sqlite3.Error | OSError):
@@ -557,7 +564,11 @@ class SqliteLedger:
         return self
 
     def _open_sync(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file exists 0600 before SQLite opens it: SQLite gives the -wal and -shm
+        # files the database's own mode, so they are private too.
+        create_private(self.path)
+        for journal in ("-wal", "-shm", "-journal"):
+            tighten(self.path.with_name(self.path.name + journal))
         conn = sqlite3.connect(self.path, isolation_level=None)
         self._conn = conn
         (mode,) = conn.execute("PRAGMA journal_mode=WAL").fetchone()
@@ -748,15 +759,17 @@ class SqliteLedger:
 
     def _close_sync(self, checkpoint: bool) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
         try:
-            if checkpoint:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as exc:
-            log.error("ledger %s: final checkpoint failed: %s", self.path, exc)
+            if conn is not None:
+                try:
+                    if checkpoint:
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:
+                    log.error("ledger %s: final checkpoint failed: %s", self.path, exc)
+                finally:
+                    conn.close()
         finally:
-            conn.close()
+            self._lock.release()  # only once the connection is closed
 
     # -- the writer ---------------------------------------------------------------------
     def _stopped(self) -> LedgerError:
@@ -778,7 +791,9 @@ class SqliteLedger:
             raise LedgerError(f"ledger {self.path} is not open")
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        except (sqlite3.Error, LedgerError) as exc:
+        except (sqlite3.Error, LedgerError, OverflowError) as exc:
+            # OverflowError: a number past SQLite's 64-bit INTEGER (a value no setting
+            # should allow); the ledger stops like any failed write.
             self._fail(exc)
             raise self._stopped() from exc
 
@@ -856,7 +871,9 @@ class SqliteLedger:
         if self._error is not None:
             return
         self._error = str(exc) or type(exc).__name__
-        log.error("ledger %s stopped writing: %s", self.path, self._error)
+        # Info, not error: every caller gets the LedgerError and the face reports it once
+        # (headless: its one error line); -v shows it as it happens.
+        log.info("ledger %s stopped writing: %s", self.path, self._error)
         self._batches.clear()
         waiters, self._waiters = self._waiters, []
         for _, done in waiters:

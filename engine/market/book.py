@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from engine.fixed import PRICE_SCALE, format_price, format_size
 
+# The venue's tick sizes, in price units: 0.1, 0.01, 0.001, 0.0001. No other exists.
+VENUE_TICKS = frozenset((1000, 100, 10, 1))
 # 0.1 is only ever learnt from metadata: a sparse book on a 0.01 grid can look like 0.1.
 INFERABLE_TICKS = (100, 10, 1)  # 0.01, 0.001, 0.0001 in price units
 
@@ -112,7 +114,10 @@ class OrderBook:
 
         A finer tick keeps every level. A coarser one makes off-grid levels impossible,
         so they are dropped and the caller should re-snapshot to learn the venue's truth.
+        A tick the venue does not have raises ValueError, the book untouched.
         """
+        if tick not in VENUE_TICKS:
+            raise ValueError(f"tick {tick} is not one of the venue's (0.1, 0.01, 0.001, 0.0001)")
         self.tick = tick
         self.tick_known = True
         dropped = 0

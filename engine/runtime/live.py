@@ -219,7 +219,7 @@ class LiveRunner:
         message = None
         if error is not None:
             message = str(error) or type(error).__name__
-            log.error("engine failed: %s", message)
+            log.info("engine failed: %s", message)  # the face reports it (one line)
         final: EngineSnapshot | None = None
         try:
             core.stopping()

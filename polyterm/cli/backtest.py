@@ -74,12 +74,20 @@ def backtest(
     As fast as the CPU allows, with a progress bar (messages/s, ETA) on stderr and the
     run's summary on stdout. The same tapes, config and seed give the same ledger, byte
     for byte. A tape cut short replays what it holds, prints the summary and a warning,
-    and exits 1.
+    and exits 1. A hostile frame in a tape is counted as a bad frame and the replay goes
+    on; an empty tape, or a file that is no tape, is refused in one line.
 
     With --sweep, every combination of the swept values replays the same tapes into its
     own ledger in --ledger-dir, in parallel processes (--jobs) or on a cluster
     (--cluster), and the variants' comparison table (`polyterm report sweep`) is printed.
     """
+    from engine.adapters.tape.tape import TapeError, check_tape
+
+    for tape in tapes:  # an empty recording or another file is refused, not replayed as nothing
+        try:
+            check_tape(tape)
+        except TapeError as exc:
+            fail(f"--tape {exc}")
     if sweeps:
         if ledger is not None:
             fail("--ledger is for one backtest; a sweep writes a ledger per variant: --ledger-dir")

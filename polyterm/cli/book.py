@@ -11,6 +11,8 @@ import click
 
 from polyterm.cli.common import EXIT_INCOMPLETE, fail
 
+PROBLEM_LINES = 20  # a hostile tape can hold millions: the first ones, then a count
+
 if TYPE_CHECKING:
     from engine.adapters.polymarket.books import BookStore
     from engine.market.markets import MarketInfo
@@ -25,9 +27,12 @@ if TYPE_CHECKING:
 def book(tape: Path, as_json: bool, levels: int) -> None:
     """Rebuild books from a tape or recorded messages and print each token's final book.
 
-    A tape cut short (a recorder killed mid-write) still prints the books its whole
-    frames rebuild, then one warning line on stderr, and exits 1: the output is real but
-    incomplete. A file that cannot be read as frames at all is one error line, exit 2.
+    A frame that is not a market message (not JSON, wrong types, prices outside (0, 1),
+    nested too deep, ...) is counted as a bad frame, named on stderr, and the replay goes
+    on, as the live engine does. A tape cut short (a recorder killed mid-write) still
+    prints the books its whole frames rebuild, then one warning line on stderr, and exits
+    1: the output is real but incomplete. A file that holds no frames, or no market
+    message at all, is one error line, exit 2.
     """
     from engine.adapters.polymarket.books import BookStore
     from engine.adapters.tape.tape import FrameReader, TapeError, TapeTruncated
@@ -37,15 +42,30 @@ def book(tape: Path, as_json: bool, levels: int) -> None:
     truncated: TapeTruncated | None = None
     reader = FrameReader(tape)
     try:
-        # One parse per frame: the reader hands message lines on as bytes and the
-        # decoder's verdict on a line that is not JSON becomes the reader's error.
+        # One parse per frame: the reader hands message lines on as bytes, and the
+        # decoder's verdict on a line that is not JSON is counted under the reader's
+        # FILE:LINE for it.
         store.apply_frames(reader, reader.bad_frame)
     except TapeTruncated as exc:
         truncated = exc
     except TapeError as exc:
         fail(str(exc))
-    for line in problems:
+    frames = store.counts["frames"]
+    if frames == 0:  # empty, or cut before its first frame: nothing to show
+        fail(f"{tape}: no frames (an empty recording?); pass a tape from `polyterm record`")
+    if frames and sum(store.counts.values()) == frames:  # not one event in any frame
+        fail(
+            f"{tape}: no market messages in its {frames} frames (the first: "
+            f"{problems[0] if problems else 'unknown'}); pass a tape or market messages"
+        )
+    for line in problems[:PROBLEM_LINES]:
         click.echo(f"polyterm: {line}", err=True)
+    if len(problems) > PROBLEM_LINES:
+        click.echo(
+            f"polyterm: ... and {len(problems) - PROBLEM_LINES} more problems "
+            '(counted under "problems" with --json)',
+            err=True,
+        )
     _print_books(store, as_json, levels, reader.markets)
     if truncated is not None:
         sys.stdout.flush()

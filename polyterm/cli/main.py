@@ -18,6 +18,7 @@ from polyterm.cli.common import (
     overrides,
     run_command,
 )
+from polyterm.cli.config import config
 from polyterm.cli.ctl import ctl
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
@@ -117,6 +118,9 @@ def main(
     from polyterm.settings.logs import setup_logging
 
     setup_logging(verbose, fmt="json" if log_format == "json" else "text")
+    from polyterm.settings.locations import tighten_dirs
+
+    tighten_dirs()  # polyterm's own directories are private, even ones made before
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
@@ -166,5 +170,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve, report, ctl, ledger_command):
+for _command in (exchange, record, backtest, book, serve, report, ctl, ledger_command, config):
     main.add_command(_command)

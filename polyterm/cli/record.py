@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def record(
 
     Ends after --duration, or at once on Ctrl-C / SIGTERM (exit 130 / 143). Either way
     the tape is closed whole and one JSON line is printed: tape, frames, markets, seconds,
-    and what stopped it ("duration", "SIGINT" or "SIGTERM").
+    and what stopped it ("duration", "SIGINT" or "SIGTERM"). A recording that fails
+    before its first frame (the venue unreachable) leaves no tape behind.
     """
     check_writable("--out", out_path, make_parents=True)
     app = load_app(None, overrides(offline, seed, markets))
@@ -92,6 +94,13 @@ def record(
                             )
                     if task.done() and not task.cancelled():
                         task.result()  # the feed failed (or ended): say why
+            except BaseException:
+                writer.close()
+                if writer.frames == 0:
+                    # Nothing recorded (the venue unreachable, a bad URL): no empty tape
+                    # is left for a replay to mistake for a recording.
+                    os.unlink(out_path)
+                raise
             finally:
                 writer.close()
             seconds = clock.monotonic() - started
@@ -107,6 +116,8 @@ def record(
             )
         )
         sys.stdout.flush()
+        if writer.frames == 0:
+            click.echo(f"polyterm: warning: {out_path} holds no frames", err=True)
         return signal_exit(stop.signal) if stop.signal is not None else 0
 
     sys.exit(run_command(go, ctx.obj["verbose"]))

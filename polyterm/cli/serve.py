@@ -2,19 +2,20 @@
 
 Every browser tab that opens the page starts its own ``polyterm`` console process (the
 same engine, the same options) and sees the same screen a terminal would. Loopback by
-default: the console trades, so serving it beyond this machine is a deliberate choice.
+default, and behind a random access token in the URL it prints, checked on the page and
+on the WebSocket, with the Origin checked too (see :mod:`polyterm.faces.browser`): the
+console trades, so no other page the user opens may drive it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import sys
 from pathlib import Path
 
 import click
 
-from polyterm.cli.common import STOP_SIGNALS, check_writable, fail, signal_exit
+from polyterm.cli.common import check_writable, fail, run_command, stop_signals
 
 
 def console_command(
@@ -24,7 +25,8 @@ def console_command(
     seed: int | None,
     markets: int | None,
 ) -> str:
-    """The shell command each browser session runs: this Python, this polyterm."""
+    """The shell command each browser session runs: this Python, this polyterm. ``exec``
+    makes the console the server's own child, so it can tell when its server is gone."""
     args = [sys.executable, "-m", "polyterm"]
     if offline is not None:
         args.append("--offline" if offline else "--online")
@@ -36,7 +38,7 @@ def console_command(
         args += ["--seed", str(seed)]
     if markets is not None:
         args += ["--markets", str(markets)]
-    return shlex.join(args)
+    return "exec " + shlex.join(args)
 
 
 @click.command()
@@ -67,7 +69,9 @@ def console_command(
 )
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.pass_context
 def serve(
+    ctx: click.Context,
     host: str,
     port: int,
     offline: bool | None,
@@ -76,7 +80,11 @@ def serve(
     seed: int | None,
     markets: int | None,
 ) -> None:
-    """Serve the console to a browser at http://HOST:PORT (Ctrl-C stops)."""
+    """Serve the console to a browser (Ctrl-C stops).
+
+    Prints the URL to open: it carries a random access token, without which (or from
+    another origin) every request is refused.
+    """
     from engine.adapters.net.loopback import is_loopback_host
     from polyterm.cli.common import load_app, overrides
 
@@ -87,49 +95,21 @@ def serve(
     load_app(config_path, overrides(offline, seed, markets))  # a bad config fails here, once
     if not is_loopback_host(host):
         click.echo(
-            f"polyterm: warning: serving the console on {host}: anyone who can reach "
-            f"{host}:{port} can trade this account",
+            f"polyterm: warning: serving the console on {host}: whoever reaches "
+            f"{host}:{port} with the printed URL can trade this account (plain HTTP: the "
+            "network path can read it)",
             err=True,
         )
     command = console_command(offline, ledger, config_path, seed, markets)
-    stopped_by = _serve(command, host, port)
-    if stopped_by is not None:
-        sys.exit(signal_exit(stopped_by))
 
+    async def go() -> int:
+        from polyterm.faces.browser import new_token, serve_console
 
-def _serve(command: str, host: str, port: int) -> int | None:
-    """Serve until SIGINT or SIGTERM; returns the signal that stopped it."""
-    from aiohttp import web
-    from aiohttp.web_runner import GracefulExit
-    from textual_serve.server import Server
+        def ready(url: str) -> None:
+            click.echo(f"polyterm serve: {url} (Ctrl-C stops)", err=True)
 
-    class _Server(Server):
-        async def on_startup(self, app: web.Application) -> None:
-            click.echo(f"polyterm serve: {self.public_url} (Ctrl-C stops)", err=True)
+        with stop_signals() as stop:
+            await serve_console(command, host, port, new_token(), stop.wait, ready)
+        return 0  # 130 / 143 after the signal that stopped it
 
-    server = _Server(command, host=host, port=port, title="polyterm")
-    stopped: list[int] = []
-
-    def stop(sig: int) -> None:
-        stopped.append(sig)
-        raise GracefulExit
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stop, sig)
-    try:
-        web.run_app(
-            server._make_app(),
-            host=host,
-            port=port,
-            handle_signals=False,
-            loop=loop,
-            print=None,
-        )
-    except OSError as exc:
-        fail(f"cannot serve on {host}:{port}: {exc.strerror or exc} (pick another --port)")
-    finally:
-        if not loop.is_closed():
-            loop.close()
-    return stopped[0] if stopped else None
+    sys.exit(run_command(go, ctx.obj["verbose"]))

@@ -3,14 +3,17 @@ console on the same engine the headless face runs.
 
 Diagnostics cannot go to stderr while the console owns the terminal: log records go to
 the log pane (``l``) and to ``console.log`` in the platformdirs log dir (rotated at
-1 MB, three files kept), so what happened is still there after the console closes.
+1 MB, three files kept, all 0600), so what happened is still there after the console closes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,24 @@ def check_theme(app: AppConfig) -> None:
         )
 
 
+def watch_server(served_by: str | None, every_s: float = 0.5) -> threading.Thread | None:
+    """A console that ``polyterm serve`` started stops (as on SIGTERM: the engine stops
+    cleanly) once that server is gone, so a server stopped abruptly leaves no session
+    trading on its own. `served_by` is the server's pid, from its environment."""
+    if not served_by or not served_by.isdigit():
+        return None
+    server = int(served_by)
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(every_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="served-by", daemon=True)
+    thread.start()
+    return thread
+
+
 def log_to_file() -> Path | None:
     """Send log records to the console's log file instead of stderr; None if the log
     directory cannot be written (the log pane still has them)."""
@@ -84,9 +105,11 @@ def run_console(app: AppConfig, options: ConsoleOptions) -> int:
     signal stopped it)."""
     check_terminal()
     check_theme(app)
+    from polyterm.faces.browser import SERVED_BY
     from polyterm.tui.app import PolytermApp
 
     log_to_file()
+    watch_server(os.environ.get(SERVED_BY) if os.environ.get("TEXTUAL_DRIVER") else None)
     console = PolytermApp(
         lambda: console_session(app, options),
         venue="emulator" if app.offline else "polymarket",

@@ -8,24 +8,28 @@ existing ledger resumes its paper account (cash and positions from the recorded 
 SIGINT and SIGTERM stop the run cleanly within a second: the summary is printed, the
 status file holds the final state, the ledger is flushed; the exit code is then 130 for
 SIGINT and 143 for SIGTERM (the shell's conventions), 0 for a run that ended by itself.
+A run that fails says so in its status file (see :mod:`polyterm.faces.status`) and on
+stderr in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from engine.adapters.net.tasks import cancel_and_wait
+from engine.ledger.lock import LedgerBusy
+from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.summary import summary_dict
 from polyterm.faces.live_engine import open_live_engine
 from polyterm.faces.ops import OpsOptions, operations
+from polyterm.faces.status import StatusFile
 from polyterm.faces.summary_text import print_summary as print_summary  # backtest uses it
 from polyterm.settings.config import AppConfig
 
@@ -56,26 +60,55 @@ def status_line(snap: EngineSnapshot) -> str:
     )
 
 
-def write_status_file(path: Path, snap: EngineSnapshot) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(summary_dict(snap), default=str))
-    os.replace(tmp, path)  # atomic: readers never see half a file
-
-
-async def _report(hub: SnapshotHub, out: TextIO, options: RunOptions) -> None:
+async def _report(
+    hub: SnapshotHub, out: TextIO, options: RunOptions, status: StatusFile | None
+) -> None:
     last_line = -options.status_every
     async for snap in hub.subscribe():
-        if options.status_file is not None:
-            try:
-                write_status_file(options.status_file, snap)
-            except OSError as exc:
-                log.error("--status-file %s: %s", options.status_file, exc)
+        if status is not None:
+            status.update(snap)
         if not options.json_summary and snap.uptime_s - last_line >= options.status_every:
             last_line = snap.uptime_s
             print(status_line(snap), file=out, flush=True)
 
 
 async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.stdout) -> int:
+    status = StatusFile(options.status_file) if options.status_file is not None else None
+    try:
+        final, live = await _run(app, options, out, status)
+    except LedgerBusy:
+        raise  # the status file may be the other run's: never touched
+    except BaseException as exc:
+        if status is not None and not isinstance(
+            exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError
+        ):
+            status.failed(str(exc) or type(exc).__name__)
+        raise
+    if status is not None:
+        status.final(final)
+    summary = summary_dict(final)
+    summary["ledger"] = str(live.ledger_path)
+    figures = live.runner.latency.figures()
+    if figures is not None:
+        summary["frame_to_order_us"] = {
+            "p50": round(figures.p50_us, 1),
+            "p99": round(figures.p99_us, 1),
+            "max": round(figures.max_us, 1),
+        }
+    print_summary(summary, out, options.json_summary)
+    return SIGNAL_EXIT[live.stopped_by[0]] if live.stopped_by else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    runner: LiveRunner
+    ledger_path: Path
+    stopped_by: list[signal.Signals]
+
+
+async def _run(
+    app: AppConfig, options: RunOptions, out: TextIO, status: StatusFile | None
+) -> tuple[EngineSnapshot, _Ran]:
     stopped_by: list[signal.Signals] = []
     async with (
         open_live_engine(app, options.ledger) as live,
@@ -90,21 +123,16 @@ async def run_headless(app: AppConfig, options: RunOptions, out: TextIO = sys.st
 
         for sig in SIGNAL_EXIT:
             loop.add_signal_handler(sig, on_signal, sig)
-        reporter = asyncio.create_task(_report(runner.hub, out, options), name="report")
+        reporter = asyncio.create_task(_report(runner.hub, out, options, status), name="report")
         try:
             final = await runner.run(options.duration, starting_cash=live.starting_cash)
+        except BaseException:
+            # A run that failed before it could close its snapshot hub (the ledger
+            # refusing the run's first row) must not leave the reporter waiting on it.
+            await cancel_and_wait(reporter)
+            raise
         finally:
             for sig in SIGNAL_EXIT:
                 loop.remove_signal_handler(sig)
-            await reporter
-    summary = summary_dict(final)
-    summary["ledger"] = str(live.ledger_path)
-    figures = runner.latency.figures()
-    if figures is not None:
-        summary["frame_to_order_us"] = {
-            "p50": round(figures.p50_us, 1),
-            "p99": round(figures.p99_us, 1),
-            "max": round(figures.max_us, 1),
-        }
-    print_summary(summary, out, options.json_summary)
-    return SIGNAL_EXIT[stopped_by[0]] if stopped_by else 0
+        await reporter
+    return final, _Ran(runner, live.ledger_path, stopped_by)

@@ -7,19 +7,29 @@ naming the field, where it came from and what to do.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engine.config import EngineConfig, StrategiesConfig
+from engine.config.base import Bool, Int
+from engine.config.strategy import check_strategy_names
+from engine.files import write_private
 from polyterm.settings import locations
 from polyterm.settings.alerts import AlertsConfig
 
@@ -31,6 +41,35 @@ class ConfigError(ValueError):
 
 
 DEFAULT_THEME = "polyterm-dark"
+POLYTERM_THEMES = ("polyterm-dark", "polyterm-light")
+# Textual's own themes (textual.theme.BUILTIN_THEMES of the pinned Textual; a test keeps
+# the two lists equal): named here so that checking a name never imports Textual, which
+# a headless run does not otherwise need.
+TEXTUAL_THEMES = frozenset(
+    {
+        "ansi-dark",
+        "ansi-light",
+        "atom-one-dark",
+        "atom-one-light",
+        "catppuccin-frappe",
+        "catppuccin-latte",
+        "catppuccin-macchiato",
+        "catppuccin-mocha",
+        "dracula",
+        "flexoki",
+        "gruvbox",
+        "monokai",
+        "nord",
+        "rose-pine",
+        "rose-pine-dawn",
+        "rose-pine-moon",
+        "solarized-dark",
+        "solarized-light",
+        "textual-dark",
+        "textual-light",
+        "tokyo-night",
+    }
+)
 
 
 class ConsoleConfig(BaseModel):
@@ -39,9 +78,19 @@ class ConsoleConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # A theme registered with Textual: polyterm-dark, polyterm-light, or one of Textual's
-    # own (the console checks the name when it starts). `t` and the palette change it
-    # and write the choice back here.
+    # own. `t` and the palette change it and write the choice back here. Checked on
+    # every face, so a name the console would refuse is never accepted headless.
     theme: str = Field(DEFAULT_THEME, min_length=1)
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, value: str) -> str:
+        if value not in POLYTERM_THEMES and value not in TEXTUAL_THEMES:
+            raise ValueError(
+                f"{value!r} is not a theme: use {' or '.join(POLYTERM_THEMES)} (or one of "
+                f"Textual's: {', '.join(sorted(TEXTUAL_THEMES))})"
+            )
+        return value
 
 
 class AppConfig(BaseModel):
@@ -52,10 +101,25 @@ class AppConfig(BaseModel):
     engine: EngineConfig = EngineConfig()
     console: ConsoleConfig = ConsoleConfig()
     alerts: AlertsConfig = AlertsConfig()  # [alerts]: webhook and Telegram
-    offline: bool = True  # a new user has no keys: the loopback emulator is the default
+    offline: Bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
-    emulator_seed: int = 7
-    emulator_markets: int = Field(8, ge=1, le=1000)
+    emulator_seed: Int = 7
+    emulator_markets: Int = Field(8, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _strategy_names(self) -> AppConfig:
+        """Per-strategy tables must name strategies: a typo would apply to none. (The
+        engine's models take any name: its tests and embedders run their own.)"""
+        engine = self.engine
+        check_strategy_names(engine.strategy.skip_on_fallback, "strategy.skip_on_fallback")
+        check_strategy_names(
+            engine.strategy.size_scales_on_fallback, "strategy.size_scales_on_fallback"
+        )
+        check_strategy_names(engine.risk.strategy_sizes, "risk.strategy_sizes")
+        check_strategy_names(
+            engine.trading.strategy_order_frequency, "trading.strategy_order_frequency"
+        )
+        return self
 
 
 # The seed's environment names for the hot-asset registry.
@@ -145,10 +209,11 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
         put(["engine", "feed", "gamma_url"], env["GAMMA_API_URL"], "GAMMA_API_URL")
     for var, field in _SERVICE_WS.items():
         if var in env:
-            value: Any = env[var]
-            if field == "static_assets":
-                value = tuple(a.strip() for a in env[var].split(",") if a.strip())
-            put(["engine", "hot_assets", field], value, var)
+            put(
+                ["engine", "hot_assets", field],
+                _env_value(var, env[var], ["hot_assets", field]),
+                var,
+            )
     for var, value in env.items():
         if var in _SERVICE_WS:
             continue
@@ -224,10 +289,45 @@ def _annotation(path: list[str]) -> Any:
     for name in path:
         annotation = model.model_fields[name].annotation
         model = annotation
+    annotation = _base_type(annotation)
     args = [a for a in get_args(annotation) if a is not type(None)]
     if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
         return args[0]
     return annotation
+
+
+def _base_type(annotation: Any) -> Any:
+    """The plain type under Annotated[...] (Bool -> bool, Usdc -> Decimal)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _scalar(var: str, value: str, annotation: Any, key: str) -> Any:
+    """An environment value (text) as its field's type: settings are strict, so a
+    boolean, count or number is parsed here, and said wrong here, naming the variable."""
+    kind = _base_type(annotation)
+    text = value.strip()
+    if kind is bool:
+        return _bool(var, value)
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(
+                f"config {key}: {var}={value!r} is not a whole number: write e.g. 8"
+            ) from None
+    if kind is float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ConfigError(
+                f"config {key}: {var}={value!r} is not a number: write e.g. 0.5"
+            ) from None
+        if not math.isfinite(number):
+            raise ConfigError(f"config {key}: {var}={value!r} is not a finite number")
+        return number
+    return value  # text, a choice, or a decimal amount (which takes text)
 
 
 def _env_value(var: str, value: str, path: list[str]) -> Any:
@@ -259,7 +359,7 @@ def _env_value(var: str, value: str, path: list[str]) -> Any:
         if not isinstance(parsed, dict):
             raise ConfigError(f"{var}: expected a JSON object, e.g. {example}")
         return parsed
-    return value
+    return _scalar(var, value, _annotation(path), ".".join(path))
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,16 +384,43 @@ def load_config(
     tree: dict[str, Any] = {}
     origin: dict[str, str] = {}
     if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                toml = tomllib.load(fh)
-        except (tomllib.TOMLDecodeError, OSError) as exc:
-            raise ConfigError(f"{path}: {exc}; fix the file or move it aside") from exc
-        tree = _toml_to_tree(toml)
+        tree = _toml_to_tree(read_toml(path))
     elif explicit:
         raise ConfigError(f"{path}: no such config file")
     env_tree, origin = env_overrides(env)
     tree = _merge(_merge(tree, env_tree), overrides or {})
+    return validate_tree(tree, origin, path if path.is_file() else None)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """config.toml as a table; every way it can be unreadable is one ConfigError line."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8, or move it aside"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}; fix the file or move it aside") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}; fix the file or move it aside") from exc
+
+
+# What each strict type's refusal means for the person writing the file.
+_FIXES = {
+    "bool_type": "is not a boolean: write true or false, without quotes",
+    "int_type": "is not a whole number: write it without quotes, e.g. 8",
+    "float_type": "is not a number: write it without quotes, e.g. 0.5",
+    "finite_number": "is not a finite number (no inf or nan)",
+    "extra_forbidden": "is not a setting (see `polyterm config init` for every key)",
+    "string_type": "is not text: write it in quotes",
+}
+
+
+def validate_tree(tree: dict[str, Any], origin: Mapping[str, str], path: Path | None) -> AppConfig:
+    """The AppConfig of a config tree, or one ConfigError line naming the key, where it
+    came from and the fix."""
     try:
         return AppConfig.model_validate(tree)
     except ValidationError as exc:
@@ -301,8 +428,13 @@ def load_config(
         loc = [str(p) for p in err["loc"]]
         dotted = ".".join(loc[1:] if loc[:1] == ["engine"] else loc)
         source = origin.get(".".join(loc))
-        where = f" (from {source})" if source else f" (in {path})" if path.is_file() else ""
-        message = str(err["msg"]).removeprefix("Value error, ")
+        where = f" (from {source})" if source else f" (in {path})" if path is not None else ""
+        fix = _FIXES.get(err["type"])
+        if fix is not None:
+            shown = err.get("input")
+            message = fix if err["type"] == "extra_forbidden" else f"{shown!r} {fix}"
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
         if not dotted:  # settings that contradict each other: the message names them
             raise ConfigError(f"config: {message}{where}") from exc
         raise ConfigError(f"config {dotted}: {message}{where}") from exc
@@ -360,15 +492,14 @@ def save_theme(path: Path, theme: str) -> None:
         console = tomlkit.table()
         doc["console"] = console
     console["theme"] = theme
-    # Through a symlink to the file it names (a config kept in a dotfiles repository):
-    # replacing the link itself would cut it.
-    target = path.resolve()
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
-        os.replace(tmp, target)
+        write_config(path, tomlkit.dumps(doc))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: {exc}; the theme was not saved") from exc
+
+
+def write_config(path: Path, text: str) -> None:
+    """Replace the config file atomically, 0600 in a 0700 directory; through a symlink
+    to the file it names (a config kept in a dotfiles repository: replacing the link
+    itself would cut it)."""
+    write_private(path, text.encode("utf-8"))

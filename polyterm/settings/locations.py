@@ -1,4 +1,5 @@
-"""Where polyterm keeps things: platformdirs locations and the recorded golden data."""
+"""Where polyterm keeps things: platformdirs locations (private: 0700) and the recorded
+golden data."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import platformdirs
+
+from engine.files import DIR_MODE, tighten
 
 APP = "polyterm"
 
@@ -28,6 +31,15 @@ def config_file() -> Path:
 
 def default_ledger_path() -> Path:
     return data_dir() / "ledger.sqlite"
+
+
+def tighten_dirs() -> None:
+    """Make polyterm's own directories 0700 where an older version (or the umask) left
+    them readable by others; missing ones are created 0700 when first written to. A
+    directory the user chose (a --ledger elsewhere) is never changed."""
+    data = data_dir()
+    for directory in (config_dir(), data, log_dir(), data / "backtests"):
+        tighten(directory, DIR_MODE)
 
 
 def recorded_dir() -> Path | None:

@@ -16,7 +16,7 @@ import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal, TextIO, cast
 
 LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")
@@ -44,13 +44,10 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     when it exists looser); rotation renames files, so rotated ones keep the mode."""
 
     def _open(self) -> io.TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
-        except BaseException:
-            os.close(fd)
-            raise
+        from engine.files import open_private  # here: `polyterm --help` loads no engine
+
+        stream = open_private(Path(self.baseFilename), "a", encoding=self.encoding)
+        return cast(io.TextIOWrapper, stream)
 
 
 def formatter(fmt: LogFormat, datefmt: str = "%Y-%m-%d %H:%M:%S") -> logging.Formatter:

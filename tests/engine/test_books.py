@@ -229,15 +229,14 @@ def test_apply_frames_matches_apply_frame_and_a_dict_model(frames: list[bytes]) 
                 model[(obj["asset_id"], False)] = {6000: 5_000_000}
             continue
         ts = int(obj["timestamp"]) if obj["timestamp"].isdigit() else 0
-        for e in obj["price_changes"]:
+        entries = obj["price_changes"]
+        if any(e["side"] not in ("BUY", "SELL") or e["size"] == "-1" for e in entries):
+            continue  # one bad entry: the event is refused whole, every book untouched
+        for e in entries:
             if ts and ts < held.get(e["asset_id"], 0):
                 continue
             if ts:
                 held[e["asset_id"]] = ts
-            if e["side"] not in ("BUY", "SELL"):
-                continue
-            if e["size"] == "-1":
-                break  # a bad size ends the frame's event, as in the store
             side = model.setdefault((e["asset_id"], e["side"] == "BUY"), {})
             price, size = int(e["price"][2:]) * 100, int(float(e["size"]) * 10**6)
             if size:

@@ -14,6 +14,7 @@ from engine.adapters.tape.tape import (
     TapeFeed,
     TapeTruncated,
     TapeWriter,
+    check_tape,
     read_frames,
     read_tape,
 )
@@ -58,13 +59,19 @@ async def test_tape_round_trip_rebuilds_the_same_books(
     assert len(list(read_frames(path))) == 3
 
 
-def test_read_frames_errors_name_the_line(tmp_path: Path) -> None:
+def test_a_frame_that_is_not_json_is_a_bad_frame_naming_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('\n  {"event_type": "book", "asset_id": "1"}  \n\n   \nnot json\n{"a": 1}\n')
+    bad.write_text(
+        '\n  {"event_type": "book", "asset_id": "1"}  \n\n   \nnot json\n'
+        '{"event_type": "book", "asset_id": "2"}\n'
+    )
     reader = FrameReader(bad)
-    with pytest.raises(TapeError, match=r"bad.jsonl:5: not JSON \(") as info:
-        BookStore().apply_frames(reader, reader.bad_frame)
-    assert not isinstance(info.value, TapeTruncated)
+    problems: list[str] = []
+    store = BookStore(on_problem=problems.append)
+    store.apply_frames(reader, reader.bad_frame)  # counted, and the replay goes on
+    assert list(store.books) == ["1", "2"]
+    assert store.problems["bad_frame"] == 1
+    assert problems[0].startswith(f"bad_frame: {bad}:5: not JSON (")
     with pytest.raises(TapeError, match="no such file"):
         list(read_frames(tmp_path / "missing.jsonl"))
 
@@ -214,18 +221,42 @@ def test_concatenated_zstd_tapes_read_as_one(tmp_path: Path) -> None:
     assert len(list(read_frames(both))) == 7
 
 
-@pytest.mark.parametrize(("frame", "kind"), [("5", "a number"), ('{"a": 1}', "an object")])
+@pytest.mark.parametrize("frame", ["5", '{"a": 1}', '"{\\"a\\":' * 5000 + '1"'])
 @pytest.mark.parametrize("name", ["bad.jsonl", "bad.jsonl.zst"])
-def test_a_frame_that_is_not_a_string_names_the_line(
-    tmp_path: Path, name: str, frame: str, kind: str
+def test_a_record_that_holds_no_frame_text_is_a_bad_frame_and_the_replay_goes_on(
+    tmp_path: Path, name: str, frame: str
 ) -> None:
-    text = f'{{"t": 1, "src": "ws", "frame": "{{}}"}}\n{{"t": 2, "src": "ws", "frame": {frame}}}\n'
+    book = '{\\"event_type\\": \\"book\\", \\"asset_id\\": \\"1\\"}'
+    text = (
+        f'{{"t": 1, "src": "ws", "frame": "{book}"}}\n'
+        f'{{"t": 2, "src": "ws", "frame": {frame}}}\n'
+        f'{{"t": 3, "src": "ws", "frame": "{book.replace("1", "2")}"}}\n'
+    )
     path = tmp_path / name
     data = text.encode()
     path.write_bytes(zstandard.ZstdCompressor().compress(data) if name.endswith(".zst") else data)
-    with pytest.raises(TapeError, match=rf"^{re.escape(str(path))}:2: ") as info:
-        list(read_frames(path))
-    message = str(info.value)
-    assert "frame" in message
-    assert kind.split()[-1] in message  # "number" / "object"
-    assert "\n" not in message
+    reader = FrameReader(path)
+    store = BookStore()
+    store.apply_frames(reader, reader.bad_frame)
+    assert list(store.books) == ["1", "2"]
+    assert store.problems["bad_frame"] == 1
+    assert [r.t for r in read_tape(path)] == [1.0, 1.0, 3.0]  # the bad line at its neighbour's time
+
+
+def test_a_tape_no_replay_could_use_is_refused_in_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    empty_zst = tmp_path / "empty.jsonl.zst"
+    empty_zst.write_bytes(b"")
+    markets_only = tmp_path / "m.jsonl"
+    markets_only.write_text('{"t": 1, "src": "markets", "markets": []}\n')
+    for path in (empty, empty_zst, markets_only):
+        with pytest.raises(TapeError, match=r": no frames \(an empty recording\?\)"):
+            check_tape(path)
+    readme = tmp_path / "README.md"
+    readme.write_text("# not a tape\n")
+    with pytest.raises(TapeError, match=rf"^{re.escape(str(readme))}:1: not a tape"):
+        check_tape(readme)
+    good = tmp_path / "good.jsonl"
+    _write_tape(good, 3)
+    check_tape(good)

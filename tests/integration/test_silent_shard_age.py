@@ -3,7 +3,7 @@ which the stale watchdog exists for) keeps its books looking fresh for as long a
 other shard talks: a message on any connection refreshes health.last_ws_message and, while
 the silent shard still counts as live, core._last_ws_frame too. With one connection, the
 same silence aged every book and the risk gate's max_book_age_s (5 s) stopped entries;
-sharded, the silent shard's books pass as fresh until ws_stale_after_s (20 s) cuts it."""
+sharded, the silent shard's books pass as fresh until ws_stale_after_s cuts it (20 s here)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def test_books_of_a_silent_shard_age(emulator: ExchangeEmulator, tmp_path:
         emulator.urls,
         ws_shard_size=4,  # 4 markets, 8 tokens: two shards
         ws_ping_interval_s=0.5,
-        ws_stale_after_s=20.0,  # the default
+        ws_stale_after_s=20.0,  # longer than the test: only the age can show the silence
     )
     config = EngineConfig().model_copy(update={"feed": feed_config, "hot_assets": FAST_HOT})
     clock = SystemClock()

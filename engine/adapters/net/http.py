@@ -28,11 +28,14 @@ log = logging.getLogger("engine.adapters.http")
 
 
 class VenueError(Exception):
-    """A request failed for good (after retries, or a 4xx that retrying cannot fix)."""
+    """A request failed for good (after retries, or a 4xx that retrying cannot fix).
+    ``unreachable``: no connection could be made to a host never reached before (no
+    network, a wrong URL): retrying would only make the user wait."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, unreachable: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.unreachable = unreachable
 
 
 class PacedHttp:
@@ -68,6 +71,10 @@ class PacedHttp:
         self._backoff_base = backoff_base_s
         self._backoff_cap = backoff_cap_s
         self._offline = offline
+        # Hosts that have answered once. Until a host has, a failure to connect is not
+        # retried: at start-up with no network the run fails in a moment, naming it,
+        # instead of after every backoff; once it has answered, outages are retried.
+        self._reached: set[str] = set()
         hooks = {"request": [self._guard]} if offline else {}
         self._client = httpx.AsyncClient(
             timeout=timeout_s,
@@ -152,8 +159,15 @@ class PacedHttp:
                 except httpx.TransportError as exc:
                     health.rest_errors += 1
                     error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    host = httpx.URL(url).host
+                    if isinstance(exc, httpx.ConnectError) and host not in self._reached:
+                        raise VenueError(
+                            f"cannot reach {host} ({exc or type(exc).__name__})",
+                            unreachable=True,
+                        ) from exc
                     return None, error, None
                 unanswered = False
+                self._reached.add(httpx.URL(url).host)
                 health.record_latency((self._clock.monotonic() - started) * 1000)
         finally:
             windows.done(keys, unanswered=unanswered)

@@ -4,6 +4,13 @@ It is shared by the live feed, tape replay, ``polyterm book`` and the benchmarks
 reconstruction has one implementation. Problems never raise out of here: each is
 counted under a short reason, reported once through ``on_problem`` and, when a book can
 no longer be trusted, the token is queued for a REST re-snapshot.
+
+Input is hostile until checked. An event is applied whole or not at all: every price is
+checked to lie in (0, 1), every size to be a non-negative decimal within ``MAX_SIZE``,
+every tick to be one of the venue's, every side to be BUY or SELL, before any book is
+touched; a frame that is not JSON, not a market message, of the wrong JSON types or
+nested deeper than any real message is a bad frame. Either way it is counted, reported
+and skipped, and the books stay as they were.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from engine.adapters.polymarket.wire.market import (
     is_malformed,
 )
 from engine.fixed import PRICE_SCALE, parse_price, parse_size
-from engine.market.book import OrderBook
+from engine.market.book import VENUE_TICKS, OrderBook
 
 ProblemSink = Callable[[str], None]
 TradeListener = Callable[[str, int, int, str], None]  # asset, price, size, taker side
@@ -44,19 +51,29 @@ def _ts(text: str) -> int:
         return 0
 
 
+# The largest level size taken: a billion shares (1e15 size units), past any real book
+# and far inside what the ledger's 64-bit INTEGER holds for sizes and their notional.
+MAX_SIZE = 10**15
+
+
 @lru_cache(maxsize=1 << 14)
 def _reported_best(text: str | None) -> int | None:
     """A best price reported by the venue; '0' and '1' are how it says 'no level'."""
     if text is None:
         return None
     value = parse_price(text)
-    return value if 0 < value < PRICE_SCALE else -1
+    if value == 0 or value == PRICE_SCALE:
+        return -1
+    if value > PRICE_SCALE:
+        raise ValueError(f"best price {text!r} is outside (0, 1)")
+    return value
 
 
 # Wire prices and sizes repeat endlessly; on the per-message path a plain dict lookup
-# (~20 ns) beats even lru_cache's C wrapper (~60 ns). Misses parse (errors are never
-# memoised) and a memo that grows past MEMO_MAX starts over, so odd input cannot grow it
-# without bound.
+# (~20 ns) beats even lru_cache's C wrapper (~60 ns). Only values that passed their
+# checks are memoised (a price in (0, 1), a size within MAX_SIZE): a hit needs no check,
+# a miss parses and checks, and a bad value raises every time. A memo that grows past
+# MEMO_MAX starts over, so odd input cannot grow it without bound.
 MEMO_MAX = 1 << 16
 _prices: dict[str, int] = {}
 _sizes: dict[str, int] = {}
@@ -65,6 +82,8 @@ _bests: dict[str, int] = {}
 
 def _price_miss(text: str) -> int:
     value = parse_price(text)
+    if not 0 < value < PRICE_SCALE:
+        raise ValueError(f"price {text!r} is outside (0, 1)")
     if len(_prices) >= MEMO_MAX:
         _prices.clear()
     _prices[text] = value
@@ -73,6 +92,8 @@ def _price_miss(text: str) -> int:
 
 def _size_miss(text: str) -> int:
     value = parse_size(text)
+    if value > MAX_SIZE:
+        raise ValueError(f"size {text!r} is beyond any book")
     if len(_sizes) >= MEMO_MAX:
         _sizes.clear()
     _sizes[text] = value
@@ -86,6 +107,34 @@ def _best_miss(text: str) -> int:
         _bests.clear()
     _bests[text] = value
     return value
+
+
+def _price(text: str) -> int:
+    try:
+        return _prices[text]
+    except KeyError:
+        return _price_miss(text)
+
+
+def _size(text: str) -> int:
+    try:
+        return _sizes[text]
+    except KeyError:
+        return _size_miss(text)
+
+
+def _tick(text: str) -> int:
+    value = parse_price(text)
+    if value not in VENUE_TICKS:
+        raise ValueError(f"tick size {text!r} is not one of the venue's (0.1 ... 0.0001)")
+    return value
+
+
+def _last_price(text: str | None) -> int | None:
+    """A book's optional last trade price: absent, "" or "0" mean none yet."""
+    if not text or text == "0":
+        return None
+    return _price(text)
 
 
 class BookStore:
@@ -122,7 +171,7 @@ class BookStore:
         """
         try:
             decoded = FRAME_DECODER.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return self.apply_decoded(*decode_market_frame(raw))
         self.counts["frames"] += 1
         if type(decoded) is PriceChangeEvent:  # most frames: straight to its handler
@@ -159,8 +208,10 @@ class BookStore:
         on_malformed: Callable[[str, bytes | str], Exception] | None = None,
     ) -> None:
         """:meth:`apply_frame` for each frame in turn, with the per-frame calls hoisted
-        out of the loop (the replay path). A frame that is not JSON raises
-        ``on_malformed(reason, frame)`` when given, else it is counted like any bad frame."""
+        out of the loop (the replay path). A frame that is not JSON is counted like any
+        bad frame, under the reason ``on_malformed(reason, frame)`` gives when given (a
+        file reader names its line); an exception it returns that is ``fatal`` (a file
+        cut short mid-line) is raised instead."""
         decode = FRAME_DECODER.decode
         counts = self.counts
         handlers = self._handlers
@@ -168,10 +219,13 @@ class BookStore:
         for raw in frames:
             try:
                 decoded = decode(raw)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 events, errors = decode_market_frame(raw)
                 if on_malformed and errors and not events and is_malformed(errors[0]):
-                    raise on_malformed(errors[0].partition(": ")[2], raw) from None
+                    exc = on_malformed(errors[0].partition(": ")[2], raw)
+                    if getattr(exc, "fatal", False):
+                        raise exc from None
+                    errors = [str(exc)]
                 self.apply_decoded(events, errors)
                 continue
             counts["frames"] += 1
@@ -225,6 +279,12 @@ class BookStore:
     # -- handlers -----------------------------------------------------------------
     def _book(self, ev: BookEvent) -> None:
         self.counts["book"] += 1
+        # Every field checked before the book is touched (raising leaves it as it was).
+        tick = _tick(ev.tick_size) if ev.tick_size else None
+        min_size = _size(ev.min_order_size) if ev.min_order_size else None
+        bids = [(_price(lv.price), _size(lv.size)) for lv in ev.bids]
+        asks = [(_price(lv.price), _size(lv.size)) for lv in ev.asks]
+        last = _last_price(ev.last_trade_price)
         book = self.book(ev.asset_id, ev.market)
         ts = _ts(ev.timestamp)
         if ts and ts < book.timestamp_ms:
@@ -233,19 +293,14 @@ class BookStore:
                 # Still untrusted: ask again (the engine spaces retries out), never give up.
                 self.needs_snapshot.add(book.asset_id)
             return
-        if ev.tick_size:
-            book.tick = parse_price(ev.tick_size)
+        if tick is not None:
+            book.tick = tick
             book.tick_known = True
-        if ev.min_order_size:
-            book.min_order_size = parse_size(ev.min_order_size)
-        book.replace(
-            [(parse_price(lv.price), parse_size(lv.size)) for lv in ev.bids],
-            [(parse_price(lv.price), parse_size(lv.size)) for lv in ev.asks],
-            ts,
-            ev.hash,
-        )
-        if ev.last_trade_price:
-            book.last_trade_price = parse_price(ev.last_trade_price)
+        if min_size is not None:
+            book.min_order_size = min_size
+        book.replace(bids, asks, ts, ev.hash)
+        if last is not None:
+            book.last_trade_price = last
         self.needs_snapshot.discard(book.asset_id)
         self.dirty[book.asset_id] = None
         if book.is_crossed():
@@ -260,10 +315,27 @@ class BookStore:
             ts = int(text)
         except ValueError:
             ts = 0
-        books = self.books
-        prices_memo, sizes_memo = _prices, _sizes
-        last: dict[str, PriceChangeEntry] = {}
+        prices_memo, sizes_memo, bests_memo = _prices, _sizes, _bests
         changes = ev.price_changes if ev.price_changes is not None else ev.entries()
+        # Checked whole before any book moves: a bad entry (raising) leaves every book
+        # as it was. Only checked values enter the memos, so the second pass's lookups
+        # are hits (a miss, after a memo restarted, parses again).
+        for entry in changes:
+            if entry.side != "BUY" and entry.side != "SELL":
+                raise ValueError(f"price_change side {entry.side!r} is neither BUY nor SELL")
+            if entry.price not in prices_memo:
+                _price_miss(entry.price)
+            if entry.size not in sizes_memo:
+                _size_miss(entry.size)
+            # The venue's own best bid/ask, compared after the change: checked now.
+            reported = entry.best_bid
+            if reported is not None and reported not in bests_memo:
+                _best_miss(reported)
+            reported = entry.best_ask
+            if reported is not None and reported not in bests_memo:
+                _best_miss(reported)
+        books = self.books
+        last: dict[str, PriceChangeEntry] = {}
         for entry in changes:
             asset = entry.asset_id
             book = books.get(asset)
@@ -274,14 +346,10 @@ class BookStore:
                     self.problems["stale"] += 1
                     continue
                 book.timestamp_ms = ts
-            side = entry.side
-            if side == "BUY":
+            if entry.side == "BUY":
                 sizes, prices = book.bid_sizes, book.bid_prices
-            elif side == "SELL":
-                sizes, prices = book.ask_sizes, book.ask_prices
             else:
-                self.problem("bad_event", f"price_change side {side!r} is neither BUY nor SELL")
-                continue
+                sizes, prices = book.ask_sizes, book.ask_prices
             try:
                 price = prices_memo[entry.price]
             except KeyError:
@@ -343,9 +411,13 @@ class BookStore:
 
     def _last_trade(self, ev: LastTradePriceEvent) -> None:
         self.counts["last_trade_price"] += 1
+        price = _price(ev.price)
+        size = _size(ev.size) if ev.size else 0
+        if ev.side not in ("BUY", "SELL", ""):
+            raise ValueError(f"last_trade_price side {ev.side!r} is neither BUY nor SELL")
         book = self.book(ev.asset_id, ev.market)
-        book.last_trade_price = parse_price(ev.price)
-        book.last_trade_size = parse_size(ev.size) if ev.size else 0
+        book.last_trade_price = price
+        book.last_trade_size = size
         book.last_trade_side = ev.side
         self.dirty[ev.asset_id] = None
         for listener in self.trade_listeners:
@@ -353,8 +425,9 @@ class BookStore:
 
     def _tick_size(self, ev: TickSizeChangeEvent) -> None:
         self.counts["tick_size_change"] += 1
+        tick = _tick(ev.new_tick_size)
         book = self.book(ev.asset_id, ev.market)
-        if book.set_tick(parse_price(ev.new_tick_size)):
+        if book.set_tick(tick):
             self.mark_needs_snapshot(book, "regrid")
         self.dirty[ev.asset_id] = None
 

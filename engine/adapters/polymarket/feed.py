@@ -183,13 +183,19 @@ class PolymarketFeed:
         try:
             found = await self._gamma_markets()
         except VenueError as exc:
-            log.warning("Gamma unavailable (%s); falling back to CLOB /sampling-markets", exc)
             try:
                 found = await self._clob_markets()
             except VenueError as exc2:
+                if exc.unreachable and exc2.unreachable:
+                    raise FeedError(
+                        f"{exc2}: no network, or a wrong venue URL (CLOB_REST_URL, "
+                        "GAMMA_API_URL, PROXY_URL); check the connection, or run --offline "
+                        "for the local exchange emulator"
+                    ) from exc2
                 raise FeedError(
                     f"cannot list markets: Gamma and CLOB both failed ({exc2})"
                 ) from exc2
+            log.warning("Gamma unavailable (%s); listed markets from CLOB /sampling-markets", exc)
         usable = []
         for market in found:
             if tradeable_tokens(market):

@@ -206,15 +206,18 @@ class MarketShard:
             await conn.aclose()
 
     async def _watchdog(self, conn: WsConnection) -> None:
-        """PINGs on the venue's cadence; a stream silent for `stale_after` s is cut."""
+        """PINGs on the venue's cadence, or twice per `stale_after` when that is shorter
+        (a quiet stream still answers PONG in time); a stream silent for `stale_after` s
+        is marked stale and cut the moment that time is up."""
         stream = self.stream
         clock = stream.clock
-        ping_every, stale_after = stream.ping_interval_s, stream.stale_after_s
-        check_every = min(ping_every, stale_after / 4)
+        stale_after = stream.stale_after_s
+        ping_every = min(stream.ping_interval_s, stale_after / 2)
         next_ping = clock.monotonic() + ping_every
         while True:
             now = clock.monotonic()
-            await clock.sleep(max(0.0, min(next_ping - now, check_every)))
+            deadline = self.last_seen + stale_after
+            await clock.sleep(max(0.0, min(next_ping, deadline) - now))
             now = clock.monotonic()
             if now >= next_ping:
                 await conn.send_text("PING")
@@ -334,7 +337,7 @@ class MarketStream:
         *,
         shard_size: int = 400,
         ping_interval_s: float = 10.0,
-        stale_after_s: float = 20.0,
+        stale_after_s: float = 5.0,
         reconnect_base_s: float = 1.0,
         reconnect_cap_s: float = 30.0,
         compression: bool = False,

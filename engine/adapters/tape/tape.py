@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 
 from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock
+from engine.files import open_private
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, market_from_json, market_to_json
 from engine.ports import MarketDataSink
@@ -28,12 +29,19 @@ _encoder = msgspec.json.Encoder()
 
 
 class TapeError(ValueError):
-    """A tape or message file cannot be read; the message names the line and the fix."""
+    """A tape or message file cannot be read; the message names the line and the fix.
+
+    Not ``fatal`` when it is about one frame (a replay counts it as a bad frame and
+    goes on, as the live engine does)."""
+
+    fatal = False
 
 
 class TapeTruncated(TapeError):
     """The tape ends part-way through (a recording cut short); raised after every frame
     before the cut was delivered, so a reader can keep what it got and warn."""
+
+    fatal = True
 
     def __init__(self, path: Path, offset: int, frames: int) -> None:
         super().__init__(
@@ -56,14 +64,14 @@ _CHUNK = 1 << 16
 
 
 def _open_write(path: Path) -> IO[bytes]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = cast(IO[bytes], open_private(path, "wb"))  # 0600 in a 0700 directory
     if path.suffix == ".zst":
         import zstandard
 
         # The content checksum lets a reader tell a damaged tape from a good one.
         compressor = zstandard.ZstdCompressor(level=6, write_checksum=True)
-        return compressor.stream_writer(path.open("wb"), closefd=True)
-    return path.open("wb")
+        return compressor.stream_writer(raw, closefd=True)
+    return raw
 
 
 class TapeWriter:
@@ -202,22 +210,27 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
 def read_tape(path: Path) -> Iterator[TapeRecord]:
     """The records of a tape, in order (a generator: a replay starts at once).
 
-    Raises :class:`TapeTruncated` after the last whole record of a tape that was cut short,
-    and :class:`TapeError` naming ``FILE:LINE`` for a line that is not a tape record or a
-    ``.zst`` file that is not zstd.
+    A line that is no tape record (not JSON, a frame that is not a string, nested too
+    deep) comes out as a frame holding the line itself, at the time of the record before
+    it: whoever decodes it counts it as a bad frame and the replay goes on, as the live
+    engine does with a hostile message. Raises :class:`TapeTruncated` after the last whole
+    record of a tape that was cut short, and :class:`TapeError` for a ``.zst`` file that
+    is not zstd.
     """
     decoder = msgspec.json.Decoder(TapeRecord)
     frames = 0
+    t = 0.0
     try:
-        for number, line, last in _lines(path):
+        for _, line, last in _lines(path):
             if not line.strip():
                 continue
             try:
                 record = decoder.decode(line)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, RecursionError):
                 if last:  # an unterminated, unreadable last line: the writer was cut off
                     raise _Cut(path.stat().st_size) from None
-                raise TapeError(f"{path}:{number}: {_not_a_record(line, exc)}") from exc
+                record = TapeRecord(t, "ws", frame=line.decode("utf-8", "replace"))
+            t = record.t
             if record.frame is not None:
                 frames += 1
             yield record
@@ -227,23 +240,34 @@ def read_tape(path: Path) -> Iterator[TapeRecord]:
         raise _zstd_error(path, bad, frames) from None
 
 
-def _not_a_record(line: bytes, exc: msgspec.DecodeError) -> str:
+def check_tape(path: Path) -> None:
+    """Refuse, with one line, a file no replay could use: missing, empty, holding no
+    frame, or whose first line is no tape record (some other file given as a tape). Reads
+    only as far as its first frame."""
+    if not path.is_file():
+        raise TapeError(f"{path}: no such file (record one with `polyterm record`)")
+    decoder = msgspec.json.Decoder(TapeRecord)
+    first = True
     try:
-        obj = json.loads(line)
-    except ValueError:
-        obj = None
-    if isinstance(obj, dict) and obj.get("frame") is not None:
-        frame = obj["frame"]
-        if not isinstance(frame, str):
-            return _frame_not_a_string(frame)
-    return (
-        f"not a tape record ({exc}); each line is "
-        '{"t": unix_seconds, "src": "ws"|"rest", "frame": "<raw message text>"}'
-    )
-
-
-def _frame_not_a_string(frame: object) -> str:
-    return f'"frame" must be a string (the raw message text), not {_json_kind(frame)}'
+        for number, line, _ in _lines(path):
+            if not line.strip():
+                continue
+            try:
+                record = decoder.decode(line)
+            except (msgspec.DecodeError, RecursionError):
+                if first:
+                    raise TapeError(
+                        f"{path}:{number}: not a tape (its first line is no tape record, "
+                        '{"t": unix_seconds, "src": ..., "frame": ...}); record one with '
+                        "`polyterm record`"
+                    ) from None
+                continue
+            first = False
+            if record.frame is not None:
+                return
+    except (_Cut, _Corrupt):
+        pass  # no whole frame before it: said below
+    raise TapeError(f"{path}: no frames (an empty recording?); record one with `polyterm record`")
 
 
 def _zstd_error(path: Path, bad: _Corrupt, frames: int) -> TapeError:
@@ -305,8 +329,9 @@ class FrameReader:
             self.markets[market.condition_id] = market
 
     def bad_frame(self, detail: str, frame: bytes | str | None = None) -> TapeError:
-        """The error for `frame` (default: the frame last yielded), which its consumer
-        could not parse."""
+        """What is wrong with `frame` (default: the frame last yielded), which its
+        consumer could not parse, naming ``FILE:LINE``: a bad frame to count, or, for an
+        unterminated last line, the cut (:class:`TapeTruncated`, ``fatal``)."""
         line, before = self.line, self.frames - 1
         if self._split is not None and frame is not None:
             line, before = self._locate(frame)
@@ -393,7 +418,7 @@ class FrameReader:
             if line.startswith(starts):
                 try:
                     record = decoder.decode(line)
-                except msgspec.DecodeError as exc:
+                except (msgspec.DecodeError, RecursionError) as exc:
                     frame = self._record_or_message(line, number, exc)
                 else:
                     frame = record.frame
@@ -408,23 +433,21 @@ class FrameReader:
             yield frame
 
     def _record_or_message(
-        self, line: bytes, number: int, exc: msgspec.DecodeError
+        self, line: bytes, number: int, exc: msgspec.DecodeError | RecursionError
     ) -> str | bytes | None:
-        """A line that looked like a tape record but is not a valid one (the slow path)."""
+        """A line that looked like a tape record but is not a valid one (the slow path):
+        a record without a frame is skipped; anything else is handed on as the frame it
+        is, for the decoder to count as bad (naming this line) or to read as a message
+        that happens to have a "t" or "src" field."""
         try:
             obj = json.loads(line)
-        except ValueError as bad:
+        except (ValueError, RecursionError) as bad:
             if number == self._last_line:  # the writer was cut off mid-line
                 raise TapeTruncated(self.path, self._size, self.frames) from bad
-            raise TapeError(f"{self.path}:{number}: not JSON ({bad.args[0]})") from bad
-        if isinstance(obj, dict) and "src" in obj and "t" in obj:
-            frame = obj.get("frame")
-            if frame is None:
-                return None
-            if not isinstance(frame, str):
-                raise TapeError(f"{self.path}:{number}: {_frame_not_a_string(frame)}")
-            raise TapeError(f"{self.path}:{number}: {_not_a_record(line, exc)}")
-        return line  # a message that happens to have a "t" or "src" field
+            return line
+        if isinstance(obj, dict) and "src" in obj and "t" in obj and obj.get("frame") is None:
+            return None
+        return line
 
 
 def _one_document(path: Path, first: bytes, data: bytes) -> bool:
@@ -437,26 +460,14 @@ def _one_document(path: Path, first: bytes, data: bytes) -> bool:
         if newline and rest.strip():
             try:
                 msgspec.json.decode(line, type=msgspec.Raw)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 return True  # the first line is not a whole value: one document over lines
             return False
     try:
         msgspec.json.decode(data, type=msgspec.Raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return False  # not one JSON document: read it as lines
     return True
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 class TapeFeed:

@@ -102,9 +102,17 @@ def test_json_keeps_its_fields_and_adds_names(tmp_path: Path) -> None:
     assert doc["frames"] == 2
 
 
-def test_a_line_that_is_not_json_is_one_error_naming_it(tmp_path: Path) -> None:
+def test_a_line_that_is_not_json_is_a_bad_frame_named_and_the_replay_goes_on(
+    tmp_path: Path,
+) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"event_type": "book", "asset_id": "1"}\nnot json\n')
-    result = CliRunner().invoke(book, [str(bad)])
-    assert result.exit_code == 2
-    assert f"{bad}:2: not JSON (" in result.output
+    bad.write_text(
+        '{"event_type": "book", "asset_id": "1"}\nnot json\n'
+        '{"event_type": "book", "asset_id": "2"}\n'
+    )
+    result = CliRunner().invoke(book, [str(bad), "--json"])
+    assert result.exit_code == 0
+    assert f"polyterm: bad_frame: {bad}:2: not JSON (" in result.stderr
+    doc = json.loads(result.stdout)
+    assert [b["asset_id"] for b in doc["books"]] == ["1", "2"]
+    assert doc["problems"] == {"bad_frame": 1}

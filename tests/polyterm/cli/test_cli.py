@@ -73,11 +73,12 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
 
 
 def test_contradicting_settings_are_refused_not_clamped(tmp_path: Path) -> None:
-    """Reproduced: STRATEGY_ORDER_SIZE=1e9 was silently clamped to the 25-share cap."""
-    result = run(["--no-ui", "--duration", "1"], tmp_path, STRATEGY_ORDER_SIZE="1e9")
+    """Reproduced: STRATEGY_ORDER_SIZE=1e9 was silently clamped to the 25-share cap (1e9
+    is now past what the ledger holds and refused for that; 30 contradicts the cap)."""
+    result = run(["--no-ui", "--duration", "1"], tmp_path, STRATEGY_ORDER_SIZE="30")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "polyterm: error: config: strategy.order_size = 1E+9 is above "
+        "polyterm: error: config: strategy.order_size = 30 is above "
         "risk.max_order_shares = 25: lower it or raise the cap"
     ]
 

@@ -1,9 +1,11 @@
-"""`polyterm serve` in a real browser: headless Chromium loads the page, the console
-renders in it (read back from the page's own terminal), and a key typed into the page
-reaches the engine."""
+"""`polyterm serve` in a real browser: headless Chromium loads the URL it printed (which
+carries the access token), the console renders in it (read back from the page's own
+terminal), and a key typed into the page reaches the engine; a WebSocket from another
+origin, or without the token, is refused; SIGINT stops it all (130)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
@@ -16,10 +18,12 @@ import pytest
 from tests.kit.cdp import chromium_page
 from tests.kit.process import environ
 from tests.kit.programs import need
+from tests.kit.served import handshake
 
 pytestmark = pytest.mark.integration
 
 PRICE = re.compile(r"\d+\.\d¢\s+\d+\.\d¢")
+SERVING = re.compile(r"polyterm serve: (http://127\.0\.0\.1:(\d+)/([\w-]{40,})/) \(Ctrl-C stops\)")
 
 
 def free_port() -> int:
@@ -44,8 +48,16 @@ def test_serve_shows_the_console_in_chromium(tmp_path: Path) -> None:
     try:
         assert server.stderr is not None
         line = server.stderr.readline()
-        assert line.strip() == f"polyterm serve: http://127.0.0.1:{port} (Ctrl-C stops)"
-        with chromium_page(f"http://127.0.0.1:{port}/?fontsize=12") as page:
+        printed = SERVING.fullmatch(line.strip())
+        assert printed is not None, line
+        url, printed_port, token = printed.groups()
+        assert int(printed_port) == port
+        origin = f"http://127.0.0.1:{port}"
+        ws_url = f"ws://127.0.0.1:{port}/{token}/ws"
+        # Refused before any console starts: another origin, or no token.
+        assert asyncio.run(handshake(ws_url, origin="http://evil.example")) == 403
+        assert asyncio.run(handshake(f"ws://127.0.0.1:{port}/ws", origin=origin)) == 403
+        with chromium_page(f"{url}?fontsize=12") as page:
             screen = page.wait_for_screen("PAPER", "offline emulator", "RUNNING")
             screen = page.wait_for_screen("¢")
             assert PRICE.search(screen), screen

@@ -170,7 +170,7 @@ def decode_market_frame(raw: bytes | str) -> tuple[list[MarketEvent], list[str]]
     """
     try:
         decoded = _frame_decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return _decode_slow(raw)
     if isinstance(decoded, list):
         return decoded, []
@@ -190,6 +190,10 @@ def _decode_slow(raw: bytes | str) -> tuple[list[MarketEvent], list[str]]:
         decoded = _raw_decoder.decode(raw)
     except msgspec.DecodeError as exc:
         return [], [f"{_MALFORMED}{exc}"]
+    except RecursionError:
+        # No market message nests more than four deep (a list of objects holding lists
+        # of objects); msgspec gives up on the interpreter's recursion limit.
+        return [], [f"{_MALFORMED}nested deeper than any market message"]
     objects = decoded if isinstance(decoded, list) else [decoded]
     events: list[MarketEvent] = []
     errors: list[str] = []

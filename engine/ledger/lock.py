@@ -1,0 +1,93 @@
+"""One writer per ledger: an OS lock on ``<ledger>.lock``, held while the writer is open.
+
+``flock`` belongs to the open file, so the kernel drops it when the process ends however
+it ends: a restart after ``kill -9`` is never refused, and no stale lock is ever broken
+by guesswork. The holder writes its pid into the file, so a second writer can say who
+holds it. Readers (reports, ``book``, ``ctl``) never take it.
+
+The lock is a file of its own rather than a lock on the database: SQLite's own POSIX
+locks on the database file must never be disturbed (on NFS ``flock`` is emulated with
+the same POSIX locks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from pathlib import Path
+
+from engine.files import FILE_MODE, private_dir, tighten
+from engine.ledger.errors import LedgerError
+
+
+class LedgerBusy(LedgerError):
+    """Another process writes this ledger; the message names its pid and the fix."""
+
+    def __init__(self, ledger: Path, pid: int | None) -> None:
+        holder = f"pid {pid}" if pid else "another process"
+        super().__init__(
+            f"ledger {ledger} is in use by another polyterm ({holder}); stop it first, "
+            "or pass another --ledger"
+        )
+        self.pid = pid
+
+
+def lock_path(ledger: Path) -> Path:
+    return ledger.with_name(ledger.name + ".lock")
+
+
+class WriterLock:
+    """The exclusive writer lock of one ledger (not reentrant: one per open writer)."""
+
+    def __init__(self, ledger: Path) -> None:
+        self.ledger = ledger
+        self.path = lock_path(ledger)
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock at once or raise :class:`LedgerBusy`; never waits."""
+        if self._fd is not None:
+            return
+        private_dir(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot lock ledger {self.ledger}: {exc.strerror or exc} ({self.path}); "
+                "pass another --ledger"
+            ) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            pid = _read_pid(fd)
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise LedgerBusy(self.ledger, pid) from None
+            raise LedgerError(
+                f"cannot lock ledger {self.ledger}: {exc.strerror or exc}; pass another --ledger"
+            ) from exc
+        tighten(self.path)
+        with contextlib.suppress(OSError):  # the pid is for the message only
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock (the file stays: removing it would race the next writer)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -1,0 +1,128 @@
+"""One writer per ledger: a second writer is refused at once, naming the holder; the
+first one's file is untouched; a writer killed with -9 leaves no lock behind; readers
+are never locked out; the files are private."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.ledger.lock import LedgerBusy
+from engine.ledger.reader import LedgerReader
+from engine.ledger.writer import SqliteLedger
+
+CASH = 1_000 * 10**10
+
+
+async def test_a_second_writer_is_refused_naming_the_pid_and_the_first_goes_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.sqlite"
+    first = await SqliteLedger(path).open()
+    try:
+        run = await first.start_run("paper", "test", "{}", 1.0, CASH)
+        before = path.read_bytes()
+        with pytest.raises(LedgerBusy) as refused:
+            await SqliteLedger(path).open()
+        message = str(refused.value)
+        assert f"pid {os.getpid()}" in message
+        assert "--ledger" in message
+        assert "\n" not in message
+        assert path.read_bytes() == before  # the refused writer never touched the file
+        # The first writer still writes, and a reader still reads meanwhile.
+        await first.end_run(run, "{}", 2.0)
+        assert [r.id for r in LedgerReader(path).runs()] == [run]
+    finally:
+        await first.close()
+    # Closed: the lock is free again.
+    second = await SqliteLedger(path).open()
+    await second.close()
+
+
+async def open_and_close(path: Path) -> None:
+    ledger = await SqliteLedger(path).open()
+    await ledger.close()
+
+
+@pytest.mark.integration
+def test_a_writer_killed_with_sigkill_leaves_no_lock(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, sys, time\n"
+            "from engine.ledger.writer import SqliteLedger\n"
+            "async def main():\n"
+            f"    await SqliteLedger({str(path)!r}).open()\n"
+            "    print('open', flush=True)\n"
+            "    time.sleep(600)\n"
+            "asyncio.run(main())\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(LedgerBusy, match=f"pid {holder.pid}"):
+            asyncio.run(open_and_close(path))
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate(timeout=30)  # also closes the pipe
+    asyncio.run(open_and_close(path))  # the kernel dropped the dead writer's lock
+
+
+async def test_ledger_files_are_private_under_umask_022(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new" / "dir" / "l.sqlite"
+        ledger = await SqliteLedger(path).open()
+        try:
+            await ledger.start_run("paper", "test", "{}", 1.0, CASH)
+            modes = {
+                p.name: stat.S_IMODE(p.stat().st_mode)
+                for p in path.parent.iterdir()
+                if p.name.startswith("l.sqlite")
+            }
+        finally:
+            await ledger.close()
+    finally:
+        os.umask(old)
+    assert set(modes) >= {"l.sqlite", "l.sqlite-wal", "l.sqlite-shm", "l.sqlite.lock"}
+    assert set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
+
+
+async def test_an_existing_loose_ledger_is_made_private_when_reopened(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger = await SqliteLedger(path).open()
+    await ledger.close()
+    os.chmod(path, 0o644)
+    ledger = await SqliteLedger(path).open()
+    await ledger.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_number_past_sqlites_integers_stops_the_ledger_with_a_ledger_error(
+    tmp_path: Path,
+) -> None:
+    """Defect 6: a starting cash past the INTEGER column escaped as a raw OverflowError."""
+    from engine.ledger.errors import LedgerError
+
+    ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
+    try:
+        with pytest.raises(LedgerError, match="stopped writing"):
+            await ledger.start_run("paper", "test", "{}", 1.0, 2**70)
+    finally:
+        with contextlib.suppress(LedgerError):
+            await ledger.close()

@@ -7,7 +7,10 @@ holds it. Readers (reports, ``book``, ``ctl``) never take it.
 
 The lock is a file of its own rather than a lock on the database: SQLite's own POSIX
 locks on the database file must never be disturbed (on NFS ``flock`` is emulated with
-the same POSIX locks).
+the same POSIX locks). A writer that closes removes its lock file while it still holds
+the lock, so a folder of ledgers holds only ledgers; a writer that takes a lock checks
+afterwards that its file is still the one at the path (it may have opened it just before
+the holder removed it) and starts again if not. After kill -9 the file stays, unlocked.
 """
 
 from __future__ import annotations
@@ -55,34 +58,56 @@ class WriterLock:
         if self._fd is not None:
             return
         private_dir(self.path.parent)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot lock ledger {self.ledger}: {exc.strerror or exc} ({self.path}); "
-                "pass another --ledger"
-            ) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            pid = _read_pid(fd)
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise LedgerBusy(self.ledger, pid) from None
-            raise LedgerError(
-                f"cannot lock ledger {self.ledger}: {exc.strerror or exc}; pass another --ledger"
-            ) from exc
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                pid = _read_pid(fd)
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise LedgerBusy(self.ledger, pid) from None
+                why = exc.strerror or exc
+                raise LedgerError(
+                    f"cannot lock ledger {self.ledger}: {why}; pass another --ledger"
+                ) from exc
+            if _still_at(fd, self.path):
+                break
+            os.close(fd)  # its holder removed it as we opened it: take the new one
         tighten(self.path)
         with contextlib.suppress(OSError):  # the pid is for the message only
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot lock ledger {self.ledger}: {exc.strerror or exc} ({self.path}); "
+                "pass another --ledger"
+            ) from exc
+
     def release(self) -> None:
-        """Drop the lock (the file stays: removing it would race the next writer)."""
+        """Drop the lock, removing its file first (while still held: a writer that opened
+        it meanwhile sees it gone once it gets the lock, and opens the path afresh)."""
         fd, self._fd = self._fd, None
         if fd is not None:
+            with contextlib.suppress(OSError):
+                if _still_at(fd, self.path):
+                    os.unlink(self.path)
             os.close(fd)
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """Whether the open file `fd` is still the file at `path` (not removed or replaced)."""
+    try:
+        linked = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (linked.st_dev, linked.st_ino)
 
 
 def _read_pid(fd: int) -> int | None:

@@ -159,7 +159,13 @@ def overrides(offline: bool | None, seed: int | None, markets: int | None) -> di
 
 
 def load_app(config_path: Path | None, overrides: dict[str, Any]) -> Any:
+    """The validated settings of a command that runs (one line and exit 2 if they are
+    bad); polyterm's own directories are made private first, even ones made before.
+    Here, not in the group: `polyterm CMD --help` touches no file and loads no engine."""
     from polyterm.settings.config import ConfigError, load_config
+    from polyterm.settings.locations import tighten_dirs
+
+    tighten_dirs()
 
     try:
         return load_config(config_path, overrides=overrides)

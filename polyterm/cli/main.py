@@ -118,9 +118,6 @@ def main(
     from polyterm.settings.logs import setup_logging
 
     setup_logging(verbose, fmt="json" if log_format == "json" else "text")
-    from polyterm.settings.locations import tighten_dirs
-
-    tighten_dirs()  # polyterm's own directories are private, even ones made before
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:

@@ -106,4 +106,5 @@ def venue_env(urls: dict[str, Any]) -> dict[str, str]:
 
 
 def fault(urls: dict[str, Any], **faults: Any) -> None:
-    httpx.post(f"{urls['admin']}/faults", json=faults, timeout=10).raise_for_status()
+    headers = {"Authorization": f"Bearer {urls['admin_token']}"}
+    httpx.post(f"{urls['admin']}/faults", json=faults, headers=headers, timeout=10).raise_for_status()

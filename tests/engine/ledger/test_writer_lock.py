@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.ledger.lock import LedgerBusy
+from engine.ledger.lock import LedgerBusy, WriterLock, lock_path
 from engine.ledger.reader import LedgerReader
 from engine.ledger.writer import SqliteLedger
 
@@ -126,3 +126,41 @@ async def test_a_number_past_sqlites_integers_stops_the_ledger_with_a_ledger_err
     finally:
         with contextlib.suppress(LedgerError):
             await ledger.close()
+
+
+async def test_a_writer_that_closes_leaves_only_the_ledger_behind(tmp_path: Path) -> None:
+    """A folder of ledgers (a sweep's) holds ledgers, not lock files, once writers close."""
+    path = tmp_path / "l.sqlite"
+    ledger = await SqliteLedger(path).open()
+    assert lock_path(path).exists()
+    await ledger.close()
+    assert not lock_path(path).exists()
+    again = await SqliteLedger(path).open()  # and the next writer takes it as usual
+    await again.close()
+
+
+def test_a_lock_removed_as_it_was_opened_is_taken_afresh(tmp_path: Path) -> None:
+    """The race that removing lock files opens: a writer opens the lock file just before
+    its holder removes it, then locks the removed file. It must notice and lock the file
+    at the path, or a third writer could lock a new file there and both would write."""
+    ledger = tmp_path / "l.sqlite"
+    first = WriterLock(ledger)
+    first.acquire()
+    opened_early = os.open(lock_path(ledger), os.O_RDWR)  # just before the holder lets go
+    first.release()
+
+    class Racing(WriterLock):
+        opens = 0
+
+        def _open(self) -> int:
+            self.opens += 1
+            return opened_early if self.opens == 1 else super()._open()
+
+    second = Racing(ledger)
+    second.acquire()
+    try:
+        assert second.opens == 2  # it saw its first file gone and took the one at the path
+        with pytest.raises(LedgerBusy):
+            WriterLock(ledger).acquire()
+    finally:
+        second.release()

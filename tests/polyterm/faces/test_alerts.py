@@ -215,7 +215,11 @@ async def test_a_running_engine_alerts_on_fills_kill_stall_and_failure(
                     # loss), then comes back.
                     assert emulator.urls is not None
                     async with httpx.AsyncClient() as client:
-                        await client.post(f"{emulator.urls.admin}/faults", json={"ws_stall": 3})
+                        await client.post(
+                            f"{emulator.urls.admin}/faults",
+                            json={"ws_stall": 3},
+                            headers=emulator.urls.admin_headers(),
+                        )
                     await rec.until(lambda r: bool(hooks("heartbeat_lost")))
                     await rec.until(lambda r: bool(hooks("heartbeat_restored")))
                     await live.runner.kill("ops test")

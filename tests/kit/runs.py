@@ -107,4 +107,6 @@ def venue_env(urls: dict[str, Any]) -> dict[str, str]:
 
 def fault(urls: dict[str, Any], **faults: Any) -> None:
     headers = {"Authorization": f"Bearer {urls['admin_token']}"}
-    httpx.post(f"{urls['admin']}/faults", json=faults, headers=headers, timeout=10).raise_for_status()
+    httpx.post(
+        f"{urls['admin']}/faults", json=faults, headers=headers, timeout=10
+    ).raise_for_status()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 from keyring.errors import KeyringError
 
 from polyterm.settings.wallet import (
@@ -239,26 +240,32 @@ def signer_address(private_key: Secret) -> str:
         ) from None
 
 
-def keyring_problem(backend: KeyringBackend) -> str | None:
-    """Why `backend` must not hold secrets (one line), or None when it may."""
-    chained = getattr(backend, "backends", None)
-    members = list(chained) if isinstance(chained, list | tuple) else [backend]
-    names = {f"{type(b).__module__}.{type(b).__qualname__}" for b in members}
-    if names & _PLAINTEXT_BACKENDS:
-        return (
+def _backend_name(backend: KeyringBackend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
+def keyring_choice(backend: KeyringBackend | None = None) -> tuple[KeyringBackend | None, str]:
+    """The one keyring backend to read and write trading secrets in, or None and why not
+    (one line). Out of keyring's chain of backends: the first that keeps secrets safe;
+    keyrings.alt's plain-text file is never one, nor the fail/null stand-ins."""
+    chosen = backend if backend is not None else keyring.get_keyring()
+    members = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+    names = [_backend_name(b) for b in members]
+    for member, name in zip(members, names, strict=True):
+        if name not in _PLAINTEXT_BACKENDS and name not in _NO_BACKENDS:
+            return member, ""
+    if any(name in _PLAINTEXT_BACKENDS for name in names):
+        return None, (
             "the keyring library chose keyrings.alt's PlaintextKeyring, which keeps secrets "
             "in plain text: refused"
         )
-    if not members or names <= _NO_BACKENDS:
-        return "no OS keyring works here (keyring: NoKeyringError)"
-    return None
+    return None, "no OS keyring works here (keyring: NoKeyringError)"
 
 
 def usable_keyring(backend: KeyringBackend | None = None) -> KeyringBackend:
     """The keyring to store secrets in, or CredentialsError naming the choices."""
-    chosen = backend if backend is not None else keyring.get_keyring()
-    problem = keyring_problem(chosen)
-    if problem is not None:
+    chosen, problem = keyring_choice(backend)
+    if chosen is None:
         raise CredentialsError(f"{problem}; {NO_KEYRING_CHOICES}")
     return chosen
 
@@ -285,8 +292,8 @@ def store_in_keyring(values: Mapping[str, str], backend: KeyringBackend | None =
 
 def remove_from_keyring(backend: KeyringBackend | None = None) -> list[str]:
     """Delete every trading setting from the keyring; the names that were there."""
-    chosen = backend if backend is not None else keyring.get_keyring()
-    if keyring_problem(chosen) is not None:
+    chosen, _ = keyring_choice(backend)
+    if chosen is None:
         return []
     removed = []
     for name in TRADING_NAMES:
@@ -327,9 +334,8 @@ class TradingSources:
         return {n: v.strip() for n in TRADING_NAMES if (v := self.env.get(n, "")).strip()}
 
     def from_keyring(self) -> dict[str, str]:
-        chosen = self.backend if self.backend is not None else keyring.get_keyring()
-        problem = keyring_problem(chosen)
-        if problem is not None:
+        chosen, problem = keyring_choice(self.backend)
+        if chosen is None:
             self.keyring_note = problem
             return {}
         found: dict[str, str] = {}

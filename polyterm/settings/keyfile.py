@@ -190,7 +190,8 @@ def read(path: Path, passphrase: str) -> dict[str, str]:
         key = bytes(Account.decrypt(data, passphrase))
     except ValueError:
         raise KeyfileError(
-            f"the keyfile {path} did not open: wrong passphrase ({PASSPHRASE_ENV} or the prompt)"
+            f"the keyfile {path} did not open: wrong passphrase ({PASSPHRASE_ENV} or the "
+            "prompt), or the file was changed"
         ) from None
     extra = data.get("polyterm", {})
     found = {PRIVATE_KEY: "0x" + key.hex()}

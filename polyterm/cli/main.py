@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from polyterm import __version__
+from polyterm.cli.auth import auth
 from polyterm.cli.backtest import backtest
 from polyterm.cli.book import book
 from polyterm.cli.common import (
@@ -165,5 +166,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve, ctl, ledger_command):
+for _command in (exchange, record, backtest, book, serve, ctl, ledger_command, auth):
     main.add_command(_command)

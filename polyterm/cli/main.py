@@ -20,6 +20,7 @@ from polyterm.cli.common import (
     run_command,
 )
 from polyterm.cli.ctl import ctl
+from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.record import record
@@ -166,5 +167,5 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve, ctl, ledger_command, auth):
+for _command in (exchange, record, backtest, book, serve, ctl, ledger_command, auth, doctor):
     main.add_command(_command)

@@ -34,6 +34,7 @@ from polyterm.settings.credentials import (
     TRADING_NAMES,
     CredentialsError,
 )
+from polyterm.settings.wallet import check_address
 
 FILE_NAME = "keyfile.json"
 PASSPHRASE_ENV = "POLYTERM_KEYFILE_PASSPHRASE"
@@ -104,10 +105,11 @@ def inspect(path: Path) -> KeyfileInfo | None:
     extra = data.get("polyterm", {})
     names = tuple(n for n in extra.get("names", [PRIVATE_KEY]) if n in TRADING_NAMES)
     plain = {n: str(extra[n]) for n in _PLAIN if isinstance(extra.get(n), str)}
-    address = str(data.get("address", ""))
-    return KeyfileInfo(
-        path=path, address=f"0x{address.removeprefix('0x')}", names=names, plain=plain
-    )
+    address = "0x" + str(data.get("address", "")).removeprefix("0x")
+    # Shown as written when it is not an address: the passphrase decides whether it opens.
+    with contextlib.suppress(ValueError):
+        address = check_address(address)
+    return KeyfileInfo(path=path, address=address, names=names, plain=plain)
 
 
 def _triplet_key(private_key: bytes, salt: bytes) -> bytes:

@@ -145,7 +145,7 @@ async def connect(
 
     env = environment(urls)
     wallet = wallet_for(creds, env)
-    _check_wallet(creds, env, wallet)
+    check_wallet(creds, env, wallet)
     given = None
     if creds.api is not None:
         given = ApiKeyCreds.model_validate(
@@ -179,7 +179,7 @@ async def connect(
     return client
 
 
-def _check_wallet(creds: TradingCredentials, env: Any, wallet: str | None) -> None:
+def check_wallet(creds: TradingCredentials, env: Any, wallet: str | None) -> None:
     """Refuse, before any request, a funder the SDK would take for another wallet type
     (it picks the type from the address, not from what was asked)."""
     if wallet is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
 from polyterm.settings.locations import recorded_dir
 from tests.kit.clock import FakeClock
+
+# Tests never read or write the OS keyring of the person running them: keyring's default
+# here (and in every polyterm subprocess the tests start) is the headless "no keyring";
+# a test that wants one passes a file backend in a temp dir (tests/kit/keyrings.py).
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture(scope="session")

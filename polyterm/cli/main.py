@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from polyterm import __version__
+from polyterm.cli.auth import auth
 from polyterm.cli.backtest import backtest
 from polyterm.cli.book import book
 from polyterm.cli.common import (
@@ -20,6 +21,7 @@ from polyterm.cli.common import (
 )
 from polyterm.cli.config import config
 from polyterm.cli.ctl import ctl
+from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.record import record
@@ -167,5 +169,7 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
-for _command in (exchange, record, backtest, book, serve, report, ctl, ledger_command, config):
+for _command in (
+    exchange, record, backtest, book, serve, report, ctl, ledger_command, config, auth, doctor
+):
     main.add_command(_command)

@@ -32,6 +32,7 @@ from engine.config.strategy import check_strategy_names
 from engine.files import write_private
 from polyterm.settings import locations
 from polyterm.settings.alerts import AlertsConfig
+from polyterm.settings.wallet import WalletConfig
 
 log = logging.getLogger("polyterm.config")
 
@@ -101,6 +102,7 @@ class AppConfig(BaseModel):
     engine: EngineConfig = EngineConfig()
     console: ConsoleConfig = ConsoleConfig()
     alerts: AlertsConfig = AlertsConfig()  # [alerts]: webhook and Telegram
+    wallet: WalletConfig = WalletConfig()  # [wallet]: live trading's wallet (no secrets)
     offline: Bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
     emulator_seed: Int = 7
@@ -207,6 +209,10 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
         put(["engine", "feed", "market_ws_url"], env["CLOB_WS_URL"], "CLOB_WS_URL")
     if env.get("GAMMA_API_URL"):
         put(["engine", "feed", "gamma_url"], env["GAMMA_API_URL"], "GAMMA_API_URL")
+    if env.get("POLYMARKET_DATA_URL"):
+        put(["wallet", "data_url"], env["POLYMARKET_DATA_URL"], "POLYMARKET_DATA_URL")
+    if env.get("POLYGON_RPC_URL"):
+        put(["wallet", "rpc_url"], env["POLYGON_RPC_URL"], "POLYGON_RPC_URL")
     for var, field in _SERVICE_WS.items():
         if var in env:
             put(
@@ -442,7 +448,15 @@ def validate_tree(tree: dict[str, Any], origin: Mapping[str, str], path: Path | 
 
 def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
     """config.toml keeps engine sections at the top level, like [feed] and [risk]."""
-    app_keys = {"offline", "ledger", "emulator_seed", "emulator_markets", "console", "alerts"}
+    app_keys = {
+        "offline",
+        "ledger",
+        "emulator_seed",
+        "emulator_markets",
+        "console",
+        "alerts",
+        "wallet",
+    }
     tree: dict[str, Any] = {k: v for k, v in toml.items() if k in app_keys}
     engine = {k: v for k, v in toml.items() if k not in app_keys}
     strategy = engine.get("strategy")

@@ -13,7 +13,7 @@ from engine.config.sentiment import SentimentConfig
 from engine.ports import SentimentSource
 from polyterm.faces.headlines import SentimentSetupError, build_sentiment_source, proxy_from_env
 from polyterm.settings.credentials import Credentials
-from tests.sentiment.file_keyring import FileKeyring
+from tests.kit.keyrings import FileKeyring
 
 NEWSAPI = "https://newsapi.org"
 EMULATOR = "http://127.0.0.1:8765/news"

@@ -11,7 +11,7 @@ import pytest
 from keyring.backends.fail import Keyring as NoKeyring
 
 from polyterm.settings.credentials import NEWSAPI_KEY, SERVICE, TWITTER_BEARER_TOKEN, Credentials
-from tests.sentiment.file_keyring import FileKeyring
+from tests.kit.keyrings import FileKeyring
 
 KEY = "nk-5f3c9a0e1b2d4c6e8f7a"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAbearer-9d8c7b6a"

@@ -55,7 +55,16 @@ def _loaded(args: list[str]) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["-V"], ["ctl", "--help"], ["ledger", "--help"], ["ctl", "flatten", "--help"]],
+    [
+        ["--help"],
+        ["-V"],
+        ["ctl", "--help"],
+        ["ledger", "--help"],
+        ["ctl", "flatten", "--help"],
+        ["auth", "--help"],
+        ["auth", "login", "--help"],
+        ["doctor", "--help"],
+    ],
 )
 def test_help_and_version_load_no_heavy_library(args: list[str]) -> None:
     assert _loaded(args) & HEAVY == set()

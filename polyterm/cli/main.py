@@ -170,6 +170,16 @@ def main(
 
 
 for _command in (
-    exchange, record, backtest, book, serve, report, ctl, ledger_command, config, auth, doctor
+    exchange,
+    record,
+    backtest,
+    book,
+    serve,
+    report,
+    ctl,
+    ledger_command,
+    config,
+    auth,
+    doctor,
 ):
     main.add_command(_command)

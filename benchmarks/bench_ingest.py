@@ -211,13 +211,13 @@ def engine_child(args: argparse.Namespace) -> None:
 
 async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
+    from polyterm.faces.wiring import build_engine
 
     from engine.adapters.polymarket.feed import PolymarketFeed
     from engine.clock import SystemClock
     from engine.config import EngineConfig, FeedConfig
     from engine.ledger.writer import SqliteLedger
     from engine.runtime.live import LiveRunner
-    from polyterm.faces.wiring import build_engine
 
     urls = json.loads(args.urls)
     config = EngineConfig(

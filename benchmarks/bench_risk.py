@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from polyterm.faces.wiring import build_engine
+
 from engine.clock import SimClock
 from engine.config import EngineConfig, Window
 from engine.ledger.writer import SqliteLedger
@@ -27,7 +29,6 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Side
 from engine.strategies.base import MarketContext, Signal
-from polyterm.faces.wiring import build_engine
 
 
 class _NoFeed:

@@ -1,14 +1,15 @@
-"""Exits: the lots the engine holds, and the exits every lot gets.
+"""The lot book: the lots the engine holds, and the exit rules every lot gets.
 
 A token's position is split into lots, one per owner: the strategy (or combined decision
-"a+b") whose buys made it. Every share held belongs to exactly one lot, so one
-strategy's exit sells only its own shares and never the leg of another's hedged basket.
+"a+b", or a person: "manual") whose buys made it. Every share held belongs to exactly
+one lot, so one strategy's exit sells only its own shares and never the leg of another's
+hedged basket.
 A lot remembers when it opened, its cost, and how far the price went against it (MAE)
 and for it (MFE) while held, marked at the best bid: what exit analytics needs.
 
 The exit rules every lot gets, whatever its strategy says, are take-profit and stop-loss
 (a price move from the lot's average entry) and a maximum holding time; each exit carries
-its reason. A strategy may give its lot its own levels instead (:meth:`ExitBook.
+its reason. A strategy may give its lot its own levels instead (:meth:`LotBook.
 set_levels`, from its signal's exit levels): a scalper's tight take-profit and short
 holding time, or none at all for an arbitrage basket's legs, which are hedged and held to
 resolution.
@@ -23,18 +24,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.config import ExitConfig
+from engine.exit_reasons import ExitReason
 from engine.fixed import PRICE_DIGITS, decimal_to_fixed
-
-TAKE_PROFIT = "take_profit"
-STOP_LOSS = "stop_loss"
-MAX_HOLDING = "max_holding_time"
+from engine.orders import ExitLevels, StrategyId
 
 
 @dataclass(slots=True)
 class Lot:
     asset_id: str
     market: str
-    strategy: str  # the owner: a strategy, a combined decision "a+b", or "" (unknown)
+    strategy: StrategyId  # the owner: a strategy, a combined decision, or "" (unknown)
     opened_at: float  # clock time of the first entry fill
     shares: int
     cost: int  # cash units (price x size) of the shares held, released pro rata on sells
@@ -52,7 +51,7 @@ class Lot:
 
     def owned_by(self, names: tuple[str, ...] | list[str]) -> bool:
         """Whether any of these strategies owns (a part of) this lot."""
-        return any(name in self.strategy.split("+") for name in names)
+        return any(name in self.strategy.names for name in names)
 
     def excursions(self) -> tuple[int, int]:
         """(MAE, MFE) in price units per share, both >= 0."""
@@ -75,7 +74,7 @@ class Reduced:
 _NONE: dict[str, Lot] = {}
 
 
-class ExitBook:
+class LotBook:
     def __init__(self, config: ExitConfig) -> None:
         self.config = config
         self.lots: dict[str, dict[str, Lot]] = {}  # asset -> owner -> lot, oldest first
@@ -103,7 +102,7 @@ class ExitBook:
         lot = lots.get(owner)
         opened = lot is None
         if lot is None:
-            lot = lots[owner] = Lot(asset_id, market, owner, at, 0, 0, price, price)
+            lot = lots[owner] = Lot(asset_id, market, StrategyId(owner), at, 0, 0, price, price)
         lot.shares += size
         lot.cost += price * size
         return lot, opened
@@ -143,20 +142,13 @@ class ExitBook:
         return list(self.lots.pop(asset_id, _NONE).values())
 
     # -- levels and marks -----------------------------------------------------------------
-    def set_levels(
-        self,
-        asset_id: str,
-        owner: str,
-        take_profit: int | None,
-        stop_loss: int | None,
-        max_holding_s: float | None,
-    ) -> None:
+    def set_levels(self, asset_id: str, owner: str, levels: ExitLevels) -> None:
         """The lot's own exit levels (None keeps the global rule for that one)."""
         lot = self.get(asset_id, owner)
         if lot is not None:
-            lot.take_profit = take_profit
-            lot.stop_loss = stop_loss
-            lot.max_holding_s = max_holding_s
+            lot.take_profit = levels.take_profit
+            lot.stop_loss = levels.stop_loss
+            lot.max_holding_s = levels.max_holding_s
 
     def mark(self, asset_id: str, bid: int | None) -> None:
         if bid is None:
@@ -167,7 +159,7 @@ class ExitBook:
             if bid < lot.low:
                 lot.low = bid
 
-    def due(self, lot: Lot, bid: int | None, now: float) -> str | None:
+    def due(self, lot: Lot, bid: int | None, now: float) -> ExitReason | None:
         """The exit rule a lot has reached at this bid and time, if any."""
         tp = self._tp if lot.take_profit is None else lot.take_profit
         sl = self._sl if lot.stop_loss is None else lot.stop_loss
@@ -175,9 +167,9 @@ class ExitBook:
         if bid is not None:
             entry = lot.entry_price
             if tp and bid >= entry + tp:
-                return TAKE_PROFIT
+                return ExitReason.TAKE_PROFIT
             if sl and bid <= entry - sl:
-                return STOP_LOSS
+                return ExitReason.STOP_LOSS
         if hold and now - lot.opened_at >= hold:
-            return MAX_HOLDING
+            return ExitReason.MAX_HOLDING
         return None

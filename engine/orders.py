@@ -145,18 +145,6 @@ class Fill:
     at: float  # clock time (unix seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderResult:
-    """A gateway's answer to a submit: what filled at once and what is left."""
-
-    order_id: str
-    status: OrderStatus
-    fills: tuple[Fill, ...] = ()
-    remaining: int = 0
-    reason: str | None = None
-    venue_id: str | None = None
-
-
 # Orders that buy a basket's legs (and complete them) say so in their reason, which the
 # ledger keeps: a restart knows which lots are hedged legs without a table of its own.
 BASKET_ORDER_PREFIX = "basket "

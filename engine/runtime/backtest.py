@@ -12,13 +12,15 @@ ledger file, byte for byte. Nothing here waits on real time: it runs as fast as 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
+from engine.adapters.tape.tape import read_tape
 from engine.clock import SimClock, perf_ns
 from engine.execution.flatten import FlattenPlan, FlattenReport, FlattenScope
-from engine.market.markets import MarketInfo
+from engine.market.markets import MarketInfo, market_from_json
 from engine.orders import OrderRequest, OrderStatus
 from engine.ports import Ledger, SimulatedGateway
 from engine.runtime.core import EngineCore
@@ -50,6 +52,17 @@ class BacktestProgress:
 
 
 ProgressSink = Callable[[BacktestProgress], None]
+
+
+def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
+    """Every record of every tape, in order, as the backtest runner takes them."""
+    for path in tapes:
+        for record in read_tape(path):
+            if record.markets is not None:
+                markets = tuple(market_from_json(m) for m in record.markets)
+                yield ReplayRecord(record.t, record.src, markets=markets)
+            elif record.frame is not None:
+                yield ReplayRecord(record.t, record.src, frame=record.frame)
 
 
 class BacktestRunner:

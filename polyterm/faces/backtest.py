@@ -13,17 +13,16 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
-from engine.adapters.tape.tape import TapeError, TapeTruncated, read_tape
+from engine.adapters.tape.tape import TapeError, TapeTruncated
 from engine.clock import SimClock
 from engine.ledger.errors import LedgerError
 from engine.ledger.writer import SqliteLedger
-from engine.market.markets import market_from_json
-from engine.runtime.backtest import BacktestProgress, ReplayRecord
+from engine.runtime.backtest import BacktestProgress, replay_records
 from engine.runtime.kernel import build_engine, replay_health
 from engine.runtime.summary import summary_dict
 from polyterm.faces.headless import print_summary
@@ -38,17 +37,6 @@ class BacktestOptions:
     seed: int = 0
     json_summary: bool = False
     progress: bool = True
-
-
-def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
-    """Every record of every tape, in order, as the backtest runner takes them."""
-    for path in tapes:
-        for record in read_tape(path):
-            if record.markets is not None:
-                markets = tuple(market_from_json(m) for m in record.markets)
-                yield ReplayRecord(record.t, record.src, markets=markets)
-            elif record.frame is not None:
-                yield ReplayRecord(record.t, record.src, frame=record.frame)
 
 
 def count_records(tapes: Sequence[Path]) -> int:

@@ -3,7 +3,8 @@ which the stale watchdog exists for) keeps its books looking fresh for as long a
 other shard talks: a message on any connection refreshes health.last_ws_message and, while
 the silent shard still counts as live, the intake's whole-stream vouching too. With one
 connection, the same silence aged every book and the risk gate's max_book_age_s (5 s)
-stopped entries; sharded, the silent shard's books pass as fresh until ws_stale_after_s (20 s) cuts it."""
+stopped entries; sharded, the silent shard's books pass as fresh until ws_stale_after_s
+(20 s) cuts it."""
 
 from __future__ import annotations
 

@@ -330,6 +330,10 @@ class OrderManager:
                 )
             return
         status = report.status
+        if status is OrderStatus.LIVE and tracked.filled:
+            # The ack of an order some of whose fills came first (a live venue's user
+            # channel can beat the answer to the request): it rests part filled.
+            status = OrderStatus.PARTIALLY_FILLED
         update = self.tracker.update(order_id, status, report.reason, report.at, report.venue_id)
         self._touched(tracked.request.market)
         self._record(update, tracked)

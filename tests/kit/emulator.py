@@ -18,15 +18,9 @@ from engine.runtime.kernel import build_engine
 from engine.runtime.live import LiveRunner
 from polyterm.emulator.server import ExchangeEmulator
 from tests.kit.feed import FAST_HOT, fast_feed_config
+from tests.kit.waits import until
 
-
-async def until(predicate: Callable[[], bool], within: float = 15.0) -> None:
-    """Until `predicate` holds (fails after `within` seconds)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+__all__ = ["admin", "engine_over", "served_by", "until"]
 
 
 async def admin(emulator: ExchangeEmulator, method: str, path: str, **body: Any) -> Any:

@@ -285,3 +285,62 @@ async def test_an_order_in_flight_when_its_market_resolves_never_fills(tmp_path:
     assert db.execute("SELECT count(*) FROM fills").fetchone()[0] == 0
     assert not [p for p in snap.positions if p.shares]
     assert snap.equity == 1000
+
+
+async def test_every_fill_comes_in_by_the_order_managers_one_entry_point(tmp_path: Path) -> None:
+    """Fills that cross at once and fills of resting orders (a print, a level that moved)
+    take one route: the paper exchange reports them to the order manager's on_reports,
+    as a live venue's user channel will; nothing else writes a fill."""
+    from engine.clock import SimClock
+    from engine.runtime.backtest import replay_records
+    from engine.runtime.kernel import build_engine, replay_health
+    from engine.venue import FillReport
+
+    def printed(ts: int, size: str) -> dict[str, str]:
+        return {
+            "event_type": "last_trade_price",
+            "asset_id": "Y",
+            "market": "0xm",
+            "price": "0.48",
+            "size": size,
+            "side": "SELL",
+            "timestamp": str(ts),
+        }
+
+    frames: list[tuple[float, object]] = [
+        (1001.0, opening_books()),
+        (1002.0, printed(1_000_002_000, "100")),  # the size shown ahead of our bid
+        (1002.0, change(1_000_002_000, ("Y", "0.48", "0", "BUY"), ("N", "0.52", "0", "SELL"))),
+        (1003.0, printed(1_000_003_000, "12")),  # 12 reach our resting bid: maker
+        (1004.0, EXIT_FRAME),  # the bid reaches the exit: a taking sell
+    ]
+    tape = write_tape(tmp_path / "t.jsonl", frames)
+    clock = SimClock()
+    ledger = await SqliteLedger(tmp_path / "l.sqlite", autocommit=False).open()
+    try:
+        engine = build_engine(
+            config(order_style="rest", rest_ttl_s=30),
+            clock,
+            ledger,
+            venue="backtest",
+            health=replay_health(),
+            strategies=[Scripted()],
+        )
+        oms = engine.core.oms
+        through: list[str] = []
+        entry = oms.on_reports
+
+        def counted(reports: object) -> None:
+            through.extend(r.fill.fill_id for r in reports if isinstance(r, FillReport))  # type: ignore[attr-defined]
+            entry(reports)  # type: ignore[arg-type]
+
+        oms.on_reports = counted  # type: ignore[method-assign]
+        runner = engine.backtest_runner(clock, ledger)
+        await runner.run(replay_records([tape]), starting_cash=engine.starting_cash)
+    finally:
+        await ledger.close()
+    db = sqlite3.connect(tmp_path / "l.sqlite")
+    recorded = [r[0] for r in db.execute("SELECT fill_id FROM fills ORDER BY id")]
+    kinds = {r[0] for r in db.execute("SELECT liquidity FROM fills")}
+    assert recorded == through
+    assert kinds == {"maker", "taker"}

@@ -21,12 +21,11 @@ from engine.adapters.net.tasks import cancel_and_wait
 from engine.clock import SimClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
-from engine.runtime.backtest import BacktestRunner, ReplayRecord
+from engine.runtime.backtest import BacktestRunner, ReplayRecord, replay_records
 from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
 from engine.runtime.kernel import build_engine, replay_health
 from engine.runtime.snapshot import EngineSnapshot
 from polyterm.faces.backend import EngineBackend
-from polyterm.faces.backtest import replay_records
 from polyterm.settings.config import AppConfig
 
 

@@ -9,8 +9,8 @@ from textual.command import CommandList, CommandPalette
 
 from engine.decisions import DecisionKind
 from engine.orders import StrategyId
+from engine.runtime.backtest import replay_records
 from engine.runtime.commands import FlattenScope
-from polyterm.faces.backtest import replay_records
 from polyterm.tui.app import PolytermApp
 from polyterm.tui.commands import console_commands
 from polyterm.tui.screens.confirm import ConfirmScreen

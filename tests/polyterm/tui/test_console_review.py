@@ -76,7 +76,7 @@ async def test_the_selected_market_stays_selected_when_a_live_sort_reorders_rows
 ) -> None:
     # Sorted by a price column, rows move as prices move. The cursor must stay on the
     # market the user picked: enter, f then m, act on "the selected market".
-    from polyterm.faces.backtest import replay_records
+    from engine.runtime.backtest import replay_records
     from tests.kit.console import backend
     from widgets.markets_table import MarketsTable
 
@@ -287,7 +287,7 @@ async def test_pause_stops_entries_that_rest_on_the_book(tape: Path, tmp_path: P
     # gap does not pay the spread. After p ("no new entries") no entry may fill: a bid
     # left working that fills is a new position taken while the header says PAUSED.
     from engine.orders import Side
-    from polyterm.faces.backtest import replay_records
+    from engine.runtime.backtest import replay_records
     from tests.kit.console import backend, truth
 
     records = list(replay_records([tape]))

@@ -204,9 +204,12 @@ class OrderManager:
         at: float,
         kind: ExitReason,
         order_id: str | None = None,
+        *,
+        order_type: OrderType = OrderType.FAK,
     ) -> str:
-        """Send a closing FAK sell (exits, flatten, kill); returns its order id (the one
-        given, when the caller had to know it before a gateway that answers at once)."""
+        """Send a closing taking sell (exits, flatten, kill: FAK unless asked otherwise);
+        returns its order id (the one given, when the caller had to know it before a
+        gateway that answers at once)."""
         order = OrderRequest(
             order_id=order_id or self.next_order_id(),
             asset_id=asset_id,
@@ -214,7 +217,7 @@ class OrderManager:
             side=Side.SELL,
             price=price,
             size=size,
-            order_type=OrderType.FAK,
+            order_type=order_type,
             strategy=strategy,
             reason=reason,
             created_at=at,

@@ -161,6 +161,21 @@ class EntryScreen:
         if sized.size <= 0:
             why = f"sized to zero by {sized.rule or 'confidence'} ({sized.describe()})"
             return Refusal(sized.rule or "sizing", why, base)
+        if not rest:
+            # A taking entry asks only what the book offers within its limit: a FAK that
+            # fills part of a bigger order could open a position below the market's
+            # minimum, which could then never be sold.
+            offered = _offered(book, price)
+            if offered < sized.size:
+                capped = offered - offered % SHARE_STEP
+                if capped < market.min_order_size:
+                    why = (
+                        f"the asks offer {format_size(offered)} within the limit, below the "
+                        f"market's minimum order size {format_size(market.min_order_size)}"
+                    )
+                    return Refusal("thin_book", why, base)
+                sized = SizingResult(capped, (*sized.steps, ("book depth", capped)))
+                self._last = (market, inputs, sized, price)
         resized = None
         if sized.steps and any(rule != "confidence" for rule, _ in sized.steps):
             # A resize names the rule that resized it (confidence scaling is the
@@ -260,3 +275,14 @@ class EntryScreen:
             else:
                 high = mid - 1
         return low * SHARE_STEP
+
+
+def _offered(book: OrderBook, limit: int) -> int:
+    """Shares the asks show at or below `limit`."""
+    sizes = book.ask_sizes
+    total = 0
+    for price in book.ask_prices:
+        if price > limit:
+            break
+        total += sizes[price]
+    return total

@@ -6,6 +6,13 @@ bystander's exit), for the shares no open sell already promises, at the bid less
 slippage cap. An exit is held (and recorded, once a minute) when the book is stale and
 the policy says hold, when there is no bid, when the sell would be dust, when selling one
 leg of a hedge alone would break an exposure cap, or while the venue blocks new orders.
+
+Dust: a position below the market's minimum order size can never be sold. An exit never
+leaves one: it first takes its lot's resting entry bids off the book (one filling after
+the lot was sold would open dust); it sells the whole position when what would stay is
+below the minimum (no one could sell it alone); it sends fill-and-kill only while any
+fill leaves at least the minimum, and the last shares of a position fill-or-kill (all or
+none) -- or, when the bids show too little, the part that leaves the minimum.
 """
 
 from __future__ import annotations
@@ -17,12 +24,13 @@ from engine.clock import Clock
 from engine.config import EngineConfig
 from engine.decisions import NO_EXIT_ORDER, ORDER, Decision, DecisionKind
 from engine.execution.lots import LotBook
+from engine.execution.matching import match_taker
 from engine.execution.oms import OrderManager
 from engine.exit_reasons import ExitReason
-from engine.fixed import format_size
+from engine.fixed import SHARE_STEP, format_size
 from engine.market.book import OrderBook
 from engine.market.markets import MarketInfo
-from engine.orders import Side
+from engine.orders import OrderType, Side
 from engine.risk.entry import EntryScreen
 from engine.risk.gate import RiskGate
 from engine.risk.refusals import Refusals
@@ -52,6 +60,7 @@ class ExitDesk:
         self._gate = gate
         self._refusals = refusals
         self._book_age = book_age
+        self._all_or_none: dict[str, int] = {}  # asset -> book version of the last FOK
 
     def on_intent(
         self, intent: Intent, market: MarketInfo, book: OrderBook
@@ -132,5 +141,62 @@ class ExitDesk:
             if size < market.min_order_size or size <= 0:
                 return None
             decision = replace(decision, size=size)
+        planned = self._without_dust(asset, market, book, price, decision.size, strategy)
+        if planned is None:
+            return None
+        size, order_type = planned
+        self._cancel_entries(asset, strategy)
         at = self._clock.time()
-        return self._oms.sell(market, asset, price, decision.size, strategy, reason, book, at, kind)
+        return self._oms.sell(
+            market, asset, price, size, strategy, reason, book, at, kind, order_type=order_type
+        )
+
+    def _without_dust(
+        self,
+        asset: str,
+        market: MarketInfo,
+        book: OrderBook,
+        price: int,
+        size: int,
+        strategy: str,
+    ) -> tuple[int, OrderType] | None:
+        """How to sell `size` without leaving dust: the size and the order type (None:
+        hold the exit for now). A fill-and-kill is safe while whatever fills leaves at
+        least the minimum; the last shares of a position go fill-or-kill, all or none."""
+        minimum = market.min_order_size
+        free = self._account.sellable(asset)  # held, not promised to open sells
+        if 0 < free - size < minimum:
+            size = free  # what would stay could never be sold alone: it goes too
+        if size <= free - minimum:
+            return size, OrderType.FAK  # any fill leaves at least the minimum
+        shown = match_taker(book, Side.SELL, price, size, market.fees).filled
+        if shown >= size or not shown:
+            # All or none (with no bids at all the venue refuses it, as it would a FAK);
+            # one that found too little is not sent again into the same book.
+            if self._all_or_none.get(asset) == book.updates:
+                return None
+            self._all_or_none[asset] = book.updates
+            return size, OrderType.FOK
+        part = min(shown, free - minimum)
+        part -= part % SHARE_STEP
+        if part >= minimum:
+            return part, OrderType.FAK  # what the bids take now, leaving the minimum
+        why = (
+            f"the bids take only {format_size(shown)} of {format_size(size)} within the cap: "
+            "selling part would leave less than the market's minimum order size"
+        )
+        self._refusals.refuse(asset, Side.SELL, strategy, why, size, "dust")
+        return None
+
+    def _cancel_entries(self, asset: str, strategy: str) -> None:
+        """The lot's owner's resting entries on this token come off the book first."""
+        oms = self._oms
+        for order_id, tracked in list(oms.tracker.open.items()):
+            req = tracked.request
+            if (
+                req.asset_id == asset
+                and req.side is Side.BUY
+                and not req.is_exit
+                and req.strategy == strategy
+            ):
+                oms.cancel(order_id, "its lot is being sold")

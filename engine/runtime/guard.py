@@ -56,7 +56,10 @@ class KillSwitchWatch:
         return kill_switch.take_flatten()
 
     def _ready(self, at: float) -> bool:
-        unmarked = self._accounting.values.unmarked
+        # Only holdings restored from the ledger wait for their books: one this run
+        # bought was marked when it filled (and one whose bids vanished since counts at
+        # its last trade or cost, as any holding without a bid does).
+        unmarked = self._accounting.unmarked_restored()
         if not unmarked:
             return True
         if self._in_grace(at):
@@ -65,6 +68,6 @@ class KillSwitchWatch:
             self._warned = True
             log.warning(
                 "kill switch: %d holding(s) have no book in this run and count at cost",
-                len(unmarked),
+                unmarked,
             )
         return True

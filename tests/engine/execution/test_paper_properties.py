@@ -40,6 +40,7 @@ from engine.orders import (
     OrderType,
     Side,
 )
+from tests.kit.hypothesis import examples
 from tests.kit.paper import answer, fills_of
 
 S = 1_000_000  # one share
@@ -502,7 +503,7 @@ FIRST = Snapshot({3800: 50 * S, 3900: 20 * S, 4100: 30 * S, 4200: 60 * S}, 4000)
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     derandomize=True,
     database=None,

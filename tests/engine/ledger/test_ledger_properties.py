@@ -13,6 +13,7 @@ from engine.events import Filled
 from engine.ledger.reader import LedgerReader, Recorded
 from engine.ledger.writer import SqliteLedger
 from engine.orders import Fill, Liquidity, Side
+from tests.kit.hypothesis import examples
 
 T0 = 1_700_000_000.0
 
@@ -58,7 +59,7 @@ async def scenario(
     return recorded, LedgerReader(path).fills()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(stream=ops, autocommit=st.booleans(), batch_max=st.integers(1, 8))
 def test_the_reader_returns_every_recorded_fill_exactly_once(
     stream: list[Op], autocommit: bool, batch_max: int

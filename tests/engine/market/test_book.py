@@ -8,6 +8,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from engine.adapters.polymarket.books import BookStore
 from engine.market.book import OrderBook, infer_tick
+from tests.kit.hypothesis import examples
 
 
 def test_replace_orders_levels_and_bests() -> None:
@@ -105,7 +106,7 @@ class BookModel(RuleBasedStateMachine):
 
 
 TestBookModel = BookModel.TestCase
-TestBookModel.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+TestBookModel.settings = settings(max_examples=examples(60), stateful_step_count=40, deadline=None)
 
 
 @given(st.lists(st.tuples(st.booleans(), prices, sizes), max_size=200))

@@ -20,6 +20,7 @@ from engine.risk.kill_switch import (
     KillSwitchView,
     day_start_of,
 )
+from tests.kit.hypothesis import examples
 
 U = 10**10  # one USDC in cash units
 D0 = 1_700_006_400.0  # 2023-11-15T00:00:00Z, a trading day's start at reset hour 0
@@ -480,7 +481,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     steps=steps,
     start=st.floats(D0 - 3 * DAY_SECONDS, D0 + 3 * DAY_SECONDS),

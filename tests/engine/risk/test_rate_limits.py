@@ -16,6 +16,7 @@ from engine.config import (
 )
 from engine.orders import OrderRequest, OrderType, Side
 from engine.risk.rate_limits import OrderRateLimiter, RateDecision, WindowLevel
+from tests.kit.hypothesis import examples
 
 BUY, SELL = Side.BUY, Side.SELL
 OFF = OrderFrequencyConfig(enabled=False)
@@ -422,7 +423,7 @@ def brute_count(sent: list[tuple[float, set[ModelWindow]]], window: ModelWindow,
     return sum(1 for at, windows in sent if window in windows and at + interval > now)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs(), intents)
 def test_property_limiter_agrees_with_a_brute_force_count(
     config: TradingConfig, stream: list[tuple[str, str, Side, float]]

@@ -22,6 +22,7 @@ from engine.orders import Side
 from engine.risk.sizing import Holding, exposure
 from engine.strategies.base import MarketContext, Signal
 from tests.kit.engine import open_rig
+from tests.kit.hypothesis import examples
 
 FEES = FeeSchedule(Decimal("0.25"), Decimal("2"))
 # Three markets; A and B are outcomes of one event (a basket), C stands alone.
@@ -85,7 +86,7 @@ step = st.tuples(
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     derandomize=True,
     database=None,

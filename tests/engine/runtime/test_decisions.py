@@ -46,6 +46,7 @@ from tests.kit.engine import (
     open_rig,
     pair,
 )
+from tests.kit.hypothesis import examples
 
 
 async def rig(
@@ -280,7 +281,7 @@ LIMITS = dict(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     prices=st.lists(st.integers(100, 9900), min_size=2, max_size=6),
     wanted=st.integers(1, 60).map(lambda n: n * 10**6),
@@ -330,7 +331,7 @@ def test_a_basket_is_sized_whole_or_refused_whole(
     assert cost <= account.equity * 500 // 10_000
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     size=st.integers(1, 40).map(lambda n: n * 10**6),
     yes_depth=st.integers(1, 60),

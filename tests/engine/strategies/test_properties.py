@@ -32,6 +32,7 @@ from engine.strategies.event_driven import EventDriven
 from engine.strategies.mean_reversion import MeanReversion
 from engine.strategies.micro_arbitrage import MicroArbitrage
 from engine.strategies.momentum_scalping import MomentumScalping
+from tests.kit.hypothesis import examples
 from tests.kit.strategies import WALL0, context, fees, flow_with_spike, make_market
 
 OUTCOMES = 3
@@ -208,7 +209,7 @@ def move(world: World, step: tuple[int, int, int, int]) -> str:
     return token
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds(), steps, readings, lot_sizes)
 def test_signals_and_baskets_are_bounded_and_consistent(
     world: World,
@@ -225,7 +226,7 @@ def test_signals_and_baskets_are_bounded_and_consistent(
             check(evaluate(world, strategy, token, i * 0.1, sentiment, lots), world)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds(), steps, readings, lot_sizes, st.integers(0, 2 * OUTCOMES - 1))
 def test_no_signal_from_a_book_that_needs_a_snapshot(
     world: World,

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.adapters.polymarket.books import BookStore
+from tests.kit.hypothesis import examples
 
 
 def frame(*objs: dict[str, object]) -> bytes:
@@ -202,7 +203,7 @@ _frames = st.lists(
 
 
 @given(_frames)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_apply_frames_matches_apply_frame_and_a_dict_model(frames: list[bytes]) -> None:
     one_by_one, replayed = BookStore(), BookStore()
     for raw in frames:
@@ -261,7 +262,7 @@ def _state(store: BookStore) -> tuple[object, ...]:
 
 
 @given(_frames)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_the_socket_fast_path_gives_the_general_paths_answers(frames: list[bytes]) -> None:
     """apply_frame's one-decode fast path against decode_market_frame + apply_decoded,
     the general path that keeps good objects of a bad frame: the same books, flags and
@@ -276,7 +277,7 @@ def test_the_socket_fast_path_gives_the_general_paths_answers(frames: list[bytes
 
 
 @given(_frames, st.integers(16, 400))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 def test_a_frame_applied_in_slices_gives_the_same_books(frames: list[bytes], size: int) -> None:
     """The market WebSocket cuts long frames into slices of whole events: the books and
     flags equal those of the frame applied at once (only the frame count differs)."""

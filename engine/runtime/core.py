@@ -217,6 +217,10 @@ class EngineCore:
                 self._on_signals(signals, market, book, now)
         return self.oms.counts["orders"] - before
 
+    def follow_sentiment(self, status: ProviderStatus) -> None:
+        """The live headline source's status, for the snapshot's sentiment section."""
+        self.sentiment_status = status
+
     def on_headlines(self, headlines: Sequence[Headline]) -> int:
         """Headlines a sentiment provider delivered: scored into the sentiment book,
         recorded, and the matched markets' tokens decided on at once; returns how many

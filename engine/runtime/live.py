@@ -236,7 +236,7 @@ class LiveRunner:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._run_feed(), name="engine-feed")
                 if self.sentiment is not None:
-                    core.sentiment_status = self.sentiment.status
+                    core.follow_sentiment(self.sentiment.status)
                     tg.create_task(self._run_sentiment(), name="engine-sentiment")
                 tg.create_task(self.gateway.run(), name="engine-gateway")
                 for i in range(SUBMITTERS):

@@ -58,5 +58,25 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[ExchangeEmul
         await emu.stop()
 
 
+# The whole console on a replayed engine, driven by Pilot: end-to-end tests of a face,
+# each spending seconds in Textual's compositor at 160x50. They run in `make test`, not in
+# the inner loop (`make unit`), like the other end-to-end tests.
+END_TO_END_CONSOLE = frozenset(
+    {
+        "tests/polyterm/tui/test_console.py",
+        "tests/polyterm/tui/test_console_review.py",
+        "tests/polyterm/tui/test_snapshots.py",
+    }
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator(**options): options for the emulator fixture")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path))
+        if path.is_relative_to(root) and str(path.relative_to(root)) in END_TO_END_CONSOLE:
+            item.add_marker(pytest.mark.integration)

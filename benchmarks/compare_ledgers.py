@@ -9,18 +9,28 @@ gained a key still matches. Prints one line per table and every differing row (u
 
     python benchmarks/compare_ledgers.py BEFORE.sqlite AFTER.sqlite [--show 5]
 
-To produce the two sides: export tapes (``polyterm exchange --export-tape T --seed S
---markets M --duration D``), then run ``polyterm backtest --tape T --ledger L --seed 0``
-with each version of the code (a worktree of the base commit for the "before" side) and
-the same configuration directory.
+Or run both sides from tapes: each tape is backtested (``polyterm backtest --tape T
+--ledger L --seed 0``, the same empty configuration directory for both) by the "before"
+code and the "after" code, and the two ledgers compared::
+
+    git worktree add /work/wt-base <base-sha>
+    python benchmarks/compare_ledgers.py --tapes t1.jsonl t2.jsonl t3.jsonl \
+        --before /work/wt-base [--after .] [--python .venv/bin/python]
+
+(``--before`` / ``--after`` are checkouts; their code is put first on ``PYTHONPATH``, so
+one interpreter with polyterm's dependencies runs both.) Tapes come from ``polyterm
+exchange --export-tape T --seed S --markets M --duration D``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +103,56 @@ def compare(before: Path, after: Path, show: int = 5, out: Any = sys.stdout) -> 
         new.close()
 
 
+def backtest(checkout: Path, python: str, tape: Path, ledger: Path, home: Path) -> None:
+    """`polyterm backtest` of `tape` into `ledger` with the code in `checkout`."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(checkout.resolve()),
+        "POLYTERM_CONFIG_DIR": str(home / "cfg"),
+        "POLYTERM_DATA_DIR": str(home / "data"),
+    }
+    env.pop("PYTHONASYNCIODEBUG", None)
+    command = [python, "-m", "polyterm", "backtest", "--tape", str(tape), "--ledger", str(ledger)]
+    subprocess.run(
+        [*command, "--seed", "0", "--json", "--no-progress"],
+        check=True,
+        env=env,
+        cwd=checkout,  # `python -m` puts the working directory first on the path
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def compare_tapes(tapes: list[Path], before: Path, after: Path, python: str, show: int) -> bool:
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        for tape in tapes:
+            old, new = home / f"{tape.stem}-before.sqlite", home / f"{tape.stem}-after.sqlite"
+            backtest(before, python, tape.resolve(), old, home)
+            backtest(after, python, tape.resolve(), new, home)
+            print(f"== {tape.name}")
+            ok = compare(old, new, show) and ok
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("before", type=Path)
-    parser.add_argument("after", type=Path)
+    parser.add_argument("ledgers", type=Path, nargs="*", help="BEFORE.sqlite AFTER.sqlite")
     parser.add_argument("--show", type=int, default=5, help="differing rows shown per table")
+    parser.add_argument("--tapes", type=Path, nargs="+", help="backtest these with both sides")
+    parser.add_argument("--before", type=Path, help="the checkout of the code before")
+    parser.add_argument("--after", type=Path, default=Path("."), help="the checkout after")
+    parser.add_argument("--python", default=sys.executable, help="runs both sides")
     args = parser.parse_args()
-    sys.exit(0 if compare(args.before, args.after, args.show) else 1)
+    if args.tapes:
+        if args.before is None:
+            parser.error("--tapes needs --before CHECKOUT")
+        ok = compare_tapes(args.tapes, args.before, args.after, args.python, args.show)
+    elif len(args.ledgers) == 2:
+        ok = compare(args.ledgers[0], args.ledgers[1], args.show)
+    else:
+        parser.error("give two ledgers, or --tapes with --before CHECKOUT")
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

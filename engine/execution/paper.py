@@ -1,4 +1,4 @@
-"""The paper venue: orders filled against the venue's real book, honestly.
+"""The paper exchange: orders filled against the venue's real book, honestly.
 
 Taking orders walk the current book with the matching core (partial fills, fees, tick and
 minimum size), minus what earlier paper orders already took (:mod:`.liquidity`: YES and

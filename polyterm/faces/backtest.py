@@ -2,7 +2,7 @@
 
 Replays tapes recorded by ``polyterm record`` (or made by ``polyterm exchange
 --export-tape``) through the same engine as a live run, on a simulated clock, with the
-paper venue, as fast as the CPU allows. A progress bar (messages/s, ETA) goes to stderr;
+paper exchange, as fast as the CPU allows. A progress bar (messages/s, ETA) goes to stderr;
 the summary (the same fields as a run's, plus replay figures) to stdout. Each backtest
 writes a new ledger: the same tapes and configuration give the same ledger, byte for byte.
 """

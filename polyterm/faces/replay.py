@@ -5,7 +5,7 @@ The snapshot tests and most Pilot tests run the console on this: the tape is the
 emulator's flow (``polyterm exchange --export-tape``), so the same seed gives the same
 books, fills, positions, charts and clock on every machine. Commands work as in a live
 run, against the books as the tape left them: a flatten's closing orders fill on the
-paper venue at once, since no time passes. ``advance()`` feeds more records (a test uses
+paper exchange at once, since no time passes. ``advance()`` feeds more records (a test uses
 it to show that a paused engine places no entries).
 """
 

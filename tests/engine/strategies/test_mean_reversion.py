@@ -132,7 +132,7 @@ def test_mids_are_sampled_over_time_not_per_message() -> None:
     market = make_market()
     for _ in range(10):  # ten messages in the same instant are one sample
         strategy.on_tick(context(quote("Y", *FLAT), market, now=0.0))
-    assert len(strategy._windows["Y"].values) == 1
+    assert strategy.samples("Y") == 1
 
 
 def test_exits_only_its_own_lots_once_reverted() -> None:

@@ -785,3 +785,38 @@ async def test_events_without_a_table_are_durable_once_those_before_them_are(
     assert told[-1] == ledger.committed_seq == book
     assert len(LedgerReader(tmp_path / "l.sqlite").fills()) == 2
     await ledger.close()
+
+
+async def test_v5_exits_get_their_reason_ids_when_migrated(tmp_path: Path) -> None:
+    """Schema 6 records each exit's reason id; rows written before it are classified from
+    their text (a rule's name, a command's word, a basket's prefix, else the strategy's)."""
+    import sqlite3
+
+    from engine.ledger.schema import create_v5
+
+    path = tmp_path / "v5.sqlite"
+    conn = sqlite3.connect(path)
+    create_v5(conn)
+    conn.execute(
+        "INSERT INTO runs (id, started_at, mode, venue, config_json)"
+        " VALUES (1, 0, 'paper', 't', '{}')"
+    )
+    for reason in ("stop_loss", "kill switch trip", "basket b1-2: repair", "reverted to mean"):
+        conn.execute(
+            "INSERT INTO exits (run_id, at, asset_id, market, strategy, reason, shares,"
+            " entry_price, exit_price, realized, fee)"
+            " VALUES (1, 0, 'Y', 'm', 's', ?, 1, 1, 1, 0, 0)",
+            (reason,),
+        )
+    conn.commit()
+    conn.close()
+    await (await SqliteLedger(path).open()).close()
+    assert table(path, "SELECT kind FROM exits ORDER BY id") == [
+        ("stop_loss",),
+        ("kill_switch",),
+        ("basket",),
+        ("signal",),
+    ]
+    kinds = [x.event.kind for x in LedgerReader(path).exits()]
+    assert [str(k) for k in kinds] == ["stop_loss", "kill_switch", "basket", "signal"]
+    assert table(path, "SELECT count(*) FROM fill_reversals") == [(0,)]

@@ -151,8 +151,11 @@ class EngineCore:
         self.intake.on_frame(raw, recv_ts, source)
 
     def on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
-        """A trade print (the book store's listener): the token's flow for strategies."""
-        self.parts.contexts.on_trade(asset_id, size, self.clock.monotonic())
+        """A trade print (the book store's listener): the token's flow for strategies, and
+        the latest prints a watched depth shows."""
+        parts = self.parts
+        parts.contexts.on_trade(asset_id, size, self.clock.monotonic())
+        parts.prints.on_trade(asset_id, price, size, taker_side)
 
     def settle(self, market: MarketInfo, winner: str) -> None:
         """A market resolved: its open orders are cancelled, its holdings paid."""

@@ -436,7 +436,6 @@ def build_engine(
     # gateway that prices against the books (the paper exchange reports its fills there).
     intake.add_book_listener(accounting.on_books)
     books.trade_listeners.append(core.on_trade)
-    books.trade_listeners.append(prints.on_trade)
     if isinstance(gateway, MarketWatcher):
         intake.add_market_listener(gateway.on_markets)
         intake.add_book_listener(gateway.on_books)

@@ -1,7 +1,8 @@
 # The two set-up commands of the README: `make run` and `make test`.
 # Each creates .venv on first use and reinstalls when pyproject.toml changes.
 # `make unit` is the inner loop: the suite without the integration tests (emulator,
-# subprocesses), in seconds.
+# subprocesses, tmux, the browser), with quick property tests; `make test` runs
+# everything, the property tests thoroughly.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -35,10 +36,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
 test: lint
-	PYTHONASYNCIODEBUG=1 $(BIN)/python -m pytest -q
+	HYPOTHESIS_PROFILE=thorough PYTHONASYNCIODEBUG=1 $(BIN)/python -m pytest -q
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -m "not integration"
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -m "not integration"
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_book.py

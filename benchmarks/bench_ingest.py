@@ -216,8 +216,8 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     from engine.clock import SystemClock
     from engine.config import EngineConfig, FeedConfig
     from engine.ledger.writer import SqliteLedger
+    from engine.runtime.kernel import build_engine
     from engine.runtime.live import LiveRunner
-    from polyterm.faces.wiring import build_engine
 
     urls = json.loads(args.urls)
     config = EngineConfig(
@@ -239,16 +239,12 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
         health = feed.health
         runner: LiveRunner | None = None
         if args.sink == "engine":
-            parts = build_engine(
-                config, clock, ledger, feed=feed, health=health, mode="paper", venue="emulator"
-            )
-            runner = LiveRunner(
-                parts.core, feed, parts.gateway, ledger, parts.router, parts.builder, hub=parts.hub
-            )
-            store = parts.core.books
+            parts = build_engine(config, clock, ledger, venue="emulator", feed=feed, health=health)
+            runner = parts.live_runner(feed, ledger)
+            store = parts.core.intake.books
 
             def applied() -> int:
-                return int(parts.core.counts["messages"])
+                return int(parts.core.intake.counts["messages"])
 
             feeding = runner.run(None, starting_cash=parts.starting_cash)
         else:

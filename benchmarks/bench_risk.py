@@ -1,6 +1,6 @@
 """Risk + execution cost per decision, with every cap on.
 
-Builds the real core (as every face does, through polyterm.faces.wiring) on a simulated clock
+Builds the real core (as every face does, through the kernel) on a simulated clock
 over 200 two-outcome markets, with the kill switch, the global and per-strategy /
 per-market / per-side / per-market x side rate windows, the exposure caps and sizing all
 configured, and times one decision: aggregation, the risk gate's screen, sizing, the
@@ -26,22 +26,8 @@ from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Side
+from engine.runtime.kernel import build_engine
 from engine.strategies.base import MarketContext, Signal
-from polyterm.faces.wiring import build_engine
-
-
-class _NoFeed:
-    def want_snapshot(self, asset_ids: object) -> None:
-        return None
-
-    def hit(self, asset_id: str) -> None:
-        return None
-
-    def market_listed(self, event: object) -> None:
-        return None
-
-    def market_resolved(self, condition_id: str) -> None:
-        return None
 
 
 class _Nothing:
@@ -95,23 +81,10 @@ async def main(markets: int, decisions: int) -> None:
         health.set_source(FeedSource.REPLAY, 0.0)
         ledger = await SqliteLedger(Path(tmp) / "b.sqlite", autocommit=False).open()
         parts = build_engine(
-            config,
-            clock,
-            ledger,
-            feed=_NoFeed(),
-            health=health,
-            mode="paper",
-            venue="bench",
-            strategies=[_Nothing()],
+            config, clock, ledger, venue="bench", health=health, strategies=[_Nothing()]
         )
-        core, venue = parts.core, parts.venue
-
-        def pump() -> None:
-            while core.outbox:
-                order = core.outbox.popleft()
-                core.on_order_result(order, venue.submit(order, clock.time()))
-
-        core.on_work = pump
+        core = parts.core
+        parts.backtest_runner(clock, ledger)  # places each order on the paper exchange at once
         await ledger.start_run("paper", "bench", "{}", clock.time(), parts.starting_cash)
         core.start(1)
         core.on_markets(infos)
@@ -134,7 +107,7 @@ async def main(markets: int, decisions: int) -> None:
                     clock.time(),
                 )
         core.decide()
-        books = core.books.books
+        books = core.intake.books.books
 
         def one(i: int) -> None:
             m = infos[i % markets]
@@ -151,7 +124,8 @@ async def main(markets: int, decisions: int) -> None:
         orders = core.counts["entry_orders"]
         await ledger.flush()
         # Now make the per-market x side window refuse everything: the refusal path.
-        limiter = core.risk.limiter
+        gate = core.parts.screen.gate
+        limiter = gate.limiter
         for m in infos:
             for _ in range(3):
                 limiter.record("bench", m.condition_id, Side.BUY, clock.time())
@@ -169,7 +143,7 @@ async def main(markets: int, decisions: int) -> None:
         refuser = OrderRateLimiter(tight)
         for m in infos:
             refuser.record("bench", m.condition_id, Side.BUY, clock.time())
-        core.risk.limiter = refuser
+        gate.limiter = refuser  # the refusal path, on the same warmed engine
         started = time.perf_counter()
         for i in range(decisions):
             one(i)

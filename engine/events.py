@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.exit_reasons import ExitReason
 from engine.market.markets import MarketInfo
 from engine.orders import Fill, OrderRequest, OrderStatus, Side
+from engine.venue import BlockReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,41 @@ class PositionClosed(EngineEvent):
     mae: int = 0  # worst price move against the lot while held (price units, >= 0)
     mfe: int = 0  # best price move for the lot while held (price units, >= 0)
     slippage_bps: float | None = None  # the exit fill against the mid at its decision
+    kind: ExitReason = ExitReason.SIGNAL  # why, as an id (faces label it; `reason` details)
+
+
+@dataclass(frozen=True, slots=True)
+class FillReversed(EngineEvent):
+    """A fill's trade failed on chain: its effect on cash and the position is undone
+    exactly (the ledger keeps the fill and this reversal, each a row of its own)."""
+
+    fill: Fill
+    strategy: str
+    reason: str
+    cash: int  # cash units given back to (or taken from) the account
+    cost: int  # cash units of cost taken off (or put back on) the position
+    realized: int  # realised PnL undone
+
+
+@dataclass(frozen=True, slots=True)
+class TradingBlockChanged(EngineEvent):
+    """The gateway said no new orders may go out now (blocked), or that they may again."""
+
+    reason: BlockReason
+    detail: str
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VenueNoted(EngineEvent):
+    """Something about the venue's reports that a person (or the reconciliation) must
+    know: a fill for an order the engine does not know, a repeated fill, a fill after the
+    order closed, a failed trade."""
+
+    kind: str  # unknown_order_fill | duplicate_fill | late_fill | trade_failed | ...
+    detail: str
+    order_id: str | None = None
+    fill_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,4 +270,7 @@ STREAMED = (
     OrderUpdated,
     IntentRejected,
     BasketResolved,
+    FillReversed,
+    TradingBlockChanged,
+    VenueNoted,
 )

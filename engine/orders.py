@@ -10,6 +10,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+COMBINE = "+"  # joins the strategies of one combined decision: "a+b"
+
+
+class StrategyId(str):
+    """Who decided an order or owns a lot: one strategy ("momentum_scalping"), a combined
+    decision of several ("mean_reversion+momentum_scalping"), a person ("manual"), or
+    nobody known (""). It is its text wherever text goes (the ledger, JSON, logs); code
+    asks it for its names instead of splitting the text."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, names: tuple[str, ...] | list[str]) -> StrategyId:
+        """The combined id of these strategies, in the order given."""
+        return cls(COMBINE.join(names))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Each strategy in it (one for a single id; none for "")."""
+        return tuple(self.split(COMBINE)) if self else ()
+
+    @property
+    def combined(self) -> bool:
+        return COMBINE in self
+
+    def includes(self, name: str) -> bool:
+        """Whether `name` is this strategy or one of those it combines."""
+        return name in self.names
+
+
+MANUAL = StrategyId("manual")  # a person's own order (console, `ctl`, `polyterm order`)
+
 
 class Side(StrEnum):
     BUY = "BUY"
@@ -70,6 +102,19 @@ class Liquidity(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ExitLevels:
+    """A lot's own exits (None: the global rule; 0 turns one off). Prices are offsets
+    from the entry price in 1e-4 units."""
+
+    take_profit: int | None = None
+    stop_loss: int | None = None
+    max_holding_s: float | None = None
+
+
+NO_EXITS = ExitLevels(take_profit=0, stop_loss=0, max_holding_s=0)
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRequest:
     order_id: str  # the engine's client id, unique across runs of a ledger
     asset_id: str
@@ -98,18 +143,6 @@ class Fill:
     fee: int  # cash units, 1e-10 USDC; paid in USDC on buys and sells alike
     liquidity: Liquidity
     at: float  # clock time (unix seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class OrderResult:
-    """A gateway's answer to a submit: what filled at once and what is left."""
-
-    order_id: str
-    status: OrderStatus
-    fills: tuple[Fill, ...] = ()
-    remaining: int = 0
-    reason: str | None = None
-    venue_id: str | None = None
 
 
 # Orders that buy a basket's legs (and complete them) say so in their reason, which the

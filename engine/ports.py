@@ -9,21 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock
 from engine.events import EngineEvent
+from engine.market.book import OrderBook
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline, ProviderStatus
-from engine.orders import OrderRequest, OrderResult
+from engine.orders import OrderRequest
+from engine.venue import TradingMode, VenueReport, VenueSink
 
 __all__ = [
     "Clock",
+    "FeedControl",
     "HeadlineSink",
     "Ledger",
     "MarketDataSink",
     "MarketFeed",
+    "MarketLookup",
     "OrderGateway",
     "SentimentSource",
+    "SimulatedGateway",
 ]
 
 
@@ -36,17 +42,28 @@ class MarketDataSink(Protocol):
         """One raw frame: a WS message (source "ws") or a REST books answer ("rest")."""
 
 
-class MarketFeed(Protocol):
-    health: FeedHealth
-
-    async def run(self, sink: MarketDataSink) -> None:
-        """Deliver data to `sink` until cancelled (or until a tape ends)."""
+class FeedControl(Protocol):
+    """What the engine asks of, and tells, its market feed while it runs (a tape can be
+    asked nothing: the kernel's ``NULL_FEED`` ignores all four)."""
 
     def want_snapshot(self, asset_ids: Iterable[str]) -> None:
         """Books the engine no longer trusts: fetch them afresh."""
 
     def hit(self, asset_id: str) -> None:
         """The engine cares about this asset (an order, a position): keep it subscribed."""
+
+    def market_listed(self, event: NewMarketEvent) -> None:
+        """The venue listed a market while we run (``new_market``)."""
+
+    def market_resolved(self, condition_id: str) -> None:
+        """A market resolved (``market_resolved``): its books stop trading."""
+
+
+class MarketFeed(FeedControl, Protocol):
+    health: FeedHealth
+
+    async def run(self, sink: MarketDataSink) -> None:
+        """Deliver data to `sink` until cancelled (or until a tape ends)."""
 
 
 class HeadlineSink(Protocol):
@@ -67,13 +84,57 @@ class SentimentSource(Protocol):
         source backs off."""
 
 
+class MarketLookup(Protocol):
+    """What a gateway may read of the engine's market state (tick, minimum size, books)."""
+
+    def market_of(self, asset_id: str) -> MarketInfo | None: ...
+
+    def book(self, asset_id: str) -> OrderBook | None: ...
+
+    def is_resolved(self, condition_id: str) -> bool: ...
+
+
 class OrderGateway(Protocol):
-    name: str
+    """The order seam: where orders go, and where every report about them comes from.
 
-    async def submit(self, order: OrderRequest) -> OrderResult: ...
+    Answers to :meth:`submit` and :meth:`cancel` are reports, and so is everything the
+    venue says unasked (sent to the sink given to :meth:`bind`); the engine puts both
+    through the order manager's one entry point. ``submit`` raises only when the order
+    certainly did not reach the venue; when that is unknown (a timeout after sending) it
+    returns nothing and reports later, once it has looked the order up: an order is
+    never sent twice blindly.
+    """
 
-    async def cancel(self, order_id: str) -> bool:
-        """True when the order was taken off the book; False when it was not resting."""
+    name: str  # "paper", "polymarket", ...
+    mode: TradingMode
+    keeps_orders: bool  # open orders outlive a run (a venue's do; the paper exchange's not)
+
+    def bind(self, sink: VenueSink, markets: MarketLookup) -> None:
+        """Once, at assembly: where unasked reports and trading blocks go."""
+
+    async def run(self) -> None:
+        """Background work (heartbeats, the user channel, reconciliation) until cancelled;
+        a gateway with none returns at once."""
+
+    async def submit(self, order: OrderRequest) -> Sequence[VenueReport]: ...
+
+    async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
+        """The cancel's answer: the order's CANCELLED update when it was taken off the
+        book; nothing when it was not resting (not yet, or already done)."""
+
+
+class SimulatedGateway(OrderGateway, Protocol):
+    """A venue a backtest can step on its simulated clock: orders arrive after a seeded
+    latency, answers come at once."""
+
+    def latency(self) -> float:
+        """How long the next order takes to reach the book (seeded: replays agree)."""
+
+    def place(self, order: OrderRequest, now: float) -> Sequence[VenueReport]: ...
+
+    def withdraw(
+        self, order_id: str, now: float, reason: str = "cancelled"
+    ) -> Sequence[VenueReport]: ...
 
 
 class Ledger(Protocol):

@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
 from polyterm.settings.locations import recorded_dir
 from tests.kit.clock import FakeClock
+from tests.kit.hypothesis import profile
+
+settings.load_profile(profile())
 
 # Tests never read or write the OS keyring of the person running them: keyring's default
 # here (and in every polyterm subprocess the tests start) is the headless "no keyring";
@@ -22,7 +26,11 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 def recorded() -> Path:
     path = recorded_dir()
     if path is None:
-        pytest.skip("../shared/polymarket/recorded is absent (set POLYTERM_RECORDED_DIR)")
+        why = "../shared/polymarket/recorded is absent (set POLYTERM_RECORDED_DIR)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            # Under CI a whole conformance file must never vanish into a skip.
+            pytest.fail(why)
+        pytest.skip(why)
     return path
 
 
@@ -55,5 +63,25 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[ExchangeEmul
         await emu.stop()
 
 
+# The whole console on a replayed engine, driven by Pilot: end-to-end tests of a face,
+# each spending seconds in Textual's compositor at 160x50. They run in `make test`, not in
+# the inner loop (`make unit`), like the other end-to-end tests.
+END_TO_END_CONSOLE = frozenset(
+    {
+        "tests/polyterm/tui/test_console.py",
+        "tests/polyterm/tui/test_console_review.py",
+        "tests/polyterm/tui/test_snapshots.py",
+    }
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator(**options): options for the emulator fixture")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path))
+        if path.is_relative_to(root) and str(path.relative_to(root)) in END_TO_END_CONSOLE:
+            item.add_marker(pytest.mark.integration)

@@ -10,7 +10,7 @@ import sys
 
 def test_engine_imports_no_ui() -> None:
     code = (
-        "import sys, engine.runtime.core, engine.adapters.polymarket.feed, "
+        "import sys, engine.runtime.kernel, engine.adapters.polymarket.feed, "
         "engine.adapters.tape.tape, engine.ledger.writer; "
         "bad = [m for m in ('textual', 'widgets', 'themes', 'polyterm') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"

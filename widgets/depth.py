@@ -3,35 +3,19 @@ resting orders marked on their levels, and the latest prints."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from rich.table import Table
 from rich.text import Text
 
-from engine.runtime.snapshot import OrderRow
+from engine.runtime.snapshot import DepthRow, OrderRow, TradePrintRow
 from widgets.format import DASH, cents, palette, size
 from widgets.pane import TextPane
 
-
-@dataclass(frozen=True, slots=True)
-class TradePrint:
-    at: float
-    price: Decimal
-    size: Decimal
-    side: str  # the taker's side
-
-
-@dataclass(frozen=True, slots=True)
-class DepthView:
-    """A copy of one token's book, made when the screen refreshes."""
-
-    asset_id: str
-    bids: tuple[tuple[Decimal, Decimal], ...]  # best first
-    asks: tuple[tuple[Decimal, Decimal], ...]  # best first
-    tick: Decimal
-    trades: tuple[TradePrint, ...] = ()  # most recent first
+# The watched token's book and prints, as the engine's snapshot carries them.
+DepthView = DepthRow
+TradePrint = TradePrintRow
 
 
 class DepthLadder(TextPane):

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from engine.runtime.commands import EngineState
 from engine.runtime.snapshot import EngineSnapshot
+from engine.venue import TradingMode
 from widgets.format import DASH, duration, palette, pnl
 
 VENUES = {
@@ -30,11 +32,16 @@ class StatusHeader(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._shown: Text | None = None
 
-    def show(self, snap: EngineSnapshot | None, venue: str, engine_state: str) -> None:
-        """`engine_state` is the console's view: "starting", "running", "paused",
-        "stopping", "stopped" or "failed: <why>"."""
+    def show(
+        self,
+        snap: EngineSnapshot | None,
+        venue: str,
+        engine_state: EngineState,
+        error: str | None = None,
+    ) -> None:
+        """`engine_state` is the console's view of the engine; `error` why it failed."""
         text = Text(no_wrap=True, overflow="ellipsis")
-        live = snap is not None and snap.mode == "live"
+        live = snap is not None and snap.mode is TradingMode.LIVE
         self.set_class(live, "-live")
         if live:
             text.append(" LIVE ", style=f"bold reverse {palette('warn')}")
@@ -44,10 +51,13 @@ class StatusHeader(Static):
         if snap is not None:
             self._feed(text, snap)
         text.append("  │ ")
-        state = engine_state.upper()
-        if engine_state == "paused":
+        words = engine_state.value
+        if engine_state is EngineState.FAILED and error:
+            words = f"{words}: {error}"
+        state = words.upper()
+        if engine_state is EngineState.PAUSED:
             text.append(state, style=f"bold {palette('warn')}")
-        elif engine_state.startswith(("failed", "stopp")):
+        elif engine_state in (EngineState.FAILED, EngineState.STOPPING, EngineState.STOPPED):
             text.append(state, style=f"bold {palette('pnl-down')}")
         else:
             text.append(state, style="bold")

@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from engine.decisions import DecisionKind
+from engine.orders import StrategyId
 from engine.runtime.snapshot import EngineSnapshot, MarketRow, SignalRow
 from widgets.cell_cache import CachedCellsTable
 from widgets.format import DASH, cents, palette, short
@@ -56,24 +58,29 @@ _TEXT_COLUMNS = ("question",)
 
 def strategy_initials(names: str) -> str:
     """mean_reversion -> mr, "mean_reversion+momentum_scalping" -> mr+ms."""
-    return "+".join("".join(w[:1] for w in n.split("_")) for n in names.split("+"))
+    return "+".join("".join(w[:1] for w in n.split("_")) for n in StrategyId(names).names)
+
+
+# One word per kind of decision, for a narrow cell (the ledger keeps the sentence).
+DECISION_WORDS: dict[DecisionKind, str] = {
+    DecisionKind.ORDER: "order",
+    DecisionKind.BELOW_THRESHOLD: "weak",
+    DecisionKind.CONFLICT: "conflict",
+    DecisionKind.OUTVOTED: "conflict",
+    DecisionKind.DETECTED: "detected",
+    DecisionKind.EXIT_FIRST: "exit",
+    DecisionKind.PAUSED: "paused",
+    DecisionKind.COOLDOWN: "cooldown",
+    DecisionKind.REFUSED: "refused",
+    DecisionKind.EXIT_IGNORED: "exit",
+    DecisionKind.NO_EXIT_ORDER: "no",
+}
 
 
 def decision_word(signal: SignalRow) -> str:
-    d = signal.decision
-    if signal.ordered or d == "order":
+    if signal.ordered or signal.kind is DecisionKind.ORDER:
         return "exit" if signal.is_exit else "order"
-    for prefix, word in (
-        ("paused", "paused"),
-        ("refused", "refused"),
-        ("below", "weak"),
-        ("entry cooldown", "cooldown"),
-        ("conflict", "conflict"),
-        ("detected", "detected"),
-    ):
-        if d.startswith(prefix):
-            return word
-    return d.split(":", 1)[0].split(" ", 1)[0] or DASH
+    return DECISION_WORDS.get(signal.kind, DASH)
 
 
 def signal_cell(signal: SignalRow | None) -> str | Text:

@@ -1,1 +1,1 @@
-"""Execution: the matching core, the paper venue, the portfolio."""
+"""Execution: the order manager, accounting, flatten, the matching core, the paper exchange."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.events import OrderUpdated
+from engine.exit_reasons import ExitReason
 from engine.market.fees import FeeSchedule
-from engine.orders import Fill, OrderRequest, OrderResult, OrderStatus, Side
+from engine.orders import ExitLevels, Fill, OrderRequest, OrderStatus, Side
 
 
 @dataclass(slots=True)
@@ -24,6 +25,11 @@ class TrackedOrder:
     fee_schedule: FeeSchedule
     filled: int = 0
     venue_id: str | None = None
+    # What the engine knew when it decided the order: the book's mid (fills' slippage is
+    # measured against it), the exit levels of the lot an entry opens, why an exit sells.
+    decision_mid: int | None = None
+    levels: ExitLevels | None = None
+    exit_kind: ExitReason | None = None
 
     @property
     def remaining(self) -> int:
@@ -39,10 +45,9 @@ class OrderTracker:
         self.reserved_cash = 0  # cash units promised to open buys (with taker fee)
         self._buy_cost: dict[str, int] = {}  # market -> price x remaining of open buys
 
-    def add(self, order: OrderRequest, fees: FeeSchedule) -> None:
+    def add(self, tracked: TrackedOrder) -> None:
         """A new order (status "new"; the ledger records it from OrderSubmitted)."""
-        tracked = TrackedOrder(order, OrderStatus.NEW, fees)
-        self.open[order.order_id] = tracked
+        self.open[tracked.request.order_id] = tracked
         self._hold(tracked, +1)
         self.version += 1
 
@@ -59,25 +64,30 @@ class OrderTracker:
         self._hold(tracked, +1)
         self.version += 1
 
-    def after_fills(self, order_id: str, now: float) -> OrderUpdated | None:
-        """A resting order got fills: partially filled, or filled and done."""
+    def unfill(self, order_id: str, size: int) -> None:
+        """A fill of an open order was reversed (its trade failed): the shares work again."""
+        tracked = self.open.get(order_id)
+        if tracked is None:
+            return
+        self._hold(tracked, -1)
+        tracked.filled = max(0, tracked.filled - size)
+        self._hold(tracked, +1)
+        self.version += 1
+
+    def update(
+        self,
+        order_id: str,
+        status: OrderStatus,
+        reason: str | None,
+        now: float,
+        venue_id: str | None = None,
+    ) -> OrderUpdated | None:
+        """The venue says where an open order stands (its fills were counted first)."""
         tracked = self.open.get(order_id)
         if tracked is None:
             return None
-        status = (
-            OrderStatus.FILLED
-            if tracked.filled >= tracked.request.size
-            else OrderStatus.PARTIALLY_FILLED
-        )
-        return self._move(tracked, status, None, now)
-
-    def on_result(self, result: OrderResult, now: float) -> OrderUpdated | None:
-        """The gateway's answer to a submit (its fills were counted by on_fill first)."""
-        tracked = self.open.get(result.order_id)
-        if tracked is None:
-            return None
-        tracked.venue_id = result.venue_id or tracked.venue_id
-        return self._move(tracked, result.status, result.reason, now)
+        tracked.venue_id = venue_id or tracked.venue_id
+        return self._move(tracked, status, reason, now)
 
     def close(
         self, order_id: str, status: OrderStatus, reason: str, now: float

@@ -1,4 +1,4 @@
-"""The paper venue: orders filled against the venue's real book, honestly.
+"""The paper exchange: orders filled against the venue's real book, honestly.
 
 Taking orders walk the current book with the matching core (partial fills, fees, tick and
 minimum size), minus what earlier paper orders already took (:mod:`.liquidity`: YES and
@@ -17,15 +17,17 @@ venue size shown there when they arrive, and fill only when the venue shows it:
 
 Makers pay no fee; takers pay the market's fee in USDC on buys and sells alike (V2).
 
-:class:`PaperVenue` is synchronous so a backtest can step it; :class:`PaperGateway` is the
-asynchronous OrderGateway port over it, with the configured latency.
+:class:`PaperExchange` is synchronous so a backtest can step it; :class:`PaperGateway` is
+the OrderGateway over it (paper mode), with the configured latency. Like a live venue's
+user channel, it reports what happens to resting orders unasked, through the order
+manager's one entry point: the fills a frame or a trade print caused, then each touched
+order's status, once per frame.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.clock import Clock
@@ -38,10 +40,16 @@ from engine.orders import (
     Fill,
     Liquidity,
     OrderRequest,
-    OrderResult,
     OrderStatus,
     OrderType,
     Side,
+)
+from engine.venue import (
+    FillReport,
+    OrderUpdate,
+    TradingMode,
+    VenueReport,
+    VenueSink,
 )
 
 # A level decrease is matched to a trade print arriving within this long (feeds send the
@@ -61,10 +69,8 @@ class PaperOrder:
     credit_at: float = 0.0
 
 
-class PaperVenue:
-    """A simulated venue over the real books; every method takes the clock's `now`."""
-
-    name = "paper"
+class PaperExchange:
+    """A simulated exchange over the real books; every method takes the clock's `now`."""
 
     def __init__(
         self,
@@ -80,8 +86,7 @@ class PaperVenue:
         self.orders: dict[str, PaperOrder] = {}
         self._queues: dict[Level, list[PaperOrder]] = {}  # FIFO per canonical level
         self._resting_tokens: dict[str, int] = {}  # token -> resting orders on its canon
-        self._fills: list[Fill] = []
-        self._fill_closes: list[str] = []  # orders completely filled by resting fills
+        self._fills: list[Fill] = []  # resting orders' fills not reported yet
 
     def add_markets(self, markets: Iterable[MarketInfo]) -> None:
         for market in markets:
@@ -106,13 +111,14 @@ class PaperVenue:
         return bool(self._fills)
 
     # -- orders -----------------------------------------------------------------------
-    def submit(self, order: OrderRequest, now: float) -> OrderResult:
+    def place(self, order: OrderRequest, now: float) -> list[VenueReport]:
+        """An order reaches the book: what filled at once, then where it stands."""
         venue_id = f"paper-{order.order_id}"
         market = self._market_of(order.asset_id)
         book = self._book_of(order.asset_id)
 
-        def refuse(reason: str) -> OrderResult:
-            return OrderResult(order.order_id, OrderStatus.REJECTED, (), 0, reason, venue_id)
+        def refuse(reason: str) -> list[VenueReport]:
+            return [OrderUpdate(order.order_id, OrderStatus.REJECTED, now, reason, venue_id)]
 
         if market is None or book is None or not book.has_snapshot:
             return refuse("no book for this token")
@@ -140,41 +146,35 @@ class PaperVenue:
         )
         if result.reject:
             return refuse(result.reject)
-        fills: list[Fill] = []
+        fills: list[VenueReport] = []
         for n, (price, size) in enumerate(result.fills, 1):
             # A buy takes asks, a sell takes bids: consume the side it took.
             self.pool.consume(order.asset_id, not takes_asks, price, size)
-            fills.append(
-                Fill(
-                    f"{order.order_id}#{n}",
-                    order.order_id,
-                    order.asset_id,
-                    order.market,
-                    order.side,
-                    price,
-                    size,
-                    market.fees.taker_fee(price, size),
-                    Liquidity.TAKER,
-                    now,
-                )
+            fill = Fill(
+                f"{order.order_id}#{n}",
+                order.order_id,
+                order.asset_id,
+                order.market,
+                order.side,
+                price,
+                size,
+                market.fees.taker_fee(price, size),
+                Liquidity.TAKER,
+                now,
             )
+            fills.append(FillReport(fill))
         remaining = result.remaining
         if not remaining:
-            return OrderResult(order.order_id, OrderStatus.FILLED, tuple(fills), 0, None, venue_id)
+            return [*fills, OrderUpdate(order.order_id, OrderStatus.FILLED, now, None, venue_id)]
         if order.order_type in TAKING_TYPES:
             if fills:
-                return OrderResult(
-                    order.order_id,
-                    OrderStatus.CANCELLED,
-                    tuple(fills),
-                    0,
-                    "remainder cancelled (FAK)",
-                    venue_id,
-                )
+                why = "remainder cancelled (FAK)"
+                done = OrderUpdate(order.order_id, OrderStatus.CANCELLED, now, why, venue_id)
+                return [*fills, done]
             return refuse("no liquidity within the limit price")
         self._rest(order, book, remaining, len(fills))
         status = OrderStatus.PARTIALLY_FILLED if fills else OrderStatus.LIVE
-        return OrderResult(order.order_id, status, tuple(fills), remaining, None, venue_id)
+        return [*fills, OrderUpdate(order.order_id, status, now, None, venue_id)]
 
     def _rest(self, order: OrderRequest, book: OrderBook, remaining: int, fills: int) -> None:
         is_bid = order.side is Side.BUY
@@ -336,46 +336,97 @@ class PaperVenue:
         if paper.remaining <= 0:
             self.cancel(req.order_id)
 
-    def take_fills(self) -> list[Fill]:
-        """Fills of resting orders since the last call, in the order they happened."""
+    def withdraw(self, order_id: str, now: float, reason: str = "cancelled") -> list[VenueReport]:
+        """A cancel: the order's CANCELLED update when it was resting, else nothing."""
+        if self.cancel(order_id) is None:
+            return []
+        return [OrderUpdate(order_id, OrderStatus.CANCELLED, now, reason)]
+
+    def take_reports(self, now: float) -> list[VenueReport]:
+        """What resting orders did since the last call: their fills in the order they
+        happened, then each touched order's status (filled, or still partly working)."""
         fills, self._fills = self._fills, []
-        return fills
+        if not fills:
+            return []
+        reports: list[VenueReport] = [FillReport(fill) for fill in fills]
+        touched = dict.fromkeys(fill.order_id for fill in fills)
+        for order_id in touched:
+            resting = order_id in self.orders
+            status = OrderStatus.PARTIALLY_FILLED if resting else OrderStatus.FILLED
+            reports.append(OrderUpdate(order_id, status, now))
+        return reports
 
 
 class PaperGateway:
-    """The OrderGateway port over a :class:`PaperVenue`, with seeded latency."""
+    """The order gateway over a :class:`PaperExchange` (paper mode), with seeded latency.
+
+    The kernel hands it the frames' book changes and trade prints; it reports resting
+    orders' fills to the sink once per frame, as a venue's user channel would.
+    """
 
     name = "paper"
+    mode = TradingMode.PAPER
+    keeps_orders = False  # paper orders end with the run that placed them
 
     def __init__(
         self,
-        venue: PaperVenue,
+        exchange: PaperExchange,
         clock: Clock,
         latency_s: float = 0.0,
         jitter_s: float = 0.0,
         seed: int = 0,
     ) -> None:
-        self.venue = venue
+        self.exchange = exchange
         self._clock = clock
         self._latency = latency_s
         self._jitter = jitter_s
         self._rng = random.Random(f"paper-latency:{seed}")
-        self._ids = itertools.count(1)
+        self._sink: VenueSink | None = None
 
-    def delay(self) -> float:
+    def bind(self, sink: VenueSink, markets: object = None) -> None:
+        """Its market data comes from the kernel's wiring (books, prints, listings)."""
+        self._sink = sink
+
+    async def run(self) -> None:
+        return None  # nothing runs in the background: fills come with the frames
+
+    # -- the market data it fills against ---------------------------------------------------
+    def on_markets(self, markets: Sequence[MarketInfo]) -> None:
+        self.exchange.add_markets(markets)
+
+    def on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
+        self.exchange.on_trade(asset_id, price, size, taker_side, self._clock.time())
+
+    def on_books(self, changed: dict[str, None], now: float) -> None:
+        """A frame changed these books: move queues, fill what crossed, report it."""
+        exchange = self.exchange
+        if exchange.watching:
+            watched = exchange.watched(changed)
+            if watched:
+                exchange.after_frame(watched, now)
+        if exchange.has_fills and self._sink is not None:
+            self._sink.on_reports(exchange.take_reports(now))
+
+    # -- orders ------------------------------------------------------------------------------
+    def latency(self) -> float:
         """How long the next order takes to reach the book (seeded, so replays agree)."""
         if not self._jitter:
             return self._latency
         return self._latency + self._rng.uniform(0.0, self._jitter)
 
-    async def submit(self, order: OrderRequest) -> OrderResult:
-        delay = self.delay()
+    def place(self, order: OrderRequest, now: float) -> Sequence[VenueReport]:
+        return self.exchange.place(order, now)
+
+    def withdraw(
+        self, order_id: str, now: float, reason: str = "cancelled"
+    ) -> Sequence[VenueReport]:
+        return self.exchange.withdraw(order_id, now, reason)
+
+    async def submit(self, order: OrderRequest) -> Sequence[VenueReport]:
+        delay = self.latency()
         if delay > 0:
             await self._clock.sleep(delay)
-        return self.venue.submit(order, self._clock.time())
+        return self.exchange.place(order, self._clock.time())
 
-    async def cancel(self, order_id: str) -> bool:
-        return self.venue.cancel(order_id) is not None
-
-    def take_fills(self) -> list[Fill]:
-        return self.venue.take_fills()
+    async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
+        return self.exchange.withdraw(order_id, self._clock.time(), reason)

@@ -64,6 +64,36 @@ class Portfolio:
         self.fees += fill.fee
         return pos
 
+    def released_by(self, fill: Fill) -> int:
+        """The cost a sell fill would release from its position (0 for a buy)."""
+        pos = self.positions.get(fill.asset_id)
+        if fill.side is Side.BUY or pos is None or not pos.shares:
+            return 0
+        return pos.cost if fill.size >= pos.shares else pos.cost * fill.size // pos.shares
+
+    def reverse(self, fill: Fill, released: int) -> Position:
+        """Undo a fill exactly (its trade failed): `released` is the cost the sell had
+        released (0 for a buy). The identity holds after it as after any fill."""
+        pos = self.positions.get(fill.asset_id)
+        if pos is None:
+            pos = self.positions[fill.asset_id] = Position(fill.asset_id, fill.market)
+        value = fill.price * fill.size
+        if fill.side is Side.BUY:
+            self.cash += value + fill.fee
+            pos.shares -= fill.size
+            pos.cost -= value
+            pos.bought -= fill.size
+        else:
+            self.cash -= value - fill.fee
+            pos.shares += fill.size
+            pos.cost += released
+            pos.realized -= value - released
+            pos.sold -= fill.size
+        pos.realized += fill.fee
+        pos.fees -= fill.fee
+        self.fees -= fill.fee
+        return pos
+
     def settle(self, asset_id: str, payout_price: int) -> tuple[int, int, int, int]:
         """The market resolved: every share held pays `payout_price` (ONE or 0), no fee.
 

@@ -12,6 +12,9 @@ and could trip the daily-loss kill switch on a position that cannot lose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from engine.execution.portfolio import Portfolio
 from engine.fixed import ONE
 
 
@@ -25,3 +28,68 @@ def set_credit(
         return 0
     credit = paired * gap
     return (credit + 1) // 2 if asset_id < other_id else credit // 2
+
+
+class ValueBook:
+    """The market value of what is held, at marks, revalued one market at a time."""
+
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        mark_of: Callable[[str], int | None],
+        complement_of: Callable[[str], str | None],
+    ) -> None:
+        self._portfolio = portfolio
+        self._mark_of = mark_of
+        self._complement_of = complement_of
+        self._value: dict[str, int] = {}
+        self.total = 0
+        self.unmarked: set[str] = set()  # held, but no bid or trade to mark at (at cost)
+
+    def revalue(self, asset_id: str) -> None:
+        """Revalue this asset and its complement (a complete set's worth needs both)."""
+        other = self._complement_of(asset_id)
+        self._revalue(asset_id, other)
+        if other is not None:
+            self._revalue(other, asset_id)
+
+    def _revalue(self, asset_id: str, other: str | None) -> None:
+        positions = self._portfolio.positions
+        pos = positions.get(asset_id)
+        new = 0
+        self.unmarked.discard(asset_id)
+        if pos is not None and pos.shares:
+            mark = self._mark_of(asset_id)
+            if mark is None:
+                self.unmarked.add(asset_id)
+                new = pos.cost
+            else:
+                new = pos.shares * mark
+                opos = None if other is None else positions.get(other)
+                if other is not None and opos is not None and opos.shares:
+                    other_mark = self._mark_of(other)
+                    if other_mark is not None:
+                        new += set_credit(
+                            asset_id, pos.shares, mark, other, opos.shares, other_mark
+                        )
+        old = self._value.get(asset_id, 0)
+        if new != old:
+            self._value[asset_id] = new
+            self.total += new - old
+
+    def held(self, asset_id: str) -> bool:
+        return asset_id in self._value
+
+    def value(self, asset_id: str) -> int | None:
+        """What this holding is worth now (None: nothing held is valued)."""
+        pos = self._portfolio.positions.get(asset_id)
+        if pos is None or not pos.shares:
+            return None
+        return self._value.get(asset_id)
+
+    def unrealized(self) -> int:
+        positions = self._portfolio.positions
+        return self.total - sum(p.cost for p in positions.values() if p.shares)
+
+    def equity(self) -> int:
+        return self._portfolio.cash + self.total

@@ -29,6 +29,7 @@ from engine.events import (
     EngineEvent,
     ErrorRaised,
     Filled,
+    FillReversed,
     HeadlineScored,
     IntentRejected,
     KillSwitchChanged,
@@ -37,6 +38,7 @@ from engine.events import (
     PositionSettled,
     SignalRaised,
 )
+from engine.exit_reasons import ExitReason, classify
 from engine.ledger.errors import LedgerError
 from engine.ledger.schema import SCHEMA_VERSION, has_tables, schema_version
 from engine.market.markets import Outcome
@@ -69,6 +71,17 @@ _LIQUIDITY = {x.value: x for x in Liquidity}
 _STATUS = {s.value: s for s in OrderStatus}
 _TYPE = {t.value: t for t in OrderType}
 _OPEN = tuple(s.value for s in OrderStatus if s.is_open)
+_TAKER = Liquidity.TAKER  # a reversal's fill is rebuilt for its amounts only
+
+
+def _exit_kind(kind: str | None, reason: str) -> ExitReason:
+    """The exit's id as recorded (schema 6), else what its text says."""
+    if kind is not None:
+        try:
+            return ExitReason(kind)
+        except ValueError:
+            pass
+    return classify(reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +168,17 @@ class AccountState:
     kill_switch: KillSwitchChanged | None = None  # the switch's latest state (None: never)
     # Orders that bought a basket's legs: their lots are hedges, held to resolution.
     basket_orders: frozenset[str] = frozenset()
+    reversals: tuple[FillReversed, ...] = ()  # fills whose trades failed, undone
 
-    def history(self) -> tuple[Fill | PositionSettled, ...]:
-        """Fills and settlements merged in time order (fills first at the same instant:
-        a market settles after its last trade), for replay into a fresh Portfolio."""
-        merged: list[tuple[float, int, int, Fill | PositionSettled]] = [
+    def history(self) -> tuple[Fill | FillReversed | PositionSettled, ...]:
+        """Fills, reversals and settlements merged in time order (at the same instant a
+        fill first, then its reversal: a market settles after its last trade), for replay
+        into a fresh Portfolio."""
+        merged: list[tuple[float, int, int, Fill | FillReversed | PositionSettled]] = [
             (f.at, 0, i, f) for i, f in enumerate(self.fills)
         ]
-        merged.extend((s.at, 1, i, s) for i, s in enumerate(self.settlements))
+        merged.extend((r.at, 1, i, r) for i, r in enumerate(self.reversals))
+        merged.extend((s.at, 2, i, s) for i, s in enumerate(self.settlements))
         merged.sort(key=lambda item: item[:3])
         return tuple(item[3] for item in merged)
 
@@ -424,10 +440,32 @@ class LedgerReader:
         rows = self._all(
             "SELECT run_id, at, asset_id, market, strategy, reason, shares, entry_price,"
             " exit_price, realized, fee, coalesce(holding_s, 0), coalesce(mae, 0),"
-            f" coalesce(mfe, 0), slippage_bps FROM exits{where} ORDER BY id",
+            f" coalesce(mfe, 0), slippage_bps, kind FROM exits{where} ORDER BY id",
             params,
         )
-        return [Recorded(run, PositionClosed(*fields)) for run, *fields in rows]
+        out: list[Recorded[PositionClosed]] = []
+        for row in rows:
+            run, at, asset, market, strategy, reason, shares, entry, exit_, realized, fee = row[:11]
+            holding, mae, mfe, slippage, kind = row[11:]
+            closed = PositionClosed(
+                at,
+                asset,
+                market,
+                strategy,
+                reason,
+                shares,
+                entry,
+                exit_,
+                realized,
+                fee,
+                holding,
+                mae,
+                mfe,
+                slippage,
+                _exit_kind(kind, reason),
+            )
+            out.append(Recorded(run, closed))
+        return out
 
     def settlements(self, run_id: int | None = None) -> list[Recorded[PositionSettled]]:
         where, params = _filters(run_id=run_id)
@@ -556,6 +594,36 @@ class LedgerReader:
             kill_switch = conn.execute(
                 f"SELECT {_KILL_SWITCH_COLUMNS} FROM kill_switch ORDER BY id DESC LIMIT 1"
             ).fetchone()
+            reversals = tuple(
+                FillReversed(
+                    at,
+                    Fill(fid, oid, asset, market, side[s], price, size, fee, _TAKER, at),
+                    strategy,
+                    reason,
+                    cash,
+                    cost,
+                    realized,
+                )
+                for (
+                    at,
+                    fid,
+                    oid,
+                    asset,
+                    market,
+                    s,
+                    price,
+                    size,
+                    fee,
+                    strategy,
+                    reason,
+                    cash,
+                    cost,
+                    realized,
+                ) in conn.execute(
+                    "SELECT at, fill_id, order_id, asset_id, market, side, price, size, fee,"
+                    " strategy, reason, cash, cost, realized FROM fill_reversals ORDER BY id"
+                )
+            )
             baskets = frozenset(
                 oid
                 for (oid,) in conn.execute(
@@ -571,4 +639,5 @@ class LedgerReader:
             last_run_id=last_run[0] if last_run else None,
             kill_switch=_kill_switch(kill_switch).event if kill_switch else None,
             basket_orders=baskets,
+            reversals=reversals,
         )

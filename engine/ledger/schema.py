@@ -18,10 +18,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.exit_reasons import classify
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -337,12 +338,63 @@ def _v4_to_v5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Schema 6: every exit row names its reason's id (`exits.kind`, one of
+# engine.exit_reasons.ExitReason; rows recorded before it are classified from their text);
+# a fill whose trade failed on chain is undone by a row of its own (`fill_reversals`, with
+# the exact cash and cost it moved back); and what the venue's reports said that needs a
+# person or the reconciliation (`venue_events`: a fill for an unknown order, a repeated
+# fill, a fill after its order closed, a failed trade, trading blocked and unblocked).
+V6_DDL: tuple[str, ...] = (
+    "ALTER TABLE exits ADD COLUMN kind TEXT",
+    f"""CREATE TABLE fill_reversals (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        fill_id TEXT NOT NULL UNIQUE,
+        order_id TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        market TEXT NOT NULL,
+        side TEXT NOT NULL,
+        {_int("price")},
+        {_int("size")},
+        {_int("fee")},
+        strategy TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        {_int("cash")},
+        {_int("cost")},
+        {_int("realized")}
+    )""",
+    """CREATE TABLE venue_events (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        order_id TEXT,
+        fill_id TEXT
+    )""",
+    "CREATE INDEX fill_reversals_run ON fill_reversals(run_id)",
+    "CREATE INDEX venue_events_run ON venue_events(run_id)",
+)
+
+
+def _v5_to_v6(conn: sqlite3.Connection) -> None:
+    for statement in V6_DDL:
+        conn.execute(statement)
+    rows = conn.execute("SELECT id, reason FROM exits").fetchall()
+    conn.executemany(
+        "UPDATE exits SET kind = ? WHERE id = ?",
+        [(str(classify(reason)), row_id) for row_id, reason in rows],
+    )
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
     _create_v2(conn)
     _v2_to_v3(conn)
     _v3_to_v4(conn)
     _v4_to_v5(conn)
+    _v5_to_v6(conn)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -499,6 +551,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v2_to_v3,  # 2 -> 3
     _v3_to_v4,  # 3 -> 4
     _v4_to_v5,  # 4 -> 5
+    _v5_to_v6,  # 5 -> 6
 )
 
 
@@ -561,6 +614,16 @@ def create_v2(conn: sqlite3.Connection) -> None:
     """Build an empty schema-2 ledger (for tests of the migration)."""
     _create_v2(conn)
     conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+
+
+def create_v5(conn: sqlite3.Connection) -> None:
+    """Build an empty schema-5 ledger (for tests of the migration)."""
+    _create_v2(conn)
+    _v2_to_v3(conn)
+    _v3_to_v4(conn)
+    _v4_to_v5(conn)
+    conn.execute("PRAGMA user_version = 5")
     conn.commit()
 
 

@@ -54,6 +54,7 @@ from engine.events import (
     ErrorRaised,
     FeedSourceChanged,
     Filled,
+    FillReversed,
     HeadlineScored,
     IntentRejected,
     KillSwitchChanged,
@@ -66,6 +67,8 @@ from engine.events import (
     RunEnded,
     RunStarted,
     SignalRaised,
+    TradingBlockChanged,
+    VenueNoted,
 )
 from engine.files import create_private, tighten
 from engine.ledger.errors import LedgerError
@@ -111,8 +114,8 @@ _SQL: tuple[str, ...] = (
     " updated_at = excluded.updated_at",
     # 6
     "INSERT INTO exits (run_id, at, asset_id, market, strategy, reason, shares, entry_price,"
-    " exit_price, realized, fee, holding_s, mae, mfe, slippage_bps)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " exit_price, realized, fee, holding_s, mae, mfe, slippage_bps, kind)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 7
     "INSERT INTO settlements (run_id, at, asset_id, market, shares, payout_price, cash,"
     " realized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -137,7 +140,14 @@ _SQL: tuple[str, ...] = (
     " edge_bps, reason, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 14 ...and what one-leg-fill protection made of it (after its insert)
     "UPDATE baskets SET outcome = ?, outcome_at = ? WHERE id = ?",
-    # 15
+    # 15 a failed trade's fill undone (after the fill's insert)
+    "INSERT INTO fill_reversals (run_id, at, fill_id, order_id, asset_id, market, side, price,"
+    " size, fee, strategy, reason, cash, cost, realized)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    # 16
+    "INSERT INTO venue_events (run_id, at, kind, detail, order_id, fill_id)"
+    " VALUES (?, ?, ?, ?, ?, ?)",
+    # 17
     "UPDATE runs SET ended_at = ?, summary_json = ? WHERE id = ?",
 )
 (
@@ -156,6 +166,8 @@ _SQL: tuple[str, ...] = (
     _SENTIMENT,
     _BASKET,
     _BASKET_OUTCOME,
+    _REVERSAL,
+    _VENUE_EVENT,
     _RUN_END,
 ) = range(len(_SQL))
 
@@ -300,9 +312,52 @@ def _position_closed(ev: PositionClosed, run_id: int | None) -> tuple[Row, ...]:
                 ev.mae,
                 ev.mfe,
                 ev.slippage_bps,
+                str(ev.kind),
             ),
         ),
     )
+
+
+def _fill_reversed(ev: FillReversed, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    f = ev.fill
+    return (
+        (
+            _REVERSAL,
+            (
+                run_id,
+                ev.at,
+                f.fill_id,
+                f.order_id,
+                f.asset_id,
+                f.market,
+                str(f.side),
+                f.price,
+                f.size,
+                f.fee,
+                ev.strategy,
+                ev.reason,
+                ev.cash,
+                ev.cost,
+                ev.realized,
+            ),
+        ),
+    )
+
+
+def _venue_noted(ev: VenueNoted, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    return ((_VENUE_EVENT, (run_id, ev.at, ev.kind, ev.detail, ev.order_id, ev.fill_id)),)
+
+
+def _trading_block(ev: TradingBlockChanged, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    kind = "trading_blocked" if ev.blocked else "trading_unblocked"
+    detail = f"{ev.reason}: {ev.detail}" if ev.detail else str(ev.reason)
+    return ((_VENUE_EVENT, (run_id, ev.at, kind, detail, None, None)),)
 
 
 def _position_settled(ev: PositionSettled, run_id: int | None) -> tuple[Row, ...]:
@@ -468,6 +523,9 @@ _CONVERTERS: dict[type[EngineEvent], Callable[[Any, int | None], tuple[Row, ...]
     HeadlineScored: _headline,
     BasketDecided: _basket,
     BasketResolved: _basket_resolved,
+    FillReversed: _fill_reversed,
+    VenueNoted: _venue_noted,
+    TradingBlockChanged: _trading_block,
     RunEnded: _run_ended,
 }
 # Events with no table: the run row comes from start_run; the rest are transient state.

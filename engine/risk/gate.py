@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from engine.config import EngineConfig
 from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
 from engine.market.health import FeedSource
-from engine.orders import Side
+from engine.orders import Side, StrategyId
 from engine.risk.kill_switch import KillSwitch
 from engine.risk.rate_limits import ORDER_RATE_LIMIT, OrderRateLimiter
 from engine.risk.sizing import (
@@ -26,12 +26,14 @@ from engine.risk.sizing import (
     affordable_size,
     size_entry,
 )
+from engine.venue import TradingBlock
 
 __all__ = ["RiskDecision", "RiskGate", "affordable_size"]
 
 # Sources an entry may be priced on; anything else is "fallback" for the feed policy.
 TRADEABLE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REST_ONLY, FeedSource.REPLAY})
 LIVE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REPLAY})
+TRADING_BLOCKED = "trading_blocked"  # the rule that refuses while the gateway says no
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class EntryRequest:
     book_age_s: float
     feed: FeedSource
     now: float  # clock time
+    blocked: TradingBlock | None = None  # the gateway says no new orders now
 
 
 class RiskGate:
@@ -88,11 +91,14 @@ class RiskGate:
     def base_size(self, strategy: str) -> int:
         """The base size of an entry: the strategy's own, else strategy.order_size; for
         a combined decision ("a+b") the smallest of them."""
-        names = strategy.split("+")
+        names = StrategyId(strategy).names or ("",)
         return min(self._base.get(n, self._default_base) for n in names)
 
     def screen_entry(self, req: EntryRequest) -> tuple[RiskDecision | None, float]:
         """The checks before sizing: a rejection, or None and the fallback size scale."""
+        if req.blocked is not None:
+            why = f"trading blocked ({req.blocked.reason}): {req.blocked.detail}"
+            return RiskDecision(0, why, TRADING_BLOCKED), 0.0
         ks = self.kill_switch
         if not ks.allows_entries(req.now):
             state = ks.view(req.now).state
@@ -102,7 +108,7 @@ class RiskGate:
         scale = 1.0
         if req.feed not in LIVE_SOURCES:
             policy = self.config.strategy
-            names = req.strategy.split("+")
+            names = StrategyId(req.strategy).names
             if policy.halt_on_fallback:
                 why = f"feed fallback ({req.feed.value}): entries halted"
                 return RiskDecision(0, why, "feed_fallback"), 0.0

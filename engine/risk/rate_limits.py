@@ -55,7 +55,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.config import TradingConfig, Window
-from engine.orders import Side
+from engine.orders import Side, StrategyId
 
 __all__ = [
     "ALLOWED",
@@ -336,7 +336,7 @@ class OrderRateLimiter:
 
     def _plan(self, strategy: str) -> tuple[_Window, ...]:
         """The windows an order of `strategy` ("a" or "a+b") counts in, cached per name."""
-        names = dict.fromkeys(name for name in strategy.split("+") if name)
+        names = dict.fromkeys(name for name in StrategyId(strategy).names if name)
         plan = self._global + tuple(w for name in names for w in self._by_strategy.get(name, ()))
         self._plans[strategy] = plan
         return plan

@@ -3,7 +3,8 @@
 Before each record the clock advances to the record's time and fires every timer due on
 the way (the core's housekeeping, orders arriving after their latency, expiries); then
 the record is applied and a decision pass runs, as a live run's loop would once free.
-Orders reach the paper venue after the gateway's seeded latency, as timers. The ledger
+Orders reach the simulated venue after its seeded latency, as timers; its answers go
+back through the order manager's one entry point at once. The ledger
 commits only at fixed record counts, so the same tape and configuration give the same
 ledger file, byte for byte. Nothing here waits on real time: it runs as fast as the CPU.
 """
@@ -11,20 +12,23 @@ ledger file, byte for byte. Nothing here waits on real time: it runs as fast as 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
+from engine.adapters.tape.tape import read_tape
 from engine.clock import SimClock, perf_ns
-from engine.execution.paper import PaperGateway
-from engine.market.markets import MarketInfo
+from engine.execution.flatten import FlattenPlan, FlattenReport, FlattenScope
+from engine.market.markets import MarketInfo, market_from_json
 from engine.orders import OrderRequest, OrderStatus
-from engine.ports import Ledger
+from engine.ports import Ledger, SimulatedGateway
 from engine.runtime.core import EngineCore
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
+from engine.runtime.state import EngineState
 from engine.runtime.summary import summary_dict
 
 
@@ -50,12 +54,23 @@ class BacktestProgress:
 ProgressSink = Callable[[BacktestProgress], None]
 
 
+def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
+    """Every record of every tape, in order, as the backtest runner takes them."""
+    for path in tapes:
+        for record in read_tape(path):
+            if record.markets is not None:
+                markets = tuple(market_from_json(m) for m in record.markets)
+                yield ReplayRecord(record.t, record.src, markets=markets)
+            elif record.frame is not None:
+                yield ReplayRecord(record.t, record.src, frame=record.frame)
+
+
 class BacktestRunner:
     def __init__(
         self,
         core: EngineCore,
         clock: SimClock,
-        gateway: PaperGateway,
+        gateway: SimulatedGateway,
         ledger: Ledger,
         router: EventRouter,
         builder: SnapshotBuilder,
@@ -67,10 +82,9 @@ class BacktestRunner:
     ) -> None:
         self.core = core
         # Latency is real time: it would make two replays of one tape differ.
-        core.measure_latency = False
+        core.intake.stop_measuring_latency()
         self.clock = clock
         self.gateway = gateway
-        self.venue = gateway.venue
         self.ledger = ledger
         self.router = router
         self.builder = builder
@@ -84,10 +98,61 @@ class BacktestRunner:
         self._stop = False
         self._started = False
         self._in_flight = 0  # orders waiting out their latency
+        core.oms.bind(self)
+
+    # -- the order manager's outbound (OrderOutbound) ---------------------------------------
+    def send(self, order: OrderRequest) -> None:
+        """An order leaves: it reaches the venue after its seeded latency (a timer)."""
+        delay = self.gateway.latency()
+        if delay > 0:
+            self._in_flight += 1
+            self.clock.call_at(self.clock.monotonic() + delay, partial(self._arrive, order))
+        else:
+            self._place(order)
+
+    def send_cancel(self, order_id: str, reason: str) -> None:
+        oms = self.core.oms
+        oms.on_reports(self.gateway.withdraw(order_id, self.clock.time(), reason))
+
+    def _arrive(self, order: OrderRequest) -> None:
+        self._in_flight -= 1
+        self._place(order)
+
+    def _place(self, order: OrderRequest) -> None:
+        self.core.oms.on_reports(self.gateway.place(order, self.clock.time()))
 
     def stop(self) -> None:
         """End the replay after the current record (a signal handler may call this)."""
         self._stop = True
+
+    # -- commands (a replay held open at its last record takes them as a live run does;
+    # no time passes, so a flatten's closing orders are answered at once) --------------------
+    @property
+    def state(self) -> EngineState:
+        return self.core.state
+
+    def pause(self) -> None:
+        self.core.pause()
+
+    def resume(self) -> None:
+        self.core.resume()
+
+    def flatten_preview(self, scope: FlattenScope | None = None) -> FlattenPlan:
+        return self.core.flatten_preview(scope)
+
+    def flatten(self, scope: FlattenScope | None = None, *, who: str = "user") -> FlattenReport:
+        plan = self.core.flatten(scope, who=who)
+        return FlattenReport(plan, self.core.flatten_outcome(plan))
+
+    def kill(self, who: str = "user") -> FlattenReport:
+        plan = self.core.kill(who)
+        return FlattenReport(plan, self.core.flatten_outcome(plan))
+
+    def reset(self, who: str = "user") -> None:
+        self.core.reset_kill_switch(who)
+
+    def watch(self, asset_id: str | None) -> None:
+        self.core.watch(asset_id)
 
     async def run(self, records: Iterable[ReplayRecord], *, starting_cash: int) -> EngineSnapshot:
         """Replay `records`, then end the run (orders cancelled, ledger flushed)."""
@@ -104,7 +169,6 @@ class BacktestRunner:
         kill) trade against the books as they are. :meth:`finish` ends the run."""
         core = self.core
         clock = self.clock
-        core.on_work = self._pump
         for record in records:
             if not self._started:
                 await self._start(record.t, starting_cash)
@@ -145,38 +209,16 @@ class BacktestRunner:
         self.core.on_timer()
         self._arm_timer()
 
-    def _pump(self) -> None:
-        core = self.core
-        while core.outbox:
-            order = core.outbox.popleft()
-            delay = self.gateway.delay()
-            if delay > 0:
-                self._in_flight += 1
-                self.clock.call_at(self.clock.monotonic() + delay, partial(self._arrive, order))
-            else:
-                self._place(order)
-        while core.cancels:
-            order_id = core.cancels.popleft()
-            core.on_cancelled(order_id, self.venue.cancel(order_id) is not None)
-
-    def _arrive(self, order: OrderRequest) -> None:
-        self._in_flight -= 1
-        self._place(order)
-
-    def _place(self, order: OrderRequest) -> None:
-        result = self.venue.submit(order, self.clock.time())
-        self.core.on_order_result(order, result)
-
     def _report(self) -> None:
         assert self.progress is not None
-        counts = self.core.counts
+        parts = self.core.parts
         self.progress(
             BacktestProgress(
                 self.records,
-                counts["messages"],
+                parts.intake.counts["messages"],
                 self.clock.time(),
-                counts["orders"],
-                counts["fills"],
+                parts.oms.counts["orders"],
+                parts.accounting.counts["fills"],
             )
         )
 
@@ -191,9 +233,10 @@ class BacktestRunner:
                     clock.advance_to(due)
                 core.decide()
                 core.stopping()
-                for order_id in list(core.tracker.open):
-                    self.venue.cancel(order_id)
-                    core.on_cancelled(order_id, True, OrderStatus.CANCELLED, "backtest ended")
+                oms = core.oms
+                for order_id in oms.open_ids():
+                    oms.cancel(order_id, "backtest ended")
+                    oms.close(order_id, OrderStatus.CANCELLED, "backtest ended", tell=False)
                 core.finish(None if error is None else str(error) or type(error).__name__)
                 summary = summary_dict(self.builder.build())
                 await self.ledger.end_run(

@@ -22,32 +22,40 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
-from engine.events import BasketDecided, BasketResolved, SignalRaised
+from engine.clock import Clock
+from engine.config import EngineConfig
+from engine.decisions import DETECTED, PAUSED, Decision, DecisionKind
+from engine.events import BasketDecided, BasketResolved, EngineEvent, SignalRaised
+from engine.execution.attribution import Attribution
 from engine.execution.matching import match_taker
+from engine.execution.oms import OrderManager
+from engine.exit_reasons import ExitReason
 from engine.fixed import ONE, format_price, format_size, price_decimal, size_decimal
 from engine.market.book import OrderBook
 from engine.market.markets import MarketInfo
-from engine.orders import Fill, OrderRequest, OrderType, Side, basket_order_reason
+from engine.market.registry import MarketRegistry
+from engine.orders import NO_EXITS, Fill, OrderRequest, OrderType, Side, basket_order_reason
 from engine.risk.baskets import BasketAccount, BasketLeg, size_basket
-from engine.risk.gate import EntryRequest
+from engine.risk.entry import EntryScreen
+from engine.risk.gate import RiskGate
+from engine.risk.refusals import Refusals
 from engine.risk.sizing import Holding
+from engine.runtime.account import AccountView
 from engine.runtime.snapshot import ArbitrageLeg, ArbitrageRow
-from engine.strategies.aggregator import DETECTED
-from engine.strategies.base import Basket, ExitLevels
+from engine.strategies.base import Basket
 from engine.strategies.edge import fee_per_share
-
-if TYPE_CHECKING:
-    from engine.runtime.core import EngineCore
 
 log = logging.getLogger("engine.baskets")
 
 # Basket legs are hedged and held to resolution (or until their strategy exits them):
 # the per-lot take-profit, stop-loss and maximum holding time (0: off) would each sell one
 # leg of the hedge alone.
-BASKET_LEG_EXITS = ExitLevels(take_profit=0, stop_loss=0, max_holding_s=0)
+BASKET_LEG_EXITS = NO_EXITS
+ORDER_EXIT = Decision(DecisionKind.ORDER, detail="exit")
 RECENT_ARBITRAGE = 50  # detections the snapshot keeps
 MAX_REPAIRS = 3  # rounds of one-leg-fill protection before the legs are left as they are
 REPAIR_PAUSE_S = 0.5  # between rounds: the book refills
@@ -75,14 +83,48 @@ class BasketRun:
 
 
 class BasketDesk:
-    """Everything the core does with baskets; it reads and drives the core's parts."""
+    """Baskets from find to balance, through the order manager, the entry screen and the
+    account's views (never the core)."""
 
-    def __init__(self, core: EngineCore) -> None:
-        self.core = core
+    def __init__(
+        self,
+        config: EngineConfig,
+        clock: Clock,
+        emit: Callable[[EngineEvent], None],
+        *,
+        oms: OrderManager,
+        screen: EntryScreen,
+        gate: RiskGate,
+        refusals: Refusals,
+        account: AccountView,
+        registry: MarketRegistry,
+        books: Mapping[str, OrderBook],
+        attribution: Attribution,
+        weight: Callable[[str], float],
+        entries_allowed: Callable[[], bool],
+        latency_us: Callable[[], float | None],
+        book_age: Callable[[str], float],
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._emit = emit
+        self._oms = oms
+        self._screen = screen
+        self._gate = gate
+        self._refusals = refusals
+        self._account = account
+        self._registry = registry
+        self._books = books
+        self._attribution = attribution
+        self._weight = weight
+        self._entries_allowed = entries_allowed
+        self._latency_us = latency_us
+        self._book_age = book_age
+        self.counts: Counter[str] = Counter()
         self.runs: dict[str, BasketRun] = {}
         self._run_of_order: dict[str, str] = {}
         self._seq = 0
-        self._seen: dict[tuple[str, str], tuple[float, str]] = {}
+        self._seen: dict[tuple[str, str], tuple[float, Decision]] = {}
         self._busy: dict[tuple[str, str], float] = {}  # traded: cooldown until
         self.arbitrage: dict[str, ArbitrageRow] = {}  # recent detections, by basket id
         self.arbitrage_version = 0
@@ -94,23 +136,23 @@ class BasketDesk:
         `execution.basket_redetect_s`; a traded basket's event waits for its legs."""
         if not basket.legs:
             return
-        core = self.core
         key = (basket.strategy, basket.event_id)
-        at = core.clock.time()
+        at = self._clock.time()
         busy = self._busy.get(key)
         if busy is not None and at < busy:
             return
         sides = {leg.side for leg in basket.legs}
         size = 0
+        decision: Decision
         if len(sides) != 1:
             decision = self._refuse(basket, "side", "a basket buys every leg or sells every leg")
         elif Side.SELL in sides:
             # An exit: never held back by weight, pause or entry rules.
             decision, size = self._screen_exit(basket)
-        elif core.aggregator.weight(basket.strategy) <= 0:
+        elif self._weight(basket.strategy) <= 0:
             decision = DETECTED
-        elif not core.entries_allowed:
-            decision = "paused: no entries"
+        elif not self._entries_allowed():
+            decision = PAUSED
         else:
             decision, size = self._screen_entry(basket, at)
         if size > 0:
@@ -121,23 +163,23 @@ class BasketDesk:
         if (
             seen is not None
             and seen[1] == decision
-            and at - seen[0] < core.config.execution.basket_redetect_s
+            and at - seen[0] < self._config.execution.basket_redetect_s
         ):
             return
         self._seen[key] = (at, decision)
         self._record(basket, decision, (), at)
 
-    def _screen_entry(self, basket: Basket, at: float) -> tuple[str, int]:
+    def _screen_entry(self, basket: Basket, at: float) -> tuple[Decision, int]:
         """Every rule for every leg before any leg is placed: (decision, size per leg),
         size 0 when refused whole."""
-        core = self.core
-        books = core.books.books
+        books = self._books
         strategy = basket.strategy
+        account = self._account
         legs: list[BasketLeg] = []
         markets: dict[str, MarketInfo] = {}
-        resolved = core.books.resolved
+        resolved = self._registry.resolved
         for leg in basket.legs:
-            market = core.by_token.get(leg.asset_id)
+            market = self._registry.market_of(leg.asset_id)
             book = books.get(leg.asset_id)
             if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
                 return self._refuse(basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"), 0
@@ -146,19 +188,7 @@ class BasketDesk:
                 # for a basket that cannot be completed.
                 why = f"leg {leg.asset_id[:12]}…: its market resolved"
                 return self._refuse(basket, "resolved", why), 0
-            verdict, scale = core.risk.screen_entry(
-                EntryRequest(
-                    strategy,
-                    market.condition_id,
-                    leg.asset_id,
-                    Side.BUY,
-                    leg.price,
-                    1.0,
-                    core.book_age(leg.asset_id),
-                    core.health.source,
-                    at,
-                )
-            )
+            verdict, scale = self._screen.screen(strategy, market, leg.asset_id, leg.price, at)
             if verdict is not None:
                 return self._refuse(basket, verdict.rule or "risk", verdict.reason or ""), 0
             if scale < 1.0:
@@ -171,12 +201,13 @@ class BasketDesk:
                     market.condition_id,
                     market.event,
                     leg.price,
-                    core.portfolio.position(leg.asset_id) + core.tracker.buying(leg.asset_id),
+                    account.holding(leg.asset_id),
                     market.min_order_size,
                     market.fees,
                 )
             )
-        rate = core.risk.limiter.check_batch(strategy, [(leg.market, Side.BUY) for leg in legs], at)
+        limiter = self._gate.limiter
+        rate = limiter.check_batch(strategy, [(leg.market, Side.BUY) for leg in legs], at)
         if not rate.allowed:
             rule = rate.reason or "order_rate_limit"
             return self._refuse(basket, rule, f"{rule}: {rate.detail}"), 0
@@ -184,75 +215,70 @@ class BasketDesk:
         events: dict[str, int] = {}
         total = 0
         for market in markets.values():
-            holding, event_exposure, total = core.exposures.of(market)
+            holding, event_exposure, total = account.exposures(market)
             holdings[market.condition_id] = holding
             events[market.event] = event_exposure
         wanted = min(leg.size for leg in basket.legs)
         if wanted <= 0:  # no size from the strategy: its base size
-            wanted = core.risk.base_size(strategy)
-        account = BasketAccount(
-            core.values.equity(),
-            core.portfolio.cash - core.tracker.reserved_cash,
-            holdings,
-            events,
-            total,
-        )
-        sized = size_basket(legs, wanted, account, core.risk.limits)
+            wanted = self._gate.base_size(strategy)
+        funds = BasketAccount(account.equity(), account.free_cash(), holdings, events, total)
+        sized = size_basket(legs, wanted, funds, self._gate.limits)
         if sized.size <= 0:
             return self._refuse(basket, sized.rule or "sizing", sized.reason), 0
-        return "order" if sized.rule is None else f"order ({sized.reason})", sized.size
+        if sized.rule is None:
+            return Decision(DecisionKind.ORDER), sized.size
+        return Decision(DecisionKind.ORDER, detail=sized.reason), sized.size
 
-    def _screen_exit(self, basket: Basket) -> tuple[str, int]:
+    def _screen_exit(self, basket: Basket) -> tuple[Decision, int]:
         """A selling basket sells as many shares of every leg as the strategy's own lot
         on each still holds (and no open sell already promises), all or none."""
-        core = self.core
-        cfg = core.config.strategy
+        cfg = self._config.strategy
         owner = basket.strategy
+        account = self._account
         size: int | None = None
+        block = self._oms.blocked
+        if block is not None:
+            why = f"trading blocked ({block.reason}): {block.detail}"
+            return self._refuse(basket, "trading_blocked", why), 0
         for leg in basket.legs:
-            market = core.by_token.get(leg.asset_id)
-            book = core.books.books.get(leg.asset_id)
+            market = self._registry.market_of(leg.asset_id)
+            book = self._books.get(leg.asset_id)
             if market is None or book is None or not book.has_snapshot or book.needs_snapshot:
                 return self._refuse(basket, "book", f"leg {leg.asset_id[:12]}… not tradeable"), 0
-            if market.condition_id in core.books.resolved:
+            if market.condition_id in self._registry.resolved:
                 why = f"leg {leg.asset_id[:12]}…: its market resolved (settlement pays it)"
                 return self._refuse(basket, "resolved", why), 0
-            if cfg.stale_book_exits == "hold" and core.book_age(leg.asset_id) > cfg.max_book_age_s:
+            if cfg.stale_book_exits == "hold" and self._book_age(leg.asset_id) > cfg.max_book_age_s:
                 return self._refuse(basket, "stale_book", "stale book: exit held"), 0
-            lot = core.exits.get(leg.asset_id, owner)
-            held = 0 if lot is None else lot.shares - core.tracker.selling_by(leg.asset_id, owner)
-            held = min(
-                held, core.portfolio.position(leg.asset_id) - core.tracker.selling(leg.asset_id)
-            )
+            held = account.lot_sellable(leg.asset_id, owner)
+            held = min(held, account.sellable(leg.asset_id))
             if leg.size > 0:
                 held = min(held, leg.size)
             if held < market.min_order_size:
                 why = f"leg {leg.asset_id[:12]}…: {format_size(max(0, held))} to sell"
                 return self._refuse(basket, "size", why), 0
             size = held if size is None else min(size, held)
-        return "order (exit)", size or 0
+        return ORDER_EXIT, size or 0
 
-    def _refuse(self, basket: Basket, rule: str, why: str) -> str:
-        core = self.core
+    def _refuse(self, basket: Basket, rule: str, why: str) -> Decision:
         if basket.legs[0].side is Side.BUY:
-            core.counts["entry_refused"] += 1
-        core.reject(rule)
-        return f"refused: {rule}: {why}"
+            self._refusals.count_entry_refused()
+        self._refusals.reject(rule)
+        return Decision(DecisionKind.REFUSED, rule, why)
 
     def _trade(self, basket: Basket, size: int, at: float) -> None:
-        core = self.core
         self._seq += 1
-        basket_id = f"b{core.run_id}-{self._seq}"
+        basket_id = f"b{self._oms.run_id}-{self._seq}"
         strategy = basket.strategy
         buying = basket.legs[0].side is Side.BUY
-        ticks = core.config.strategy.max_slippage_ticks
+        ticks = self._config.strategy.max_slippage_ticks
         legs: list[tuple[OrderRequest, MarketInfo, OrderBook]] = []
         for leg in basket.legs:
-            market = core.by_token[leg.asset_id]
-            book = core.books.books[leg.asset_id]
+            market = self._registry.by_token[leg.asset_id]
+            book = self._books[leg.asset_id]
             price = leg.price if buying else max(leg.price - ticks * book.tick, book.tick)
             order = OrderRequest(
-                order_id=core.next_order_id(),
+                order_id=self._oms.next_order_id(),
                 asset_id=leg.asset_id,
                 market=market.condition_id,
                 side=leg.side,
@@ -272,28 +298,32 @@ class BasketDesk:
             basket_id,
             basket,
             size,
-            at + core.config.execution.basket_leg_timeout_s,
+            at + self._config.execution.basket_leg_timeout_s,
             {oid: i for i, oid in enumerate(orders)},
             [0] * len(orders),
         )
         self.runs[basket_id] = run
         self._run_of_order.update(dict.fromkeys(orders, basket_id))
         self._busy[(strategy, basket.event_id)] = float("inf")
-        core.counts["baskets_traded"] += 1
-        self._record(basket, "order" if buying else "order (exit)", orders, at, basket_id, size)
+        self.counts["baskets_traded"] += 1
+        decided = Decision(DecisionKind.ORDER) if buying else ORDER_EXIT
+        self._record(basket, decided, orders, at, basket_id, size)
         for order, market, book in legs:
             self._send(order, market, book, entry=buying)
 
     def _send(self, order: OrderRequest, market: MarketInfo, book: OrderBook, entry: bool) -> None:
-        core = self.core
         if entry:
-            core.risk.limiter.record(
+            self._gate.limiter.record(
                 order.strategy, market.condition_id, Side.BUY, order.created_at
             )
-            core.counts["entry_orders"] += 1
-            core.order_levels[order.order_id] = BASKET_LEG_EXITS
-        core.decision_mid[order.order_id] = book.mid_price()
-        core.submit(order, market)
+            self.counts["entry_orders"] += 1
+        self._oms.submit(
+            order,
+            market,
+            decision_mid=book.mid_price(),
+            levels=BASKET_LEG_EXITS if entry else None,
+            exit_kind=None if entry else ExitReason.BASKET,
+        )
 
     def on_fill(self, fill: Fill) -> None:
         """Count a fill on its leg: shares the basket's way (bought for a buying basket,
@@ -308,23 +338,22 @@ class BasketDesk:
     def _record(
         self,
         basket: Basket,
-        decision: str,
+        decision: Decision,
         orders: tuple[str, ...],
         at: float,
         basket_id: str = "",
         size: int | None = None,
     ) -> None:
-        core = self.core
         if not basket_id:
             self._seq += 1
-            basket_id = f"b{core.run_id}-{self._seq}"
-        stats = core.attribution.of(basket.strategy)
+            basket_id = f"b{self._oms.run_id}-{self._seq}"
+        stats = self._attribution.of(basket.strategy)
         if decision == DETECTED:
             stats.detected += 1
         else:
             stats.signals += 1
-        core.counts["baskets"] += 1
-        core.counts["signals"] += 1
+        self.counts["baskets"] += 1
+        self.counts["signals"] += 1
         legs = [
             [
                 leg.asset_id,
@@ -336,7 +365,7 @@ class BasketDesk:
             ]
             for i, leg in enumerate(basket.legs)
         ]
-        core.emit(
+        self._emit(
             BasketDecided(
                 at,
                 basket_id,
@@ -348,13 +377,13 @@ class BasketDesk:
                 basket.payout,
                 basket.edge_bps,
                 basket.reason,
-                decision,
+                decision.text,
             )
         )
         inputs = dict(basket.inputs)
         inputs["legs"] = len(basket.legs)
         first = basket.legs[0]
-        core.emit(
+        self._emit(
             SignalRaised(
                 at,
                 basket.strategy,
@@ -363,11 +392,11 @@ class BasketDesk:
                 1.0,
                 f"basket {basket_id} ({basket.kind} {basket.event_id[:16]}): {basket.reason}",
                 first.side is Side.SELL,
-                decision,
+                decision.text,
                 basket.edge_bps,
                 json.dumps({"basket": basket_id, **inputs}),
                 "",
-                core.latency_us() if orders else None,
+                self._latency_us() if orders else None,
                 orders[0] if orders else None,
             )
         )
@@ -377,12 +406,12 @@ class BasketDesk:
         self,
         basket_id: str,
         basket: Basket,
-        decision: str,
+        decision: Decision,
         orders: tuple[str, ...],
         at: float,
         size: int | None,
     ) -> None:
-        by_token = self.core.by_token
+        by_token = self._registry.by_token
         legs = []
         for i, leg in enumerate(basket.legs):
             market = by_token.get(leg.asset_id)
@@ -408,7 +437,7 @@ class BasketDesk:
             price_decimal(basket.cost),
             price_decimal(basket.payout),
             round(basket.edge_bps, 2),
-            decision,
+            decision.text,
             bool(orders),
             None,
         )
@@ -420,14 +449,14 @@ class BasketDesk:
     def check(self, at: float) -> None:
         """Each housekeeping tick: cancel orders past their bound, then repair legs that
         filled unevenly, until the basket is balanced or the rounds run out."""
-        tracker = self.core.tracker
+        tracker = self._oms.tracker
         for run in list(self.runs.values()):
             open_orders = [oid for oid in run.leg_of if tracker.get(oid) is not None]
             if open_orders:
                 if at >= run.deadline and not run.cancelled:
                     run.cancelled = True
                     for oid in open_orders:
-                        self.core.cancel(oid)
+                        self._oms.cancel(oid)
                 continue
             if max(run.filled) == min(run.filled):
                 self._resolve(run, at, "")
@@ -441,12 +470,11 @@ class BasketDesk:
                     self._resolve(run, at, "")  # a gateway that answered at once
 
     def _resolve(self, run: BasketRun, at: float, tail: str) -> None:
-        core = self.core
         del self.runs[run.basket_id]
         for oid in run.leg_of:
             self._run_of_order.pop(oid, None)
         key = (run.basket.strategy, run.basket.event_id)
-        self._busy[key] = at + core.config.strategy.entry_cooldown_s
+        self._busy[key] = at + self._config.strategy.entry_cooldown_s
         if run.actions:
             outcome = "; ".join(run.actions + ([tail] if tail else []))
         elif tail:
@@ -455,8 +483,8 @@ class BasketDesk:
             outcome = "complete" if max(run.filled) else "none filled"
         if tail:
             log.warning("basket %s: %s", run.basket_id, outcome)
-        core.counts[f"basket_{outcome.split(':')[0].split(';')[0].replace(' ', '_')}"] += 1
-        core.emit(BasketResolved(at, run.basket_id, outcome))
+        self.counts[f"basket_{outcome.split(':')[0].split(';')[0].replace(' ', '_')}"] += 1
+        self._emit(BasketResolved(at, run.basket_id, outcome))
         row = self.arbitrage.get(run.basket_id)
         if row is not None:
             self.arbitrage[run.basket_id] = replace(row, outcome=outcome)
@@ -468,7 +496,7 @@ class BasketDesk:
     def _repair(self, run: BasketRun, at: float) -> None:
         run.repairs += 1
         run.not_before = at + REPAIR_PAUSE_S
-        run.deadline = at + self.core.config.execution.basket_leg_timeout_s
+        run.deadline = at + self._config.execution.basket_leg_timeout_s
         run.cancelled = False
         if run.buying:
             action = self._complete(run, at) or self._unwind(run, at)
@@ -480,13 +508,12 @@ class BasketDesk:
         """Buy every short leg's missing shares over the book's depth, if the basket still
         pays more than it costs (filled legs at their limit price, the rest at what the
         book asks for them, fees included); '' when it does not."""
-        core = self.core
-        books = core.books.books
+        books = self._books
         top = max(run.filled)
         cost = 0
         plan: list[tuple[int, int, int, MarketInfo, OrderBook]] = []  # leg, shares, limit
         for i, (leg, got) in enumerate(zip(run.basket.legs, run.filled, strict=True)):
-            market = core.by_token.get(leg.asset_id)
+            market = self._registry.market_of(leg.asset_id)
             if market is None:
                 return ""
             if got >= top:
@@ -507,7 +534,7 @@ class BasketDesk:
         for i, shares, limit, market, book in plan:
             leg = run.basket.legs[i]
             order = OrderRequest(
-                order_id=core.next_order_id(),
+                order_id=self._oms.next_order_id(),
                 asset_id=leg.asset_id,
                 market=market.condition_id,
                 side=Side.BUY,
@@ -519,9 +546,7 @@ class BasketDesk:
                 created_at=at,
             )
             self._watch(run, order.order_id, i)
-            core.order_levels[order.order_id] = BASKET_LEG_EXITS
-            core.decision_mid[order.order_id] = book.mid_price()
-            core.submit(order, market)
+            self._oms.submit(order, market, decision_mid=book.mid_price(), levels=BASKET_LEG_EXITS)
             done.append(f"{format_size(shares)} of leg {i + 1} at {format_price(limit)}")
         return "completed: bought " + ", ".join(done)
 
@@ -542,22 +567,19 @@ class BasketDesk:
     def _sell_legs(
         self, run: BasketRun, at: float, extra: list[int], why: str, exiting: bool
     ) -> str:
-        core = self.core
-        books = core.books.books
+        books = self._books
         owner = run.basket.strategy
+        cfg = self._config
         ticks = (
-            core.config.execution.flatten_max_slippage_ticks
-            if exiting
-            else core.config.strategy.max_slippage_ticks
+            cfg.execution.flatten_max_slippage_ticks if exiting else cfg.strategy.max_slippage_ticks
         )
         sold, left = [], []
         for i, (leg, want) in enumerate(zip(run.basket.legs, extra, strict=True)):
             if want <= 0:
                 continue
-            lot = core.exits.get(leg.asset_id, owner)
-            held = 0 if lot is None else lot.shares - core.tracker.selling_by(leg.asset_id, owner)
+            held = self._account.lot_sellable(leg.asset_id, owner)
             want = min(want, held)
-            market = core.by_token.get(leg.asset_id)
+            market = self._registry.market_of(leg.asset_id)
             book = books.get(leg.asset_id)
             if market is None or book is None or book.best_bid is None:
                 left.append(f"{format_size(max(0, want))} of leg {i + 1} (no bid)")
@@ -567,9 +589,20 @@ class BasketDesk:
                 continue
             price = max(book.best_bid - ticks * book.tick, book.tick)
             reason = why if exiting else basket_order_reason(run.basket_id, why)
-            order_id = core.next_order_id()
+            order_id = self._oms.next_order_id()
             self._watch(run, order_id, i)  # before it leaves: it may fill at once
-            core.sell(market, leg.asset_id, price, want, owner, reason, book, at, order_id)
+            self._oms.sell(
+                market,
+                leg.asset_id,
+                price,
+                want,
+                owner,
+                reason,
+                book,
+                at,
+                ExitReason.BASKET,
+                order_id,
+            )
             sold.append(f"{format_size(want)} of leg {i + 1} at {format_price(price)} or better")
         parts = []
         if sold:

@@ -8,16 +8,16 @@ one shared empty lots mapping.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.adapters.polymarket.books import BookStore
-from engine.execution.exits import ExitBook
+from engine.execution.lots import LotBook
 from engine.fixed import SIZE_SCALE
+from engine.market.book import OrderBook
 from engine.market.book_view import BookView
-from engine.market.event_groups import EventGroup, group_events
 from engine.market.flow import TradeFlow
 from engine.market.markets import MarketInfo
+from engine.market.registry import MarketRegistry
 from engine.strategies.base import MarketContext, OwnLot
 from engine.strategies.sentiment import SentimentBook
 
@@ -26,20 +26,22 @@ _NO_LOTS: Mapping[str, tuple[OwnLot, ...]] = MappingProxyType({})
 
 class ContextFactory:
     def __init__(
-        self, books: BookStore, exits: ExitBook, sentiment: SentimentBook | None = None
+        self,
+        books: Mapping[str, OrderBook],
+        lots: LotBook,
+        registry: MarketRegistry,
+        sentiment: SentimentBook | None = None,
     ) -> None:
         self._books = books
-        self._exits = exits
+        self._lots = lots
+        self._registry = registry
         self.sentiment = sentiment
         self._views: dict[str, BookView] = {}
         self.flows: dict[str, TradeFlow] = {}
-        self.events: dict[str, EventGroup] = {}
-
-    def on_markets(self, markets: Sequence[MarketInfo]) -> None:
-        self.events = group_events(markets)
 
     def on_trade(self, asset_id: str, size: int, now: float) -> None:
-        """A trade print on this token (size in 1e-6 shares, `now` monotonic)."""
+        """A trade print on this token (size in 1e-6 shares, `now` monotonic; the core
+        passes its clock's)."""
         flow = self.flows.get(asset_id)
         if flow is None:
             flow = self.flows[asset_id] = TradeFlow()
@@ -48,21 +50,21 @@ class ContextFactory:
     def view(self, asset_id: str) -> BookView | None:
         view = self._views.get(asset_id)
         if view is None:
-            book = self._books.books.get(asset_id)
+            book = self._books.get(asset_id)
             if book is None:
                 return None
             view = self._views[asset_id] = BookView(book)
         return view
 
     def lots(self, asset_id: str) -> Mapping[str, tuple[OwnLot, ...]]:
-        lots = self._exits.of(asset_id)
+        lots = self._lots.of(asset_id)
         if not lots:
             return _NO_LOTS
         out: dict[str, tuple[OwnLot, ...]] = {}
         for lot in lots.values():
             own = OwnLot(lot.entry_price, lot.shares, lot.opened_at)
             # A lot a combined decision ("a+b") opened belongs to each of its strategies.
-            for name in lot.strategy.split("+") if lot.strategy else ("",):
+            for name in lot.strategy.names or ("",):
                 out[name] = (*out.get(name, ()), own)
         return out
 
@@ -85,7 +87,7 @@ class ContextFactory:
             now,
             wall,
             self.view(complement_id) if complement_id is not None else None,
-            self.events.get(market.event),
+            self._registry.events.get(market.event),
             sentiment.reading(market.condition_id) if sentiment is not None else None,
             self.flows.get(asset_id),
             self.lots(asset_id),

@@ -1,15 +1,18 @@
 """The live runner: the core under asyncio, fed by a market feed on the system clock.
 
 Tasks: the feed (delivering frames to the core), the sentiment source when one is
-configured (delivering headlines; the markets they move are decided on at once),
-submitters (carrying the core's orders and cancels to the gateway, so a slow gateway
-never stalls a decision), the core's timer, and the snapshot publisher. Decisions run as
-soon as the loop is free after a frame changed a book: one pass for however many frames
-arrived meanwhile, in slices of ``DECIDE_SLICE`` books between socket reads.
+configured (delivering headlines; the markets they move are decided on at once), the
+gateway's own background work (a live venue's heartbeats and user channel), submitters
+(carrying orders and cancels from the order manager's one queue to the gateway, so a slow
+gateway never stalls a decision; the answers go back through the order manager's one
+entry point), the core's timer, and the snapshot publisher. Decisions run as soon as the
+loop is free after a frame changed a book: one pass for however many frames arrived
+meanwhile, in slices of ``DECIDE_SLICE`` books between socket reads.
 
 Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
-down, takes resting paper orders off the book, flushes the ledger, and publishes the
-final snapshot to every subscriber before the hub closes.
+down, asks the gateway to cancel every open order (those it cannot confirm are closed on
+the record), flushes the ledger, and publishes the final snapshot to every subscriber
+before the hub closes.
 """
 
 from __future__ import annotations
@@ -19,36 +22,34 @@ import gc
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from engine.clock import Clock, perf_ns
+from engine.execution.flatten import FlattenPlan, FlattenReport, FlattenScope
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline
-from engine.orders import OrderRequest, OrderResult, OrderStatus
+from engine.orders import TAKING_TYPES, OrderRequest, OrderStatus
 from engine.ports import Ledger, MarketFeed, OrderGateway, SentimentSource
-from engine.runtime.core import EngineCore, FlattenPlan, FlattenScope
+from engine.runtime.core import EngineCore
 from engine.runtime.latency import LatencyRecorder
+from engine.runtime.manual import ManualOrder, ManualOutcome
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
+from engine.runtime.state import EngineState
 from engine.runtime.stream import EventStream
 from engine.runtime.summary import summary_dict
+from engine.venue import OrderUpdate, VenueReport
 
 log = logging.getLogger("engine.runtime")
 
 SUBMITTERS = 4  # orders in flight at once; each waits on the gateway independently
+STOP_CANCEL_S = 5.0  # how long stopping waits for the gateway's answers to its cancels
 # Books decided per loop turn. All five strategies on a book cost ~25 us, so a pass over
 # 2,000 changed books would block the loop for ~50 ms; in slices of 32 (~1 ms) socket
 # reads and timers run between them, and under load decisions conflate: a book that
 # changed ten times meanwhile is decided once, on its latest state. (Measured with
 # benchmarks/bench_ingest.py: 64 gave a longer loop-lag tail at 50k msg/s.)
 DECIDE_SLICE = 32
-
-
-@dataclass(frozen=True, slots=True)
-class FlattenReport:
-    plan: FlattenPlan
-    left: tuple[tuple[str, int, str], ...]  # (asset, shares still held, why)
 
 
 class _Stop(Exception):
@@ -81,18 +82,32 @@ class LiveRunner:
         self.clock: Clock = core.clock
         self.latency = LatencyRecorder()
         self._stop = asyncio.Event()
+        # The one queue an order waits in (and one for cancels): the order manager puts
+        # into them through send() / send_cancel().
         self._orders: asyncio.Queue[OrderRequest] = asyncio.Queue()
-        self._cancels: asyncio.Queue[str] = asyncio.Queue()
+        self._cancels: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._decide_pending = False
         self._markets_frozen = False  # gc.freeze() once the first markets are loaded
         self._failure: BaseException | None = None
         self._first_frame_ns = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        core.oms.bind(self)
+
+    # -- the order manager's outbound (OrderOutbound) ---------------------------------------
+    def send(self, order: OrderRequest) -> None:
+        self._orders.put_nowait(order)
+
+    def send_cancel(self, order_id: str, reason: str) -> None:
+        self._cancels.put_nowait((order_id, reason))
 
     # -- commands ------------------------------------------------------------------------
     def stop(self) -> None:
         """Ask the run to end (safe from a signal handler)."""
         self._stop.set()
+
+    @property
+    def state(self) -> EngineState:
+        return self.core.state
 
     def pause(self) -> None:
         """No new entries; exits, cancels and settlement go on."""
@@ -119,16 +134,40 @@ class LiveRunner:
         """Re-arm the kill switch explicitly (recorded with who and when)."""
         self.core.reset_kill_switch(who)
 
+    def watch(self, asset_id: str | None) -> None:
+        """Carry this token's depth in the snapshots (None: none)."""
+        self.core.watch(asset_id)
+
+    def manual_preview(self, order: ManualOrder) -> ManualOutcome:
+        """What the risk gate says of a person's order, and what the book would give."""
+        return self.core.manual_preview(order)
+
+    async def manual_order(
+        self, order: ManualOrder, *, who: str = "user", timeout_s: float = 10.0
+    ) -> ManualOutcome:
+        """Send a person's order through the risk gate and the gateway; wait (up to
+        `timeout_s`) for a taking order's answer."""
+        outcome = self.core.manual_order(order, who)
+        if outcome.order_id is not None and order.order_type in TAKING_TYPES:
+            await self._until_done((outcome.order_id,), timeout_s)
+        return outcome
+
+    def cancel_order(self, order_id: str, *, who: str = "user") -> bool:
+        """Take one open order off the book; False when it is not open."""
+        return self.core.cancel_order(order_id, who)
+
     async def _settle_plan(self, plan: FlattenPlan, timeout_s: float) -> FlattenReport:
-        self._pump()
-        tracker = self.core.tracker
+        await self._until_done(plan.orders, timeout_s)
+        return FlattenReport(plan, self.core.flatten_outcome(plan))
+
+    async def _until_done(self, order_ids: tuple[str, ...], timeout_s: float) -> None:
+        oms = self.core.oms
         try:
             async with asyncio.timeout(timeout_s):
-                while any(tracker.get(oid) is not None for oid in plan.orders):
+                while any(oms.get(oid) is not None for oid in order_ids):
                     await self.clock.sleep(0.02)
         except TimeoutError:
             pass
-        return FlattenReport(plan, self.core.flatten_outcome(plan))
 
     # -- the sink the feed delivers to --------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
@@ -189,7 +228,6 @@ class LiveRunner:
         run_id = await self.ledger.start_run(
             core.mode, core.venue, core.config_json(), self.clock.time(), starting_cash
         )
-        core.on_work = self._pump
         core.start(run_id)
         self._markets_frozen = False
         gc.freeze()  # the code and configuration loaded so far never become garbage
@@ -198,8 +236,9 @@ class LiveRunner:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._run_feed(), name="engine-feed")
                 if self.sentiment is not None:
-                    core.sentiment_status = self.sentiment.status
+                    core.follow_sentiment(self.sentiment.status)
                     tg.create_task(self._run_sentiment(), name="engine-sentiment")
+                tg.create_task(self.gateway.run(), name="engine-gateway")
                 for i in range(SUBMITTERS):
                     tg.create_task(self._submitter(), name=f"engine-submit-{i}")
                 tg.create_task(self._canceller(), name="engine-cancel")
@@ -223,11 +262,7 @@ class LiveRunner:
         final: EngineSnapshot | None = None
         try:
             core.stopping()
-            # Resting paper orders do not outlive the run that placed them.
-            if core.paper is not None:
-                for order_id in list(core.tracker.open):
-                    core.paper.cancel(order_id)
-                    core.on_cancelled(order_id, True, OrderStatus.CANCELLED, "engine stopped")
+            await self._cancel_open("engine stopped")
             core.finish(message)
             summary = summary_dict(self.builder.build())
             await self.ledger.end_run(
@@ -273,32 +308,50 @@ class LiveRunner:
             status.last_error = (str(exc) or type(exc).__name__).splitlines()[0][:200]
             log.error("sentiment source stopped: %s", status.last_error)
 
-    def _pump(self) -> None:
-        core = self.core
-        while core.outbox:
-            self._orders.put_nowait(core.outbox.popleft())
-        while core.cancels:
-            self._cancels.put_nowait(core.cancels.popleft())
+    async def _cancel_open(self, reason: str) -> None:
+        """Ask the gateway to take every open order off the book; what it does not
+        confirm in time is closed on the record (the ledger never shows an order working
+        after the run that placed it ended)."""
+        oms = self.core.oms
+        open_ids = oms.open_ids()
+        if not open_ids:
+            return
+        try:
+            async with asyncio.timeout(STOP_CANCEL_S):
+                for order_id in open_ids:
+                    oms.on_reports(await self._cancel(order_id, reason))
+        except TimeoutError:
+            log.warning("stopping: the gateway did not confirm every cancel in time")
+        for order_id in oms.open_ids():
+            oms.close(order_id, OrderStatus.CANCELLED, reason, tell=False)
+
+    async def _cancel(self, order_id: str, reason: str) -> tuple[VenueReport, ...]:
+        try:
+            return tuple(await self.gateway.cancel(order_id, reason))
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("cancel of %s failed: %s", order_id, exc)
+            return ()
 
     async def _submitter(self) -> None:
+        oms = self.core.oms
         while True:
             order = await self._orders.get()
+            reports: tuple[VenueReport, ...]
             try:
-                result = await self.gateway.submit(order)
+                reports = tuple(await self.gateway.submit(order))
             except (OSError, RuntimeError, ValueError) as exc:
-                # A gateway that cannot place the order must not take the engine down.
-                result = OrderResult(order.order_id, OrderStatus.REJECTED, reason=f"gateway: {exc}")
-            self.core.on_order_result(order, result)
+                # The gateway raises only when the order certainly did not reach the venue.
+                why = f"gateway: {exc}"
+                reports = (
+                    OrderUpdate(order.order_id, OrderStatus.REJECTED, self.clock.time(), why),
+                )
+            oms.on_reports(reports)
 
     async def _canceller(self) -> None:
+        oms = self.core.oms
         while True:
-            order_id = await self._cancels.get()
-            try:
-                ok = await self.gateway.cancel(order_id)
-            except (OSError, RuntimeError, ValueError) as exc:
-                log.warning("cancel of %s failed: %s", order_id, exc)
-                ok = False
-            self.core.on_cancelled(order_id, ok)
+            order_id, reason = await self._cancels.get()
+            oms.on_reports(await self._cancel(order_id, reason))
 
     async def _timers(self) -> None:
         core = self.core
@@ -308,7 +361,6 @@ class LiveRunner:
             if delay > 0:
                 await clock.sleep(delay)
             core.on_timer()
-            self._pump()
 
     async def _snapshots(self) -> None:
         interval = self.core.config.snapshot_interval_s

@@ -102,6 +102,7 @@ class EventRouter:
                     price_decimal(event.entry_price),
                     price_decimal(event.exit_price),
                     cash_decimal(event.realized),
+                    event.kind,
                 )
             )
             self.version += 1

@@ -14,7 +14,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine.decisions import DecisionKind
+from engine.exit_reasons import ExitReason
 from engine.market.health import FeedHealthSnapshot
+from engine.runtime.state import EngineState
+from engine.venue import BlockReason, TradingMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,7 @@ class MarketRow:
     version: int  # the book's update count: changes whenever the row may have
     needs_snapshot: bool
     volume_24h: Decimal | None = None  # the venue's figure; None when it gave none
+    complement: str | None = None  # the other token of a binary market (YES <-> NO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class PositionRow:
     unrealized: Decimal
     realized: Decimal
     fees: Decimal
+    # Below the market's minimum order size: it cannot be sold, and is held to settlement.
+    dust: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +98,9 @@ class SignalRow:
     strategies: str
     side: str
     is_exit: bool
-    decision: str
+    decision: str  # the ledger's words for it
     ordered: bool  # an order was placed on it
+    kind: DecisionKind = DecisionKind.ORDER  # what came of it, as a value (faces word it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,35 @@ class ExitRow:
     entry_price: Decimal
     exit_price: Decimal
     realized: Decimal
+    kind: ExitReason = ExitReason.SIGNAL  # why, as an id (faces label it; reason details)
+
+
+@dataclass(frozen=True, slots=True)
+class TradePrintRow:
+    at: float
+    price: Decimal
+    size: Decimal
+    side: str  # the taker's side
+
+
+@dataclass(frozen=True, slots=True)
+class DepthRow:
+    """The watched token's book, best levels first, and its latest prints."""
+
+    asset_id: str
+    bids: tuple[tuple[Decimal, Decimal], ...]  # (price, size), best first
+    asks: tuple[tuple[Decimal, Decimal], ...]
+    tick: Decimal
+    trades: tuple[TradePrintRow, ...] = ()  # most recent first
+
+
+@dataclass(frozen=True, slots=True)
+class TradingBlockRow:
+    """The gateway says no new orders now: why, since when."""
+
+    reason: BlockReason
+    detail: str
+    since: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +289,8 @@ class Counters:
     baskets: int = 0  # basket decisions recorded (detected, refused or traded)
     baskets_traded: int = 0
     headlines: int = 0  # scored headlines recorded
+    unknown_fills: int = 0  # fills for orders the engine did not know (reconciliation)
+    duplicate_fills: int = 0  # fills the venue reported again (counted once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +298,8 @@ class EngineSnapshot:
     seq: int
     at: float  # clock time (unix seconds)
     uptime_s: float
-    state: str
-    mode: str  # "paper" | "live"
+    state: EngineState
+    mode: TradingMode
     venue: str
     run_id: int
     markets: tuple[MarketRow, ...]  # sorted by market then outcome; rows keyed by asset_id
@@ -287,6 +326,13 @@ class EngineSnapshot:
     strategies: tuple[StrategyRow, ...] = ()
     sentiment: SentimentView = NO_SENTIMENT
     signals: tuple[SignalRow, ...] = ()  # the latest decision per token that had one
+    trading_blocks: tuple[TradingBlockRow, ...] = ()  # empty: new orders may go out
+    exit_kinds: tuple[tuple[ExitReason, int], ...] = ()  # closes by reason id, most first
+    depth: DepthRow | None = None  # the watched token's book (see the runner's watch())
+
+    @property
+    def trading_blocked(self) -> bool:
+        return bool(self.trading_blocks)
 
     @property
     def pnl(self) -> Decimal:

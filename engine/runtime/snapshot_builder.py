@@ -1,9 +1,11 @@
-"""Builds :class:`EngineSnapshot` from the core, section by section, only where changed.
+"""Builds :class:`EngineSnapshot` from the engine's components, section by section, only
+where changed.
 
-Market rows are rebuilt only for books whose version moved since the last snapshot;
-positions only when the portfolio changed or a held book moved (marks); orders only when
-the order tracker's version moved; fills and exits only when the router released new
-ones. Unchanged sections are the previous objects, reused as they are.
+Market rows are rebuilt only for books whose version moved since the last snapshot (read
+from the books themselves: there is no second dirty set); positions only when the account
+or a holding's mark changed; orders only when the order tracker's version moved; fills
+and exits only when the router released new ones. Unchanged sections are the previous
+objects, reused as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from engine.runtime.snapshot import (
     NO_SENTIMENT,
     ArbitrageRow,
     Counters,
+    DepthRow,
     EngineSnapshot,
     ExitRow,
     FillRow,
@@ -31,27 +34,41 @@ from engine.runtime.snapshot import (
     SignalRow,
     StrategyRow,
     Telemetry,
+    TradePrintRow,
+    TradingBlockRow,
 )
 
 RECENT_HEADLINES = 30  # headlines the sentiment section shows
+DEPTH_LEVELS = 12  # levels per side of the watched book
 
 
 class SnapshotBuilder:
     def __init__(self, core: EngineCore, router: EventRouter) -> None:
         self.core = core
         self.router = router
+        parts = core.parts
+        self._intake = parts.intake
+        self._registry = parts.registry
+        self._oms = parts.oms
+        self._accounting = parts.accounting
+        self._screen = parts.screen
+        self._refusals = parts.refusals
+        self._baskets = parts.baskets
+        self._restart = parts.restart
+        self._attribution = parts.attribution
+        self._prints = parts.prints
         self._seq = 0
         self._rows: dict[str, MarketRow] = {}
         self._order: list[str] = []  # asset ids in display order
         self._markets: tuple[MarketRow, ...] = ()
+        self._markets_key: tuple[int, int] = (-1, -1)
         self._positions: tuple[PositionRow, ...] = ()
-        self._positions_key: tuple[int, int] = (-1, -1)
+        self._positions_key: tuple[int, dict[str, int]] = (-1, {})
         self._orders: tuple[OrderRow, ...] = ()
         self._orders_version = -1
         self._fills_version = -1
         self._fills: tuple[FillRow, ...] = ()
         self._exits: tuple[ExitRow, ...] = ()
-        self._marks_epoch = 0
         self._arbitrage: tuple[ArbitrageRow, ...] = ()
         self._arbitrage_version = -1
         self._sentiment_markets: tuple[MarketSentimentRow, ...] = ()
@@ -59,55 +76,64 @@ class SnapshotBuilder:
         self._sentiment_version = -1
         self._signals: tuple[SignalRow, ...] = ()
         self._signals_version = -1
+        self._depth: DepthRow | None = None
+        self._depth_key: tuple[str | None, int, int] = (None, -1, -1)
 
     def describe(self, asset_id: str) -> tuple[str, str]:
-        market = self.core.by_token.get(asset_id)
-        if market is None:
-            return "", "?"
-        return market.question, market.outcome_of(asset_id)
+        return self._registry.describe(asset_id)
 
     def build(self) -> EngineSnapshot:
         core = self.core
+        intake = self._intake
+        accounting = self._accounting
+        oms = self._oms
+        refusals = self._refusals
+        baskets = self._baskets
         self._seq += 1
-        changed = core.changed
-        if changed:
-            core.changed = {}
-            held = core.portfolio.positions
-            if any(a in held for a in changed):
-                self._marks_epoch += 1
-            self._update_markets(changed)
-        marks = core.marks()
-        key = (core.portfolio_version, self._marks_epoch)
+        books = intake.books
+        markets_key = (books.counts["frames"], self._registry.version)
+        if markets_key != self._markets_key:
+            self._markets_key = markets_key
+            self._update_markets()
+        marks = accounting.marks()
+        key = (accounting.version, marks)
         if key != self._positions_key:
             self._positions_key = key
             self._positions = self._build_positions(marks)
-        if core.tracker.version != self._orders_version:
-            self._orders_version = core.tracker.version
+        if oms.tracker.version != self._orders_version:
+            self._orders_version = oms.tracker.version
             self._orders = self._build_orders()
         if self.router.version != self._fills_version:
             self._fills_version = self.router.version
             self._fills = tuple(self.router.recent_fills)
             self._exits = tuple(self.router.recent_exits)
-        if core.baskets.arbitrage_version != self._arbitrage_version:
-            self._arbitrage_version = core.baskets.arbitrage_version
-            self._arbitrage = tuple(reversed(core.baskets.arbitrage.values()))
+        if baskets.arbitrage_version != self._arbitrage_version:
+            self._arbitrage_version = baskets.arbitrage_version
+            self._arbitrage = tuple(reversed(baskets.arbitrage.values()))
         if core.signals_version != self._signals_version:
             self._signals_version = core.signals_version
             self._signals = tuple(
                 SignalRow(
-                    asset, s.at, s.strategies, s.side, s.is_exit, s.decision, s.order_id is not None
+                    asset,
+                    s.at,
+                    s.strategies,
+                    s.side.value,
+                    s.is_exit,
+                    s.decision.text,
+                    s.order_id is not None,
+                    s.decision.kind,
                 )
                 for asset, s in core.last_signals.items()
             )
-        portfolio = core.portfolio
-        counts = core.counts
-        problems = core.books.problems
+        portfolio = accounting.portfolio
+        problems = books.problems
         now = core.clock.monotonic()
+        counts = core.counts
         return EngineSnapshot(
             seq=self._seq,
             at=core.clock.time(),
             uptime_s=round(max(0.0, now - core.started_at), 3),
-            state=core.state.value,
+            state=core.state,
             mode=core.mode,
             venue=core.venue,
             run_id=core.run_id,
@@ -116,57 +142,88 @@ class SnapshotBuilder:
             orders=self._orders,
             fills=self._fills,
             exits=self._exits,
-            reject_reasons=tuple(core.rejects.most_common(8)),
+            reject_reasons=tuple(refusals.rejects.most_common(8)),
             starting_cash=cash_decimal(portfolio.starting_cash),
             cash=cash_decimal(portfolio.cash),
-            equity=cash_decimal(core.values.equity()),
+            equity=cash_decimal(accounting.values.equity()),
             realized_pnl=cash_decimal(portfolio.realized),
-            unrealized_pnl=cash_decimal(core.values.unrealized()),
+            unrealized_pnl=cash_decimal(accounting.values.unrealized()),
             fees=cash_decimal(portfolio.fees),
             counters=Counters(
-                frames=core.books.counts["frames"],
-                messages=counts["messages"],
+                frames=books.counts["frames"],
+                messages=intake.counts["messages"],
                 bad_frames=problems["bad_frame"] + problems["bad_event"],
                 gaps=problems["gap"]
                 + problems["crossed"]
                 + problems["no_snapshot"]
                 + problems["regrid"],
-                resnapshots=counts["resnapshots"],
-                signals=counts["signals"],
+                resnapshots=intake.counts["resnapshots"],
+                signals=counts["signals"] + baskets.counts["signals"],
                 intents=counts["intents"],
-                orders=counts["orders"],
-                fills=counts["fills"],
-                rejects=counts["rejects"],
-                settlements=counts["settlements"],
-                baskets=counts["baskets"],
-                baskets_traded=counts["baskets_traded"],
+                orders=oms.counts["orders"],
+                fills=accounting.counts["fills"],
+                rejects=refusals.counts["rejects"],
+                settlements=accounting.counts["settlements"],
+                baskets=baskets.counts["baskets"],
+                baskets_traded=baskets.counts["baskets_traded"],
                 headlines=counts["headlines"],
+                unknown_fills=oms.counts["unknown_fills"],
+                duplicate_fills=oms.counts["duplicate_fills"],
             ),
-            feed=core.health.snapshot(now),
+            feed=intake.health.snapshot(now),
             kill_switch=self._kill_switch(),
             rate_windows=tuple(
                 RateWindowRow(
                     w.scope, w.key, w.used, w.limit, w.interval_s, round(w.resets_in_s, 3)
                 )
-                for w in core.risk.limiter.levels(core.clock.time(), near=0.5)
+                for w in self._screen.gate.limiter.levels(core.clock.time(), near=0.5)
             ),
             telemetry=self._telemetry(),
-            exit_reasons=tuple(core.exit_reasons.most_common()),
-            last_sizing=core.last_sizing,
+            exit_reasons=tuple(accounting.exit_reasons.most_common()),
+            last_sizing=self._screen.last_sizing,
             error=core.error,
             arbitrage=self._arbitrage,
             strategies=self._strategies(),
             sentiment=self._sentiment(),
             signals=self._signals,
+            trading_blocks=tuple(
+                TradingBlockRow(b.reason, b.detail, b.since) for b in oms.blocks.values()
+            ),
+            exit_kinds=tuple(accounting.exit_kinds.most_common()),
+            depth=self._watched_depth(),
         )
+
+    def _watched_depth(self) -> DepthRow | None:
+        asset = self.core.watched
+        if asset is None:
+            return None
+        book = self._intake.books.books.get(asset)
+        key = (asset, -1 if book is None else book.updates, self._prints.version)
+        if key == self._depth_key:
+            return self._depth
+        self._depth_key = key
+        if book is None:
+            self._depth = None
+            return None
+        self._depth = DepthRow(
+            asset_id=asset,
+            bids=tuple((_price(p), _size(s)) for p, s in book.top_bids(DEPTH_LEVELS)),
+            asks=tuple((_price(p), _size(s)) for p, s in book.top_asks(DEPTH_LEVELS)),
+            tick=_price(book.tick),
+            trades=tuple(
+                TradePrintRow(at, _price(p), _size(n), side)
+                for at, p, n, side in self._prints.of(asset)
+            ),
+        )
+        return self._depth
 
     def _strategies(self) -> tuple[StrategyRow, ...]:
         """Per strategy: activity, and PnL split into spread paid, fees and price moves."""
         core = self.core
         unrealized: dict[str, int] = {}
-        positions = core.portfolio.positions
-        values = core.values
-        for lot in core.exits.all():
+        positions = self._accounting.portfolio.positions
+        values = self._accounting.values
+        for lot in self._accounting.lots.all():
             asset = lot.asset_id
             pos = positions.get(asset)
             value = values.value(asset)
@@ -176,13 +233,13 @@ class SnapshotBuilder:
             worth = value * lot.shares // pos.shares
             unrealized[lot.strategy] = unrealized.get(lot.strategy, 0) + worth - lot.cost
         weights = {s.name: s.weight for s in core.strategies}
-        stats = core.attribution.stats
+        stats = self._attribution.stats
         names = list(weights) + [n for n in stats if n not in weights and n]
         rows = []
         for name in names:
             st = stats.get(name)
             if st is None:
-                st = core.attribution.of(name)
+                st = self._attribution.of(name)
             open_pnl = unrealized.get(name, 0)
             pnl = st.realized + open_pnl
             rows.append(
@@ -211,7 +268,7 @@ class SnapshotBuilder:
             return NO_SENTIMENT
         if book is not None and core.sentiment_version != self._sentiment_version:
             self._sentiment_version = core.sentiment_version
-            questions = {m.condition_id: m.question for m in core.markets}
+            questions = {m.condition_id: m.question for m in self._registry.markets}
             readings = sorted(book.readings().values(), key=lambda r: -r.updated_at)
             self._sentiment_markets = tuple(
                 MarketSentimentRow(
@@ -253,7 +310,7 @@ class SnapshotBuilder:
         )
 
     def _kill_switch(self) -> KillSwitchRow:
-        view = self.core.risk.kill_switch.view(self.core.clock.time())
+        view = self._screen.gate.kill_switch.view(self.core.clock.time())
         return KillSwitchRow(
             state=str(view.state),
             baseline=cash_decimal(view.baseline),
@@ -267,9 +324,14 @@ class SnapshotBuilder:
         )
 
     def _telemetry(self) -> Telemetry:
-        t = self.core.telemetry
+        t = self._accounting.telemetry
         fills = t["entries"] + t["exits"]
         slipped = t["slippage_fills"]
+        approved = (
+            self.core.counts["entry_orders"]
+            + self._baskets.counts["entry_orders"]
+            + self._restart.counts["entry_orders"]
+        )
         return Telemetry(
             entries=t["entries"],
             exits=t["exits"],
@@ -278,26 +340,26 @@ class SnapshotBuilder:
             fees=cash_decimal(t["fees"]),
             avg_notional=cash_decimal(t["notional"] // fills) if fills else None,
             avg_slippage_bps=round(t["slippage_bps_x100"] / slipped / 100, 2) if slipped else None,
-            resized=self.core.counts["resized"],
-            approved=self.core.counts["entry_orders"],
-            refused=self.core.counts["entry_refused"],
+            resized=self._screen.resized,
+            approved=approved,
+            refused=self._refusals.counts["entry_refused"],
         )
 
-    def _update_markets(self, changed: dict[str, None]) -> None:
-        core = self.core
-        books = core.books.books
+    def _update_markets(self) -> None:
+        """Rows of books whose version (or re-snapshot state) moved since they were made."""
+        registry = self._registry
+        books = self._intake.books.books
         rows = self._rows
         reorder = False
-        for asset in changed:
-            market = core.by_token.get(asset)
+        for asset, market in registry.by_token.items():
             book = books.get(asset)
-            if market is None or book is None:
+            if book is None:
                 continue
             old = rows.get(asset)
             if (
                 old is not None
                 and old.version == book.updates
-                and old.needs_snapshot == (book.needs_snapshot)
+                and old.needs_snapshot == book.needs_snapshot
             ):
                 continue
             bb, ba = book.best_bid, book.best_ask
@@ -317,19 +379,23 @@ class SnapshotBuilder:
                 version=book.updates,
                 needs_snapshot=book.needs_snapshot,
                 volume_24h=market.volume_24h,
+                complement=market.complement_of(asset),
             )
             if old is None:
                 reorder = True
         if reorder:
-            self._order = [t for m in core.markets for t in m.token_ids if t in rows]
+            self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
         self._markets = tuple(rows[a] for a in self._order)
 
     def _build_positions(self, marks: dict[str, int]) -> tuple[PositionRow, ...]:
         out = []
-        for asset, pos in self.core.portfolio.positions.items():
+        values = self._accounting.values
+        market_of = self._registry.market_of
+        for asset, pos in self._accounting.portfolio.positions.items():
             question, outcome = self.describe(asset)
             mark = marks.get(asset)
-            value = self.core.values.value(asset)
+            value = values.value(asset)
+            market = market_of(asset)
             avg = pos.avg_price()
             out.append(
                 PositionRow(
@@ -346,13 +412,14 @@ class SnapshotBuilder:
                     else Decimal(0),
                     realized=cash_decimal(pos.realized),
                     fees=cash_decimal(pos.fees),
+                    dust=market is not None and 0 < pos.shares < market.min_order_size,
                 )
             )
         return tuple(out)
 
     def _build_orders(self) -> tuple[OrderRow, ...]:
         out = []
-        for order_id, tracked in self.core.tracker.open.items():
+        for order_id, tracked in self._oms.tracker.open.items():
             req = tracked.request
             question, outcome = self.describe(req.asset_id)
             out.append(

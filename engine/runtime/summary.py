@@ -102,5 +102,11 @@ def summary_dict(snap: EngineSnapshot) -> dict[str, Any]:
             "headlines": c.headlines,
             "markets": len(snap.sentiment.markets),
         },
+        "trading_blocked": [str(b.reason) for b in snap.trading_blocks],
+        "exit_kinds": {str(kind): n for kind, n in snap.exit_kinds},
+        "venue_reports": {
+            "unknown_fills": c.unknown_fills,
+            "duplicate_fills": c.duplicate_fills,
+        },
         "error": snap.error,
     }

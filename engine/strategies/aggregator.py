@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.orders import Side
+from engine.decisions import DETECTED, EXIT_FIRST, Decision, DecisionKind
+from engine.orders import Side, StrategyId
 from engine.strategies.base import Signal
 
-DETECTED = "detected (weight 0)"
-BELOW_THRESHOLD = "below threshold"
+__all__ = ["DETECTED", "Aggregator", "Combined", "Intent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,11 @@ class Intent:
     reason: str
     is_exit: bool = False
 
+    @property
+    def strategy(self) -> StrategyId:
+        """The voters as one id: "a", or "a+b" for a combined decision."""
+        return StrategyId.of(self.strategies)
+
 
 @dataclass(frozen=True, slots=True)
 class Combined:
@@ -41,7 +46,7 @@ class Combined:
     of the intent's voters, whose decision is what execution makes of it)."""
 
     intent: Intent | None
-    decisions: tuple[str | None, ...]
+    decisions: tuple[Decision | None, ...]
     score: float = 0.0
     conflict: str | None = None  # how a two-sided vote was resolved
 
@@ -59,7 +64,7 @@ class Aggregator:
 
     def resolve(self, asset_id: str, signals: list[Signal]) -> Combined:
         weights = self.weights
-        decisions: list[str | None] = [
+        decisions: list[Decision | None] = [
             None if weights.get(s.strategy, 0.0) > 0 else DETECTED for s in signals
         ]
         exits = [s for s, d in zip(signals, decisions, strict=True) if d is None and s.is_exit]
@@ -73,7 +78,7 @@ class Aggregator:
                 is_exit=True,
             )
             labels = tuple(
-                d if d is not None or s.is_exit else "exit takes precedence"
+                d if d is not None or s.is_exit else EXIT_FIRST
                 for s, d in zip(signals, decisions, strict=True)
             )
             return Combined(intent, labels, 1.0)
@@ -88,27 +93,33 @@ class Aggregator:
             score += w * (1.0 if s.side is Side.BUY else -1.0) * s.strength
             sides.add(s.side)
         if total <= 0:
-            return Combined(None, tuple(d or BELOW_THRESHOLD for d in decisions))
+            below = Decision(DecisionKind.BELOW_THRESHOLD)
+            return Combined(None, tuple(d or below for d in decisions))
         score /= total
-        conflict = None
+        conflict = None  # what the two-sided vote came to, in the ledger's words
         if len(sides) > 1:
             winner = Side.BUY if score > 0 else Side.SELL
             conflict = (
-                f"conflict: {winner.value} by net score {score:+.2f}"
+                f"{winner.value} by net score {score:+.2f}"
                 if abs(score) >= self.threshold and score != 0
-                else f"conflict: net score {score:+.2f} below threshold {self.threshold:g}"
+                else f"net score {score:+.2f} below threshold {self.threshold:g}"
             )
         if abs(score) < self.threshold or score == 0:
-            why = conflict or f"{BELOW_THRESHOLD} ({score:+.2f} < {self.threshold:g})"
-            return Combined(None, tuple(d or why for d in decisions), score, conflict)
+            why = (
+                Decision(DecisionKind.CONFLICT, detail=conflict)
+                if conflict
+                else Decision(
+                    DecisionKind.BELOW_THRESHOLD, detail=f"{score:+.2f} < {self.threshold:g}"
+                )
+            )
+            return Combined(None, tuple(d or why for d in decisions), score, _said(conflict))
         side = Side.BUY if score > 0 else Side.SELL
         voters = [
             s for s, d in zip(signals, decisions, strict=True) if d is None and s.side is side
         ]
+        outvoted = Decision(DecisionKind.OUTVOTED, detail=conflict) if conflict else None
         labels = tuple(
-            d
-            if d is not None
-            else (None if s.side is side else f"{conflict}: outvoted" if conflict else None)
+            d if d is not None else (None if s.side is side else outvoted)
             for s, d in zip(signals, decisions, strict=True)
         )
         intent = Intent(
@@ -118,4 +129,8 @@ class Aggregator:
             tuple(s.strategy for s in voters),
             "; ".join(s.reason for s in voters),
         )
-        return Combined(intent, labels, score, conflict)
+        return Combined(intent, labels, score, _said(conflict))
+
+
+def _said(conflict: str | None) -> str | None:
+    return None if conflict is None else f"conflict: {conflict}"

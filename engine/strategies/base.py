@@ -25,22 +25,23 @@ from engine.market.event_groups import EventGroup
 from engine.market.flow import TradeFlow
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import SentimentReading
-from engine.orders import Side
+from engine.orders import ExitLevels, Side
+
+__all__ = [
+    "Basket",
+    "Execution",
+    "ExitLevels",
+    "Leg",
+    "MarketContext",
+    "OwnLot",
+    "Signal",
+    "Strategy",
+]
 
 
 class Execution(StrEnum):
     TAKE = "take"  # cross the spread now (FAK at the touch, slippage-capped)
     REST = "rest"  # rest post-only at our side's best price, queued (GTD)
-
-
-@dataclass(frozen=True, slots=True)
-class ExitLevels:
-    """A strategy's own exits for the position a signal opens (None: the global rule).
-    Prices are offsets from the entry price in 1e-4 units."""
-
-    take_profit: int | None = None
-    stop_loss: int | None = None
-    max_holding_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,11 @@ class MeanReversion:
             for t in (spread_volume_tiers if tiers is None else tiers)
         )
 
+    def samples(self, asset_id: str) -> int:
+        """How many mids the token's window holds (one per sample interval at most)."""
+        window = self._windows.get(asset_id)
+        return 0 if window is None else len(window.values)
+
     def zscore(self, asset_id: str) -> float | None:
         window = self._windows.get(asset_id)
         stats = None if window is None else window.stats(self.config.window)

@@ -1,58 +1,36 @@
-"""What the console drives: an engine core with its snapshot hub, event stream and
-commands. The live session (a LiveRunner over the emulator or Polymarket) and the
-deterministic replay the snapshot tests use both present this one face to the app.
+"""What the console drives: an engine's snapshot hub, its event stream and its commands.
+The live session (a LiveRunner over the emulator or Polymarket) and the deterministic
+replay the snapshot tests use both present this one face to the app.
 
-Reads of the core here (a book's depth, a token's market, the strategies' names) are for
-the detail screen and the modals' labels only; they run on the UI's refresh cadence or
-on a key press, never per tick.
+A backend reads the engine through its snapshots only (labels, the strategies' names,
+the depth of the market the detail screen watches) and changes it through commands.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import deque
 
-from engine.fixed import price_decimal, size_decimal
-from engine.runtime.core import EngineCore, FlattenPlan, FlattenScope
-from engine.runtime.live import FlattenReport
-from engine.runtime.snapshot import SnapshotHub
-from engine.runtime.snapshot_builder import SnapshotBuilder
+from engine.config import EngineConfig
+from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.runtime.snapshot import DepthRow, EngineSnapshot, MarketRow, SnapshotHub
 from engine.runtime.stream import EventStream
 from polyterm.tui.history import SessionHistory
-from widgets.depth import DepthView, TradePrint
-
-DEPTH_LEVELS = 12
-TRADES_KEPT = 20  # per token, for the detail screen
 
 
 class EngineBackend(ABC):
     """An engine the console can watch and command."""
 
     def __init__(
-        self,
-        core: EngineCore,
-        builder: SnapshotBuilder,
-        hub: SnapshotHub,
-        stream: EventStream,
-        venue: str,
+        self, hub: SnapshotHub, stream: EventStream, venue: str, config: EngineConfig
     ) -> None:
-        self.core = core
-        self.builder = builder
         self.hub = hub
         self.stream = stream
         self.venue = venue  # "emulator" | "polymarket" | "replay"
         self.history = SessionHistory()
-        self._trades: dict[str, deque[TradePrint]] = {}
-        core.books.trade_listeners.append(self._on_trade)
-
-    def _on_trade(self, asset_id: str, price: int, size: int, side: str) -> None:
-        # One append per print: the detail screen's recent trades, read at refresh time.
-        tape = self._trades.get(asset_id)
-        if tape is None:
-            tape = self._trades[asset_id] = deque(maxlen=TRADES_KEPT)
-        tape.appendleft(
-            TradePrint(self.core.clock.time(), price_decimal(price), size_decimal(size), side)
-        )
+        self.flatten_slippage_ticks = config.execution.flatten_max_slippage_ticks
+        self._rows_of: EngineSnapshot | None = None
+        self._rows: dict[str, MarketRow] = {}
+        self._watched: str | None = None
 
     # -- the run -------------------------------------------------------------------------
     @abstractmethod
@@ -68,10 +46,19 @@ class EngineBackend(ABC):
     def stop(self) -> None:
         """Ask the run to end cleanly (orders handled, ledger flushed)."""
 
+    def observe(self, snap: EngineSnapshot) -> None:
+        """A snapshot the console received (its one subscription): one history point a
+        second of engine time."""
+        self.history.observe(snap)
+
     @property
-    def state(self) -> str:
-        """The engine's state: starting, running, paused, stopping, stopped, failed."""
-        return self.core.state.value
+    @abstractmethod
+    def state(self) -> EngineState:
+        """The engine's state now."""
+
+    @property
+    def paused(self) -> bool:
+        return self.state is EngineState.PAUSED
 
     # -- commands --------------------------------------------------------------------------
     @abstractmethod
@@ -80,8 +67,8 @@ class EngineBackend(ABC):
     @abstractmethod
     def resume(self) -> None: ...
 
-    def flatten_preview(self, scope: FlattenScope) -> FlattenPlan:
-        return self.core.flatten_preview(scope)
+    @abstractmethod
+    def flatten_preview(self, scope: FlattenScope) -> FlattenPlan: ...
 
     @abstractmethod
     async def flatten(self, scope: FlattenScope) -> FlattenReport: ...
@@ -92,35 +79,44 @@ class EngineBackend(ABC):
     @abstractmethod
     def reset(self) -> None: ...
 
-    @property
-    def paused(self) -> bool:
-        return self.core.state.value == "paused"
+    @abstractmethod
+    def watch(self, asset_id: str | None) -> None:
+        """Have the snapshots carry this token's depth (None: none)."""
 
-    # -- lookups for labels and the detail screen ------------------------------------------
+    # -- lookups for labels and the detail screen, from the latest snapshot ----------------
+    def _row(self, asset_id: str) -> MarketRow | None:
+        snap = self.hub.latest
+        if snap is None:
+            return None
+        if snap is not self._rows_of:
+            self._rows_of = snap
+            self._rows = {row.asset_id: row for row in snap.markets}
+        return self._rows.get(asset_id)
+
     def strategies(self) -> list[str]:
-        return [s.name for s in self.core.strategies]
+        """The configured strategies (a combined decision is not one)."""
+        snap = self.hub.latest
+        return [] if snap is None else [r.name for r in snap.strategies if r.weight is not None]
 
     def describe(self, asset_id: str) -> tuple[str, str]:
-        market = self.core.by_token.get(asset_id)
-        return (market.question, market.outcome_of(asset_id)) if market else (asset_id, "?")
+        row = self._row(asset_id)
+        return (row.question, row.outcome) if row else (asset_id, "?")
 
     def market_of(self, asset_id: str) -> str | None:
         """The condition id of the market a token belongs to."""
-        market = self.core.by_token.get(asset_id)
-        return market.condition_id if market else None
+        row = self._row(asset_id)
+        return row.market if row else None
 
     def complement(self, asset_id: str) -> str | None:
-        market = self.core.by_token.get(asset_id)
-        return market.complement_of(asset_id) if market else None
+        row = self._row(asset_id)
+        return row.complement if row else None
 
-    def depth(self, asset_id: str, levels: int = DEPTH_LEVELS) -> DepthView | None:
-        book = self.core.books.books.get(asset_id)
-        if book is None:
-            return None
-        return DepthView(
-            asset_id=asset_id,
-            bids=tuple((price_decimal(p), size_decimal(s)) for p, s in book.top_bids(levels)),
-            asks=tuple((price_decimal(p), size_decimal(s)) for p, s in book.top_asks(levels)),
-            tick=price_decimal(book.tick),
-            trades=tuple(self._trades.get(asset_id, ())),
-        )
+    def depth(self, asset_id: str) -> DepthRow | None:
+        """The token's depth as the latest snapshot carries it; asking starts the
+        watch, so the next snapshot carries it if this one does not."""
+        if self._watched != asset_id:
+            self._watched = asset_id
+            self.watch(asset_id)
+        snap = self.hub.latest
+        depth = snap.depth if snap is not None else None
+        return depth if depth is not None and depth.asset_id == asset_id else None

@@ -2,7 +2,7 @@
 
 Replays tapes recorded by ``polyterm record`` (or made by ``polyterm exchange
 --export-tape``) through the same engine as a live run, on a simulated clock, with the
-paper venue, as fast as the CPU allows. A progress bar (messages/s, ETA) goes to stderr;
+paper exchange, as fast as the CPU allows. A progress bar (messages/s, ETA) goes to stderr;
 the summary (the same fields as a run's, plus replay figures) to stdout. Each backtest
 writes a new ledger: the same tapes and configuration give the same ledger, byte for byte.
 """
@@ -13,21 +13,19 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
-from engine.adapters.tape.tape import TapeError, TapeTruncated, read_tape
+from engine.adapters.tape.tape import TapeError, TapeTruncated
 from engine.clock import SimClock
 from engine.ledger.errors import LedgerError
 from engine.ledger.writer import SqliteLedger
-from engine.market.health import FeedHealth, FeedSource
-from engine.market.markets import market_from_json
-from engine.runtime.backtest import BacktestProgress, BacktestRunner, ReplayRecord
+from engine.runtime.backtest import BacktestProgress, replay_records
+from engine.runtime.kernel import build_engine, replay_health
 from engine.runtime.summary import summary_dict
 from polyterm.faces.headless import print_summary
-from polyterm.faces.wiring import build_engine
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig
 
@@ -39,33 +37,6 @@ class BacktestOptions:
     seed: int = 0
     json_summary: bool = False
     progress: bool = True
-
-
-class TapeOnly:
-    """A tape cannot be asked again or told what matters: both requests are no-ops."""
-
-    def want_snapshot(self, asset_ids: object) -> None:
-        return None
-
-    def hit(self, asset_id: str) -> None:
-        return None
-
-    def market_listed(self, event: object) -> None:
-        return None
-
-    def market_resolved(self, condition_id: str) -> None:
-        return None
-
-
-def replay_records(tapes: Sequence[Path]) -> Iterator[ReplayRecord]:
-    """Every record of every tape, in order, as the backtest runner takes them."""
-    for path in tapes:
-        for record in read_tape(path):
-            if record.markets is not None:
-                markets = tuple(market_from_json(m) for m in record.markets)
-                yield ReplayRecord(record.t, record.src, markets=markets)
-            elif record.frame is not None:
-                yield ReplayRecord(record.t, record.src, frame=record.frame)
 
 
 def count_records(tapes: Sequence[Path]) -> int:
@@ -153,32 +124,14 @@ async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = s
     ledger_path = check_inputs(options)
     config = app.engine
     clock = SimClock()
-    health = FeedHealth()
-    health.set_source(FeedSource.REPLAY, 0.0)
     bar = _Bar(count_records(options.tapes) if options.progress else 0, options.progress)
     ledger = await SqliteLedger(ledger_path, autocommit=False).open()
     wall = time.perf_counter()
     try:
-        parts = build_engine(
-            config,
-            clock,
-            ledger,
-            feed=TapeOnly(),
-            health=health,
-            mode="paper",
-            venue="backtest",
-            seed=options.seed,
+        engine = build_engine(
+            config, clock, ledger, venue="backtest", health=replay_health(), seed=options.seed
         )
-        runner = BacktestRunner(
-            parts.core,
-            clock,
-            parts.gateway,
-            ledger,
-            parts.router,
-            parts.builder,
-            hub=parts.hub,
-            progress=bar.update,
-        )
+        runner = engine.backtest_runner(clock, ledger, progress=bar.update)
         loop = asyncio.get_running_loop()
         stopped_by: list[signal.Signals] = []
 
@@ -191,7 +144,7 @@ async def run_backtest(app: AppConfig, options: BacktestOptions, out: TextIO = s
         truncated: TapeTruncated | None = None
         try:
             final = await runner.run(
-                replay_records(options.tapes), starting_cash=parts.starting_cash
+                replay_records(options.tapes), starting_cash=engine.starting_cash
             )
         except TapeTruncated as exc:  # what the tape held was replayed and recorded
             if runner.final is None:

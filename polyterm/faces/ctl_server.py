@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.runtime.core import FlattenPlan, FlattenScope
-from engine.runtime.live import FlattenReport, LiveRunner
+from engine.runtime.commands import FlattenPlan, FlattenReport, FlattenScope
+from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot
 from engine.runtime.summary import summary_dict
 from polyterm.faces import ctl_protocol as proto

@@ -31,9 +31,11 @@ from engine.adapters.news import (
     TwitterSource,
 )
 from engine.clock import Clock
+from engine.config import EngineConfig
 from engine.config.sentiment import SentimentConfig
 from engine.market.sentiment import ProviderStatus
 from engine.ports import SentimentSource
+from polyterm.settings.config import ConfigError
 from polyterm.settings.credentials import NEWSAPI_KEY, TWITTER_BEARER_TOKEN, Credentials
 
 _TRUE = ("1", "true", "yes", "on")
@@ -196,3 +198,18 @@ def _jsonl(config: SentimentConfig, clock: Clock, path: Path, fallback: str) -> 
         error_backoff_cap_s=config.error_backoff_cap_s,
         seen=_seen(config, clock),
     )
+
+
+def sentiment_source_for(config: EngineConfig, clock: Clock, *, offline: bool) -> SentimentSource:
+    """The headline source a live face runs (a disabled one says why when none fits);
+    a setting it cannot work with is a one-line ConfigError."""
+    try:
+        return build_sentiment_source(
+            config.sentiment,
+            offline=offline,
+            news_url=config.feed.news_url,
+            clock=clock,
+            credentials=Credentials(),
+        )
+    except SentimentSetupError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -1,8 +1,8 @@
 """The engine a live face runs, assembled once for the headless run and the console.
 
 ``open_live_engine`` aims the engine at its venue (the in-process emulator when offline,
-Polymarket otherwise), opens the ledger and resumes the paper account it holds (cash,
-positions and their lots, the kill switch, the order-rate windows), builds the engine
+Polymarket otherwise), opens the ledger and resumes the account it holds (cash, positions
+and their lots, the kill switch, the order-rate windows), has the kernel build the engine
 with the Polymarket feed and the configured sentiment source, and yields it with its
 runner; leaving it stops the emulator and closes the ledger. The run itself is
 ``runner.run(...)``: the face decides how it is watched and stopped.
@@ -10,7 +10,6 @@ runner; leaving it stops the emulator and closes the ledger. The run itself is
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -21,16 +20,18 @@ from pathlib import Path
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
-from engine.ledger.reader import AccountState, LedgerReader
 from engine.ledger.writer import SqliteLedger
-from engine.market.markets import MarketInfo
-from engine.orders import Side
+from engine.runtime.kernel import Resume, build_engine, load_resume, rate_window_s
 from engine.runtime.live import LiveRunner
-from polyterm.faces.wiring import build_engine, sentiment_source_for
+from polyterm.faces.headlines import sentiment_source_for
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig
 
 log = logging.getLogger("polyterm.live")
+
+# Kept for the faces that imported them from here before the kernel held them.
+load_account = load_resume
+__all__ = ["LiveEngine", "Resume", "Venue", "load_account", "open_live_engine", "rate_window_s"]
 
 
 @contextlib.asynccontextmanager
@@ -73,50 +74,6 @@ Venue = Callable[[AppConfig], AbstractAsyncContextManager[tuple[EngineConfig, st
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
-    """What a run on an existing ledger picks up: the account, the rate windows' recent
-    orders, and which strategy opened each fill's order (for the lots it holds)."""
-
-    state: AccountState
-    recent_orders: list[tuple[float, str, str, Side]]
-    strategies: dict[str, str]
-    markets: list[MarketInfo]  # every market the ledger knows (positions may be there)
-
-
-def _resume(path: Path, window_s: float, now: float) -> Resume:
-    reader = LedgerReader(path)
-    state = reader.load_state()
-    recent = [
-        (o.order.created_at, o.order.strategy, o.order.market, o.order.side)
-        for o in reader.orders()
-        if o.order.created_at >= now - window_s and not o.order.is_exit
-    ]
-    strategies = {r.event.fill.order_id: r.event.strategy for r in reader.fills()}
-    markets = [MarketInfo(m.condition_id, m.question, m.slug, m.outcomes) for m in reader.markets()]
-    return Resume(state, recent, strategies, markets)
-
-
-async def load_account(path: Path, window_s: float, now: float) -> Resume:
-    """What an (opened, migrated) ledger holds; empty for a new ledger."""
-    return await asyncio.to_thread(_resume, path, window_s, now)
-
-
-def rate_window_s(config: EngineConfig) -> float:
-    """The longest order-rate window: how far back a resumed run reloads its orders."""
-    trading = config.trading
-    return max(
-        [trading.order_frequency.interval_seconds]
-        + [s.interval_seconds for s in trading.strategy_order_frequency.values()]
-        + [
-            w.interval_seconds
-            for s in trading.strategy_order_frequency.values()
-            for w in (s.window("market"), s.window("side"), s.window("market_side"))
-            if w is not None
-        ]
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class LiveEngine:
     runner: LiveRunner
     starting_cash: int  # cash units: the account's, or the config's for a new ledger
@@ -134,37 +91,27 @@ async def open_live_engine(
     clock = SystemClock()
     ledger = await SqliteLedger(path).open()
     try:
-        resume = await load_account(path, rate_window_s(app.engine), clock.time())
+        resume = await load_resume(path, rate_window_s(app.engine), clock.time())
         async with venue_for(app) as (config, venue_name):
             feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-            parts = build_engine(
+            engine = build_engine(
                 config,
                 clock,
                 ledger,
+                venue=venue_name,
                 feed=feed,
                 health=feed.health,
-                mode="paper",
-                venue=venue_name,
                 seed=app.emulator_seed,
-                state=resume.state,
-                restore_rates=resume.recent_orders,
-                lot_strategies=resume.strategies,
-                known_markets=resume.markets,
+                resume=resume,
             )
-            if parts.restored:
-                log.info("resumed the paper account in %s (%d records)", path, parts.restored)
-            runner = LiveRunner(
-                parts.core,
-                feed,
-                parts.gateway,
-                ledger,
-                parts.router,
-                parts.builder,
-                hub=parts.hub,
-                sentiment=sentiment_source_for(config, clock, offline=app.offline)
-                if parts.core.sentiment is not None
-                else None,
+            if engine.restored:
+                log.info("resumed the account in %s (%d records)", path, engine.restored)
+            sentiment = (
+                sentiment_source_for(config, clock, offline=app.offline)
+                if config.sentiment.enabled
+                else None
             )
-            yield LiveEngine(runner, parts.starting_cash, venue_name, path)
+            runner = engine.live_runner(feed, ledger, sentiment=sentiment)
+            yield LiveEngine(runner, engine.starting_cash, venue_name, path)
     finally:
         await ledger.close()

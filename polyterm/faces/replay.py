@@ -5,7 +5,7 @@ The snapshot tests and most Pilot tests run the console on this: the tape is the
 emulator's flow (``polyterm exchange --export-tape``), so the same seed gives the same
 books, fills, positions, charts and clock on every machine. Commands work as in a live
 run, against the books as the tape left them: a flatten's closing orders fill on the
-paper venue at once, since no time passes. ``advance()`` feeds more records (a test uses
+paper exchange at once, since no time passes. ``advance()`` feeds more records (a test uses
 it to show that a paused engine places no entries).
 """
 
@@ -19,14 +19,13 @@ from pathlib import Path
 
 from engine.adapters.net.tasks import cancel_and_wait
 from engine.clock import SimClock
+from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
-from engine.market.health import FeedHealth, FeedSource
-from engine.runtime.backtest import BacktestRunner, ReplayRecord
-from engine.runtime.core import FlattenScope
-from engine.runtime.live import FlattenReport
+from engine.runtime.backtest import BacktestRunner, ReplayRecord, replay_records
+from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.runtime.kernel import build_engine, replay_health
+from engine.runtime.snapshot import EngineSnapshot
 from polyterm.faces.backend import EngineBackend
-from polyterm.faces.backtest import TapeOnly, replay_records
-from polyterm.faces.wiring import build_engine
 from polyterm.settings.config import AppConfig
 
 
@@ -42,8 +41,9 @@ class ReplayBackend(EngineBackend):
         runner: BacktestRunner,
         records: Iterable[ReplayRecord],
         starting_cash: int,
+        config: EngineConfig,
     ) -> None:
-        super().__init__(runner.core, runner.builder, runner.hub, runner.router.stream, "replay")
+        super().__init__(runner.hub, runner.router.stream, "replay", config)
         self.runner = runner
         self.records = records
         self.starting_cash = starting_cash
@@ -78,10 +78,13 @@ class ReplayBackend(EngineBackend):
 
     async def publish(self) -> None:
         """A snapshot of everything already on disk, as the live runner publishes."""
-        snap = self.builder.build()
+        snap = self.runner.builder.build()
         await self.runner.router.wait_committed()
-        self.history.observe(snap)
+        self.history.observe(snap)  # every one: the replay's history is deterministic
         self.hub.publish(snap)
+
+    def observe(self, snap: EngineSnapshot) -> None:
+        return None  # publish() already took every snapshot into the history
 
     async def _publisher(self) -> None:
         # Commands change state without time passing: publish after each one.
@@ -93,26 +96,37 @@ class ReplayBackend(EngineBackend):
     def stop(self) -> None:
         self._stop.set()
 
+    @property
+    def state(self) -> EngineState:
+        return self.runner.state
+
     def pause(self) -> None:
-        self.core.pause()
+        self.runner.pause()
         self._poke.set()
 
     def resume(self) -> None:
-        self.core.resume()
+        self.runner.resume()
         self._poke.set()
 
+    def flatten_preview(self, scope: FlattenScope) -> FlattenPlan:
+        return self.runner.flatten_preview(scope)
+
     async def flatten(self, scope: FlattenScope) -> FlattenReport:
-        plan = self.core.flatten(scope, who="console")
+        report = self.runner.flatten(scope, who="console")
         await self.publish()
-        return FlattenReport(plan, self.core.flatten_outcome(plan))
+        return report
 
     async def kill(self) -> FlattenReport:
-        plan = self.core.kill("console")
+        report = self.runner.kill("console")
         await self.publish()
-        return FlattenReport(plan, self.core.flatten_outcome(plan))
+        return report
 
     def reset(self) -> None:
-        self.core.reset_kill_switch("console")
+        self.runner.reset("console")
+        self._poke.set()
+
+    def watch(self, asset_id: str | None) -> None:
+        self.runner.watch(asset_id)
         self._poke.set()
 
 
@@ -127,24 +141,18 @@ async def open_replay_session(
     """A replay of `tapes` (or of `records` read from them) into a new ledger at
     `ledger_path`."""
     clock = SimClock()
-    health = FeedHealth()
-    health.set_source(FeedSource.REPLAY, 0.0)
     ledger = await SqliteLedger(ledger_path).open()
     try:
-        parts = build_engine(
+        engine = build_engine(
             app.engine,
             clock,
             ledger,
-            feed=TapeOnly(),
-            health=health,
-            mode="paper",
             venue="replay",
+            health=replay_health(),
             seed=app.emulator_seed,
         )
-        runner = BacktestRunner(
-            parts.core, clock, parts.gateway, ledger, parts.router, parts.builder, hub=parts.hub
-        )
+        runner = engine.backtest_runner(clock, ledger)
         source = records if records is not None else replay_records(tapes)
-        yield ReplayBackend(runner, source, parts.starting_cash)
+        yield ReplayBackend(runner, source, engine.starting_cash, app.engine)
     finally:
         await ledger.close()

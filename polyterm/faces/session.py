@@ -1,25 +1,24 @@
 """The console's live session: the same engine the headless face runs, assembled by the
-same function (`polyterm.faces.live_engine.open_live_engine`), run inside the Textual app's own
-event loop.
+same function (`polyterm.faces.live_engine.open_live_engine`), run inside the Textual
+app's own event loop.
 
 ``open_live_session`` starts the venue (the in-process emulator when offline), opens the
-ledger, resumes its paper account and yields a backend; leaving it stops the emulator
-and closes the ledger. The run itself is ``backend.run()``, which the app awaits in a
-worker; ``backend.stop()`` ends it the way SIGINT ends a headless run (resting paper
-orders cancelled, the ledger flushed, the final snapshot published).
+ledger, resumes its account and yields a backend; leaving it stops the emulator and
+closes the ledger. The run itself is ``backend.run()``, which the app awaits in a worker;
+``backend.stop()`` ends it the way SIGINT ends a headless run (resting orders cancelled,
+the ledger flushed, the final snapshot published).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from engine.adapters.net.tasks import cancel_and_wait
-from engine.runtime.core import FlattenScope
-from engine.runtime.live import FlattenReport, LiveRunner
+from engine.config import EngineConfig
+from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.runtime.live import LiveRunner
 from polyterm.faces.backend import EngineBackend
 from polyterm.faces.live_engine import Venue, open_live_engine, venue
 from polyterm.settings.config import AppConfig
@@ -28,32 +27,31 @@ log = logging.getLogger("polyterm.console")
 
 
 class LiveBackend(EngineBackend):
-    def __init__(self, runner: LiveRunner, starting_cash: int, venue_name: str) -> None:
-        super().__init__(runner.core, runner.builder, runner.hub, runner.stream, venue_name)
+    def __init__(
+        self, runner: LiveRunner, starting_cash: int, venue_name: str, config: EngineConfig
+    ) -> None:
+        super().__init__(runner.hub, runner.stream, venue_name, config)
         self.runner = runner
         self.starting_cash = starting_cash
 
     async def run(self) -> None:
-        sampler = asyncio.create_task(self._sample(), name="console-history")
-        try:
-            await self.runner.run(starting_cash=self.starting_cash)
-        finally:
-            await cancel_and_wait(sampler)
-
-    async def _sample(self) -> None:
-        # The hub hands over every snapshot (about 10 a second); the history keeps one
-        # point per second of engine time.
-        async for snap in self.hub.subscribe():
-            self.history.observe(snap)
+        await self.runner.run(starting_cash=self.starting_cash)
 
     def stop(self) -> None:
         self.runner.stop()
+
+    @property
+    def state(self) -> EngineState:
+        return self.runner.state
 
     def pause(self) -> None:
         self.runner.pause()
 
     def resume(self) -> None:
         self.runner.resume()
+
+    def flatten_preview(self, scope: FlattenScope) -> FlattenPlan:
+        return self.runner.flatten_preview(scope)
 
     async def flatten(self, scope: FlattenScope) -> FlattenReport:
         return await self.runner.flatten(scope, who="console")
@@ -64,6 +62,9 @@ class LiveBackend(EngineBackend):
     def reset(self) -> None:
         self.runner.reset(who="console")
 
+    def watch(self, asset_id: str | None) -> None:
+        self.runner.watch(asset_id)
+
 
 @contextlib.asynccontextmanager
 async def open_live_session(
@@ -72,4 +73,4 @@ async def open_live_session(
     """`venue_for` aims the engine at its venue (by default the in-process emulator when
     offline, Polymarket otherwise; the benchmark points it at an emulator process)."""
     async with open_live_engine(app, ledger_path, venue_for=venue_for) as live:
-        yield LiveBackend(live.runner, live.starting_cash, live.venue)
+        yield LiveBackend(live.runner, live.starting_cash, live.venue, app.engine)

@@ -36,8 +36,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from engine.events import Filled
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.runtime.core import FlattenScope
-from engine.runtime.live import FlattenReport
+from engine.runtime.commands import EngineState, FlattenReport, FlattenScope
 from polyterm.faces.backend import EngineBackend
 from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
 from polyterm.tui import messages
@@ -238,29 +237,22 @@ class PolytermApp(App[int]):
 
     def _follow(self, backend: EngineBackend) -> None:
         self.run_worker(
-            self.bridge.follow_snapshots(backend.hub), group="bridge", description="snapshots"
+            self.bridge.follow_snapshots(backend), group="bridge", description="snapshots"
         )
         self.run_worker(self.bridge.follow_events(backend), group="bridge", description="events")
 
     # -- the engine's state -----------------------------------------------------------------
     @property
     def engine_running(self) -> bool:
-        return (
-            self.backend is not None
-            and not self.engine_done
-            and self.backend.state
-            in (
-                "running",
-                "paused",
-            )
-        )
+        return self.backend is not None and not self.engine_done and self.backend.state.trading
 
     @property
-    def engine_state(self) -> str:
+    def engine_state(self) -> EngineState:
+        """The engine's state as the console shows it (a failure also in engine_error)."""
         if self.engine_error is not None:
-            return f"failed: {self.engine_error}"
+            return EngineState.FAILED
         if self.backend is None:
-            return "stopped" if self.engine_done else "starting"
+            return EngineState.STOPPED if self.engine_done else EngineState.STARTING
         return self.backend.state
 
     @on(Worker.StateChanged)
@@ -296,6 +288,7 @@ class PolytermApp(App[int]):
         return Frame(
             snap=self.bridge.latest,
             engine_state=self.engine_state,
+            engine_error=self.engine_error,
             venue=self.venue,
             backend=backend,
             history=backend.history if backend is not None else None,
@@ -323,7 +316,7 @@ class PolytermApp(App[int]):
             self._bindings_for_running = running
             self.refresh_bindings()
         history = frame.history.version if frame.history is not None else -1
-        key = (frame.snap, frame.engine_state, history, self.screen)
+        key = (frame.snap, frame.engine_state, frame.engine_error, history, self.screen)
         if key == self._shown:
             return
         screens = [s for s in self._visible_screens() if isinstance(s, Watching)]
@@ -476,7 +469,7 @@ class PolytermApp(App[int]):
         body.append(
             f"{len(plan.cancels)} open orders will be cancelled and {len(plan.closes)} "
             f"positions closed with FAK sells (at most "
-            f"{backend.core.config.execution.flatten_max_slippage_ticks} ticks under the bid).\n"
+            f"{backend.flatten_slippage_ticks} ticks under the bid).\n"
             "No new entries until the kill switch is reset (r)."
         )
         self.push_screen(

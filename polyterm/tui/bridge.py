@@ -25,7 +25,8 @@ from engine.events import (
     KillSwitchChanged,
     PositionSettled,
 )
-from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.commands import EngineState
+from engine.runtime.snapshot import EngineSnapshot
 from polyterm.faces.backend import EngineBackend
 from polyterm.tui.history import SessionHistory
 from polyterm.tui.messages import (
@@ -44,10 +45,11 @@ class Frame:
     """What one refresh shows: the latest snapshot and the console's view around it."""
 
     snap: EngineSnapshot | None
-    engine_state: str  # starting, running, paused, stopping, stopped, failed: <why>
+    engine_state: EngineState
     venue: str
     backend: EngineBackend | None
     history: SessionHistory | None
+    engine_error: str | None = None  # why the engine failed (engine_state FAILED)
 
 
 class LogTap(logging.Handler):
@@ -80,10 +82,13 @@ class EngineBridge:
         self.snapshots = 0  # received, for the benchmark
         self.dropped_events = 0
 
-    async def follow_snapshots(self, hub: SnapshotHub) -> None:
-        async for snap in hub.subscribe():
+    async def follow_snapshots(self, backend: EngineBackend) -> None:
+        """The console's one subscription to the engine's snapshots: the panes show the
+        latest, the backend's history takes its points from them."""
+        async for snap in backend.hub.subscribe():
             self.latest = snap
             self.snapshots += 1
+            backend.observe(snap)
 
     async def follow_events(self, backend: EngineBackend) -> None:
         await backend.news_from_here()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from engine.runtime.core import FlattenScope
+from engine.runtime.commands import FlattenScope
 from widgets.markets_table import SORTABLE
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from engine.adapters.polymarket.market_ws import MarketStream
 from engine.clock import SystemClock
 from engine.market.health import FeedHealth, FeedSource
 from polyterm.emulator.server import ExchangeEmulator
-from tests.integration.test_ws_shards import admin, until
+from tests.kit.emulator import admin, until
 
 pytestmark = pytest.mark.integration
 

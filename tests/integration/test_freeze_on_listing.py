@@ -15,7 +15,8 @@ import pytest
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.market.health import FeedSource
 from polyterm.emulator.server import ExchangeEmulator
-from tests.integration.test_ws_shards import _engine, admin, until
+from tests.kit.emulator import admin, until
+from tests.kit.emulator import engine_over as _engine
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ async def test_a_market_listed_while_running_does_not_pin_what_dies_later(
         ref = weakref.ref(alive[0])
         frozen_before = gc.get_freeze_count()
         listed = await admin(emulator, "POST", "/markets/new")
-        await until(lambda: all(t in runner.core.by_token for t in listed["token_ids"]))
+        await until(lambda: all(t in runner.core.registry.by_token for t in listed["token_ids"]))
         alive.clear()  # it dies after the listing, as in-flight state does
         gc.collect()
         assert ref() is None, (

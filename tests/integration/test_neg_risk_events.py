@@ -23,7 +23,7 @@ from engine.market.event_groups import group_events
 from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
 from polyterm.emulator.server import ExchangeEmulator
 from tests.kit.feed import FAST_HOT, fast_feed_config
-from tests.strategies.builders import context, quote
+from tests.kit.strategies import context, quote
 
 pytestmark = pytest.mark.integration
 

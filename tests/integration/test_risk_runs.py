@@ -20,10 +20,10 @@ from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
 from engine.orders import Side
+from engine.runtime.kernel import build_engine
 from engine.runtime.live import LiveRunner
 from engine.strategies.base import MarketContext, Signal
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.faces.wiring import build_engine
 from tests.kit.feed import FAST_HOT, fast_feed_config
 from tests.kit.process import environ, run
 
@@ -158,10 +158,8 @@ async def _engine(emulator: ExchangeEmulator, tmp_path: Path, **strategy: object
     clock = SystemClock()
     ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
     feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-    parts = build_engine(
-        config, clock, ledger, feed=feed, health=feed.health, mode="paper", venue="emulator"
-    )
-    runner = LiveRunner(parts.core, feed, parts.gateway, ledger, parts.router, parts.builder)
+    engine = build_engine(config, clock, ledger, venue="emulator", feed=feed, health=feed.health)
+    runner = engine.live_runner(feed, ledger)
     runner.ledger_handle = ledger  # type: ignore[attr-defined]
     return runner
 
@@ -197,10 +195,10 @@ async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
     held_rules = ("feed", "feed_fallback", "stale_book")
 
     def held() -> int:
-        return sum(core.rejects[rule] for rule in held_rules)
+        return sum(core.parts.refusals.rejects[rule] for rule in held_rules)
 
     try:
-        await until(lambda: core.counts["orders"] >= 2, 30)
+        await until(lambda: core.oms.counts["orders"] >= 2, 30)
         async with httpx.AsyncClient() as client:
             await client.post(
                 f"{admin}/faults",
@@ -217,10 +215,10 @@ async def test_ws_stall_applies_the_fallback_policy_then_trading_recovers(
         # (Exits are never held back by entry rules.)
         assert core.counts["entry_orders"] == during, "an entry left on a stalled feed"
         # After the stall the feed recovers, and so does trading.
-        await until(lambda: core.health.source.value == "ws_live", 30)
+        await until(lambda: core.intake.health.source.value == "ws_live", 30)
         armed.armed = 1
         await until(lambda: core.counts["entry_orders"] > during, 30)
-        assert core.health.source.value == "ws_live"
+        assert core.intake.health.source.value == "ws_live"
     finally:
         runner.stop()
         await task
@@ -242,7 +240,7 @@ async def test_flatten_during_a_429_storm_completes_or_says_what_is_left(
     task = asyncio.create_task(runner.run(starting_cash=10**13))
     admin = emulator.urls.admin  # type: ignore[union-attr]
     try:
-        await until(lambda: any(p.shares for p in core.portfolio.positions.values()), 40)
+        await until(lambda: any(p.shares for p in core.accounting.portfolio.positions.values()), 40)
         runner.pause()
         # Previewed before any await: exits go on while paused and could close the
         # position while the fault request is in flight.
@@ -255,7 +253,7 @@ async def test_flatten_during_a_429_storm_completes_or_says_what_is_left(
                 headers=emulator.urls.admin_headers(),  # type: ignore[union-attr]
             )
         report = await runner.flatten(who="test", timeout_s=10)
-        held = {a: p.shares for a, p in core.portfolio.positions.items() if p.shares}
+        held = {a: p.shares for a, p in core.accounting.portfolio.positions.items() if p.shares}
         # Everything still held is reported, with a reason; nothing is silently kept.
         assert {a for a, _, _ in report.left} == set(held)
         for asset, shares, why in report.left:

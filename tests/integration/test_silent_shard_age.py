@@ -1,9 +1,10 @@
 """Review of issue 9: a shard that goes silent without closing (the venue's known failure,
 which the stale watchdog exists for) keeps its books looking fresh for as long as any
 other shard talks: a message on any connection refreshes health.last_ws_message and, while
-the silent shard still counts as live, core._last_ws_frame too. With one connection, the
-same silence aged every book and the risk gate's max_book_age_s (5 s) stopped entries;
-sharded, the silent shard's books pass as fresh until ws_stale_after_s cuts it (20 s here)."""
+the silent shard still counts as live, the intake's whole-stream vouching too. With one
+connection, the same silence aged every book and the risk gate's max_book_age_s (5 s)
+stopped entries; sharded, the silent shard's books pass as fresh until ws_stale_after_s
+(20 s) cuts it."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
 from engine.market.health import FeedSource
-from engine.runtime.live import LiveRunner
+from engine.runtime.kernel import build_engine
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.faces.wiring import build_engine
-from tests.integration.test_ws_shards import until
+from tests.kit.emulator import until
 from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
@@ -39,11 +39,9 @@ async def test_books_of_a_silent_shard_age(emulator: ExchangeEmulator, tmp_path:
     clock = SystemClock()
     ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
     feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-    parts = build_engine(
-        config, clock, ledger, feed=feed, health=feed.health, mode="paper", venue="emulator"
-    )
-    runner = LiveRunner(parts.core, feed, parts.gateway, ledger, parts.router, parts.builder)
-    core = parts.core
+    engine = build_engine(config, clock, ledger, venue="emulator", feed=feed, health=feed.health)
+    runner = engine.live_runner(feed, ledger)
+    core = engine.core
     run = asyncio.create_task(runner.run(None, starting_cash=10**16))
     try:
         await until(lambda: feed.health.source is FeedSource.WS_LIVE)

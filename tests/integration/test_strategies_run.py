@@ -22,9 +22,9 @@ from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
-from engine.runtime.live import LiveRunner
+from engine.runtime.kernel import build_engine
 from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-from polyterm.faces.wiring import build_engine, sentiment_source_for
+from polyterm.faces.headlines import sentiment_source_for
 from polyterm.settings import locations
 
 pytestmark = pytest.mark.integration
@@ -57,29 +57,18 @@ async def test_every_strategy_signals_and_news_is_acted_on_within_2s(tmp_path: P
         path = tmp_path / "run.sqlite"
         ledger = await SqliteLedger(path).open()
         feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-        parts = build_engine(
-            config, clock, ledger, feed=feed, health=feed.health, mode="paper", venue="emulator"
-        )
+        parts = build_engine(config, clock, ledger, venue="emulator", feed=feed, health=feed.health)
         source = sentiment_source_for(config, clock, offline=True)
-        runner = LiveRunner(
-            parts.core,
-            feed,
-            parts.gateway,
-            ledger,
-            parts.router,
-            parts.builder,
-            hub=parts.hub,
-            sentiment=source,
-        )
+        runner = parts.live_runner(feed, ledger, sentiment=source)
         run = asyncio.create_task(runner.run(RUN_S, starting_cash=parts.starting_cash))
         await asyncio.sleep(INJECT_AT_S)
         core = parts.core
         # The busiest binary market with a two-sided book: the likeliest to pass the
         # event-driven strategy's risk levels, as a news trader would pick it.
-        books = core.books.books
+        books = core.intake.books.books
         candidates = [
             m
-            for m in core.markets
+            for m in core.registry.markets
             if not m.neg_risk
             and all(
                 books.get(t) is not None and books[t].best_bid and books[t].best_ask

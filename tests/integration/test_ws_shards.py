@@ -6,57 +6,23 @@ that match the venue's exactly however the frames were cut."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from engine.adapters.polymarket.books import BookStore
 from engine.adapters.polymarket.feed import PolymarketFeed
 from engine.clock import SystemClock
-from engine.config import EngineConfig, HotAssetConfig
-from engine.ledger.writer import SqliteLedger
+from engine.config import HotAssetConfig
 from engine.market.health import FeedSource
 from engine.market.markets import MarketInfo
-from engine.runtime.live import LiveRunner
 from polyterm.emulator.server import ExchangeEmulator
-from polyterm.faces.wiring import build_engine
+from tests.kit.emulator import admin, served_by, until
+from tests.kit.emulator import engine_over as _engine
 from tests.kit.feed import FAST_HOT, fast_feed_config
 
 pytestmark = pytest.mark.integration
-
-
-async def until(predicate: Callable[[], bool], within: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-async def served_by(emulator: ExchangeEmulator, want: Callable[[set[str]], bool]) -> set[str]:
-    """The tokens the emulator's market connections hold, once `want` holds of them
-    (a subscription change travels on its own connection: poll, never race it)."""
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:
-        served = {a for c in await admin(emulator, "GET", "/connections") for a in c["assets"]}
-        if want(served):
-            return served
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"the emulator never served what was expected: {served}")
-        await asyncio.sleep(0.05)
-
-
-async def admin(emulator: ExchangeEmulator, method: str, path: str, **body: Any) -> Any:
-    assert emulator.urls is not None
-    async with httpx.AsyncClient(
-        base_url=emulator.urls.admin, headers=emulator.urls.admin_headers()
-    ) as client:
-        response = await client.request(method, path, json=body if method == "POST" else None)
-        response.raise_for_status()
-        return response.json()
 
 
 class Sink:
@@ -176,21 +142,6 @@ async def test_subscriptions_change_live_as_the_registry_does(
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def _engine(emulator: ExchangeEmulator, tmp_path: Path) -> tuple[LiveRunner, Any]:
-    assert emulator.urls is not None
-    config = EngineConfig().model_copy(
-        update={"feed": fast_feed_config(emulator.urls), "hot_assets": FAST_HOT}
-    )
-    clock = SystemClock()
-    ledger = await SqliteLedger(tmp_path / "l.sqlite").open()
-    feed = PolymarketFeed(config.feed, config.hot_assets, clock)
-    parts = build_engine(
-        config, clock, ledger, feed=feed, health=feed.health, mode="paper", venue="emulator"
-    )
-    runner = LiveRunner(parts.core, feed, parts.gateway, ledger, parts.router, parts.builder)
-    return runner, ledger
-
-
 async def test_new_market_and_market_resolved_end_to_end(
     emulator: ExchangeEmulator, tmp_path: Path
 ) -> None:
@@ -204,25 +155,25 @@ async def test_new_market_and_market_resolved_end_to_end(
         listed = await admin(emulator, "POST", "/markets/new")
         tokens = listed["token_ids"]
         # Listed while we run: followed, its books streamed and traded like the rest.
-        await until(lambda: all(t in core.by_token for t in tokens))
-        await until(lambda: all(core.books.books[t].has_snapshot for t in tokens))
-        assert core.by_token[tokens[0]].question == listed["question"]
-        assert core.by_token[tokens[0]].fees is not None  # refined by /clob-markets
+        await until(lambda: all(t in core.registry.by_token for t in tokens))
+        await until(lambda: all(core.intake.books.books[t].has_snapshot for t in tokens))
+        assert core.registry.by_token[tokens[0]].question == listed["question"]
+        assert core.registry.by_token[tokens[0]].fees is not None  # refined by /clob-markets
         await served_by(emulator, lambda held: set(tokens) <= held)
         questions = {row.question for row in runner.builder.build().markets}
         assert listed["question"] in questions
         # Resolved: settled by the core, unsubscribed by the feed.
-        target = core.markets[0]
+        target = core.registry.markets[0]
         await admin(emulator, "POST", f"/markets/{target.condition_id}/resolve", winner="Yes")
-        await until(lambda: target.condition_id in core.books.resolved)
-        winner = core.books.resolved[target.condition_id]
+        await until(lambda: core.registry.is_resolved(target.condition_id))
+        winner = core.registry.resolved[target.condition_id]
         assert winner == target.token_ids[0]
         await served_by(emulator, lambda held: not set(target.token_ids) & held)
         assert not set(target.token_ids) & set(feed.stream.assets if feed.stream else [])
         feed.hit(target.token_ids[0])  # a position there must not bring it back
         await asyncio.sleep(0.5)
         assert target.token_ids[0] not in (feed.stream.assets if feed.stream else [])
-        assert core.counts["markets_listed"] == 1
+        assert core.intake.counts["markets_listed"] == 1
     finally:
         runner.stop()
         await asyncio.gather(run, return_exceptions=True)

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.runtime.backtest import ReplayRecord
+from engine.runtime.snapshot import EngineSnapshot
 from polyterm.emulator.export import export_tape
 from polyterm.faces.replay import ReplayBackend, open_replay_session
 from polyterm.settings.config import AppConfig, load_config
@@ -79,6 +80,12 @@ def plain(widget: Widget) -> str:
 def backend(app: PolytermApp) -> ReplayBackend:
     assert isinstance(app.backend, ReplayBackend)
     return app.backend
+
+
+def truth(app: PolytermApp) -> EngineSnapshot:
+    """The engine's state now, built afresh (not what a pane shows, nor the last
+    snapshot published)."""
+    return backend(app).runner.builder.build()
 
 
 async def replayed(pilot: Pilot[int]) -> PolytermApp:

@@ -1,4 +1,4 @@
-"""An engine snapshot with nothing in it, for tests of what faces make of snapshots."""
+"""A minimal engine snapshot, for tests of what consumes snapshots."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from typing import Any
 
 from engine.market.health import FeedHealth
 from engine.runtime.snapshot import Counters, EngineSnapshot, KillSwitchRow, Telemetry
+from engine.runtime.state import EngineState
+from engine.venue import TradingMode
 
 
-def empty_snapshot(**changes: Any) -> EngineSnapshot:
+def blank_snapshot(**changes: Any) -> EngineSnapshot:
+    """A running engine's snapshot with nothing in it; `changes` replace fields."""
     zero = Decimal(0)
     snap = EngineSnapshot(
         seq=1,
         at=0.0,
         uptime_s=0.0,
-        state="running",
-        mode="paper",
+        state=EngineState.RUNNING,
+        mode=TradingMode.PAPER,
         venue="t",
         run_id=1,
         markets=(),
@@ -40,4 +43,4 @@ def empty_snapshot(**changes: Any) -> EngineSnapshot:
         exit_reasons=(),
         last_sizing="",
     )
-    return replace(snap, **changes)
+    return replace(snap, **changes) if changes else snap

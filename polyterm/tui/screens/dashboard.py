@@ -85,7 +85,9 @@ class DashboardScreen(Screen[None]):
     # -- refresh ---------------------------------------------------------------------------
     def show(self, frame: Frame) -> None:
         self._frame = frame
-        self.query_one(StatusHeader).show(frame.snap, frame.venue, frame.engine_state)
+        self.query_one(StatusHeader).show(
+            frame.snap, frame.venue, frame.engine_state, frame.engine_error
+        )
         snap = frame.snap
         if snap is None:
             return

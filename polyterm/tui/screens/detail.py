@@ -63,7 +63,9 @@ class MarketDetailScreen(Screen[None]):
 
     def show(self, frame: Frame) -> None:
         self._frame = frame
-        self.query_one(StatusHeader).show(frame.snap, frame.venue, frame.engine_state)
+        self.query_one(StatusHeader).show(
+            frame.snap, frame.venue, frame.engine_state, frame.engine_error
+        )
         snap, backend = frame.snap, frame.backend
         if snap is None or backend is None:
             return

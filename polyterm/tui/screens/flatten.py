@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.runtime.core import FlattenPlan, FlattenScope
+from engine.runtime.commands import FlattenPlan, FlattenScope
 from engine.runtime.snapshot import OrderRow
 from polyterm.faces.backend import EngineBackend
 from polyterm.tui.bridge import Frame

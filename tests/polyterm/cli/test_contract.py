@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.adapters.tape.tape import TapeError
+from engine.runtime.kernel import strategies_for
 from engine.strategies.mean_reversion import MeanReversion
 from polyterm.cli import common as cli
 from polyterm.cli import main as polyterm_main
-from polyterm.faces.wiring import strategies_for
 from polyterm.settings.config import ConfigError, load_config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.core import FlattenScope
+from engine.runtime.commands import FlattenScope
 from polyterm.faces import ctl_protocol as proto
 from polyterm.faces.ctl_server import parse_scope
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from engine.market.health import FeedHealth, FeedSource
 from polyterm.faces.status import StatusFile
 from tests.kit.clock import FakeClock
-from tests.kit.snapshots import empty_snapshot
+from tests.kit.snapshots import blank_snapshot
 
 
 def read(path: Path) -> dict[str, object]:
@@ -28,18 +28,18 @@ def test_writes_are_throttled_but_changes_of_state_or_source_go_out_at_once(
     clock = FakeClock()
     status = StatusFile(path, every_s=0.5, clock=clock)
     clock.now = 10.0
-    status.update(empty_snapshot(uptime_s=1.0))
+    status.update(blank_snapshot(uptime_s=1.0))
     assert read(path)["uptime_s"] == 1.0
     clock.now = 10.1
-    status.update(empty_snapshot(uptime_s=1.1))  # figures only, too soon
+    status.update(blank_snapshot(uptime_s=1.1))  # figures only, too soon
     assert read(path)["uptime_s"] == 1.0
     clock.now = 10.2
-    status.update(empty_snapshot(uptime_s=1.2, state="paused"))  # a new state
+    status.update(blank_snapshot(uptime_s=1.2, state="paused"))  # a new state
     assert read(path)["state"] == "paused"
     health = FeedHealth()
     health.set_source(FeedSource.WS_STALE, 0.0, "no WS message for 5s")
     health.last_ws_message = 3.0
-    stale = empty_snapshot(uptime_s=1.3, state="paused", feed=health.snapshot(9.5))
+    stale = blank_snapshot(uptime_s=1.3, state="paused", feed=health.snapshot(9.5))
     clock.now = 10.3
     status.update(stale)  # a new feed source
     doc = read(path)
@@ -55,7 +55,7 @@ def test_writes_are_throttled_but_changes_of_state_or_source_go_out_at_once(
 def test_a_failure_is_written_with_the_error_and_the_last_figures(tmp_path: Path) -> None:
     path = tmp_path / "status.json"
     status = StatusFile(path)
-    status.update(empty_snapshot(uptime_s=4.0))
+    status.update(blank_snapshot(uptime_s=4.0))
     status.failed("ledger l.sqlite stopped writing: database is locked")
     doc = read(path)
     assert doc["state"] == "failed"
@@ -71,7 +71,7 @@ def test_the_file_and_its_temporary_are_private_under_umask_022(tmp_path: Path) 
     old = os.umask(0o022)
     try:
         path = tmp_path / "status.json"
-        StatusFile(path).final(empty_snapshot(state="stopped"))
+        StatusFile(path).final(blank_snapshot(state="stopped"))
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

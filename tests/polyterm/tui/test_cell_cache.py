@@ -20,6 +20,7 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 
 import widgets.cell_cache as cell_cache
+from tests.kit.hypothesis import examples
 from widgets.cell_cache import CachedCellsTable
 
 
@@ -136,7 +137,7 @@ async def test_a_cell_renders_exactly_as_textuals_own_datatable_does() -> None:
         table = app.query_one(CachedCellsTable)
         await pilot.pause()
 
-        @settings(max_examples=400, deadline=None)
+        @settings(max_examples=examples(400), deadline=None)
         @given(
             cell=_CELLS,
             row=st.integers(0, 4),
@@ -262,7 +263,7 @@ async def _settle(*tables: DataTable[Any]) -> None:
         await table._on_idle(events.Idle())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=st.lists(_OPS, max_size=20))
 def test_after_any_operations_every_line_is_what_datatable_draws(ops: list[Any]) -> None:
     """Rows added, removed and sorted, cells patched (widening or not), the cursor moved,
@@ -271,7 +272,7 @@ def test_after_any_operations_every_line_is_what_datatable_draws(ops: list[Any])
     asyncio.run(_twin_run(ops))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=st.lists(_OPS, max_size=20))
 def test_with_caches_smaller_than_a_screen_every_line_is_still_right(ops: list[Any]) -> None:
     """The caches drop their least recently used renders (and DataTable's own are capped

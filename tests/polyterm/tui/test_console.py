@@ -7,15 +7,17 @@ from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 
-from engine.runtime.core import FlattenScope
-from polyterm.faces.backtest import replay_records
+from engine.decisions import DecisionKind
+from engine.orders import StrategyId
+from engine.runtime.backtest import replay_records
+from engine.runtime.commands import FlattenScope
 from polyterm.tui.app import PolytermApp
 from polyterm.tui.commands import console_commands
 from polyterm.tui.screens.confirm import ConfirmScreen
 from polyterm.tui.screens.detail import MarketDetailScreen
 from polyterm.tui.screens.flatten import FlattenScreen
 from polyterm.tui.screens.help import HelpScreen
-from tests.kit.console import SIZE, backend, console, plain, replayed, until
+from tests.kit.console import SIZE, backend, console, plain, replayed, truth, until
 from widgets.header import StatusHeader
 from widgets.log_pane import LogPane
 from widgets.markets_table import MarketsTable
@@ -23,8 +25,7 @@ from widgets.markets_table import MarketsTable
 
 def held(app: PolytermApp) -> dict[str, int]:
     """The engine's own positions (not what a pane shows): asset -> shares."""
-    portfolio = backend(app).core.portfolio
-    return {a: p.shares for a, p in portfolio.positions.items() if p.shares}
+    return {p.asset_id: int(p.shares * 10**6) for p in truth(app).positions if p.shares}
 
 
 def header_text(app: PolytermApp) -> str:
@@ -65,23 +66,21 @@ async def test_p_pauses_entries_for_real_and_resumes(tape: Path, tmp_path: Path)
     (tmp_path / "control").mkdir()
     async with control.run_test(size=SIZE) as pilot:
         await replayed(pilot)
-        core = backend(control).core
-        before = core.counts["entry_orders"]
+        before = truth(control).telemetry.approved
         await backend(control).advance(rest)
-        assert core.counts["entry_orders"] > before, "the tape's second minute makes no entry"
+        assert truth(control).telemetry.approved > before, "the second minute makes no entry"
 
     app = console(tape, tmp_path, records=first)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
-        core = backend(app).core
         await pilot.press("p")
         assert backend(app).paused
         await until(pilot, lambda: "PAUSED" in header_text(app))
-        entries = core.counts["entry_orders"]
+        entries = truth(app).telemetry.approved
         await backend(app).advance(rest)
-        assert core.counts["entry_orders"] == entries, "an entry was placed while paused"
-        decisions = [s.decision for s in core.last_signals.values()]
-        assert "paused: no entries" in decisions  # strategies wanted in, and were held back
+        assert truth(app).telemetry.approved == entries, "an entry was placed while paused"
+        kinds = [s.kind for s in truth(app).signals]
+        assert DecisionKind.PAUSED in kinds  # strategies wanted in, and were held back
         await pilot.press("p")
         assert not backend(app).paused
         await until(pilot, lambda: "RUNNING" in header_text(app))
@@ -95,8 +94,8 @@ async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
         await replayed(pilot)
         positions = held(app)
         assert len(positions) >= 5
-        core = backend(app).core
-        orders, working = core.counts["orders"], set(core.tracker.open)
+        before = truth(app)
+        orders, working = before.counters.orders, {o.order_id for o in before.orders}
         await pilot.press("f")
         assert isinstance(app.screen, FlattenScreen)
         plan = app.screen.plan
@@ -116,8 +115,9 @@ async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
         assert not isinstance(app.screen, FlattenScreen)
         assert held(app) == positions
         # Cancelling sent nothing and cancelled nothing.
-        assert core.counts["orders"] == orders
-        assert set(core.tracker.open) == working
+        after = truth(app)
+        assert after.counters.orders == orders
+        assert {o.order_id for o in after.orders} == working
 
 
 async def test_flatten_confirm_closes_them(tape: Path, tmp_path: Path) -> None:
@@ -154,22 +154,22 @@ async def test_flatten_scopes_market_and_strategy(tape: Path, tmp_path: Path) ->
     app = console(tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
-        core = backend(app).core
+        market_of = {row.asset_id: row.market for row in truth(app).markets}
         table = app.screen.query_one(MarketsTable)
         asset = next(a for a in held(app))
         table.move_cursor(row=table.get_row_index(asset))
         await pilot.press("f", "m")
         modal = app.screen
         assert isinstance(modal, FlattenScreen)
-        market = core.by_token[asset].condition_id
+        market = market_of[asset]
         assert modal.plan.scope == FlattenScope("market", market)
         for close in modal.plan.closes:
-            assert core.by_token[close.asset_id].condition_id == market
+            assert market_of[close.asset_id] == market
         await pilot.press("s")
         first = modal.plan.scope
         assert first.kind == "strategy"
         for close in modal.plan.closes:
-            assert core.exits.lots[close.asset_id].strategy.split("+").count(first.value)
+            assert StrategyId(close.strategy).includes(first.value)
         await pilot.press("s")
         assert modal.plan.scope != first
         await pilot.press("a")
@@ -181,18 +181,17 @@ async def test_k_kills_after_confirmation_and_r_resets(tape: Path, tmp_path: Pat
     app = console(tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
-        core = backend(app).core
         await pilot.press("k")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
-        assert core.risk.kill_switch.view(core.clock.time()).killed_by is None
+        assert truth(app).kill_switch.killed_by is None
         await pilot.press("k", "y")
         await until(pilot, lambda: app.bridge.latest.kill_switch.killed_by == "console")
         await until(pilot, lambda: "KILLED" in header_text(app))
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
-        assert core.risk.kill_switch.view(core.clock.time()).killed_by == "console"
+        assert truth(app).kill_switch.killed_by == "console"
         await pilot.press("r", "y")
         await until(pilot, lambda: app.bridge.latest.kill_switch.killed_by is None)
         assert app.bridge.latest.kill_switch.state == "armed"

@@ -76,7 +76,7 @@ async def test_the_selected_market_stays_selected_when_a_live_sort_reorders_rows
 ) -> None:
     # Sorted by a price column, rows move as prices move. The cursor must stay on the
     # market the user picked: enter, f then m, act on "the selected market".
-    from polyterm.faces.backtest import replay_records
+    from engine.runtime.backtest import replay_records
     from tests.kit.console import backend
     from widgets.markets_table import MarketsTable
 
@@ -149,7 +149,7 @@ async def test_flatten_the_selected_market_never_widens_to_everything(
     # must not open a preview of everything, one `y` away from closing every position.
     from textual.command import CommandList, CommandPalette
 
-    from engine.runtime.core import FlattenScope
+    from engine.runtime.commands import FlattenScope
     from polyterm.tui.screens.flatten import FlattenScreen
     from widgets.markets_table import MarketsTable
 
@@ -199,7 +199,7 @@ async def test_the_positions_table_keeps_its_cursor_when_another_position_closes
     # row; it must not rebuild the table and throw the user's cursor back to the top.
     from textual.widgets import DataTable
 
-    from engine.runtime.core import FlattenScope
+    from engine.runtime.commands import FlattenScope
     from tests.kit.console import backend
 
     app = console(tape, tmp_path)
@@ -287,8 +287,8 @@ async def test_pause_stops_entries_that_rest_on_the_book(tape: Path, tmp_path: P
     # gap does not pay the spread. After p ("no new entries") no entry may fill: a bid
     # left working that fills is a new position taken while the header says PAUSED.
     from engine.orders import Side
-    from polyterm.faces.backtest import replay_records
-    from tests.kit.console import backend
+    from engine.runtime.backtest import replay_records
+    from tests.kit.console import backend, truth
 
     records = list(replay_records([tape]))
     half = records[0].t + 40  # entry bids rest on the book then
@@ -297,14 +297,13 @@ async def test_pause_stops_entries_that_rest_on_the_book(tape: Path, tmp_path: P
     app = console(tape, tmp_path, records=first)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
-        core = backend(app).core
-        resting = [t for t in core.tracker.open.values() if t.request.side is Side.BUY]
+        resting = [o for o in truth(app).orders if o.side == Side.BUY]
         assert resting, "no entry rests on the book at the pause"
         await pilot.press("p")
         assert backend(app).paused
-        entries = core.counts["entry_orders"]
+        entries = truth(app).telemetry.approved
         buys = app.bridge.latest.telemetry.entries
         await backend(app).advance(rest)
         await until(pilot, lambda: app.shown_snapshot is backend(app).hub.latest)
-        assert core.counts["entry_orders"] == entries  # no new entry order: that part holds
+        assert truth(app).telemetry.approved == entries  # no new entry order: that holds
         assert app.bridge.latest.telemetry.entries == buys, "entries filled while paused"

@@ -1,0 +1,159 @@
+"""Compare two ledgers row by row: the same tape, configuration and seed must give the
+same rows before and after a change to the engine.
+
+Every table the two files share is compared on the columns both have (a newer schema may
+add columns and tables; those are listed, not compared), rows in insertion order. JSON
+columns (``*_json``) are compared as documents on the keys both have, so a summary that
+gained a key still matches. Prints one line per table and every differing row (up to
+``--show`` per table); exits 0 when every shared table matches, 1 otherwise.
+
+    python benchmarks/compare_ledgers.py BEFORE.sqlite AFTER.sqlite [--show 5]
+
+Or run both sides from tapes: each tape is backtested (``polyterm backtest --tape T
+--ledger L --seed 0``, the same empty configuration directory for both) by the "before"
+code and the "after" code, and the two ledgers compared::
+
+    git worktree add /work/wt-base <base-sha>
+    python benchmarks/compare_ledgers.py --tapes t1.jsonl t2.jsonl t3.jsonl \
+        --before /work/wt-base [--after .] [--python .venv/bin/python]
+
+(``--before`` / ``--after`` are checkouts; their code is put first on ``PYTHONPATH``, so
+one interpreter with polyterm's dependencies runs both.) Tapes come from ``polyterm
+exchange --export-tape T --seed S --markets M --duration D``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {n: [c[1] for c in conn.execute(f"PRAGMA table_info({n})")] for n in names}
+
+
+def _common(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two JSON documents restricted to the keys both have (recursively)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = a.keys() & b.keys()
+        pairs = {k: _common(a[k], b[k]) for k in keys}
+        return {k: v[0] for k, v in pairs.items()}, {k: v[1] for k, v in pairs.items()}
+    return a, b
+
+
+def _same(column: str, a: Any, b: Any) -> bool:
+    if column.endswith("_json") and isinstance(a, str) and isinstance(b, str):
+        try:
+            left, right = _common(json.loads(a), json.loads(b))
+        except ValueError:
+            return a == b
+        return bool(left == right)
+    return bool(a == b)
+
+
+def compare(before: Path, after: Path, show: int = 5, out: Any = sys.stdout) -> bool:
+    old = sqlite3.connect(f"file:{before}?mode=ro", uri=True)
+    new = sqlite3.connect(f"file:{after}?mode=ro", uri=True)
+    try:
+        old_tables, new_tables = _tables(old), _tables(new)
+        ok = True
+        for name in sorted(old_tables.keys() - new_tables.keys()):
+            print(f"{name}: only in {before.name}", file=out)
+            ok = False
+        for name in sorted(new_tables.keys() - old_tables.keys()):
+            rows = new.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            print(f"{name}: new table, {rows} rows (not compared)", file=out)
+        for name in sorted(old_tables.keys() & new_tables.keys()):
+            columns = [c for c in old_tables[name] if c in new_tables[name]]
+            added = [c for c in new_tables[name] if c not in old_tables[name]]
+            select = ", ".join(columns)
+            a = old.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()
+            b = new.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()
+            differing = [
+                i
+                for i in range(min(len(a), len(b)))
+                if not all(_same(c, x, y) for c, x, y in zip(columns, a[i], b[i], strict=True))
+            ]
+            same = not differing and len(a) == len(b)
+            note = f" (+ columns {', '.join(added)} not compared)" if added else ""
+            verdict = "identical" if same else f"DIFFER ({len(differing)} rows)"
+            print(f"{name}: {len(a)} vs {len(b)} rows, {verdict}{note}", file=out)
+            if not same:
+                ok = False
+                for i in differing[:show]:
+                    print(f"  row {i}: {a[i]}\n      vs {b[i]}", file=out)
+                if len(a) != len(b):
+                    print(f"  row counts differ: {len(a)} vs {len(b)}", file=out)
+        return ok
+    finally:
+        old.close()
+        new.close()
+
+
+def backtest(checkout: Path, python: str, tape: Path, ledger: Path, home: Path) -> None:
+    """`polyterm backtest` of `tape` into `ledger` with the code in `checkout`."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(checkout.resolve()),
+        "POLYTERM_CONFIG_DIR": str(home / "cfg"),
+        "POLYTERM_DATA_DIR": str(home / "data"),
+    }
+    env.pop("PYTHONASYNCIODEBUG", None)
+    command = [python, "-m", "polyterm", "backtest", "--tape", str(tape), "--ledger", str(ledger)]
+    subprocess.run(
+        [*command, "--seed", "0", "--json", "--no-progress"],
+        check=True,
+        env=env,
+        cwd=checkout,  # `python -m` puts the working directory first on the path
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def compare_tapes(tapes: list[Path], before: Path, after: Path, python: str, show: int) -> bool:
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        for tape in tapes:
+            old, new = home / f"{tape.stem}-before.sqlite", home / f"{tape.stem}-after.sqlite"
+            backtest(before, python, tape.resolve(), old, home)
+            backtest(after, python, tape.resolve(), new, home)
+            print(f"== {tape.name}")
+            ok = compare(old, new, show) and ok
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("ledgers", type=Path, nargs="*", help="BEFORE.sqlite AFTER.sqlite")
+    parser.add_argument("--show", type=int, default=5, help="differing rows shown per table")
+    parser.add_argument("--tapes", type=Path, nargs="+", help="backtest these with both sides")
+    parser.add_argument("--before", type=Path, help="the checkout of the code before")
+    parser.add_argument("--after", type=Path, default=Path("."), help="the checkout after")
+    parser.add_argument("--python", default=sys.executable, help="runs both sides")
+    args = parser.parse_args()
+    if args.tapes:
+        if args.before is None:
+            parser.error("--tapes needs --before CHECKOUT")
+        ok = compare_tapes(args.tapes, args.before, args.after, args.python, args.show)
+    elif len(args.ledgers) == 2:
+        ok = compare(args.ledgers[0], args.ledgers[1], args.show)
+    else:
+        parser.error("give two ledgers, or --tapes with --before CHECKOUT")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

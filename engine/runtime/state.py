@@ -1,0 +1,23 @@
+"""The engine's state: one enum every face compares against (never its text)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EngineState(StrEnum):
+    STARTING = "starting"
+    RUNNING = "running"
+    PAUSED = "paused"  # no new entries; exits, cancels and settlement go on
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def trading(self) -> bool:
+        """Orders may still be decided (running or paused)."""
+        return self in (EngineState.RUNNING, EngineState.PAUSED)
+
+    @property
+    def done(self) -> bool:
+        return self in (EngineState.STOPPED, EngineState.FAILED)

@@ -1,0 +1,97 @@
+"""Snapshots in sections, the hub that always delivers the final one, the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from engine.events import ErrorRaised
+from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.state import EngineState
+from engine.runtime.stream import EventStream
+from tests.kit.engine import open_rig
+from tests.kit.snapshots import blank_snapshot
+from tests.kit.tapes import FEE_MARKET, opening_books, runner_config
+
+
+async def test_hub_delivers_the_final_snapshot_after_close() -> None:
+    """Reproduced: close() threw the final snapshot away, so a finished run's status file
+    still said `running`."""
+    hub = SnapshotHub()
+    seen: list[str] = []
+
+    async def watch() -> None:
+        async for snap in hub.subscribe():
+            seen.append(snap.state)
+            await asyncio.sleep(0)  # a slow subscriber
+
+    task = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    base = _snapshot()
+    hub.publish(base)
+    hub.publish(_replace(base, state=EngineState.STOPPING))
+    hub.publish(_replace(base, state=EngineState.STOPPED))
+    hub.close()
+    async with asyncio.timeout(5):
+        await task
+    assert seen[-1] == "stopped"
+    late: list[str] = []
+    async for snap in hub.subscribe():  # subscribing after the end still sees the final
+        late.append(snap.state)
+    assert late == ["stopped"]
+
+
+async def test_event_stream_is_bounded_and_drains_on_close() -> None:
+    stream = EventStream()
+    got: list[str] = []
+
+    async def watch() -> None:
+        async for event in stream.subscribe(maxlen=3):
+            assert isinstance(event, ErrorRaised)
+            got.append(event.message)
+
+    task = asyncio.create_task(watch())
+    await asyncio.sleep(0)
+    for i in range(5):
+        stream.publish(ErrorRaised(float(i), "test", str(i)))
+    stream.close()
+    async with asyncio.timeout(5):
+        await task
+    assert got == ["2", "3", "4"]  # the oldest were dropped, the rest drained
+
+
+async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path) -> None:
+    r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
+    core, builder = r.core, r.engine.builder
+    try:
+        core.on_frame(json.dumps(opening_books()), 1001.0)
+        first = builder.build()
+        assert [r.outcome for r in first.markets] == ["Yes", "No"]
+        again = builder.build()
+        assert again.markets is first.markets  # nothing moved: the same section object
+        assert again.positions is first.positions
+        assert again.orders is first.orders
+        change = {
+            "event_type": "price_change",
+            "market": "0xm",
+            "timestamp": "1000002000",
+            "price_changes": [{"asset_id": "Y", "price": "0.47", "size": "9", "side": "BUY"}],
+        }
+        core.on_frame(json.dumps(change), 1002.0)
+        moved = builder.build()
+        assert moved.markets is not first.markets
+        assert moved.markets[1] is first.markets[1]  # the NO row did not change: reused
+        assert moved.markets[0].version > first.markets[0].version
+    finally:
+        await r.close()
+
+
+def _snapshot() -> EngineSnapshot:
+    return blank_snapshot()
+
+
+def _replace(snap: EngineSnapshot, **changes: object) -> EngineSnapshot:
+    from dataclasses import replace
+
+    return replace(snap, **changes)  # type: ignore[arg-type]

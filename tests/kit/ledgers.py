@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.events import Filled, IntentRejected, MarketsLoaded, PositionClosed, PositionSettled
+from engine.exit_reasons import classify
 from engine.fixed import ONE
 from engine.ledger.writer import SqliteLedger
 from engine.market.markets import MarketInfo, Outcome
@@ -96,6 +97,7 @@ async def _golden(path: Path) -> None:
                 price(1),
                 price(2),
                 None,
+                kind=classify(reason),  # the engine records the id beside the text
             )
         )
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from engine.clock import Clock
@@ -31,6 +32,8 @@ from engine.events import (
     EngineEvent,
     OrderSubmitted,
     OrderUpdated,
+    OrderVenueStatus,
+    ShadowRecorded,
     TradingBlockChanged,
     VenueNoted,
 )
@@ -43,6 +46,7 @@ from engine.market.fees import FREE
 from engine.market.markets import MarketInfo
 from engine.orders import ExitLevels, Fill, OrderRequest, OrderStatus, OrderType, Side
 from engine.venue import (
+    AdoptedOrder,
     BlockReason,
     FillReport,
     OrderUpdate,
@@ -56,6 +60,16 @@ log = logging.getLogger("engine.orders")
 trades_log = logging.getLogger("engine.trades")  # one readable line per order and fill
 
 RECENTLY_CLOSED = 4096  # closed orders remembered for late fills and answers
+# A live venue's order statuses, as the ledger's venue_status words.
+_VENUE_WORDS = {
+    OrderStatus.LIVE: "live",
+    OrderStatus.PARTIALLY_FILLED: "live",
+    OrderStatus.FILLED: "matched",
+    OrderStatus.MATCHED: "matched",
+    OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.EXPIRED: "cancelled",
+    OrderStatus.REJECTED: "rejected",
+}
 
 
 class OrderOutbound(Protocol):
@@ -92,6 +106,8 @@ class OrderManager:
         touched: Callable[[str], None],
         hit: Callable[[str], None],
         rejected: Callable[[str], None],
+        durable: Callable[[], Awaitable[None]] | None = None,
+        venue_statuses: bool = False,
     ) -> None:
         self._clock = clock
         self._emit = emit
@@ -102,6 +118,12 @@ class OrderManager:
         self._touched = touched  # exposure: something changed in this market
         self._hit = hit  # the feed: keep this asset subscribed
         self._rejected = rejected  # the reject counters
+        self._durable = durable  # waits until everything emitted so far is on disk
+        # A live venue's word on each order (live, matched, mined, ...) is recorded beside
+        # the lifecycle; paper orders have nothing more to say than their lifecycle.
+        self._venue_statuses = venue_statuses
+        self._fill_orders: dict[str, str] = {}  # unconfirmed fill id -> its order's id
+        self._submit_listeners: list[Callable[[OrderRequest], None]] = []
         self._outbound: OrderOutbound | None = None
         self.run_id = 0
         self._seq = 0
@@ -123,6 +145,10 @@ class OrderManager:
         """Fills already in the ledger (a resumed run): a venue repeating them after a
         restart is not counted twice."""
         self._seen_fills.update(fill_ids)
+
+    def add_submit_listener(self, listener: Callable[[OrderRequest], None]) -> None:
+        """Told of every order that leaves for the gateway (live limits count entries)."""
+        self._submit_listeners.append(listener)
 
     # -- orders ---------------------------------------------------------------------------
     def next_order_id(self) -> str:
@@ -189,6 +215,8 @@ class OrderManager:
                 OrderUpdate(order.order_id, OrderStatus.REJECTED, order.created_at, why)
             )
             return order.order_id
+        for listener in self._submit_listeners:
+            listener(order)
         self._outbound.send(order)
         return order.order_id
 
@@ -281,12 +309,15 @@ class OrderManager:
             return
         self._seen_fills.add(fill.fill_id)
         final = report.status is TradeStatus.CONFIRMED
+        if not final:
+            self._fill_orders[fill.fill_id] = fill.order_id
         tracked = self.tracker.get(fill.order_id)
         if tracked is not None:
             if self._fills.apply_fill(fill, tracked, final):
                 self.tracker.on_fill(fill)
                 self._touched(fill.market)
                 touched[fill.order_id] = None
+                self._venue_status(tracked, str(report.status), fill.at, f"trade {fill.fill_id}")
             return
         closed = self._closed.get(fill.order_id)
         if closed is not None:
@@ -333,6 +364,8 @@ class OrderManager:
                 )
             return
         status = report.status
+        if report.venue_id is not None and status in _VENUE_WORDS:
+            self._venue_status(tracked, _VENUE_WORDS[status], report.at, report.reason)
         if status is OrderStatus.LIVE and tracked.filled:
             # The ack of an order some of whose fills came first (a live venue's user
             # channel can beat the answer to the request): it rests part filled.
@@ -350,6 +383,13 @@ class OrderManager:
             self._outbound.send_cancel(order_id, self._cancel_requested[order_id])
 
     def _apply_trade(self, report: TradeUpdate) -> None:
+        order_id = self._fill_orders.get(report.fill_id)
+        if report.status.is_final:
+            self._fill_orders.pop(report.fill_id, None)
+        if order_id is not None and report.status is not TradeStatus.FAILED:
+            order = self.tracker.get(order_id) or self._closed.get(order_id)
+            if order is not None:
+                self._venue_status(order, str(report.status), report.at, f"trade {report.fill_id}")
         if report.status is TradeStatus.CONFIRMED:
             self._fills.confirm_fill(report.fill_id)
         elif report.status is TradeStatus.FAILED:
@@ -372,6 +412,19 @@ class OrderManager:
                 closed.filled = max(0, closed.filled - fill.size)
                 filled, status, venue_id = closed.filled, closed.status, closed.venue_id
             self._emit(OrderUpdated(report.at, fill.order_id, status, filled, 0, why, venue_id))
+            order = tracked or self._closed.get(fill.order_id)
+            if order is not None:
+                self._venue_status(order, str(TradeStatus.FAILED), report.at, why)
+
+    def _venue_status(self, order: TrackedOrder, word: str, at: float, detail: str | None) -> None:
+        """Record what a live venue says of an order, when it says something new."""
+        if not self._venue_statuses or order.venue_status == word and word != "matched":
+            return
+        order.venue_status = word
+        self.tracker.version += 1
+        self._emit(
+            OrderVenueStatus(at, order.request.order_id, word, order.filled, detail, order.venue_id)
+        )
 
     def _record(self, update: OrderUpdated | None, tracked: TrackedOrder) -> None:
         if update is None:
@@ -400,6 +453,92 @@ class OrderManager:
             return
         log.warning("trading unblocked (%s)", reason)
         self._emit(TradingBlockChanged(self._clock.time(), reason, "", False))
+
+    # -- what a live gateway needs besides (LiveVenueSink) ----------------------------------
+    def note(self, kind: str, detail: str, order_id: str | None = None) -> None:
+        self._note(kind, detail, order_id, None, self._clock.time())
+
+    async def recorded(self) -> None:
+        """Once everything emitted so far is on disk (at once without a ledger)."""
+        if self._durable is not None:
+            await self._durable()
+
+    def knows_fill(self, fill_id: str) -> bool:
+        return fill_id in self._seen_fills
+
+    def adopt(self, adopted: AdoptedOrder) -> str:
+        """Track an order the venue still holds (a restart found it); its engine id.
+
+        One the ledger knows keeps its id, strategy and reason; one it does not is
+        recorded now as an order of its own, under a new id."""
+        order = adopted.order
+        if self.tracker.get(order.order_id) is not None:
+            return order.order_id
+        if not adopted.known:
+            order = replace(order, order_id=self.next_order_id())
+        market = self._market_of(order.asset_id)
+        tracked = TrackedOrder(
+            order,
+            OrderStatus.NEW,
+            market.fees if market is not None else FREE,
+            filled=adopted.filled,
+            venue_id=adopted.venue_id,
+        )
+        self.tracker.add(tracked)
+        self._touched(order.market)
+        self._hit(order.asset_id)
+        if not adopted.known:
+            self._emit(OrderSubmitted(self._clock.time(), order))
+        at = self._clock.time()
+        update = self.tracker.update(
+            order.order_id, adopted.status, adopted.reason, at, adopted.venue_id
+        )
+        self._record(update, tracked)
+        if tracked.status is OrderStatus.NEW:
+            # Adopted as it was (still "new" in the ledger): say where it now stands.
+            self._emit(
+                OrderUpdated(
+                    at,
+                    order.order_id,
+                    tracked.status,
+                    tracked.filled,
+                    tracked.remaining,
+                    adopted.reason,
+                    adopted.venue_id,
+                )
+            )
+        return order.order_id
+
+    def on_shadow(self, reports: Sequence[VenueReport]) -> None:
+        """The paper model's view of live orders: recorded apart, never in the account."""
+        for report in reports:
+            at = self._clock.time()
+            if isinstance(report, FillReport):
+                f = report.fill
+                self._emit(
+                    ShadowRecorded(
+                        f.at,
+                        f.order_id,
+                        "filled",
+                        f.size,
+                        f.fill_id,
+                        f.price,
+                        f.size,
+                        f.fee,
+                        str(f.liquidity),
+                    )
+                )
+            elif isinstance(report, OrderUpdate):
+                self._emit(
+                    ShadowRecorded(
+                        report.at or at,
+                        report.order_id,
+                        str(report.status),
+                        0,
+                        None,
+                        reason=report.reason,
+                    )
+                )
 
     def _note(
         self, kind: str, detail: str, order_id: str | None, fill_id: str | None, at: float

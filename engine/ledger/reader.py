@@ -417,14 +417,43 @@ class LedgerReader:
         return _order(rows[0]) if rows else None
 
     def order_events(self, order_id: str) -> list[OrderEventRecord]:
+        """The order's lifecycle transitions (its venue statuses: :meth:`venue_statuses`)."""
         rows = self._all(
             "SELECT order_id, at, status, filled, detail FROM order_events "
-            "WHERE order_id = ? ORDER BY id",
+            "WHERE order_id = ? AND status NOT LIKE 'venue:%' ORDER BY id",
             (order_id,),
         )
         return [
             OrderEventRecord(oid, at, _STATUS[status], filled, detail)
             for oid, at, status, filled, detail in rows
+        ]
+
+    def venue_statuses(self, order_id: str) -> list[tuple[float, str, int, str | None]]:
+        """What a live venue said of the order, in order: (at, word, filled, detail), the
+        word one of live, matched, mined, confirmed, retrying, failed, cancelled."""
+        rows = self._all(
+            "SELECT at, status, filled, detail FROM order_events "
+            "WHERE order_id = ? AND status LIKE 'venue:%' ORDER BY id",
+            (order_id,),
+        )
+        return [(at, status.removeprefix("venue:"), filled, d) for at, status, filled, d in rows]
+
+    def venue_ids(self, since: float) -> dict[str, str]:
+        """Venue order id -> engine order id of the orders created since `since`."""
+        rows = self._all(
+            "SELECT venue_id, id FROM orders WHERE venue_id IS NOT NULL AND created_at >= ?",
+            (since,),
+        )
+        return {venue_id: oid for venue_id, oid in rows}
+
+    def redemptions(self) -> list[tuple[float, str, str, int, int, str]]:
+        """Every redemption: (at, market, asset id, shares, payout, transaction hash)."""
+        return [
+            tuple(r)
+            for r in self._all(
+                "SELECT at, market, asset_id, shares, payout, transaction_hash FROM redemptions"
+                " ORDER BY id"
+            )
         ]
 
     def positions(self) -> list[PositionChanged]:

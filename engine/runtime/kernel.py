@@ -327,6 +327,8 @@ def build_engine(
         touched=exposure.touch,
         hit=feed.hit,
         rejected=refusals.reject,
+        durable=router.wait_committed,
+        venue_statuses=gateway is not None and gateway.mode is TradingMode.LIVE,
     )
     intake = DataIntake(config, clock, books, registry, health, feed)
     account = AccountView(accounting, tracker, exposure)

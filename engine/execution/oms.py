@@ -140,6 +140,9 @@ class OrderManager:
 
     def start(self, run_id: int) -> None:
         self.run_id = run_id
+        for block in self.blocks.values():
+            # Blocks a gateway set at assembly, before the run had a row to stamp.
+            self._emit(TradingBlockChanged(block.since, block.reason, block.detail, True))
 
     def seen(self, fill_ids: Sequence[str]) -> None:
         """Fills already in the ledger (a resumed run): a venue repeating them after a
@@ -354,6 +357,11 @@ class OrderManager:
         order_id = report.order_id
         tracked = self.tracker.get(order_id)
         if tracked is None:
+            closed = self._closed.get(order_id)
+            if closed is not None and report.venue_id is not None and report.status in _VENUE_WORDS:
+                # The venue's word on an order the engine closed already (its cancel's
+                # answer after a local expiry): the venue status still moves.
+                self._venue_status(closed, _VENUE_WORDS[report.status], report.at, report.reason)
             if order_id not in self._closed and report.status.is_open:
                 self._note(
                     "unknown_order",
@@ -446,13 +454,15 @@ class OrderManager:
         self.blocks[reason] = TradingBlock(reason, detail, current.since if current else at)
         if current is None:
             log.warning("trading blocked (%s): %s", reason, detail)
-        self._emit(TradingBlockChanged(at, reason, detail, True))
+        if self.run_id:
+            self._emit(TradingBlockChanged(at, reason, detail, True))
 
     def unblock(self, reason: BlockReason) -> None:
         if self.blocks.pop(reason, None) is None:
             return
         log.warning("trading unblocked (%s)", reason)
-        self._emit(TradingBlockChanged(self._clock.time(), reason, "", False))
+        if self.run_id:
+            self._emit(TradingBlockChanged(self._clock.time(), reason, "", False))
 
     # -- what a live gateway needs besides (LiveVenueSink) ----------------------------------
     def note(self, kind: str, detail: str, order_id: str | None = None) -> None:

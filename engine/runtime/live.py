@@ -262,7 +262,12 @@ class LiveRunner:
         final: EngineSnapshot | None = None
         try:
             core.stopping()
-            await self._cancel_open("engine stopped")
+            if self.gateway.keeps_orders and core.config.execution.on_stop == "leave":
+                # Left working at the venue (the next run reconciles them): the ledger
+                # shows them open, as they are.
+                log.warning("stopping: %d live orders left working", len(core.oms.open_ids()))
+            else:
+                await self._cancel_open("engine stopped")
             core.finish(message)
             summary = summary_dict(self.builder.build())
             await self.ledger.end_run(

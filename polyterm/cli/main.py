@@ -60,6 +60,12 @@ from polyterm.cli.serve import serve
     type=click.Path(dir_okay=False, path_type=Path),
     help="config.toml to use instead of the default one.",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Trade with real money through the venue (needs credentials; asks you to type live).",
+)
+@click.option("--yes", is_flag=True, help="With --live: start without asking (unattended runs).")
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
 @click.option(
@@ -103,6 +109,8 @@ def main(
     duration: float | None,
     ledger: Path | None,
     config_path: Path | None,
+    live: bool,
+    yes: bool,
     seed: int | None,
     markets: int | None,
     json_summary: bool,
@@ -128,11 +136,12 @@ def main(
         check_writable("--status-file", status_file, make_parents=False)
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
-    app = load_app(config_path, overrides(offline, seed, markets))
+    settings = overrides(offline, seed, markets)
+    if live:
+        settings.setdefault("engine", {})["dry_run"] = False
+    app = load_app(config_path, settings)
     if not app.engine.dry_run:
-        fail(
-            "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
-        )
+        confirm_live(app, yes)
     from polyterm.faces.ops import OpsOptions
 
     if metrics_port is not None:
@@ -167,6 +176,26 @@ def main(
         ops=ops,
     )
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
+
+
+def confirm_live(app: object, yes: bool) -> None:
+    """Live trading starts only after the person types ``live`` (or ``--yes``)."""
+    from polyterm.faces.live_trading import CONFIRM_WORD
+
+    if yes:
+        click.echo("polyterm: LIVE trading with real money (--yes)", err=True)
+        return
+    venue = "the offline emulator" if getattr(app, "offline", True) else "the configured venue"
+    click.echo(
+        f"polyterm: LIVE trading with real money on {venue}: orders are signed with your key "
+        f"and sent for real. Type {CONFIRM_WORD} to start: ",
+        err=True,
+        nl=False,
+    )
+    answer = sys.stdin.readline()
+    if answer.strip() != CONFIRM_WORD:
+        click.echo("", err=True)
+        fail(f"live trading not started: type {CONFIRM_WORD} to confirm, or pass --yes")
 
 
 for _command in (

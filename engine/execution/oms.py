@@ -60,11 +60,11 @@ log = logging.getLogger("engine.orders")
 trades_log = logging.getLogger("engine.trades")  # one readable line per order and fill
 
 RECENTLY_CLOSED = 4096  # closed orders remembered for late fills and answers
-# A live venue's order statuses, as the ledger's venue_status words.
+# A live venue's order statuses, as the ledger's venue_status words (filled says nothing
+# more: each fill's trade said "matched" already).
 _VENUE_WORDS = {
     OrderStatus.LIVE: "live",
     OrderStatus.PARTIALLY_FILLED: "live",
-    OrderStatus.FILLED: "matched",
     OrderStatus.MATCHED: "matched",
     OrderStatus.CANCELLED: "cancelled",
     OrderStatus.EXPIRED: "cancelled",

@@ -391,8 +391,8 @@ class LiveGateway:
         from polymarket.errors import PolymarketError
 
         working = self._orders.by_order.get(order_id)
-        if working is None or not working.posted or working.done:
-            return ()  # not at the venue yet (its ack re-sends the cancel), or finished
+        if working is None or working.done:
+            return ()  # never signed, or finished
         if self._shadow is not None:
             self._shadow.cancel(order_id, reason)
         try:
@@ -403,6 +403,10 @@ class LiveGateway:
         if working.venue_id in (answer.canceled or ()):
             working.done = True
             return [OrderUpdate(order_id, OrderStatus.CANCELLED, now, reason, working.venue_id)]
+        if not working.posted:
+            # Cancelled by its hash while its answer is on the way: not there (yet). Its
+            # answer (or look-up) says where it is, and the order manager cancels again.
+            return ()
         # Not cancelled: it filled (or finished) first. Say how.
         reconciler = self._reconciler
         assert reconciler is not None

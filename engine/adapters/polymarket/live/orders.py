@@ -159,6 +159,7 @@ class VenueOrders:
             return []
         status, reason = said
         if working is not None:
+            working.posted = True  # the venue holds (or held) it
             if working.done:
                 return []
             if not status.is_open:

@@ -28,6 +28,9 @@ class LiveConfig(Frozen):
     no_entries_before_end_s: Real = Field(3600.0, ge=0)
     # How often balances are read again besides after fills and reconnects.
     balance_refresh_s: Real = Field(30.0, gt=0)
+    # The venue's orders, trades and balances are checked against the ledger this often
+    # besides at start and after reconnects (events a channel silently lost are found).
+    reconcile_every_s: Real = Field(60.0, gt=0)
     # Order heartbeats (the venue cancels every open order ~10 s after the last one).
     heartbeat_interval_s: Real = Field(5.0, gt=0, le=8)
     # An order's answer not back in this long is looked up by its hash, never resent.

@@ -517,6 +517,9 @@ class OrderManager:
                     adopted.venue_id,
                 )
             )
+        word = _VENUE_WORDS.get(adopted.status)
+        if word is not None and adopted.venue_id:
+            self._venue_status(tracked, word, at, adopted.reason)
         return order.order_id
 
     def on_shadow(self, reports: Sequence[VenueReport]) -> None:

@@ -156,6 +156,13 @@ class LiveRunner:
         """Take one open order off the book; False when it is not open."""
         return self.core.cancel_order(order_id, who)
 
+    async def cancel_all(self, *, who: str = "user", timeout_s: float = 10.0) -> tuple[str, ...]:
+        """Take every open order off the book and wait (up to `timeout_s`) for the venue's
+        confirmations; the orders that are still open after it (none, normally)."""
+        asked = self.core.cancel_all(who)
+        await self._until_done(asked, timeout_s)
+        return tuple(oid for oid in asked if self.core.oms.get(oid) is not None)
+
     async def _settle_plan(self, plan: FlattenPlan, timeout_s: float) -> FlattenReport:
         await self._until_done(plan.orders, timeout_s)
         return FlattenReport(plan, self.core.flatten_outcome(plan))

@@ -79,6 +79,11 @@ class EngineBackend(ABC):
     @abstractmethod
     def reset(self) -> None: ...
 
+    async def cancel_all(self) -> tuple[str, ...]:
+        """Take every open order off the book, waiting for the venue's confirmations;
+        the orders still open after it. A face without a venue has none to cancel."""
+        return ()
+
     @abstractmethod
     def watch(self, asset_id: str | None) -> None:
         """Have the snapshots carry this token's depth (None: none)."""

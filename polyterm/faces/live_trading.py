@@ -124,6 +124,7 @@ async def live_gateway(
             user_ws_url=config.feed.user_ws_url,
             on_restart=config.execution.on_restart,
             balance_refresh_s=live.balance_refresh_s,
+            reconcile_every_s=live.reconcile_every_s,
             heartbeat_interval_s=live.heartbeat_interval_s,
             heartbeat_timeout_s=min(3.0, live.heartbeat_interval_s),
             order_timeout_s=live.order_timeout_s,

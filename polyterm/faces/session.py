@@ -62,6 +62,9 @@ class LiveBackend(EngineBackend):
     def reset(self) -> None:
         self.runner.reset(who="console")
 
+    async def cancel_all(self) -> tuple[str, ...]:
+        return await self.runner.cancel_all(who="console")
+
     def watch(self, asset_id: str | None) -> None:
         self.runner.watch(asset_id)
 

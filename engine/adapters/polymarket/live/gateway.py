@@ -78,6 +78,7 @@ class LiveOptions:
     # brought them by then.
     settle_after_s: float = 3.0
     balance_refresh_s: float = 30.0
+    reconcile_every_s: float = 60.0
     reconcile_retry_s: float = 2.0
     ping_s: float = 10.0
     stale_after_s: float = 25.0
@@ -527,8 +528,13 @@ class LiveGateway:
         await self.balances.refresh(self._orders.assets(), update=True)
 
     async def _refresh_loop(self) -> None:
+        last_reconcile = self._clock.monotonic()
         while True:
             await self._clock.sleep(self.options.balance_refresh_s)
+            if self._clock.monotonic() - last_reconcile >= self.options.reconcile_every_s:
+                # What a silent channel lost (the venue replays nothing) is found here.
+                last_reconcile = self._clock.monotonic()
+                self._want_reconcile("periodic check")
             tokens = set(self._orders.assets())
             if self._account is not None:
                 tokens |= set(self._account.holdings())

@@ -94,3 +94,22 @@ async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(
             assert {o.venue_status for o in snap.orders} == {"live"}
         assert len(await venue_orders(emu)) == 2  # adopted, never placed again
     assert rows(ledger, "SELECT status FROM orders") == [("cancelled",), ("cancelled",)]
+
+
+async def test_orders_left_working_are_cancelled_at_the_next_start_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throwaway_key(monkeypatch)
+    ledger = tmp_path / "live.sqlite"
+    async with venue() as emu:
+        async with live_engine(emu, ledger, {**QUIET, "EXECUTION_ON_STOP": "leave"}) as live:
+            await snapshot_where(live, ready)
+            await rest_two(live, emu)
+        async with live_engine(emu, ledger, QUIET) as live:  # on_restart = "cancel"
+            snap = await snapshot_where(live, ready)
+            assert snap.orders == ()
+            assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED", "CANCELED"]
+    assert rows(ledger, "SELECT status, status_reason FROM orders") == [
+        ("cancelled", "cancelled on restart"),
+        ("cancelled", "cancelled on restart"),
+    ]

@@ -130,6 +130,11 @@ class LiveVenueSink(VenueSink, Protocol):
     def on_shadow(self, reports: Sequence[VenueReport]) -> None:
         """What the paper model says of a live order (its own tables, never the account)."""
 
+    def redeemed(
+        self, market: str, asset_id: str, shares: int, payout: int, transaction: str
+    ) -> None:
+        """Resolved shares redeemed on chain: what the venue's pUSD grew by."""
+
 
 @dataclass(frozen=True, slots=True)
 class AdoptedOrder:

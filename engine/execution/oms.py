@@ -33,6 +33,7 @@ from engine.events import (
     OrderSubmitted,
     OrderUpdated,
     OrderVenueStatus,
+    Redeemed,
     ShadowRecorded,
     TradingBlockChanged,
     VenueNoted,
@@ -521,6 +522,12 @@ class OrderManager:
         if word is not None and adopted.venue_id:
             self._venue_status(tracked, word, at, adopted.reason)
         return order.order_id
+
+    def redeemed(
+        self, market: str, asset_id: str, shares: int, payout: int, transaction: str
+    ) -> None:
+        """A redemption on chain (the account settled at resolution; this is the pUSD)."""
+        self._emit(Redeemed(self._clock.time(), market, asset_id, shares, payout, transaction))
 
     def on_shadow(self, reports: Sequence[VenueReport]) -> None:
         """The paper model's view of live orders: recorded apart, never in the account."""

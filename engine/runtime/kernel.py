@@ -108,6 +108,13 @@ class MarketWatcher(Protocol):
 
 
 @runtime_checkable
+class ResolutionWatcher(Protocol):
+    """A gateway that acts when a market resolves (a live venue's redemption)."""
+
+    def on_resolved(self, market: MarketInfo, winner: str) -> None: ...
+
+
+@runtime_checkable
 class Steppable(Protocol):
     """A gateway a backtest can step on its simulated clock (``SimulatedGateway``)."""
 
@@ -483,6 +490,14 @@ def build_engine(
         intake.add_book_listener(gateway.on_books)
         books.trade_listeners.append(gateway.on_trade)
     accounting.add_fill_listener(baskets.on_fill)
+    if isinstance(gateway, ResolutionWatcher):
+        watcher = gateway
+
+        def resolved(market: MarketInfo, winner: str) -> None:
+            core.settle(market, winner)
+            watcher.on_resolved(market, winner)
+
+        intake.on_resolution(resolved)
     if live_limits is not None:
         oms.add_submit_listener(live_limits.record)
     gateway.bind(oms, _Markets(registry, books, portfolio))

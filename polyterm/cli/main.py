@@ -25,6 +25,7 @@ from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.record import record
+from polyterm.cli.redeem import redeem
 from polyterm.cli.report import report
 from polyterm.cli.serve import serve
 
@@ -210,5 +211,6 @@ for _command in (
     config,
     auth,
     doctor,
+    redeem,
 ):
     main.add_command(_command)

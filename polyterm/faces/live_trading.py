@@ -123,6 +123,7 @@ async def live_gateway(
         options = LiveOptions(
             user_ws_url=config.feed.user_ws_url,
             on_restart=config.execution.on_restart,
+            auto_redeem=config.execution.auto_redeem,
             balance_refresh_s=live.balance_refresh_s,
             reconcile_every_s=live.reconcile_every_s,
             heartbeat_interval_s=live.heartbeat_interval_s,

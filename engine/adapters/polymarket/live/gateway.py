@@ -83,6 +83,8 @@ class LiveOptions:
     ping_s: float = 10.0
     stale_after_s: float = 25.0
     shadow: bool = True
+    auto_redeem: bool = False  # execution.auto_redeem
+    redeem_after_s: float = 2.0  # a resolution reaches the chain a little after the feed
     ledger_open: Sequence[LedgerOrder] = ()  # orders the ledger shows open
     known_venue_ids: Mapping[str, str] = field(default_factory=dict)  # venue id -> ours
     since: float = 0.0  # read trades from this time on at start (0: all)
@@ -578,6 +580,33 @@ class LiveGateway:
                 del self._allowance_missing[what]
         if not self._allowance_missing:
             self._live_sink().unblock(BlockReason.ALLOWANCE)
+
+    # -- redemption ------------------------------------------------------------------------
+    def on_resolved(self, market: MarketInfo, winner: str) -> None:
+        """A market resolved (the engine settled its positions): with
+        ``execution.auto_redeem`` its shares are redeemed on chain."""
+        if self.options.auto_redeem:
+            self._spawn(self._redeem(market, winner))
+
+    async def _redeem(self, market: MarketInfo, winner: str) -> None:
+        from polymarket.errors import PolymarketError
+
+        from engine.adapters.polymarket.live.redeem import held_in_resolved, redeem
+
+        await self._clock.sleep(self.options.redeem_after_s)
+        try:
+            for held in await held_in_resolved(
+                self._client, [(market.condition_id, market.token_ids)]
+            ):
+                done = await redeem(self._client, held, winner)
+                self._live_sink().redeemed(
+                    done.condition_id, done.asset_id, done.shares, done.payout, done.transaction
+                )
+        except (PolymarketError, OSError, TimeoutError) as exc:
+            self._live_sink().note(
+                "redeem_failed",
+                f"{market.condition_id}: {self._words(exc)}; run `polyterm redeem` to retry",
+            )
 
     # -- the paper shadow's market data (the kernel's MarketWatcher wiring) ------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:

@@ -99,8 +99,10 @@ class VenueOrders:
             self.fill_status[fill_id] = status
             return [TradeUpdate(fill_id, status, at)] if status is TradeStatus.FAILED else []
         if seen is not None:
-            if status is seen or TRADE_RANK[status] < TRADE_RANK[seen]:
-                return []  # a repeat, or an older message arriving late: never move back
+            if seen.is_final or status is seen or TRADE_RANK[status] < TRADE_RANK[seen]:
+                # A repeat, an older message arriving late, or anything after the end:
+                # a fill's status never moves back, and a final one never moves.
+                return []
             self.fill_status[fill_id] = status
             return [TradeUpdate(fill_id, status, at)]
         if status is TradeStatus.FAILED:

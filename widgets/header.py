@@ -45,6 +45,8 @@ class StatusHeader(Static):
         self.set_class(live, "-live")
         if live:
             text.append(" LIVE ", style=f"bold reverse {palette('warn')}")
+        elif snap is None:
+            text.append(" … ", style="bold reverse")  # the mode is the engine's: not known yet
         else:
             text.append(" PAPER ", style="bold reverse")
         text.append(f" {VENUES.get(venue, venue)}")

@@ -181,7 +181,7 @@ def main(
 
 def confirm_live(app: object, yes: bool) -> None:
     """Live trading starts only after the person types ``live`` (or ``--yes``)."""
-    from polyterm.faces.live_trading import CONFIRM_WORD
+    from polyterm.faces.live_errors import CONFIRM_WORD
 
     if yes:
         click.echo("polyterm: LIVE trading with real money (--yes)", err=True)

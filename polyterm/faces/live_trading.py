@@ -25,19 +25,16 @@ from engine.config import EngineConfig
 from engine.fixed import CASH_DIGITS
 from engine.ledger.reader import LedgerReader
 from engine.runtime.kernel import Resume
+from polyterm.faces.live_errors import LiveError
 from polyterm.settings.config import AppConfig
+
+__all__ = ["LiveError", "LiveSetup", "live_gateway", "venue_urls"]
 
 log = logging.getLogger("polyterm.live")
 
 # How far back a restart reads the venue's trades besides what the ledger left open.
 TRADES_LOOKBACK_S = 3600.0
 KNOWN_ORDERS_S = 7 * 24 * 3600.0  # earlier runs' orders whose late fills are still ours
-
-CONFIRM_WORD = "live"  # what a person types to start a live run
-
-
-class LiveError(Exception):
-    """A live run cannot start; ``str()`` is one line with the fix and no secret."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ def print_summary(
         print(json.dumps(summary, default=str), file=out, flush=True)
         return
     width = max(len(k) for k in summary)
+    if summary.get("mode") == "live":
+        title = f"{title} (LIVE)"
     print(title, file=out)
     for key, value in summary.items():
         if key == "strategies" and isinstance(value, dict):

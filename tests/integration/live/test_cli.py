@@ -85,8 +85,12 @@ def test_a_live_run_trades_on_the_exchange_and_ends_matching_its_balances(
     assert {a: Decimal(s).scaleb(-6) for a, s in positions.items()} == venue_shares
     # Stopping cancelled what was resting.
     assert not [o for o in venue_orders if o["status"] == "LIVE"]
-    summary = out.split("polyterm run summary", 1)[1]
+    summary = out.split("polyterm run summary (LIVE)", 1)[1]
     assert "mode               live" in summary
+    assert all(
+        line.startswith("LIVE [") for line in out.split("polyterm run summary")[0].splitlines()
+    )
+    assert '"mode": "live"' in report.stdout  # every report says what the run was
     assert json.loads(status.read_text())["mode"] == "live"
     assert leaks(every_output(tmp_path, out, err, report.stdout, report.stderr), triplet) == []
     assert leaks(every_output(tmp_path, out, err, report.stdout, report.stderr)) == []

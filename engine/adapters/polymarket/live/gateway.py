@@ -41,8 +41,9 @@ from engine.adapters.polymarket.live.user_channel import UserChannel
 from engine.adapters.polymarket.live.wire import VenueOrder, VenueTrade
 from engine.adapters.polymarket.wire.user import OrderEvent, TradeEvent, UserEvent
 from engine.clock import Clock
+from engine.fixed import format_cash
 from engine.market.markets import MarketInfo
-from engine.orders import OrderRequest, OrderStatus, Side
+from engine.orders import TAKING_TYPES, OrderRequest, OrderStatus, Side
 from engine.ports import AccountLookup, MarketLookup
 from engine.venue import (
     BlockReason,
@@ -56,6 +57,7 @@ from engine.venue import (
 log = logging.getLogger("engine.live")
 
 MAX_BATCH = 15  # the venue's batch limit
+MIN_TAKING_NOTIONAL = 10**10  # $1 in cash units: the venue's least taking order
 APPROVE_FIX = (
     "run `polyterm auth approve` (it lists what is missing and approves only after you "
     "type approve)"
@@ -216,6 +218,12 @@ class LiveGateway:
         book = markets.book(order.asset_id)
         market = markets.market_of(order.asset_id)
         tick = book.tick if book is not None else market.tick if market is not None else None
+        if order.order_type in TAKING_TYPES and order.price * order.size < MIN_TAKING_NOTIONAL:
+            # The venue refuses a taking order worth less than $1: never sent.
+            raise ValueError(
+                f"a taking order must be worth at least $1 at the venue "
+                f"(this one: ${format_cash(order.price * order.size)})"
+            )
         try:
             signed = await sdk.sign(self._client, order, tick=tick, now=self._clock.time())
         except (PolymarketError, ValueError, OSError) as exc:

@@ -225,8 +225,10 @@ class LiveGateway:
                 f"(this one: ${format_cash(order.price * order.size)})"
             )
         try:
-            signed = await sdk.sign(self._client, order, tick=tick, now=self._clock.time())
-        except (PolymarketError, ValueError, OSError) as exc:
+            # Signing reads the market's metadata (cached after the first order): bounded.
+            async with asyncio.timeout(self.options.order_timeout_s):
+                signed = await sdk.sign(self._client, order, tick=tick, now=self._clock.time())
+        except (PolymarketError, ValueError, OSError, TimeoutError) as exc:
             # Never left: the runner records it refused.
             raise ValueError(f"not signed: {self._words(exc)}") from None
         working = self._orders.add(order.order_id, signed.venue_id, signed.size, order.asset_id)

@@ -112,6 +112,13 @@ async def test_a_fill_goes_matched_mined_confirmed_and_a_sell_right_after_it_fil
         ("filled",),
         ("filled",),
     ]
+    # The paper shadow priced both orders too, in tables of its own.
+    shadow = rows(ledger, "SELECT order_id, status FROM shadow_orders ORDER BY order_id")
+    assert [oid for oid, _ in shadow] == sorted([bought.order_id, sold.order_id])
+    paper_fills = rows(ledger, "SELECT fill_id, order_id FROM shadow_fills")
+    assert {oid for _, oid in paper_fills} <= {bought.order_id, sold.order_id}
+    live_fills = {f for (f,) in rows(ledger, "SELECT fill_id FROM fills")}
+    assert live_fills.isdisjoint(f for f, _ in paper_fills)
 
 
 async def test_live_sizing_uses_the_venues_balance_not_a_paper_account(

@@ -150,6 +150,11 @@ class OrderManager:
         restart is not counted twice."""
         self._seen_fills.update(fill_ids)
 
+    def unsettled(self, fills: dict[str, str]) -> None:
+        """Fills from the ledger whose trades are not final (fill id -> order id): their
+        later statuses still reach their order's venue status."""
+        self._fill_orders.update(fills)
+
     def add_submit_listener(self, listener: Callable[[OrderRequest], None]) -> None:
         """Told of every order that leaves for the gateway (live limits count entries)."""
         self._submit_listeners.append(listener)

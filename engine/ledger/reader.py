@@ -169,6 +169,9 @@ class AccountState:
     # Orders that bought a basket's legs: their lots are hedges, held to resolution.
     basket_orders: frozenset[str] = frozenset()
     reversals: tuple[FillReversed, ...] = ()  # fills whose trades failed, undone
+    # Live fills whose trade was matched but not yet confirmed (or failed) when the ledger
+    # was last written: a restart must still be able to undo them if the trade fails.
+    unsettled: frozenset[str] = frozenset()
 
     def history(self) -> tuple[Fill | FillReversed | PositionSettled, ...]:
         """Fills, reversals and settlements merged in time order (at the same instant a
@@ -653,6 +656,20 @@ class LedgerReader:
                     " strategy, reason, cash, cost, realized FROM fill_reversals ORDER BY id"
                 )
             )
+            # A live fill's trade statuses are recorded on its order as "venue:<status>"
+            # rows whose detail names the trade ("trade <fill id>").
+            moving: set[str] = set()
+            for status, detail in conn.execute(
+                "SELECT status, detail FROM order_events WHERE status IN "
+                "('venue:matched', 'venue:mined', 'venue:retrying', 'venue:confirmed') "
+                "AND detail LIKE 'trade %' ORDER BY id"
+            ):
+                fill_id = detail.removeprefix("trade ")
+                if status == "venue:confirmed":
+                    moving.discard(fill_id)
+                else:
+                    moving.add(fill_id)
+            moving -= {r.fill.fill_id for r in reversals}
             baskets = frozenset(
                 oid
                 for (oid,) in conn.execute(
@@ -669,4 +686,5 @@ class LedgerReader:
             kill_switch=_kill_switch(kill_switch).event if kill_switch else None,
             basket_orders=baskets,
             reversals=reversals,
+            unsettled=frozenset(moving),
         )

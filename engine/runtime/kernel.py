@@ -507,8 +507,11 @@ def build_engine(
         registry.add_known(resume.markets)
     if state is not None:
         assert resume is not None
-        restored = accounting.restore(state.history(), resume.strategies, state.basket_orders)
+        restored = accounting.restore(
+            state.history(), resume.strategies, state.basket_orders, state.unsettled
+        )
         oms.seen([f.fill_id for f in state.fills])
+        oms.unsettled({f.fill_id: f.order_id for f in state.fills if f.fill_id in state.unsettled})
         limiter.restore(resume.recent_orders, clock.time())
     return Engine(
         core=core,

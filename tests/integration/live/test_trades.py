@@ -156,3 +156,35 @@ async def test_live_sizing_uses_the_venues_balance_not_a_paper_account(
             refused = live.runner.manual_preview(fits)
             assert refused.rule in ("cash (fee included)", "market minimum size")
             assert live.runner.builder.build().cash == 3
+
+
+async def test_a_trade_that_fails_after_a_restart_is_still_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run that bought stops while the trade is matched; it fails on chain before the
+    next run starts; that run's reconciliation reads the failure and undoes the fill."""
+    throwaway_key(monkeypatch)
+    ledger = tmp_path / "live.sqlite"
+    async with venue() as emu:
+        assert emu.urls is not None
+        book = emu.exchange.markets[0].yes
+        async with live_engine(emu, ledger, QUIET) as live:
+            start = await snapshot_where(live, ready)
+            await admin(emu.urls, "POST", "/faults", {"fail_trades": 1})
+            assert book.best_ask is not None
+            await live.runner.manual_order(
+                ManualOrder(book.asset_id, Side.BUY, 5 * SHARES, book.best_ask + book.tick),
+                who="test",
+            )
+            await snapshot_where(live, lambda s: bool(s.positions))
+        await eventually(
+            lambda: any(t["status"] == "FAILED" for t in emu.control.trades()), within_s=10
+        )
+        async with live_engine(emu, ledger, QUIET) as live:
+            snap = await snapshot_where(
+                live, lambda s: ready(s) and not any(p.shares for p in s.positions)
+            )
+            assert snap.cash == start.cash
+        assert await venue_shares(emu) == {}
+    assert rows(ledger, "SELECT count(*) FROM fill_reversals") == [(1,)]
+    assert rows(ledger, "SELECT count(*) FROM venue_events WHERE kind = 'unknown_trade'") == [(0,)]

@@ -94,10 +94,10 @@ class VenueOrders:
         fill_id = part.fill_id
         seen = self.fill_status.get(fill_id)
         if seen is None and knows_fill(fill_id):
-            # Counted by an earlier run: only its end still matters (a failed trade must
-            # be undone; the order manager says so if it cannot be).
+            # Counted by an earlier run: its status from here on (a failed trade is undone;
+            # the order manager notes it when it cannot be).
             self.fill_status[fill_id] = status
-            return [TradeUpdate(fill_id, status, at)] if status is TradeStatus.FAILED else []
+            return [] if status is TradeStatus.MATCHED else [TradeUpdate(fill_id, status, at)]
         if seen is not None:
             if seen.is_final or status is seen or TRADE_RANK[status] < TRADE_RANK[seen]:
                 # A repeat, an older message arriving late, or anything after the end:

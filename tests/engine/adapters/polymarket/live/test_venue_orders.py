@@ -53,10 +53,12 @@ def test_a_trade_first_seen_failed_is_nothing_to_count() -> None:
     assert orders().trade_reports(taker("t1", TradeStatus.FAILED), never_seen) == []
 
 
-def test_a_fill_counted_by_an_earlier_run_reports_only_its_failure() -> None:
+def test_a_fill_counted_by_an_earlier_run_reports_only_its_later_statuses() -> None:
     book = orders()
     counted = {"t1"}.__contains__
-    assert book.trade_reports(taker("t1", TradeStatus.CONFIRMED), counted) == []
+    assert book.trade_reports(taker("t1", TradeStatus.MATCHED), counted) == []
+    (confirmed,) = book.trade_reports(taker("t1", TradeStatus.CONFIRMED), counted)
+    assert confirmed == TradeUpdate("t1", TradeStatus.CONFIRMED, 1.0)
     book2 = orders()
     (failed,) = book2.trade_reports(taker("t1", TradeStatus.FAILED), counted)
     assert failed == TradeUpdate("t1", TradeStatus.FAILED, 1.0)

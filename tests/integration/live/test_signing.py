@@ -11,7 +11,7 @@ from polymarket import AcceptedOrder
 
 from engine.adapters.polymarket.live import sdk
 from engine.orders import OrderRequest, OrderType, Side
-from tests.kit.venue import admin, sdk_client, venue
+from tests.kit.venue import admin, sdk_client, sim_clock, venue
 
 pytestmark = pytest.mark.integration
 SHARES = 10**6
@@ -56,8 +56,9 @@ async def test_the_hash_computed_before_posting_is_the_venues_order_id() -> None
 
 async def test_a_tick_size_change_reaches_the_order_builder() -> None:
     """The SDK caches a market's tick; after the venue re-grids it, an order priced on the
-    new tick is signed for it (the SDK is made to read the market again)."""
-    async with venue(events_per_second=0.0) as emu:
+    new tick is signed for it (the SDK is made to read the market again). On a clock
+    that stands still, so the order flow cannot re-grid the market back meanwhile."""
+    async with venue(clock=sim_clock()) as emu:
         assert emu.urls is not None
         client = await sdk_client(emu.urls)
         try:

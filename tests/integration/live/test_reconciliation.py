@@ -1,5 +1,5 @@
-"""Reconciliation: a fill the user channel never delivered (it was down when the trade
-happened; the venue replays nothing) is found over REST after the reconnect and counted
+"""Reconciliation: a fill the user channel never delivered (the venue lost it, and
+replays nothing after a reconnect) is found over REST after the reconnect and counted
 once; new orders wait meanwhile."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 SHARES = 10**6
 
 
-async def test_a_fill_missed_while_the_channel_was_down_is_found_after_the_reconnect(
+async def test_a_fill_the_channel_never_delivered_is_found_after_the_reconnect(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     throwaway_key(monkeypatch)
@@ -52,13 +52,15 @@ async def test_a_fill_missed_while_the_channel_was_down_is_found_after_the_recon
                     who="test",
                 )
                 await snapshot_where(live, lambda s: any(o.status == "live" for o in s.orders))
-                dropped = await admin(emu.urls, "POST", "/faults", {"user_ws_drop": True})
-                assert dropped["user_ws_dropped"] == 1
-                # While our channel is down, someone sells into our bid.
+                # The channel loses what it should say (the venue replays nothing)...
+                await admin(emu.urls, "POST", "/faults", {"user_ws_stall": 60.0})
+                # ...while someone sells into our bid; then it drops.
                 sold = await taker.place_market_order(
                     token_id=book.asset_id, side="SELL", shares=Decimal(5), min_price=price(bid)
                 )
                 assert isinstance(sold, AcceptedOrder)
+                dropped = await admin(emu.urls, "POST", "/faults", {"user_ws_drop": True})
+                assert dropped["user_ws_dropped"] == 1
                 snap = await snapshot_where(live, lambda s: bool(s.positions))
                 assert [(p.asset_id, p.shares) for p in snap.positions] == [(book.asset_id, 5)]
                 assert not snap.orders

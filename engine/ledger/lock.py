@@ -11,6 +11,9 @@ the same POSIX locks). A writer that closes removes its lock file while it still
 the lock, so a folder of ledgers holds only ledgers; a writer that takes a lock checks
 afterwards that its file is still the one at the path (it may have opened it just before
 the holder removed it) and starts again if not. After kill -9 the file stays, unlocked.
+The lock belongs to the file, not the name it was given: a symlink to a ledger takes the
+lock of the file it points at. (Two hard links to one file are two names the lock cannot
+tell apart: keep ledgers to one name.)
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ class LedgerBusy(LedgerError):
 
 
 def lock_path(ledger: Path) -> Path:
-    return ledger.with_name(ledger.name + ".lock")
+    """The lock file of the ledger file `ledger` names: beside the file itself, symlinks
+    followed, so one ledger reached by two names (a link and its target) has one lock."""
+    target = ledger.resolve()
+    return target.with_name(target.name + ".lock")
 
 
 class WriterLock:

@@ -294,11 +294,11 @@ def status(as_json: bool) -> None:
     for name in c.TRADING_NAMES:
         for origin, found in places:
             if name in found:
-                rows.append({"name": name, "origin": origin, "value": mask(name, found[name])})
+                rows.append({"name": name, "origin": origin, "value": _shown(name, found[name])})
                 break
         else:
             if name in locked:
-                shown = locked[name] or "set (keyfile locked)"
+                shown = _shown(name, locked[name]) if locked[name] else "set (keyfile locked)"
                 if name == c.PRIVATE_KEY and info is not None:
                     shown = f"set (signer {info.address}; keyfile locked)"
                 rows.append({"name": name, "origin": "keyfile", "value": shown})
@@ -321,6 +321,22 @@ def status(as_json: bool) -> None:
         click.echo(f"{row['name']:<{width}}  {row['origin']:<7}  {row['value']}")
     if sources.keyring_note:
         click.echo(f"note: {sources.keyring_note}", err=True)
+
+
+def _shown(name: str, value: str) -> str:
+    """A setting as `auth status` shows it (see `mask`), the public ones only when they
+    are what they should be: a key pasted into the funder's variable is not echoed."""
+    from polyterm.settings import credentials as c
+    from polyterm.settings.wallet import SignatureType, check_address
+
+    try:
+        if name == c.FUNDER:
+            check_address(value)
+        elif name == c.SIGNATURE_TYPE:
+            SignatureType.parse(value)
+    except ValueError:
+        return "set (not valid: see `polyterm doctor`)"
+    return mask(name, value)
 
 
 @auth.command()

@@ -91,3 +91,26 @@ def test_bad_login_input_is_one_line(
     assert done.exit_code == 2
     assert done.output == f"polyterm: error: {line}\n"
     assert not (tmp_path / "keyring.json").exists()
+
+
+def test_status_never_shows_a_key_pasted_into_the_funder(tmp_path: Path, ring: FileKeyring) -> None:
+    env = {
+        **_env(tmp_path),
+        "POLY_PRIVATE_KEY": secrets.PRIVATE_KEY,
+        "POLY_FUNDER_ADDRESS": secrets.OTHER_KEY,
+        "POLY_SIGNATURE_TYPE": secrets.API_SECRET,
+    }
+    for args in (["auth", "status"], ["auth", "status", "--json"]):
+        done = CliRunner().invoke(main, args, env=env)
+        assert done.exit_code == 0, done.output
+        assert secrets.leaks([done.output]) == []
+        assert "POLY_FUNDER_ADDRESS" in done.output
+    done = CliRunner().invoke(
+        main,
+        ["auth", "login", "--private-key-stdin", "--funder", secrets.OTHER_KEY],
+        input=secrets.PRIVATE_KEY + "\n",
+        env=_env(tmp_path),
+    )
+    assert done.exit_code == 2
+    assert secrets.leaks([done.output], [secrets.OTHER_KEY]) == []
+    assert "looks like a private key" in done.output

@@ -92,3 +92,15 @@ def test_the_theme_names_are_textuals_own() -> None:
     from textual.theme import BUILTIN_THEMES
 
     assert set(BUILTIN_THEMES) == TEXTUAL_THEMES
+
+
+def test_a_private_key_in_the_wallet_table_is_refused_without_being_quoted(
+    tmp_path: Path,
+) -> None:
+    from tests.kit import secrets
+
+    with pytest.raises(ConfigError) as refused:
+        load(tmp_path, f'[wallet]\nfunder = "{secrets.OTHER_KEY}"')
+    assert secrets.leaks([str(refused.value)]) == []
+    assert "config wallet.funder: " in str(refused.value)
+    assert "looks like a private key" in str(refused.value)

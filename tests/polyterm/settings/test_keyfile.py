@@ -62,6 +62,20 @@ def test_it_is_private_and_holds_no_secret_in_the_clear(tmp_path: Path) -> None:
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_every_directory_it_creates_is_private(tmp_path: Path) -> None:
+    """A first `auth login --keyfile` creates the data dir (and any missing parent): each
+    is 0700 whatever the umask (the data dir itself used to be left 0755)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        _write(tmp_path / "home" / "polyterm" / "keyfile.json")
+    finally:
+        os.umask(old)
+    for directory in (tmp_path / "home", tmp_path / "home" / "polyterm"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
 def test_inspect_lists_what_it_holds_without_the_passphrase(tmp_path: Path) -> None:
     path = tmp_path / "keyfile.json"
     _write(path, {PRIVATE_KEY: secrets.PRIVATE_KEY, SIGNATURE_TYPE: "proxy"})

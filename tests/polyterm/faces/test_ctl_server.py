@@ -196,3 +196,29 @@ async def _as_nobody(path: Path) -> dict[str, object]:
     answer = json.loads(out)
     assert isinstance(answer, dict)
     return answer
+
+
+async def test_a_flatten_scope_that_names_nothing_here_is_refused(tmp_path: Path) -> None:
+    """A typo in `ctl flatten --scope strategy:mean_reverson --yes` used to answer
+    "flattened" having done nothing: in a hurry, a person reads that as done."""
+    async with running_engine(tmp_path / "l.sqlite") as live:
+        server = ControlServer(
+            live.runner, tmp_path / "l.sqlite", "headless", directory=tmp_path / "run"
+        )
+        path = await server.start()
+        try:
+            snap = await snapshot_where(live, lambda s: s.state == "running" and s.markets)
+            for scope in ("strategy:mean_reverson", "market:0xnot-a-market"):
+                for yes in (False, True):
+                    request = proto.Request("flatten", {"scope": scope, "yes": yes})
+                    answer = json.loads(await _exchange(path, request.encode()))
+                    assert answer["ok"] is False, answer
+                    assert answer["error"]["code"] == proto.REFUSED
+                    assert scope.partition(":")[2] in answer["error"]["message"]
+            known = snap.markets[0].market
+            request = proto.Request("flatten", {"scope": f"market:{known}"})
+            answer = json.loads(await _exchange(path, request.encode()))
+            assert answer["ok"] is True, answer
+            assert answer["result"]["command"]["preview"] is True
+        finally:
+            await server.close()

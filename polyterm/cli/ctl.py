@@ -103,7 +103,7 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
     if sock is not None:
         return sock
     directory = sockets.socket_dir()
-    found = sockets.scan(directory, clean=True)
+    found = [f for f in sockets.scan(directory, clean=True) if listened(f.path)]
     if ledger is not None:
         key = sockets.ledger_key(ledger)
         found = [f for f in found if f.key == key]
@@ -128,6 +128,26 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
         f"{len(found)} polyterm instances are running: {'; '.join(described)}; choose one "
         "with --ledger PATH or --socket PATH"
     )
+
+
+def listened(path: Path) -> bool:
+    """Whether anything listens on the socket at `path`; one nobody listens on is stale
+    (its pid may live again as another process, or linger as a zombie) and is removed."""
+    import socket
+
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(CONNECT_TIMEOUT_S)
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+    except OSError:
+        return True  # busy, or not ours to judge: let the call say what is wrong
+    finally:
+        probe.close()
+    return True
 
 
 def _target_options(fn: F) -> F:

@@ -22,9 +22,10 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 
-from engine.files import FILE_MODE, private_dir, tighten
+from engine.files import FILE_MODE, private_dir
 from engine.ledger.errors import LedgerError
 
 
@@ -80,20 +81,38 @@ class WriterLock:
             if _still_at(fd, self.path):
                 break
             os.close(fd)  # its holder removed it as we opened it: take the new one
-        tighten(self.path)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, FILE_MODE)  # one left looser by an older version
         with contextlib.suppress(OSError):  # the pid is for the message only
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
     def _open(self) -> int:
+        """The lock file, opened for reading and writing: a regular file of this user,
+        never through a link (in a shared directory another user could put one there, to
+        have its target truncated)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+            fd = os.open(self.path, flags, FILE_MODE)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise LedgerError(
+                    f"cannot lock ledger {self.ledger}: its lock file {self.path} is a symlink; "
+                    "remove it, or pass another --ledger"
+                ) from None
             raise LedgerError(
                 f"cannot lock ledger {self.ledger}: {exc.strerror or exc} ({self.path}); "
                 "pass another --ledger"
             ) from exc
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(fd)
+            raise LedgerError(
+                f"cannot lock ledger {self.ledger}: its lock file {self.path} is not a file of "
+                "yours; remove it, or pass another --ledger"
+            )
+        return fd
 
     def release(self) -> None:
         """Drop the lock, removing its file first (while still held: a writer that opened

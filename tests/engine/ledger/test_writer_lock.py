@@ -186,3 +186,19 @@ async def test_a_second_writer_through_a_symlink_is_refused(tmp_path: Path) -> N
         await via_link.close()
     assert not lock_path(real).exists()
     assert link.is_symlink()  # the user's link is left as it was
+
+
+async def test_a_link_in_place_of_the_lock_file_is_never_written_through(tmp_path: Path) -> None:
+    """In a shared directory another user can put a link where the lock file goes: taking
+    the lock used to truncate the file it pointed at and write a pid into it."""
+    from engine.ledger.errors import LedgerError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    ledger = tmp_path / "l.sqlite"
+    lock_path(ledger).symlink_to(victim)
+    with pytest.raises(LedgerError, match="lock file") as refused:
+        await SqliteLedger(ledger).open()
+    assert "\n" not in str(refused.value)
+    assert victim.read_text() == "precious"
+    assert lock_path(ledger).is_symlink()  # left for its owner to see to

@@ -35,8 +35,10 @@ def private_dir(path: Path) -> Path:
 
 def tighten(path: Path, mode: int = FILE_MODE) -> None:
     """Make an existing file (or directory) of ours `mode` if it is looser; a file
-    owned by someone else, or one gone meanwhile, is left as it is."""
+    owned by someone else, one gone meanwhile, or one behind another user's symlink (a
+    link planted in a shared directory) is left as it is."""
     try:
+        path = _own_links_followed(path)
         info = path.stat()
     except OSError:
         return
@@ -49,10 +51,11 @@ def create_private(path: Path) -> None:
     """Make sure `path` exists as a 0600 file (created empty if missing) in a private
     directory, before a library that creates files with the umask's mode (SQLite) opens
     it: SQLite gives the database's journals the database file's own mode."""
-    private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    target = _own_links_followed(path)  # never another user's link (a shared directory)
+    private_dir(target.parent)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
     os.close(fd)
-    tighten(path)
+    tighten(target)
 
 
 def open_private(path: Path, mode: str = "wb", encoding: str | None = None) -> IO[bytes] | IO[str]:

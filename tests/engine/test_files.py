@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.files import write_private
+from engine.files import create_private, tighten, write_private
 
 NOBODY = 65534
 
@@ -54,3 +54,33 @@ def test_a_link_in_place_of_the_temporary_file_is_not_written_through(tmp_path: 
     assert not status.is_symlink()
     assert status.read_bytes() == b"{}"
     assert stat.S_IMODE(status.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+def test_tighten_leaves_the_target_of_another_users_link_alone(tmp_path: Path) -> None:
+    """A ledger's journals are tightened before SQLite opens them: a link planted as
+    `<ledger>-wal` in a shared directory used to get its target chmod-ed."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("shared on purpose")
+    victim.chmod(0o644)
+    planted = tmp_path / "l.sqlite-wal"
+    planted.symlink_to(victim)
+    os.lchown(planted, NOBODY, NOBODY)
+    tighten(planted)
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    own = tmp_path / "own-link"
+    own.symlink_to(victim)
+    tighten(own)  # the user's own link is followed, as before
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+def test_a_ledger_path_that_is_another_users_link_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere" / "autostart.desktop"  # not there yet: O_CREAT made it
+    target.parent.mkdir()
+    planted = tmp_path / "l.sqlite"
+    planted.symlink_to(target)
+    os.lchown(planted, NOBODY, NOBODY)
+    with pytest.raises(PermissionError, match="another user"):
+        create_private(planted)
+    assert not target.exists()

@@ -259,11 +259,14 @@ _simple(
 
 
 def _plan_lines(command: dict[str, Any]) -> list[str]:
+    """The plan in words; a market's question is the venue's text, shown as text."""
+    from polyterm.reports.printable import printable
+
     lines = []
     for oid in command.get("cancels", []):
         lines.append(f"  cancel order {oid}")
     for c in command.get("closes", []):
-        what = f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"]
+        what = printable(f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"])
         expected = (
             f"expected {c['expected_price']}, pnl {c['expected_pnl']}"
             if c.get("expected_price") is not None
@@ -271,8 +274,8 @@ def _plan_lines(command: dict[str, Any]) -> list[str]:
         )
         lines.append(f"  sell {c['shares']} of {what} at {c['limit_price']} or better ({expected})")
     for left in command.get("left", []):
-        what = f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"]
-        lines.append(f"  left: {left['shares']} of {what}: {left['why']}")
+        what = printable(f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"])
+        lines.append(f"  left: {left['shares']} of {what}: {printable(str(left['why']))}")
     return lines
 
 

@@ -73,8 +73,11 @@ class Guard:
         # by whatever name the network gives, so only token and origin are checked.
         self._hosts: frozenset[str] | None = None
         if is_loopback_host(host):
-            names = {"127.0.0.1", "localhost", "[::1]", url_host(host)}
-            self._hosts = frozenset(f"{name}:{port}" for name in names)
+            names = {"127.0.0.1", "localhost", "[::1]", url_host(host).lower()}
+            hosts = {f"{name}:{port}" for name in names}
+            if port == 80:  # a browser leaves the scheme's default port out of Host
+                hosts |= names
+            self._hosts = frozenset(hosts)
 
     @web.middleware
     async def check(self, request: web.Request, handler: Handler) -> web.StreamResponse:

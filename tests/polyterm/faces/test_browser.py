@@ -128,6 +128,28 @@ async def odd_requests(url: str) -> None:
     assert b" 400 " in status, status
 
 
+async def test_on_port_80_a_host_without_the_port_is_this_host() -> None:
+    """Browsers leave the default port out of Host: `serve --port 80` refused its own
+    page as a foreign host."""
+    from aiohttp import web
+
+    from polyterm.faces.browser import build_app
+
+    token = "tok-" + "x" * 40
+    runner = web.AppRunner(await build_app(session_command(POLITE), "127.0.0.1", 80, token))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()  # the port the Guard sees is 80
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/{token}/"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, headers={"Host": "127.0.0.1"}) as page:
+                assert page.status == 200
+            async with http.get(url, headers={"Host": "evil.example"}) as page:
+                assert page.status == 403
+    finally:
+        await runner.cleanup()
+
+
 def test_cross_origin_and_tokenless_websockets_are_refused() -> None:
     with served(session_command(POLITE)) as (url, _):
         asyncio.run(websocket_checks(url))

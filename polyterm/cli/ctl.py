@@ -103,7 +103,7 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
     if sock is not None:
         return sock
     directory = sockets.socket_dir()
-    found = sockets.scan(directory, clean=True)
+    found = [f for f in sockets.scan(directory, clean=True) if listened(f.path)]
     if ledger is not None:
         key = sockets.ledger_key(ledger)
         found = [f for f in found if f.key == key]
@@ -128,6 +128,26 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
         f"{len(found)} polyterm instances are running: {'; '.join(described)}; choose one "
         "with --ledger PATH or --socket PATH"
     )
+
+
+def listened(path: Path) -> bool:
+    """Whether anything listens on the socket at `path`; one nobody listens on is stale
+    (its pid may live again as another process, or linger as a zombie) and is removed."""
+    import socket
+
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(CONNECT_TIMEOUT_S)
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+    except OSError:
+        return True  # busy, or not ours to judge: let the call say what is wrong
+    finally:
+        probe.close()
+    return True
 
 
 def _target_options(fn: F) -> F:
@@ -239,11 +259,14 @@ _simple(
 
 
 def _plan_lines(command: dict[str, Any]) -> list[str]:
+    """The plan in words; a market's question is the venue's text, shown as text."""
+    from polyterm.reports.printable import printable
+
     lines = []
     for oid in command.get("cancels", []):
         lines.append(f"  cancel order {oid}")
     for c in command.get("closes", []):
-        what = f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"]
+        what = printable(f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"])
         expected = (
             f"expected {c['expected_price']}, pnl {c['expected_pnl']}"
             if c.get("expected_price") is not None
@@ -251,8 +274,8 @@ def _plan_lines(command: dict[str, Any]) -> list[str]:
         )
         lines.append(f"  sell {c['shares']} of {what} at {c['limit_price']} or better ({expected})")
     for left in command.get("left", []):
-        what = f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"]
-        lines.append(f"  left: {left['shares']} of {what}: {left['why']}")
+        what = printable(f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"])
+        lines.append(f"  left: {left['shares']} of {what}: {printable(str(left['why']))}")
     return lines
 
 

@@ -343,8 +343,11 @@ class ControlServer:
         scope = parse_scope(scope_arg)
         async with self._trading:
             snap = await self._running("flatten")
+            plan = self.runner.flatten_preview(scope)
+            nothing = _names_nothing(scope, plan, snap)
+            if nothing:
+                raise proto.ProtocolError(proto.REFUSED, f"{nothing}; nothing was done")
             if not yes:
-                plan = self.runner.flatten_preview(scope)
                 preview = {"name": "flatten", "preview": True, **self._plan(plan, snap)}
                 return self._with(snap, preview)
             report = await self.runner.flatten(scope, who=WHO)
@@ -370,6 +373,27 @@ class ControlServer:
     def _with(self, snap: EngineSnapshot, command: dict[str, Any]) -> dict[str, Any]:
         """A command's answer: the summary after it, and what the command did."""
         return {**self.summary(snap), "command": command}
+
+
+def _names_nothing(scope: FlattenScope, plan: FlattenPlan, snap: EngineSnapshot) -> str:
+    """Why `scope` names nothing this engine knows ("" when it does, or when its plan has
+    something to do): a mistyped scope would otherwise answer "flattened" having done
+    nothing, and a person in a hurry reads that as done."""
+    if scope.kind == "all" or plan.cancels or plan.closes or plan.left or plan.orders:
+        return ""
+    if scope.kind == "strategy":
+        known = {part for row in snap.strategies for part in row.name.split("+")}
+        known |= {o.strategy for o in snap.orders}
+        known.discard("")
+        if scope.value in known:
+            return ""
+        names = ", ".join(sorted(known)) or "none"
+        return f"strategy {scope.value!r} is not one this engine runs (it runs: {names})"
+    ids = {m.market for m in snap.markets} | {m.asset_id for m in snap.markets}
+    ids |= {p.asset_id for p in snap.positions}
+    if scope.value in ids:
+        return ""
+    return f"market {scope.value!r}: no market (condition id) or token of that id here"
 
 
 def _no_args(name: str, args: dict[str, Any]) -> None:

@@ -108,6 +108,23 @@ class AppConfig(BaseModel):
     emulator_seed: Int = 7
     emulator_markets: Int = Field(8, ge=1, le=1000)
 
+    @field_validator("ledger", mode="before")
+    @classmethod
+    def _ledger(cls, value: object) -> object:
+        """A file's path, ``~`` being the home directory as in a shell (taken literally it
+        made a directory named "~" wherever polyterm started)."""
+        if not isinstance(value, str | Path):
+            return value  # pydantic refuses it, naming the type
+        text = str(value).strip()
+        if not text:
+            raise ValueError("is empty: name a file, or leave the key out (the default ledger)")
+        path = Path(text).expanduser()
+        if text.endswith(("/", os.sep)) or path.is_dir():
+            raise ValueError(
+                f"{path} is a directory: name a file in it, e.g. {path / 'ledger.sqlite'}"
+            )
+        return path
+
     @model_validator(mode="after")
     def _strategy_names(self) -> AppConfig:
         """Per-strategy tables must name strategies: a typo would apply to none. (The

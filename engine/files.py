@@ -47,6 +47,12 @@ def tighten(path: Path, mode: int = FILE_MODE) -> None:
             os.chmod(path, mode)
 
 
+def refuse_foreign_link(path: Path) -> None:
+    """PermissionError when `path` is (or leads through) another user's symlink: a file a
+    library (SQLite's journals) will open by name must never be one planted for us."""
+    _own_links_followed(path)
+
+
 def create_private(path: Path) -> None:
     """Make sure `path` exists as a 0600 file (created empty if missing) in a private
     directory, before a library that creates files with the umask's mode (SQLite) opens

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.ledger.errors import LedgerError
 from engine.ledger.lock import LedgerBusy, WriterLock, lock_path
 from engine.ledger.reader import LedgerReader
 from engine.ledger.writer import SqliteLedger
@@ -202,3 +203,18 @@ async def test_a_link_in_place_of_the_lock_file_is_never_written_through(tmp_pat
     assert "\n" not in str(refused.value)
     assert victim.read_text() == "precious"
     assert lock_path(ledger).is_symlink()  # left for its owner to see to
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+async def test_a_journal_planted_as_another_users_link_is_refused(tmp_path: Path) -> None:
+    """SQLite opens <ledger>-wal by name, through any link: a link another user planted
+    there would have the ledger's writes land in a file of their choosing."""
+    ledger = tmp_path / "l.sqlite"
+    target = tmp_path / "elsewhere"
+    planted = ledger.with_name(ledger.name + "-wal")
+    planted.symlink_to(target)
+    os.lchown(planted, 65534, 65534)
+    with pytest.raises(LedgerError, match="another user"):
+        await SqliteLedger(ledger).open()
+    assert not target.exists()
+    assert planted.is_symlink()  # left for its owner to see to

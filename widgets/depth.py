@@ -3,14 +3,13 @@ resting orders marked on their levels, and the latest prints."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from rich.table import Table
 from rich.text import Text
 
 from engine.runtime.snapshot import DepthRow, OrderRow, TradePrintRow
-from widgets.format import DASH, cents, palette, size
+from widgets.format import DASH, clock, palette, price, size
 from widgets.pane import TextPane
 
 # The watched token's book and prints, as the engine's snapshot carries them.
@@ -51,8 +50,8 @@ class DepthLadder(TextPane):
                 "◀" if bid and ("buy", bid[0]) in ours else "",
                 size(bid[1]) if bid else "",
                 Text(_bar(bid[1], biggest, right=True), style=palette("pnl-up")) if bid else "",
-                cents(bid[0]) if bid else "",
-                cents(ask[0]) if ask else "",
+                price(bid[0]) if bid else "",
+                price(ask[0]) if ask else "",
                 Text(_bar(ask[1], biggest, right=False), style=palette("pnl-down")) if ask else "",
                 size(ask[1]) if ask else "",
                 "▶" if ask and ("sell", ask[0]) in ours else "",
@@ -84,9 +83,9 @@ class TradesList(TextPane):
         for t in trades[:12]:
             style = palette("pnl-up") if t.side.upper() == "BUY" else palette("pnl-down")
             table.add_row(
-                datetime.fromtimestamp(t.at, UTC).strftime("%H:%M:%S"),
+                clock(t.at),
                 Text(t.side.lower(), style=style),
-                cents(t.price),
+                price(t.price),
                 size(t.size),
             )
         self.paint(table, trades)

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -82,6 +82,10 @@ class ConsoleConfig(BaseModel):
     # own. `t` and the palette change it and write the choice back here. Checked on
     # every face, so a name the console would refuse is never accepted headless.
     theme: str = Field(DEFAULT_THEME, min_length=1)
+    # How people read prices on every face: "cents" (52.3¢, as Polymarket shows them) or
+    # "dollars" (0.523). The console, the text summary and `report`'s tables follow it;
+    # machine outputs (--json, the status file, CSV) always keep plain decimals.
+    prices: Literal["cents", "dollars"] = "cents"
 
     @field_validator("theme")
     @classmethod

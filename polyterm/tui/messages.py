@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from engine.events import Filled, KillSwitchChanged, PositionSettled
+from polyterm.tui.notices import Notice
 
 
 class EngineStarted(Message):
@@ -76,3 +77,11 @@ class CommandFinished(Message):
         self.command = command
         self.summary = summary
         self.ok = ok
+
+
+class NoticePosted(Message):
+    """Something to tell the person (the app's notify): for the notice line."""
+
+    def __init__(self, notice: Notice) -> None:
+        super().__init__()
+        self.notice = notice

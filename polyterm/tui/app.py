@@ -28,10 +28,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from engine.events import Filled
@@ -42,6 +43,7 @@ from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
 from polyterm.tui import messages
 from polyterm.tui.bridge import EngineBridge, Frame, LogTap
 from polyterm.tui.commands import PolytermCommands
+from polyterm.tui.notices import DEFAULT_TIMEOUT_S, Notice, NoticeBoard
 from polyterm.tui.screens import Watching
 from polyterm.tui.screens.confirm import ConfirmScreen
 from polyterm.tui.screens.dashboard import DashboardScreen
@@ -50,7 +52,16 @@ from polyterm.tui.screens.flatten import FlattenScreen
 from polyterm.tui.screens.help import HelpScreen
 from polyterm.tui.screens.reports import ReportsScreen
 from themes.themes import STYLESHEET, THEMES
-from widgets.format import cents, market_label, money, set_palette, short
+from widgets.format import (
+    PriceStyle,
+    market_label,
+    money,
+    price,
+    set_palette,
+    set_price_style,
+    short,
+    size,
+)
 from widgets.markets_table import MarketsTable
 
 log = logging.getLogger("polyterm.console")
@@ -58,7 +69,7 @@ log = logging.getLogger("polyterm.console")
 Session = Callable[[], AbstractAsyncContextManager[EngineBackend]]
 REFRESH_S = 0.1  # the panes' cadence: ten refreshes a second, never one per tick
 STOP_WITHIN_S = 15.0  # how long quitting waits for the engine to wind down
-FILL_TOAST_EVERY_S = 2.0  # fills arriving faster are summed up in the next toast
+NOTICE_LEVELS = {"information": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 # Signals that stop the console cleanly, exiting 128 + the signal (130, 143, 129), as the
 # headless face and `polyterm serve` do.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -144,11 +155,15 @@ class PolytermApp(App[int]):
         duration: float | None = None,
         refresh_s: float = REFRESH_S,
         ledger_path: Path | None = None,
+        prices: PriceStyle = "cents",
     ) -> None:
         """`session` opens the engine (in the worker); `config_path` is where a theme
         change is saved (None: not saved); `duration` quits after that many seconds;
-        `ledger_path` is what the Reports screen reads (None: no report)."""
+        `ledger_path` is what the Reports screen reads (None: no report); `prices` is
+        the price convention (``[console] prices``)."""
         super().__init__()
+        set_price_style(prices)
+        self.prices: PriceStyle = prices
         self._session = session
         self.venue = venue
         self._start_theme = theme
@@ -168,9 +183,8 @@ class PolytermApp(App[int]):
         self._quitting = False
         self._signal_code = 0
         self._painted_theme = theme
-        self._unannounced: list[Filled] = []
-        self._last_fill_toast = -1e9
-        self._fill_timer: Timer | None = None
+        self.notices = NoticeBoard()  # what the notice line shows (and showed)
+        self._notice_shown: tuple[object, ...] = ()
         self._bindings_for_running = False  # what the footer last showed of the engine
         self._shown: tuple[object, ...] = ()
         for theme_ in THEMES:
@@ -299,6 +313,11 @@ class PolytermApp(App[int]):
         """The snapshot the panes show now (None before the first)."""
         return self._shown[0] if self._shown else None
 
+    @property
+    def shown_screen(self) -> object:
+        """The top screen as of the last refresh that showed something (None before)."""
+        return self._shown[-1] if self._shown else None
+
     def flush(self) -> None:
         """The refresh: the latest snapshot into the visible screens, the events since
         the last refresh into toasts, new log lines into the log pane."""
@@ -308,6 +327,7 @@ class PolytermApp(App[int]):
         dashboard = self._dashboard()
         if lines and dashboard is not None:
             dashboard.add_log(lines)
+        self._show_notice()
         frame = self.frame()
         running = self.engine_running
         if running != self._bindings_for_running:
@@ -332,6 +352,53 @@ class PolytermApp(App[int]):
                     # Its panes are still being composed, or already torn down (the app
                     # is closing): nothing to show now; the next refresh shows it whole.
                     self._shown = ()
+
+    # -- notices (instead of toasts over the panes) -----------------------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (ours and Textual's) goes to the notice line, coalesced,
+        and to the log; never to a toast over a pane. Safe from any thread."""
+        if markup and "[/" in message:
+            # Not markup after all: shown as written.
+            with contextlib.suppress(Exception):
+                message = Content.from_markup(message).plain
+        notice = Notice(message, title, severity, timeout or DEFAULT_TIMEOUT_S)
+        self.post_message(messages.NoticePosted(notice))
+
+    def on_notice_posted(self, message: messages.NoticePosted) -> None:
+        notice = message.notice
+        log.log(NOTICE_LEVELS.get(notice.severity, logging.INFO), "%s", notice.line)
+        self.notices.post(notice, time.monotonic())
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        now = time.monotonic()
+        board = self.notices
+        board.tick(now)
+        key = (board.version, board.fresh(now), tuple(map(id, self.screen_stack)))
+        if key == self._notice_shown:
+            return
+        current = board.current
+        line = current.line if current is not None else None
+        severity = current.severity if current is not None else "information"
+        shown = True
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_notice", None)
+            if show is None or not screen.is_mounted:
+                continue
+            try:
+                show(line, severity, key[1])
+            except NoMatches:
+                shown = False  # still composing: the next refresh shows it
+        if shown:
+            self._notice_shown = key
 
     def _visible_screens(self) -> list[Screen[object]]:
         """The top screen, and the ones beneath it down to the first that is not a
@@ -619,23 +686,9 @@ class PolytermApp(App[int]):
         log.info("engine started (%s)", message.venue)
 
     def on_fills_arrived(self, message: messages.FillsArrived) -> None:
-        # One toast per FILL_TOAST_EVERY_S at most: a busy run fills many orders a
-        # second, and toasts over the panes would hide what they are about.
-        self._unannounced.extend(message.fills)
-        if self._fill_timer is not None:
-            return  # the next toast is already due: these join it
-        wait = FILL_TOAST_EVERY_S - (time.monotonic() - self._last_fill_toast)
-        if wait > 0:
-            self._fill_timer = self.set_timer(wait, self.announce_fills, name="fill-toast")
-            return
-        self.announce_fills()
-
-    def announce_fills(self) -> None:
-        self._fill_timer = None
-        fills, self._unannounced = self._unannounced, []
-        if not fills:
-            return
-        self._last_fill_toast = time.monotonic()
+        # The fills of one refresh in one notice; the notice line coalesces further (a
+        # busy run fills many orders a second).
+        fills = message.fills
         latest = fills[-1]
         title = f"Fill ({latest.strategy})" if len(fills) == 1 else f"{len(fills)} fills"
         self.notify(_fill_line(self, latest), title=title, timeout=4)
@@ -674,8 +727,8 @@ class PolytermApp(App[int]):
         s = message.settlement
         question, outcome = self.backend.describe(s.asset_id) if self.backend else (s.asset_id, "")
         self.notify(
-            f"{short(question, 50)} {outcome}: paid {price_decimal(s.payout_price)} a share, "
-            f"realized {money(cash_decimal(s.realized), signed=True)}",
+            f"{short(question, 50)} {outcome}: paid {price(price_decimal(s.payout_price))} "
+            f"a share, realized {money(cash_decimal(s.realized), signed=True)}",
             title="Settled",
         )
 
@@ -702,8 +755,8 @@ def _fill_line(app: PolytermApp, event: Filled) -> str:
     fill = event.fill
     question, outcome = app.backend.describe(fill.asset_id) if app.backend else ("", "")
     return (
-        f"{fill.side.value.lower()} {size_decimal(fill.size):,.2f} @ "
-        f"{cents(price_decimal(fill.price))} · {market_label(question, outcome, 44)}"
+        f"{fill.side.value.lower()} {size(size_decimal(fill.size))} @ "
+        f"{price(price_decimal(fill.price))} · {market_label(question, outcome, 44)}"
     )
 
 

@@ -104,7 +104,7 @@ def console_commands(app: PolytermApp) -> list[Command]:
         commands.append(
             Command(
                 f"Sort markets by {column}",
-                "s in the markets pane cycles",
+                "o in the markets pane cycles",
                 partial(app.sort_markets, column),
             )
         )

@@ -26,13 +26,22 @@ MARKETS = 6
 SECONDS = 120.0  # enough for fills, open positions and exits; the kill switch stays armed
 
 
-def make_tape(path: Path, seconds: float = SECONDS) -> Path:
+def make_tape(path: Path, seconds: float = SECONDS, *, busy: bool = False) -> Path:
     """The seeded emulator's flow as a tape: the same bytes on every machine (synthetic
-    markets only, so the recorded data beside the checkout does not change it)."""
-    # The bare flow (no market makers): the console tests and snapshots were built on
-    # its busy, wide books, which open many positions quickly.
+    markets only, so the recorded data beside the checkout does not change it).
+
+    By default the realistic offline market (market makers keep spreads and depth in the
+    ranges of recorded books), as a trader sees it offline: the snapshots show it. A
+    realistic market closes most positions within the two minutes; `busy` is the bare
+    flow (wide books, no market makers), which leaves many open, for the tests of what
+    flatten and the positions table do with several positions in several markets."""
     export_tape(
-        path, seed=SEED, markets=MARKETS, duration_s=seconds, recorded=None, market_makers=False
+        path,
+        seed=SEED,
+        markets=MARKETS,
+        duration_s=seconds,
+        recorded=None,
+        market_makers=not busy,
     )
     return path
 

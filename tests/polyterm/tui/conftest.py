@@ -10,4 +10,11 @@ from tests.kit.tmux import terminal  # noqa: F401 - the fixture, for the tmux te
 
 @pytest.fixture(scope="session")
 def tape(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The realistic offline market (market makers), two minutes."""
     return make_tape(tmp_path_factory.mktemp("tape") / "seeded.jsonl")
+
+
+@pytest.fixture(scope="session")
+def busy_tape(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bare flow (no market makers): many positions open at its end."""
+    return make_tape(tmp_path_factory.mktemp("tape") / "busy.jsonl", busy=True)

@@ -32,7 +32,7 @@ async def _detail(pilot: Pilot[int]) -> None:
     await pilot.press("down", "down", "enter")
     await until(pilot, lambda: isinstance(app.screen, MarketDetailScreen))
     await until(
-        pilot, lambda: app.shown_snapshot is app.bridge.latest and app._shown[-1] is app.screen
+        pilot, lambda: app.shown_snapshot is app.bridge.latest and app.shown_screen is app.screen
     )
     await pilot.pause()
 
@@ -48,7 +48,7 @@ async def _flatten(pilot: Pilot[int]) -> None:
     app = await replayed(pilot)
     await pilot.press("f")
     await until(pilot, lambda: isinstance(app.screen, FlattenScreen))
-    await until(pilot, lambda: app._shown[-1] is app.screen)
+    await until(pilot, lambda: app.shown_screen is app.screen)
     await pilot.pause()
 
 

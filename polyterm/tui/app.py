@@ -37,7 +37,9 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from engine.events import Filled
 from engine.fixed import cash_decimal, price_decimal, size_decimal
+from engine.orders import Side
 from engine.runtime.commands import EngineState, FlattenReport, FlattenScope
+from engine.venue import TradingMode
 from polyterm.faces.backend import EngineBackend
 from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
 from polyterm.tui import messages
@@ -50,6 +52,7 @@ from polyterm.tui.screens.dashboard import DashboardScreen
 from polyterm.tui.screens.detail import MarketDetailScreen
 from polyterm.tui.screens.flatten import FlattenScreen
 from polyterm.tui.screens.help import HelpScreen
+from polyterm.tui.screens.order import OrderScreen, describe_order, mentions
 from polyterm.tui.screens.reports import ReportsScreen
 from themes.themes import STYLESHEET, THEMES
 from widgets.format import (
@@ -63,6 +66,7 @@ from widgets.format import (
     size,
 )
 from widgets.markets_table import MarketsTable
+from widgets.positions import OrdersTable
 
 log = logging.getLogger("polyterm.console")
 
@@ -110,6 +114,28 @@ class PolytermApp(App[int]):
             tooltip="Reset the kill switch: re-arm with a new baseline (confirm with y)",
         ),
         Binding(
+            "b",
+            "order('buy')",
+            "Buy",
+            id="buy",
+            tooltip="Order form to buy the selected market (preview, risk gate, enter sends)",
+        ),
+        Binding(
+            "s",
+            "order('sell')",
+            "Sell",
+            id="sell",
+            tooltip="Order form to sell the selected market (preview, risk gate, enter sends)",
+        ),
+        Binding(
+            "X",
+            "cancel_all",
+            "Cancel all",
+            show=False,
+            id="cancel-all",
+            tooltip="Cancel every open order (confirm with y); x on an order cancels that one",
+        ),
+        Binding(
             "slash",
             "filter",
             "Filter",
@@ -143,7 +169,9 @@ class PolytermApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine cleanly and exit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-ctrl"),
     ]
-    ENGINE_ACTIONS = frozenset({"toggle_pause", "flatten", "kill", "reset_kill_switch"})
+    ENGINE_ACTIONS = frozenset(
+        {"toggle_pause", "flatten", "kill", "reset_kill_switch", "order", "cancel_all"}
+    )
 
     def __init__(
         self,
@@ -489,7 +517,9 @@ class PolytermApp(App[int]):
     def _confirming(self) -> bool:
         """A flatten, kill or reset confirmation is already open (the palette can be
         opened over one): say so rather than stack a second, stale one."""
-        if any(isinstance(s, FlattenScreen | ConfirmScreen) for s in self.screen_stack):
+        if any(
+            isinstance(s, FlattenScreen | ConfirmScreen | OrderScreen) for s in self.screen_stack
+        ):
             self.notify("answer the open confirmation first", title="Not now", timeout=3)
             return True
         return False
@@ -594,6 +624,78 @@ class PolytermApp(App[int]):
 
         self.run_worker(run(), group="command", description=name, exit_on_error=False)
 
+    # -- manual orders -------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        snap = self.bridge.latest
+        return snap is not None and snap.mode is TradingMode.LIVE
+
+    def action_order(self, side: str) -> None:
+        """The order form on the selected market (`b` buys, `s` sells)."""
+        backend = self.backend
+        if backend is None or not self.engine_running or self.screen.is_modal:
+            return
+        asset = self._selected_asset()
+        if asset is None:
+            self.notify("no market is selected: pick one in the markets pane", timeout=3)
+            return
+        chosen = Side.BUY if side == "buy" else Side.SELL
+        form = OrderScreen(backend, asset, chosen, live=self.live)
+        self.push_screen(form, callback=self._order_answered)
+
+    def _order_answered(self, order_id: str | None) -> None:
+        if order_id is None:
+            return
+        self.run_worker(self._announce(order_id), group="command", exit_on_error=False)
+
+    async def _announce(self, order_id: str) -> None:
+        """Say where a sent order stands once a snapshot shows it (the venue's status)."""
+        backend = self.backend
+        if backend is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                async for snap in backend.hub.subscribe():
+                    if mentions(order_id, snap):
+                        break
+        log.info("console: manual order %s", order_id)
+        self.notify(describe_order(order_id, backend.hub.latest), title="Order")
+
+    @on(OrdersTable.CancelAsked)
+    def _cancel_asked(self, event: OrdersTable.CancelAsked) -> None:
+        backend = self.backend
+        if backend is None or not self.engine_running:
+            return
+        if backend.cancel_order(event.order_id):
+            log.warning("console: cancel of %s", event.order_id)
+            self.notify(f"cancel of {event.order_id} sent", title="Cancel")
+        else:
+            self.notify(f"{event.order_id} is no longer open", title="Cancel", severity="warning")
+
+    def action_cancel_all(self) -> None:
+        backend = self.backend
+        snap = self.bridge.latest
+        if backend is None or not self.engine_running or self._confirming():
+            return
+        n = len(snap.orders) if snap is not None else 0
+        if not n:
+            self.notify("no open orders", title="Cancel all", timeout=3)
+            return
+        body = Text(f"Cancel every open order ({n}), strategies' and manual ones alike.\n")
+        body.append("Positions stay as they are (f flattens them).", style="dim")
+        self.push_screen(
+            ConfirmScreen("Cancel all orders", body, "cancel them all", danger=False),
+            callback=self._cancel_all_answered,
+        )
+
+    def _cancel_all_answered(self, yes: bool | None) -> None:
+        if not yes or self.backend is None:
+            self.notify("no order was touched", title="Cancel all cancelled")
+            return
+        n = self.backend.cancel_all()
+        log.warning("console: cancel all (%d orders)", n)
+        self.post_message(messages.CommandFinished("cancel all", f"{n} cancels sent"))
+
     def action_filter(self) -> None:
         if isinstance(self.screen, MarketDetailScreen):
             self.pop_screen()
@@ -638,6 +740,8 @@ class PolytermApp(App[int]):
                     ("Markets pane", MarketsTable.BINDINGS),
                     ("Dashboard", DashboardScreen.BINDINGS),
                     ("Market detail", MarketDetailScreen.BINDINGS),
+                    ("Orders table", OrdersTable.BINDINGS),
+                    ("Order form", OrderScreen.BINDINGS),
                     ("Flatten preview", FlattenScreen.BINDINGS),
                     ("Confirmations (kill, reset)", ConfirmScreen.BINDINGS),
                 ]

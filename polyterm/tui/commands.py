@@ -68,6 +68,27 @@ def console_commands(app: PolytermApp) -> list[Command]:
             )
         commands.append(
             Command(
+                "Buy the selected market…",
+                "b: order form (preview, risk gate; enter sends)",
+                partial(app.action_order, "buy"),
+            )
+        )
+        commands.append(
+            Command(
+                "Sell the selected market…",
+                "s: order form (preview, risk gate; enter sends)",
+                partial(app.action_order, "sell"),
+            )
+        )
+        commands.append(
+            Command(
+                "Cancel every open order…",
+                "X: all open orders, strategies' and manual (confirm); x cancels one",
+                app.action_cancel_all,
+            )
+        )
+        commands.append(
+            Command(
                 "Kill switch: kill and flatten all…",
                 "k: latch the switch (confirm)",
                 app.action_kill,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rich.console import Console, RenderableType
@@ -46,9 +46,9 @@ def make_tape(path: Path, seconds: float = SECONDS, *, busy: bool = False) -> Pa
     return path
 
 
-def app_config() -> AppConfig:
-    # Defaults only: no config file and no environment (a developer's must not leak in).
-    return load_config(None, env={})
+def app_config(env: Mapping[str, str] | None = None) -> AppConfig:
+    # Defaults only (and `env`): no config file, no environment of the developer's.
+    return load_config(None, env=dict(env or {}))
 
 
 def console(
@@ -58,8 +58,11 @@ def console(
     theme: str = "polyterm-dark",
     records: Iterable[ReplayRecord] | None = None,
     config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> PolytermApp:
-    config = app_config()
+    """The console on a replay of `tape` into a new ledger in `tmp`; `env` sets settings
+    by their environment names (e.g. TRADING_ORDER_FREQUENCY_MAX_ORDERS)."""
+    config = app_config(env)
     ledger = tmp / "console.sqlite"
     return PolytermApp(
         lambda: open_replay_session(config, [tape], ledger, records=records),

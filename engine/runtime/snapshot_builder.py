@@ -383,6 +383,7 @@ class SnapshotBuilder:
                 volume_24h=market.volume_24h,
                 complement=market.complement_of(asset),
                 end_date=market.end_date,
+                slug=market.slug,
                 accepting_orders=market.accepting_orders and not market.closed,
                 winner=winner,
             )

@@ -24,6 +24,7 @@ from polyterm.cli.ctl import ctl
 from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
+from polyterm.cli.order import order
 from polyterm.cli.record import record
 from polyterm.cli.report import report
 from polyterm.cli.serve import serve
@@ -177,6 +178,7 @@ for _command in (
     serve,
     report,
     ctl,
+    order,
     ledger_command,
     config,
     auth,

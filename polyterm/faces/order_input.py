@@ -61,16 +61,24 @@ def price_units(text: str, style: str, field: str = "price") -> int:
 def wire_price_units(text: str, field: str = "--price") -> int:
     """A price on the command line: 0.523 (dollars) or 52.3c / 52.3¢ (cents)."""
     raw = text.strip()
+    what = f"{field} {text!r}"
     if raw.endswith(("c", "¢")):
-        value = _number(field, raw.rstrip("c¢").strip(), "52.3c")
-        return _price(value / 100, f"{field} {text!r}")
-    value = _number(field, raw.removeprefix("$"), "0.523")
+        try:
+            cents = Decimal(raw[:-1].strip().replace(",", ""))
+        except InvalidOperation:
+            raise OrderInputError(f"{what} is not a number: write e.g. 0.523") from None
+        if cents.is_finite():
+            return _price(cents / 100, what)
+    try:
+        value = _number(field, raw.removeprefix("$"), "0.523")
+    except OrderInputError:
+        raise OrderInputError(f"{what} is not a number: write e.g. 0.523") from None
     if value >= 1:
         raise OrderInputError(
             f"{field} {text!r}: a price is below 1 dollar: write 0.523 (dollars) or "
             f"{value}c (cents)"
         )
-    return _price(value, f"{field} {text!r}")
+    return _price(value, what)
 
 
 def _price(dollars: Decimal, what: str) -> int:

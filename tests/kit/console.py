@@ -19,6 +19,7 @@ from polyterm.emulator.export import export_tape
 from polyterm.faces.replay import ReplayBackend, open_replay_session
 from polyterm.settings.config import AppConfig, load_config
 from polyterm.tui.app import PolytermApp
+from widgets.format import PriceStyle
 
 SIZE = (160, 50)
 SEED = 7
@@ -59,6 +60,7 @@ def console(
     records: Iterable[ReplayRecord] | None = None,
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    prices: PriceStyle = "cents",
 ) -> PolytermApp:
     """The console on a replay of `tape` into a new ledger in `tmp`; `env` sets settings
     by their environment names (e.g. TRADING_ORDER_FREQUENCY_MAX_ORDERS)."""
@@ -69,6 +71,7 @@ def console(
         venue="replay",
         theme=theme,
         config_path=config_path,
+        prices=prices,
     )
 
 

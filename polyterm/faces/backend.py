@@ -9,8 +9,11 @@ the depth of the market the detail screen watches) and changes it through comman
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from engine.config import EngineConfig
+from engine.market.markets import MarketInfo
+from engine.ports import MarketChoiceError
 from engine.runtime.commands import (
     EngineState,
     FlattenPlan,
@@ -101,6 +104,24 @@ class EngineBackend(ABC):
     @abstractmethod
     def cancel_order(self, order_id: str) -> bool:
         """Take one open order off the book; False when it is not open."""
+
+    # -- markets by name (a live feed can change them; a replay trades the tape's) -------
+    @property
+    def chooses_markets(self) -> bool:
+        """The markets traded can change while it runs (search, add, remove)."""
+        return False
+
+    async def search_markets(self, text: str) -> Sequence[MarketInfo]:
+        """Open markets the venue finds for `text` (none: this engine cannot add any)."""
+        return ()
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        """Trade one more market (slug, condition id or token id) from now on."""
+        raise MarketChoiceError("a replay trades the tape's markets: none can be added")
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        """Stop trading a market (refused while something is held or resting there)."""
+        raise MarketChoiceError("a replay trades the tape's markets: none can be removed")
 
     def cancel_all(self) -> int:
         """Cancel every open order of the latest snapshot; how many were asked."""

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from engine.config import EngineConfig
+from engine.market.markets import MarketInfo
+from engine.ports import MarketChooser
 from engine.runtime.commands import (
     EngineState,
     FlattenPlan,
@@ -81,6 +83,23 @@ class LiveBackend(EngineBackend):
 
     def cancel_order(self, order_id: str) -> bool:
         return self.runner.cancel_order(order_id, who=WHO)
+
+    @property
+    def chooses_markets(self) -> bool:
+        return isinstance(self.runner.feed, MarketChooser)
+
+    async def search_markets(self, text: str) -> Sequence[MarketInfo]:
+        return await self.runner.search_markets(text)
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        market = await self.runner.add_market(ref)
+        log.warning("console: watching %s", market.slug or market.condition_id)
+        return market
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        market = await self.runner.remove_market(condition_id)
+        log.warning("console: stopped watching %s", market.slug or market.condition_id)
+        return market
 
 
 @contextlib.asynccontextmanager

@@ -111,6 +111,21 @@ class AppConfig(BaseModel):
     ledger: Path | None = None
     emulator_seed: Int = 7
     emulator_markets: Int = Field(8, ge=1, le=1000)
+    # The markets to trade, by name: slugs, condition ids (0x...) or token ids, looked up
+    # on Gamma at start (an entry that names no market stops the start, naming it).
+    # Empty: the top feed.max_markets by the ranking. `--watch` (repeatable) wins.
+    watch: tuple[str, ...] = ()
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not entry.strip() or any(c.isspace() for c in entry.strip()):
+                raise ValueError(
+                    f"{entry!r} is not a slug, condition id or token id: write e.g. "
+                    '["will-the-fed-cut-rates-in-june"]'
+                )
+        return tuple(e.strip() for e in value)
 
     @model_validator(mode="after")
     def _strategy_names(self) -> AppConfig:
@@ -457,6 +472,7 @@ def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
         "ledger",
         "emulator_seed",
         "emulator_markets",
+        "watch",
         "console",
         "alerts",
         "wallet",

@@ -38,13 +38,14 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from engine.events import Filled
 from engine.fixed import cash_decimal, price_decimal, size_decimal
 from engine.orders import Side
+from engine.ports import MarketChoiceError
 from engine.runtime.commands import EngineState, FlattenReport, FlattenScope
 from engine.venue import TradingMode
 from polyterm.faces.backend import EngineBackend
 from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
 from polyterm.tui import messages
 from polyterm.tui.bridge import EngineBridge, Frame, LogTap
-from polyterm.tui.commands import PolytermCommands
+from polyterm.tui.commands import MarketCommands, PolytermCommands
 from polyterm.tui.notices import DEFAULT_TIMEOUT_S, Notice, NoticeBoard
 from polyterm.tui.screens import Watching
 from polyterm.tui.screens.confirm import ConfirmScreen
@@ -82,7 +83,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class PolytermApp(App[int]):
     TITLE = "polyterm"
     CSS_PATH = STYLESHEET
-    COMMANDS = App.COMMANDS | {PolytermCommands}
+    COMMANDS = App.COMMANDS | {PolytermCommands, MarketCommands}
     BINDINGS = [
         Binding(
             "p",
@@ -695,6 +696,35 @@ class PolytermApp(App[int]):
         n = self.backend.cancel_all()
         log.warning("console: cancel all (%d orders)", n)
         self.post_message(messages.CommandFinished("cancel all", f"{n} cancels sent"))
+
+    # -- markets by name ------------------------------------------------------------------
+    def add_market(self, ref: str) -> None:
+        """Trade one more market (from the palette): subscribed at once."""
+        if self.backend is None or not self.engine_running:
+            return
+        self.run_worker(self._choose(ref, add=True), group="markets", exit_on_error=False)
+
+    def remove_market(self, condition_id: str) -> None:
+        """Stop trading a market (from the palette)."""
+        if self.backend is None or not self.engine_running:
+            return
+        self.run_worker(self._choose(condition_id, add=False), group="markets", exit_on_error=False)
+
+    async def _choose(self, ref: str, *, add: bool) -> None:
+        backend = self.backend
+        assert backend is not None
+        try:
+            if add:
+                market = await backend.add_market(ref)
+                words = f"now trading “{short(market.question, 60)}”"
+            else:
+                market = await backend.remove_market(ref)
+                words = f"no longer trading “{short(market.question, 60)}”"
+        except MarketChoiceError as exc:
+            title = "Not watched" if add else "Still watched"
+            self.notify(str(exc), title=title, severity="warning")
+            return
+        self.notify(words, title="Markets")
 
     def action_filter(self) -> None:
         if isinstance(self.screen, MarketDetailScreen):

@@ -4,8 +4,9 @@ waiting for what is on screen (conditions, never sleeps)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 
 from rich.console import Console, RenderableType
@@ -13,12 +14,16 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
+from engine.config import EngineConfig
 from engine.runtime.backtest import ReplayRecord
 from engine.runtime.snapshot import EngineSnapshot
 from polyterm.emulator.export import export_tape
+from polyterm.emulator.server import ExchangeEmulator
 from polyterm.faces.replay import ReplayBackend, open_replay_session
+from polyterm.faces.session import open_live_session
 from polyterm.settings.config import AppConfig, load_config
 from polyterm.tui.app import PolytermApp
+from tests.kit.feed import FAST_HOT, fast_feed_config
 from widgets.format import PriceStyle
 
 SIZE = (160, 50)
@@ -121,3 +126,33 @@ async def replayed(pilot: Pilot[int]) -> PolytermApp:
     await until(pilot, ready)
     await pilot.pause()
     return app
+
+
+def live_console(
+    emulator: ExchangeEmulator,
+    tmp: Path,
+    *,
+    max_markets: int = 2,
+    watch: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> PolytermApp:
+    """The console's live session (the same assembly `polyterm` runs) on a test's own
+    emulator, with short feed timers: the top `max_markets`, or the `watch` list."""
+    assert emulator.urls is not None
+    config = app_config(env)
+    engine = config.engine.model_copy(
+        update={
+            "feed": fast_feed_config(emulator.urls, max_markets=max_markets),
+            "hot_assets": FAST_HOT,
+        }
+    )
+    config = config.model_copy(update={"watch": watch, "engine": engine})
+
+    @contextlib.asynccontextmanager
+    async def on_test_emulator(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
+        yield engine, "emulator"
+
+    return PolytermApp(
+        lambda: open_live_session(config, tmp / "live.sqlite", venue_for=on_test_emulator),
+        venue="emulator",
+    )

@@ -30,18 +30,30 @@ def fit(
     available: int,
     *,
     flex_min: int = 12,
+    fill: bool = False,
 ) -> dict[str, int]:
-    """Widths (content, without padding) for `columns` in `available` cells; `values`
-    holds each column's cells now."""
+    """Widths (content, without padding) for the `columns` that fit in `available`
+    cells, in their order; `values` holds each column's cells now. Columns are listed
+    most useful first: when the flexible one would get less than `flex_min`, the last
+    of the others give way. `fill`: the flexible column takes all the room left (a
+    table that fills its pane), not only what its longest value needs."""
     widths: dict[str, int] = {}
     for c in columns:
         widest = max((cell_width(v) for v in values.get(c.key, ())), default=0)
         widths[c.key] = max(len(c.label), c.floor, widest)
-    flex = [c for c in columns if c.flex]
+    kept = list(columns)
+    flex = [c for c in kept if c.flex]
+
+    def room() -> int:
+        fixed = sum(widths[c.key] for c in kept if not c.flex)
+        return available - fixed - 2 * PADDING * len(kept)
+
+    need = flex_min * len(flex)
+    while room() < need and sum(1 for c in kept if not c.flex) > 1:
+        last = next(c for c in reversed(kept) if not c.flex)
+        kept.remove(last)
     if flex:
-        fixed = sum(widths[c.key] for c in columns if not c.flex)
-        room = available - fixed - 2 * PADDING * len(columns)
-        share = max(flex_min, room // len(flex))
+        share = max(flex_min, room() // len(flex))
         for c in flex:
-            widths[c.key] = min(widths[c.key], share)
-    return widths
+            widths[c.key] = share if fill else min(widths[c.key], share)
+    return {c.key: widths[c.key] for c in kept}

@@ -185,6 +185,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
         self._reselect: str | None = None  # the row the cursor returns to after a repaint
         self.layout_name = "medium"
         self._visible: tuple[str, ...] = LAYOUT_COLUMNS[self.layout_name]
+        self._showing: tuple[str, ...] = self._visible  # those that fit the width
         self._widths: dict[str, int] = {}
 
     def on_mount(self) -> None:
@@ -193,7 +194,8 @@ class MarketsTable(CachedCellsTable[str | Text]):
     # -- columns ------------------------------------------------------------------------------
     @property
     def visible_columns(self) -> tuple[str, ...]:
-        return self._visible
+        """The columns shown: the layout's, less those the width has no room for."""
+        return self._showing
 
     def use_layout(self, name: str) -> None:
         """Show the columns of layout `name` ("compact", "medium", "wide")."""
@@ -223,13 +225,15 @@ class MarketsTable(CachedCellsTable[str | Text]):
         available = (self.size.width or self.app.size.width) - scrollbar
         widths = fit(columns, values, available, flex_min=QUESTION_MIN)
         shown = tuple(str(k.value) for k in self.columns)
-        if not force and widths == self._widths and shown == self._visible:
+        if not force and widths == self._widths and shown == tuple(widths):
             return False
         self._widths = widths
+        self._showing = tuple(widths)
         selected = self.selected_asset
         self.clear(columns=True)
         for c in columns:
-            self.add_column(c.label, key=c.key, width=widths[c.key])
+            if c.key in widths:
+                self.add_column(c.label, key=c.key, width=widths[c.key])
         for asset in [a for a in self._order() if self._matches(a)]:
             self.add_row(*self._display(self._shown[asset]), key=asset)
         self._apply_sort()
@@ -243,7 +247,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
     def _display(self, cells: tuple[str | Text, ...]) -> tuple[str | Text, ...]:
         """The visible columns' cells, the market's name cut to its column."""
         out = []
-        for key in self._visible:
+        for key in self._showing:
             cell = cells[INDEX[key]]
             if key == "question" and isinstance(cell, str):
                 cell = short(cell, self._widths.get("question", len(cell)))
@@ -252,7 +256,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
 
     def _overflows(self, cells: tuple[str | Text, ...]) -> bool:
         """A value wider than its (non-flexible) column: the widths must follow."""
-        for key in self._visible:
+        for key in self._showing:
             if key == "question":
                 continue
             width = self._widths.get(key)
@@ -288,11 +292,11 @@ class MarketsTable(CachedCellsTable[str | Text]):
                 continue
             if old is None or asset not in self.rows:
                 self.add_row(*self._display(cells), key=asset)
-                written += len(self._visible)
+                written += len(self._showing)
                 resort = True
                 continue
             shown, before = self._display(cells), self._display(old)
-            for key, new, was in zip(self._visible, shown, before, strict=True):
+            for key, new, was in zip(self._showing, shown, before, strict=True):
                 if new != was:
                     self.update_cell(asset, key, new, update_width=False)
                     written += 1
@@ -390,7 +394,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
     @property
     def sortable(self) -> tuple[str, ...]:
         """The sort columns this layout shows."""
-        return tuple(c for c in SORTABLE if c in self._visible)
+        return tuple(c for c in SORTABLE if c in self._showing)
 
     def _apply_sort(self) -> None:
         if self.sort_column is not None and self.row_count and self.sort_column in self.columns:
@@ -403,7 +407,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
-        if column not in self._visible:
+        if column not in self._showing:
             self.notify(f"this layout does not show {column}: widen the terminal", timeout=2)
             return
         self.sort_column = column

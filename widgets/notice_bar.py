@@ -24,6 +24,9 @@ class NoticeBar(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._key: object = None
 
+    def on_mount(self) -> None:
+        self.show(None)  # the bar explains itself until the first notice
+
     def show(self, line: str | None, severity: str = "information", fresh: bool = False) -> None:
         key = (line, severity, fresh)
         if key == self._key:

@@ -60,9 +60,13 @@ LABEL_MIN = 14
 
 
 def _position_cells(p: PositionRow) -> dict[str, str | Text]:
+    # Dust (below the market's minimum order size) cannot be sold: held to settlement.
+    shares = Text(size(p.shares))
+    if p.dust:
+        shares.append(" dust", style="dim")
     return {
-        "market": f"{p.question}\x00{p.outcome}{' (dust)' if p.dust else ''}",
-        "shares": size(p.shares),
+        "market": f"{p.question}\x00{p.outcome}",
+        "shares": shares,
         "avg": price(p.avg_price),
         "mark": price(p.mark),
         "unrealized": pnl(p.unrealized),
@@ -246,14 +250,15 @@ class OrdersPositionsPane(Vertical):
                     values[k].append(widest)
             # The pane's width (the tables fill it), less a vertical scrollbar's room.
             available = (self.size.width or self.app.size.width) - 2
-            widths = fit(columns, values, available, flex_min=LABEL_MIN)
+            widths = fit(columns, values, available, flex_min=LABEL_MIN, fill=True)
             shown = tuple(str(k.value) for k in table.columns)
-            if not force and widths == self._widths[name] and shown == keys:
+            if not force and widths == self._widths[name] and shown == tuple(widths):
                 continue
             self._widths[name] = widths
             table.clear(columns=True)
             for c in columns:
-                table.add_column(c.label, key=c.key, width=widths[c.key])
+                if c.key in widths:
+                    table.add_column(c.label, key=c.key, width=widths[c.key])
             (self._positions if name == "positions" else self._orders).clear()
             changed = True
         if changed:

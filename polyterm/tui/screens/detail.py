@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -170,24 +171,32 @@ def _parse_end(value: str) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _ours(snap: EngineSnapshot, asset: str) -> Table:
-    table = Table(box=None, expand=True, pad_edge=False)
-    for name in ("", "side", "price", "size", "filled", "status", "strategy"):
-        table.add_column(name, justify="right" if name in ("price", "size", "filled") else "left")
+def _ours(snap: EngineSnapshot, asset: str) -> Group:
+    """Our position here on one line, then our open orders here (with the venue's
+    status)."""
+    line = Text(no_wrap=True, overflow="ellipsis")
     position = next((p for p in snap.positions if p.asset_id == asset and p.shares), None)
     if position is None:
-        table.add_row("position", "none", "", "", "", "", "")
+        line.append("no position here", style="dim")
     else:
-        table.add_row(
-            "position",
-            "long",
-            price(position.avg_price),
-            size(position.shares),
-            "",
-            Text.assemble("unreal. ", pnl(position.unrealized)),
-            Text.assemble("real. ", pnl(position.realized)),
-        )
+        line.append(f"long {size(position.shares)} @ {price(position.avg_price)}", "bold")
+        line.append("   unrealized ")
+        line.append_text(pnl(position.unrealized))
+        line.append("   realized ")
+        line.append_text(pnl(position.realized))
+        if position.dust:
+            line.append("   dust: held to settlement", style="dim")
     orders = [o for o in snap.orders if o.asset_id == asset]
+    if not orders:
+        return Group(line, Text("no open orders here", style="dim"))
+    table = Table(box=None, expand=True, pad_edge=False)
+    for name in ("order", "side", "price", "size", "filled", "status", "strategy"):
+        table.add_column(
+            name,
+            justify="right" if name in ("price", "size", "filled") else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
     for o in orders:
         buy = o.side.upper() == "BUY"
         table.add_row(
@@ -195,13 +204,11 @@ def _ours(snap: EngineSnapshot, asset: str) -> Table:
             Text(o.side.lower(), style=palette("pnl-up") if buy else palette("pnl-down")),
             price(o.price),
             size(o.size),
-            size(o.filled),
-            o.status,
-            short(o.strategy, 18),
+            size(o.filled) if o.filled else DASH,
+            o.status.replace("_", " "),
+            short(o.strategy, 16),
         )
-    if not orders:
-        table.add_row("orders", "none open", "", "", "", "", "")
-    return table
+    return Group(line, table)
 
 
 def _complement(row: MarketRow | None, other: MarketRow | None) -> Text:

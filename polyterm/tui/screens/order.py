@@ -237,10 +237,11 @@ class OrderScreen(ModalScreen[str | None]):
             text.append(f"cost at most {money(limit * shares)}")
         else:
             text.append(f"proceeds at least {money(limit * shares)}")
-        text.append(
-            f"   now: fills {size(filled)} for {money(cash_decimal(outcome.expected_cost))}"
-        )
-        text.append(f", fee {money(cash_decimal(outcome.expected_fee))}\n")
+        if outcome.approved:
+            cost = money(cash_decimal(outcome.expected_cost))
+            text.append(f"   now: fills {size(filled)} for {cost}")
+            text.append(f", fee {money(cash_decimal(outcome.expected_fee))}")
+        text.append("\n")
         text.append("risk gate: ")
         if outcome.approved:
             text.append("approved", style=f"bold {palette('pnl-up')}")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.kit.console import make_tape
-from tests.kit.tmux import terminal  # noqa: F401 - the fixture, for the tmux tests
+from tests.kit.tmux import small_terminal, terminal  # noqa: F401 - fixtures, for tmux tests
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@ markets, venue and clock as the width allows. One line of Rich text rebuilt per 
 (it is short), coloured by meaning.
 
 At every width the header says PAPER or LIVE, the engine's state (RUNNING, PAUSED, ...)
-and "kill switch" with its state: those never give way. The rest is dropped from the
+and "kill switch" with its state (and BLOCKED while the gateway stops new orders): those
+never give way. The rest is dropped from the
 least to the most useful until the line fits (an 80-column terminal keeps the feed and
 PnL; 120 adds the markets and the clock; 200 shows everything).
 """
@@ -50,6 +51,10 @@ def header_parts(
     parts.append(Part(mode, 0))
     parts.append(Part(_state(engine_state, error), 0))
     parts.append(Part(_kill_switch(snap), 0))
+    if snap is not None and snap.trading_blocks:
+        # The gateway stopped new orders: as essential as the kill switch.
+        reasons = ", ".join(sorted({str(b.reason) for b in snap.trading_blocks}))
+        parts.append(Part(Text(f"BLOCKED: {reasons}", style=f"bold {palette('pnl-down')}"), 0))
     if snap is not None:
         parts.append(Part(_feed(snap), 1))
         parts.append(Part(_pnl(snap), 2))

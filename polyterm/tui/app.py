@@ -854,6 +854,18 @@ class PolytermApp(App[int]):
             severity="information" if healthy else "warning",
         )
 
+    def on_trading_block_moved(self, message: messages.TradingBlockMoved) -> None:
+        change = message.change
+        if change.blocked:
+            self.notify(
+                f"no new orders ({change.reason}): {change.detail}; cancels still go out",
+                title="Trading blocked",
+                severity="error",
+                timeout=30,
+            )
+        else:
+            self.notify(f"new orders may go out again ({change.reason})", title="Trading")
+
     def on_engine_error_raised(self, message: messages.EngineErrorRaised) -> None:
         self.notify(f"{message.where}: {message.message}", title="Engine error", severity="error")
 

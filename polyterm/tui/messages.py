@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from engine.events import Filled, KillSwitchChanged, PositionSettled
+from engine.events import Filled, KillSwitchChanged, PositionSettled, TradingBlockChanged
 from polyterm.tui.notices import Notice
 
 
@@ -67,6 +67,15 @@ class MarketSettled(Message):
     def __init__(self, settlement: PositionSettled) -> None:
         super().__init__()
         self.settlement = settlement
+
+
+class TradingBlockMoved(Message):
+    """The gateway stopped new orders (heartbeat lost, reconciliation, ...) or let them
+    go out again."""
+
+    def __init__(self, change: TradingBlockChanged) -> None:
+        super().__init__()
+        self.change = change
 
 
 class CommandFinished(Message):

@@ -7,7 +7,7 @@ tape, the paper or the live gateway, the system or a simulated clock, a ledger f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.adapters.polymarket.wire.market import NewMarketEvent
 from engine.clock import Clock
@@ -24,6 +24,8 @@ __all__ = [
     "FeedControl",
     "HeadlineSink",
     "Ledger",
+    "MarketChoiceError",
+    "MarketChooser",
     "MarketDataSink",
     "MarketFeed",
     "MarketLookup",
@@ -64,6 +66,23 @@ class MarketFeed(FeedControl, Protocol):
 
     async def run(self, sink: MarketDataSink) -> None:
         """Deliver data to `sink` until cancelled (or until a tape ends)."""
+
+
+class MarketChoiceError(ValueError):
+    """A market a person named cannot be added or removed; str() says why, in one line."""
+
+
+@runtime_checkable
+class MarketChooser(Protocol):
+    """A feed whose markets a person can change while it runs (the console's palette):
+    search the venue by text, add a market by slug, condition id or token id (subscribed
+    at once), remove one (unsubscribed). Raises MarketChoiceError naming what is wrong."""
+
+    async def search_markets(self, text: str, limit: int = 10) -> Sequence[MarketInfo]: ...
+
+    async def add_market(self, ref: str) -> MarketInfo: ...
+
+    async def remove_market(self, condition_id: str) -> MarketInfo: ...
 
 
 class HeadlineSink(Protocol):

@@ -150,7 +150,8 @@ def listened(path: Path) -> bool:
     return True
 
 
-def _target_options(fn: F) -> F:
+def target_options(fn: F) -> F:
+    """--socket, --ledger and --json: which instance, and how to answer."""
     fn = click.option(
         "--socket",
         "socket_path",
@@ -166,7 +167,7 @@ def _target_options(fn: F) -> F:
     return fn
 
 
-def _run(
+def ask(
     ctx: click.Context,
     cmd: str,
     args: dict[str, Any],
@@ -174,6 +175,7 @@ def _run(
     ledger: Path | None,
     socket_path: Path | None,
 ) -> dict[str, Any]:
+    """Send `cmd` to the chosen instance; its result, or exit 2 and one line."""
     from polyterm.faces import ctl_protocol as proto
 
     parent = ctx.find_object(dict) or {}
@@ -218,13 +220,13 @@ def ctl(ctx: click.Context, ledger: Path | None, socket_path: Path | None) -> No
 
 
 @ctl.command()
-@_target_options
+@target_options
 @click.pass_context
 def status(
     ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None
 ) -> None:
     """The run summary's fields, from the engine's latest snapshot."""
-    result = _run(ctx, "status", {}, as_json, ledger, socket_path)
+    result = ask(ctx, "status", {}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -233,12 +235,12 @@ def status(
 
 def _simple(name: str, help_text: str, done: Callable[[dict[str, Any]], str]) -> None:
     @ctl.command(name=name, help=help_text)
-    @_target_options
+    @target_options
     @click.pass_context
     def command(
         ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None
     ) -> None:
-        result = _run(ctx, name, {}, as_json, ledger, socket_path)
+        result = ask(ctx, name, {}, as_json, ledger, socket_path)
         if as_json:
             click.echo(json.dumps(result))
             return
@@ -287,7 +289,7 @@ def _plan_lines(command: dict[str, Any]) -> list[str]:
     help="What to close: all, strategy:NAME or market:ID (a condition or token id).",
 )
 @click.option("--yes", is_flag=True, help="Do it (without --yes: print the preview only).")
-@_target_options
+@target_options
 @click.pass_context
 def flatten(
     ctx: click.Context,
@@ -298,7 +300,7 @@ def flatten(
     socket_path: Path | None,
 ) -> None:
     """Cancel orders and close positions in scope; without --yes, the preview."""
-    result = _run(ctx, "flatten", {"scope": scope, "yes": yes}, as_json, ledger, socket_path)
+    result = ask(ctx, "flatten", {"scope": scope, "yes": yes}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -323,11 +325,11 @@ def _scope_flag(scope: str) -> str:
 
 
 @ctl.command()
-@_target_options
+@target_options
 @click.pass_context
 def kill(ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None) -> None:
     """Latch the kill switch and flatten everything (until `ctl reset`)."""
-    result = _run(ctx, "kill", {}, as_json, ledger, socket_path)
+    result = ask(ctx, "kill", {}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -24,6 +24,7 @@ from polyterm.cli.ctl import ctl
 from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
+from polyterm.cli.order import order
 from polyterm.cli.record import record
 from polyterm.cli.report import report
 from polyterm.cli.serve import serve
@@ -61,7 +62,18 @@ from polyterm.cli.serve import serve
     help="config.toml to use instead of the default one.",
 )
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
-@click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.option(
+    "--markets",
+    type=click.IntRange(1, 1000),
+    help="How many markets to trade, the top by 24h volume (offline: how many the emulator makes).",
+)
+@click.option(
+    "--watch",
+    multiple=True,
+    metavar="SLUG_OR_ID",
+    help="Trade this market (a slug, condition id or token id; repeat for several) instead "
+    "of the top --markets. Config: watch = [...].",
+)
 @click.option(
     "--json",
     "json_summary",
@@ -105,6 +117,7 @@ def main(
     config_path: Path | None,
     seed: int | None,
     markets: int | None,
+    watch: tuple[str, ...],
     json_summary: bool,
     status_file: Path | None,
     verbose: int,
@@ -128,7 +141,7 @@ def main(
         check_writable("--status-file", status_file, make_parents=False)
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
-    app = load_app(config_path, overrides(offline, seed, markets))
+    app = load_app(config_path, overrides(offline, seed, markets, watch))
     if not app.engine.dry_run:
         fail(
             "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
@@ -177,6 +190,7 @@ for _command in (
     serve,
     report,
     ctl,
+    order,
     ledger_command,
     config,
     auth,

@@ -33,6 +33,7 @@ from polyterm.faces.ops import OpsOptions, operations
 from polyterm.faces.status import StatusFile
 from polyterm.faces.summary_text import print_summary as print_summary  # backtest uses it
 from polyterm.settings.config import AppConfig
+from widgets.format import money
 
 log = logging.getLogger("polyterm.headless")
 
@@ -57,7 +58,7 @@ def status_line(snap: EngineSnapshot) -> str:
         f"[{snap.uptime_s:7.1f}s] {snap.state:<8} feed={snap.feed.current_source:<15} "
         f"{books:<9} msgs={c.messages:<7} signals={c.signals:<5} "
         f"orders={c.orders:<4} fills={c.fills:<4} rejects={c.rejects:<4} "
-        f"pnl={snap.pnl:+.4f} equity={snap.equity:.4f}"
+        f"pnl={money(snap.pnl, signed=True)} equity={money(snap.equity)}"
     )
 
 

@@ -93,7 +93,7 @@ async def open_live_engine(
     try:
         resume = await load_resume(path, rate_window_s(app.engine), clock.time())
         async with venue_for(app) as (config, venue_name):
-            feed = PolymarketFeed(config.feed, config.hot_assets, clock)
+            feed = PolymarketFeed(config.feed, config.hot_assets, clock, watch=app.watch)
             engine = build_engine(
                 config,
                 clock,

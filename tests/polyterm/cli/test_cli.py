@@ -293,3 +293,17 @@ def test_exchange_serves_for_duration_then_exits_0(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
     assert json.loads(line)["markets"] == 1
+
+
+def test_serve_passes_the_watch_list_on_to_each_console() -> None:
+    from polyterm.cli.serve import console_command
+
+    command = console_command(None, None, None, None, None, ("fed-june", "0xabc"))
+    assert command.endswith("-m polyterm --watch fed-june --watch 0xabc")
+
+
+def test_a_watch_entry_that_is_no_name_is_one_line(tmp_path: Path) -> None:
+    result = run(["--no-ui", "--duration", "1", "--watch", "two words"], tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("polyterm: error: config watch: 'two words' is not a slug")

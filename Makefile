@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 # warning. It is advice, not a problem: keep installs quiet.
 PIP_INSTALL := $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install --quiet
 
-.PHONY: run test unit lint bench clean
+.PHONY: run test unit lint bench screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("polyterm needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -50,6 +50,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_strategies.py
 	$(BIN)/python benchmarks/bench_sentiment.py
 	$(BIN)/python benchmarks/bench_console.py
+
+# The README's console picture (docs/console.svg, .png): the console on the seeded
+# replay, rasterised by Chromium when installed. Regenerate after changing the console.
+screenshot: $(VENV)/.installed
+	$(BIN)/python scripts/console_screenshot.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

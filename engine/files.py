@@ -35,8 +35,10 @@ def private_dir(path: Path) -> Path:
 
 def tighten(path: Path, mode: int = FILE_MODE) -> None:
     """Make an existing file (or directory) of ours `mode` if it is looser; a file
-    owned by someone else, or one gone meanwhile, is left as it is."""
+    owned by someone else, one gone meanwhile, or one behind another user's symlink (a
+    link planted in a shared directory) is left as it is."""
     try:
+        path = _own_links_followed(path)
         info = path.stat()
     except OSError:
         return
@@ -45,14 +47,21 @@ def tighten(path: Path, mode: int = FILE_MODE) -> None:
             os.chmod(path, mode)
 
 
+def refuse_foreign_link(path: Path) -> None:
+    """PermissionError when `path` is (or leads through) another user's symlink: a file a
+    library (SQLite's journals) will open by name must never be one planted for us."""
+    _own_links_followed(path)
+
+
 def create_private(path: Path) -> None:
     """Make sure `path` exists as a 0600 file (created empty if missing) in a private
     directory, before a library that creates files with the umask's mode (SQLite) opens
     it: SQLite gives the database's journals the database file's own mode."""
-    private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    target = _own_links_followed(path)  # never another user's link (a shared directory)
+    private_dir(target.parent)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
     os.close(fd)
-    tighten(path)
+    tighten(target)
 
 
 def open_private(path: Path, mode: str = "wb", encoding: str | None = None) -> IO[bytes] | IO[str]:
@@ -70,17 +79,66 @@ def open_private(path: Path, mode: str = "wb", encoding: str | None = None) -> I
 def write_private(path: Path, data: bytes) -> None:
     """Replace `path` with `data` atomically: a reader sees the old file or the new one,
     never half of either. The temporary file beside it is 0600 too. Writes through a
-    symlink to the file it names (a config kept in a dotfiles repository)."""
-    target = path.resolve()
+    symlink of the user's own to the file it names (a config kept in a dotfiles
+    repository), never through another user's: in a shared directory (a status file in
+    /tmp) a link planted there must not make polyterm overwrite one of its user's files.
+    The temporary file is never opened through a link either."""
+    target = _own_links_followed(path)
     private_dir(target.parent)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+        fd = _open_temporary(tmp)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, FILE_MODE)  # a temp file left by an older version may be looser
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+_TRUSTED_LINK_OWNERS = (0,)  # root's links (it could write the file anyway), and ours
+_MAX_LINKS = 40  # as the kernel's own limit on links followed in one lookup
+
+
+def _own_links_followed(path: Path) -> Path:
+    """`path` with its final symlinks followed, as long as each is the user's (or root's);
+    PermissionError naming the link otherwise."""
+    current = path
+    for _ in range(_MAX_LINKS):
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            return current
+        if not stat.S_ISLNK(info.st_mode):
+            return current
+        if info.st_uid != os.getuid() and info.st_uid not in _TRUSTED_LINK_OWNERS:
+            raise PermissionError(
+                f"{current} is a symlink of another user (uid {info.st_uid}): not written "
+                "through; remove it or pick a path in a directory of your own"
+            )
+        current = current.parent / os.readlink(current)
+    raise OSError(f"{path}: too many levels of symbolic links")
+
+
+def _open_temporary(tmp: Path) -> int:
+    """The temporary file, opened for writing and emptied: a regular file of this user,
+    never a link (one left there is removed first), 0600."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(tmp, flags, FILE_MODE)
+    except OSError:
+        if not tmp.is_symlink():
+            raise
+        tmp.unlink()  # a link where the temporary file goes: never written through
+        fd = os.open(tmp, flags | os.O_EXCL, FILE_MODE)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            raise PermissionError(f"{tmp} belongs to another user: remove it")
+        os.ftruncate(fd, 0)
+        os.fchmod(fd, FILE_MODE)  # a temporary file left by an older version may be looser
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

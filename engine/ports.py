@@ -25,6 +25,8 @@ __all__ = [
     "FeedControl",
     "HeadlineSink",
     "Ledger",
+    "MarketChoiceError",
+    "MarketChooser",
     "MarketDataSink",
     "MarketFeed",
     "MarketLookup",
@@ -66,6 +68,23 @@ class MarketFeed(FeedControl, Protocol):
 
     async def run(self, sink: MarketDataSink) -> None:
         """Deliver data to `sink` until cancelled (or until a tape ends)."""
+
+
+class MarketChoiceError(ValueError):
+    """A market a person named cannot be added or removed; str() says why, in one line."""
+
+
+@runtime_checkable
+class MarketChooser(Protocol):
+    """A feed whose markets a person can change while it runs (the console's palette):
+    search the venue by text, add a market by slug, condition id or token id (subscribed
+    at once), remove one (unsubscribed). Raises MarketChoiceError naming what is wrong."""
+
+    async def search_markets(self, text: str, limit: int = 10) -> Sequence[MarketInfo]: ...
+
+    async def add_market(self, ref: str) -> MarketInfo: ...
+
+    async def remove_market(self, condition_id: str) -> MarketInfo: ...
 
 
 class HeadlineSink(Protocol):

@@ -1,5 +1,10 @@
-"""Exit analytics: how positions were closed (take-profit vs stop-loss share, every
-reason's count) and the markets that lost the most."""
+"""Exit analytics: how positions were closed (take-profit vs stop-loss share, and every
+kind of exit by its label) and the markets that lost the most.
+
+Exits are grouped by the engine's reason id (``ExitReason``) and put into words through
+its one label table, so "stop loss" reads the same here, in the text summary and in
+every report; a strategy's own words stay in the fills' "why" column.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from decimal import Decimal
 
 from rich.text import Text
 
+from engine.execution.exit_reasons import ExitReason, label
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import market_label, money, palette
 from widgets.pane import TextPane
 
-REASONS_SHOWN = 3
-WORST_SHOWN = 2
+WORST_SHOWN = 3
 
 
 class ExitsPane(TextPane):
@@ -22,43 +27,42 @@ class ExitsPane(TextPane):
     """
 
     def show(self, snap: EngineSnapshot) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        reasons = reason_kinds(snap.exit_reasons)
-        total = sum(reasons.values())
-        if not total:
-            text.append("no exits yet", style="dim")
-            self.paint(text)
+        key = (snap.exit_kinds, snap.exits)  # sections are reused objects while unchanged
+        if key == self._key:
             return
-        tp = reasons.get("take_profit", 0)
-        sl = reasons.get("stop_loss", 0)
-        text.append(f"{total} exits   take-profit ")
-        text.append(f"{tp / total:.0%}", style=palette("pnl-up"))
-        text.append("   stop-loss ")
-        text.append(f"{sl / total:.0%}", style=palette("pnl-down"))
-        ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        for reason, count in ranked[:REASONS_SHOWN]:
-            text.append(f"\n  {count:>4}  {reason}")
-        if len(ranked) > REASONS_SHOWN:
-            rest = sum(n for _, n in ranked[REASONS_SHOWN:])
-            text.append(f"\n  {rest:>4}  {len(ranked) - REASONS_SHOWN} other reasons", style="dim")
-        by_market: dict[str, Decimal] = defaultdict(Decimal)
-        for e in snap.exits:
-            by_market[market_label(e.question, e.outcome, 36)] += e.realized
-        worst = sorted(by_market.items(), key=lambda kv: kv[1])[:WORST_SHOWN]
-        text.append(f"\nworst markets (last {len(snap.exits)} exits)", style="dim")
-        for name, realized in worst:
-            style = palette("pnl-down") if realized < 0 else palette("pnl-up")
-            text.append(f"\n  {money(realized, signed=True):>8}", style=style)
-            text.append(f"  {name}")
-        self.paint(text)
+        self.paint(exits_text(snap), key)
 
 
-def reason_kinds(reasons: tuple[tuple[str, int], ...]) -> dict[str, int]:
-    """Exit reasons by kind: a strategy's reason carries its figures after a colon or a
-    parenthesis ("momentum reversed: -652 bps", "reverted to mean (z=+0.58)"); counting
-    each wording apart would list every exit once."""
-    kinds: dict[str, int] = defaultdict(int)
-    for reason, count in reasons:
-        kind = reason.split(":", 1)[0].split("(", 1)[0].strip() or reason
-        kinds[kind] += count
-    return dict(kinds)
+def exits_text(snap: EngineSnapshot) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    kinds = dict(snap.exit_kinds)
+    total = sum(kinds.values())
+    if not total:
+        text.append("no exits yet", style="dim")
+        return text
+    tp = kinds.get(ExitReason.TAKE_PROFIT, 0)
+    sl = kinds.get(ExitReason.STOP_LOSS, 0)
+    text.append(f"{total} exits   take profit ")
+    text.append(f"{tp / total:.0%}", style=palette("pnl-up"))
+    text.append("   stop loss ")
+    text.append(f"{sl / total:.0%}", style=palette("pnl-down"))
+    # Every kind that happened, most first, by its label: never "2 other reasons".
+    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    line = Text("\n")
+    for i, (kind, count) in enumerate(ranked):
+        if i:
+            line.append(" · ", style="dim")
+        line.append(f"{label(kind)} {count}")
+    text.append_text(line)
+    by_market: dict[str, Decimal] = defaultdict(Decimal)
+    for e in snap.exits:
+        by_market[market_label(e.question, e.outcome, 40)] += e.realized
+    # Only markets that lost: a "worst" list showing a gain would read as a loss.
+    losers = sorted(((n, r) for n, r in by_market.items() if r < 0), key=lambda kv: kv[1])
+    text.append(f"\nworst markets (last {len(snap.exits)} exits)", style="dim")
+    if not losers:
+        text.append("\n  none lost money", style="dim")
+    for name, realized in losers[:WORST_SHOWN]:
+        text.append(f"\n  {money(realized, signed=True):>8}", style=palette("pnl-down"))
+        text.append(f"  {name}")
+    return text

@@ -4,12 +4,10 @@ that are near their caps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.text import Text
 
 from engine.runtime.snapshot import EngineSnapshot
-from widgets.format import DASH, bar, duration, money, palette
+from widgets.format import DASH, bar, clock, duration, money, palette
 from widgets.pane import TextPane
 
 BAR_WIDTH = 20
@@ -44,9 +42,9 @@ class KillSwitchPane(TextPane):
         if ks.next_reset is None:
             text.append(f"\nreset     {DASH}")
         else:
-            at = datetime.fromtimestamp(ks.next_reset, UTC).strftime("%H:%M UTC")
+            at = clock(ks.next_reset, seconds=False) + " UTC"
             text.append(f"\nreset     {at} (in {duration(ks.next_reset - snap.at)})")
-        text.append(f"\nrecovery  ×{ks.recovery_scale:.2f}")
+        text.append(f"\nrecovery  ×{ks.recovery_scale:.2f} size")
         text.append("\nrate windows near their caps:")
         if not snap.rate_windows:
             text.append("\n  none at half or more", style="dim")

@@ -22,7 +22,8 @@ from engine.decisions import DecisionKind
 from engine.orders import StrategyId
 from engine.runtime.snapshot import EngineSnapshot, MarketRow, SignalRow
 from widgets.cell_cache import CachedCellsTable
-from widgets.format import DASH, cents, palette, short
+from widgets.columns import Column, fit
+from widgets.format import DASH, palette, price, short, size, whole
 
 SPARK_POINTS = 20  # the trend column's width: one block per second of mid history
 
@@ -38,22 +39,40 @@ class MarketExtras:
     trend: str | Text = ""
 
 
-# key, label, width
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("question", "Market", 38),
-    ("outcome", "Outcome", 8),
-    ("bid", "Bid", 7),
-    ("ask", "Ask", 7),
-    ("spread", "Spread", 6),
-    ("last", "Last", 7),
-    ("volume", "24h vol", 10),
-    ("position", "Position", 9),
-    ("signal", "Last signal", 14),
-    ("sentiment", "Sent.", 6),
-    ("trend", "Trend", SPARK_POINTS),
+COLUMNS: tuple[Column, ...] = (
+    Column("question", "Market", flex=True),
+    Column("outcome", "Outcome"),
+    Column("bid", "Bid"),
+    Column("ask", "Ask"),
+    Column("spread", "Spread"),
+    Column("last", "Last"),
+    Column("volume", "24h vol"),
+    Column("position", "Position"),
+    Column("signal", "Last signal"),
+    Column("sentiment", "Sent.", floor=5),
+    Column("trend", "Trend", floor=SPARK_POINTS),
 )
+INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+PRICE_COLUMNS = ("bid", "ask", "spread", "last")
+# What each layout shows, most useful first (layouts are named in polyterm.tui.layout).
+LAYOUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "compact": ("question", "outcome", "bid", "ask", "last", "position"),
+    "medium": (
+        "question",
+        "outcome",
+        "bid",
+        "ask",
+        "spread",
+        "last",
+        "volume",
+        "position",
+        "signal",
+    ),
+    "wide": tuple(c.key for c in COLUMNS),
+}
 SORTABLE = ("question", "bid", "ask", "spread", "last", "volume", "position", "sentiment")
 _TEXT_COLUMNS = ("question",)
+QUESTION_MIN = 16
 
 
 def strategy_initials(names: str) -> str:
@@ -100,14 +119,14 @@ def _cells(row: MarketRow, extras: MarketExtras) -> tuple[str | Text, ...]:
         style = palette("pnl-up") if s > 0.05 else palette("pnl-down") if s < -0.05 else ""
         sentiment = Text(f"{s:+.2f}", style=style)
     return (
-        short(row.question, 38),
-        short(row.outcome, 8),
-        cents(row.best_bid),
-        cents(row.best_ask),
-        cents(row.spread),
-        cents(row.last_trade),
-        DASH if row.volume_24h is None else f"{row.volume_24h:,.0f}",
-        DASH if not extras.position else f"{extras.position:,.2f}",
+        row.question,
+        short(row.outcome, 10),
+        price(row.best_bid),
+        price(row.best_ask),
+        price(row.spread),
+        price(row.last_trade),
+        whole(row.volume_24h),
+        DASH if not extras.position else size(extras.position),
         signal_cell(extras.signal),
         sentiment,
         extras.trend,
@@ -128,11 +147,18 @@ def _text(cell: object) -> str:
 
 
 class MarketsTable(CachedCellsTable[str | Text]):
-    """Rows keyed by token; `filter_text` narrows them, `s` cycles the sort column."""
+    """Rows keyed by token; `filter_text` narrows them, `s` cycles the sort column. The
+    columns shown follow the layout (`use_layout`), their widths the content."""
 
     BINDINGS = [
-        Binding("s", "cycle_sort", "Sort", id="sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False, id="reverse-sort"),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            id="sort",
+            tooltip="Sort the markets: o cycles the column, O reverses (s sells)",
+        ),
+        Binding("O", "reverse_sort", "Reverse sort", show=False, id="reverse-sort"),
     ]
 
     DEFAULT_CSS = """
@@ -148,7 +174,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self._shown: dict[str, tuple[str | Text, ...]] = {}
+        self._shown: dict[str, tuple[str | Text, ...]] = {}  # every column's cell, by token
         self._versions: dict[str, int] = {}
         self._rows: dict[str, MarketRow] = {}
         self._extras: dict[str, MarketExtras] = {}
@@ -157,17 +183,96 @@ class MarketsTable(CachedCellsTable[str | Text]):
         self.sort_reverse = False
         self.cells_written = 0  # since mount: what refreshes cost, for the benchmark
         self._reselect: str | None = None  # the row the cursor returns to after a repaint
+        self.layout_name = "medium"
+        self._visible: tuple[str, ...] = LAYOUT_COLUMNS[self.layout_name]
+        self._showing: tuple[str, ...] = self._visible  # those that fit the width
+        self._widths: dict[str, int] = {}
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self._fit(force=True)
+
+    # -- columns ------------------------------------------------------------------------------
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        """The columns shown: the layout's, less those the width has no room for."""
+        return self._showing
+
+    def use_layout(self, name: str) -> None:
+        """Show the columns of layout `name` ("compact", "medium", "wide")."""
+        self.layout_name = name
+        self._visible = LAYOUT_COLUMNS.get(name, LAYOUT_COLUMNS["wide"])
+        if self.sort_column is not None and self.sort_column not in self._visible:
+            self.sort_column = None  # sorted by a column this layout does not show
+        self._fit()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self._fit()
+
+    def _fit(self, force: bool = False) -> bool:
+        """Columns as wide as their content; the market's name takes the rest. The
+        table is rebuilt only when what it shows or a width changed (a resize, a new
+        layout, a longer value than any before)."""
+        if not self.is_mounted:
+            return False
+        columns = [COLUMNS[INDEX[k]] for k in self._visible]
+        values = {k: [cells[INDEX[k]] for cells in self._shown.values()] for k in self._visible}
+        widest_price = price(Decimal(1))
+        for k in PRICE_COLUMNS:
+            if k in values:
+                values[k].append(widest_price)
+        scrollbar = 2 if self.row_count > self.size.height - 1 else 0
+        available = (self.size.width or self.app.size.width) - scrollbar
+        widths = fit(columns, values, available, flex_min=QUESTION_MIN)
+        shown = tuple(str(k.value) for k in self.columns)
+        if not force and widths == self._widths and shown == tuple(widths):
+            return False
+        self._widths = widths
+        self._showing = tuple(widths)
+        selected = self.selected_asset
+        self.clear(columns=True)
+        for c in columns:
+            if c.key in widths:
+                self.add_column(c.label, key=c.key, width=widths[c.key])
+        for asset in [a for a in self._order() if self._matches(a)]:
+            self.add_row(*self._display(self._shown[asset]), key=asset)
+        self._apply_sort()
+        if selected is not None and selected in self.rows:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+        return True
+
+    def _order(self) -> list[str]:
+        return list(self._shown)
+
+    def _display(self, cells: tuple[str | Text, ...]) -> tuple[str | Text, ...]:
+        """The visible columns' cells, the market's name cut to its column."""
+        out = []
+        for key in self._showing:
+            cell = cells[INDEX[key]]
+            if key == "question" and isinstance(cell, str):
+                cell = short(cell, self._widths.get("question", len(cell)))
+            out.append(cell)
+        return tuple(out)
+
+    def _overflows(self, cells: tuple[str | Text, ...]) -> bool:
+        """A value wider than its (non-flexible) column: the widths must follow."""
+        for key in self._showing:
+            if key == "question":
+                continue
+            width = self._widths.get(key)
+            cell = cells[INDEX[key]]
+            size_ = cell.cell_len if isinstance(cell, Text) else len(str(cell))
+            if width is not None and size_ > width:
+                return True
+        return False
 
     # -- data --------------------------------------------------------------------------------
     def show(self, snap: EngineSnapshot, extras: Mapping[str, MarketExtras]) -> int:
         """Patch the table from `snap`; returns how many cells were rewritten."""
         written = 0
         resort = False
-        sort_index = self._sort_index()
+        refit = False
+        sort_key = self.sort_column
         seen: set[str] = set()
         no_extras = MarketExtras()
         for row in snap.markets:
@@ -182,22 +287,32 @@ class MarketsTable(CachedCellsTable[str | Text]):
             cells = _cells(row, extra)
             old = self._shown.get(asset)
             self._shown[asset] = cells
+            refit = refit or old is None or self._overflows(cells)
             if not self._matches(asset):
                 continue
             if old is None or asset not in self.rows:
-                self.add_row(*cells, key=asset)
-                written += len(cells)
+                self.add_row(*self._display(cells), key=asset)
+                written += len(self._showing)
                 resort = True
                 continue
-            for (key, _, _), new, before in zip(COLUMNS, cells, old, strict=True):
-                if new != before:
+            shown, before = self._display(cells), self._display(old)
+            for key, new, was in zip(self._showing, shown, before, strict=True):
+                if new != was:
                     self.update_cell(asset, key, new, update_width=False)
                     written += 1
-            if sort_index is not None and cells[sort_index] != old[sort_index]:
+            if sort_key is not None and cells[INDEX[sort_key]] != old[INDEX[sort_key]]:
                 resort = True
         for gone in [a for a in self._shown if a not in seen]:
             self._forget(gone)
-        if resort and self.sort_column is None:
+            refit = True
+        rebuilt = False
+        if refit:
+            # New rows (a longer name), a removed market, a wider value: widths follow.
+            self._shown = {r.asset_id: self._shown[r.asset_id] for r in snap.markets}
+            rebuilt = self._fit()
+        if rebuilt:
+            pass
+        elif resort and self.sort_column is None:
             self._snapshot_order([r.asset_id for r in snap.markets])
         elif resort:
             self._apply_sort()
@@ -216,7 +331,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
         selected = self.selected_asset
         self.clear()
         for asset in keys:
-            self.add_row(*self._shown[asset], key=asset)
+            self.add_row(*self._display(self._shown[asset]), key=asset)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
@@ -254,7 +369,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
             present = asset in self.rows
             wanted = self._matches(asset)
             if wanted and not present:
-                self.add_row(*cells, key=asset)
+                self.add_row(*self._display(cells), key=asset)
             elif present and not wanted:
                 self.remove_row(asset)
         if self.sort_column is None:
@@ -267,14 +382,22 @@ class MarketsTable(CachedCellsTable[str | Text]):
         """Row keys in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
+    def cells_of(self, asset_id: str) -> dict[str, str]:
+        """What the row of `asset_id` shows, by column key, as plain text."""
+        cells = self._shown.get(asset_id, ())
+        return {
+            c.key: (v.plain if isinstance(v, Text) else str(v))
+            for c, v in zip(COLUMNS, cells, strict=False)
+        }
+
     # -- sorting -------------------------------------------------------------------------------
-    def _sort_index(self) -> int | None:
-        if self.sort_column is None:
-            return None
-        return [c[0] for c in COLUMNS].index(self.sort_column)
+    @property
+    def sortable(self) -> tuple[str, ...]:
+        """The sort columns this layout shows."""
+        return tuple(c for c in SORTABLE if c in self._showing)
 
     def _apply_sort(self) -> None:
-        if self.sort_column is not None and self.row_count:
+        if self.sort_column is not None and self.row_count and self.sort_column in self.columns:
             # The cursor stays on its market, not on its row number: with a price sort the
             # rows reorder as prices move, and enter / flatten act on the selection.
             selected = self.selected_asset
@@ -284,18 +407,22 @@ class MarketsTable(CachedCellsTable[str | Text]):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
+        if column not in self._showing:
+            self.notify(f"this layout does not show {column}: widen the terminal", timeout=2)
+            return
         self.sort_column = column
         self.sort_reverse = reverse
         self._apply_sort()
 
     def action_cycle_sort(self) -> None:
-        at = SORTABLE.index(self.sort_column) + 1 if self.sort_column in SORTABLE else 0
-        self.sort_by(SORTABLE[at % len(SORTABLE)], self.sort_reverse)
+        order = self.sortable
+        at = order.index(self.sort_column) + 1 if self.sort_column in order else 0
+        self.sort_by(order[at % len(order)], self.sort_reverse)
         self.notify(f"sorted by {self.sort_column}", timeout=1.5)
 
     def action_reverse_sort(self) -> None:
         if self.sort_column is None:
-            self.sort_column = SORTABLE[0]
+            self.sort_column = self.sortable[0]
         self.sort_by(self.sort_column, not self.sort_reverse)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:

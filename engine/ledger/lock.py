@@ -11,6 +11,9 @@ the same POSIX locks). A writer that closes removes its lock file while it still
 the lock, so a folder of ledgers holds only ledgers; a writer that takes a lock checks
 afterwards that its file is still the one at the path (it may have opened it just before
 the holder removed it) and starts again if not. After kill -9 the file stays, unlocked.
+The lock belongs to the file, not the name it was given: a symlink to a ledger takes the
+lock of the file it points at. (Two hard links to one file are two names the lock cannot
+tell apart: keep ledgers to one name.)
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 
-from engine.files import FILE_MODE, private_dir, tighten
+from engine.files import FILE_MODE, private_dir
 from engine.ledger.errors import LedgerError
 
 
@@ -38,7 +42,10 @@ class LedgerBusy(LedgerError):
 
 
 def lock_path(ledger: Path) -> Path:
-    return ledger.with_name(ledger.name + ".lock")
+    """The lock file of the ledger file `ledger` names: beside the file itself, symlinks
+    followed, so one ledger reached by two names (a link and its target) has one lock."""
+    target = ledger.resolve()
+    return target.with_name(target.name + ".lock")
 
 
 class WriterLock:
@@ -74,20 +81,38 @@ class WriterLock:
             if _still_at(fd, self.path):
                 break
             os.close(fd)  # its holder removed it as we opened it: take the new one
-        tighten(self.path)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, FILE_MODE)  # one left looser by an older version
         with contextlib.suppress(OSError):  # the pid is for the message only
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
     def _open(self) -> int:
+        """The lock file, opened for reading and writing: a regular file of this user,
+        never through a link (in a shared directory another user could put one there, to
+        have its target truncated)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+            fd = os.open(self.path, flags, FILE_MODE)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise LedgerError(
+                    f"cannot lock ledger {self.ledger}: its lock file {self.path} is a symlink; "
+                    "remove it, or pass another --ledger"
+                ) from None
             raise LedgerError(
                 f"cannot lock ledger {self.ledger}: {exc.strerror or exc} ({self.path}); "
                 "pass another --ledger"
             ) from exc
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            os.close(fd)
+            raise LedgerError(
+                f"cannot lock ledger {self.ledger}: its lock file {self.path} is not a file of "
+                "yours; remove it, or pass another --ledger"
+            )
+        return fd
 
     def release(self) -> None:
         """Drop the lock, removing its file first (while still held: a writer that opened

@@ -5,8 +5,8 @@
   the run that writes meanwhile. The copy is written beside its destination under a
   temporary name, checked, switched to a single-file journal and only then renamed into
   place, so a path that exists is a whole, checked ledger. Created 0600.
-- ``vacuum`` and ``migrate`` rewrite the file, so they take the writer's lock
-  (``<ledger>.lock``, flock, as the writer does) and are refused while a run holds it.
+- ``vacuum`` and ``migrate`` rewrite the file, so they take the writer's own lock
+  (:class:`~engine.ledger.lock.WriterLock`) and are refused while a run holds it.
 - ``check`` reads only (a read-only connection; never locked out by a writer): SQLite's
   integrity and foreign-key checks, the schema version, and that every position equals
   its fills net of settlements (the invariant two writers on one ledger broke).
@@ -17,8 +17,6 @@ Times and names are the caller's: nothing here reads a clock.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from pathlib import Path
 
 from engine.fixed import size_decimal
 from engine.ledger.errors import LedgerError
+from engine.ledger.lock import LedgerBusy, WriterLock
 from engine.ledger.schema import SCHEMA_VERSION, has_tables, schema_version
 from engine.ledger.schema import migrate as migrate_schema
 
@@ -68,27 +67,21 @@ def _ledger_version(conn: sqlite3.Connection, path: Path) -> int:
 
 @contextlib.contextmanager
 def writer_lock(path: Path) -> Iterator[None]:
-    """Hold the ledger's writer lock (``<ledger>.lock``, the one a running writer holds)
-    or raise LedgerError naming who holds it. Never waits."""
-    lock = path.with_name(path.name + ".lock")
+    """Hold the ledger's writer lock (the very one a running writer holds: the same file,
+    symlinks followed, removed again on the way out) or raise LedgerError naming who
+    holds it. Never waits."""
+    lock = WriterLock(path)
     try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-    except OSError as exc:
-        raise LedgerError(f"cannot lock ledger {path}: {exc.strerror or exc} ({lock})") from exc
+        lock.acquire()
+    except LedgerBusy as busy:
+        holder = f"pid {busy.pid}" if busy.pid else "another process"
+        raise LedgerError(
+            f"ledger {path} is in use by a running polyterm ({holder}); stop it first"
+        ) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise LedgerError(f"cannot lock ledger {path}: {exc.strerror or exc}") from exc
-            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            holder = f"pid {text}" if text.isdigit() else "another process"
-            raise LedgerError(
-                f"ledger {path} is in use by a running polyterm ({holder}); stop it first"
-            ) from None
         yield
     finally:
-        os.close(fd)  # drops the flock too
+        lock.release()
 
 
 # -- backup -------------------------------------------------------------------------------

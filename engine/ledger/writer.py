@@ -73,7 +73,7 @@ from engine.events import (
     TradingBlockChanged,
     VenueNoted,
 )
-from engine.files import create_private, tighten
+from engine.files import create_private, refuse_foreign_link, tighten
 from engine.ledger.errors import LedgerError
 from engine.ledger.lock import WriterLock
 from engine.ledger.schema import SCHEMA_VERSION, migrate
@@ -696,6 +696,8 @@ class SqliteLedger:
         # files the database's own mode, so they are private too.
         create_private(self.path)
         for journal in ("-wal", "-shm", "-journal"):
+            # SQLite opens these by name, through any link: never one another user planted.
+            refuse_foreign_link(self.path.with_name(self.path.name + journal))
             tighten(self.path.with_name(self.path.name + journal))
         conn = sqlite3.connect(self.path, isolation_level=None)
         self._conn = conn

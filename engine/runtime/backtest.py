@@ -25,6 +25,7 @@ from engine.orders import OrderRequest, OrderStatus
 from engine.ports import Ledger, SimulatedGateway
 from engine.runtime.core import EngineCore
 from engine.runtime.latency import LatencyRecorder
+from engine.runtime.manual import ManualOrder, ManualOutcome
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
@@ -153,6 +154,16 @@ class BacktestRunner:
 
     def watch(self, asset_id: str | None) -> None:
         self.core.watch(asset_id)
+
+    def manual_preview(self, order: ManualOrder) -> ManualOutcome:
+        return self.core.manual_preview(order)
+
+    def manual_order(self, order: ManualOrder, *, who: str = "user") -> ManualOutcome:
+        """A person's order (the console held open on a replay): answered at once."""
+        return self.core.manual_order(order, who)
+
+    def cancel_order(self, order_id: str, *, who: str = "user") -> bool:
+        return self.core.cancel_order(order_id, who)
 
     async def run(self, records: Iterable[ReplayRecord], *, starting_cash: int) -> EngineSnapshot:
         """Replay `records`, then end the run (orders cancelled, ledger flushed)."""

@@ -28,7 +28,14 @@ from engine.execution.flatten import FlattenPlan, FlattenReport, FlattenScope
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline
 from engine.orders import TAKING_TYPES, OrderRequest, OrderStatus
-from engine.ports import Ledger, MarketFeed, OrderGateway, SentimentSource
+from engine.ports import (
+    Ledger,
+    MarketChoiceError,
+    MarketChooser,
+    MarketFeed,
+    OrderGateway,
+    SentimentSource,
+)
 from engine.runtime.core import EngineCore
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.manual import ManualOrder, ManualOutcome
@@ -162,6 +169,36 @@ class LiveRunner:
         asked = self.core.cancel_all(who)
         await self._until_done(asked, timeout_s)
         return tuple(oid for oid in asked if self.core.oms.get(oid) is not None)
+
+    # -- markets by name (the console's palette) ------------------------------------------
+    def _chooser(self) -> MarketChooser:
+        feed = self.feed
+        if not isinstance(feed, MarketChooser):
+            raise MarketChoiceError("this feed's markets cannot change while it runs")
+        return feed
+
+    async def search_markets(self, text: str, limit: int = 10) -> Sequence[MarketInfo]:
+        """Open markets the venue finds for `text`."""
+        return await self._chooser().search_markets(text, limit)
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        """Trade one more market (a slug, condition id or token id) from now on."""
+        return await self._chooser().add_market(ref)
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        """Stop trading a market; refused while a position or an order is there (its
+        exits need its book: flatten it first)."""
+        chooser = self._chooser()
+        snap = self.builder.build()
+        tokens = {r.asset_id for r in snap.markets if r.market == condition_id}
+        held = [p for p in snap.positions if p.asset_id in tokens and p.shares]
+        resting = [o for o in snap.orders if o.asset_id in tokens]
+        if held or resting:
+            raise MarketChoiceError(
+                f"{len(held)} positions and {len(resting)} open orders are there: "
+                "flatten the market first (f, then m)"
+            )
+        return await chooser.remove_market(condition_id)
 
     async def _settle_plan(self, plan: FlattenPlan, timeout_s: float) -> FlattenReport:
         await self._until_done(plan.orders, timeout_s)

@@ -38,6 +38,10 @@ class MarketRow:
     needs_snapshot: bool
     volume_24h: Decimal | None = None  # the venue's figure; None when it gave none
     complement: str | None = None  # the other token of a binary market (YES <-> NO)
+    end_date: str = ""  # when the market is due to end (the venue's ISO text; "" unknown)
+    slug: str = ""  # the market's name in the venue's URLs (polyterm order takes it)
+    accepting_orders: bool = True  # the venue takes orders on it
+    winner: str | None = None  # the winning token once the market resolved
 
 
 @dataclass(frozen=True, slots=True)

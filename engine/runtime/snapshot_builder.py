@@ -356,10 +356,12 @@ class SnapshotBuilder:
             if book is None:
                 continue
             old = rows.get(asset)
+            winner = registry.resolved.get(market.condition_id)
             if (
                 old is not None
                 and old.version == book.updates
                 and old.needs_snapshot == book.needs_snapshot
+                and old.winner == winner
             ):
                 continue
             bb, ba = book.best_bid, book.best_ask
@@ -380,9 +382,19 @@ class SnapshotBuilder:
                 needs_snapshot=book.needs_snapshot,
                 volume_24h=market.volume_24h,
                 complement=market.complement_of(asset),
+                end_date=market.end_date,
+                slug=market.slug,
+                accepting_orders=market.accepting_orders and not market.closed,
+                winner=winner,
             )
             if old is None:
                 reorder = True
+        gone = [a for a in rows if a not in registry.by_token]
+        if gone:
+            # A market no longer listed (taken off the watch list): its rows go.
+            for asset in gone:
+                del rows[asset]
+            reorder = True
         if reorder:
             self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
         self._markets = tuple(rows[a] for a in self._order)

@@ -81,11 +81,27 @@ def login(
     from polyterm.settings.venue_client import VenueUrls
     from polyterm.settings.wallet import DEFAULT_SIGNATURE_TYPE, SignatureType, check_address
 
-    triplet = [api_key, api_secret, api_passphrase]
-    if any(triplet) and not all(triplet):
+    if (api_secret or api_passphrase) and not api_key:
         fail("--api-key, --api-secret and --api-passphrase go together: give all three or none")
     app = load(config_path)
     interactive = not private_key_stdin
+    on_command_line = [
+        flag
+        for flag, v in (("--api-secret", api_secret), ("--api-passphrase", api_passphrase))
+        if v
+    ]
+    if api_key:
+        # The secret and passphrase show in `ps` and shell history when given as flags:
+        # taken from the environment, or asked (hidden), when left out.
+        env = _environ()
+        api_secret = api_secret or env.get(c.API_SECRET, "").strip() or None
+        api_passphrase = api_passphrase or env.get(c.API_PASSPHRASE, "").strip() or None
+        if not (api_secret and api_passphrase) and not interactive:
+            fail(
+                "--api-key needs --api-secret and --api-passphrase (or POLYMARKET_API_SECRET "
+                "and POLYMARKET_API_PASSPHRASE in the environment): --private-key-stdin never "
+                "prompts"
+            )
     # Where the secrets will go, checked before the key is typed.
     phrase: str | None = None
     if use_keyfile:
@@ -129,6 +145,10 @@ def login(
         funder = check_address(funder) if funder else None
     except ValueError as exc:
         fail(f"--funder: {exc}")
+    if api_key and not api_secret:
+        api_secret = _hidden("API secret (hidden)")
+    if api_key and not api_passphrase:
+        api_passphrase = _hidden("API passphrase (hidden)")
     values = {c.PRIVATE_KEY: key}
     if signature_type:
         values[c.SIGNATURE_TYPE] = chosen.value
@@ -154,13 +174,26 @@ def login(
         api=given,
     )
     urls = VenueUrls.from_config(app)
-    _run(_login(creds, urls, values, use_keyfile, phrase))
+    note = (
+        f"note: {' and '.join(on_command_line)} show in `ps` and shell history: leave them "
+        "out to be asked (hidden), or set them in the environment"
+        if on_command_line
+        else ""
+    )
+    _run(_login(creds, urls, values, use_keyfile, phrase, note))
 
 
 def _environ() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def _hidden(prompt: str) -> str:
+    answer = str(click.prompt(prompt, hide_input=True, err=True)).strip()
+    if not answer:
+        fail(f"{prompt.removesuffix(' (hidden)')}: nothing typed; nothing was stored")
+    return answer
 
 
 def _read_key(from_stdin: bool) -> str:
@@ -178,6 +211,7 @@ async def _login(
     values: dict[str, str],
     use_keyfile: bool,
     phrase: str | None,
+    note: str = "",
 ) -> int:
     from polyterm.settings import credentials as c
     from polyterm.settings.venue_client import VenueError, VenueUnreachable, connect
@@ -234,6 +268,8 @@ async def _login(
             f"note: {', '.join(shadowing)} set in the environment win over what was stored",
             err=True,
         )
+    if note:
+        click.echo(note, err=True)
     return 0
 
 
@@ -294,11 +330,11 @@ def status(as_json: bool) -> None:
     for name in c.TRADING_NAMES:
         for origin, found in places:
             if name in found:
-                rows.append({"name": name, "origin": origin, "value": mask(name, found[name])})
+                rows.append({"name": name, "origin": origin, "value": _shown(name, found[name])})
                 break
         else:
             if name in locked:
-                shown = locked[name] or "set (keyfile locked)"
+                shown = _shown(name, locked[name]) if locked[name] else "set (keyfile locked)"
                 if name == c.PRIVATE_KEY and info is not None:
                     shown = f"set (signer {info.address}; keyfile locked)"
                 rows.append({"name": name, "origin": "keyfile", "value": shown})
@@ -321,6 +357,22 @@ def status(as_json: bool) -> None:
         click.echo(f"{row['name']:<{width}}  {row['origin']:<7}  {row['value']}")
     if sources.keyring_note:
         click.echo(f"note: {sources.keyring_note}", err=True)
+
+
+def _shown(name: str, value: str) -> str:
+    """A setting as `auth status` shows it (see `mask`), the public ones only when they
+    are what they should be: a key pasted into the funder's variable is not echoed."""
+    from polyterm.settings import credentials as c
+    from polyterm.settings.wallet import SignatureType, check_address
+
+    try:
+        if name == c.FUNDER:
+            check_address(value)
+        elif name == c.SIGNATURE_TYPE:
+            SignatureType.parse(value)
+    except ValueError:
+        return "set (not valid: see `polyterm doctor`)"
+    return mask(name, value)
 
 
 @auth.command()

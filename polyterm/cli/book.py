@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from polyterm.cli.common import EXIT_INCOMPLETE, fail
+from polyterm.reports.printable import printable
 
 PROBLEM_LINES = 20  # a hostile tape can hold millions: the first ones, then a count
 
@@ -134,7 +135,8 @@ def short_id(ident: str, keep: int = 6) -> str:
 
 def _title(asset: str, market_id: str, market: MarketInfo | None) -> str:
     if market is not None:
-        return f"{market.question} · {market.outcome_of(asset)}"
+        # The venue's (or a shared tape's) words: no escape sequence reaches the terminal.
+        return printable(f"{market.question} · {market.outcome_of(asset)}")
     if market_id:
         return f"market {short_id(market_id)}"
     return "unknown market"

@@ -147,9 +147,16 @@ def _find(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseExc
     return exc if isinstance(exc, kinds) else None
 
 
-def overrides(offline: bool | None, seed: int | None, markets: int | None) -> dict[str, Any]:
+def overrides(
+    offline: bool | None,
+    seed: int | None,
+    markets: int | None,
+    watch: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Command-line values in the config tree's shape (they win over file and env)."""
     overrides: dict[str, Any] = {}
+    if watch:
+        overrides["watch"] = list(watch)
     if offline is not None:
         overrides["offline"] = offline
     if seed is not None:

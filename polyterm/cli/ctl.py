@@ -103,7 +103,7 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
     if sock is not None:
         return sock
     directory = sockets.socket_dir()
-    found = sockets.scan(directory, clean=True)
+    found = [f for f in sockets.scan(directory, clean=True) if listened(f.path)]
     if ledger is not None:
         key = sockets.ledger_key(ledger)
         found = [f for f in found if f.key == key]
@@ -130,7 +130,28 @@ def find(ledger: Path | None, sock: Path | None) -> Path:
     )
 
 
-def _target_options(fn: F) -> F:
+def listened(path: Path) -> bool:
+    """Whether anything listens on the socket at `path`; one nobody listens on is stale
+    (its pid may live again as another process, or linger as a zombie) and is removed."""
+    import socket
+
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(CONNECT_TIMEOUT_S)
+    try:
+        probe.connect(str(path))
+    except ConnectionRefusedError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+    except OSError:
+        return True  # busy, or not ours to judge: let the call say what is wrong
+    finally:
+        probe.close()
+    return True
+
+
+def target_options(fn: F) -> F:
+    """--socket, --ledger and --json: which instance, and how to answer."""
     fn = click.option(
         "--socket",
         "socket_path",
@@ -146,7 +167,7 @@ def _target_options(fn: F) -> F:
     return fn
 
 
-def _run(
+def ask(
     ctx: click.Context,
     cmd: str,
     args: dict[str, Any],
@@ -154,6 +175,7 @@ def _run(
     ledger: Path | None,
     socket_path: Path | None,
 ) -> dict[str, Any]:
+    """Send `cmd` to the chosen instance; its result, or exit 2 and one line."""
     from polyterm.faces import ctl_protocol as proto
 
     parent = ctx.find_object(dict) or {}
@@ -198,13 +220,13 @@ def ctl(ctx: click.Context, ledger: Path | None, socket_path: Path | None) -> No
 
 
 @ctl.command()
-@_target_options
+@target_options
 @click.pass_context
 def status(
     ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None
 ) -> None:
     """The run summary's fields, from the engine's latest snapshot."""
-    result = _run(ctx, "status", {}, as_json, ledger, socket_path)
+    result = ask(ctx, "status", {}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -213,12 +235,12 @@ def status(
 
 def _simple(name: str, help_text: str, done: Callable[[dict[str, Any]], str]) -> None:
     @ctl.command(name=name, help=help_text)
-    @_target_options
+    @target_options
     @click.pass_context
     def command(
         ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None
     ) -> None:
-        result = _run(ctx, name, {}, as_json, ledger, socket_path)
+        result = ask(ctx, name, {}, as_json, ledger, socket_path)
         if as_json:
             click.echo(json.dumps(result))
             return
@@ -251,11 +273,14 @@ _simple(
 
 
 def _plan_lines(command: dict[str, Any]) -> list[str]:
+    """The plan in words; a market's question is the venue's text, shown as text."""
+    from polyterm.reports.printable import printable
+
     lines = []
     for oid in command.get("cancels", []):
         lines.append(f"  cancel order {oid}")
     for c in command.get("closes", []):
-        what = f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"]
+        what = printable(f"{c['question'][:50]!s} {c['outcome']}".strip() or c["asset_id"])
         expected = (
             f"expected {c['expected_price']}, pnl {c['expected_pnl']}"
             if c.get("expected_price") is not None
@@ -263,8 +288,8 @@ def _plan_lines(command: dict[str, Any]) -> list[str]:
         )
         lines.append(f"  sell {c['shares']} of {what} at {c['limit_price']} or better ({expected})")
     for left in command.get("left", []):
-        what = f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"]
-        lines.append(f"  left: {left['shares']} of {what}: {left['why']}")
+        what = printable(f"{left['question'][:50]} {left['outcome']}".strip() or left["asset_id"])
+        lines.append(f"  left: {left['shares']} of {what}: {printable(str(left['why']))}")
     return lines
 
 
@@ -276,7 +301,7 @@ def _plan_lines(command: dict[str, Any]) -> list[str]:
     help="What to close: all, strategy:NAME or market:ID (a condition or token id).",
 )
 @click.option("--yes", is_flag=True, help="Do it (without --yes: print the preview only).")
-@_target_options
+@target_options
 @click.pass_context
 def flatten(
     ctx: click.Context,
@@ -287,7 +312,7 @@ def flatten(
     socket_path: Path | None,
 ) -> None:
     """Cancel orders and close positions in scope; without --yes, the preview."""
-    result = _run(ctx, "flatten", {"scope": scope, "yes": yes}, as_json, ledger, socket_path)
+    result = ask(ctx, "flatten", {"scope": scope, "yes": yes}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -312,11 +337,11 @@ def _scope_flag(scope: str) -> str:
 
 
 @ctl.command()
-@_target_options
+@target_options
 @click.pass_context
 def kill(ctx: click.Context, as_json: bool, ledger: Path | None, socket_path: Path | None) -> None:
     """Latch the kill switch and flatten everything (until `ctl reset`)."""
-    result = _run(ctx, "kill", {}, as_json, ledger, socket_path)
+    result = ask(ctx, "kill", {}, as_json, ledger, socket_path)
     if as_json:
         click.echo(json.dumps(result))
         return

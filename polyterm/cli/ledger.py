@@ -45,11 +45,12 @@ def _backup_path(ledger: Path, dest: Path | None, tag: str = "") -> Path:
 
 
 def _refuse_if_running(ledger: Path, what: str) -> None:
+    from polyterm.cli.ctl import listened
     from polyterm.faces import ctl_sockets as sockets
 
     key = sockets.ledger_key(ledger)
     for found in sockets.scan():
-        if found.key == key:
+        if found.key == key and listened(found.path):
             fail(
                 f"cannot {what} {ledger}: a polyterm (pid {found.pid}) is running on it; "
                 "stop it first (`polyterm ledger backup` works while it runs)"

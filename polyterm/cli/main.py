@@ -24,6 +24,7 @@ from polyterm.cli.ctl import ctl
 from polyterm.cli.doctor import doctor
 from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
+from polyterm.cli.order import order
 from polyterm.cli.record import record
 from polyterm.cli.redeem import redeem
 from polyterm.cli.report import report
@@ -68,7 +69,18 @@ from polyterm.cli.serve import serve
 )
 @click.option("--yes", is_flag=True, help="With --live: start without asking (unattended runs).")
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
-@click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.option(
+    "--markets",
+    type=click.IntRange(1, 1000),
+    help="How many markets to trade, the top by 24h volume (offline: how many the emulator makes).",
+)
+@click.option(
+    "--watch",
+    multiple=True,
+    metavar="SLUG_OR_ID",
+    help="Trade this market (a slug, condition id or token id; repeat for several) instead "
+    "of the top --markets. Config: watch = [...].",
+)
 @click.option(
     "--json",
     "json_summary",
@@ -114,6 +126,7 @@ def main(
     yes: bool,
     seed: int | None,
     markets: int | None,
+    watch: tuple[str, ...],
     json_summary: bool,
     status_file: Path | None,
     verbose: int,
@@ -137,7 +150,7 @@ def main(
         check_writable("--status-file", status_file, make_parents=False)
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
-    settings = overrides(offline, seed, markets)
+    settings = overrides(offline, seed, markets, watch)
     if live:
         settings.setdefault("engine", {})["dry_run"] = False
     app = load_app(config_path, settings)
@@ -207,6 +220,7 @@ for _command in (
     serve,
     report,
     ctl,
+    order,
     ledger_command,
     config,
     auth,

@@ -8,11 +8,17 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from polyterm.cli.common import check_writable, fail
 from polyterm.reports.catalog import FORMATS, KINDS
+
+if TYPE_CHECKING:
+    from polyterm.settings.config import AppConfig
+
+MACHINE_FORMATS = ("json", "jsonl", "csv")  # plain decimals: no price convention
 
 
 def _write(chunks: Iterable[str], out: Path | None) -> None:
@@ -62,9 +68,9 @@ def _write(chunks: Iterable[str], out: Path | None) -> None:
 @click.option(
     "--prices",
     type=click.Choice(("cents", "dollars")),
-    default="cents",
-    show_default=True,
-    help="How tables write prices: 52.3¢ or 0.523 (JSON/CSV: always plain decimals).",
+    default=None,
+    help="How tables write prices: 52.3¢ or 0.523 (default: config's [console] prices, "
+    "else cents; JSON/CSV: always plain decimals).",
 )
 @click.option(
     "--config",
@@ -82,7 +88,7 @@ def report(
     tz: str,
     fmt: str | None,
     out: Path | None,
-    prices: str,
+    prices: str | None,
     config_path: Path | None,
 ) -> None:
     """Write a report of KIND from a ledger (read only; safe while a run writes it).
@@ -111,6 +117,8 @@ def report(
     except ScopeError as exc:
         fail(str(exc))
     fmt = fmt or ("table" if out is None and sys.stdout.isatty() else "json")
+    if prices is None:
+        prices = "cents" if fmt in MACHINE_FORMATS else _config(config_path).console.prices
     try:
         if spec.many:
             document = reports.build_many(kind, paths, scope)
@@ -151,15 +159,19 @@ def _width() -> int:
     return max(80, shutil.get_terminal_size((120, 40)).columns)
 
 
-def _default_ledger(config_path: Path | None) -> Path:
-    from polyterm.settings import locations
+def _config(config_path: Path | None) -> AppConfig:
     from polyterm.settings.config import ConfigError, load_config
 
     try:
-        app = load_config(config_path)
+        return load_config(config_path)
     except ConfigError as exc:
         fail(str(exc))
-    return app.ledger or locations.default_ledger_path()
+
+
+def _default_ledger(config_path: Path | None) -> Path:
+    from polyterm.settings import locations
+
+    return _config(config_path).ledger or locations.default_ledger_path()
 
 
 report.help = (report.help or "") + "\n".join(

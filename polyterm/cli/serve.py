@@ -24,6 +24,7 @@ def console_command(
     config_path: Path | None,
     seed: int | None,
     markets: int | None,
+    watch: tuple[str, ...] = (),
 ) -> str:
     """The shell command each browser session runs: this Python, this polyterm. ``exec``
     makes the console the server's own child, so it can tell when its server is gone."""
@@ -38,6 +39,8 @@ def console_command(
         args += ["--seed", str(seed)]
     if markets is not None:
         args += ["--markets", str(markets)]
+    for ref in watch:
+        args += ["--watch", ref]
     return "exec " + shlex.join(args)
 
 
@@ -69,6 +72,12 @@ def console_command(
 )
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.option(
+    "--watch",
+    multiple=True,
+    metavar="SLUG_OR_ID",
+    help="Trade this market (slug, condition id or token id; repeatable).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -79,6 +88,7 @@ def serve(
     config_path: Path | None,
     seed: int | None,
     markets: int | None,
+    watch: tuple[str, ...],
 ) -> None:
     """Serve the console to a browser (Ctrl-C stops).
 
@@ -92,7 +102,7 @@ def serve(
         check_writable("--ledger", ledger, make_parents=True)
     if config_path is not None and not config_path.is_file():
         fail(f"--config {config_path}: no such config file")
-    load_app(config_path, overrides(offline, seed, markets))  # a bad config fails here, once
+    load_app(config_path, overrides(offline, seed, markets, watch))  # a bad config fails here
     if not is_loopback_host(host):
         click.echo(
             f"polyterm: warning: serving the console on {host}: whoever reaches "
@@ -100,7 +110,7 @@ def serve(
             "network path can read it)",
             err=True,
         )
-    command = console_command(offline, ledger, config_path, seed, markets)
+    command = console_command(offline, ledger, config_path, seed, markets, watch)
 
     async def go() -> int:
         from polyterm.faces.browser import new_token, serve_console

@@ -71,7 +71,9 @@ class AdminApi:
         bearer = request.headers.get("Authorization", "")
         if bearer.lower().startswith("bearer "):
             given = given or bearer[7:].strip()
-        if not given or not hmac.compare_digest(given, self.control.admin_token):
+        # As bytes: compare_digest refuses non-ASCII str (a 500 and a traceback, not a 401).
+        token = self.control.admin_token.encode()
+        if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), token):
             return _error(
                 "admin token missing or wrong: send Authorization: Bearer <admin_token> "
                 "(printed by polyterm exchange)",

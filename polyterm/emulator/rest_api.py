@@ -82,6 +82,15 @@ def clob_market_json(m: EmuMarket) -> dict[str, Any]:
     }
 
 
+def _named(item: dict[str, Any], param: str, values: set[str]) -> bool:
+    """A Gamma market object matches a lookup by slug, condition id or token id."""
+    if param == "slug":
+        return item["slug"] in values
+    if param == "condition_ids":
+        return item["conditionId"] in values
+    return bool(set(json.loads(item["clobTokenIds"])) & values)
+
+
 def event_ref(ex: Exchange, m: EmuMarket) -> dict[str, Any]:
     """The ``events[0]`` Gamma puts on a market: its neg-risk event, or its own."""
     info = m.info
@@ -163,6 +172,7 @@ class RestApi:
             g("/gamma/markets/keyset", self.gamma_markets_keyset),
             g("/gamma/markets/{gamma_id}", self.gamma_market),
             g("/gamma/events", self.gamma_events),
+            g("/gamma/public-search", self.gamma_search),
             g("/news", self.news_index),
             g("/news/", self.news_index),
             *(g(f"/news{path}", self.news) for path in NEWS_ENDPOINTS),
@@ -328,6 +338,12 @@ class RestApi:
         if q.get("closed") is not None:
             want = q["closed"].lower() == "true"
             items = [i for i in items if i["closed"] == want]
+        # Gamma's lookups by name: repeated (or comma-separated) slugs, condition ids and
+        # token ids, as the venue takes them.
+        for param in ("slug", "condition_ids", "clob_token_ids"):
+            values = {x for raw in q.getall(param, []) for x in raw.split(",") if x}
+            if values:
+                items = [i for i in items if _named(i, param, values)]
         order = q.get("order")
         if order in ("volume24hr", "liquidity", "liquidityNum"):
             key = "volume24hr" if order == "volume24hr" else "liquidityNum"
@@ -359,6 +375,31 @@ class RestApi:
             if m.info.gamma_id == request.match_info["gamma_id"]:
                 return _json(gamma_market_json(m, event_ref(self.ex, m)))
         return _error(404, "market not found")
+
+    async def gamma_search(self, request: web.Request) -> web.Response:
+        """``/public-search?q=``: events whose title, or one of whose markets' question or
+        slug, holds every word of `q` (any case), with their markets, as Gamma answers."""
+        words = [w for w in request.query.get("q", "").lower().split() if w]
+        if not words:
+            return _error(400, "q is required")
+        limit = int(request.query.get("limit_per_type", "10") or 10)
+        events: dict[str, dict[str, Any]] = {}
+        for m in self.ex.markets:
+            ref = event_ref(self.ex, m)
+            text = f"{ref['title']} {m.info.question} {m.info.slug}".lower()
+            if not all(w in text for w in words):
+                continue
+            event = events.setdefault(
+                ref["id"], {**ref, "active": True, "closed": False, "markets": []}
+            )
+            event["markets"].append(gamma_market_json(m, ref))
+        found = list(events.values())
+        return _json(
+            {
+                "events": found[:limit],
+                "pagination": {"hasMore": len(found) > limit, "totalResults": len(found)},
+            }
+        )
 
     async def gamma_events(self, request: web.Request) -> web.Response:
         """Events with their markets: neg-risk baskets, and one event per other market."""

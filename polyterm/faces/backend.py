@@ -9,9 +9,19 @@ the depth of the market the detail screen watches) and changes it through comman
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from engine.config import EngineConfig
-from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.market.markets import MarketInfo
+from engine.ports import MarketChoiceError
+from engine.runtime.commands import (
+    EngineState,
+    FlattenPlan,
+    FlattenReport,
+    FlattenScope,
+    ManualOrder,
+    ManualOutcome,
+)
 from engine.runtime.snapshot import DepthRow, EngineSnapshot, MarketRow, SnapshotHub
 from engine.runtime.stream import EventStream
 from polyterm.tui.history import SessionHistory
@@ -79,14 +89,46 @@ class EngineBackend(ABC):
     @abstractmethod
     def reset(self) -> None: ...
 
-    async def cancel_all(self) -> tuple[str, ...]:
-        """Take every open order off the book, waiting for the venue's confirmations;
-        the orders still open after it. A face without a venue has none to cancel."""
-        return ()
-
     @abstractmethod
     def watch(self, asset_id: str | None) -> None:
         """Have the snapshots carry this token's depth (None: none)."""
+
+    @abstractmethod
+    def manual_preview(self, order: ManualOrder) -> ManualOutcome:
+        """What the risk gate says of a person's order, and what the book would give."""
+
+    @abstractmethod
+    async def manual_order(self, order: ManualOrder) -> ManualOutcome:
+        """Send a person's order through the risk gate and the gateway (``manual``)."""
+
+    @abstractmethod
+    def cancel_order(self, order_id: str) -> bool:
+        """Take one open order off the book; False when it is not open."""
+
+    # -- markets by name (a live feed can change them; a replay trades the tape's) -------
+    @property
+    def chooses_markets(self) -> bool:
+        """The markets traded can change while it runs (search, add, remove)."""
+        return False
+
+    async def search_markets(self, text: str) -> Sequence[MarketInfo]:
+        """Open markets the venue finds for `text` (none: this engine cannot add any)."""
+        return ()
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        """Trade one more market (slug, condition id or token id) from now on."""
+        raise MarketChoiceError("a replay trades the tape's markets: none can be added")
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        """Stop trading a market (refused while something is held or resting there)."""
+        raise MarketChoiceError("a replay trades the tape's markets: none can be removed")
+
+    def cancel_all(self) -> int:
+        """Cancel every open order of the latest snapshot; how many were asked."""
+        snap = self.hub.latest
+        if snap is None:
+            return 0
+        return sum(1 for o in snap.orders if self.cancel_order(o.order_id))
 
     # -- lookups for labels and the detail screen, from the latest snapshot ----------------
     def _row(self, asset_id: str) -> MarketRow | None:
@@ -115,6 +157,10 @@ class EngineBackend(ABC):
     def complement(self, asset_id: str) -> str | None:
         row = self._row(asset_id)
         return row.complement if row else None
+
+    def market_row(self, asset_id: str) -> MarketRow | None:
+        """The token's row in the latest snapshot (its book's best prices, its tick)."""
+        return self._row(asset_id)
 
     def depth(self, asset_id: str) -> DepthRow | None:
         """The token's depth as the latest snapshot carries it; asking starts the

@@ -43,6 +43,8 @@ REFUSED_TOKEN = (
 )
 REFUSED_ORIGIN = "polyterm serve: cross-origin request refused\n"
 REFUSED_HOST = "polyterm serve: unexpected Host header refused\n"
+REFUSED_PLAIN = "polyterm serve: this URL is the console's WebSocket: open the page instead\n"
+WEBSOCKET_PATH = "/ws"  # textual-serve's route for a session's WebSocket
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,8 +73,11 @@ class Guard:
         # by whatever name the network gives, so only token and origin are checked.
         self._hosts: frozenset[str] | None = None
         if is_loopback_host(host):
-            names = {"127.0.0.1", "localhost", "[::1]", url_host(host)}
-            self._hosts = frozenset(f"{name}:{port}" for name in names)
+            names = {"127.0.0.1", "localhost", "[::1]", url_host(host).lower()}
+            hosts = {f"{name}:{port}" for name in names}
+            if port == 80:  # a browser leaves the scheme's default port out of Host
+                hosts |= names
+            self._hosts = frozenset(hosts)
 
     @web.middleware
     async def check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -84,6 +89,9 @@ class Guard:
         origin = request.headers.get("Origin")
         if origin is not None and origin.lower() != f"{request.scheme}://{request.host}".lower():
             raise web.HTTPForbidden(text=REFUSED_ORIGIN)
+        if request.path == f"/{first}{WEBSOCKET_PATH}" and not _upgrade(request):
+            # textual-serve would fail the handshake with two tracebacks on our stderr.
+            raise web.HTTPBadRequest(text=REFUSED_PLAIN)
         response = await handler(request)
         if not response.prepared:  # a WebSocket has sent its headers already
             # The token is in the page's URL: never in a Referer, never framed elsewhere.
@@ -92,6 +100,39 @@ class Guard:
             response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _upgrade(request: web.Request) -> bool:
+    """Whether `request` asks for a WebSocket (what textual-serve's handshake needs)."""
+    return bool(web.WebSocketResponse().can_prepare(request))
+
+
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse (no Host header, a broken request line) at
+    ERROR with its traceback, before any check of ours can run, and any local process can
+    send one: such a record becomes one debug line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = "refused a malformed request (%s)"
+            record.args = (" ".join(str(error.message).split()),)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+@contextlib.contextmanager
+def _quiet_bad_requests() -> Iterator[None]:
+    server_log = logging.getLogger("aiohttp.server")
+    quiet = _QuietBadRequests()
+    server_log.addFilter(quiet)
+    try:
+        yield
+    finally:
+        server_log.removeFilter(quiet)
 
 
 async def build_app(command: str, host: str, port: int, token: str) -> web.Application:
@@ -128,18 +169,19 @@ async def serve_console(
     # No access log: every request line carries the token.
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=GRACE_S)
     await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
+    with _quiet_bad_requests():
         try:
-            await site.start()
-        except OSError as exc:
-            raise OSError(
-                f"cannot serve on {host}:{port}: {exc.strerror or exc} (pick another --port)"
-            ) from exc
-        on_ready(served_url(host, port, token))
-        await stopped()
-    finally:
-        await _shut_down(runner)
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise OSError(
+                    f"cannot serve on {host}:{port}: {exc.strerror or exc} (pick another --port)"
+                ) from exc
+            on_ready(served_url(host, port, token))
+            await stopped()
+        finally:
+            await _shut_down(runner)
 
 
 async def _shut_down(runner: web.AppRunner) -> None:

@@ -117,6 +117,7 @@ def run_console(app: AppConfig, options: ConsoleOptions) -> int:
         config_path=options.config_path or locations.config_file(),
         duration=options.duration,
         ledger_path=options.ledger or app.ledger or locations.default_ledger_path(),
+        prices=app.console.prices,
     )
     code = console.run()
     return code if isinstance(code, int) else 0

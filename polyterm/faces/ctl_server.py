@@ -2,11 +2,12 @@
 
 Every live face (headless and console) runs one beside its engine, on the engine's own
 event loop. A command goes to the live runner's public commands (``pause``, ``resume``,
-``flatten_preview``, ``flatten``, ``kill``, ``reset``) and is answered once the engine has
-applied it: after a snapshot built after the command was published (snapshots are
-published only once what they show is on disk), so ``status`` right after ``pause``
-says ``paused``. ``status`` answers the run summary's fields, the keys of the headless
-``--json`` summary, from the latest snapshot.
+``flatten_preview``, ``flatten``, ``kill``, ``reset``, ``manual_order``) and is answered
+once the engine has applied it: after a snapshot built after the command was published
+(snapshots are published only once what they show is on disk), so ``status`` right
+after ``pause`` says ``paused``. ``status`` answers the run summary's fields, the keys of
+the headless ``--json`` summary, from the latest snapshot. ``order`` is a person's order
+(``polyterm order``), through the same risk gate as a strategy's.
 
 Trading commands run one at a time. Who did it is recorded as ``ctl`` (the kill switch's
 ``who``). See :mod:`polyterm.faces.ctl_protocol` for the wire format and
@@ -22,16 +23,31 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.runtime.commands import FlattenPlan, FlattenReport, FlattenScope
+from engine.orders import OrderType, Side
+from engine.runtime.commands import (
+    FlattenPlan,
+    FlattenReport,
+    FlattenScope,
+    ManualOrder,
+    ManualOutcome,
+)
 from engine.runtime.live import LiveRunner
-from engine.runtime.snapshot import EngineSnapshot
+from engine.runtime.snapshot import EngineSnapshot, MarketRow
 from engine.runtime.summary import summary_dict
 from polyterm.faces import ctl_protocol as proto
 from polyterm.faces import ctl_sockets as sockets
+from polyterm.faces.order_input import (
+    OrderInputError,
+    side_of,
+    size_units,
+    type_of,
+    wire_price_units,
+)
 
 log = logging.getLogger("polyterm.ctl")
 
@@ -91,6 +107,7 @@ class ControlServer:
             "kill": self._kill,
             "reset": self._reset,
             "cancel-all": self._cancel_all,
+            "order": self._order,
         }
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -344,8 +361,11 @@ class ControlServer:
         scope = parse_scope(scope_arg)
         async with self._trading:
             snap = await self._running("flatten")
+            plan = self.runner.flatten_preview(scope)
+            nothing = _names_nothing(scope, plan, snap)
+            if nothing:
+                raise proto.ProtocolError(proto.REFUSED, f"{nothing}; nothing was done")
             if not yes:
-                plan = self.runner.flatten_preview(scope)
                 preview = {"name": "flatten", "preview": True, **self._plan(plan, snap)}
                 return self._with(snap, preview)
             report = await self.runner.flatten(scope, who=WHO)
@@ -378,9 +398,60 @@ class ControlServer:
         command = {"name": "cancel-all", "cancels": asked, "still_open": list(left)}
         return self._with(snap, command)
 
+    async def _order(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A person's order (``polyterm order``): through the same risk gate and gateway
+        as a strategy's, recorded as ``manual`` (by ctl). ``preview`` only asks the gate."""
+        request = order_request(args)
+        async with self._trading:
+            snap = await self._running("order")
+            row = resolve_token(snap, request.token, request.outcome)
+            order = ManualOrder(
+                asset_id=row.asset_id,
+                side=request.side,
+                size=request.size,
+                price=request.price,
+                order_type=request.order_type,
+                post_only=request.post_only,
+                expires_at=None if request.expires_in is None else snap.at + request.expires_in,
+            )
+            if request.preview:
+                outcome = self.runner.manual_preview(order)
+                answer = _order_answer(row, order, outcome, preview=True)
+                return self._with(snap, answer)
+            outcome = await self.runner.manual_order(order, who=WHO)
+            if outcome.order_id is None:
+                raise proto.ProtocolError(
+                    proto.REFUSED, f"order refused by {outcome.rule}: {outcome.reason}"
+                )
+            after = await self._applied()
+        answer = _order_answer(row, order, outcome, preview=False)
+        answer.update(_order_state(outcome.order_id, after))
+        return self._with(after, answer)
+
     def _with(self, snap: EngineSnapshot, command: dict[str, Any]) -> dict[str, Any]:
         """A command's answer: the summary after it, and what the command did."""
         return {**self.summary(snap), "command": command}
+
+
+def _names_nothing(scope: FlattenScope, plan: FlattenPlan, snap: EngineSnapshot) -> str:
+    """Why `scope` names nothing this engine knows ("" when it does, or when its plan has
+    something to do): a mistyped scope would otherwise answer "flattened" having done
+    nothing, and a person in a hurry reads that as done."""
+    if scope.kind == "all" or plan.cancels or plan.closes or plan.left or plan.orders:
+        return ""
+    if scope.kind == "strategy":
+        known = {part for row in snap.strategies for part in row.name.split("+")}
+        known |= {o.strategy for o in snap.orders}
+        known.discard("")
+        if scope.value in known:
+            return ""
+        names = ", ".join(sorted(known)) or "none"
+        return f"strategy {scope.value!r} is not one this engine runs (it runs: {names})"
+    ids = {m.market for m in snap.markets} | {m.asset_id for m in snap.markets}
+    ids |= {p.asset_id for p in snap.positions}
+    if scope.value in ids:
+        return ""
+    return f"market {scope.value!r}: no market (condition id) or token of that id here"
 
 
 def _no_args(name: str, args: dict[str, Any]) -> None:
@@ -388,3 +459,142 @@ def _no_args(name: str, args: dict[str, Any]) -> None:
         raise proto.ProtocolError(
             proto.BAD_REQUEST, f"{name} takes no arguments (got {', '.join(sorted(args))})"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """The ``order`` command's arguments, checked."""
+
+    side: Side
+    token: str  # a token id, a market's condition id or its slug
+    outcome: str | None
+    size: int
+    price: int
+    order_type: OrderType
+    post_only: bool
+    expires_in: float | None
+    preview: bool
+
+
+ORDER_ARGS = {
+    "side",
+    "token",
+    "outcome",
+    "size",
+    "price",
+    "type",
+    "post_only",
+    "expires_in",
+    "preview",
+}
+
+
+def order_request(args: dict[str, Any]) -> OrderRequest:
+    """`args` as an order; ProtocolError (bad_request) naming the field otherwise.
+    Prices and sizes travel as plain decimal strings (dollars, shares)."""
+    unknown = set(args) - ORDER_ARGS
+    if unknown:
+        raise proto.ProtocolError(
+            proto.BAD_REQUEST, f"order: unknown arguments {', '.join(sorted(unknown))}"
+        )
+
+    def text(name: str, required: bool = True) -> str | None:
+        value = args.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise proto.ProtocolError(proto.BAD_REQUEST, f'order: "{name}" is a string')
+        return value
+
+    post_only = args.get("post_only", False)
+    preview = args.get("preview", False)
+    expires_in = args.get("expires_in")
+    if not isinstance(post_only, bool) or not isinstance(preview, bool):
+        raise proto.ProtocolError(
+            proto.BAD_REQUEST, 'order: "post_only" and "preview" are booleans'
+        )
+    if expires_in is not None and (
+        isinstance(expires_in, bool) or not isinstance(expires_in, int | float) or expires_in <= 0
+    ):
+        raise proto.ProtocolError(
+            proto.BAD_REQUEST, 'order: "expires_in" is a number of seconds above 0'
+        )
+    try:
+        order_type = type_of(text("type", required=False) or "FAK")
+        if order_type is OrderType.GTD and expires_in is None:
+            raise OrderInputError("a GTD order needs expires_in (seconds)")
+        return OrderRequest(
+            side=side_of(text("side") or ""),
+            token=(text("token") or "").strip(),
+            outcome=text("outcome", required=False),
+            size=size_units(text("size") or ""),
+            price=wire_price_units(text("price") or "", field="price"),
+            order_type=order_type,
+            post_only=post_only,
+            expires_in=None if expires_in is None else float(expires_in),
+            preview=preview,
+        )
+    except OrderInputError as exc:
+        raise proto.ProtocolError(proto.BAD_REQUEST, f"order: {exc}") from None
+
+
+def resolve_token(snap: EngineSnapshot, token: str, outcome: str | None) -> MarketRow:
+    """The token a person named: its id, or a market (condition id or slug) and one of
+    its outcomes. ProtocolError when it names nothing this run trades, or a market
+    without saying which outcome."""
+    rows = [r for r in snap.markets if r.asset_id == token]
+    if rows:
+        return rows[0]
+    market = [r for r in snap.markets if token in (r.market, r.slug)]
+    if not market:
+        raise proto.ProtocolError(
+            proto.REFUSED,
+            f"order: {token!r} is no token, condition id or slug this instance trades "
+            "(polyterm ctl status lists what it trades; --watch adds a market)",
+        )
+    names = [r.outcome for r in market]
+    if outcome is None:
+        raise proto.ProtocolError(
+            proto.BAD_REQUEST,
+            f"order: {token!r} is a market: add --outcome ({' or '.join(names)})",
+        )
+    chosen = [r for r in market if r.outcome.lower() == outcome.strip().lower()]
+    if not chosen:
+        raise proto.ProtocolError(
+            proto.BAD_REQUEST,
+            f"order: {token!r} has no outcome {outcome!r}: use {' or '.join(names)}",
+        )
+    return chosen[0]
+
+
+def _order_answer(
+    row: MarketRow, order: ManualOrder, outcome: ManualOutcome, *, preview: bool
+) -> dict[str, Any]:
+    return {
+        "name": "order",
+        "preview": preview,
+        "order_id": outcome.order_id,
+        "asset_id": row.asset_id,
+        "question": row.question,
+        "outcome": row.outcome,
+        "side": order.side.value,
+        "size": str(size_decimal(order.size)),
+        "price": str(price_decimal(order.price)),
+        "type": order.order_type.value,
+        "post_only": order.post_only,
+        "approved": outcome.approved,
+        "rule": outcome.rule,
+        "reason": outcome.reason,
+        "expected_filled": str(size_decimal(outcome.expected_filled)),
+        "expected_cost": str(cash_decimal(outcome.expected_cost)),
+        "expected_fee": str(cash_decimal(outcome.expected_fee)),
+    }
+
+
+def _order_state(order_id: str | None, snap: EngineSnapshot) -> dict[str, Any]:
+    """Where the order stands in `snap`: resting (its venue status) or done (what filled)."""
+    for o in snap.orders:
+        if o.order_id == order_id:
+            return {"status": o.status, "filled": str(o.filled)}
+    filled = sum((f.size for f in snap.fills if f.order_id == order_id), Decimal(0))
+    return {"status": "filled" if filled else "done", "filled": str(filled)}

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -33,6 +34,7 @@ from polyterm.faces.ops import OpsOptions, operations
 from polyterm.faces.status import StatusFile
 from polyterm.faces.summary_text import print_summary as print_summary  # backtest uses it
 from polyterm.settings.config import AppConfig
+from widgets.format import money
 
 log = logging.getLogger("polyterm.headless")
 
@@ -59,7 +61,7 @@ def status_line(snap: EngineSnapshot) -> str:
         f"{live}[{snap.uptime_s:7.1f}s] {snap.state:<8} feed={snap.feed.current_source:<15} "
         f"{books:<9} msgs={c.messages:<7} signals={c.signals:<5} "
         f"orders={c.orders:<4} fills={c.fills:<4} rejects={c.rejects:<4} "
-        f"pnl={snap.pnl:+.4f} equity={snap.equity:.4f}"
+        f"pnl={money(snap.pnl, signed=True)} equity={money(snap.equity)}"
     )
 
 
@@ -113,29 +115,38 @@ async def _run(
     app: AppConfig, options: RunOptions, out: TextIO, status: StatusFile | None
 ) -> tuple[EngineSnapshot, _Ran]:
     stopped_by: list[signal.Signals] = []
-    async with (
-        open_live_engine(app, options.ledger) as live,
-        operations(live.runner, live.ledger_path, "headless", options.ops),
-    ):
-        runner = live.runner
-        loop = asyncio.get_running_loop()
+    stops: list[Callable[[], None]] = []  # the runner's stop, once there is a runner
+    loop = asyncio.get_running_loop()
 
-        def on_signal(sig: signal.Signals) -> None:
-            stopped_by.append(sig)
-            runner.stop()
+    def on_signal(sig: signal.Signals) -> None:
+        stopped_by.append(sig)
+        for stop in stops:
+            stop()
 
+    # From the start, not once the engine is up: a Ctrl-C while the venue and the ledger
+    # open (seconds on a busy machine) still ends in a run that stops at once, with its
+    # summary printed and its ledger closed, as one after start-up does.
+    for sig in SIGNAL_EXIT:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        async with (
+            open_live_engine(app, options.ledger) as live,
+            operations(live.runner, live.ledger_path, "headless", options.ops),
+        ):
+            runner = live.runner
+            stops.append(runner.stop)
+            if stopped_by:
+                runner.stop()  # asked during start-up: the run starts and ends at once
+            reporter = asyncio.create_task(_report(runner.hub, out, options, status), name="report")
+            try:
+                final = await runner.run(options.duration, starting_cash=live.starting_cash)
+            except BaseException:
+                # A run that failed before it could close its snapshot hub (the ledger
+                # refusing the run's first row) must not leave the reporter waiting on it.
+                await cancel_and_wait(reporter)
+                raise
+            await reporter
+    finally:
         for sig in SIGNAL_EXIT:
-            loop.add_signal_handler(sig, on_signal, sig)
-        reporter = asyncio.create_task(_report(runner.hub, out, options, status), name="report")
-        try:
-            final = await runner.run(options.duration, starting_cash=live.starting_cash)
-        except BaseException:
-            # A run that failed before it could close its snapshot hub (the ledger
-            # refusing the run's first row) must not leave the reporter waiting on it.
-            await cancel_and_wait(reporter)
-            raise
-        finally:
-            for sig in SIGNAL_EXIT:
-                loop.remove_signal_handler(sig)
-        await reporter
+            loop.remove_signal_handler(sig)
     return final, _Ran(runner, live.ledger_path, stopped_by)

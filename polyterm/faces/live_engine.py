@@ -109,7 +109,7 @@ async def open_live_engine(
                     setup.signer,
                     venue_name,
                 )
-            feed = PolymarketFeed(config.feed, config.hot_assets, clock)
+            feed = PolymarketFeed(config.feed, config.hot_assets, clock, watch=app.watch)
             engine = build_engine(
                 config,
                 clock,

@@ -11,7 +11,9 @@ prometheus-client's process collector.
 Loopback by default. Another address only with a token (``POLYTERM_METRICS_TOKEN``, from
 the environment or the keyring): scrapes must then send ``Authorization: Bearer TOKEN``
 (Prometheus: ``authorization: {credentials: ...}``). With a token set, loopback scrapes
-need it too.
+need it too. On loopback a scrape must name this machine in its ``Host`` header: a web
+page whose name an attacker's DNS points at 127.0.0.1 (rebinding) could otherwise read
+the account's figures.
 """
 
 from __future__ import annotations
@@ -321,6 +323,7 @@ class MetricsServer:
         self.port = port
         self._token = token
         self._runner: web.AppRunner | None = None
+        self._hosts: frozenset[str] | None = None  # the Host headers a loopback scrape sends
         self.url = ""
 
     async def start(self) -> str:
@@ -341,6 +344,9 @@ class MetricsServer:
         port = int(runner.addresses[0][1])  # the bound one, when 0 was asked for
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{host}:{port}/metrics"
+        if is_loopback(self.host):
+            names = {"127.0.0.1", "localhost", "[::1]", host.lower()}
+            self._hosts = frozenset(names | {f"{name}:{port}" for name in names})
         log.info("metrics on %s", self.url)
         return self.url
 
@@ -350,6 +356,10 @@ class MetricsServer:
             await runner.cleanup()
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        if self._hosts is not None and request.host.lower() not in self._hosts:
+            return web.Response(
+                status=403, text="polyterm metrics: unexpected Host header refused\n"
+            )
         if self._token is not None:
             sent = request.headers.get("Authorization", "")
             if not hmac.compare_digest(sent.encode(), f"Bearer {self._token}".encode()):

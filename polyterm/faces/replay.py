@@ -22,7 +22,14 @@ from engine.clock import SimClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
 from engine.runtime.backtest import BacktestRunner, ReplayRecord, replay_records
-from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.runtime.commands import (
+    EngineState,
+    FlattenPlan,
+    FlattenReport,
+    FlattenScope,
+    ManualOrder,
+    ManualOutcome,
+)
 from engine.runtime.kernel import build_engine, replay_health
 from engine.runtime.snapshot import EngineSnapshot
 from polyterm.faces.backend import EngineBackend
@@ -128,6 +135,21 @@ class ReplayBackend(EngineBackend):
     def watch(self, asset_id: str | None) -> None:
         self.runner.watch(asset_id)
         self._poke.set()
+
+    def manual_preview(self, order: ManualOrder) -> ManualOutcome:
+        return self.runner.manual_preview(order)
+
+    async def manual_order(self, order: ManualOrder) -> ManualOutcome:
+        outcome = self.runner.manual_order(order, who="console")
+        # Its fills on disk first: the snapshot published next shows them.
+        await self.runner.router.wait_committed()
+        await self.publish()
+        return outcome
+
+    def cancel_order(self, order_id: str) -> bool:
+        done = self.runner.cancel_order(order_id, who="console")
+        self._poke.set()
+        return done
 
 
 @contextlib.asynccontextmanager

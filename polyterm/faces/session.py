@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from engine.config import EngineConfig
-from engine.runtime.commands import EngineState, FlattenPlan, FlattenReport, FlattenScope
+from engine.market.markets import MarketInfo
+from engine.ports import MarketChooser
+from engine.runtime.commands import (
+    EngineState,
+    FlattenPlan,
+    FlattenReport,
+    FlattenScope,
+    ManualOrder,
+    ManualOutcome,
+)
 from engine.runtime.live import LiveRunner
 from polyterm.faces.backend import EngineBackend
 from polyterm.faces.live_engine import Venue, open_live_engine, venue
 from polyterm.settings.config import AppConfig
 
 log = logging.getLogger("polyterm.console")
+WHO = "console"  # who a command was by, as the ledger records it
 
 
 class LiveBackend(EngineBackend):
@@ -54,19 +64,42 @@ class LiveBackend(EngineBackend):
         return self.runner.flatten_preview(scope)
 
     async def flatten(self, scope: FlattenScope) -> FlattenReport:
-        return await self.runner.flatten(scope, who="console")
+        return await self.runner.flatten(scope, who=WHO)
 
     async def kill(self) -> FlattenReport:
-        return await self.runner.kill(who="console")
+        return await self.runner.kill(who=WHO)
 
     def reset(self) -> None:
-        self.runner.reset(who="console")
-
-    async def cancel_all(self) -> tuple[str, ...]:
-        return await self.runner.cancel_all(who="console")
+        self.runner.reset(who=WHO)
 
     def watch(self, asset_id: str | None) -> None:
         self.runner.watch(asset_id)
+
+    def manual_preview(self, order: ManualOrder) -> ManualOutcome:
+        return self.runner.manual_preview(order)
+
+    async def manual_order(self, order: ManualOrder) -> ManualOutcome:
+        return await self.runner.manual_order(order, who=WHO)
+
+    def cancel_order(self, order_id: str) -> bool:
+        return self.runner.cancel_order(order_id, who=WHO)
+
+    @property
+    def chooses_markets(self) -> bool:
+        return isinstance(self.runner.feed, MarketChooser)
+
+    async def search_markets(self, text: str) -> Sequence[MarketInfo]:
+        return await self.runner.search_markets(text)
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        market = await self.runner.add_market(ref)
+        log.warning("console: watching %s", market.slug or market.condition_id)
+        return market
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        market = await self.runner.remove_market(condition_id)
+        log.warning("console: stopped watching %s", market.slug or market.condition_id)
+        return market
 
 
 @contextlib.asynccontextmanager

@@ -9,12 +9,24 @@ The keyring is asked only when a setting here says to use it.
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _SCHEMES = ("https://", "http://")
 
 
 KEYRING = "keyring"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _url(value: str, key: str, *, keyring: bool = False) -> str:
@@ -55,4 +67,12 @@ class AlertsConfig(BaseModel):
     @field_validator("telegram_api_url")
     @classmethod
     def _telegram(cls, value: str) -> str:
-        return _url(value, "telegram_api_url")
+        # Every request's URL holds the bot's token: plain HTTP only to this machine (a
+        # local receiver or relay), where no network path can read it.
+        url = _url(value, "telegram_api_url")
+        if url.startswith("http://") and not _loopback(urlsplit(url).hostname or ""):
+            raise ValueError(
+                "telegram_api_url must be https:// (its URLs carry the bot's token); "
+                "http:// only to this machine (127.0.0.1, localhost)"
+            )
+        return url

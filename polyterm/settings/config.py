@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -82,6 +82,10 @@ class ConsoleConfig(BaseModel):
     # own. `t` and the palette change it and write the choice back here. Checked on
     # every face, so a name the console would refuse is never accepted headless.
     theme: str = Field(DEFAULT_THEME, min_length=1)
+    # How people read prices on every face: "cents" (52.3¢, as Polymarket shows them) or
+    # "dollars" (0.523). The console, the text summary and `report`'s tables follow it;
+    # machine outputs (--json, the status file, CSV) always keep plain decimals.
+    prices: Literal["cents", "dollars"] = "cents"
 
     @field_validator("theme")
     @classmethod
@@ -107,6 +111,38 @@ class AppConfig(BaseModel):
     ledger: Path | None = None
     emulator_seed: Int = 7
     emulator_markets: Int = Field(8, ge=1, le=1000)
+    # The markets to trade, by name: slugs, condition ids (0x...) or token ids, looked up
+    # on Gamma at start (an entry that names no market stops the start, naming it).
+    # Empty: the top feed.max_markets by the ranking. `--watch` (repeatable) wins.
+    watch: tuple[str, ...] = ()
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not entry.strip() or any(c.isspace() for c in entry.strip()):
+                raise ValueError(
+                    f"{entry!r} is not a slug, condition id or token id: write e.g. "
+                    '["will-the-fed-cut-rates-in-june"]'
+                )
+        return tuple(e.strip() for e in value)
+
+    @field_validator("ledger", mode="before")
+    @classmethod
+    def _ledger(cls, value: object) -> object:
+        """A file's path, ``~`` being the home directory as in a shell (taken literally it
+        made a directory named "~" wherever polyterm started)."""
+        if not isinstance(value, str | Path):
+            return value  # pydantic refuses it, naming the type
+        text = str(value).strip()
+        if not text:
+            raise ValueError("is empty: name a file, or leave the key out (the default ledger)")
+        path = Path(text).expanduser()
+        if text.endswith(("/", os.sep)) or path.is_dir():
+            raise ValueError(
+                f"{path} is a directory: name a file in it, e.g. {path / 'ledger.sqlite'}"
+            )
+        return path
 
     @model_validator(mode="after")
     def _strategy_names(self) -> AppConfig:
@@ -461,6 +497,7 @@ def _toml_to_tree(toml: dict[str, Any]) -> dict[str, Any]:
         "ledger",
         "emulator_seed",
         "emulator_markets",
+        "watch",
         "console",
         "alerts",
         "wallet",

@@ -195,6 +195,11 @@ def read(path: Path, passphrase: str) -> dict[str, str]:
             f"the keyfile {path} did not open: wrong passphrase ({PASSPHRASE_ENV} or the "
             "prompt), or the file was changed"
         ) from None
+    except Exception:  # a field missing or of the wrong type: the library's own errors
+        raise KeyfileError(
+            f"the keyfile {path} is damaged (its keystore fields are not all there): "
+            "restore it from a copy, or run `polyterm auth login --keyfile` again"
+        ) from None
     extra = data.get("polyterm", {})
     found = {PRIVATE_KEY: "0x" + key.hex()}
     for name in _PLAIN:

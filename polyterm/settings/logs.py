@@ -82,8 +82,11 @@ def setup_logging(verbose: int = 0, quiet: bool = False, fmt: LogFormat = "text"
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (0700) if missing; tighten it to 0700 when it is ours and looser."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create `path` and any missing parent 0700 whatever the umask (``mkdir(parents=True)``
+    would leave the parents 0755); tighten `path` to 0700 when it is ours and looser."""
+    from engine.files import private_dir as create_private_dirs  # `--help` loads no engine
+
+    create_private_dirs(path)
     info = path.stat()
     if info.st_uid == os.getuid() and info.st_mode & 0o077:
         path.chmod(0o700)

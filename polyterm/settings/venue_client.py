@@ -68,15 +68,25 @@ class VenueUrls:
 
 
 def environment(urls: VenueUrls) -> Any:
-    """A ``polymarket.Environment`` whose hosts are `urls`."""
+    """A ``polymarket.Environment`` whose hosts are `urls`.
+
+    The relayer (where the SDK looks a deposit wallet up, and relays a proxy's, Safe's or
+    deposit wallet's approvals) is Polymarket's only for Polymarket's own CLOB: for a venue
+    elsewhere (``polyterm exchange``) it is under that venue's URL, so nothing of this
+    key's (its address, a signed approval) ever goes to Polymarket by the way. A venue
+    that does not serve it refuses, in one line, rather than the request going out."""
+    from polymarket._internal.environment import PRODUCTION_CONFIG
+
     from engine.adapters.polymarket.environment import build_environment
 
+    production = urls.clob.rstrip("/") == PRODUCTION_CONFIG.clob_url.rstrip("/")
     return build_environment(
         clob_url=urls.clob,
         ws_url=urls.ws,
         gamma_url=urls.gamma,
         data_url=urls.data,
         rpc_url=urls.rpc,
+        relayer_url=None if production else f"{urls.clob.rstrip('/')}/relayer",
     )
 
 

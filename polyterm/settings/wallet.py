@@ -17,6 +17,22 @@ POLYMARKET_DATA_API = "https://data-api.polymarket.com"
 POLYGON_RPC = "https://polygon.drpc.org"  # the SDK's own default
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_KEY_LIKE = re.compile(r"^(0[xX])?[0-9a-fA-F]{64}$")
+_SHOWN_MAX = 16  # a refused value longer than this is described, never quoted
+
+
+def refusal(value: str, what: str, fix: str) -> str:
+    """Why `value` is not `what` (an address, a signature type), showing the value only
+    when it is short: a secret pasted into the wrong setting (a private key in the
+    funder's variable) must not come back on the screen, in doctor's --json or a log."""
+    text = value.strip()
+    if _KEY_LIKE.match(text):
+        return (
+            f"this looks like a private key, not {what} ({fix}): keep the key in "
+            "POLY_PRIVATE_KEY or the keyring, never here"
+        )
+    shown = repr(value) if len(text) <= _SHOWN_MAX else f"a {len(text)}-character value"
+    return f"{shown} is not {what}: {fix}"
 
 
 class SignatureType(StrEnum):
@@ -43,7 +59,7 @@ class SignatureType(StrEnum):
         for member in cls:
             if word in (member.value, str(member.code)):
                 return member
-        raise ValueError(f"{text!r} is not a signature type: use eoa, proxy, safe or deposit")
+        raise ValueError(refusal(text, "a signature type", "use eoa, proxy, safe or deposit"))
 
 
 _CODES = {
@@ -66,7 +82,7 @@ def check_address(value: str) -> str:
     """A 0x-prefixed 40-hex-digit address, checksummed; ValueError (naming it) otherwise."""
     text = value.strip()
     if not _ADDRESS.match(text):
-        raise ValueError(f"{value!r} is not an address: 0x and 40 hex digits")
+        raise ValueError(refusal(value, "an address", "0x and 40 hex digits"))
     from eth_utils.address import to_checksum_address
 
     return str(to_checksum_address(text))

@@ -28,37 +28,53 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from engine.events import Filled
 from engine.fixed import cash_decimal, price_decimal, size_decimal
+from engine.orders import Side
+from engine.ports import MarketChoiceError
 from engine.runtime.commands import EngineState, FlattenReport, FlattenScope
+from engine.venue import TradingMode
 from polyterm.faces.backend import EngineBackend
 from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
 from polyterm.tui import messages
 from polyterm.tui.bridge import EngineBridge, Frame, LogTap
-from polyterm.tui.commands import PolytermCommands
+from polyterm.tui.commands import MarketCommands, PolytermCommands
+from polyterm.tui.notices import DEFAULT_TIMEOUT_S, Notice, NoticeBoard
 from polyterm.tui.screens import Watching
 from polyterm.tui.screens.confirm import ConfirmScreen
 from polyterm.tui.screens.dashboard import DashboardScreen
 from polyterm.tui.screens.detail import MarketDetailScreen
 from polyterm.tui.screens.flatten import FlattenScreen
 from polyterm.tui.screens.help import HelpScreen
+from polyterm.tui.screens.order import OrderScreen, describe_order, mentions
 from polyterm.tui.screens.reports import ReportsScreen
 from themes.themes import STYLESHEET, THEMES
-from widgets.format import cents, market_label, money, set_palette, short
+from widgets.format import (
+    PriceStyle,
+    market_label,
+    money,
+    price,
+    set_palette,
+    set_price_style,
+    short,
+    size,
+)
 from widgets.markets_table import MarketsTable
+from widgets.positions import OrdersTable
 
 log = logging.getLogger("polyterm.console")
 
 Session = Callable[[], AbstractAsyncContextManager[EngineBackend]]
 REFRESH_S = 0.1  # the panes' cadence: ten refreshes a second, never one per tick
 STOP_WITHIN_S = 15.0  # how long quitting waits for the engine to wind down
-FILL_TOAST_EVERY_S = 2.0  # fills arriving faster are summed up in the next toast
+NOTICE_LEVELS = {"information": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 # Signals that stop the console cleanly, exiting 128 + the signal (130, 143, 129), as the
 # headless face and `polyterm serve` do.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -67,7 +83,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class PolytermApp(App[int]):
     TITLE = "polyterm"
     CSS_PATH = STYLESHEET
-    COMMANDS = App.COMMANDS | {PolytermCommands}
+    COMMANDS = App.COMMANDS | {PolytermCommands, MarketCommands}
     BINDINGS = [
         Binding(
             "p",
@@ -97,6 +113,28 @@ class PolytermApp(App[int]):
             "Reset",
             id="reset",
             tooltip="Reset the kill switch: re-arm with a new baseline (confirm with y)",
+        ),
+        Binding(
+            "b",
+            "order('buy')",
+            "Buy",
+            id="buy",
+            tooltip="Order form to buy the selected market (preview, risk gate, enter sends)",
+        ),
+        Binding(
+            "s",
+            "order('sell')",
+            "Sell",
+            id="sell",
+            tooltip="Order form to sell the selected market (preview, risk gate, enter sends)",
+        ),
+        Binding(
+            "X",
+            "cancel_all",
+            "Cancel all",
+            show=False,
+            id="cancel-all",
+            tooltip="Cancel every open order (confirm with y); x on an order cancels that one",
         ),
         Binding(
             "slash",
@@ -132,7 +170,9 @@ class PolytermApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop the engine cleanly and exit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-ctrl"),
     ]
-    ENGINE_ACTIONS = frozenset({"toggle_pause", "flatten", "kill", "reset_kill_switch"})
+    ENGINE_ACTIONS = frozenset(
+        {"toggle_pause", "flatten", "kill", "reset_kill_switch", "order", "cancel_all"}
+    )
 
     def __init__(
         self,
@@ -144,11 +184,15 @@ class PolytermApp(App[int]):
         duration: float | None = None,
         refresh_s: float = REFRESH_S,
         ledger_path: Path | None = None,
+        prices: PriceStyle = "cents",
     ) -> None:
         """`session` opens the engine (in the worker); `config_path` is where a theme
         change is saved (None: not saved); `duration` quits after that many seconds;
-        `ledger_path` is what the Reports screen reads (None: no report)."""
+        `ledger_path` is what the Reports screen reads (None: no report); `prices` is
+        the price convention (``[console] prices``)."""
         super().__init__()
+        set_price_style(prices)
+        self.prices: PriceStyle = prices
         self._session = session
         self.venue = venue
         self._start_theme = theme
@@ -168,9 +212,8 @@ class PolytermApp(App[int]):
         self._quitting = False
         self._signal_code = 0
         self._painted_theme = theme
-        self._unannounced: list[Filled] = []
-        self._last_fill_toast = -1e9
-        self._fill_timer: Timer | None = None
+        self.notices = NoticeBoard()  # what the notice line shows (and showed)
+        self._notice_shown: tuple[object, ...] = ()
         self._bindings_for_running = False  # what the footer last showed of the engine
         self._shown: tuple[object, ...] = ()
         for theme_ in THEMES:
@@ -299,6 +342,11 @@ class PolytermApp(App[int]):
         """The snapshot the panes show now (None before the first)."""
         return self._shown[0] if self._shown else None
 
+    @property
+    def shown_screen(self) -> object:
+        """The top screen as of the last refresh that showed something (None before)."""
+        return self._shown[-1] if self._shown else None
+
     def flush(self) -> None:
         """The refresh: the latest snapshot into the visible screens, the events since
         the last refresh into toasts, new log lines into the log pane."""
@@ -308,6 +356,7 @@ class PolytermApp(App[int]):
         dashboard = self._dashboard()
         if lines and dashboard is not None:
             dashboard.add_log(lines)
+        self._show_notice()
         frame = self.frame()
         running = self.engine_running
         if running != self._bindings_for_running:
@@ -332,6 +381,53 @@ class PolytermApp(App[int]):
                     # Its panes are still being composed, or already torn down (the app
                     # is closing): nothing to show now; the next refresh shows it whole.
                     self._shown = ()
+
+    # -- notices (instead of toasts over the panes) -----------------------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (ours and Textual's) goes to the notice line, coalesced,
+        and to the log; never to a toast over a pane. Safe from any thread."""
+        if markup and "[/" in message:
+            # Not markup after all: shown as written.
+            with contextlib.suppress(Exception):
+                message = Content.from_markup(message).plain
+        notice = Notice(message, title, severity, timeout or DEFAULT_TIMEOUT_S)
+        self.post_message(messages.NoticePosted(notice))
+
+    def on_notice_posted(self, message: messages.NoticePosted) -> None:
+        notice = message.notice
+        log.log(NOTICE_LEVELS.get(notice.severity, logging.INFO), "%s", notice.line)
+        self.notices.post(notice, time.monotonic())
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        now = time.monotonic()
+        board = self.notices
+        board.tick(now)
+        key = (board.version, board.fresh(now), tuple(map(id, self.screen_stack)))
+        if key == self._notice_shown:
+            return
+        current = board.current
+        line = current.line if current is not None else None
+        severity = current.severity if current is not None else "information"
+        shown = True
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_notice", None)
+            if show is None or not screen.is_mounted:
+                continue
+            try:
+                show(line, severity, key[1])
+            except NoMatches:
+                shown = False  # still composing: the next refresh shows it
+        if shown:
+            self._notice_shown = key
 
     def _visible_screens(self) -> list[Screen[object]]:
         """The top screen, and the ones beneath it down to the first that is not a
@@ -422,7 +518,9 @@ class PolytermApp(App[int]):
     def _confirming(self) -> bool:
         """A flatten, kill or reset confirmation is already open (the palette can be
         opened over one): say so rather than stack a second, stale one."""
-        if any(isinstance(s, FlattenScreen | ConfirmScreen) for s in self.screen_stack):
+        if any(
+            isinstance(s, FlattenScreen | ConfirmScreen | OrderScreen) for s in self.screen_stack
+        ):
             self.notify("answer the open confirmation first", title="Not now", timeout=3)
             return True
         return False
@@ -527,6 +625,107 @@ class PolytermApp(App[int]):
 
         self.run_worker(run(), group="command", description=name, exit_on_error=False)
 
+    # -- manual orders -------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        snap = self.bridge.latest
+        return snap is not None and snap.mode is TradingMode.LIVE
+
+    def action_order(self, side: str) -> None:
+        """The order form on the selected market (`b` buys, `s` sells)."""
+        backend = self.backend
+        if backend is None or not self.engine_running or self.screen.is_modal:
+            return
+        asset = self._selected_asset()
+        if asset is None:
+            self.notify("no market is selected: pick one in the markets pane", timeout=3)
+            return
+        chosen = Side.BUY if side == "buy" else Side.SELL
+        form = OrderScreen(backend, asset, chosen, live=self.live)
+        self.push_screen(form, callback=self._order_answered)
+
+    def _order_answered(self, order_id: str | None) -> None:
+        if order_id is None:
+            return
+        self.run_worker(self._announce(order_id), group="command", exit_on_error=False)
+
+    async def _announce(self, order_id: str) -> None:
+        """Say where a sent order stands once a snapshot shows it (the venue's status)."""
+        backend = self.backend
+        if backend is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                async for snap in backend.hub.subscribe():
+                    if mentions(order_id, snap):
+                        break
+        log.info("console: manual order %s", order_id)
+        self.notify(describe_order(order_id, backend.hub.latest), title="Order")
+
+    @on(OrdersTable.CancelAsked)
+    def _cancel_asked(self, event: OrdersTable.CancelAsked) -> None:
+        backend = self.backend
+        if backend is None or not self.engine_running:
+            return
+        if backend.cancel_order(event.order_id):
+            log.warning("console: cancel of %s", event.order_id)
+            self.notify(f"cancel of {event.order_id} sent", title="Cancel")
+        else:
+            self.notify(f"{event.order_id} is no longer open", title="Cancel", severity="warning")
+
+    def action_cancel_all(self) -> None:
+        backend = self.backend
+        snap = self.bridge.latest
+        if backend is None or not self.engine_running or self._confirming():
+            return
+        n = len(snap.orders) if snap is not None else 0
+        if not n:
+            self.notify("no open orders", title="Cancel all", timeout=3)
+            return
+        body = Text(f"Cancel every open order ({n}), strategies' and manual ones alike.\n")
+        body.append("Positions stay as they are (f flattens them).", style="dim")
+        self.push_screen(
+            ConfirmScreen("Cancel all orders", body, "cancel them all", danger=False),
+            callback=self._cancel_all_answered,
+        )
+
+    def _cancel_all_answered(self, yes: bool | None) -> None:
+        if not yes or self.backend is None:
+            self.notify("no order was touched", title="Cancel all cancelled")
+            return
+        n = self.backend.cancel_all()
+        log.warning("console: cancel all (%d orders)", n)
+        self.post_message(messages.CommandFinished("cancel all", f"{n} cancels sent"))
+
+    # -- markets by name ------------------------------------------------------------------
+    def add_market(self, ref: str) -> None:
+        """Trade one more market (from the palette): subscribed at once."""
+        if self.backend is None or not self.engine_running:
+            return
+        self.run_worker(self._choose(ref, add=True), group="markets", exit_on_error=False)
+
+    def remove_market(self, condition_id: str) -> None:
+        """Stop trading a market (from the palette)."""
+        if self.backend is None or not self.engine_running:
+            return
+        self.run_worker(self._choose(condition_id, add=False), group="markets", exit_on_error=False)
+
+    async def _choose(self, ref: str, *, add: bool) -> None:
+        backend = self.backend
+        assert backend is not None
+        try:
+            if add:
+                market = await backend.add_market(ref)
+                words = f"now trading “{short(market.question, 60)}”"
+            else:
+                market = await backend.remove_market(ref)
+                words = f"no longer trading “{short(market.question, 60)}”"
+        except MarketChoiceError as exc:
+            title = "Not watched" if add else "Still watched"
+            self.notify(str(exc), title=title, severity="warning")
+            return
+        self.notify(words, title="Markets")
+
     def action_filter(self) -> None:
         if isinstance(self.screen, MarketDetailScreen):
             self.pop_screen()
@@ -571,6 +770,8 @@ class PolytermApp(App[int]):
                     ("Markets pane", MarketsTable.BINDINGS),
                     ("Dashboard", DashboardScreen.BINDINGS),
                     ("Market detail", MarketDetailScreen.BINDINGS),
+                    ("Orders table", OrdersTable.BINDINGS),
+                    ("Order form", OrderScreen.BINDINGS),
                     ("Flatten preview", FlattenScreen.BINDINGS),
                     ("Confirmations (kill, reset)", ConfirmScreen.BINDINGS),
                 ]
@@ -619,23 +820,9 @@ class PolytermApp(App[int]):
         log.info("engine started (%s)", message.venue)
 
     def on_fills_arrived(self, message: messages.FillsArrived) -> None:
-        # One toast per FILL_TOAST_EVERY_S at most: a busy run fills many orders a
-        # second, and toasts over the panes would hide what they are about.
-        self._unannounced.extend(message.fills)
-        if self._fill_timer is not None:
-            return  # the next toast is already due: these join it
-        wait = FILL_TOAST_EVERY_S - (time.monotonic() - self._last_fill_toast)
-        if wait > 0:
-            self._fill_timer = self.set_timer(wait, self.announce_fills, name="fill-toast")
-            return
-        self.announce_fills()
-
-    def announce_fills(self) -> None:
-        self._fill_timer = None
-        fills, self._unannounced = self._unannounced, []
-        if not fills:
-            return
-        self._last_fill_toast = time.monotonic()
+        # The fills of one refresh in one notice; the notice line coalesces further (a
+        # busy run fills many orders a second).
+        fills = message.fills
         latest = fills[-1]
         title = f"Fill ({latest.strategy})" if len(fills) == 1 else f"{len(fills)} fills"
         self.notify(_fill_line(self, latest), title=title, timeout=4)
@@ -667,6 +854,18 @@ class PolytermApp(App[int]):
             severity="information" if healthy else "warning",
         )
 
+    def on_trading_block_moved(self, message: messages.TradingBlockMoved) -> None:
+        change = message.change
+        if change.blocked:
+            self.notify(
+                f"no new orders ({change.reason}): {change.detail}; cancels still go out",
+                title="Trading blocked",
+                severity="error",
+                timeout=30,
+            )
+        else:
+            self.notify(f"new orders may go out again ({change.reason})", title="Trading")
+
     def on_engine_error_raised(self, message: messages.EngineErrorRaised) -> None:
         self.notify(f"{message.where}: {message.message}", title="Engine error", severity="error")
 
@@ -674,8 +873,8 @@ class PolytermApp(App[int]):
         s = message.settlement
         question, outcome = self.backend.describe(s.asset_id) if self.backend else (s.asset_id, "")
         self.notify(
-            f"{short(question, 50)} {outcome}: paid {price_decimal(s.payout_price)} a share, "
-            f"realized {money(cash_decimal(s.realized), signed=True)}",
+            f"{short(question, 50)} {outcome}: paid {price(price_decimal(s.payout_price))} "
+            f"a share, realized {money(cash_decimal(s.realized), signed=True)}",
             title="Settled",
         )
 
@@ -702,8 +901,8 @@ def _fill_line(app: PolytermApp, event: Filled) -> str:
     fill = event.fill
     question, outcome = app.backend.describe(fill.asset_id) if app.backend else ("", "")
     return (
-        f"{fill.side.value.lower()} {size_decimal(fill.size):,.2f} @ "
-        f"{cents(price_decimal(fill.price))} · {market_label(question, outcome, 44)}"
+        f"{fill.side.value.lower()} {size(size_decimal(fill.size))} @ "
+        f"{price(price_decimal(fill.price))} · {market_label(question, outcome, 44)}"
     )
 
 

@@ -24,6 +24,7 @@ from engine.events import (
     Filled,
     KillSwitchChanged,
     PositionSettled,
+    TradingBlockChanged,
 )
 from engine.runtime.commands import EngineState
 from engine.runtime.snapshot import EngineSnapshot
@@ -35,6 +36,7 @@ from polyterm.tui.messages import (
     FillsArrived,
     KillSwitchMoved,
     MarketSettled,
+    TradingBlockMoved,
 )
 
 LOG_LINES = 2000
@@ -113,6 +115,8 @@ class EngineBridge:
                 out.append(EngineErrorRaised(event.where, event.message))
             elif isinstance(event, PositionSettled):
                 out.append(MarketSettled(event))
+            elif isinstance(event, TradingBlockChanged):
+                out.append(TradingBlockMoved(event))
         if fills:
             out.insert(0, FillsArrived(fills))
         return out

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from engine.events import Filled, KillSwitchChanged, PositionSettled
+from engine.events import Filled, KillSwitchChanged, PositionSettled, TradingBlockChanged
+from polyterm.tui.notices import Notice
 
 
 class EngineStarted(Message):
@@ -68,6 +69,15 @@ class MarketSettled(Message):
         self.settlement = settlement
 
 
+class TradingBlockMoved(Message):
+    """The gateway stopped new orders (heartbeat lost, reconciliation, ...) or let them
+    go out again."""
+
+    def __init__(self, change: TradingBlockChanged) -> None:
+        super().__init__()
+        self.change = change
+
+
 class CommandFinished(Message):
     """A console command (flatten, kill, reset, pause) is done: `summary` says how."""
 
@@ -76,3 +86,11 @@ class CommandFinished(Message):
         self.command = command
         self.summary = summary
         self.ok = ok
+
+
+class NoticePosted(Message):
+    """Something to tell the person (the app's notify): for the notice line."""
+
+    def __init__(self, notice: Notice) -> None:
+        super().__init__()
+        self.notice = notice

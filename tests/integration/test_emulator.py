@@ -210,6 +210,27 @@ async def test_admin_faults_validate(emulator: ExchangeEmulator) -> None:
         assert state["markets"] == 4
 
 
+async def test_the_admin_api_answers_only_the_runs_token(emulator: ExchangeEmulator) -> None:
+    """No token, a wrong one, or one that is not even ASCII: 401 with one line (never a
+    500 from comparing it); the run's token in either header: the route."""
+    urls = emulator.urls
+    assert urls is not None
+    async with httpx.AsyncClient(base_url=urls.admin) as c:
+        headers: dict[str, str | bytes]
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"X-Admin-Token": "wrong"},
+            {"X-Admin-Token": "jeton-\u00e9t\u00e9".encode()},  # as sent, UTF-8 bytes
+        ):
+            refused = await c.get("/state", headers=headers)
+            assert refused.status_code == 401, headers
+            assert "admin token" in refused.json()["error"]
+        assert (await c.get("/state", headers=urls.admin_headers())).status_code == 200
+        given = {"X-Admin-Token": urls.admin_token}
+        assert (await c.get("/state", headers=given)).status_code == 200
+
+
 async def test_port_in_use_is_one_line() -> None:
     async with ExchangeEmulator(EmulatorOptions(markets=1)) as first:
         assert first.urls is not None

@@ -4,8 +4,9 @@ waiting for what is on screen (conditions, never sleeps)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 
 from rich.console import Console, RenderableType
@@ -13,12 +14,17 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
+from engine.config import EngineConfig
 from engine.runtime.backtest import ReplayRecord
 from engine.runtime.snapshot import EngineSnapshot
 from polyterm.emulator.export import export_tape
+from polyterm.emulator.server import ExchangeEmulator
 from polyterm.faces.replay import ReplayBackend, open_replay_session
+from polyterm.faces.session import open_live_session
 from polyterm.settings.config import AppConfig, load_config
 from polyterm.tui.app import PolytermApp
+from tests.kit.feed import FAST_HOT, fast_feed_config
+from widgets.format import PriceStyle
 
 SIZE = (160, 50)
 SEED = 7
@@ -26,20 +32,29 @@ MARKETS = 6
 SECONDS = 120.0  # enough for fills, open positions and exits; the kill switch stays armed
 
 
-def make_tape(path: Path, seconds: float = SECONDS) -> Path:
+def make_tape(path: Path, seconds: float = SECONDS, *, busy: bool = False) -> Path:
     """The seeded emulator's flow as a tape: the same bytes on every machine (synthetic
-    markets only, so the recorded data beside the checkout does not change it)."""
-    # The bare flow (no market makers): the console tests and snapshots were built on
-    # its busy, wide books, which open many positions quickly.
+    markets only, so the recorded data beside the checkout does not change it).
+
+    By default the realistic offline market (market makers keep spreads and depth in the
+    ranges of recorded books), as a trader sees it offline: the snapshots show it. A
+    realistic market closes most positions within the two minutes; `busy` is the bare
+    flow (wide books, no market makers), which leaves many open, for the tests of what
+    flatten and the positions table do with several positions in several markets."""
     export_tape(
-        path, seed=SEED, markets=MARKETS, duration_s=seconds, recorded=None, market_makers=False
+        path,
+        seed=SEED,
+        markets=MARKETS,
+        duration_s=seconds,
+        recorded=None,
+        market_makers=not busy,
     )
     return path
 
 
-def app_config() -> AppConfig:
-    # Defaults only: no config file and no environment (a developer's must not leak in).
-    return load_config(None, env={})
+def app_config(env: Mapping[str, str] | None = None) -> AppConfig:
+    # Defaults only (and `env`): no config file, no environment of the developer's.
+    return load_config(None, env=dict(env or {}))
 
 
 def console(
@@ -49,14 +64,19 @@ def console(
     theme: str = "polyterm-dark",
     records: Iterable[ReplayRecord] | None = None,
     config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    prices: PriceStyle = "cents",
 ) -> PolytermApp:
-    config = app_config()
+    """The console on a replay of `tape` into a new ledger in `tmp`; `env` sets settings
+    by their environment names (e.g. TRADING_ORDER_FREQUENCY_MAX_ORDERS)."""
+    config = app_config(env)
     ledger = tmp / "console.sqlite"
     return PolytermApp(
         lambda: open_replay_session(config, [tape], ledger, records=records),
         venue="replay",
         theme=theme,
         config_path=config_path,
+        prices=prices,
     )
 
 
@@ -106,3 +126,33 @@ async def replayed(pilot: Pilot[int]) -> PolytermApp:
     await until(pilot, ready)
     await pilot.pause()
     return app
+
+
+def live_console(
+    emulator: ExchangeEmulator,
+    tmp: Path,
+    *,
+    max_markets: int = 2,
+    watch: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> PolytermApp:
+    """The console's live session (the same assembly `polyterm` runs) on a test's own
+    emulator, with short feed timers: the top `max_markets`, or the `watch` list."""
+    assert emulator.urls is not None
+    config = app_config(env)
+    engine = config.engine.model_copy(
+        update={
+            "feed": fast_feed_config(emulator.urls, max_markets=max_markets),
+            "hot_assets": FAST_HOT,
+        }
+    )
+    config = config.model_copy(update={"watch": watch, "engine": engine})
+
+    @contextlib.asynccontextmanager
+    async def on_test_emulator(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
+        yield engine, "emulator"
+
+    return PolytermApp(
+        lambda: open_live_session(config, tmp / "live.sqlite", venue_for=on_test_emulator),
+        venue="emulator",
+    )

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 POLYTERM = [sys.executable, "-m", "polyterm"]
@@ -39,11 +40,30 @@ def run(
     )
 
 
+# How long a signalled stop may take in these tests. polyterm stops in well under a
+# second on an idle machine (README); the suite shares its machine, and a bound this
+# loose still catches a stop that waits on something (the run's duration, a timeout).
+STOP_WITHIN_S = 3.0
+
+
 def stop_with(
-    proc: subprocess.Popen[str], sig: signal.Signals, after: float
+    proc: subprocess.Popen[str],
+    sig: signal.Signals,
+    after: float = 0.0,
+    *,
+    when: Callable[[], bool] | None = None,
+    within: float = 60.0,
 ) -> tuple[int, str, str, float]:
-    """Send `sig` `after` seconds in; (exit code, stdout, stderr, seconds it took to exit)."""
+    """Send `sig` `after` seconds in (and once `when` holds, polled until `within`);
+    (exit code, stdout, stderr, seconds it took to exit)."""
     time.sleep(after)
+    deadline = time.monotonic() + within
+    while when is not None and not when():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"never ready to be signalled; stderr:\n{err}")
+        time.sleep(0.05)
     sent = time.monotonic()
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)

@@ -51,6 +51,17 @@ class Terminal:
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
+    """`polyterm --offline` in a 160x50 terminal."""
+    yield from _terminal(tmp_path, 160, 50)
+
+
+@pytest.fixture
+def small_terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
+    """`polyterm --offline` in an 80x24 terminal (the compact layout)."""
+    yield from _terminal(tmp_path, 80, 24)
+
+
+def _terminal(tmp_path: Path, width: int, height: int) -> Iterator[tuple[Terminal, Path]]:
     tmux = need("tmux")
     session = f"polyterm-test-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit-code"
@@ -61,7 +72,8 @@ def terminal(tmp_path: Path) -> Iterator[tuple[Terminal, Path]]:
     )
     term = Terminal(tmux, session)
     subprocess.run(
-        [*term.tmux, "new-session", "-d", "-s", session, "-x", "160", "-y", "50", command],
+        [*term.tmux, "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height)]
+        + [command],
         check=True,
         env=env,
         timeout=10,

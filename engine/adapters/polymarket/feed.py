@@ -14,6 +14,12 @@ markets streams while they fit under the hot-asset cap; past it the hot-asset re
 ranks them. While a shard is down or silent its books are sampled over REST; books the
 engine stops trusting are re-fetched; markets the venue lists while we run
 (``new_market``) are followed, resolved ones (``market_resolved``) unsubscribed.
+
+Markets by name: with a watch list (``--watch SLUG_OR_ID``, ``watch = [...]``) the feed
+trades exactly those markets (a slug, a condition id or a token id each, looked up on
+Gamma) instead of the top-N ranking, and fails to start, naming the entry, if one names
+no market. While it runs a person can search Gamma by text and add or remove a market
+(:class:`~engine.ports.MarketChooser`): subscribed, or unsubscribed, at once.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from engine.market.markets import (
     parse_gamma_market,
     rank_markets,
 )
-from engine.ports import MarketDataSink
+from engine.ports import MarketChoiceError, MarketDataSink
 
 log = logging.getLogger("engine.adapters.polymarket")
 
@@ -74,11 +80,15 @@ class PolymarketFeed:
         clock: Clock,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        watch: Iterable[str] = (),
     ) -> None:
+        """`watch`: the markets to trade (slugs, condition ids or token ids); empty: the
+        top `max_markets` by the ranking."""
         if config.offline:
             for name in ("clob_rest_url", "market_ws_url", "gamma_url"):
                 ensure_loopback(getattr(config, name), name)
         self.config = config
+        self.watch = tuple(dict.fromkeys(w.strip() for w in watch if w.strip()))
         self.hot_config = hot_assets
         self.clock = clock
         self.health = FeedHealth()
@@ -177,7 +187,45 @@ class PolymarketFeed:
 
     # -- discovery ----------------------------------------------------------------
     async def discover(self) -> list[MarketInfo]:
-        """Top markets by 24h volume (or liquidity) from Gamma, refined by the CLOB."""
+        """The markets to trade, refined by the CLOB: the watch list's exactly (its
+        neg-risk markets' events are not completed: their count stays unknown, so they
+        are never priced as a basket), or the top markets by 24h volume (or liquidity)
+        with their neg-risk events made whole."""
+        if self.watch:
+            ranked = await self._watched()
+        else:
+            ranked = await self._complete_events(await self._ranked())
+        done = 0
+
+        async def refine(market: MarketInfo) -> MarketInfo | None:
+            nonlocal done
+            refined = await self._refine(market)
+            done += 1
+            self.health.startup = f"market details {done}/{len(ranked)}"
+            return refined
+
+        self.health.startup = f"market details 0/{len(ranked)}"
+        refined = await asyncio.gather(*(refine(m) for m in ranked))
+        markets = [m for m in refined if m is not None]
+        if not markets:
+            raise FeedError("no market's fee and tick data could be fetched")
+        return markets
+
+    async def _watched(self) -> list[MarketInfo]:
+        """The watch list's markets, in its order; FeedError naming an entry that names no
+        market this venue trades."""
+        self.health.startup = f"finding the {len(self.watch)} watched markets"
+        found: dict[str, MarketInfo] = {}
+        for ref in self.watch:
+            try:
+                market = await self.lookup(ref)
+            except MarketChoiceError as exc:
+                raise FeedError(f"watch {exc}") from exc
+            found.setdefault(market.condition_id, market)
+        return list(found.values())
+
+    async def _ranked(self) -> list[MarketInfo]:
+        """The top `max_markets` by 24h volume (or liquidity)."""
         cfg = self.config
         self.health.startup = "listing markets"
         try:
@@ -205,22 +253,93 @@ class PolymarketFeed:
         ranked = rank_markets(usable, cfg.max_markets, cfg.rank_by)
         if not ranked:
             raise FeedError("the venue listed no active markets accepting orders")
-        ranked = await self._complete_events(ranked)
-        done = 0
+        return ranked
 
-        async def refine(market: MarketInfo) -> MarketInfo | None:
-            nonlocal done
-            refined = await self._refine(market)
-            done += 1
-            self.health.startup = f"market details {done}/{len(ranked)}"
-            return refined
+    # -- markets by name -----------------------------------------------------------------
+    async def lookup(self, ref: str) -> MarketInfo:
+        """The market `ref` names on Gamma: a slug, a condition id (0x...) or a token id
+        (digits). MarketChoiceError when it names none, or one that no longer trades."""
+        ref = ref.strip()
+        param = "condition_ids" if ref.startswith("0x") else "clob_token_ids"
+        if not ref.isdigit() and not ref.startswith("0x"):
+            param = "slug"
+        try:
+            raw = await self.http.get_json(f"{self.config.gamma_url}/markets", {param: ref})
+        except VenueError as exc:
+            raise MarketChoiceError(f"{ref!r}: Gamma did not answer ({exc})") from exc
+        found = [
+            m
+            for m in self._parse_all(raw if isinstance(raw, list) else [], parse_gamma_market)
+            if tradeable_tokens(m)
+        ]
+        if not found:
+            raise MarketChoiceError(
+                f"{ref!r}: no market with that slug, condition id or token id on this venue"
+            )
+        market = found[0]
+        if market.closed or not market.active or not market.accepting_orders:
+            raise MarketChoiceError(f"{ref!r}: “{market.question}” no longer takes orders")
+        return market
 
-        self.health.startup = f"market details 0/{len(ranked)}"
-        refined = await asyncio.gather(*(refine(m) for m in ranked))
-        markets = [m for m in refined if m is not None]
-        if not markets:
-            raise FeedError("no market's fee and tick data could be fetched")
-        return markets
+    async def search_markets(self, text: str, limit: int = 10) -> list[MarketInfo]:
+        """Open markets Gamma finds for `text` (its public search), best first."""
+        try:
+            raw = await self.http.get_json(
+                f"{self.config.gamma_url}/public-search",
+                {"q": text, "limit_per_type": str(limit), "events_status": "active"},
+            )
+        except VenueError as exc:
+            raise MarketChoiceError(f"search {text!r}: Gamma did not answer ({exc})") from exc
+        events = raw.get("events") if isinstance(raw, dict) else None
+        found: dict[str, MarketInfo] = {}
+        for event in events if isinstance(events, list) else []:
+            if not isinstance(event, dict):
+                continue
+            objects = [m for m in event.get("markets") or [] if isinstance(m, dict)]
+            for market in self._parse_all(objects, parse_gamma_market):
+                if market.active and not market.closed and tradeable_tokens(market):
+                    found.setdefault(market.condition_id, market)
+        return list(found.values())[:limit]
+
+    async def add_market(self, ref: str) -> MarketInfo:
+        """Trade the market `ref` names from now on: listed, its books fetched, streamed."""
+        market = await self.lookup(ref)
+        if any(m.condition_id == market.condition_id for m in self.markets):
+            raise MarketChoiceError(f"“{market.question}” is already traded")
+        refined = await self._refine(market)
+        if refined is None:
+            raise MarketChoiceError(f"“{market.question}”: its fee and tick data did not load")
+        sink = self._sink
+        if sink is None:
+            raise MarketChoiceError("the feed has not started yet: try again in a moment")
+        self.markets.append(refined)
+        sink.on_markets(self.markets)
+        tokens = list(refined.token_ids)
+        for token in tokens:
+            self._retired.discard(token)
+            # A person chose it: streamed ahead of the ranked markets.
+            self.registry.set_base(token, float(len(self.markets) + 1))
+        await self._fetch_books(tokens)
+        await self._reselect()
+        log.info("watching %s (%s)", refined.question, refined.slug or refined.condition_id)
+        return refined
+
+    async def remove_market(self, condition_id: str) -> MarketInfo:
+        """Stop trading the market: unlisted and unsubscribed (the runner makes sure
+        nothing is held or resting there first)."""
+        market = next((m for m in self.markets if m.condition_id == condition_id), None)
+        if market is None:
+            raise MarketChoiceError(f"{condition_id!r} is not a market this run trades")
+        sink = self._sink
+        if sink is None:
+            raise MarketChoiceError("the feed has not started yet: try again in a moment")
+        self.markets.remove(market)
+        sink.on_markets(self.markets)
+        for token in market.token_ids:
+            self.registry.remove(token)
+        await self._reselect()
+        log.info("no longer watching %s", market.question)
+        return market
 
     async def _gamma_markets(self) -> list[MarketInfo]:
         order = "volume24hr" if self.config.rank_by == "volume" else "liquidity"

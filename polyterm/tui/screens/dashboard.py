@@ -1,9 +1,14 @@
 """The main screen: the header, the markets pane, orders and positions, risk, charts,
-execution telemetry, exit analytics, sentiment, and the log pane (toggled).
+execution telemetry, exit analytics, sentiment, the log pane (toggled) and the notice
+line.
 
-Every pane is patched from the latest snapshot at the app's refresh cadence; what a row
-shows beyond the book (our position, the last signal, sentiment, the mid's trend) is
-rebuilt only when one of its sources changed.
+The layout follows the terminal's size (:mod:`polyterm.tui.layout`), chosen at start
+and again on every resize: on a small terminal one pane fills the body and the others
+are one key away (1-6), with a one-line status of PnL, the kill switch and the feed; a
+medium one shows the markets and the orders with one more pane beside them; a wide one
+shows everything. Every pane is patched from the latest snapshot at the app's refresh
+cadence; what a row shows beyond the book (our position, the last signal, sentiment, the
+mid's trend) is rebuilt only when one of its sources changed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from textual.widgets import Footer, Input
 from engine.runtime.snapshot import EngineSnapshot
 from polyterm.tui.bridge import Frame
 from polyterm.tui.history import SessionHistory
+from polyterm.tui.layout import SIDE_TABS, TABS, Layout, layout_for
 from widgets.charts import SeriesChart
 from widgets.exits import ExitsPane
 from widgets.format import palette, spark
@@ -28,18 +34,39 @@ from widgets.header import StatusHeader
 from widgets.kill_switch import KillSwitchPane
 from widgets.log_pane import LogPane
 from widgets.markets_table import SPARK_POINTS, MarketExtras, MarketsTable
+from widgets.notice_bar import NoticeBar
 from widgets.positions import OrdersPositionsPane
 from widgets.sentiment import SentimentPane
+from widgets.status_line import StatusLine
+from widgets.tab_strip import TabStrip
 from widgets.telemetry import TelemetryPane
+
+# Which widget each tab shows, and what takes the focus there.
+TAB_PANES = {
+    "markets": "#markets-pane",
+    "orders": "#positions",
+    "risk": "#risk-column",
+    "fills": "#telemetry",
+    "exits": "#exits",
+    "sentiment": "#sentiment",
+}
+ACTIVITY = ("fills", "exits", "sentiment")
 
 
 class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        *(
+            Binding(key, f"show_tab('{name}')", label, show=False, id=f"tab-{name}")
+            for name, key, label in TABS
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="dashboard")
+        self.layout_name: Layout = Layout.MEDIUM
+        self.tab = "markets"  # the pane a small terminal shows (1-6)
+        self.side = "risk"  # the pane beside the orders on a medium terminal
         self._extras: Mapping[str, MarketExtras] = {}
         self._extras_key: tuple[object, ...] = ()
         self._frame: Frame | None = None
@@ -48,6 +75,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
+        yield TabStrip(id="tabs")
         with Vertical(id="markets-pane", classes="pane"):
             yield Input(placeholder="filter markets: words in the question or outcome", id="filter")
             yield MarketsTable(id="markets")
@@ -62,6 +90,8 @@ class DashboardScreen(Screen[None]):
                 yield ExitsPane(id="exits", classes="pane")
                 yield SentimentPane(id="sentiment", classes="pane")
         yield LogPane(id="log", classes="pane")
+        yield StatusLine(id="status-line")
+        yield NoticeBar(id="notice")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,7 +110,74 @@ class DashboardScreen(Screen[None]):
             self.query_one(selector).border_title = title
         self.query_one("#log").display = False
         self.query_one("#filter").display = False
+        self.apply_layout(layout_for(self.app.size.width, self.app.size.height))
         self.query_one(MarketsTable).focus()
+
+    # -- layout ---------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        size = self.app.size
+        chosen = layout_for(size.width, size.height)
+        if chosen is not self.layout_name:
+            self.apply_layout(chosen)
+
+    def apply_layout(self, layout: Layout) -> None:
+        """Show the panes `layout` shows (and the tab or side pane chosen)."""
+        self.layout_name = layout
+        for each in Layout:
+            self.set_class(each is layout, f"-{each.value}")
+        compact = layout is Layout.COMPACT
+        wide = layout is Layout.WIDE
+        tab = self.tab
+        side = self.side
+        shown: set[str]
+        if wide:
+            shown = set(TAB_PANES)
+        elif compact:
+            shown = {tab}
+        else:
+            shown = {"markets", "orders", side}
+        self.query_one("#markets-pane").display = "markets" in shown
+        self.query_one("#lower").display = bool(shown - {"markets"})
+        self.query_one("#positions").display = "orders" in shown
+        self.query_one("#risk-column").display = "risk" in shown
+        self.query_one("#activity-column").display = bool(shown & set(ACTIVITY))
+        for pane in ACTIVITY:
+            self.query_one(TAB_PANES[pane]).display = pane in shown
+        self.query_one(TabStrip).display = not wide
+        self.query_one(StatusLine).display = compact
+        self.query_one(MarketsTable).use_layout(layout.value)
+        self.query_one(OrdersPositionsPane).use_layout(layout.value)
+        self._show_tabs()
+        if self._frame is not None:
+            self.show(self._frame)
+
+    def _show_tabs(self) -> None:
+        strip = self.query_one(TabStrip)
+        if self.layout_name is Layout.COMPACT:
+            strip.show(TABS, self.tab, "l log · ? keys")
+        elif self.layout_name is Layout.MEDIUM:
+            side = [t for t in TABS if t[0] in SIDE_TABS]
+            strip.show(side, self.side, "beside the orders · wider than 180x45 shows all")
+
+    def action_show_tab(self, name: str) -> None:
+        """Bring pane `name` into view: the body on a small terminal, the side slot on a
+        medium one; on a wide one (everything shown) the focus goes to it."""
+        if name not in TAB_PANES:
+            return
+        layout = self.layout_name
+        if layout is Layout.COMPACT:
+            self.tab = name
+        elif layout is Layout.MEDIUM and name in SIDE_TABS:
+            self.side = name
+        if layout is not Layout.WIDE:
+            self.apply_layout(layout)
+        self._focus_pane(name)
+
+    def _focus_pane(self, name: str) -> None:
+        if name == "markets":
+            self.query_one(MarketsTable).focus()
+        elif name == "orders":
+            self.query_one("#orders-table").focus()
 
     # -- refresh ---------------------------------------------------------------------------
     def show(self, frame: Frame) -> None:
@@ -89,6 +186,8 @@ class DashboardScreen(Screen[None]):
             frame.snap, frame.venue, frame.engine_state, frame.engine_error
         )
         snap = frame.snap
+        if self.layout_name is Layout.COMPACT:
+            self.query_one(StatusLine).show(snap)
         if snap is None:
             return
         table = self.query_one(MarketsTable)
@@ -108,9 +207,15 @@ class DashboardScreen(Screen[None]):
                 history.day_pnl(), history.loss_floor(), history.version
             )
 
+    def show_notice(self, line: str | None, severity: str, fresh: bool) -> None:
+        self.query_one(NoticeBar).show(line, severity, fresh)
+
     def repaint(self) -> None:
         self._extras_key = ()
         self._trends_version = -1
+        self.query_one(NoticeBar).repaint()
+        self.query_one(TabStrip).repaint()
+        self._show_tabs()
         self.query_one(MarketsTable).repaint()
         self.query_one(OrdersPositionsPane).repaint()
         for pane in self.query(".pane"):

@@ -22,7 +22,7 @@ from engine.runtime.commands import FlattenPlan, FlattenScope
 from engine.runtime.snapshot import OrderRow
 from polyterm.faces.backend import EngineBackend
 from polyterm.tui.bridge import Frame
-from widgets.format import DASH, cents, market_label, palette, pnl, short, size
+from widgets.format import DASH, market_label, palette, pnl, price, short, size
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +185,10 @@ class FlattenScreen(ModalScreen[FlattenScope | None]):
             table.add_row(
                 self._label(close.asset_id),
                 size(size_decimal(close.shares)),
-                cents(price_decimal(close.limit_price)),
+                price(price_decimal(close.limit_price)),
                 DASH
                 if close.expected_price is None
-                else cents(price_decimal(close.expected_price)),
+                else price(price_decimal(close.expected_price)),
                 size(size_decimal(close.expected_filled)),
                 pnl(None if close.expected_pnl is None else cash_decimal(close.expected_pnl)),
             )
@@ -215,7 +215,7 @@ class FlattenScreen(ModalScreen[FlattenScope | None]):
                 order_id,
                 market_label(row.question, row.outcome, 48),
                 Text(row.side.lower(), style=palette("pnl-up") if buy else palette("pnl-down")),
-                cents(row.price),
+                price(row.price),
                 size(row.size - row.filled),
             )
         if not plan.cancels:

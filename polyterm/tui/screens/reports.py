@@ -14,6 +14,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from widgets.format import price_style
+
 
 def summary_table(ledger: Path) -> Table | Text:
     """The summary's figures as `report summary --format table` words them (or why not)."""
@@ -30,7 +32,7 @@ def summary_table(ledger: Path) -> Table | Text:
     table = Table(box=None, show_header=False, expand=False, padding=(0, 2))
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
-    for label, value in figure_rows([*report.header, *report.figures], scope, "cents"):
+    for label, value in figure_rows([*report.header, *report.figures], scope, price_style()):
         table.add_row(label, value)
     if report.empty:
         table.add_row("", report.empty)

@@ -162,6 +162,31 @@ def test_vacuum_and_migrate_are_refused_while_the_writer_lock_is_held(tmp_path: 
     assert vacuum(path).bytes_after > 0
 
 
+def test_vacuum_and_migrate_take_the_writers_own_lock_and_leave_no_lock_file(
+    tmp_path: Path,
+) -> None:
+    """They lock as a writer does: a link to a ledger a writer holds is refused too, and
+    once done no ``.lock`` file is left beside the ledger (as a writer leaves none)."""
+    from engine.ledger.lock import WriterLock, lock_path
+
+    path = _ledger(tmp_path / "l.sqlite")
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(path.name)
+    held = WriterLock(path)
+    held.acquire()
+    try:
+        with pytest.raises(
+            LedgerError, match=rf"in use by a running polyterm \(pid {os.getpid()}\)"
+        ):
+            vacuum(link)
+    finally:
+        held.release()
+    vacuum(link)
+    migrate(path)
+    assert not lock_path(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".lock") == []
+
+
 def test_vacuum_gives_back_the_space_of_deleted_rows(tmp_path: Path) -> None:
     path = _ledger(tmp_path / "l.sqlite")
     with sqlite3.connect(path) as conn:

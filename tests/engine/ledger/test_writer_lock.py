@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.ledger.errors import LedgerError
 from engine.ledger.lock import LedgerBusy, WriterLock, lock_path
 from engine.ledger.reader import LedgerReader
 from engine.ledger.writer import SqliteLedger
@@ -164,3 +165,56 @@ def test_a_lock_removed_as_it_was_opened_is_taken_afresh(tmp_path: Path) -> None
             WriterLock(ledger).acquire()
     finally:
         second.release()
+
+
+async def test_a_second_writer_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    """One ledger reached by two names (a symlink, or the link's target) is one ledger:
+    the lock follows the file, not the name (two writers used to run and break it)."""
+    real = tmp_path / "real.sqlite"
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(real.name)
+    first = await SqliteLedger(real).open()
+    try:
+        with pytest.raises(LedgerBusy):
+            await SqliteLedger(link).open()
+    finally:
+        await first.close()
+    via_link = await SqliteLedger(link).open()
+    try:
+        with pytest.raises(LedgerBusy):
+            await SqliteLedger(real).open()
+    finally:
+        await via_link.close()
+    assert not lock_path(real).exists()
+    assert link.is_symlink()  # the user's link is left as it was
+
+
+async def test_a_link_in_place_of_the_lock_file_is_never_written_through(tmp_path: Path) -> None:
+    """In a shared directory another user can put a link where the lock file goes: taking
+    the lock used to truncate the file it pointed at and write a pid into it."""
+    from engine.ledger.errors import LedgerError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    ledger = tmp_path / "l.sqlite"
+    lock_path(ledger).symlink_to(victim)
+    with pytest.raises(LedgerError, match="lock file") as refused:
+        await SqliteLedger(ledger).open()
+    assert "\n" not in str(refused.value)
+    assert victim.read_text() == "precious"
+    assert lock_path(ledger).is_symlink()  # left for its owner to see to
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+async def test_a_journal_planted_as_another_users_link_is_refused(tmp_path: Path) -> None:
+    """SQLite opens <ledger>-wal by name, through any link: a link another user planted
+    there would have the ledger's writes land in a file of their choosing."""
+    ledger = tmp_path / "l.sqlite"
+    target = tmp_path / "elsewhere"
+    planted = ledger.with_name(ledger.name + "-wal")
+    planted.symlink_to(target)
+    os.lchown(planted, 65534, 65534)
+    with pytest.raises(LedgerError, match="another user"):
+        await SqliteLedger(ledger).open()
+    assert not target.exists()
+    assert planted.is_symlink()  # left for its owner to see to

@@ -16,12 +16,14 @@ YES = "4833104333661288389093875950949315923475504897350064014801442274778830896
 NO = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
 
 
-def _tape(path: Path, named: bool = True) -> None:
+def _tape(
+    path: Path, named: bool = True, question: str = "Will it rain in Lisbon on Friday?"
+) -> None:
     writer = TapeWriter(path)
     if named:
         market = MarketInfo(
             "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917",
-            "Will it rain in Lisbon on Friday?",
+            question,
             "rain-lisbon",
             (Outcome(YES, "Yes"), Outcome(NO, "No")),
         )
@@ -58,6 +60,18 @@ def test_tables_are_titled_with_question_and_outcome(tmp_path: Path) -> None:
     assert "483310…965732" in out
     assert "None" not in out
     assert "last trade" not in out  # no trade seen: nothing to say, not `None (None)`
+
+
+def test_a_question_never_writes_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
+    """A market's question is the venue's (or a shared tape's) text: an OSC 52 sequence in
+    it would write the reader's clipboard, a CSI clear their screen."""
+    tape = tmp_path / "t.jsonl.zst"
+    _tape(tape, question="Rain?\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J")
+    result = CliRunner().invoke(book, [str(tape)], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert "Rain?" in result.output
 
 
 def test_an_unnamed_book_says_what_it_knows(tmp_path: Path) -> None:

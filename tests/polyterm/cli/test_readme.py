@@ -18,7 +18,10 @@ def test_the_readme_configuration_example_loads(tmp_path: Path) -> None:
     assert match is not None, "no ```toml block under ## Configuration"
     cfg = tmp_path / "config.toml"
     cfg.write_text(match.group(1), encoding="utf-8")
-    engine = load_config(cfg, env={}).engine
+    app = load_config(cfg, env={})
+    engine = app.engine
+    assert app.watch == ()
+    assert app.console.prices == "cents"
     # The example shows the defaults: a few of the ones the issues name, as written there.
     assert engine.strategies.cross_market_arbitrage.weight == 0
     assert [t.max_spread_bps for t in engine.strategy.spread_volume_tiers] == [1000, 600, 400]

@@ -179,6 +179,18 @@ def test_alerts_config_is_strict_and_names_the_key(tmp_path: Path) -> None:
     assert (alerts.webhook_url, alerts.fills, alerts.min_interval_s) == ("keyring", True, 5.0)
 
 
+def test_the_telegram_api_is_https_unless_it_is_on_this_machine(tmp_path: Path) -> None:
+    """Each Telegram request carries the bot's token in its URL: over plain HTTP to
+    another host, whoever is on the path reads it (a local receiver is fine)."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[alerts]\ntelegram_api_url = "http://telegram.example"\n')
+    with pytest.raises(ConfigError, match=r"config alerts\.telegram_api_url: .*https://"):
+        load_config(cfg, env={})
+    for local in ("http://127.0.0.1:8081", "http://localhost:8081/", "https://tg.example"):
+        cfg.write_text(f'[alerts]\ntelegram_api_url = "{local}"\n')
+        assert load_config(cfg, env={}).alerts.telegram_api_url == local
+
+
 def test_an_alert_carries_only_what_it_was_built_from() -> None:
     alert = Alert(AlertKind.FILL, "info", "t", "x", 0.0)
     assert alert.suppressed == 0

@@ -49,10 +49,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(command: str, signalled: bool = False) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served(
+    command: str, signalled: bool = False, said: list[str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """A server in its own process, as `polyterm serve` runs it: (its URL, the process).
     Stopped with SIGINT at the end (unless the test `signalled` it), which it must honour
-    (130)."""
+    (130); what it wrote on stderr meanwhile goes to `said`."""
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, command, str(free_port())],
         stdin=subprocess.DEVNULL,
@@ -68,6 +70,8 @@ def served(command: str, signalled: bool = False) -> Iterator[tuple[str, subproc
         if not signalled:
             server.send_signal(signal.SIGINT)
         _, errors = server.communicate(timeout=GRACE_S + 60)
+        if said is not None:
+            said.append(errors)
         assert server.returncode == 130, errors
     finally:
         if server.poll() is None:
@@ -99,6 +103,51 @@ async def page_checks(url: str) -> None:
         # A name an attacker's DNS points at 127.0.0.1 (rebinding) is not this host.
         async with http.get(url, headers={"Host": "evil.example:80"}) as answer:
             assert answer.status == 403
+
+
+def test_odd_requests_are_refused_in_one_line_with_no_traceback() -> None:
+    """A plain GET of the WebSocket's URL (with the token) and a request with no Host
+    header at all (no token needed) used to print tracebacks on serve's stderr."""
+    said: list[str] = []
+    with served(session_command(POLITE), said=said) as (url, _):
+        asyncio.run(odd_requests(url))
+    assert "Traceback" not in said[0], said[0]
+
+
+async def odd_requests(url: str) -> None:
+    async with aiohttp.ClientSession() as http, http.get(url + "ws") as answer:
+        assert answer.status == 400
+        assert (await answer.text()).count("\n") == 1
+    port = int(url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\n\r\n")  # no Host header at all
+    await writer.drain()
+    async with asyncio.timeout(30):
+        status = await reader.readline()
+    writer.close()
+    assert b" 400 " in status, status
+
+
+async def test_on_port_80_a_host_without_the_port_is_this_host() -> None:
+    """Browsers leave the default port out of Host: `serve --port 80` refused its own
+    page as a foreign host."""
+    from aiohttp import web
+
+    from polyterm.faces.browser import build_app
+
+    token = "tok-" + "x" * 40
+    runner = web.AppRunner(await build_app(session_command(POLITE), "127.0.0.1", 80, token))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()  # the port the Guard sees is 80
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/{token}/"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, headers={"Host": "127.0.0.1"}) as page:
+                assert page.status == 200
+            async with http.get(url, headers={"Host": "evil.example"}) as page:
+                assert page.status == 403
+    finally:
+        await runner.cleanup()
 
 
 def test_cross_origin_and_tokenless_websockets_are_refused() -> None:

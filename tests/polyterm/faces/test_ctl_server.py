@@ -98,6 +98,25 @@ def test_a_socket_left_by_a_dead_instance_is_removed(tmp_path: Path) -> None:
     assert not stale.exists()
 
 
+def test_a_socket_nobody_listens_on_is_removed_even_if_its_pid_lives_again(
+    tmp_path: Path,
+) -> None:
+    """A pid is reused (and a killed process may linger as a zombie): the socket's name
+    then says "alive". Nobody listening is what makes a socket stale; `ctl` used to
+    answer "no polyterm instance answers" and, beside a live instance, ask which."""
+    env = _env(tmp_path)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o700)
+    stale = run_dir / f"{'0' * 12}-{os.getpid()}.sock"  # a pid that is certainly alive
+    left = socket.socket(socket.AF_UNIX)
+    left.bind(str(stale))
+    left.close()
+    done = ctl(["status"], env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("polyterm: error: no polyterm instance is running"), done.stderr
+    assert not stale.exists()
+
+
 async def test_the_socket_is_private_even_in_a_loose_directory(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir(mode=0o755)
@@ -196,3 +215,29 @@ async def _as_nobody(path: Path) -> dict[str, object]:
     answer = json.loads(out)
     assert isinstance(answer, dict)
     return answer
+
+
+async def test_a_flatten_scope_that_names_nothing_here_is_refused(tmp_path: Path) -> None:
+    """A typo in `ctl flatten --scope strategy:mean_reverson --yes` used to answer
+    "flattened" having done nothing: in a hurry, a person reads that as done."""
+    async with running_engine(tmp_path / "l.sqlite") as live:
+        server = ControlServer(
+            live.runner, tmp_path / "l.sqlite", "headless", directory=tmp_path / "run"
+        )
+        path = await server.start()
+        try:
+            snap = await snapshot_where(live, lambda s: s.state == "running" and s.markets)
+            for scope in ("strategy:mean_reverson", "market:0xnot-a-market"):
+                for yes in (False, True):
+                    request = proto.Request("flatten", {"scope": scope, "yes": yes})
+                    answer = json.loads(await _exchange(path, request.encode()))
+                    assert answer["ok"] is False, answer
+                    assert answer["error"]["code"] == proto.REFUSED
+                    assert scope.partition(":")[2] in answer["error"]["message"]
+            known = snap.markets[0].market
+            request = proto.Request("flatten", {"scope": f"market:{known}"})
+            answer = json.loads(await _exchange(path, request.encode()))
+            assert answer["ok"] is True, answer
+            assert answer["result"]["command"]["preview"] is True
+        finally:
+            await server.close()

@@ -94,6 +94,27 @@ async def test_a_token_is_required_when_one_is_set(tmp_path: Path) -> None:
     assert "polyterm_info" in right.text
 
 
+async def test_a_loopback_scrape_naming_another_host_is_refused(tmp_path: Path) -> None:
+    """DNS rebinding: a web page whose name an attacker points at 127.0.0.1 would read
+    the account's figures; its requests carry that name in Host, and are refused."""
+    async with running_engine(tmp_path / "l.sqlite") as live:
+        runner = live.runner
+        server = MetricsServer(registry_for(runner.hub, runner.latency), "127.0.0.1", 0)
+        url = await server.start()
+        port = url.split(":")[2].split("/")[0]
+        try:
+            async with httpx.AsyncClient() as client:
+                rebound = await client.get(url, headers={"Host": f"attacker.example:{port}"})
+                local = await client.get(url, headers={"Host": f"localhost:{port}"})
+                direct = await client.get(url)
+        finally:
+            await server.close()
+    assert rebound.status_code == 403
+    assert "polyterm_" not in rebound.text
+    assert local.status_code == 200
+    assert direct.status_code == 200
+
+
 async def test_beyond_loopback_needs_a_token_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
     async with running_engine(tmp_path / "l.sqlite") as live:
         registry = registry_for(live.runner.hub, live.runner.latency)

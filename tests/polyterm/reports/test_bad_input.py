@@ -109,3 +109,23 @@ def test_bad_scopes_are_one_line(tmp_path: Path) -> None:
         invoke("summary", "--ledger", ledger, "--run", "1", "--since", "1h"), "choose one"
     )
     one_line_error(invoke("compare"), "two or more ledgers")
+
+
+HOSTILE_QUESTION = (
+    "Will [/] the \x1b]52;c;cHduZWQ=\x07 Fed \x1b[2J[link=https://evil.example]cut[/link]?"
+)
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_market_text_reaches_the_terminal_as_text(fmt: str, tmp_path: Path) -> None:
+    """A market's question is the venue's (or a shared tape's) text: rich markup in it
+    ended `report --format table` in a MarkupError traceback, and escape sequences in it
+    went to the terminal raw (OSC 52 writes the clipboard)."""
+    ledger = golden_ledger(tmp_path / "g.sqlite")
+    with sqlite3.connect(ledger) as conn:
+        conn.execute("UPDATE markets SET question = ?", (HOSTILE_QUESTION,))
+    result = invoke("markets", "--ledger", str(ledger), "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert "Will [/] the" in result.output  # shown as written, not as markup

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -62,6 +64,20 @@ def test_it_is_private_and_holds_no_secret_in_the_clear(tmp_path: Path) -> None:
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_every_directory_it_creates_is_private(tmp_path: Path) -> None:
+    """A first `auth login --keyfile` creates the data dir (and any missing parent): each
+    is 0700 whatever the umask (the data dir itself used to be left 0755)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        _write(tmp_path / "home" / "polyterm" / "keyfile.json")
+    finally:
+        os.umask(old)
+    for directory in (tmp_path / "home", tmp_path / "home" / "polyterm"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
 def test_inspect_lists_what_it_holds_without_the_passphrase(tmp_path: Path) -> None:
     path = tmp_path / "keyfile.json"
     _write(path, {PRIVATE_KEY: secrets.PRIVATE_KEY, SIGNATURE_TYPE: "proxy"})
@@ -113,6 +129,32 @@ def test_a_file_that_is_not_a_keystore_names_the_fix(tmp_path: Path) -> None:
         f"the keyfile {path} is not an Ethereum v3 keystore written by polyterm: move it "
         "aside and run `polyterm auth login --keyfile`"
     )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["crypto"].pop("mac"),
+        lambda d: d["crypto"].update(kdf="bogus"),
+        lambda d: d["crypto"]["kdfparams"].update(n="x"),
+        lambda d: d.update(crypto="x"),
+        lambda d: d["crypto"].update(cipherparams=None),
+    ],
+)
+def test_a_damaged_keystore_is_one_line(
+    tmp_path: Path, damage: Callable[[dict[str, Any]], object]
+) -> None:
+    """A keystore damaged by hand (a field gone, a wrong type) is one KeyfileError line,
+    never the signing library's KeyError or TypeError and its traceback."""
+    path = tmp_path / "keyfile.json"
+    _write(path)
+    data = json.loads(path.read_text())
+    damage(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(KeyfileError) as refused:
+        keyfile.read(path, secrets.PASSPHRASE)
+    assert str(refused.value).startswith(f"the keyfile {path} ")
+    assert "\n" not in str(refused.value)
 
 
 def test_the_passphrase_comes_from_env_then_systemd_then_the_prompt(tmp_path: Path) -> None:

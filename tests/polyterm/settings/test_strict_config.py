@@ -92,3 +92,34 @@ def test_the_theme_names_are_textuals_own() -> None:
     from textual.theme import BUILTIN_THEMES
 
     assert set(BUILTIN_THEMES) == TEXTUAL_THEMES
+
+
+def test_a_private_key_in_the_wallet_table_is_refused_without_being_quoted(
+    tmp_path: Path,
+) -> None:
+    from tests.kit import secrets
+
+    with pytest.raises(ConfigError) as refused:
+        load(tmp_path, f'[wallet]\nfunder = "{secrets.OTHER_KEY}"')
+    assert secrets.leaks([str(refused.value)]) == []
+    assert "config wallet.funder: " in str(refused.value)
+    assert "looks like a private key" in str(refused.value)
+
+
+def test_the_ledger_path_is_a_file_and_a_tilde_is_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ledger = ""` used to pass validation and end the run in a ValueError traceback;
+    `ledger = "~/x.sqlite"` made a directory named "~" wherever polyterm was started."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "config.toml").write_text('ledger = "~/runs/l.sqlite"\n')
+    app = load_config(tmp_path / "config.toml", env={})
+    assert app.ledger == tmp_path / "home" / "runs" / "l.sqlite"
+    for text, why in (
+        ('ledger = ""', "config ledger: is empty"),
+        (f'ledger = "{tmp_path}"', f"config ledger: {tmp_path} is a directory"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            load(tmp_path, text)
+        assert str(refused.value).startswith(why)
+        assert "\n" not in str(refused.value)

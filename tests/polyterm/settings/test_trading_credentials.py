@@ -188,6 +188,21 @@ def test_a_key_that_is_almost_right_never_shows_in_the_error(
     assert near.removeprefix("0x")[:20] not in str(caught.value)
 
 
+@pytest.mark.parametrize("name", [FUNDER, SIGNATURE_TYPE])
+@pytest.mark.parametrize("pasted", [secrets.OTHER_KEY, secrets.API_SECRET])
+def test_a_secret_pasted_into_a_public_setting_is_never_echoed(
+    name: str, pasted: str, ring: FileKeyring, tmp_path: Path
+) -> None:
+    """A key pasted into the funder's (or the signature type's) variable is refused
+    without being quoted: the refusal reaches the screen, doctor's --json and logs."""
+    with pytest.raises(CredentialsError) as caught:
+        _read({PRIVATE_KEY: secrets.PRIVATE_KEY, name: pasted}, ring, tmp_path)
+    assert secrets.leaks([str(caught.value)]) == []
+    assert str(caught.value).startswith(f"{name} (env): ")
+    if pasted == secrets.OTHER_KEY:
+        assert "looks like a private key" in str(caught.value)
+
+
 def test_no_keyring_on_this_machine_means_absent(tmp_path: Path) -> None:
     assert _read({}, NoKeyring(), tmp_path) is None
 

@@ -57,3 +57,31 @@ def test_a_proxy_address_asked_for_as_a_safe_is_refused() -> None:
         f"{proxy} is not this key's safe wallet (the SDK sees POLY_PROXY): fix "
         "POLY_FUNDER_ADDRESS / --funder or POLY_SIGNATURE_TYPE / --signature-type"
     )
+
+
+def test_a_venue_elsewhere_gets_no_request_at_polymarkets_relayer() -> None:
+    """The SDK asks the relayer where a deposit wallet is (and relays a proxy's, Safe's or
+    deposit wallet's approvals through it): pointed at `polyterm exchange`, that used to
+    go to relayer-v2.polymarket.com, with the signer's address (and, for `auth approve`,
+    signed transactions). Polymarket's own hosts keep Polymarket's relayer."""
+    from polymarket._internal.environment import PRODUCTION_CONFIG, get_environment_config
+
+    from polyterm.settings.venue_client import VenueUrls, environment
+
+    local = VenueUrls(
+        clob="http://127.0.0.1:8123",
+        ws="ws://127.0.0.1:8123/ws",
+        gamma="http://127.0.0.1:8123/gamma",
+        data="http://127.0.0.1:8123/data-api",
+        rpc="http://127.0.0.1:8123/rpc",
+    )
+    relayer = get_environment_config(environment(local)).relayer_url
+    assert relayer.startswith("http://127.0.0.1:8123/"), relayer
+    production = VenueUrls(
+        clob=PRODUCTION_CONFIG.clob_url,
+        ws="wss://ws-subscriptions-clob.polymarket.com/ws",
+        gamma=PRODUCTION_CONFIG.gamma_url,
+    )
+    assert get_environment_config(environment(production)).relayer_url == (
+        PRODUCTION_CONFIG.relayer_url
+    )

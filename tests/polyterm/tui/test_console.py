@@ -46,12 +46,12 @@ async def test_the_dashboard_shows_the_engine(tape: Path, tmp_path: Path) -> Non
         table = app.screen.query_one(MarketsTable)
         assert table.row_count == len(snap.markets) == 12
         first = snap.markets[0]
-        row = table.get_row(first.asset_id)
-        assert row[2] == f"{first.best_bid * 100:.1f}¢"
-        assert row[3] == f"{first.best_ask * 100:.1f}¢"
+        row = table.cells_of(first.asset_id)
+        assert row["bid"] == f"{first.best_bid * 100:.1f}¢"
+        assert row["ask"] == f"{first.best_ask * 100:.1f}¢"
         # Held positions show in their rows; the rest show a dash, not a zero.
         for p in snap.positions:
-            cell = table.get_row(p.asset_id)[7]
+            cell = table.cells_of(p.asset_id)["position"]
             assert cell == (f"{p.shares:,.2f}" if p.shares else "—")
 
 
@@ -87,9 +87,9 @@ async def test_p_pauses_entries_for_real_and_resumes(tape: Path, tmp_path: Path)
 
 
 async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
-    tape: Path, tmp_path: Path
+    busy_tape: Path, tmp_path: Path
 ) -> None:
-    app = console(tape, tmp_path)
+    app = console(busy_tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
         positions = held(app)
@@ -120,8 +120,8 @@ async def test_flatten_preview_lists_the_open_positions_and_cancel_leaves_them(
         assert {o.order_id for o in after.orders} == working
 
 
-async def test_flatten_confirm_closes_them(tape: Path, tmp_path: Path) -> None:
-    app = console(tape, tmp_path)
+async def test_flatten_confirm_closes_them(busy_tape: Path, tmp_path: Path) -> None:
+    app = console(busy_tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
         positions = held(app)
@@ -150,8 +150,8 @@ async def test_flatten_confirm_closes_them(tape: Path, tmp_path: Path) -> None:
     assert closable <= set(positions)
 
 
-async def test_flatten_scopes_market_and_strategy(tape: Path, tmp_path: Path) -> None:
-    app = console(tape, tmp_path)
+async def test_flatten_scopes_market_and_strategy(busy_tape: Path, tmp_path: Path) -> None:
+    app = console(busy_tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
         market_of = {row.asset_id: row.market for row in truth(app).markets}
@@ -282,12 +282,12 @@ async def test_l_toggles_the_log_pane(tape: Path, tmp_path: Path) -> None:
         assert not log.display
 
 
-async def test_s_sorts_the_markets(tape: Path, tmp_path: Path) -> None:
+async def test_o_sorts_the_markets(tape: Path, tmp_path: Path) -> None:
     app = console(tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await replayed(pilot)
         table = app.screen.query_one(MarketsTable)
-        await pilot.press("s", "s")  # question, then bid
+        await pilot.press("o", "o")  # question, then bid
         assert table.sort_column == "bid"
         bids = [app.bridge.latest and r for r in table.shown_assets]
         rows = {r.asset_id: r for r in app.bridge.latest.markets}
@@ -363,14 +363,14 @@ async def test_an_engine_failure_is_a_visible_state_not_a_traceback(
             yield b
 
     app = PolytermApp(session, venue="replay")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.engine_error is not None)
         assert app.engine_error == "the venue went away with a second line"
         await until(pilot, lambda: "FAILED: THE VENUE WENT AWAY" in header_text(app))
         log = app.screen.query_one(LogPane)
         assert log.display  # shown on failure
         await until(pilot, lambda: any("the engine failed" in line.text for line in log.lines))
-        assert any(n.severity == "error" for n in app._notifications)
+        assert any(n.severity == "error" for n in app.notices.shown)
         await pilot.press("p")  # nothing to command: greyed out, no crash
         await pilot.press("q")
     assert app.return_code == 1

@@ -212,6 +212,8 @@ def convert_market_object(obj: Any) -> MarketEvent:
     event_type = obj.get("event_type") or infer_event_type(obj)
     if event_type is None:
         raise FrameError(f"cannot tell the event type of an object with keys {sorted(obj)[:6]}")
+    if not isinstance(event_type, str):  # a list or an object there is unhashable
+        raise FrameError(f"event_type is a {type(event_type).__name__}, not a string")
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise FrameError(f"unknown event_type {event_type!r}")

@@ -111,12 +111,14 @@ def test_wrong_types_bad_sizes_and_unknown_events_are_counted() -> None:
         change("0.7", size=str(MAX_SIZE * 10)),
         frame({**BOOK, "bids": None}),
         frame({"event_type": "nonsense", "asset_id": "1"}),
+        frame({"event_type": ["book"], "asset_id": "1"}),  # unhashable: was a TypeError
+        frame({"event_type": {"book": 1}, "asset_id": "1"}),
         frame([{"event_type": "book", "asset_id": 1, "bids": [], "asks": []}]),
         b"not json",
         b"",
     ):
         store.apply_frame(raw)
-    assert store.problems["bad_frame"] + store.problems["bad_event"] == 14
+    assert store.problems["bad_frame"] + store.problems["bad_event"] == 16
     assert store.books["1"].to_dict() == before
 
 

@@ -136,6 +136,47 @@ class OrderUpdated(EngineEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderVenueStatus(EngineEvent):
+    """Where a live venue says an order (or the trades that filled it) stands: live,
+    matched, mined, confirmed, retrying, failed, cancelled. Recorded in ``order_events``
+    and the order's ``venue_status``; the order's own lifecycle is :class:`OrderUpdated`."""
+
+    order_id: str
+    venue_status: str
+    filled: int
+    detail: str | None = None
+    venue_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRecorded(EngineEvent):
+    """What the paper model did with a live order: placed, filled (with its price and
+    size), done. Kept apart (``shadow_orders``, ``shadow_fills``) for the drift report;
+    never in the account."""
+
+    order_id: str
+    status: str  # the paper order's status after this report
+    filled: int
+    fill_id: str | None = None
+    price: int | None = None  # the paper fill's price (1e-4)
+    size: int | None = None  # the paper fill's size (1e-6)
+    fee: int | None = None  # cash units
+    liquidity: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed(EngineEvent):
+    """Resolved positions redeemed on chain: the payout the venue's collateral gained."""
+
+    market: str
+    asset_id: str
+    shares: int  # 1e-6
+    payout: int  # cash units
+    transaction: str  # the transaction's hash ("" for a dry run: never recorded)
+
+
+@dataclass(frozen=True, slots=True)
 class Filled(EngineEvent):
     fill: Fill
     strategy: str
@@ -273,4 +314,5 @@ STREAMED = (
     FillReversed,
     TradingBlockChanged,
     VenueNoted,
+    OrderVenueStatus,
 )

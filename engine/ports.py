@@ -6,7 +6,7 @@ tape, the paper or the live gateway, the system or a simulated clock, a ledger f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from engine.adapters.polymarket.wire.market import NewMarketEvent
@@ -20,6 +20,7 @@ from engine.orders import OrderRequest
 from engine.venue import TradingMode, VenueReport, VenueSink
 
 __all__ = [
+    "AccountLookup",
     "Clock",
     "FeedControl",
     "HeadlineSink",
@@ -32,6 +33,7 @@ __all__ = [
     "OrderGateway",
     "SentimentSource",
     "SimulatedGateway",
+    "VenueBalance",
 ]
 
 
@@ -111,6 +113,27 @@ class MarketLookup(Protocol):
     def book(self, asset_id: str) -> OrderBook | None: ...
 
     def is_resolved(self, condition_id: str) -> bool: ...
+
+
+@runtime_checkable
+class AccountLookup(Protocol):
+    """What a live gateway's reconciliation checks against the venue: the shares the
+    engine holds and its cash (the kernel's market lookup also answers these)."""
+
+    def holdings(self) -> Mapping[str, int]:
+        """Token -> shares held (1e-6), for every token held."""
+
+    def cash(self) -> int:
+        """Cash units (1e-10 USDC)."""
+
+
+@runtime_checkable
+class VenueBalance(Protocol):
+    """A gateway that knows the venue's balance: sizing uses the smaller of it and the
+    engine's own cash."""
+
+    def venue_cash(self) -> int | None:
+        """Cash units, or None while unknown."""
 
 
 class OrderGateway(Protocol):

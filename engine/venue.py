@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from engine.orders import Fill, OrderStatus
+from engine.orders import Fill, OrderRequest, OrderStatus
 
 
 class TradingMode(StrEnum):
@@ -107,3 +107,44 @@ class VenueSink(Protocol):
         """No new orders until :meth:`unblock` with the same reason (cancels still go)."""
 
     def unblock(self, reason: BlockReason) -> None: ...
+
+    def note(self, kind: str, detail: str, order_id: str | None = None) -> None:
+        """Record something a person (or the next reconciliation) must know: a difference
+        with the venue, an order cancelled at start, a redemption."""
+
+
+class LiveVenueSink(VenueSink, Protocol):
+    """What a live venue's gateway needs on top: the ledger's word that what it was told
+    is on disk (so an order's venue id is recorded before the order leaves), orders the
+    venue still holds after a restart, fills already counted, and the paper shadow."""
+
+    async def recorded(self) -> None:
+        """Return once everything reported so far is on disk."""
+
+    def adopt(self, adopted: AdoptedOrder) -> str:
+        """Track an order the venue holds (found at reconciliation); its engine id."""
+
+    def knows_fill(self, fill_id: str) -> bool:
+        """The fill was counted already (this run or an earlier one)."""
+
+    def on_shadow(self, reports: Sequence[VenueReport]) -> None:
+        """What the paper model says of a live order (its own tables, never the account)."""
+
+    def redeemed(
+        self, market: str, asset_id: str, shares: int, payout: int, transaction: str
+    ) -> None:
+        """Resolved shares redeemed on chain: what the venue's pUSD grew by."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptedOrder:
+    """An order the venue holds that the engine tracks from now on. `known`: the ledger
+    has it (its id, strategy and reason are the ledger's); otherwise it is recorded now as
+    an order of its own (strategy "", the reason says where it came from)."""
+
+    order: OrderRequest
+    filled: int
+    venue_id: str
+    status: OrderStatus
+    known: bool
+    reason: str

@@ -45,7 +45,10 @@ def header_parts(
     """The header's parts in display order."""
     live = snap is not None and snap.mode is TradingMode.LIVE
     parts: list[Part] = []
-    mode = Text(" LIVE " if live else " PAPER ", style="bold reverse")
+    # The mode is the engine's: before its first snapshot it is not known (never "PAPER"
+    # for a live run that is still connecting).
+    word = " LIVE " if live else " PAPER " if snap is not None else " … "
+    mode = Text(word, style="bold reverse")
     if live:
         mode.stylize(palette("warn"))
     parts.append(Part(mode, 0))

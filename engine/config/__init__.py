@@ -19,6 +19,7 @@ from engine.config.feed import (
     FeedConfig,
     HotAssetConfig,
 )
+from engine.config.live import LiveConfig
 from engine.config.risk import (
     OrderFrequencyConfig,
     RiskConfig,
@@ -41,6 +42,7 @@ __all__ = [
     "FeedConfig",
     "Frozen",
     "HotAssetConfig",
+    "LiveConfig",
     "MeanReversionConfig",
     "OrderFrequencyConfig",
     "PaperConfig",
@@ -65,6 +67,7 @@ class EngineConfig(Frozen):
     exits: ExitConfig = ExitConfig()
     execution: ExecutionConfig = ExecutionConfig()
     paper: PaperConfig = PaperConfig()
+    live: LiveConfig = LiveConfig()  # [live]: live trading's own caps and canary mode
     snapshot_interval_s: Real = Field(0.1, gt=0)
     housekeeping_interval_s: Real = Field(0.1, gt=0)  # re-snapshots, expiries, feed checks
     resnapshot_backoff_base_s: Real = Field(0.5, gt=0)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.config.base import Frozen, Int, PriceDelta, Real, Usdc
+from engine.config.base import Bool, Frozen, Int, PriceDelta, Real, Usdc
 
 
 class ExitConfig(Frozen):
@@ -19,9 +19,16 @@ class ExitConfig(Frozen):
 
 
 class ExecutionConfig(Frozen):
-    # Orders the ledger shows open after a restart: "cancel" them, or "replace" the
-    # remainder with a new order at the same price (paper queues do not survive).
-    on_restart: Literal["cancel", "replace"] = "cancel"
+    # Orders open after a restart. Paper: "cancel" them, or "replace" the remainder with
+    # a new order at the same price (paper queues do not survive). Live, the venue still
+    # holds them: "cancel" takes every one off the book at start; "adopt" (or "replace")
+    # keeps them working, tracked as before (orders the ledger does not know included).
+    on_restart: Literal["cancel", "replace", "adopt"] = "cancel"
+    # Live orders still resting when a run stops: "cancel" them (waiting for the venue's
+    # confirmations) or "leave" them working (the next run reconciles them).
+    on_stop: Literal["cancel", "leave"] = "cancel"
+    # Redeem resolved positions on chain as soon as the market resolves (live only).
+    auto_redeem: Bool = False
     # Flatten closes at best price at most this many ticks worse (a worst-price cap).
     flatten_max_slippage_ticks: Int = Field(5, ge=0)
     # One-leg-fill protection: a basket leg still open this long after the basket was

@@ -355,18 +355,27 @@ class Accounting:
         history: Iterable[Fill | PositionSettled | FillReversed],
         owners: Mapping[str, str],
         hedged: frozenset[str],
+        unsettled: frozenset[str] = frozenset(),
     ) -> int:
         """Rebuild cash, positions and lots from the ledger's fills, reversals and
         settlements, in time order; `owners` maps an order id to the strategy that placed
-        it, `hedged` names the orders that bought basket legs (their lots keep no exits).
+        it, `hedged` names the orders that bought basket legs (their lots keep no exits),
+        `unsettled` the live fills whose trades are not final yet (kept undoable).
         Returns how many records were replayed."""
         count = 0
         portfolio, lots = self.portfolio, self.lots
         for item in history:
             count += 1
             if isinstance(item, Fill):
-                portfolio.apply(item)
                 owner = owners.get(item.order_id, "")
+                if item.fill_id in unsettled:
+                    # Its trade may still fail on chain: keep what it did, to undo it.
+                    released = portfolio.released_by(item)
+                    reason = UNKNOWN_ORDER if not owner else ""
+                    self._unconfirmed[item.fill_id] = _Effect(
+                        item, StrategyId(owner), reason, released
+                    )
+                portfolio.apply(item)
                 if item.side is Side.BUY:
                     _, opened = lots.buy(
                         item.asset_id, item.market, owner, item.price, item.size, item.at

@@ -30,6 +30,7 @@ class TrackedOrder:
     decision_mid: int | None = None
     levels: ExitLevels | None = None
     exit_kind: ExitReason | None = None
+    venue_status: str = ""  # what a live venue last said of it (live, matched, ...)
 
     @property
     def remaining(self) -> int:
@@ -86,8 +87,18 @@ class OrderTracker:
         tracked = self.open.get(order_id)
         if tracked is None:
             return None
+        named = venue_id is not None and venue_id != tracked.venue_id
         tracked.venue_id = venue_id or tracked.venue_id
-        return self._move(tracked, status, reason, now)
+        moved = self._move(tracked, status, reason, now)
+        if moved is None and named:
+            # A live order's venue id, known before it leaves (its signed hash): recorded
+            # at once, so a crash can never leave an order at the venue the ledger cannot
+            # name.
+            self.version += 1
+            return OrderUpdated(
+                now, order_id, tracked.status, tracked.filled, tracked.remaining, reason, venue_id
+            )
+        return moved
 
     def close(
         self, order_id: str, status: OrderStatus, reason: str, now: float

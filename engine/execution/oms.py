@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from engine.clock import Clock
@@ -31,6 +32,9 @@ from engine.events import (
     EngineEvent,
     OrderSubmitted,
     OrderUpdated,
+    OrderVenueStatus,
+    Redeemed,
+    ShadowRecorded,
     TradingBlockChanged,
     VenueNoted,
 )
@@ -43,6 +47,7 @@ from engine.market.fees import FREE
 from engine.market.markets import MarketInfo
 from engine.orders import ExitLevels, Fill, OrderRequest, OrderStatus, OrderType, Side
 from engine.venue import (
+    AdoptedOrder,
     BlockReason,
     FillReport,
     OrderUpdate,
@@ -56,6 +61,16 @@ log = logging.getLogger("engine.orders")
 trades_log = logging.getLogger("engine.trades")  # one readable line per order and fill
 
 RECENTLY_CLOSED = 4096  # closed orders remembered for late fills and answers
+# A live venue's order statuses, as the ledger's venue_status words (filled says nothing
+# more: each fill's trade said "matched" already).
+_VENUE_WORDS = {
+    OrderStatus.LIVE: "live",
+    OrderStatus.PARTIALLY_FILLED: "live",
+    OrderStatus.MATCHED: "matched",
+    OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.EXPIRED: "cancelled",
+    OrderStatus.REJECTED: "rejected",
+}
 
 
 class OrderOutbound(Protocol):
@@ -92,6 +107,8 @@ class OrderManager:
         touched: Callable[[str], None],
         hit: Callable[[str], None],
         rejected: Callable[[str], None],
+        durable: Callable[[], Awaitable[None]] | None = None,
+        venue_statuses: bool = False,
     ) -> None:
         self._clock = clock
         self._emit = emit
@@ -102,6 +119,12 @@ class OrderManager:
         self._touched = touched  # exposure: something changed in this market
         self._hit = hit  # the feed: keep this asset subscribed
         self._rejected = rejected  # the reject counters
+        self._durable = durable  # waits until everything emitted so far is on disk
+        # A live venue's word on each order (live, matched, mined, ...) is recorded beside
+        # the lifecycle; paper orders have nothing more to say than their lifecycle.
+        self._venue_statuses = venue_statuses
+        self._fill_orders: dict[str, str] = {}  # unconfirmed fill id -> its order's id
+        self._submit_listeners: list[Callable[[OrderRequest], None]] = []
         self._outbound: OrderOutbound | None = None
         self.run_id = 0
         self._seq = 0
@@ -118,11 +141,23 @@ class OrderManager:
 
     def start(self, run_id: int) -> None:
         self.run_id = run_id
+        for block in self.blocks.values():
+            # Blocks a gateway set at assembly, before the run had a row to stamp.
+            self._emit(TradingBlockChanged(block.since, block.reason, block.detail, True))
 
     def seen(self, fill_ids: Sequence[str]) -> None:
         """Fills already in the ledger (a resumed run): a venue repeating them after a
         restart is not counted twice."""
         self._seen_fills.update(fill_ids)
+
+    def unsettled(self, fills: dict[str, str]) -> None:
+        """Fills from the ledger whose trades are not final (fill id -> order id): their
+        later statuses still reach their order's venue status."""
+        self._fill_orders.update(fills)
+
+    def add_submit_listener(self, listener: Callable[[OrderRequest], None]) -> None:
+        """Told of every order that leaves for the gateway (live limits count entries)."""
+        self._submit_listeners.append(listener)
 
     # -- orders ---------------------------------------------------------------------------
     def next_order_id(self) -> str:
@@ -189,6 +224,8 @@ class OrderManager:
                 OrderUpdate(order.order_id, OrderStatus.REJECTED, order.created_at, why)
             )
             return order.order_id
+        for listener in self._submit_listeners:
+            listener(order)
         self._outbound.send(order)
         return order.order_id
 
@@ -281,12 +318,15 @@ class OrderManager:
             return
         self._seen_fills.add(fill.fill_id)
         final = report.status is TradeStatus.CONFIRMED
+        if not final:
+            self._fill_orders[fill.fill_id] = fill.order_id
         tracked = self.tracker.get(fill.order_id)
         if tracked is not None:
             if self._fills.apply_fill(fill, tracked, final):
                 self.tracker.on_fill(fill)
                 self._touched(fill.market)
                 touched[fill.order_id] = None
+                self._venue_status(tracked, str(report.status), fill.at, f"trade {fill.fill_id}")
             return
         closed = self._closed.get(fill.order_id)
         if closed is not None:
@@ -323,6 +363,11 @@ class OrderManager:
         order_id = report.order_id
         tracked = self.tracker.get(order_id)
         if tracked is None:
+            closed = self._closed.get(order_id)
+            if closed is not None and report.venue_id is not None and report.status in _VENUE_WORDS:
+                # The venue's word on an order the engine closed already (its cancel's
+                # answer after a local expiry): the venue status still moves.
+                self._venue_status(closed, _VENUE_WORDS[report.status], report.at, report.reason)
             if order_id not in self._closed and report.status.is_open:
                 self._note(
                     "unknown_order",
@@ -333,6 +378,8 @@ class OrderManager:
                 )
             return
         status = report.status
+        if report.venue_id is not None and status in _VENUE_WORDS:
+            self._venue_status(tracked, _VENUE_WORDS[status], report.at, report.reason)
         if status is OrderStatus.LIVE and tracked.filled:
             # The ack of an order some of whose fills came first (a live venue's user
             # channel can beat the answer to the request): it rests part filled.
@@ -350,6 +397,13 @@ class OrderManager:
             self._outbound.send_cancel(order_id, self._cancel_requested[order_id])
 
     def _apply_trade(self, report: TradeUpdate) -> None:
+        order_id = self._fill_orders.get(report.fill_id)
+        if report.status.is_final:
+            self._fill_orders.pop(report.fill_id, None)
+        if order_id is not None and report.status is not TradeStatus.FAILED:
+            order = self.tracker.get(order_id) or self._closed.get(order_id)
+            if order is not None:
+                self._venue_status(order, str(report.status), report.at, f"trade {report.fill_id}")
         if report.status is TradeStatus.CONFIRMED:
             self._fills.confirm_fill(report.fill_id)
         elif report.status is TradeStatus.FAILED:
@@ -372,6 +426,19 @@ class OrderManager:
                 closed.filled = max(0, closed.filled - fill.size)
                 filled, status, venue_id = closed.filled, closed.status, closed.venue_id
             self._emit(OrderUpdated(report.at, fill.order_id, status, filled, 0, why, venue_id))
+            order = tracked or self._closed.get(fill.order_id)
+            if order is not None:
+                self._venue_status(order, str(TradeStatus.FAILED), report.at, why)
+
+    def _venue_status(self, order: TrackedOrder, word: str, at: float, detail: str | None) -> None:
+        """Record what a live venue says of an order, when it says something new."""
+        if not self._venue_statuses or order.venue_status == word and word != "matched":
+            return
+        order.venue_status = word
+        self.tracker.version += 1
+        self._emit(
+            OrderVenueStatus(at, order.request.order_id, word, order.filled, detail, order.venue_id)
+        )
 
     def _record(self, update: OrderUpdated | None, tracked: TrackedOrder) -> None:
         if update is None:
@@ -393,13 +460,110 @@ class OrderManager:
         self.blocks[reason] = TradingBlock(reason, detail, current.since if current else at)
         if current is None:
             log.warning("trading blocked (%s): %s", reason, detail)
-        self._emit(TradingBlockChanged(at, reason, detail, True))
+        if self.run_id:
+            self._emit(TradingBlockChanged(at, reason, detail, True))
 
     def unblock(self, reason: BlockReason) -> None:
         if self.blocks.pop(reason, None) is None:
             return
         log.warning("trading unblocked (%s)", reason)
-        self._emit(TradingBlockChanged(self._clock.time(), reason, "", False))
+        if self.run_id:
+            self._emit(TradingBlockChanged(self._clock.time(), reason, "", False))
+
+    # -- what a live gateway needs besides (LiveVenueSink) ----------------------------------
+    def note(self, kind: str, detail: str, order_id: str | None = None) -> None:
+        self._note(kind, detail, order_id, None, self._clock.time())
+
+    async def recorded(self) -> None:
+        """Once everything emitted so far is on disk (at once without a ledger)."""
+        if self._durable is not None:
+            await self._durable()
+
+    def knows_fill(self, fill_id: str) -> bool:
+        return fill_id in self._seen_fills
+
+    def adopt(self, adopted: AdoptedOrder) -> str:
+        """Track an order the venue still holds (a restart found it); its engine id.
+
+        One the ledger knows keeps its id, strategy and reason; one it does not is
+        recorded now as an order of its own, under a new id."""
+        order = adopted.order
+        if self.tracker.get(order.order_id) is not None:
+            return order.order_id
+        if not adopted.known:
+            order = replace(order, order_id=self.next_order_id())
+        market = self._market_of(order.asset_id)
+        tracked = TrackedOrder(
+            order,
+            OrderStatus.NEW,
+            market.fees if market is not None else FREE,
+            filled=adopted.filled,
+            venue_id=adopted.venue_id,
+        )
+        self.tracker.add(tracked)
+        self._touched(order.market)
+        self._hit(order.asset_id)
+        if not adopted.known:
+            self._emit(OrderSubmitted(self._clock.time(), order))
+        at = self._clock.time()
+        update = self.tracker.update(
+            order.order_id, adopted.status, adopted.reason, at, adopted.venue_id
+        )
+        self._record(update, tracked)
+        if tracked.status is OrderStatus.NEW:
+            # Adopted as it was (still "new" in the ledger): say where it now stands.
+            self._emit(
+                OrderUpdated(
+                    at,
+                    order.order_id,
+                    tracked.status,
+                    tracked.filled,
+                    tracked.remaining,
+                    adopted.reason,
+                    adopted.venue_id,
+                )
+            )
+        word = _VENUE_WORDS.get(adopted.status)
+        if word is not None and adopted.venue_id:
+            self._venue_status(tracked, word, at, adopted.reason)
+        return order.order_id
+
+    def redeemed(
+        self, market: str, asset_id: str, shares: int, payout: int, transaction: str
+    ) -> None:
+        """A redemption on chain (the account settled at resolution; this is the pUSD)."""
+        self._emit(Redeemed(self._clock.time(), market, asset_id, shares, payout, transaction))
+
+    def on_shadow(self, reports: Sequence[VenueReport]) -> None:
+        """The paper model's view of live orders: recorded apart, never in the account."""
+        for report in reports:
+            at = self._clock.time()
+            if isinstance(report, FillReport):
+                f = report.fill
+                self._emit(
+                    ShadowRecorded(
+                        f.at,
+                        f.order_id,
+                        "filled",
+                        f.size,
+                        f.fill_id,
+                        f.price,
+                        f.size,
+                        f.fee,
+                        str(f.liquidity),
+                    )
+                )
+            elif isinstance(report, OrderUpdate):
+                self._emit(
+                    ShadowRecorded(
+                        report.at or at,
+                        report.order_id,
+                        str(report.status),
+                        0,
+                        None,
+                        reason=report.reason,
+                    )
+                )
 
     def _note(
         self, kind: str, detail: str, order_id: str | None, fill_id: str | None, at: float

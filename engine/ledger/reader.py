@@ -169,6 +169,9 @@ class AccountState:
     # Orders that bought a basket's legs: their lots are hedges, held to resolution.
     basket_orders: frozenset[str] = frozenset()
     reversals: tuple[FillReversed, ...] = ()  # fills whose trades failed, undone
+    # Live fills whose trade was matched but not yet confirmed (or failed) when the ledger
+    # was last written: a restart must still be able to undo them if the trade fails.
+    unsettled: frozenset[str] = frozenset()
 
     def history(self) -> tuple[Fill | FillReversed | PositionSettled, ...]:
         """Fills, reversals and settlements merged in time order (at the same instant a
@@ -417,14 +420,43 @@ class LedgerReader:
         return _order(rows[0]) if rows else None
 
     def order_events(self, order_id: str) -> list[OrderEventRecord]:
+        """The order's lifecycle transitions (its venue statuses: :meth:`venue_statuses`)."""
         rows = self._all(
             "SELECT order_id, at, status, filled, detail FROM order_events "
-            "WHERE order_id = ? ORDER BY id",
+            "WHERE order_id = ? AND status NOT LIKE 'venue:%' ORDER BY id",
             (order_id,),
         )
         return [
             OrderEventRecord(oid, at, _STATUS[status], filled, detail)
             for oid, at, status, filled, detail in rows
+        ]
+
+    def venue_statuses(self, order_id: str) -> list[tuple[float, str, int, str | None]]:
+        """What a live venue said of the order, in order: (at, word, filled, detail), the
+        word one of live, matched, mined, confirmed, retrying, failed, cancelled."""
+        rows = self._all(
+            "SELECT at, status, filled, detail FROM order_events "
+            "WHERE order_id = ? AND status LIKE 'venue:%' ORDER BY id",
+            (order_id,),
+        )
+        return [(at, status.removeprefix("venue:"), filled, d) for at, status, filled, d in rows]
+
+    def venue_ids(self, since: float) -> dict[str, str]:
+        """Venue order id -> engine order id of the orders created since `since`."""
+        rows = self._all(
+            "SELECT venue_id, id FROM orders WHERE venue_id IS NOT NULL AND created_at >= ?",
+            (since,),
+        )
+        return {venue_id: oid for venue_id, oid in rows}
+
+    def redemptions(self) -> list[tuple[float, str, str, int, int, str]]:
+        """Every redemption: (at, market, asset id, shares, payout, transaction hash)."""
+        return [
+            tuple(r)
+            for r in self._all(
+                "SELECT at, market, asset_id, shares, payout, transaction_hash FROM redemptions"
+                " ORDER BY id"
+            )
         ]
 
     def positions(self) -> list[PositionChanged]:
@@ -624,6 +656,20 @@ class LedgerReader:
                     " strategy, reason, cash, cost, realized FROM fill_reversals ORDER BY id"
                 )
             )
+            # A live fill's trade statuses are recorded on its order as "venue:<status>"
+            # rows whose detail names the trade ("trade <fill id>").
+            moving: set[str] = set()
+            for status, detail in conn.execute(
+                "SELECT status, detail FROM order_events WHERE status IN "
+                "('venue:matched', 'venue:mined', 'venue:retrying', 'venue:confirmed') "
+                "AND detail LIKE 'trade %' ORDER BY id"
+            ):
+                fill_id = detail.removeprefix("trade ")
+                if status == "venue:confirmed":
+                    moving.discard(fill_id)
+                else:
+                    moving.add(fill_id)
+            moving -= {r.fill.fill_id for r in reversals}
             baskets = frozenset(
                 oid
                 for (oid,) in conn.execute(
@@ -640,4 +686,5 @@ class LedgerReader:
             kill_switch=_kill_switch(kill_switch).event if kill_switch else None,
             basket_orders=baskets,
             reversals=reversals,
+            unsettled=frozenset(moving),
         )

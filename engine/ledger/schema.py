@@ -22,7 +22,7 @@ from engine.exit_reasons import classify
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -388,6 +388,51 @@ def _v5_to_v6(conn: sqlite3.Connection) -> None:
     )
 
 
+# Schema 7 (live trading): each order's latest venue status (live, matched, mined,
+# confirmed, failed, cancelled) beside its lifecycle status, the step by step in
+# ``order_events``; the paper shadow of every live order in tables of its own (never
+# ``orders``/``fills``: the account is the venue's); resolved positions redeemed on chain.
+V7_DDL: tuple[str, ...] = (
+    "ALTER TABLE orders ADD COLUMN venue_status TEXT",
+    f"""CREATE TABLE shadow_orders (
+        order_id TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        at REAL NOT NULL,
+        status TEXT NOT NULL,
+        {_int("filled")},
+        reason TEXT,
+        updated_at REAL NOT NULL
+    )""",
+    f"""CREATE TABLE shadow_fills (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        fill_id TEXT NOT NULL UNIQUE,
+        order_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        {_int("price")},
+        {_int("size")},
+        {_int("fee")},
+        liquidity TEXT NOT NULL
+    )""",
+    f"""CREATE TABLE redemptions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        at REAL NOT NULL,
+        market TEXT NOT NULL,
+        asset_id TEXT NOT NULL,
+        {_int("shares")},
+        {_int("payout")},
+        transaction_hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX shadow_fills_order ON shadow_fills(order_id)",
+)
+
+
+def _v6_to_v7(conn: sqlite3.Connection) -> None:
+    for statement in V7_DDL:
+        conn.execute(statement)
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
     _create_v2(conn)
@@ -395,6 +440,7 @@ def _create_current(conn: sqlite3.Connection) -> None:
     _v3_to_v4(conn)
     _v4_to_v5(conn)
     _v5_to_v6(conn)
+    _v6_to_v7(conn)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -552,6 +598,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v3_to_v4,  # 3 -> 4
     _v4_to_v5,  # 4 -> 5
     _v5_to_v6,  # 5 -> 6
+    _v6_to_v7,  # 6 -> 7
 )
 
 

@@ -61,11 +61,14 @@ from engine.events import (
     MarketsLoaded,
     OrderSubmitted,
     OrderUpdated,
+    OrderVenueStatus,
     PositionChanged,
     PositionClosed,
     PositionSettled,
+    Redeemed,
     RunEnded,
     RunStarted,
+    ShadowRecorded,
     SignalRaised,
     TradingBlockChanged,
     VenueNoted,
@@ -149,6 +152,20 @@ _SQL: tuple[str, ...] = (
     " VALUES (?, ?, ?, ?, ?, ?)",
     # 17
     "UPDATE runs SET ended_at = ?, summary_json = ? WHERE id = ?",
+    # 18 a live order's venue status (after its insert; the lifecycle status is left alone)
+    "UPDATE orders SET venue_status = ?, venue_id = coalesce(?, venue_id), updated_at = ?"
+    " WHERE id = ?",
+    # 19 the paper shadow of a live order: its latest state...
+    "INSERT INTO shadow_orders (order_id, run_id, at, status, filled, reason, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET"
+    " status = excluded.status, filled = excluded.filled, reason = excluded.reason,"
+    " updated_at = excluded.updated_at",
+    # 20 ...and each fill the paper model would have given it
+    "INSERT INTO shadow_fills (run_id, fill_id, order_id, at, price, size, fee, liquidity)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    # 21
+    "INSERT INTO redemptions (run_id, at, market, asset_id, shares, payout, transaction_hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)",
 )
 (
     _MARKET,
@@ -169,6 +186,10 @@ _SQL: tuple[str, ...] = (
     _REVERSAL,
     _VENUE_EVENT,
     _RUN_END,
+    _VENUE_STATUS,
+    _SHADOW_ORDER,
+    _SHADOW_FILL,
+    _REDEMPTION,
 ) = range(len(_SQL))
 
 Row = tuple[int, tuple[Any, ...]]  # (statement index, parameters)
@@ -191,6 +212,8 @@ class _Batch:
 
 
 _NEW = str(OrderStatus.NEW)
+# A live venue's word on an order shares ``order_events`` with its lifecycle: "venue:mined".
+VENUE_STATUS_PREFIX = "venue:"
 
 
 # -- events -> rows --------------------------------------------------------------------
@@ -504,6 +527,50 @@ def _kill_switch(ev: KillSwitchChanged, run_id: int | None) -> tuple[Row, ...]:
     )
 
 
+def _venue_status(ev: OrderVenueStatus, run_id: int | None) -> tuple[Row, ...]:
+    return (
+        (_VENUE_STATUS, (ev.venue_status, ev.venue_id, ev.at, ev.order_id)),
+        (
+            _ORDER_EVENT,
+            (ev.order_id, ev.at, VENUE_STATUS_PREFIX + ev.venue_status, ev.filled, ev.detail),
+        ),
+    )
+
+
+def _shadow(ev: ShadowRecorded, run_id: int | None) -> tuple[Row, ...]:
+    if run_id is None:
+        raise _no_run(ev)
+    rows: list[Row] = [
+        (_SHADOW_ORDER, (ev.order_id, run_id, ev.at, ev.status, ev.filled, ev.reason, ev.at))
+    ]
+    if ev.fill_id is not None:
+        rows.append(
+            (
+                _SHADOW_FILL,
+                (
+                    run_id,
+                    ev.fill_id,
+                    ev.order_id,
+                    ev.at,
+                    ev.price or 0,
+                    ev.size or 0,
+                    ev.fee or 0,
+                    ev.liquidity or "",
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _redeemed(ev: Redeemed, run_id: int | None) -> tuple[Row, ...]:
+    return (
+        (
+            _REDEMPTION,
+            (run_id, ev.at, ev.market, ev.asset_id, ev.shares, ev.payout, ev.transaction),
+        ),
+    )
+
+
 def _run_ended(ev: RunEnded, run_id: int | None) -> tuple[Row, ...]:
     return ((_RUN_END, (ev.at, ev.summary_json, ev.run_id)),)
 
@@ -512,6 +579,9 @@ _CONVERTERS: dict[type[EngineEvent], Callable[[Any, int | None], tuple[Row, ...]
     MarketsLoaded: _markets,
     OrderSubmitted: _order_submitted,
     OrderUpdated: _order_updated,
+    OrderVenueStatus: _venue_status,
+    ShadowRecorded: _shadow,
+    Redeemed: _redeemed,
     Filled: _filled,
     PositionChanged: _position_changed,
     PositionClosed: _position_closed,

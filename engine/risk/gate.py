@@ -18,6 +18,7 @@ from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
 from engine.market.health import FeedSource
 from engine.orders import Side, StrategyId
 from engine.risk.kill_switch import KillSwitch
+from engine.risk.live_limits import LiveLimits
 from engine.risk.rate_limits import ORDER_RATE_LIMIT, OrderRateLimiter
 from engine.risk.sizing import (
     SizingInputs,
@@ -67,10 +68,12 @@ class RiskGate:
         config: EngineConfig,
         kill_switch: KillSwitch,
         limiter: OrderRateLimiter,
+        live: LiveLimits | None = None,
     ) -> None:
         self.config = config
         self.kill_switch = kill_switch
         self.limiter = limiter
+        self.live = live  # [live]'s caps and canary mode: live runs only
         risk = config.risk
         self.max_order = decimal_to_fixed(risk.max_order_shares, SIZE_DIGITS)
         self.max_position = decimal_to_fixed(risk.max_position_shares, SIZE_DIGITS)
@@ -103,6 +106,11 @@ class RiskGate:
         if not ks.allows_entries(req.now):
             state = ks.view(req.now).state
             return RiskDecision(0, f"kill switch {state}: no entries", "kill_switch"), 0.0
+        if self.live is not None:
+            refused = self.live.screen(req.strategy, req.market, req.now)
+            if refused is not None:
+                rule, why = refused
+                return RiskDecision(0, why, rule), 0.0
         if req.feed not in TRADEABLE_SOURCES:
             return RiskDecision(0, f"feed is {req.feed.value}: no new entries", "feed"), 0.0
         scale = 1.0
@@ -127,7 +135,26 @@ class RiskGate:
         return None, scale
 
     def size(self, inputs: SizingInputs) -> SizingResult:
-        return size_entry(inputs, self.limits)
+        sized = size_entry(inputs, self.limits)
+        if self.live is None or sized.size <= 0:
+            return sized
+        cuts = self.live.cuts(sized.size, inputs.price)
+        if not cuts:
+            return sized
+        size = cuts[-1][1]
+        steps = (*sized.steps, *cuts)
+        if size < inputs.min_size:
+            if size > 0:
+                steps = (*steps, ("market minimum size", 0))
+            size = 0
+        return SizingResult(size, steps)
+
+    def live_cap(self, size: int, price: int) -> int:
+        """A basket leg's size under the live caps (unchanged for a paper run)."""
+        if self.live is None:
+            return size
+        cuts = self.live.cuts(size, price)
+        return cuts[-1][1] if cuts else size
 
     def check_sell(self, size: int, position: int, min_size: int) -> RiskDecision:
         """`position` is what can still be sold: held shares less open sells."""

@@ -4,6 +4,8 @@ view over three components, so none of them has to know the others."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.execution.accounting import Accounting
 from engine.execution.lifecycle import OrderTracker
 from engine.market.markets import MarketInfo
@@ -13,8 +15,14 @@ from engine.risk.sizing import Holding
 
 class AccountView:
     def __init__(
-        self, accounting: Accounting, orders: OrderTracker, exposure: ExposureBook
+        self,
+        accounting: Accounting,
+        orders: OrderTracker,
+        exposure: ExposureBook,
+        *,
+        venue_cash: Callable[[], int | None] | None = None,
     ) -> None:
+        self._venue_cash = venue_cash  # a live venue's balance: never spend beyond it
         self._portfolio = accounting.portfolio
         self._values = accounting.values
         self._lots = accounting.lots
@@ -25,7 +33,11 @@ class AccountView:
         return self._values.equity()
 
     def free_cash(self) -> int:
-        return self._portfolio.cash - self._orders.reserved_cash
+        cash = self._portfolio.cash
+        if self._venue_cash is not None:
+            venue = self._venue_cash()
+            cash = min(cash, venue) if venue is not None else 0
+        return cash - self._orders.reserved_cash
 
     def held(self, asset_id: str) -> int:
         """Shares held of this token."""

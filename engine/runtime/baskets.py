@@ -221,6 +221,8 @@ class BasketDesk:
         wanted = min(leg.size for leg in basket.legs)
         if wanted <= 0:  # no size from the strategy: its base size
             wanted = self._gate.base_size(strategy)
+        # A live run's caps count the legs together (conservative for each leg's own).
+        wanted = self._gate.live_cap(wanted, sum(leg.price for leg in legs))
         funds = BasketAccount(account.equity(), account.free_cash(), holdings, events, total)
         sized = size_basket(legs, wanted, funds, self._gate.limits)
         if sized.size <= 0:

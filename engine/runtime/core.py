@@ -461,6 +461,14 @@ class EngineCore:
         self.oms.cancel(order_id)
         return True
 
+    def cancel_all(self, who: str) -> tuple[str, ...]:
+        """Take every open order off the book (a person's choice); the orders asked."""
+        open_ids = tuple(self.oms.open_ids())
+        log.warning("cancel of all %d open orders asked by %s", len(open_ids), who)
+        for order_id in open_ids:
+            self.oms.cancel(order_id, f"cancel all (by {who})")
+        return open_ids
+
     def watch(self, asset_id: str | None) -> None:
         """Carry this token's depth (book levels and latest prints) in the snapshot;
         None: no depth."""

@@ -36,12 +36,20 @@ from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
 from engine.market.prints import RecentPrints
 from engine.market.registry import MarketRegistry
-from engine.orders import OrderRequest, Side
-from engine.ports import FeedControl, Ledger, MarketFeed, OrderGateway, SentimentSource
+from engine.orders import OrderRequest, OrderStatus, Side
+from engine.ports import (
+    FeedControl,
+    Ledger,
+    MarketFeed,
+    OrderGateway,
+    SentimentSource,
+    VenueBalance,
+)
 from engine.risk.entry import EntryScreen
 from engine.risk.exposure import ExposureBook
 from engine.risk.gate import RiskGate
 from engine.risk.kill_switch import KillSwitch
+from engine.risk.live_limits import LiveLimits
 from engine.risk.rate_limits import OrderRateLimiter
 from engine.risk.refusals import Refusals
 from engine.runtime.account import AccountView
@@ -100,6 +108,13 @@ class MarketWatcher(Protocol):
 
 
 @runtime_checkable
+class ResolutionWatcher(Protocol):
+    """A gateway that acts when a market resolves (a live venue's redemption)."""
+
+    def on_resolved(self, market: MarketInfo, winner: str) -> None: ...
+
+
+@runtime_checkable
 class Steppable(Protocol):
     """A gateway a backtest can step on its simulated clock (``SimulatedGateway``)."""
 
@@ -113,11 +128,19 @@ class Steppable(Protocol):
 
 
 class _Markets:
-    """What a gateway may read of market state (the ``MarketLookup`` port)."""
+    """What a gateway may read of the engine: market state (``MarketLookup``) and, for a
+    live venue's reconciliation, the holdings and cash (``AccountLookup``)."""
 
-    def __init__(self, registry: MarketRegistry, books: BookStore) -> None:
+    def __init__(self, registry: MarketRegistry, books: BookStore, portfolio: Portfolio) -> None:
         self._registry = registry
         self._books = books
+        self._portfolio = portfolio
+
+    def holdings(self) -> dict[str, int]:
+        return {a: p.shares for a, p in self._portfolio.positions.items() if p.shares}
+
+    def cash(self) -> int:
+        return self._portfolio.cash
 
     def market_of(self, asset_id: str) -> MarketInfo | None:
         return self._registry.market_of(asset_id)
@@ -140,19 +163,30 @@ class Resume:
     recent_orders: list[tuple[float, str, str, Side]]
     strategies: dict[str, str]
     markets: list[MarketInfo]
+    sent: tuple[tuple[float, int], ...] = ()  # entries of the last day: (time, notional)
 
 
 def read_resume(path: Path, window_s: float, now: float) -> Resume:
     reader = LedgerReader(path)
     state = reader.load_state()
+    orders = reader.orders()
     recent = [
         (o.order.created_at, o.order.strategy, o.order.market, o.order.side)
-        for o in reader.orders()
+        for o in orders
         if o.order.created_at >= now - window_s and not o.order.is_exit
     ]
+    # Entries that left for the venue in the last day (live limits count a day's notional).
+    sent = tuple(
+        (o.order.created_at, o.order.price * o.order.size)
+        for o in orders
+        if o.order.created_at >= now - 86_400
+        and not o.order.is_exit
+        and o.venue_id is not None
+        and o.status is not OrderStatus.REJECTED
+    )
     strategies = {r.event.fill.order_id: r.event.strategy for r in reader.fills()}
     markets = [MarketInfo(m.condition_id, m.question, m.slug, m.outcomes) for m in reader.markets()]
-    return Resume(state, recent, strategies, markets)
+    return Resume(state, recent, strategies, markets, sent)
 
 
 async def load_resume(path: Path, window_s: float, now: float) -> Resume:
@@ -293,10 +327,18 @@ def build_engine(
     strategies = strategies if strategies is not None else strategies_for(config)
     aggregator = Aggregator({s.name: s.weight for s in strategies}, config.strategy.threshold)
     limiter = OrderRateLimiter(config.trading)
-    gate = RiskGate(config, kill_switch, limiter)
 
     books = BookStore()
     registry = MarketRegistry()
+    live_limits = None
+    if gateway is not None and gateway.mode is TradingMode.LIVE:
+        live_limits = LiveLimits(
+            config.live,
+            config.trading.daily_loss_reset_hour,
+            registry.market,
+            resume.sent if resume is not None else (),
+        )
+    gate = RiskGate(config, kill_switch, limiter, live_limits)
     stream = EventStream()
     router = EventRouter(ledger, stream, registry.describe)
     emit = router.emit
@@ -327,9 +369,16 @@ def build_engine(
         touched=exposure.touch,
         hit=feed.hit,
         rejected=refusals.reject,
+        durable=router.wait_committed,
+        venue_statuses=gateway is not None and gateway.mode is TradingMode.LIVE,
     )
     intake = DataIntake(config, clock, books, registry, health, feed)
-    account = AccountView(accounting, tracker, exposure)
+    account = AccountView(
+        accounting,
+        tracker,
+        exposure,
+        venue_cash=gateway.venue_cash if isinstance(gateway, VenueBalance) else None,
+    )
     screen = EntryScreen(config, gate, account, health, intake.book_age, lambda: oms.blocked)
     exits = ExitDesk(config, clock, oms, lots, account, screen, gate, refusals, intake.book_age)
     flattener = Flattener(
@@ -441,15 +490,28 @@ def build_engine(
         intake.add_book_listener(gateway.on_books)
         books.trade_listeners.append(gateway.on_trade)
     accounting.add_fill_listener(baskets.on_fill)
-    gateway.bind(oms, _Markets(registry, books))
+    if isinstance(gateway, ResolutionWatcher):
+        watcher = gateway
+
+        def resolved(market: MarketInfo, winner: str) -> None:
+            core.settle(market, winner)
+            watcher.on_resolved(market, winner)
+
+        intake.on_resolution(resolved)
+    if live_limits is not None:
+        oms.add_submit_listener(live_limits.record)
+    gateway.bind(oms, _Markets(registry, books, portfolio))
 
     restored = 0
     if resume is not None:
         registry.add_known(resume.markets)
     if state is not None:
         assert resume is not None
-        restored = accounting.restore(state.history(), resume.strategies, state.basket_orders)
+        restored = accounting.restore(
+            state.history(), resume.strategies, state.basket_orders, state.unsettled
+        )
         oms.seen([f.fill_id for f in state.fills])
+        oms.unsettled({f.fill_id: f.order_id for f in state.fills if f.fill_id in state.unsettled})
         limiter.restore(resume.recent_orders, clock.time())
     return Engine(
         core=core,

@@ -163,6 +163,13 @@ class LiveRunner:
         """Take one open order off the book; False when it is not open."""
         return self.core.cancel_order(order_id, who)
 
+    async def cancel_all(self, *, who: str = "user", timeout_s: float = 10.0) -> tuple[str, ...]:
+        """Take every open order off the book and wait (up to `timeout_s`) for the venue's
+        confirmations; the orders that are still open after it (none, normally)."""
+        asked = self.core.cancel_all(who)
+        await self._until_done(asked, timeout_s)
+        return tuple(oid for oid in asked if self.core.oms.get(oid) is not None)
+
     # -- markets by name (the console's palette) ------------------------------------------
     def _chooser(self) -> MarketChooser:
         feed = self.feed
@@ -299,7 +306,12 @@ class LiveRunner:
         final: EngineSnapshot | None = None
         try:
             core.stopping()
-            await self._cancel_open("engine stopped")
+            if self.gateway.keeps_orders and core.config.execution.on_stop == "leave":
+                # Left working at the venue (the next run reconciles them): the ledger
+                # shows them open, as they are.
+                log.warning("stopping: %d live orders left working", len(core.oms.open_ids()))
+            else:
+                await self._cancel_open("engine stopped")
             core.finish(message)
             summary = summary_dict(self.builder.build())
             await self.ledger.end_run(

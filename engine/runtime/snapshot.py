@@ -73,6 +73,8 @@ class OrderRow:
     status: str
     strategy: str
     created_at: float
+    venue_id: str | None = None  # the venue's id (live: the signed order's hash)
+    venue_status: str = ""  # what a live venue last said: live, matched, mined, ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -448,6 +448,8 @@ class SnapshotBuilder:
                     status=tracked.status.value,
                     strategy=req.strategy,
                     created_at=req.created_at,
+                    venue_id=tracked.venue_id,
+                    venue_status=tracked.venue_status,
                 )
             )
         return tuple(out)

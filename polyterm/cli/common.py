@@ -75,10 +75,12 @@ def run_command(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> i
     from engine.adapters.polymarket.feed import FeedError
     from engine.adapters.tape.tape import TapeError
     from engine.ledger.writer import LedgerError
+    from polyterm.faces.live_errors import LiveError
     from polyterm.settings.config import ConfigError
 
     expected = (
         ConfigError,
+        LiveError,
         LedgerError,
         FeedError,
         OfflineViolation,

@@ -254,6 +254,18 @@ _simple(
 )
 _simple("resume", "Entries again after a pause.", lambda r: f"resumed: the engine is {r['state']}")
 _simple(
+    "cancel-all",
+    "Take every open order off the book and wait for the venue's confirmations.",
+    lambda r: (
+        f"cancelled {len(r['command']['cancels'])} open orders"
+        + (
+            f"; still open: {', '.join(r['command']['still_open'])}"
+            if r["command"]["still_open"]
+            else ""
+        )
+    ),
+)
+_simple(
     "reset",
     "Re-arm the kill switch (recorded as done by ctl).",
     lambda r: f"kill switch reset: it is {r['kill_switch']['state']}",

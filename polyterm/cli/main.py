@@ -26,6 +26,7 @@ from polyterm.cli.exchange import exchange
 from polyterm.cli.ledger import ledger as ledger_command
 from polyterm.cli.order import order
 from polyterm.cli.record import record
+from polyterm.cli.redeem import redeem
 from polyterm.cli.report import report
 from polyterm.cli.serve import serve
 
@@ -61,6 +62,12 @@ from polyterm.cli.serve import serve
     type=click.Path(dir_okay=False, path_type=Path),
     help="config.toml to use instead of the default one.",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Trade with real money through the venue (needs credentials; asks you to type live).",
+)
+@click.option("--yes", is_flag=True, help="With --live: start without asking (unattended runs).")
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option(
     "--markets",
@@ -115,6 +122,8 @@ def main(
     duration: float | None,
     ledger: Path | None,
     config_path: Path | None,
+    live: bool,
+    yes: bool,
     seed: int | None,
     markets: int | None,
     watch: tuple[str, ...],
@@ -141,11 +150,12 @@ def main(
         check_writable("--status-file", status_file, make_parents=False)
     if ledger is not None:
         check_writable("--ledger", ledger, make_parents=True)
-    app = load_app(config_path, overrides(offline, seed, markets, watch))
+    settings = overrides(offline, seed, markets, watch)
+    if live:
+        settings.setdefault("engine", {})["dry_run"] = False
+    app = load_app(config_path, settings)
     if not app.engine.dry_run:
-        fail(
-            "live trading is not available in this release; unset POLY_DRY_RUN (paper trading only)"
-        )
+        confirm_live(app, yes)
     from polyterm.faces.ops import OpsOptions
 
     if metrics_port is not None:
@@ -182,6 +192,26 @@ def main(
     sys.exit(run_command(lambda: run_headless(app, options), verbose))
 
 
+def confirm_live(app: object, yes: bool) -> None:
+    """Live trading starts only after the person types ``live`` (or ``--yes``)."""
+    from polyterm.faces.live_errors import CONFIRM_WORD
+
+    if yes:
+        click.echo("polyterm: LIVE trading with real money (--yes)", err=True)
+        return
+    venue = "the offline emulator" if getattr(app, "offline", True) else "the configured venue"
+    click.echo(
+        f"polyterm: LIVE trading with real money on {venue}: orders are signed with your key "
+        f"and sent for real. Type {CONFIRM_WORD} to start: ",
+        err=True,
+        nl=False,
+    )
+    answer = sys.stdin.readline()
+    if answer.strip() != CONFIRM_WORD:
+        click.echo("", err=True)
+        fail(f"live trading not started: type {CONFIRM_WORD} to confirm, or pass --yes")
+
+
 for _command in (
     exchange,
     record,
@@ -195,5 +225,6 @@ for _command in (
     config,
     auth,
     doctor,
+    redeem,
 ):
     main.add_command(_command)

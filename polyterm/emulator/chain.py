@@ -16,17 +16,21 @@ Served at ``/rpc`` and ``/data-api`` (the ``rpc`` and ``data`` URLs the exchange
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from engine.clock import Clock
+from engine.fixed import ONE
 from polyterm.emulator.contracts import (
+    COLLATERAL_ADAPTER,
     COLLATERAL_TOKEN,
     CONDITIONAL_TOKENS,
     ERC20_SPENDERS,
     ERC1155_OPERATORS,
     MAX_UINT256,
+    NEG_RISK_COLLATERAL_ADAPTER,
     POLYGON_CHAIN_ID,
 )
 from polyterm.emulator.wallets import Wallets
@@ -37,6 +41,7 @@ _BALANCE_OF = "70a08231"  # balanceOf(address)
 _BALANCE_OF_1155 = "00fdd58e"  # balanceOf(address,uint256)
 _APPROVE = "095ea7b3"  # approve(address,uint256)
 _SET_APPROVAL = "a22cb465"  # setApprovalForAll(address,bool)
+_REDEEM = "01b7037c"  # redeemPositions(address,bytes32,bytes32,uint256[])
 
 
 def _word(value: int) -> str:
@@ -58,10 +63,21 @@ class RpcError(Exception):
         self.code = code
 
 
+# Who pays out a resolved market: the SDK sends redeemPositions to the collateral adapter
+# (the neg-risk one for neg-risk markets).
+REDEEMERS = {a.lower() for a in (COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER)}
+# A resolved market: its token ids and the winner's (None: not resolved).
+Resolution = Callable[[str], tuple[tuple[str, ...], str | None] | None]
+
+
 class Chain:
-    def __init__(self, wallets: Wallets, clock: Clock) -> None:
+    def __init__(
+        self, wallets: Wallets, clock: Clock, resolution: Resolution | None = None
+    ) -> None:
         self.wallets = wallets
         self.clock = clock
+        self._resolution = resolution
+        self.redemptions: list[dict[str, Any]] = []
         self.nonces: dict[str, int] = {}
         self.receipts: dict[str, dict[str, Any]] = {}
         self.calls = 0
@@ -158,8 +174,12 @@ class Chain:
             self.wallets.approve_erc20(sender, _address(args[0]), min(args[1], MAX_UINT256), "rpc")
         elif selector == _SET_APPROVAL and len(args) >= 2:
             self.wallets.approve_erc1155(sender, _address(args[0]), bool(args[1]), "rpc")
+        elif selector == _REDEEM and to.lower() in REDEEMERS and len(args) >= 3:
+            self._redeem(sender, "0x" + args[2].to_bytes(32, "big").hex())
         else:
-            raise RpcError(3, "execution reverted: the chain stub only serves approvals")
+            raise RpcError(
+                3, "execution reverted: the chain stub serves approvals and redemptions only"
+            )
         key = sender.lower()
         self.nonces[key] = self.nonces.get(key, 0) + 1
         tx_hash = "0x" + keccak(blob).hex()
@@ -171,6 +191,23 @@ class Chain:
             "to": to,
         }
         return tx_hash
+
+    def _redeem(self, sender: str, condition_id: str) -> None:
+        """Pay a resolved market's winning shares 1 pUSD each; every share of it burns."""
+        found = self._resolution(condition_id) if self._resolution is not None else None
+        if found is None or found[1] is None:
+            raise RpcError(3, "execution reverted: result for condition not received yet")
+        tokens, winner = found
+        wallet = self.wallets.get(sender)
+        paid = 0
+        for token in tokens:
+            shares = wallet.tokens.pop(token, 0)
+            if token == winner:
+                paid += shares * ONE
+        wallet.collateral += paid
+        self.redemptions.append(
+            {"wallet": wallet.address, "condition_id": condition_id, "payout": paid}
+        )
 
     async def approvals_view(self, request: web.Request) -> web.Response:
         """The data API's indexed approvals of one wallet (``get_trading_approvals_state``)."""

@@ -62,7 +62,7 @@ class Control:
         self.signer_limits = SignerLimits(clock)
         self.faults = Faults(clock=clock)
         self.users = UserChannel(self.keys, self.faults, clock)
-        self.chain = Chain(self.wallets, clock)
+        self.chain = Chain(self.wallets, clock, self._resolution)
         # A secret per run, printed at start: the admin API moves money and cuts sockets.
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.host: Host | None = None
@@ -160,6 +160,14 @@ class Control:
             else:
                 self.wallets.revoke_all(address)
         return next(w for w in self.wallets.describe() if w["address"].lower() == address.lower())
+
+    def _resolution(self, condition_id: str) -> tuple[tuple[str, ...], str | None] | None:
+        """A market's tokens and, once it resolved, its winner (the chain pays it out)."""
+        wanted = condition_id.lower()
+        for cid, market in self.exchange.by_condition.items():
+            if cid.lower() == wanted:
+                return market.info.token_ids, market.winner if market.resolved else None
+        return None
 
     def orders(self) -> list[dict[str, Any]]:
         return [o.wire() for o in self.trading.orders.values()]

@@ -169,6 +169,7 @@ class RestApi:
             g("/gamma", self.gamma_index),
             g("/gamma/", self.gamma_index),
             g("/gamma/markets", self.gamma_markets),
+            g("/gamma/markets/keyset", self.gamma_markets_keyset),
             g("/gamma/markets/{gamma_id}", self.gamma_market),
             g("/gamma/events", self.gamma_events),
             g("/gamma/public-search", self.gamma_search),
@@ -350,6 +351,24 @@ class RestApi:
         offset = int(q.get("offset", "0") or 0)
         limit = int(q.get("limit", "100") or 100)
         return _json(items[offset : offset + limit])
+
+    async def gamma_markets_keyset(self, request: web.Request) -> web.Response:
+        """``GET /markets/keyset``: what the official SDK's ``list_markets`` reads (its
+        redemption finds a resolved market here by condition id); one page."""
+        q = request.query
+        wanted = {
+            c.lower() for value in q.getall("condition_ids", []) for c in value.split(",") if c
+        }
+        items = [
+            {**gamma_market_json(m, event_ref(self.ex, m)), "version": "v1"}
+            for m in self.ex.markets
+            if not wanted or m.info.condition_id.lower() in wanted
+        ]
+        if q.get("closed") is not None:
+            want = q["closed"].lower() == "true"
+            items = [i for i in items if i["closed"] == want]
+        limit = int(q.get("limit", "100") or 100)
+        return _json({"markets": items[:limit], "next_cursor": None})
 
     async def gamma_market(self, request: web.Request) -> web.Response:
         for m in self.ex.markets:

@@ -35,10 +35,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from engine.clock import Clock
-from engine.events import EngineStateChanged, FeedSourceChanged, Filled, KillSwitchChanged
+from engine.events import (
+    EngineStateChanged,
+    FeedSourceChanged,
+    Filled,
+    KillSwitchChanged,
+    TradingBlockChanged,
+)
 from engine.fixed import cash_decimal, price_decimal, size_decimal
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.stream import EventStream
+from engine.venue import BlockReason
 from polyterm import __version__
 from polyterm.settings.alerts import KEYRING, AlertsConfig
 from polyterm.settings.credentials import Credentials
@@ -452,6 +459,7 @@ class AlertWatcher:
         self.hub = hub
         self.stream = stream
         self._feed_lost = False
+        self._order_heartbeat_lost = False
         self._failed = False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -495,6 +503,8 @@ class AlertWatcher:
                 )
         elif isinstance(event, FeedSourceChanged):
             self._feed_source(event.source, event.reason, None, event.at)
+        elif isinstance(event, TradingBlockChanged):
+            self._trading_block(event)
         elif isinstance(event, EngineStateChanged) and event.state == "failed":
             self.failed(self.hub.latest.error if self.hub.latest else None, event.at)
         elif isinstance(event, Filled) and sink.config.fills:
@@ -507,6 +517,39 @@ class AlertWatcher:
                 strategy=event.strategy,
                 reason=event.reason,
                 at=f.at,
+            )
+
+    def _trading_block(self, event: TradingBlockChanged) -> None:
+        """A live gateway's trading blocks: a lost order heartbeat (and its return), and
+        a difference with the venue that reconciliation could not explain."""
+        sink = self.sink
+        if event.reason is BlockReason.HEARTBEAT:
+            if event.blocked and not event.detail.startswith("waiting for the first"):
+                self._order_heartbeat_lost = True
+                sink.heartbeat_lost(
+                    what="order",
+                    source="venue",
+                    silent_s=None,
+                    reason=event.detail,
+                    at=event.at,
+                )
+            elif not event.blocked and self._order_heartbeat_lost:
+                self._order_heartbeat_lost = False
+                sink.heartbeat_restored(what="order", source="venue", at=event.at)
+        elif (
+            event.reason is BlockReason.RECONCILIATION
+            and event.blocked
+            and event.detail.startswith("the venue and the ledger differ")
+        ):
+            sink.send(
+                Alert(
+                    AlertKind.RECONCILIATION,
+                    "critical",
+                    "the venue and the ledger disagree",
+                    event.detail[:500],
+                    event.at,
+                    subject="reconciliation",
+                )
             )
 
     def _describe(self, asset_id: str) -> str:

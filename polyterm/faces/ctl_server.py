@@ -106,6 +106,7 @@ class ControlServer:
             "flatten": self._flatten,
             "kill": self._kill,
             "reset": self._reset,
+            "cancel-all": self._cancel_all,
             "order": self._order,
         }
 
@@ -386,6 +387,16 @@ class ControlServer:
             self.runner.reset(WHO)
             snap = await self._applied()
         return self._with(snap, {"name": "reset", "kill_switch": snap.kill_switch.state})
+
+    async def _cancel_all(self, args: dict[str, Any]) -> dict[str, Any]:
+        _no_args("cancel-all", args)
+        async with self._trading:
+            before = await self._running("cancel-all")
+            asked = [o.order_id for o in before.orders]
+            left = await self.runner.cancel_all(who=WHO)
+            snap = await self._applied()
+        command = {"name": "cancel-all", "cancels": asked, "still_open": list(left)}
+        return self._with(snap, command)
 
     async def _order(self, args: dict[str, Any]) -> dict[str, Any]:
         """A person's order (``polyterm order``): through the same risk gate and gateway

@@ -28,6 +28,7 @@ from engine.ledger.lock import LedgerBusy
 from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.summary import summary_dict
+from engine.venue import TradingMode
 from polyterm.faces.live_engine import open_live_engine
 from polyterm.faces.ops import OpsOptions, operations
 from polyterm.faces.status import StatusFile
@@ -54,8 +55,10 @@ def status_line(snap: EngineSnapshot) -> str:
     c = snap.counters
     # While the feed starts, say what it is doing ("loading books 120/400"), not books=0.
     books = snap.feed.startup or f"books={len(snap.markets)}"
+    # A live run says so on every line; a paper run's lines are as they always were.
+    live = "LIVE " if snap.mode is TradingMode.LIVE else ""
     return (
-        f"[{snap.uptime_s:7.1f}s] {snap.state:<8} feed={snap.feed.current_source:<15} "
+        f"{live}[{snap.uptime_s:7.1f}s] {snap.state:<8} feed={snap.feed.current_source:<15} "
         f"{books:<9} msgs={c.messages:<7} signals={c.signals:<5} "
         f"orders={c.orders:<4} fills={c.fills:<4} rejects={c.rejects:<4} "
         f"pnl={money(snap.pnl, signed=True)} equity={money(snap.equity)}"

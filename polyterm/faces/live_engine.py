@@ -92,7 +92,23 @@ async def open_live_engine(
     ledger = await SqliteLedger(path).open()
     try:
         resume = await load_resume(path, rate_window_s(app.engine), clock.time())
-        async with venue_for(app) as (config, venue_name):
+        async with venue_for(app) as (config, venue_name), contextlib.AsyncExitStack() as stack:
+            gateway = None
+            if not config.dry_run:
+                # Live: orders go to the venue through the official SDK (never imported
+                # for a paper run).
+                from polyterm.faces.live_trading import live_gateway
+
+                setup = await stack.enter_async_context(
+                    live_gateway(app, config, clock, path, resume)
+                )
+                gateway, config = setup.gateway, setup.config
+                log.warning(
+                    "LIVE trading: wallet %s (signer %s) on %s",
+                    setup.wallet,
+                    setup.signer,
+                    venue_name,
+                )
             feed = PolymarketFeed(config.feed, config.hot_assets, clock, watch=app.watch)
             engine = build_engine(
                 config,
@@ -101,6 +117,7 @@ async def open_live_engine(
                 venue=venue_name,
                 feed=feed,
                 health=feed.health,
+                gateway=gateway,
                 seed=app.emulator_seed,
                 resume=resume,
             )

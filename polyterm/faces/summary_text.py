@@ -57,6 +57,8 @@ def print_summary(
     if as_json:
         print(json.dumps(summary, default=str), file=out, flush=True)
         return
+    if summary.get("mode") == "live":
+        title = f"{title} (LIVE)"
     for line in summary_lines(summary, title):
         print(line, file=out)
     out.flush()

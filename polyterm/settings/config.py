@@ -181,6 +181,8 @@ _PREFIXES = {
     "RISK_": "risk",
     "TRADING_": "trading",
     "EXITS_": "exits",
+    "LIVE_": "live",
+    "EXECUTION_": "execution",
 }
 # An environment value is read by its field's type: a list field (tuple) as a comma list or
 # a JSON list, a mapping field (dict) as a JSON object (the seed's forms); the fields here
@@ -242,7 +244,13 @@ def env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str
     if env.get("CLOB_REST_URL"):
         put(["engine", "feed", "clob_rest_url"], env["CLOB_REST_URL"], "CLOB_REST_URL")
     if env.get("CLOB_WS_URL"):
-        put(["engine", "feed", "market_ws_url"], env["CLOB_WS_URL"], "CLOB_WS_URL")
+        # The channels' base, as in the seed (…/ws, with /market and /user under it); an
+        # old value ending in /market (the market channel's own URL) still works.
+        from engine.adapters.polymarket.environment import channel_urls
+
+        market_ws, user_ws = channel_urls(env["CLOB_WS_URL"])
+        put(["engine", "feed", "market_ws_url"], market_ws, "CLOB_WS_URL")
+        put(["engine", "feed", "user_ws_url"], user_ws, "CLOB_WS_URL")
     if env.get("GAMMA_API_URL"):
         put(["engine", "feed", "gamma_url"], env["GAMMA_API_URL"], "GAMMA_API_URL")
     if env.get("POLYMARKET_DATA_URL"):

@@ -254,3 +254,41 @@ async def test_a_running_engine_alerts_on_fills_kill_stall_and_failure(
     assert len(rec.on("/bot")) == len(rec.on("/hooks/"))
     for post in rec.posts:
         assert TOKEN.encode() not in post.body
+
+
+async def test_a_lost_order_heartbeat_and_a_reconciliation_difference_alert() -> None:
+    """A live gateway's trading blocks reach the alert channels (not the wait for the
+    first heartbeat at start); the heartbeat's return is said once."""
+    from engine.events import TradingBlockChanged
+    from engine.runtime.snapshot import SnapshotHub
+    from engine.runtime.stream import EventStream
+    from engine.venue import BlockReason
+    from polyterm.faces.alerts import AlertWatcher
+
+    async with receiver() as rec, httpx.AsyncClient() as client:
+        sink = _sink(rec, client, FakeClock(), telegram_chat_id="")
+        sink.start()
+        watcher = AlertWatcher(sink, SnapshotHub(), EventStream())
+        at = 1.7e9
+        for event in (
+            TradingBlockChanged(at, BlockReason.HEARTBEAT, "waiting for the first accepted", True),
+            TradingBlockChanged(at, BlockReason.HEARTBEAT, "", False),
+            TradingBlockChanged(at, BlockReason.HEARTBEAT, "order heartbeat failed (503)", True),
+            TradingBlockChanged(at + 5, BlockReason.HEARTBEAT, "", False),
+            TradingBlockChanged(
+                at + 9,
+                BlockReason.RECONCILIATION,
+                "the venue and the ledger differ (token 123…: the venue holds 5 shares, the "
+                "ledger 0)",
+                True,
+            ),
+        ):
+            watcher.on_event(event)
+        await rec.until(lambda r: len(r.posts) == 3)
+        await sink.close()
+    kinds = [(p.json()["kind"], p.json()["title"]) for p in rec.on("/hooks/")]
+    assert kinds == [
+        ("heartbeat_lost", "order heartbeat lost"),
+        ("heartbeat_restored", "order heartbeat back"),
+        ("reconciliation_difference", "the venue and the ledger disagree"),
+    ]

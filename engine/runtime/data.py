@@ -57,6 +57,7 @@ class DataIntake:
         self.measure_latency = True
         self._trigger_ns = 0
         self._listeners: list[BookListener] = []
+        self._flag_listeners: list[BookListener] = []
         self._market_listeners: list[MarketListener] = []
         self._on_resolution: ResolutionListener | None = None
         self._resolved_seen = 0
@@ -69,6 +70,10 @@ class DataIntake:
     # -- wiring (the kernel, once) --------------------------------------------------------
     def add_book_listener(self, listener: BookListener) -> None:
         self._listeners.append(listener)
+
+    def add_flag_listener(self, listener: BookListener) -> None:
+        """Told of books marked untrusted, changed or not (after the book listeners)."""
+        self._flag_listeners.append(listener)
 
     def add_market_listener(self, listener: MarketListener) -> None:
         self._market_listeners.append(listener)
@@ -118,6 +123,12 @@ class DataIntake:
             now = self._clock.time()
             for listener in self._listeners:
                 listener(dirty, now)
+        if books.flagged:
+            flagged = books.flagged
+            books.flagged = {}
+            now = self._clock.time()
+            for listener in self._flag_listeners:
+                listener(flagged, now)
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
         if len(books.new_markets) != self._listed_seen:

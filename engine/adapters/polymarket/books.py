@@ -146,6 +146,9 @@ class BookStore:
         # a replay must not depend on string hashing.
         self.dirty: dict[str, None] = {}
         self.needs_snapshot: set[str] = set()
+        # Books marked untrusted since the owner last took them (a venue message can flag
+        # a book it does not change: its tradeable quote is gone all the same).
+        self.flagged: dict[str, None] = {}
         self.resolved: dict[str, str] = {}  # market -> winning asset id
         self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
@@ -274,6 +277,7 @@ class BookStore:
         if not book.needs_snapshot:
             book.needs_snapshot = True
             self.needs_snapshot.add(book.asset_id)
+            self.flagged[book.asset_id] = None
             self.problem(why, f"{book.asset_id[:12]}… queued for re-snapshot")
 
     # -- handlers -----------------------------------------------------------------

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from polyterm.reports.document import Figure, Report, Table
-from polyterm.reports.printable import printable
 from polyterm.reports.render.values import human
 from polyterm.reports.scope import ReportScope
 
@@ -18,15 +17,12 @@ TABLE_ROWS = 200  # rows a terminal or Markdown table shows; the rest is said, n
 
 
 def figure_rows(figures: list[Figure], scope: ReportScope, prices: str) -> list[tuple[str, str]]:
-    return [(f.label, printable(human(f.value, f.kind, scope, prices))) for f in figures]
+    return [(f.label, human(f.value, f.kind, scope, prices)) for f in figures]
 
 
 def _cells(table: Table, scope: ReportScope, prices: str) -> Iterator[list[str]]:
     for row in table.rows:
-        yield [
-            printable(human(v, c.kind, scope, prices))
-            for c, v in zip(table.columns, row, strict=True)
-        ]
+        yield [human(v, c.kind, scope, prices) for c, v in zip(table.columns, row, strict=True)]
 
 
 def to_markdown(report: Report, scope: ReportScope, prices: str = "cents") -> Iterator[str]:
@@ -69,44 +65,37 @@ def to_rich(
 ) -> None:
     from rich import box
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table as RichTable
-    from rich.text import Text
 
-    # Values are text, never markup: a "[/]" in a market's question used to end the
-    # report in a MarkupError, and "[link=...]" made a link of it.
     console = Console(file=out, highlight=False, soft_wrap=False, width=width)
-    console.print(f"[bold]{escape(report.title)}[/]")
+    console.print(f"[bold]{report.title}[/]")
     console.print(
         "  ".join(
-            f"[dim]{escape(label)}[/] {escape(value)}"
-            for label, value in figure_rows(report.header, scope, prices)
+            f"[dim]{label}[/] {value}" for label, value in figure_rows(report.header, scope, prices)
         ),
         markup=True,
     )
     if report.empty:
-        console.print(f"[italic]{escape(printable(report.empty))}[/]")
+        console.print(f"[italic]{report.empty}[/]")
     if report.figures:
         grid = RichTable(box=box.SIMPLE, show_header=False)
         grid.add_column("figure")
         grid.add_column("value", justify="right")
         for label, value in figure_rows(report.figures, scope, prices):
-            grid.add_row(Text(label), Text(value))
+            grid.add_row(label, value)
         console.print(grid)
     for table in report.tables:
-        rich = RichTable(title=Text(table.title), box=box.SIMPLE_HEAD, title_justify="left")
+        rich = RichTable(title=table.title, box=box.SIMPLE_HEAD, title_justify="left")
         for col in table.columns:
-            rich.add_column(
-                Text(col.title), justify="left" if col.kind in ("text", "time") else "right"
-            )
+            rich.add_column(col.title, justify="left" if col.kind in ("text", "time") else "right")
         more = 0
         for i, cells in enumerate(_cells(table, scope, prices)):
             if i >= TABLE_ROWS:
                 more += 1
                 continue
-            rich.add_row(*(Text(cell) for cell in cells))
+            rich.add_row(*cells)
         if table.note:
-            rich.caption = Text(printable(table.note))
+            rich.caption = table.note
         console.print(rich)
         if more:
             console.print(f"[dim]{more:,} more rows: use --format csv or jsonl for all of them[/]")

@@ -91,7 +91,7 @@ def _price_miss(text: str) -> int:
 
 
 # 10**(6 - n): scales a size with n decimals (the wire's usual 0-6) to 1e-6 units.
-_SIZE_SCALES = tuple(10 ** (SIZE_DIGITS - n) for n in range(SIZE_DIGITS + 1))
+_SIZE_SCALES: tuple[int, ...] = tuple(10 ** (SIZE_DIGITS - n) for n in range(SIZE_DIGITS + 1))
 
 
 def _size_miss(text: str) -> int:

@@ -45,6 +45,7 @@ def payout_of(outcomes: int, side_index: int) -> int:
 class _Side:
     """One side of a basket event: its legs (token, fees) and the gap it must leave."""
 
+    key: tuple[str, int]  # (event id, 0 for YES / 1 for NO), as the sent baskets are keyed
     legs: tuple[tuple[str, FeeSchedule], ...]
     limit: float  # the payout less the margin: the sum must stay below it
 
@@ -77,7 +78,9 @@ class CrossMarketArbitrage:
                 # _price's own limit, computed the same way (a float margin).
                 limit = payout - payout * self.config.margin_bps / 10_000
                 side = _Side(
-                    tuple((m.outcomes[index].token_id, m.fees) for m in event.markets), limit
+                    (event.event_id, index),
+                    tuple((m.outcomes[index].token_id, m.fees) for m in event.markets),
+                    limit,
                 )
                 for token, _ in side.legs:
                     side_of[token] = side
@@ -102,11 +105,25 @@ class CrossMarketArbitrage:
             gaps.pop(side, None)
 
     def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
-        """Changed books that are legs of a side with a gap."""
+        """Changed books that are legs of a side with a gap, unless that side's basket
+        went at these very prices within ``repeat_after_s`` (on_tick would hold it)."""
         gaps = self._gaps
         if not gaps:
             return ()
-        return [token for side in gaps for token, _ in side.legs if token in pending]
+        asks = inputs.asks
+        sent = self._sent
+        repeat = self.config.repeat_after_s
+        chosen: list[str] = []
+        for side in gaps:
+            last = sent.get(side.key)
+            if (
+                last is not None
+                and now - last[1] < repeat
+                and last[0] == tuple((token, asks[token]) for token, _ in side.legs)
+            ):
+                continue
+            chosen.extend(token for token, _ in side.legs if token in pending)
+        return chosen
 
     def on_tick(self, ctx: MarketContext) -> Basket | None:
         event = ctx.event
@@ -144,9 +161,10 @@ class CrossMarketArbitrage:
                 return None
             token = outcomes[side_index].token_id
             book = ctx.book if token == ctx.asset_id else ctx.book_of(token)
-            ask = book.best_ask if book is not None and tradeable(book) else None
-            if book is None or ask is None:
+            top = book.top() if book is not None else None
+            if book is None or top is None:
                 return None
+            ask = top[1]
             fee = fee_per_share(market.fees, ask)
             fees_total += fee
             cost += ask + fee

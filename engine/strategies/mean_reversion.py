@@ -33,7 +33,7 @@ from engine.market.event_groups import EventGroup
 from engine.market.markets import MarketInfo
 from engine.orders import Side
 from engine.strategies.base import Execution, Inputs, MarketContext, Signal
-from engine.strategies.edge import bps_of, fee_per_share, spread_bps, tradeable
+from engine.strategies.edge import bps_of, fee_per_share, spread_bps
 
 
 class _Window:
@@ -140,17 +140,16 @@ class MeanReversion:
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
         book = ctx.book
-        if not tradeable(book):
+        top = book.top()  # None: not a book to price off
+        if top is None:
             return None
         window = self._windows.get(ctx.asset_id)
         if window is None:
             window = self._windows[ctx.asset_id] = _Window(cfg.window)
         if ctx.now - window.last_sample < cfg.sample_interval_s:
             return None
-        mid = book.mid()
-        bid, ask = book.best_bid, book.best_ask
-        if mid is None or bid is None or ask is None:
-            return None
+        bid, ask = top
+        mid = (ask + bid) / (2 * PRICE_SCALE)  # as OrderBook.mid() computes it
         window.last_sample = ctx.now
         window.add(mid)
         stats = window.stats(cfg.window)

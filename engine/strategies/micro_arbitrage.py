@@ -31,7 +31,7 @@ from engine.market.event_groups import EventGroup
 from engine.market.markets import MarketInfo
 from engine.orders import Side
 from engine.strategies.base import Basket, Inputs, Leg, MarketContext, OwnLot, Signal
-from engine.strategies.edge import fee_per_share, tradeable
+from engine.strategies.edge import fee_per_share
 
 EXIT_REASON = "micro_arbitrage_external_edge_cost"
 
@@ -85,11 +85,26 @@ class MicroArbitrage:
                 gaps[market.condition_id] = market
 
     def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
-        """Changed books of markets with a gap (their entries)."""
+        """Changed books of markets with a gap (their entries), unless that basket went
+        at these very asks within ``repeat_after_s`` (on_tick would hold it; a pair
+        held is asked about through ``lots_matter``)."""
         gaps = self._gaps
         if not gaps:
             return ()
-        return [t for m in gaps.values() for t in m.token_ids if t in pending]
+        asks = inputs.asks
+        sent = self._sent
+        repeat = self.config.repeat_after_s
+        chosen: list[str] = []
+        for cid, market in gaps.items():
+            yes, no = market.token_ids
+            last = sent.get(cid)
+            if last is not None and now - last[1] < repeat and last[0] == (asks[yes], asks[no]):
+                continue
+            if yes in pending:
+                chosen.append(yes)
+            if no in pending:
+                chosen.append(no)
+        return chosen
 
     def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
         market = ctx.market
@@ -97,12 +112,13 @@ class MicroArbitrage:
         if len(tokens) != 2 or ctx.asset_id not in tokens:
             return None
         other = ctx.complement
-        if not tradeable(ctx.book) or other is None or not tradeable(other):
+        here = ctx.book.top()  # None: not a book to price off
+        there = other.top() if other is not None and here is not None else None
+        if here is None or other is None or there is None:
             return None
-        yes, no = (ctx.book, other) if ctx.asset_id == tokens[0] else (other, ctx.book)
-        yes_ask, no_ask, yes_bid, no_bid = yes.best_ask, no.best_ask, yes.best_bid, no.best_bid
-        if yes_ask is None or no_ask is None or yes_bid is None or no_bid is None:
-            return None
+        first = ctx.asset_id == tokens[0]
+        yes, no = (ctx.book, other) if first else (other, ctx.book)
+        (yes_bid, yes_ask), (no_bid, no_ask) = (here, there) if first else (there, here)
         fees = market.fees
         taker_cost = fee_per_share(fees, yes_ask) + fee_per_share(fees, no_ask)
         cost = yes_ask + no_ask + taker_cost

@@ -30,7 +30,7 @@ from engine.market.event_groups import EventGroup
 from engine.market.markets import MarketInfo
 from engine.orders import Side
 from engine.strategies.base import Execution, ExitLevels, Inputs, MarketContext, OwnLot, Signal
-from engine.strategies.edge import bps_of, fee_per_share, tradeable
+from engine.strategies.edge import bps_of, fee_per_share
 
 
 class _Trend:
@@ -80,17 +80,16 @@ class MomentumScalping:
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
         book = ctx.book
-        if not tradeable(book):
+        top = book.top()  # None: not a book to price off
+        if top is None:
             return None
         trend = self._trends.get(ctx.asset_id)
         if trend is None:
             trend = self._trends[ctx.asset_id] = _Trend(cfg.lookback)
         if ctx.now - trend.last_sample < cfg.sample_interval_s:
             return None
-        mid = book.mid()
-        bid, ask = book.best_bid, book.best_ask
-        if mid is None or bid is None or ask is None:
-            return None
+        bid, ask = top
+        mid = (ask + bid) / (2 * PRICE_SCALE)  # as OrderBook.mid() computes it
         trend.last_sample = ctx.now
         trend.mids.append(mid)
         move = trend.move_bps()

@@ -15,6 +15,7 @@ import asyncio
 import json
 import sqlite3
 import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,10 +32,11 @@ from engine.config.strategy import (
     MicroArbitrageParams,
     MomentumScalpingParams,
 )
+from engine.market.event_groups import EventGroup
 from engine.market.fees import FREE, FeeSchedule
 from engine.market.markets import MarketInfo, Outcome
 from engine.market.sentiment import Headline
-from engine.strategies.base import Incremental, Strategy
+from engine.strategies.base import Basket, Incremental, Inputs, MarketContext, Signal, Strategy
 from engine.strategies.cross_market_arbitrage import CrossMarketArbitrage
 from engine.strategies.event_driven import EventDriven
 from engine.strategies.mean_reversion import MeanReversion
@@ -268,17 +270,70 @@ def headline(cid: str, tone: float, is_news: bool, at: float) -> Headline:
 
 
 # -- running both forms -------------------------------------------------------------------------
+Said = list[tuple[str, float, Signal | Basket]]  # (token, clock, what the strategy returned)
+
+
+class Told:
+    """A plain strategy that keeps what the strategy it wraps returns (never None)."""
+
+    def __init__(self, inner: Strategy, said: Said) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.weight = inner.weight
+        self.said = said
+
+    def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
+        out = self.inner.on_tick(ctx)
+        if out is not None:
+            self.said.append((ctx.asset_id, ctx.now, out))
+        return out
+
+
+class ToldIncremental(Told):
+    """The same for an incremental strategy: asked only where it says."""
+
+    def __init__(self, inner: Incremental, said: Said) -> None:
+        super().__init__(inner, said)
+        self.incremental = inner
+        self.lots_matter = inner.lots_matter
+
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        self.incremental.on_markets(markets, events)
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        self.incremental.on_quotes(moved, asks)
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        return self.incremental.select(pending, now, inputs)
+
+
+def told(strategies: list[Strategy], said: Said) -> list[Strategy]:
+    return [
+        ToldIncremental(s, said) if isinstance(s, Incremental) else Told(s, said)
+        for s in strategies
+    ]
+
+
+RISK = {"risk": {"max_order_shares": "40", "max_position_shares": "80"}}
+
+
 async def replay(
-    path: Path, strategies: list[Strategy], script: list[Step], fees: FeeSchedule
+    path: Path,
+    strategies: list[Strategy],
+    script: list[Step],
+    fees: FeeSchedule,
+    paused: bool = False,
 ) -> None:
     rig = await open_rig(
         path,
         strategies,
-        {"risk": {"max_order_shares": "40", "max_position_shares": "80"}},
+        RISK,
         sentiment=True,
         markets=markets(fees),
     )
     rig.core.intake.stop_measuring_latency()  # real time would differ between the two runs
+    if paused:
+        rig.core.pause()  # strategies go on deciding; nothing is entered
     try:
         for step in script:
             if step.dt:
@@ -301,19 +356,27 @@ def rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn.close()
 
 
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
 def both(
     make_incremental: list[Strategy],
     make_scratch: list[Strategy],
     script: list[Step],
     fees: FeeSchedule,
-) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]]:
+    paused: bool = False,
+) -> tuple[Rows, Rows]:
+    """Both forms over `script`: the ledger rows of each, with what the strategies
+    returned under the key "said" (every signal and basket, with its token and time)."""
     assert all(isinstance(s, Incremental) for s in make_incremental)
     assert not any(isinstance(s, Incremental) for s in make_scratch)
+    ours: Said = []
+    theirs: Said = []
     with tempfile.TemporaryDirectory() as d:
         a, b = Path(d) / "incremental.sqlite", Path(d) / "scratch.sqlite"
-        asyncio.run(replay(a, make_incremental, script, fees))
-        asyncio.run(replay(b, make_scratch, script, fees))
-        return rows(a), rows(b)
+        asyncio.run(replay(a, told(make_incremental, ours), script, fees, paused))
+        asyncio.run(replay(b, told(make_scratch, theirs), script, fees, paused))
+        return {**rows(a), "said": list(ours)}, {**rows(b), "said": list(theirs)}
 
 
 FEES = st.sampled_from([FREE, FeeSchedule(Decimal("0.25"), Decimal("2"))])
@@ -329,6 +392,7 @@ def test_an_incremental_strategy_decides_as_its_from_scratch_form(
     name: str, script: list[Step], fees: FeeSchedule
 ) -> None:
     ours, reference = both([incremental(name)], [scratch(name)], script, fees)
+    assert ours["said"] == reference["said"]
     for table in TABLES:
         assert ours[table] == reference[table], table
 
@@ -342,5 +406,38 @@ def test_the_five_together_decide_as_their_from_scratch_forms(
     ours, reference = both(
         [incremental(n) for n in NAMES], [scratch(n) for n in NAMES], script, fees
     )
+    assert ours["said"] == reference["said"]
     for table in TABLES:
         assert ours[table] == reference[table], table
+
+
+def quotes(ts: int, **asks: int) -> tuple[dict[str, Any], ...]:
+    """Snapshots: each token's ask (cents) over a bid two cents under it."""
+    return tuple(
+        {
+            "event_type": "book",
+            "asset_id": token,
+            "market": MARKET_OF[token],
+            "bids": [{"price": cents(ask - 2), "size": "50"}],
+            "asks": [{"price": cents(ask), "size": "50"}],
+            "timestamp": str(ts),
+        }
+        for token, ask in asks.items()
+    )
+
+
+@pytest.mark.parametrize("name", ["micro_arbitrage", "cross_market_arbitrage"])
+def test_an_arbitrage_sent_is_sent_again_at_new_prices_however_soon(name: str) -> None:
+    """The repeat rule holds back the same basket at the same prices only: a gap that
+    moves is a new basket at once (the engine is paused here, so no basket trades and
+    no lots change what the strategy says)."""
+    script = [
+        Step(0.0, quotes(1, A1=40, A2=50, B1=40, B2=50, C1=40, C2=50), None),
+        Step(0.1, quotes(2, A1=41, B1=41, C1=41), None),  # still a gap, new prices
+        Step(0.1, quotes(3, A2=51, B2=51, C2=51), None),
+        Step(0.1, quotes(4, A1=41, B1=41, C1=41), None),  # the same again: held
+    ]
+    ours, reference = both([incremental(name)], [scratch(name)], script, FREE, paused=True)
+    assert len(reference["said"]) >= 2  # the first asks, and again at moved ones
+    assert ours["said"] == reference["said"]
+    assert ours["baskets"] == reference["baskets"]

@@ -40,6 +40,7 @@ from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import OrderRequest, OrderType, Side, StrategyId
 from engine.risk.entry import Refusal
 from engine.runtime.components import Components, LastSignal
+from engine.runtime.latency import LatencyRecorder
 from engine.runtime.manual import ManualOrder, ManualOutcome
 from engine.runtime.state import EngineState
 from engine.strategies.aggregator import Aggregator, Intent
@@ -90,6 +91,8 @@ class EngineCore:
         self.last_signals: dict[str, LastSignal] = {}
         self.signals_version = 0
         self.watched: str | None = None  # the token whose depth the snapshot carries
+        # Frame -> order latency, recorded by the runner (the snapshot carries it).
+        self.latency = LatencyRecorder()
         parts.intake.on_resolution(self.settle)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -202,7 +205,10 @@ class EngineCore:
         refresh = self.parts.contexts.refresh
         exits = self.parts.exits
         baskets = self.parts.baskets
+        timed = intake.measure_latency
         for asset_id in dirty:
+            if timed:
+                intake.deciding(asset_id)  # orders from here on are timed from its frame
             named = wanted.get(asset_id)
             # Lots on this book or its complement: exit rules, and strategies whose
             # exits read lots. (Read per book: a fill earlier in this pass may add some.)
@@ -235,6 +241,8 @@ class EngineCore:
                     baskets.on_basket(out)
             if signals:
                 self._on_signals(signals, market, book, now)
+        if timed:
+            intake.deciding(None)
         return self.oms.counts["orders"] - before
 
     def follow_sentiment(self, status: ProviderStatus) -> None:

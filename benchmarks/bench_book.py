@@ -293,9 +293,10 @@ def in_process(mode: str, frames: list[bytes], nautilus: Nautilus, repeat: int) 
 
 def whole_process(frames: int, nautilus: Nautilus, repeat: int, workdir: Path) -> None:
     path = workdir / "price_changes.jsonl"
-    empty = workdir / "empty.jsonl"
+    # Start-up: the same command on a file of one frame (an empty file is refused).
+    empty = workdir / "one.jsonl"
     make_price_change_file(path, frames)
-    empty.write_bytes(b"")
+    empty.write_bytes(b'{"event_type": "book", "asset_id": "1", "bids": [], "asks": []}\n')
     print(
         f"\n[process] `polyterm book FILE --json`, {frames:,} price_change frames "
         f"({path.stat().st_size / 1e6:.1f} MB), whole process minus start-up"

@@ -8,6 +8,7 @@ them is harmless.
 
 from __future__ import annotations
 
+from engine.fixed import PRICE_SCALE
 from engine.market.book import OrderBook
 
 
@@ -55,6 +56,19 @@ class BookView:
 
     def is_crossed(self) -> bool:
         return self._book.is_crossed()
+
+    def top(self) -> tuple[int, int] | None:
+        """(best bid, best ask) when a strategy may price off this book: a trusted
+        snapshot, both sides, not crossed, prices strictly inside (0, 1); else None.
+        One call for what strategies read first on every book they are asked about."""
+        book = self._book
+        if not book.has_snapshot or book.needs_snapshot:
+            return None
+        bids, asks = book.bid_prices, book.ask_prices
+        if not bids or not asks:
+            return None
+        bid, ask = bids[-1], asks[0]
+        return (bid, ask) if 0 < bid < ask < PRICE_SCALE else None
 
     @property
     def usable(self) -> bool:

@@ -21,6 +21,7 @@ class MarketRegistry:
         self._by_id: dict[str, MarketInfo] = {}
         self._known: dict[str, MarketInfo] = {}  # from the ledger: positions may be there
         self.events: dict[str, EventGroup] = {}
+        self.complements: dict[str, str] = {}  # token -> the other token of its binary market
         self.resolved: dict[str, str] = {}  # condition id -> winning token
         self.version = 0  # bumps when the listed markets change
 
@@ -34,6 +35,9 @@ class MarketRegistry:
         self.by_token = {t: m for m in usable for t in m.token_ids}
         self._by_id = {m.condition_id: m for m in usable}
         self.events = group_events(usable)
+        self.complements = {
+            t: c for m in usable for t in m.token_ids if (c := m.complement_of(t)) is not None
+        }
         self.version += 1
         return [(m, t) for m in usable for t in m.token_ids if t not in known]
 

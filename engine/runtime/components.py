@@ -22,6 +22,7 @@ from engine.runtime.exits import ExitDesk
 from engine.runtime.guard import KillSwitchWatch
 from engine.runtime.manual import ManualDesk
 from engine.runtime.restart import Restart
+from engine.runtime.roster import Roster
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +56,4 @@ class Components:
     prints: RecentPrints
     manual: ManualDesk
     guard: KillSwitchWatch
+    roster: Roster

@@ -1,9 +1,10 @@
 """What a decision pass hands each strategy: one :class:`MarketContext` per changed token.
 
-Built on every book update, so it allocates little: the read-only book views are made
-once per book and cached, the event groups once per market list, the trade flow per
-token is fed from the feed's trade prints as they arrive, and a token nobody holds gets
-one shared empty lots mapping.
+Kept per token and updated, not rebuilt: a token's context is made the first time a
+strategy is asked about it (and again when the markets are listed anew); each pass then
+only sets what moves (position, clocks, sentiment, flow, lots). The read-only book views
+are made once per book, the trade flow per token is fed from the feed's trade prints as
+they arrive, and a token nobody holds gets one shared empty lots mapping.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class ContextFactory:
         self.sentiment = sentiment
         self._views: dict[str, BookView] = {}
         self.flows: dict[str, TradeFlow] = {}
+        self._contexts: dict[str, MarketContext] = {}
+        self._version = registry.version
 
     def on_trade(self, asset_id: str, size: int, now: float) -> None:
         """A trade print on this token (size in 1e-6 shares, `now` monotonic; the core
@@ -94,3 +97,29 @@ class ContextFactory:
             self.view,
             self.lots,
         )
+
+    def refresh(
+        self, asset_id: str, market: MarketInfo, position: int, now: float, wall: float
+    ) -> MarketContext:
+        """The token's context as :meth:`build` would make it now, updated in place."""
+        registry = self._registry
+        if registry.version != self._version:  # listed anew: events and markets may differ
+            self._version = registry.version
+            self._contexts.clear()
+        ctx = self._contexts.get(asset_id)
+        if ctx is None or ctx.market is not market:
+            view = self.view(asset_id)
+            assert view is not None  # the core asks about tokens with books only
+            ctx = self._contexts[asset_id] = self.build(asset_id, market, view, position, now, wall)
+            return ctx
+        if ctx.complement is None and (other := market.complement_of(asset_id)) is not None:
+            ctx.complement = self.view(other)  # its book may have come since
+        ctx.position = position
+        ctx.now = now
+        ctx.wall = wall
+        sentiment = self.sentiment
+        if sentiment is not None:
+            ctx.sentiment = sentiment.reading(market.condition_id)
+        ctx.flow = self.flows.get(asset_id)
+        ctx.lots = self.lots(asset_id) if self._lots.lots else _NO_LOTS
+        return ctx

@@ -40,6 +40,7 @@ from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import OrderRequest, OrderType, Side, StrategyId
 from engine.risk.entry import Refusal
 from engine.runtime.components import Components, LastSignal
+from engine.runtime.latency import LatencyRecorder
 from engine.runtime.manual import ManualOrder, ManualOutcome
 from engine.runtime.state import EngineState
 from engine.strategies.aggregator import Aggregator, Intent
@@ -71,7 +72,8 @@ class EngineCore:
         self.registry = parts.registry
         self.oms = parts.oms
         self.accounting = parts.accounting
-        self.strategies = list(strategies)
+        self.roster = parts.roster
+        self.strategies = parts.roster.strategies  # one list: the roster reads it per pass
         self.aggregator = aggregator
         self.emit = emit
         self.mode = mode
@@ -89,6 +91,8 @@ class EngineCore:
         self.last_signals: dict[str, LastSignal] = {}
         self.signals_version = 0
         self.watched: str | None = None  # the token whose depth the snapshot carries
+        # Frame -> order latency, recorded by the runner (the snapshot carries it).
+        self.latency = LatencyRecorder()
         parts.intake.on_resolution(self.settle)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -176,6 +180,9 @@ class EngineCore:
         changed) and leaves the rest for the next call: the live runner slices a pass so
         no loop turn blocks for long, each book decided once on its latest state. A
         backtest passes no limit.
+
+        Each book with lots has its exit rules checked; the strategies are asked only
+        about the books they name (the roster), with the book's context updated in place.
         """
         intake = self.intake
         if not intake.pending or not self.trading:
@@ -185,16 +192,31 @@ class EngineCore:
         clock = self.clock
         now = clock.monotonic()
         wall = clock.time()
+        roster = self.roster
+        wanted = roster.plan(dirty, now)
+        plain = roster.plain
+        lots_matter = roster.lots_matter
         books = intake.books.books
         by_token = self.registry.by_token
+        complements = self.registry.complements
         resolved = self.registry.resolved
         lots = self.accounting.lots.lots
         position = self.accounting.portfolio.position
-        contexts = self.parts.contexts
-        strategies = self.strategies
+        refresh = self.parts.contexts.refresh
         exits = self.parts.exits
         baskets = self.parts.baskets
+        timed = intake.measure_latency
         for asset_id in dirty:
+            if timed:
+                intake.deciding(asset_id)  # orders from here on are timed from its frame
+            named = wanted.get(asset_id)
+            # Lots on this book or its complement: exit rules, and strategies whose
+            # exits read lots. (Read per book: a fill earlier in this pass may add some.)
+            lots_held = bool(lots) and (
+                asset_id in lots or complements.get(asset_id, asset_id) in lots
+            )
+            if named is None and not lots_held and not plain:
+                continue
             market = by_token.get(asset_id)
             if market is None or market.condition_id in resolved:
                 continue
@@ -204,11 +226,12 @@ class EngineCore:
             held = position(asset_id)
             if held and asset_id in lots and exits.due(asset_id, market, book, wall):
                 continue
-            view = contexts.view(asset_id)
-            assert view is not None  # the book exists
-            ctx = contexts.build(asset_id, market, view, held, now, wall)
+            asked = roster.asked(named, lots_held and lots_matter) if lots_held or plain else named
+            if not asked:
+                continue
+            ctx = refresh(asset_id, market, held, now, wall)
             signals: list[Signal] = []
-            for strategy in strategies:
+            for strategy in asked:
                 out = strategy.on_tick(ctx)
                 if out is None:
                     continue
@@ -218,6 +241,8 @@ class EngineCore:
                     baskets.on_basket(out)
             if signals:
                 self._on_signals(signals, market, book, now)
+        if timed:
+            intake.deciding(None)
         return self.oms.counts["orders"] - before
 
     def follow_sentiment(self, status: ProviderStatus) -> None:

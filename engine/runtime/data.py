@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from engine.adapters.polymarket.books import BookStore
-from engine.clock import Clock, perf_ns
+from engine.clock import Clock
 from engine.config import EngineConfig
 from engine.events import FeedSourceChanged
 from engine.market.book import OrderBook
-from engine.market.health import FeedHealth
+from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
 from engine.market.registry import MarketRegistry
 from engine.ports import FeedControl
@@ -52,11 +52,15 @@ class DataIntake:
         self.received: dict[str, float] = {}  # asset -> recv_ts of the last frame on it
         self._last_ws_frame = -1e18  # recv_ts of the last WebSocket frame vouching for all
         self.counts: Counter[str] = Counter()
-        # Latency from the frame (or headline) that made books dirty to each order; off
-        # in backtests, whose ledgers must not depend on the machine's speed.
+        # Latency from the frame (or headline) that made a book dirty to each order its
+        # decision makes; off in backtests, whose ledgers must not depend on the
+        # machine's speed. Per pending book: when its first change since its last
+        # decision arrived (clock time); the book being decided now, its trigger.
         self.measure_latency = True
-        self._trigger_ns = 0
+        self._since: dict[str, float] = {}
+        self._trigger: float | None = None
         self._listeners: list[BookListener] = []
+        self._flag_listeners: list[BookListener] = []
         self._market_listeners: list[MarketListener] = []
         self._on_resolution: ResolutionListener | None = None
         self._resolved_seen = 0
@@ -70,6 +74,10 @@ class DataIntake:
     def add_book_listener(self, listener: BookListener) -> None:
         self._listeners.append(listener)
 
+    def add_flag_listener(self, listener: BookListener) -> None:
+        """Told of books marked untrusted, changed or not (after the book listeners)."""
+        self._flag_listeners.append(listener)
+
     def add_market_listener(self, listener: MarketListener) -> None:
         self._market_listeners.append(listener)
 
@@ -78,6 +86,7 @@ class DataIntake:
 
     def stop_measuring_latency(self) -> None:
         self.measure_latency = False
+        self._since.clear()
 
     # -- markets --------------------------------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
@@ -103,9 +112,15 @@ class DataIntake:
         dirty = books.dirty
         if dirty:
             books.dirty = {}
-            if not self._pending and self.measure_latency:
-                self._trigger_ns = perf_ns()
-            self._pending.update(dirty)
+            pending = self._pending
+            if self.measure_latency:
+                # A replayed tape's times are the recording's: its frames arrive now.
+                arrived = recv_ts if self.health.source is not FeedSource.REPLAY else None
+                since = self._since
+                for asset in dirty:
+                    if asset not in pending:
+                        since[asset] = arrived if arrived is not None else self._clock.time()
+            pending.update(dirty)
             received = self.received
             for asset in dirty:
                 received[asset] = recv_ts
@@ -118,6 +133,12 @@ class DataIntake:
             now = self._clock.time()
             for listener in self._listeners:
                 listener(dirty, now)
+        if books.flagged:
+            flagged = books.flagged
+            books.flagged = {}
+            now = self._clock.time()
+            for listener in self._flag_listeners:
+                listener(flagged, now)
         if len(books.resolved) != self._resolved_seen:
             self._settle_resolved()
         if len(books.new_markets) != self._listed_seen:
@@ -148,10 +169,13 @@ class DataIntake:
     # -- the decision set ---------------------------------------------------------------------
     def mark(self, asset_ids: Sequence[str]) -> None:
         """Books to decide on although no frame changed them (a headline moved them)."""
-        if not self._pending and self.measure_latency:
-            self._trigger_ns = perf_ns()
+        pending = self._pending
+        now = self._clock.time() if self.measure_latency else 0.0
         for asset in asset_ids:
-            self._pending[asset] = None
+            if asset not in pending:
+                pending[asset] = None
+                if self.measure_latency:
+                    self._since[asset] = now
 
     @property
     def pending(self) -> int:
@@ -171,12 +195,20 @@ class DataIntake:
 
     def clear(self) -> None:
         self._pending.clear()
+        self._since.clear()
+
+    def deciding(self, asset_id: str | None) -> None:
+        """The book the core decides now (None: the pass is over): the orders it makes
+        are timed from the frame that triggered it."""
+        self._trigger = None if asset_id is None else self._since.pop(asset_id, None)
 
     def latency_us(self) -> float | None:
-        """Microseconds since the frame (or headline) that started the current pass."""
-        if not self.measure_latency or not self._trigger_ns:
+        """Microseconds from the receipt of the frame (or headline) that triggered the
+        decision under way to now; None outside a decision or when not measuring."""
+        trigger = self._trigger
+        if trigger is None or not self.measure_latency:
             return None
-        return round((perf_ns() - self._trigger_ns) / 1000, 1)
+        return round(max(0.0, self._clock.time() - trigger) * 1e6, 1)
 
     # -- books --------------------------------------------------------------------------------
     def tradeable(self, asset_id: str) -> OrderBook | None:

@@ -35,6 +35,7 @@ from engine.market.book import OrderBook
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
 from engine.market.prints import RecentPrints
+from engine.market.quotes import QuoteBoard
 from engine.market.registry import MarketRegistry
 from engine.orders import OrderRequest, OrderStatus, Side
 from engine.ports import (
@@ -64,6 +65,7 @@ from engine.runtime.guard import KillSwitchWatch
 from engine.runtime.live import LiveRunner
 from engine.runtime.manual import ManualDesk
 from engine.runtime.restart import Restart
+from engine.runtime.roster import Roster
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
@@ -441,6 +443,8 @@ def build_engine(
     )
     sentiment = sentiment_book_for(config)
     contexts = ContextFactory(books.books, lots, registry, sentiment)
+    board = QuoteBoard(books.books)
+    roster = Roster(strategies, board, registry, sentiment)
     prints = RecentPrints(clock.time)
     manual = ManualDesk(
         clock,
@@ -467,6 +471,7 @@ def build_engine(
         prints=prints,
         manual=manual,
         guard=KillSwitchWatch(kill_switch, accounting, emit, restart.in_grace),
+        roster=roster,
     )
     core = EngineCore(
         config,
@@ -485,6 +490,11 @@ def build_engine(
     # gateway that prices against the books (the paper exchange reports its fills there).
     intake.add_book_listener(accounting.on_books)
     books.trade_listeners.append(core.on_trade)
+    # The strategies' own view of the market: listings, and the tops that moved.
+    roster.watch(books.books)
+    intake.add_market_listener(roster.on_markets)
+    intake.add_book_listener(roster.on_books)
+    intake.add_flag_listener(roster.on_books)
     if isinstance(gateway, MarketWatcher):
         intake.add_market_listener(gateway.on_markets)
         intake.add_book_listener(gateway.on_books)

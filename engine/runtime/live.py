@@ -5,9 +5,13 @@ configured (delivering headlines; the markets they move are decided on at once),
 gateway's own background work (a live venue's heartbeats and user channel), submitters
 (carrying orders and cancels from the order manager's one queue to the gateway, so a slow
 gateway never stalls a decision; the answers go back through the order manager's one
-entry point), the core's timer, and the snapshot publisher. Decisions run as soon as the
-loop is free after a frame changed a book: one pass for however many frames arrived
-meanwhile, in slices of ``DECIDE_SLICE`` books between socket reads.
+entry point), the core's timer, and the snapshot publisher. A frame's decisions run as
+soon as it is applied, before the next frame is read, while the engine keeps up (the
+frame arrived under ``CONFLATE_AFTER_S`` ago); behind that (frames waited in buffers), one
+pass runs after the read for however many frames arrived meanwhile, each book decided
+once on its latest state, in slices of ``DECIDE_SLICE`` books between socket reads.
+Frame -> order latency is timed per order, from the receipt of the frame that triggered
+its decision to its hand-off to the gateway (``send``).
 
 Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
 down, asks the gateway to cancel every open order (those it cannot confirm are closed on
@@ -23,7 +27,7 @@ import json
 import logging
 from collections.abc import Sequence
 
-from engine.clock import Clock, perf_ns
+from engine.clock import Clock
 from engine.execution.flatten import FlattenPlan, FlattenReport, FlattenScope
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline
@@ -57,6 +61,9 @@ STOP_CANCEL_S = 5.0  # how long stopping waits for the gateway's answers to its 
 # changed ten times meanwhile is decided once, on its latest state. (Measured with
 # benchmarks/bench_ingest.py: 64 gave a longer loop-lag tail at 50k msg/s.)
 DECIDE_SLICE = 32
+# A frame applied within this long of its receipt is decided at once (the engine keeps up);
+# an older one means frames are queueing: decisions conflate into one pass after the read.
+CONFLATE_AFTER_S = 0.002
 
 
 class _Stop(Exception):
@@ -87,7 +94,7 @@ class LiveRunner:
         self.hub = hub or SnapshotHub()
         self.stream = stream or router.stream
         self.clock: Clock = core.clock
-        self.latency = LatencyRecorder()
+        self.latency: LatencyRecorder = core.latency
         self._stop = asyncio.Event()
         # The one queue an order waits in (and one for cancels): the order manager puts
         # into them through send() / send_cancel().
@@ -96,12 +103,16 @@ class LiveRunner:
         self._decide_pending = False
         self._markets_frozen = False  # gc.freeze() once the first markets are loaded
         self._failure: BaseException | None = None
-        self._first_frame_ns = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         core.oms.bind(self)
 
     # -- the order manager's outbound (OrderOutbound) ---------------------------------------
     def send(self, order: OrderRequest) -> None:
+        """The hand-off to the gateway: an order from a decision is timed from the frame
+        that triggered it."""
+        us = self.core.intake.latency_us()
+        if us is not None:
+            self.latency.add(int(us * 1000))
         self._orders.put_nowait(order)
 
     def send_cancel(self, order_id: str, reason: str) -> None:
@@ -228,7 +239,12 @@ class LiveRunner:
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
         core = self.core
         core.on_frame(raw, recv_ts, source)
-        self._schedule_decision()
+        if self._decide_pending or self._loop is None or not core.pending_decisions:
+            return  # nothing to decide, or a conflated pass is due already
+        if self.clock.time() - recv_ts < CONFLATE_AFTER_S:
+            self._decide()  # keeping up: this frame's decisions before the next read
+        else:
+            self._schedule_decision()
 
     # -- the sink the sentiment source delivers to ----------------------------------------
     def on_headlines(self, headlines: Sequence[Headline]) -> None:
@@ -240,19 +256,16 @@ class LiveRunner:
         # Once per frame: the cheap test first (a pass is usually scheduled already).
         if not self._decide_pending and self._loop is not None and self.core.pending_decisions:
             self._decide_pending = True
-            self._first_frame_ns = perf_ns()
             self._loop.call_soon(self._decide)
 
     def _decide(self) -> None:
         self._decide_pending = False
         core = self.core
         try:
-            made = core.decide(DECIDE_SLICE)
+            core.decide(DECIDE_SLICE)
         except Exception as exc:  # noqa: BLE001 - a callback has no task to fail: stop the run
             self._fail(exc)
             return
-        if made:
-            self.latency.add(perf_ns() - self._first_frame_ns, made)
         if core.pending_decisions and self._loop is not None:
             # The rest of the pass after the next socket read: frames are never held up
             # behind decisions, and each book is decided once, on its latest state.

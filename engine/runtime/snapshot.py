@@ -17,6 +17,7 @@ from decimal import Decimal
 from engine.decisions import DecisionKind
 from engine.exit_reasons import ExitReason
 from engine.market.health import FeedHealthSnapshot
+from engine.runtime.latency import LatencyView
 from engine.runtime.state import EngineState
 from engine.venue import BlockReason, TradingMode
 
@@ -335,6 +336,8 @@ class EngineSnapshot:
     trading_blocks: tuple[TradingBlockRow, ...] = ()  # empty: new orders may go out
     exit_kinds: tuple[tuple[ExitReason, int], ...] = ()  # closes by reason id, most first
     depth: DepthRow | None = None  # the watched token's book (see the runner's watch())
+    # Frame -> order latency (live runs; a backtest's is the CPU time of a frame's pass).
+    frame_to_order: LatencyView | None = None
 
     @property
     def trading_blocked(self) -> bool:

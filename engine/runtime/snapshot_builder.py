@@ -182,6 +182,7 @@ class SnapshotBuilder:
             exit_reasons=tuple(accounting.exit_reasons.most_common()),
             last_sizing=self._screen.last_sizing,
             error=core.error,
+            frame_to_order=core.latency.view(),
             arbitrage=self._arbitrage,
             strategies=self._strategies(),
             sentiment=self._sentiment(),

@@ -11,14 +11,23 @@ context, so a backtest on a simulated clock evaluates exactly what a live run wo
 - A :class:`Basket` is a set of legs that only makes sense whole (YES+NO of one market,
   every outcome of a neg-risk event). It skips voting and goes to risk as one unit:
   approved whole or refused whole.
+
+A strategy is asked (``on_tick``) about every changed book, unless it is
+:class:`Incremental`: then it keeps what it watches current itself (the markets listed,
+the tradeable asks that moved) and names, once per decision pass, the changed books it
+has something to say about; the core asks it about those only (and, when
+``lots_matter``, about any book where lots are held on it or its complement). Naming a
+book it would pass on costs time, never correctness; leaving out one it would have
+answered is a bug: property tests hold each incremental strategy to the signals its
+from-scratch form gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.market.book_view import BookView
 from engine.market.event_groups import EventGroup
@@ -31,6 +40,8 @@ __all__ = [
     "Basket",
     "Execution",
     "ExitLevels",
+    "Incremental",
+    "Inputs",
     "Leg",
     "MarketContext",
     "OwnLot",
@@ -97,9 +108,12 @@ class OwnLot:
     opened_at: float  # clock time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MarketContext:
-    """Everything a strategy may look at for one token, read-only."""
+    """Everything a strategy may look at for one token, read-only.
+
+    The core keeps one per token and updates it before asking (a strategy must not keep
+    it past its call, nor change it)."""
 
     asset_id: str
     market: MarketInfo
@@ -130,3 +144,38 @@ class Strategy(Protocol):
 
     def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
         """Called for every tradeable book that changed since the last decision pass."""
+
+
+class Inputs(Protocol):
+    """What an incremental strategy may read when it picks the books to be asked about."""
+
+    @property
+    def asks(self) -> Mapping[str, int]:
+        """Token -> best ask, for every book a strategy may price off now."""
+        ...
+
+    @property
+    def readings(self) -> Mapping[str, SentimentReading]:
+        """Market (condition id) -> its current sentiment reading."""
+        ...
+
+    def market_of(self, asset_id: str) -> MarketInfo | None: ...
+
+
+@runtime_checkable
+class Incremental(Strategy, Protocol):
+    """A strategy that keeps its inputs current and is asked only when they changed."""
+
+    # Also asked about any changed book where lots are held, on it or its complement
+    # (the strategy's exits read its own lots, which fills change between passes).
+    lots_matter: bool
+
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        """The markets listed now (the whole list) and their event groups."""
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        """These tokens' tradeable asks moved (``asks`` as in :class:`Inputs`)."""
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """Of the books changed since the last pass, those to ask about now (`now`
+        monotonic, as the contexts'). Called once per pass, before any is asked."""

@@ -13,15 +13,24 @@ prices is not sent again within ``repeat_after_s``.
 
 Any outcome whose book is missing or not tradeable means no basket: an all-or-none
 basket priced off a book we do not trust is not an arbitrage.
+
+Incremental: it keeps each basket side's sum (every outcome's tradeable ask plus its taker
+fee) current from the asks that moved, and a pass asks it only about changed books on a
+side whose sum is below the payout less the margin with every leg tradeable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
 from engine.config.strategy import CrossMarketArbitrageParams
 from engine.fixed import PRICE_SCALE, SHARE_STEP
 from engine.market.event_groups import EventGroup
+from engine.market.fees import FeeSchedule
+from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Basket, Leg, MarketContext
+from engine.strategies.base import Basket, Inputs, Leg, MarketContext
 from engine.strategies.edge import fee_per_share, tradeable
 from engine.strategies.micro_arbitrage import shares
 
@@ -32,8 +41,18 @@ def payout_of(outcomes: int, side_index: int) -> int:
     return PRICE_SCALE * (outcomes - 1 if side_index else 1)
 
 
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: kept in a dict
+class _Side:
+    """One side of a basket event: its legs (token, fees) and the gap it must leave."""
+
+    key: tuple[str, int]  # (event id, 0 for YES / 1 for NO), as the sent baskets are keyed
+    legs: tuple[tuple[str, FeeSchedule], ...]
+    limit: float  # the payout less the margin: the sum must stay below it
+
+
 class CrossMarketArbitrage:
     name = "cross_market_arbitrage"
+    lots_matter = False  # its baskets are held to resolution: no exit of its own
 
     def __init__(self, params: CrossMarketArbitrageParams, weight: float = 0.0) -> None:
         self.config = params
@@ -41,6 +60,70 @@ class CrossMarketArbitrage:
         self._max_size = shares(params.max_shares)
         # (event id, side) -> (legs' tokens and prices, when sent)
         self._sent: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], float]] = {}
+        # Incremental state: the basket side each token is a leg of, and the sides whose
+        # sum leaves a gap now (the only ones whose changed books can give a basket).
+        self._side_of: dict[str, _Side] = {}
+        self._gaps: dict[_Side, None] = {}
+
+    # -- incremental ------------------------------------------------------------------------
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        side_of: dict[str, _Side] = {}
+        sides = (0, 1) if self.config.include_no_side else (0,)
+        for event in events.values():
+            if not event.is_basket or any(len(m.outcomes) != 2 for m in event.markets):
+                continue
+            n = len(event.markets)
+            for index in sides:
+                payout = payout_of(n, index)
+                # _price's own limit, computed the same way (a float margin).
+                limit = payout - payout * self.config.margin_bps / 10_000
+                side = _Side(
+                    (event.event_id, index),
+                    tuple((m.outcomes[index].token_id, m.fees) for m in event.markets),
+                    limit,
+                )
+                for token, _ in side.legs:
+                    side_of[token] = side
+        self._side_of = side_of
+        self._gaps = {}
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        side_of = self._side_of
+        touched = {side: None for asset in moved if (side := side_of.get(asset)) is not None}
+        gaps = self._gaps
+        for side in touched:
+            cost = 0
+            for token, fees in side.legs:
+                ask = asks.get(token)
+                if ask is None:
+                    break
+                cost += ask + fee_per_share(fees, ask)
+            else:
+                if cost < side.limit:
+                    gaps[side] = None
+                    continue
+            gaps.pop(side, None)
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """Changed books that are legs of a side with a gap, unless that side's basket
+        went at these very prices within ``repeat_after_s`` (on_tick would hold it)."""
+        gaps = self._gaps
+        if not gaps:
+            return ()
+        asks = inputs.asks
+        sent = self._sent
+        repeat = self.config.repeat_after_s
+        chosen: list[str] = []
+        for side in gaps:
+            last = sent.get(side.key)
+            if (
+                last is not None
+                and now - last[1] < repeat
+                and last[0] == tuple((token, asks[token]) for token, _ in side.legs)
+            ):
+                continue
+            chosen.extend(token for token, _ in side.legs if token in pending)
+        return chosen
 
     def on_tick(self, ctx: MarketContext) -> Basket | None:
         event = ctx.event
@@ -78,9 +161,10 @@ class CrossMarketArbitrage:
                 return None
             token = outcomes[side_index].token_id
             book = ctx.book if token == ctx.asset_id else ctx.book_of(token)
-            ask = book.best_ask if book is not None and tradeable(book) else None
-            if book is None or ask is None:
+            top = book.top() if book is not None else None
+            if book is None or top is None:
                 return None
+            ask = top[1]
             fee = fee_per_share(market.fees, ask)
             fees_total += fee
             cost += ask + fee

@@ -9,7 +9,7 @@ indicator floats.
 
 from __future__ import annotations
 
-from engine.fixed import PRICE_SCALE, SIZE_SCALE
+from engine.fixed import SIZE_SCALE
 from engine.market.book_view import BookView
 from engine.market.fees import FeeSchedule
 
@@ -61,7 +61,4 @@ def bps_of(amount: float, price: int) -> float:
 def tradeable(book: BookView | None) -> bool:
     """A book a strategy may price off: snapshot taken and trusted, not crossed, both
     sides present, prices strictly inside (0, 1)."""
-    if book is None or not book.usable:
-        return False
-    bid, ask = book.best_bid, book.best_ask
-    return bid is not None and ask is not None and 0 < bid < ask < PRICE_SCALE
+    return book is not None and book.top() is not None

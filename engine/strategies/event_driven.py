@@ -23,13 +23,20 @@ reading and token: a headline is acted on once.
 
 A held position exits when the reading reverses (``event sentiment reversed``) or decays
 below the floor or past its age (``event sentiment decayed``).
+
+Incremental: a pass asks it only about tradeable changed books of markets that have a
+sentiment reading, and (``lots_matter``) about books where lots are held.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
+
 from engine.config.strategy import EventDrivenParams
+from engine.market.event_groups import EventGroup
+from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Execution, ExitLevels, MarketContext, Signal
+from engine.strategies.base import Execution, ExitLevels, Inputs, MarketContext, Signal
 from engine.strategies.edge import bps_of, fee_per_share, spread_bps, tradeable
 
 REVERSED = "event sentiment reversed"
@@ -47,6 +54,7 @@ def risk_level(spread: float, volume_24h: float, params: EventDrivenParams) -> s
 
 class EventDriven:
     name = "event_driven"
+    lots_matter = True  # a held position's exit is read on every change of its book
 
     def __init__(self, params: EventDrivenParams, weight: float = 1.0) -> None:
         self.config = params
@@ -54,6 +62,28 @@ class EventDriven:
         self._allowed = frozenset(params.allowed_risk_levels)
         # token -> updated_at of the reading last acted on: one entry per headline.
         self._acted: dict[str, float] = {}
+
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        return None
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        return None
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """Tradeable changed books whose market has a reading: without one there is no
+        entry (and exits come through ``lots_matter``)."""
+        readings = inputs.readings
+        if not readings:
+            return ()
+        asks = inputs.asks
+        market_of = inputs.market_of
+        chosen: list[str] = []
+        for asset in pending:
+            if asset in asks:
+                market = market_of(asset)
+                if market is not None and market.condition_id in readings:
+                    chosen.append(asset)
+        return chosen
 
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         book = ctx.book

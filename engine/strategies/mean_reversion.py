@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Collection, Mapping, Sequence
 
 from engine.config.strategy import (
     DEFAULT_SPREAD_TIERS,
@@ -28,9 +29,11 @@ from engine.config.strategy import (
     SpreadVolumeTier,
 )
 from engine.fixed import PRICE_SCALE
+from engine.market.event_groups import EventGroup
+from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Execution, MarketContext, Signal
-from engine.strategies.edge import bps_of, fee_per_share, spread_bps, tradeable
+from engine.strategies.base import Execution, Inputs, MarketContext, Signal
+from engine.strategies.edge import bps_of, fee_per_share, spread_bps
 
 
 class _Window:
@@ -73,6 +76,7 @@ class _Window:
 
 class MeanReversion:
     name = "mean_reversion"
+    lots_matter = False  # its exit is read at sample times only
 
     def __init__(
         self,
@@ -113,20 +117,39 @@ class MeanReversion:
             limit = max_bps
         return limit
 
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        return None
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        return None
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """The tradeable changed books whose sample is due (on_tick's own test, kept as
+        it is written there so the float arithmetic agrees)."""
+        windows = self._windows
+        interval = self.config.sample_interval_s
+        asks = inputs.asks
+        due: list[str] = []
+        for asset in pending:
+            if asset in asks:
+                window = windows.get(asset)
+                if window is None or not now - window.last_sample < interval:
+                    due.append(asset)
+        return due
+
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
         book = ctx.book
-        if not tradeable(book):
+        top = book.top()  # None: not a book to price off
+        if top is None:
             return None
         window = self._windows.get(ctx.asset_id)
         if window is None:
             window = self._windows[ctx.asset_id] = _Window(cfg.window)
         if ctx.now - window.last_sample < cfg.sample_interval_s:
             return None
-        mid = book.mid()
-        bid, ask = book.best_bid, book.best_ask
-        if mid is None or bid is None or ask is None:
-            return None
+        bid, ask = top
+        mid = (ask + bid) / (2 * PRICE_SCALE)  # as OrderBook.mid() computes it
         window.last_sample = ctx.now
         window.add(mid)
         stats = window.stats(cfg.window)

@@ -14,17 +14,24 @@ resolution pays exactly 1 and selling would lose the arbitrage). What they cost 
 from the strategy's own lots on both tokens (their average entries plus the taker fee at
 each), so a restart or a basket that was priced and never traded changes nothing. The
 exit is a selling basket of both legs, all or none, so it never leaves one leg alone.
+
+Incremental: it keeps each binary market's ask sum (asks + taker fees) current from the
+tradeable asks that moved, and a pass asks it only about changed books of markets whose
+sum leaves a gap past the margin, and (``lots_matter``) about books where lots are held.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
 from engine.config.strategy import MicroArbitrageParams
 from engine.fixed import PRICE_SCALE, SHARE_STEP, SIZE_SCALE, format_price
+from engine.market.event_groups import EventGroup
+from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Basket, Leg, MarketContext, OwnLot, Signal
-from engine.strategies.edge import fee_per_share, tradeable
+from engine.strategies.base import Basket, Inputs, Leg, MarketContext, OwnLot, Signal
+from engine.strategies.edge import fee_per_share
 
 EXIT_REASON = "micro_arbitrage_external_edge_cost"
 
@@ -36,6 +43,7 @@ def shares(value: Decimal) -> int:
 
 class MicroArbitrage:
     name = "micro_arbitrage"
+    lots_matter = True  # the pairs held exit on any change of either book
 
     def __init__(self, params: MicroArbitrageParams, weight: float = 1.0) -> None:
         self.config = params
@@ -44,6 +52,59 @@ class MicroArbitrage:
         self._margin = params.margin_bps * PRICE_SCALE / 10_000  # price units
         # condition id -> (leg prices, when sent): the last basket, not re-sent too soon.
         self._sent: dict[str, tuple[tuple[int, int], float]] = {}
+        # Incremental state: each binary market by its tokens, and the markets whose
+        # tradeable asks plus fees leave a gap past the margin now (the only ones whose
+        # changed books can give an entry).
+        self._pair_of: dict[str, MarketInfo] = {}
+        self._gaps: dict[str, MarketInfo] = {}
+
+    # -- incremental ------------------------------------------------------------------------
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        self._pair_of = {t: m for m in markets if len(tokens := m.token_ids) == 2 for t in tokens}
+        self._gaps = {}
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        pair_of = self._pair_of
+        gaps = self._gaps
+        margin = self._margin
+        for asset in moved:
+            market = pair_of.get(asset)
+            if market is None:
+                continue
+            yes, no = market.token_ids
+            yes_ask, no_ask = asks.get(yes), asks.get(no)
+            if yes_ask is None or no_ask is None:
+                gaps.pop(market.condition_id, None)
+                continue
+            fees = market.fees
+            cost = yes_ask + no_ask + fee_per_share(fees, yes_ask) + fee_per_share(fees, no_ask)
+            # on_tick's own test, written the same way (a float margin).
+            if PRICE_SCALE - cost <= margin:
+                gaps.pop(market.condition_id, None)
+            else:
+                gaps[market.condition_id] = market
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """Changed books of markets with a gap (their entries), unless that basket went
+        at these very asks within ``repeat_after_s`` (on_tick would hold it; a pair
+        held is asked about through ``lots_matter``)."""
+        gaps = self._gaps
+        if not gaps:
+            return ()
+        asks = inputs.asks
+        sent = self._sent
+        repeat = self.config.repeat_after_s
+        chosen: list[str] = []
+        for cid, market in gaps.items():
+            yes, no = market.token_ids
+            last = sent.get(cid)
+            if last is not None and now - last[1] < repeat and last[0] == (asks[yes], asks[no]):
+                continue
+            if yes in pending:
+                chosen.append(yes)
+            if no in pending:
+                chosen.append(no)
+        return chosen
 
     def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
         market = ctx.market
@@ -51,12 +112,13 @@ class MicroArbitrage:
         if len(tokens) != 2 or ctx.asset_id not in tokens:
             return None
         other = ctx.complement
-        if not tradeable(ctx.book) or other is None or not tradeable(other):
+        here = ctx.book.top()  # None: not a book to price off
+        there = other.top() if other is not None and here is not None else None
+        if here is None or other is None or there is None:
             return None
-        yes, no = (ctx.book, other) if ctx.asset_id == tokens[0] else (other, ctx.book)
-        yes_ask, no_ask, yes_bid, no_bid = yes.best_ask, no.best_ask, yes.best_bid, no.best_bid
-        if yes_ask is None or no_ask is None or yes_bid is None or no_bid is None:
-            return None
+        first = ctx.asset_id == tokens[0]
+        yes, no = (ctx.book, other) if first else (other, ctx.book)
+        (yes_bid, yes_ask), (no_bid, no_ask) = (here, there) if first else (there, here)
         fees = market.fees
         taker_cost = fee_per_share(fees, yes_ask) + fee_per_share(fees, no_ask)
         cost = yes_ask + no_ask + taker_cost

@@ -13,18 +13,24 @@ imbalance turns against the position or a level is reached before execution saw 
 The stated edge assumes ``continuation_share`` of the lookback's move continues while
 held (capped at the take-profit), less the spread and taker fees; an entry whose edge
 does not pay the spread rests instead of taking. Floats: indicators, not money.
+
+Incremental: a pass asks it only about changed books that are tradeable and whose next
+sample is due; the depth imbalance is read only when a position or a move needs it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Collection, Mapping, Sequence
 
 from engine.config.strategy import MomentumScalpingParams
 from engine.fixed import PRICE_SCALE
+from engine.market.event_groups import EventGroup
+from engine.market.markets import MarketInfo
 from engine.orders import Side
-from engine.strategies.base import Execution, ExitLevels, MarketContext, OwnLot, Signal
-from engine.strategies.edge import bps_of, fee_per_share, tradeable
+from engine.strategies.base import Execution, ExitLevels, Inputs, MarketContext, OwnLot, Signal
+from engine.strategies.edge import bps_of, fee_per_share
 
 
 class _Trend:
@@ -45,34 +51,55 @@ class _Trend:
 
 class MomentumScalping:
     name = "momentum_scalping"
+    lots_matter = False  # its exits are read at sample times only
 
     def __init__(self, params: MomentumScalpingParams, weight: float = 1.0) -> None:
         self.config = params
         self.weight = weight
         self._trends: dict[str, _Trend] = {}
 
+    def on_markets(self, markets: Sequence[MarketInfo], events: Mapping[str, EventGroup]) -> None:
+        return None
+
+    def on_quotes(self, moved: Sequence[str], asks: Mapping[str, int]) -> None:
+        return None
+
+    def select(self, pending: Mapping[str, None], now: float, inputs: Inputs) -> Collection[str]:
+        """The tradeable changed books whose sample is due (on_tick's own test)."""
+        trends = self._trends
+        interval = self.config.sample_interval_s
+        asks = inputs.asks
+        due: list[str] = []
+        for asset in pending:
+            if asset in asks:
+                trend = trends.get(asset)
+                if trend is None or not now - trend.last_sample < interval:
+                    due.append(asset)
+        return due
+
     def on_tick(self, ctx: MarketContext) -> Signal | None:
         cfg = self.config
         book = ctx.book
-        if not tradeable(book):
+        top = book.top()  # None: not a book to price off
+        if top is None:
             return None
         trend = self._trends.get(ctx.asset_id)
         if trend is None:
             trend = self._trends[ctx.asset_id] = _Trend(cfg.lookback)
         if ctx.now - trend.last_sample < cfg.sample_interval_s:
             return None
-        mid = book.mid()
-        bid, ask = book.best_bid, book.best_ask
-        if mid is None or bid is None or ask is None:
-            return None
+        bid, ask = top
+        mid = (ask + bid) / (2 * PRICE_SCALE)  # as OrderBook.mid() computes it
         trend.last_sample = ctx.now
         trend.mids.append(mid)
         move = trend.move_bps()
+        lots = ctx.lots.get(self.name, ())
+        if not lots and (move is None or move < cfg.min_move_bps):
+            return None  # no position and no trend: the book's depth cannot change that
         bid_depth = book.depth(True, cfg.depth_levels)
         ask_depth = book.depth(False, cfg.depth_levels)
         total = bid_depth + ask_depth
         imbalance = (bid_depth - ask_depth) / total if total else 0.0
-        lots = ctx.lots.get(self.name, ())
         if lots:
             return self._exit(ctx, lots, bid, book.tick, move, imbalance)
         if move is None or move < cfg.min_move_bps or imbalance < cfg.min_imbalance:

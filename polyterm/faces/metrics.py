@@ -4,8 +4,8 @@
 Every engine figure comes from the latest published snapshot at scrape time (a custom
 collector; nothing is pushed per tick), so a scrape costs the engine nothing between
 scrapes and never shows what is not yet on disk. The frame -> order latency histogram
-is filled from the runner's latency recorder, whose samples it reads forward from where
-the last scrape stopped. The process's own figures (CPU, memory, open files) come from
+is the snapshot's too (the engine counts every order's latency into fixed buckets). The
+process's own figures (CPU, memory, open files) come from
 prometheus-client's process collector.
 
 Loopback by default. Another address only with a token (``POLYTERM_METRICS_TOKEN``, from
@@ -35,7 +35,7 @@ from prometheus_client.core import (
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from engine.runtime.latency import LatencyRecorder
+from engine.runtime.latency import BUCKETS_US, LatencyView
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from polyterm import __version__
 
@@ -45,23 +45,6 @@ TOKEN_NAME = "POLYTERM_METRICS_TOKEN"
 STATES = ("starting", "running", "paused", "stopping", "stopped", "failed")
 FEED_SOURCES = ("ws_initialising", "ws_live", "ws_stale", "rest_only", "replay")
 KILL_SWITCH = ("armed", "tripped", "cooldown", "recovering")
-# Frame -> order latency buckets, seconds (the engine decides in tens of microseconds to a
-# few milliseconds; a loaded box reaches tens of milliseconds).
-LATENCY_BUCKETS = (
-    0.00005,
-    0.0001,
-    0.00025,
-    0.0005,
-    0.001,
-    0.0025,
-    0.005,
-    0.01,
-    0.025,
-    0.05,
-    0.1,
-    0.25,
-    1.0,
-)
 LABEL_MAX = 80  # a reject reason is a label: kept short so free text cannot explode series
 
 
@@ -96,42 +79,22 @@ def check_host(host: str, token: str | None) -> None:
         )
 
 
-class LatencyHistogram:
-    """Cumulative bucket counts over the recorder's samples, read forward on each scrape."""
-
-    def __init__(self, recorder: LatencyRecorder) -> None:
-        self.recorder = recorder
-        self.seen = 0
-        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: above every bucket
-        self.sum_s = 0.0
-
-    def update(self) -> None:
-        samples = self.recorder.samples
-        for ns in samples[self.seen :]:
-            seconds = ns / 1e9
-            self.sum_s += seconds
-            for i, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    self.counts[i] += 1
-                    break
-            else:
-                self.counts[-1] += 1
-        self.seen = len(samples)
-
-    def metric(self) -> HistogramMetricFamily:
-        self.update()
-        running = 0
-        buckets: list[tuple[str, float]] = []
-        for bound, count in zip(LATENCY_BUCKETS, self.counts, strict=False):
-            running += count
-            buckets.append((repr(bound), running))
-        buckets.append(("+Inf", running + self.counts[-1]))
-        return HistogramMetricFamily(
-            "polyterm_frame_to_order_seconds",
-            "Engine time from the market frame that triggered an order to the order.",
-            buckets=buckets,
-            sum_value=self.sum_s,
-        )
+def _latency(view: LatencyView | None) -> HistogramMetricFamily:
+    """The snapshot's frame -> order histogram (cumulative buckets, seconds)."""
+    bounds = BUCKETS_US if view is None else view.histogram.bounds_us
+    counts = (0,) * (len(bounds) + 1) if view is None else view.histogram.counts
+    running = 0
+    buckets: list[tuple[str, float]] = []
+    for bound, count in zip(bounds, counts, strict=False):
+        running += count
+        buckets.append((repr(bound / 1e6), running))
+    buckets.append(("+Inf", running + counts[-1]))
+    return HistogramMetricFamily(
+        "polyterm_frame_to_order_seconds",
+        "Engine time from the market frame that triggered an order to the order.",
+        buckets=buckets,
+        sum_value=0.0 if view is None else view.histogram.sum_us / 1e6,
+    )
 
 
 def _money(value: Decimal) -> float:
@@ -156,9 +119,8 @@ def _state_set(name: str, doc: str, label: str, states: tuple[str, ...], current
 class SnapshotCollector(Collector):
     """Metric families from the hub's latest snapshot, built at scrape time."""
 
-    def __init__(self, hub: SnapshotHub, latency: LatencyRecorder | None) -> None:
+    def __init__(self, hub: SnapshotHub) -> None:
         self.hub = hub
-        self.latency = LatencyHistogram(latency) if latency is not None else None
 
     def collect(self) -> Iterator[Metric]:
         snap = self.hub.latest
@@ -169,8 +131,7 @@ class SnapshotCollector(Collector):
         )
         info.add_metric([__version__, snap.mode if snap else "", snap.venue if snap else ""], 1.0)
         yield info
-        if self.latency is not None:
-            yield self.latency.metric()
+        yield _latency(snap.frame_to_order if snap is not None else None)
         if snap is None:
             yield _state_set(
                 "polyterm_engine_state",
@@ -304,9 +265,9 @@ class SnapshotCollector(Collector):
         )
 
 
-def registry_for(hub: SnapshotHub, latency: LatencyRecorder | None) -> CollectorRegistry:
+def registry_for(hub: SnapshotHub) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(hub, latency))
+    registry.register(SnapshotCollector(hub))
     ProcessCollector(registry=registry)
     return registry
 

@@ -114,7 +114,7 @@ async def _start_metrics(
 
     assert options.metrics_port is not None
     server = MetricsServer(
-        registry_for(runner.hub, runner.latency),
+        registry_for(runner.hub),
         options.metrics_host,
         options.metrics_port,
         token=metrics_token(),

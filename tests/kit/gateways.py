@@ -67,6 +67,7 @@ class FakeLiveGateway:
         await asyncio.Event().wait()  # a venue's background work: until cancelled
 
     async def submit(self, order: OrderRequest) -> Sequence[VenueReport]:
+        await asyncio.sleep(0)  # the request's way to the venue (a test may script it)
         self.orders.append(order)
         unasked, answer = self.script(order)
         await asyncio.sleep(0)  # the user channel's message arrives first...

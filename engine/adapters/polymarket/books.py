@@ -37,7 +37,7 @@ from engine.adapters.polymarket.wire.market import (
     decode_market_frame,
     is_malformed,
 )
-from engine.fixed import PRICE_SCALE, parse_price, parse_size
+from engine.fixed import PRICE_SCALE, SIZE_DIGITS, parse_price, parse_size
 from engine.market.book import VENUE_TICKS, OrderBook
 
 ProblemSink = Callable[[str], None]
@@ -90,8 +90,26 @@ def _price_miss(text: str) -> int:
     return value
 
 
+# 10**(6 - n): scales a size with n decimals (the wire's usual 0-6) to 1e-6 units.
+_SIZE_SCALES: tuple[int, ...] = tuple(10 ** (SIZE_DIGITS - n) for n in range(SIZE_DIGITS + 1))
+
+
 def _size_miss(text: str) -> int:
-    value = parse_size(text)
+    # Sizes repeat far less than prices (a quarter of them miss the memo on a busy
+    # tape): the common shape, ASCII digits with at most six decimals, is read with one
+    # int() of the digits; anything else (signs, exponents, more decimals, stray bytes)
+    # takes parse_size, which accepts and refuses exactly as before.
+    whole, _, frac = text.partition(".")
+    n = len(frac)
+    if (
+        n <= SIZE_DIGITS
+        and whole.isascii()
+        and whole.isdigit()
+        and (not n or (frac.isascii() and frac.isdigit()))
+    ):
+        value = int(whole + frac) * _SIZE_SCALES[n]
+    else:
+        value = parse_size(text)
     if value > MAX_SIZE:
         raise ValueError(f"size {text!r} is beyond any book")
     if len(_sizes) >= MEMO_MAX:
@@ -146,6 +164,9 @@ class BookStore:
         # a replay must not depend on string hashing.
         self.dirty: dict[str, None] = {}
         self.needs_snapshot: set[str] = set()
+        # Books marked untrusted since the owner last took them (a venue message can flag
+        # a book it does not change: its tradeable quote is gone all the same).
+        self.flagged: dict[str, None] = {}
         self.resolved: dict[str, str] = {}  # market -> winning asset id
         self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
@@ -274,6 +295,7 @@ class BookStore:
         if not book.needs_snapshot:
             book.needs_snapshot = True
             self.needs_snapshot.add(book.asset_id)
+            self.flagged[book.asset_id] = None
             self.problem(why, f"{book.asset_id[:12]}… queued for re-snapshot")
 
     # -- handlers -----------------------------------------------------------------

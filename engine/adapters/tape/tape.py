@@ -1,9 +1,17 @@
 """Tapes: raw frames with their receive times, as JSON lines (zstd when named .zst).
 
-A tape line is ``{"t": unix_seconds, "src": "ws" | "rest", "frame": "<raw text>"}``; a
-``{"t": ..., "src": "markets", "markets": [...]}`` line tells a replay which markets it
-is looking at. :class:`TapeFeed` replays a tape through the same sink interface as the
-live feed, so books are rebuilt by exactly the same code.
+Version 2 (what :class:`TapeWriter` writes) opens with ``{"t": T, "src": "tape",
+"version": 2}`` and stores each frame as the JSON value it is: ``{"t": unix_seconds,
+"src": "ws" | "rest", "frame": <the frame's JSON>}`` (one line: any line break between
+its tokens is written as a space). A frame that is not a JSON object or list (not JSON,
+not UTF-8, a bare string) is stored as a JSON string of its text. Version 1 (no header
+line) stores every frame as a JSON string of its text; it is still read, as fast as
+before. A ``{"t": ..., "src": "markets", "markets": [...]}`` line tells a replay which
+markets it is looking at. :class:`TapeFeed` replays a tape through the same sink
+interface as the live feed, so books are rebuilt by exactly the same code.
+
+Reading is chunked (a megabyte at a time) and a line longer than a chunk is gathered in
+pieces and joined once, so a 100 MB frame costs one copy, not one per chunk.
 
 A tape cut short (a recorder killed mid-write) is not an empty tape: readers deliver
 every whole record before the cut, then raise :class:`TapeTruncated` saying where.
@@ -13,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -53,14 +62,95 @@ class TapeTruncated(TapeError):
         self.frames = frames
 
 
-class TapeRecord(msgspec.Struct, frozen=True):
+@dataclass(frozen=True, slots=True)
+class TapeRecord:
+    """One tape line: a frame (its text, or its JSON bytes from a version-2 tape) or the
+    markets a replay looks at."""
+
+    t: float
+    src: str
+    frame: str | bytes | None = None
+    markets: list[dict[str, Any]] | None = None
+
+
+class _Line(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A tape line as decoded (version 1's frame is a string; the header has `version`)."""
+
     t: float
     src: str
     frame: str | None = None
     markets: list[dict[str, Any]] | None = None
+    version: int | None = None
 
 
-_CHUNK = 1 << 16
+class _RawLine(msgspec.Struct, frozen=True):
+    """A version-2 frame line in any spelling (the writer's own is read without this)."""
+
+    t: float
+    src: str
+    frame: msgspec.Raw = msgspec.Raw(b"null")
+
+
+VERSION = 2
+HEADER_SRC = "tape"
+_CHUNK = 1 << 20
+_ZSTD_CHUNK = 1 << 16
+_LINE_DECODER = msgspec.json.Decoder(_Line)
+_RAW_DECODER = msgspec.json.Decoder(_RawLine)
+_STR_DECODER = msgspec.json.Decoder(str)
+_FRAME_AT = b',"frame":'
+_SOURCES = {b"ws": "ws", b"rest": "rest"}
+
+
+def _raw_frame(line: bytes) -> tuple[float, str, bytes] | None:
+    """(t, src, frame JSON) of a frame line exactly as the writer spells it, read without
+    a parse (the frame's own decoder reads it next); None for any other line."""
+    if not line.startswith(b'{"t":') or line[-1:] != b"}":
+        return None
+    comma = line.find(b',"src":"', 5)
+    end = line.find(b'"' + _FRAME_AT, comma + 8) if comma > 0 else -1
+    if end < 0:
+        return None
+    src = _SOURCES.get(line[comma + 8 : end])
+    start = end + 10
+    if src is None or line[start : start + 1] in (b'"', b"n", b""):
+        return None  # another source, a string frame or none: the decoder's
+    try:
+        t = float(line[5:comma])
+    except ValueError:
+        return None
+    return t, src, line[start:-1]
+
+
+def _v2_record(line: bytes) -> TapeRecord | None:
+    """A version-2 frame line in another spelling (spaces, field order); None if it is
+    not one."""
+    try:
+        raw = _RAW_DECODER.decode(line)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    value = bytes(raw.frame)
+    if value == b"null":
+        return TapeRecord(raw.t, raw.src)
+    if value[:1] == b'"':
+        return TapeRecord(raw.t, raw.src, _STR_DECODER.decode(value))
+    return TapeRecord(raw.t, raw.src, value)
+
+
+def frame_json(raw: bytes | str) -> bytes | None:
+    """A frame as a version-2 tape stores it raw: its JSON object or list on one line;
+    None when it must be stored as a string (not JSON, not UTF-8, not an object/list)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    try:
+        if isinstance(raw, bytes):
+            data.decode()  # the line must be UTF-8 (msgspec does not check inside strings)
+        value = bytes(msgspec.json.decode(data, type=msgspec.Raw))
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+        return None
+    if value[:1] not in (b"{", b"["):
+        return None
+    # A line break in valid JSON is whitespace between tokens (never inside a string).
+    return value.replace(b"\n", b" ").replace(b"\r", b" ")
 
 
 def _open_write(path: Path) -> IO[bytes]:
@@ -75,24 +165,36 @@ def _open_write(path: Path) -> IO[bytes]:
 
 
 class TapeWriter:
-    """Appends tape lines; :meth:`close` ends the zstd frame, so close it on every path."""
+    """Appends tape lines (version 2); :meth:`close` ends the zstd frame, so close it on
+    every path."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh = _open_write(path)
         self._closed = False
+        self._headed = False
         self.frames = 0
 
     def write_markets(self, markets: Sequence[MarketInfo], t: float) -> None:
-        self._write(TapeRecord(t, "markets", markets=[market_to_json(m) for m in markets]))
+        self._head(t)
+        line = _Line(t, "markets", markets=[market_to_json(m) for m in markets])
+        self._fh.write(_encoder.encode(line) + b"\n")
 
     def write_frame(self, raw: bytes | str, t: float, src: str) -> None:
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        self._write(TapeRecord(t, src, frame=text))
+        self._head(t)
+        value = frame_json(raw)
+        head = b'{"t":' + _encoder.encode(t) + b',"src":' + _encoder.encode(src)
+        if value is None:  # stored as its text, as version 1 does
+            text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            self._fh.write(head + _FRAME_AT + _encoder.encode(text) + b"}\n")
+        else:
+            self._fh.write(head + _FRAME_AT + value + b"}\n")
         self.frames += 1
 
-    def _write(self, record: TapeRecord) -> None:
-        self._fh.write(_encoder.encode(record) + b"\n")
+    def _head(self, t: float) -> None:
+        if not self._headed:
+            self._headed = True
+            self._fh.write(_encoder.encode(_Line(t, HEADER_SRC, version=VERSION)) + b"\n")
 
     def close(self) -> None:
         """Flush and end the tape (a complete zstd frame); a second call does nothing."""
@@ -142,9 +244,9 @@ class _Corrupt(Exception):
         self.detail = detail
 
 
-def _read_chunks(path: Path, fh: IO[bytes]) -> Iterator[bytes]:
+def _read_chunks(path: Path, fh: IO[bytes], size: int = _CHUNK) -> Iterator[bytes]:
     try:
-        while chunk := fh.read(_CHUNK):
+        while chunk := fh.read(size):
             yield chunk
     except OSError as exc:
         raise TapeError(f"{path}: cannot read ({exc.strerror or exc})") from exc
@@ -163,7 +265,8 @@ def _zstd_chunks(path: Path, fh: IO[bytes]) -> Iterator[bytes]:
     obj = dctx.decompressobj()
     offset = 0  # compressed bytes fed so far
     fed = False  # `obj` has been given input
-    for chunk in _read_chunks(path, fh):
+    # Compressed input in small steps: damage is then found after the frames before it.
+    for chunk in _read_chunks(path, fh, _ZSTD_CHUNK):
         pending = chunk
         while pending:
             if obj.eof:
@@ -187,53 +290,98 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     Raises :class:`_Cut` after the last whole line of a cut zstd stream (its partial last
     line is dropped) and :class:`_Corrupt` for bytes that are not zstd.
     """
+    number = 0
+    last: bytes | None = None
+    for lines, tail in _batches(path):
+        for line in lines:
+            number += 1
+            yield number, line, False
+        last = tail
+    if last:
+        yield number + 1, last, True
+
+
+def _batches(path: Path) -> Iterator[tuple[list[bytes], bytes | None]]:
+    """The tape's whole lines a chunk at a time (no generator step per line), with the
+    unterminated rest after the last chunk. A line longer than a chunk is kept in pieces
+    and joined once when its end comes (no copy of the growing line per chunk)."""
     try:
         fh = path.open("rb")
     except OSError as exc:
         raise TapeError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     with fh:
         chunks = _zstd_chunks(path, fh) if path.suffix == ".zst" else _read_chunks(path, fh)
-        number = 0
-        tail = b""
+        pieces: list[bytes] = []  # the line under way, when a chunk held no line end
         for chunk in chunks:
-            parts = chunk.split(b"\n")
+            if pieces:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    pieces.append(chunk)
+                    continue
+                pieces.append(chunk[:end])
+                lines = [b"".join(pieces)]
+                pieces = []
+                rest = chunk[end + 1 :].split(b"\n")
+            else:
+                lines = []
+                rest = chunk.split(b"\n")
+            tail = rest.pop()
+            if lines:
+                lines.extend(rest)
+            else:
+                lines = rest
             if tail:
-                parts[0] = tail + parts[0]
-            tail = parts.pop()
-            for line in parts:
-                number += 1
-                yield number, line, False
-        if tail:
-            yield number + 1, tail, True
+                pieces.append(tail)
+            yield lines, None
+        yield [], b"".join(pieces) if pieces else None
 
 
 def read_tape(path: Path) -> Iterator[TapeRecord]:
     """The records of a tape, in order (a generator: a replay starts at once).
 
-    A line that is no tape record (not JSON, a frame that is not a string, nested too
-    deep) comes out as a frame holding the line itself, at the time of the record before
-    it: whoever decodes it counts it as a bad frame and the replay goes on, as the live
-    engine does with a hostile message. Raises :class:`TapeTruncated` after the last whole
-    record of a tape that was cut short, and :class:`TapeError` for a ``.zst`` file that
-    is not zstd.
+    A line that is no tape record (not JSON, a version-1 frame that is not a string,
+    nested too deep) comes out as a frame holding the line itself, at the time of the
+    record before it: whoever decodes it counts it as a bad frame and the replay goes
+    on, as the live engine does with a hostile message. Raises :class:`TapeTruncated`
+    after the last whole record of a tape that was cut short, and :class:`TapeError` for
+    a ``.zst`` file that is not zstd.
     """
-    decoder = msgspec.json.Decoder(TapeRecord)
+    decode = _LINE_DECODER.decode
+    raw_frame = _raw_frame
     frames = 0
     t = 0.0
+    version = 1
     try:
-        for _, line, last in _lines(path):
-            if not line.strip():
-                continue
-            try:
-                record = decoder.decode(line)
-            except (msgspec.DecodeError, RecursionError):
-                if last:  # an unterminated, unreadable last line: the writer was cut off
-                    raise _Cut(path.stat().st_size) from None
-                record = TapeRecord(t, "ws", frame=line.decode("utf-8", "replace"))
-            t = record.t
-            if record.frame is not None:
-                frames += 1
-            yield record
+        for lines, tail in _batches(path):
+            if tail is not None:  # the unterminated last line, if any
+                lines = [tail]
+            for line in lines:
+                if version == 2 and tail is None:
+                    fast = raw_frame(line)
+                    if fast is not None:  # the writer's own frame line: no parse here
+                        t = fast[0]
+                        frames += 1
+                        yield TapeRecord(t, fast[1], fast[2])
+                        continue
+                if not line.strip():
+                    continue
+                try:
+                    decoded = decode(line)
+                except (msgspec.DecodeError, RecursionError):
+                    record = _v2_record(line) if version == 2 else None
+                    if record is None:
+                        if tail is not None:  # unreadable and unterminated: the writer was cut off
+                            raise _Cut(path.stat().st_size) from None
+                        record = TapeRecord(t, "ws", line.decode("utf-8", "replace"))
+                else:
+                    if decoded.src == HEADER_SRC:
+                        version = decoded.version or 1
+                        continue
+                    record = TapeRecord(decoded.t, decoded.src, decoded.frame, decoded.markets)
+                t = record.t
+                if record.frame is not None:
+                    frames += 1
+                yield record
     except _Cut as cut:
         raise TapeTruncated(path, cut.offset, frames) from None
     except _Corrupt as bad:
@@ -246,26 +394,24 @@ def check_tape(path: Path) -> None:
     only as far as its first frame."""
     if not path.is_file():
         raise TapeError(f"{path}: no such file (record one with `polyterm record`)")
-    decoder = msgspec.json.Decoder(TapeRecord)
-    first = True
     try:
         for number, line, _ in _lines(path):
             if not line.strip():
                 continue
             try:
-                record = decoder.decode(line)
+                _LINE_DECODER.decode(line)
             except (msgspec.DecodeError, RecursionError):
-                if first:
+                if _v2_record(line) is None:
                     raise TapeError(
                         f"{path}:{number}: not a tape (its first line is no tape record, "
                         '{"t": unix_seconds, "src": ..., "frame": ...}); record one with '
                         "`polyterm record`"
                     ) from None
-                continue
-            first = False
+            break
+        for record in read_tape(path):
             if record.frame is not None:
                 return
-    except (_Cut, _Corrupt):
+    except (_Cut, _Corrupt, TapeTruncated):
         pass  # no whole frame before it: said below
     raise TapeError(f"{path}: no frames (an empty recording?); record one with `polyterm record`")
 
@@ -401,12 +547,13 @@ class FrameReader:
                 yield record.frame
 
     def _lines(self, data: bytes) -> Iterator[str | bytes]:
-        decoder = msgspec.json.Decoder(TapeRecord)
+        decode = _LINE_DECODER.decode
         lines = data.split(b"\n")
         if lines[-1].strip():
             self._last_line = len(lines)
         starts = _RECORD_STARTS
         number = 0
+        version = 1
         for line in lines:
             number += 1
             if not line:
@@ -415,12 +562,22 @@ class FrameReader:
                 line = line.strip()
                 if not line:
                     continue
-            if line.startswith(starts):
+            frame: str | bytes | None
+            fast = _raw_frame(line) if version == 2 and number != self._last_line else None
+            if fast is not None:
+                frame = fast[2]
+            elif line.startswith(starts):
                 try:
-                    record = decoder.decode(line)
+                    record = decode(line)
                 except (msgspec.DecodeError, RecursionError) as exc:
-                    frame = self._record_or_message(line, number, exc)
+                    v2 = _v2_record(line) if version == 2 else None
+                    frame = (
+                        v2.frame if v2 is not None else self._record_or_message(line, number, exc)
+                    )
                 else:
+                    if record.src == HEADER_SRC:
+                        version = record.version or 1
+                        continue
                     frame = record.frame
                     if record.markets is not None:
                         self._learn(record.markets)

@@ -37,7 +37,7 @@ def _free_port() -> int:
 async def test_a_scrape_reports_the_engine_from_its_latest_snapshot(tmp_path: Path) -> None:
     async with running_engine(tmp_path / "l.sqlite", TRADING_ENV) as live:
         runner = live.runner
-        server = MetricsServer(registry_for(runner.hub, runner.latency), "127.0.0.1", 0)
+        server = MetricsServer(registry_for(runner.hub), "127.0.0.1", 0)
         url = await server.start()
         try:
             await snapshot_where(live, lambda s: s.counters.fills >= 2)
@@ -76,9 +76,7 @@ async def test_a_scrape_reports_the_engine_from_its_latest_snapshot(tmp_path: Pa
 async def test_a_token_is_required_when_one_is_set(tmp_path: Path) -> None:
     async with running_engine(tmp_path / "l.sqlite") as live:
         runner = live.runner
-        server = MetricsServer(
-            registry_for(runner.hub, runner.latency), "127.0.0.1", 0, token="s3cret-token"
-        )
+        server = MetricsServer(registry_for(runner.hub), "127.0.0.1", 0, token="s3cret-token")
         url = await server.start()
         try:
             async with httpx.AsyncClient() as client:
@@ -117,7 +115,7 @@ async def test_a_loopback_scrape_naming_another_host_is_refused(tmp_path: Path) 
 
 async def test_beyond_loopback_needs_a_token_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
     async with running_engine(tmp_path / "l.sqlite") as live:
-        registry = registry_for(live.runner.hub, live.runner.latency)
+        registry = registry_for(live.runner.hub)
         with pytest.raises(MetricsError, match="is not loopback: set POLYTERM_METRICS_TOKEN"):
             MetricsServer(registry, "0.0.0.0", 0)  # noqa: S104 - refused before binding
         with socket.socket() as busy:

@@ -324,3 +324,36 @@ def test_reported_bests_one_side_or_both_and_no_level() -> None:
     store.apply_frame(frame(book_msg(bids=(("0.50", "10"),), asks=())))
     store.apply_frame(frame(change("A", "0.50", "BUY", "0", bb="0", ba="1")))
     assert not store.books["A"].needs_snapshot  # both sides empty, as the venue says
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(
+    text=st.one_of(
+        st.text(alphabet="0123456789.-+_ e", min_size=1, max_size=12),
+        st.from_regex(r"\A[0-9]{1,10}(\.[0-9]{0,9})?\Z"),
+        st.text(min_size=1, max_size=6),
+    )
+)
+def test_a_level_size_is_read_as_the_fixed_point_parser_reads_it(text: str) -> None:
+    """The fast size read (the memo's miss path) takes exactly what parse_size takes,
+    to the same value, and refuses the rest (the change is dropped, the book kept)."""
+    from engine.adapters.polymarket.books import MAX_SIZE
+    from engine.fixed import parse_size
+
+    try:
+        expected: int | None = parse_size(text)
+    except ValueError:
+        expected = None
+    if expected is not None and expected > MAX_SIZE:
+        expected = None
+    store = BookStore()
+    store.apply_frame(frame(book_msg("A", bids=(("0.40", "1"),), asks=(("0.60", "1"),))))
+    store.apply_frame(frame(change("A", "0.45", "BUY", text, ts="300")))
+    book = store.books["A"]
+    if expected is None:
+        assert store.problems["bad_event"] == 1
+        assert book.bid_prices == [4000]
+    elif expected == 0:
+        assert book.bid_prices == [4000]
+    else:
+        assert book.bid_sizes[4500] == expected

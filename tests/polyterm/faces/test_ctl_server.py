@@ -142,7 +142,8 @@ async def test_bad_requests_get_an_error_and_the_engine_goes_on(tmp_path: Path) 
             await snapshot_where(live, lambda s: s.state == "running")
             cases = [
                 (b'{"v": 9, "cmd": "status"}\n', proto.WRONG_VERSION),
-                (b'{"v": 1, "cmd": "order"}\n', proto.UNKNOWN_COMMAND),
+                (b'{"v": 1, "cmd": "launch"}\n', proto.UNKNOWN_COMMAND),
+                (b'{"v": 1, "cmd": "order"}\n', proto.BAD_REQUEST),
                 (b'{"v": 1, "cmd": "pause", "args": {"now": true}}\n', proto.BAD_REQUEST),
                 (b"not json\n", proto.BAD_REQUEST),
                 (b"x" * (proto.MAX_LINE + 10) + b"\n", proto.BAD_REQUEST),

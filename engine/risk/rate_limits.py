@@ -26,6 +26,13 @@ Combined orders
     ``"+"``, each name once), and in the global window once. A configured strategy name
     that itself contains ``"+"`` therefore never matches anything.
 
+A person's orders
+    ``manual`` orders (the console's form, ``polyterm order``) count in the global window
+    but are not refused by it: the global cap bounds what the strategies send, and a
+    busy bot must not lock its owner out of their own market. They are capped by
+    ``[trading.strategy_order_frequency.manual]`` when that is configured, like any
+    strategy.
+
 Exits
     The limiter is neutral: it refuses what :meth:`~OrderRateLimiter.check` is asked
     about and counts what :meth:`~OrderRateLimiter.record` is told. The engine calls
@@ -55,7 +62,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.config import TradingConfig, Window
-from engine.orders import Side, StrategyId
+from engine.orders import MANUAL, Side, StrategyId
 
 __all__ = [
     "ALLOWED",
@@ -186,15 +193,16 @@ class OrderRateLimiter:
             w for windows in self._by_strategy.values() for w in windows
         )
         self._plans: dict[str, tuple[_Window, ...]] = {}
+        self._checks: dict[str, tuple[_Window, ...]] = {}
 
     def check(self, strategy: str, market: str, side: Side, now: float) -> RateDecision:
         """Whether one more order now stays within every window it would count in.
 
         Records nothing (call :meth:`record` once the order is sent).
         """
-        plan = self._plans.get(strategy)
+        plan = self._checks.get(strategy)
         if plan is None:
-            plan = self._plan(strategy)
+            plan = self._check_plan(strategy)
         for w in plan:
             kind = w.kind
             if kind == _MARKET:
@@ -229,9 +237,9 @@ class OrderRateLimiter:
 
         Records nothing.
         """
-        plan = self._plans.get(strategy)
+        plan = self._checks.get(strategy)
         if plan is None:
-            plan = self._plan(strategy)
+            plan = self._check_plan(strategy)
         for w in plan:
             wanted: dict[tuple[int, str], int] = {}
             for market, side in orders:
@@ -339,6 +347,15 @@ class OrderRateLimiter:
         names = dict.fromkeys(name for name in StrategyId(strategy).names if name)
         plan = self._global + tuple(w for name in names for w in self._by_strategy.get(name, ()))
         self._plans[strategy] = plan
+        return plan
+
+    def _check_plan(self, strategy: str) -> tuple[_Window, ...]:
+        """The windows that may refuse an order of `strategy`: all it counts in, but the
+        global one for a person's own (``manual``) orders."""
+        plan = self._plans.get(strategy) or self._plan(strategy)
+        if strategy == MANUAL:
+            plan = tuple(w for w in plan if w.kind != _GLOBAL)
+        self._checks[strategy] = plan
         return plan
 
 

@@ -485,3 +485,29 @@ def test_check_allocates_no_decision_when_allowed(strategy: str) -> None:
     )
     first = lim.check(strategy, "A", BUY, 0.0)
     assert lim.check(strategy, "B", SELL, 1.0) is first
+
+
+# -- a person's own orders ---------------------------------------------------------------
+
+
+def test_a_full_global_window_never_refuses_a_persons_order_but_counts_it() -> None:
+    lim = limiter(OrderFrequencyConfig(enabled=True, max_orders=2, interval_seconds=60))
+    assert send(lim, "momentum_scalping", "m1", BUY, 0.0)
+    assert send(lim, "mean_reversion", "m2", BUY, 1.0)
+    assert not lim.check("mean_reversion", "m3", BUY, 2.0).allowed
+    assert send(lim, "manual", "m3", BUY, 2.0)  # the owner is not locked out by the bot
+    # ...and the person's order counted: the bot waits for two slots to free, not one.
+    assert not lim.check("momentum_scalping", "m1", BUY, 60.5).allowed
+    assert lim.check("momentum_scalping", "m1", BUY, 61.5).allowed
+
+
+def test_a_configured_manual_window_caps_a_persons_orders() -> None:
+    lim = limiter(
+        OrderFrequencyConfig(enabled=True, max_orders=100, interval_seconds=60),
+        manual=per(2, 60),
+    )
+    assert send(lim, "manual", "m1", BUY, 0.0)
+    assert send(lim, "manual", "m1", BUY, 1.0)
+    decision = lim.check("manual", "m1", BUY, 2.0)
+    assert not decision.allowed
+    assert decision.reason == "strategy_rate_limit"

@@ -5,12 +5,17 @@ The preview is the same plan without sending anything: each cancel, each closing
 with the price and PnL the current book would give, and what cannot be closed and why
 (nothing to sell into, already being sold, below the market's minimum order size: dust,
 held to settlement, or trading blocked by the venue).
+
+A kill (or a trip that flattens) also watches what is bought after it: a resting entry
+can fill at the venue before its cancel lands, and that position is in no plan. Each
+housekeeping tick, :meth:`Flattener.sweep` closes shares bought since the kill the same
+way, once per late fill, until the switch is reset.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -73,6 +78,8 @@ class FlattenReport:
 
 
 KIND_OF = {"flatten": ExitReason.FLATTEN, "kill": ExitReason.KILL}
+# Flattens after which nothing bought may stay held (a late fill is closed too).
+HOLD_FLAT = frozenset({"kill", "kill switch trip"})
 
 
 class Flattener:
@@ -92,6 +99,10 @@ class Flattener:
         self._books = books
         self._market_of = market_of
         self._ticks = slippage_ticks
+        # After a kill: shares bought per token when it flattened, and its reason/kind
+        # (None: not watching).
+        self._bought_at_kill: dict[str, int] | None = None
+        self._kill_reason = ("kill", ExitReason.KILL)
 
     def preview(self, scope: FlattenScope | None = None) -> FlattenPlan:
         """What flatten would do: every cancel and every closing order, with its expected
@@ -165,6 +176,12 @@ class Flattener:
     ) -> FlattenPlan:
         """Cancel every open order in scope, then send every closing order of the plan."""
         plan = self.preview(scope)
+        exit_kind = kind or KIND_OF.get(reason, ExitReason.FLATTEN)
+        if reason in HOLD_FLAT:
+            self._bought_at_kill = {
+                asset: pos.bought for asset, pos in self._accounting.portfolio.positions.items()
+            }
+            self._kill_reason = (reason, exit_kind)
         log.warning(
             "flatten (%s, by %s): %d cancels, %d closes",
             reason,
@@ -172,16 +189,48 @@ class Flattener:
             len(plan.cancels),
             len(plan.closes),
         )
-        oms = self._oms
         for order_id in plan.cancels:
-            oms.cancel(order_id)
+            self._oms.cancel(order_id)
+        sent = self._send(plan.closes, reason, exit_kind)
+        return replace(plan, orders=tuple(sent))
+
+    @property
+    def watching(self) -> bool:
+        """Whether a kill is watching for shares bought after it."""
+        return self._bought_at_kill is not None
+
+    def stop_watching(self) -> None:
+        """The kill switch was reset: what is bought from now on may be held."""
+        self._bought_at_kill = None
+
+    def sweep(self) -> tuple[str, ...]:
+        """After a kill: close what a late fill bought (an entry that filled before its
+        cancel landed); returns the closing orders sent."""
+        watch = self._bought_at_kill
+        if watch is None:
+            return ()
+        late = [
+            asset
+            for asset, pos in self._accounting.portfolio.positions.items()
+            if pos.bought > watch.get(asset, 0)
+        ]
+        if not late:
+            return ()
+        closes: list[PlannedClose] = []
+        for asset in late:
+            watch[asset] = self._accounting.portfolio.positions[asset].bought
+            closes.extend(self.preview(FlattenScope("market", asset)).closes)
+        reason, kind = self._kill_reason
+        log.warning("%s: %d position(s) bought after it, closing them", reason, len(closes))
+        return tuple(self._send(closes, reason, kind))
+
+    def _send(self, closes: Sequence[PlannedClose], reason: str, kind: ExitReason) -> list[str]:
         at = self._clock.time()
         sent: list[str] = []
-        exit_kind = kind or KIND_OF.get(reason, ExitReason.FLATTEN)
-        for close in plan.closes:
+        for close in closes:
             market = self._market_of(close.asset_id)
             assert market is not None  # the plan only closes listed markets
-            order_id = oms.sell(
+            order_id = self._oms.sell(
                 market,
                 close.asset_id,
                 close.limit_price,
@@ -190,10 +239,10 @@ class Flattener:
                 reason,
                 self._books[close.asset_id],
                 at,
-                exit_kind,
+                kind,
             )
             sent.append(order_id)
-        return replace(plan, orders=tuple(sent))
+        return sent
 
     def outcome(self, plan: FlattenPlan) -> tuple[tuple[str, int, str], ...]:
         """After an executed flatten: what is still held in its scope, and why."""

@@ -39,6 +39,7 @@ from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import OrderRequest, OrderType, Side, StrategyId
 from engine.risk.entry import Refusal
+from engine.risk.kill_switch import KillSwitchState
 from engine.runtime.components import Components, LastSignal
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.manual import ManualOrder, ManualOutcome
@@ -48,6 +49,7 @@ from engine.strategies.base import Execution, Signal, Strategy
 from engine.strategies.sentiment import SentimentBook
 from engine.venue import TradingMode
 
+_ENTRIES_BLOCKED = (KillSwitchState.TRIPPED, KillSwitchState.COOLDOWN)
 log = logging.getLogger("engine")
 
 
@@ -434,6 +436,11 @@ class EngineCore:
             parts.restart.place(at)
         if parts.guard.tick(at):  # flatten_on_trip (asked again after a restart)
             self.flatten(FlattenScope(), who="kill switch", reason="kill switch trip")
+        if parts.flattener.watching:
+            if parts.screen.gate.kill_switch.state in _ENTRIES_BLOCKED:
+                parts.flattener.sweep()  # an entry that filled before its cancel landed
+            else:
+                parts.flattener.stop_watching()  # a trip's cooldown ended: entries again
         for asset in list(self.accounting.lots.lots):
             book = intake.tradeable(asset)
             market = self.registry.market_of(asset)
@@ -467,6 +474,7 @@ class EngineCore:
         """Re-arm the kill switch explicitly, with a new baseline; recorded with who."""
         kill_switch = self.parts.screen.gate.kill_switch
         self.emit(kill_switch.reset(self.clock.time(), who, self.accounting.values.equity()))
+        self.parts.flattener.stop_watching()
 
     def manual_preview(self, order: ManualOrder) -> ManualOutcome:
         """What the risk gate says of a person's order, and what the book would give."""

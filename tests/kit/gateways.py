@@ -55,6 +55,8 @@ class FakeLiveGateway:
         self.orders: list[OrderRequest] = []  # every order that reached the venue
         self.cancels: list[str] = []
         self.script: Script = self.rest
+        # What the venue says to a cancel (None: cancelled at once).
+        self.cancel_script: Callable[[str], Sequence[VenueReport]] | None = None
         self._ids = itertools.count(1)
         self._trades = itertools.count(1)
 
@@ -79,6 +81,8 @@ class FakeLiveGateway:
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
         self.cancels.append(order_id)
         await asyncio.sleep(0)
+        if self.cancel_script is not None:
+            return self.cancel_script(order_id)
         return [OrderUpdate(order_id, OrderStatus.CANCELLED, self._clock.time(), reason)]
 
     # -- what the venue says unasked ----------------------------------------------------------

@@ -5,6 +5,7 @@ position, the cash and the ledger must come out right."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -267,3 +268,57 @@ async def test_a_manual_order_goes_through_the_gate_and_the_gateway(tmp_path: Pa
         assert runner.state is EngineState.RUNNING
     kinds = rows(path, "SELECT strategy, kind FROM exits")
     assert kinds == [("manual", "manual")]
+
+
+async def test_an_entry_that_fills_before_its_kill_cancel_lands_is_closed_too(
+    tmp_path: Path,
+) -> None:
+    """Kill cancels a resting entry, but the venue filled it first: the position is in no
+    flatten plan, and the switch must not leave it held. The late shares are sold with the
+    kill's reason; after a reset, what is bought may be held again."""
+    path = tmp_path / "l.sqlite"
+    async with live_run(path, [buys_yes()], {"strategy": {"order_style": "rest"}}) as (
+        runner,
+        gateway,
+        _,
+    ):
+        await until(lambda: any(o.status == "live" for o in runner.builder.build().orders))
+        entry = gateway.orders[0]
+
+        def filled_first(order_id: str) -> list[VenueReport]:
+            gateway.push(gateway.fill(order_id, "Y", Side.BUY, entry.price, entry.size))
+            return [gateway.update(order_id, OrderStatus.FILLED, "matched before the cancel")]
+
+        def sells_fill(order: OrderRequest) -> tuple[list[VenueReport], list[VenueReport]]:
+            fill = gateway.fill(order.order_id, "Y", order.side, order.price, order.size)
+            return [], [fill, OrderUpdate(order.order_id, OrderStatus.FILLED, 0.0, None, "0xs")]
+
+        gateway.cancel_script = filled_first
+        gateway.script = sells_fill
+        await runner.kill("ann", timeout_s=2.0)
+        await until(lambda: len(gateway.orders) == 2)
+        close = gateway.orders[1]
+        assert (close.side, close.size, close.is_exit) == (Side.SELL, entry.size, True)
+        await until(lambda: all(p.shares == 0 for p in runner.builder.build().positions))
+    exits = rows(path, "SELECT kind FROM exits")
+    assert exits == [("kill",)]
+
+
+async def test_after_a_reset_what_is_bought_may_be_held(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    async with live_run(path, []) as (runner, gateway, _):
+
+        def matched(order: OrderRequest) -> tuple[list[VenueReport], list[VenueReport]]:
+            fill = gateway.fill(order.order_id, order.asset_id, order.side, order.price, order.size)
+            return [], [fill, OrderUpdate(order.order_id, OrderStatus.FILLED, 0.0, None, "0xv")]
+
+        gateway.script = matched
+        await runner.kill("ann", timeout_s=2.0)
+        runner.reset("ann")
+        done = await runner.manual_order(ManualOrder("Y", Side.BUY, 8 * SHARES, 4200), who="ann")
+        assert done.order_id is not None
+        await until(lambda: bool(runner.builder.build().positions))
+        for _ in range(20):  # housekeeping runs every 0.1 s: give it turns to (not) sweep
+            await asyncio.sleep(0.02)
+        assert len(gateway.orders) == 1
+        assert [p.shares for p in runner.builder.build().positions] == [8]

@@ -10,6 +10,10 @@ else:
   its ``Origin`` header, so a page elsewhere that guessed the URL is still refused;
 - on a loopback bind, a ``Host`` that is not this machine (DNS rebinding).
 
+The page asks nothing of another host: textual-serve's template links a web font from
+Google, which would tell a third party each time the console is opened (and fails
+offline); the link is taken out and the page's policy allows fonts from itself only.
+
 Each browser session runs its own console process. Stopping (SIGINT/SIGTERM) gives the
 sessions ``GRACE_S`` to quit, then kills the ones that did not and goes: a session that
 will not quit can never keep the server from stopping. (A session also stops itself once
@@ -22,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
@@ -45,6 +50,9 @@ REFUSED_ORIGIN = "polyterm serve: cross-origin request refused\n"
 REFUSED_HOST = "polyterm serve: unexpected Host header refused\n"
 REFUSED_PLAIN = "polyterm serve: this URL is the console's WebSocket: open the page instead\n"
 WEBSOCKET_PATH = "/ws"  # textual-serve's route for a session's WebSocket
+
+# textual-serve's page links a font on fonts.googleapis.com.
+_REMOTE_FONT = re.compile(rb"<link[^>]*//fonts\.(?:googleapis|gstatic)\.com[^>]*>\s*")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -97,8 +105,14 @@ class Guard:
             # The token is in the page's URL: never in a Referer, never framed elsewhere.
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+            response.headers["Content-Security-Policy"] = (
+                "frame-ancestors 'none'; font-src 'self' data:"
+            )
             response.headers["Cache-Control"] = "no-store"
+            if isinstance(response, web.Response) and response.content_type == "text/html":
+                body = response.body
+                if isinstance(body, bytes):
+                    response.body = _REMOTE_FONT.sub(b"", body)
         return response
 
 

@@ -150,6 +150,34 @@ async def test_on_port_80_a_host_without_the_port_is_this_host() -> None:
         await runner.cleanup()
 
 
+async def test_the_page_asks_nothing_of_another_host() -> None:
+    """textual-serve's page linked a web font on Google's servers: each opening told a
+    third party, and offline it waited on a host it could not reach."""
+    from aiohttp import web
+
+    from polyterm.faces.browser import build_app
+
+    token = "tok-" + "x" * 40
+    runner = web.AppRunner(await build_app(session_command(POLITE), "127.0.0.1", 0, token))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        url = f"http://127.0.0.1:{port}/{token}/"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url, headers={"Host": "127.0.0.1:0"}) as page,
+        ):
+            assert page.status == 200
+            body = await page.text()
+            policy = page.headers["Content-Security-Policy"]
+    finally:
+        await runner.cleanup()
+    assert "textual.js" in body
+    assert "googleapis" not in body
+    assert "font-src 'self' data:" in policy
+
+
 def test_cross_origin_and_tokenless_websockets_are_refused() -> None:
     with served(session_command(POLITE)) as (url, _):
         asyncio.run(websocket_checks(url))

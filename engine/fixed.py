@@ -32,6 +32,12 @@ def parse_fixed(text: str, digits: int) -> int:
     ("25.0000000" is fine, "0.00001" as a price is not).
     """
     whole, _, frac = text.partition(".")
+    if whole.startswith(("-", "+")):
+        raise ValueError(f"{text!r} must not be signed")
+    # int() alone would take "1_0", " 5" and non-ASCII digits: "0.1_0" read as 0.010.
+    plain = whole + frac
+    if not (plain.isascii() and plain.isdigit()) and plain:
+        raise ValueError(f"{text!r} is not a plain decimal number")
     if len(frac) > digits:
         if frac[digits:].strip("0"):
             raise ValueError(f"{text!r} has more than {digits} decimal places")
@@ -41,8 +47,6 @@ def parse_fixed(text: str, digits: int) -> int:
     value = int(whole) * _POW10[digits] if whole else 0
     if frac:
         value += int(frac) * _POW10[digits - len(frac)]
-    if value < 0 or whole.startswith(("-", "+")):
-        raise ValueError(f"{text!r} must not be signed")
     return value
 
 

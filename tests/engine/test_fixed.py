@@ -22,7 +22,10 @@ def test_parse_price(text: str, value: int) -> None:
     assert parse_price(text) == value
 
 
-@pytest.mark.parametrize("text", ["0.00001", "", "-0.5", "abc", "1e-3", "."])
+@pytest.mark.parametrize(
+    "text",
+    ["0.00001", "", "-0.5", "abc", "1e-3", ".", "0.1_0", "1_0", " 0.5", "0.5\n", "0.\u0665", "+1"],
+)
 def test_parse_price_refuses(text: str) -> None:
     with pytest.raises(ValueError, match=r".+"):
         parse_price(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.runtime.state import EngineState
 from tests.kit.programs import in_ci, missing, need
 
 TESTS = Path(__file__).parent
@@ -71,6 +72,58 @@ def test_no_class_in_the_engine_grows_past_its_size() -> None:
         and (size := (node.end_lineno or node.lineno) - node.lineno + 1) > CLASS_MAX_LINES
     ]
     assert not big, f"classes over {CLASS_MAX_LINES} lines (split their jobs):\n" + "\n".join(big)
+
+
+def _foreign_assignments(path: Path) -> list[str]:
+    """Assignments in `path` to an attribute of anything but `self` itself."""
+    found = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            for part in ast.walk(target):
+                if (
+                    isinstance(part, ast.Attribute)
+                    and isinstance(part.ctx, ast.Store)
+                    and not (isinstance(part.value, ast.Name) and part.value.id == "self")
+                ):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(target)}")
+    return found
+
+
+def test_data_intake_changes_the_book_store_only_through_its_methods() -> None:
+    """The book store owns its change sets and its books' listing figures: intake asks
+    it (take_dirty, take_flagged, list_book), never assigns them."""
+    assert _foreign_assignments(ENGINE / "runtime" / "data.py") == []
+
+
+def _engine_states_as_text(path: Path) -> list[str]:
+    """Comparisons of a `.state` with an engine state's text ("running", ...)."""
+    texts = {str(state) for state in EngineState}
+    found = []
+    for node in ast.walk(_tree(path)):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        if not any(isinstance(s, ast.Attribute) and s.attr == "state" for s in sides):
+            continue
+        constants = [c for s in sides for c in ast.walk(s) if isinstance(c, ast.Constant)]
+        if any(c.value in texts for c in constants):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_faces_compare_engine_states_through_the_enum() -> None:
+    found = [
+        hit
+        for path in sorted((POLYTERM / "faces").glob("*.py"))
+        for hit in _engine_states_as_text(path)
+    ]
+    assert found == [], "compare with EngineState members:\n" + "\n".join(found)
 
 
 # -- how the tests are laid out --------------------------------------------------------------

@@ -92,11 +92,9 @@ class DataIntake:
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
         """The markets to trade. Books of markets already known keep what the stream
         taught them since (a tick_size_change): only new tokens get a book set up."""
+        books = self.books
         for market, token in self._registry.list(markets):
-            book = self.books.book(token, market.condition_id)
-            book.tick = market.tick
-            book.tick_known = True
-            book.min_order_size = market.min_order_size
+            books.list_book(token, market.condition_id, market.tick, market.min_order_size)
         listed = self._registry.markets
         for listener in self._market_listeners:
             listener(listed)
@@ -109,9 +107,8 @@ class DataIntake:
         # listener interested, nothing resolved) does not need.
         books = self.books
         self.counts["messages"] += books.apply_frame(raw)
-        dirty = books.dirty
-        if dirty:
-            books.dirty = {}
+        if books.dirty:
+            dirty = books.take_dirty()
             pending = self._pending
             if self.measure_latency:
                 # A replayed tape's times are the recording's: its frames arrive now.
@@ -134,8 +131,7 @@ class DataIntake:
             for listener in self._listeners:
                 listener(dirty, now)
         if books.flagged:
-            flagged = books.flagged
-            books.flagged = {}
+            flagged = books.take_flagged()
             now = self._clock.time()
             for listener in self._flag_listeners:
                 listener(flagged, now)

@@ -44,6 +44,7 @@ from engine.events import (
 )
 from engine.fixed import cash_decimal, price_decimal, size_decimal
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.state import EngineState
 from engine.runtime.stream import EventStream
 from engine.venue import BlockReason
 from polyterm import __version__
@@ -505,7 +506,7 @@ class AlertWatcher:
             self._feed_source(event.source, event.reason, None, event.at)
         elif isinstance(event, TradingBlockChanged):
             self._trading_block(event)
-        elif isinstance(event, EngineStateChanged) and event.state == "failed":
+        elif isinstance(event, EngineStateChanged) and event.state == EngineState.FAILED:
             self.failed(self.hub.latest.error if self.hub.latest else None, event.at)
         elif isinstance(event, Filled) and sink.config.fills:
             f = event.fill
@@ -568,7 +569,7 @@ class AlertWatcher:
             self._feed_source(feed.current_source, "no market message", feed.ws_age_s, snap.at)
         elif not silent and self._feed_lost and feed.current_source == "ws_live":
             self._feed_source(feed.current_source, None, None, snap.at)
-        if snap.state == "failed":
+        if snap.state == EngineState.FAILED:
             self.failed(snap.error, snap.at)
 
     def _feed_source(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.orders import OrderType, Side
+from engine.orders import OrderType, Side, StrategyId
 from engine.runtime.commands import (
     FlattenPlan,
     FlattenReport,
@@ -38,6 +38,7 @@ from engine.runtime.commands import (
 )
 from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, MarketRow
+from engine.runtime.state import EngineState
 from engine.runtime.summary import summary_dict
 from polyterm.faces import ctl_protocol as proto
 from polyterm.faces import ctl_sockets as sockets
@@ -55,7 +56,7 @@ WHO = "ctl"
 APPLY_TIMEOUT_S = 10.0  # a command's effect shows in a snapshot well within this
 FIRST_SNAPSHOT_S = 10.0  # `status` while the engine starts waits this long for one
 IDLE_TIMEOUT_S = 30.0  # a client that sends nothing for this long is dropped
-ENDED = ("stopping", "stopped", "failed")
+ENDED = (EngineState.STOPPING, EngineState.STOPPED, EngineState.FAILED)
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -255,7 +256,7 @@ class ControlServer:
         snap = await self._first_snapshot()
         if snap.state in ENDED or self.runner.hub.closed:
             raise proto.ProtocolError(proto.REFUSED, f"the engine is {snap.state}: cannot {what}")
-        if snap.state == "starting":
+        if snap.state == EngineState.STARTING:
             raise proto.ProtocolError(
                 proto.REFUSED, f"the engine is starting: {what} once it runs (try again)"
             )
@@ -440,7 +441,7 @@ def _names_nothing(scope: FlattenScope, plan: FlattenPlan, snap: EngineSnapshot)
     if scope.kind == "all" or plan.cancels or plan.closes or plan.left or plan.orders:
         return ""
     if scope.kind == "strategy":
-        known = {part for row in snap.strategies for part in row.name.split("+")}
+        known = {part for row in snap.strategies for part in StrategyId(row.name).names}
         known |= {o.strategy for o in snap.orders}
         known.discard("")
         if scope.value in known:

@@ -37,12 +37,13 @@ from prometheus_client.registry import Collector
 
 from engine.runtime.latency import BUCKETS_US, LatencyView
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.state import EngineState
 from polyterm import __version__
 
 log = logging.getLogger("polyterm.metrics")
 
 TOKEN_NAME = "POLYTERM_METRICS_TOKEN"
-STATES = ("starting", "running", "paused", "stopping", "stopped", "failed")
+STATES = tuple(EngineState)  # every state the engine has, in its own order
 FEED_SOURCES = ("ws_initialising", "ws_live", "ws_stale", "rest_only", "replay")
 KILL_SWITCH = ("armed", "tripped", "cooldown", "recovering")
 LABEL_MAX = 80  # a reject reason is a label: kept short so free text cannot explode series
@@ -138,7 +139,7 @@ class SnapshotCollector(Collector):
                 "The engine's state (1 for the current one).",
                 "state",
                 STATES,
-                "starting",
+                EngineState.STARTING,
             )
             return
         yield from self._engine(snap)

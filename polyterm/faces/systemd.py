@@ -94,7 +94,7 @@ class SystemdService:
         last_status = -STATUS_EVERY_S
         async for snap in self.hub.subscribe():
             self._fresh = True
-            if not self.ready and snap.state in ("running", "paused"):
+            if not self.ready and snap.state.trading:
                 self.ready = True
                 self.notifier.notify("READY=1", f"STATUS={status_text(snap)}")
                 last_status = snap.uptime_s

@@ -145,3 +145,82 @@ def test_a_command_the_engine_refuses_is_one_line_and_exit_2(tmp_path: Path) -> 
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def _quiet_start(tmp_path: Path, ledger: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """A headless instance no strategy trades in: the person's orders are its only ones."""
+    quiet = {
+        f"STRATEGIES_{name}_ENABLED": "false"
+        for name in (
+            "MEAN_REVERSION",
+            "MOMENTUM_SCALPING",
+            "EVENT_DRIVEN",
+            "MICRO_ARBITRAGE",
+            "CROSS_MARKET_ARBITRAGE",
+        )
+    }
+    env = environ(tmp_path, POLYTERM_RUNTIME_DIR=str(tmp_path / "run"), **quiet)
+    proc = subprocess.Popen(
+        [*POLYTERM, "--offline", "--no-ui", "--json", "--markets", "4", "--ledger", str(ledger)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc, env
+
+
+def _a_token(ledger: Path) -> str:
+    with sqlite3.connect(ledger) as db:
+        (tokens,) = db.execute("SELECT tokens_json FROM markets LIMIT 1").fetchone()
+    return str(json.loads(tokens)[0][0])  # [[token, outcome], ...]
+
+
+def test_ctl_cancel_all_through_a_named_socket_takes_every_resting_order_off(
+    tmp_path: Path,
+) -> None:
+    ledger = tmp_path / "l.sqlite"
+    proc, env = _quiet_start(tmp_path, ledger)
+    try:
+        wait_status(env, lambda s: s["state"] == "running" and s["books"] > 0)
+        [socket_path] = (tmp_path / "run").iterdir()
+        # Another runtime dir: nothing to find there, so only --socket reaches the instance.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o700)
+        other = {**env, "POLYTERM_RUNTIME_DIR": str(elsewhere)}
+        lost = ctl(["status"], other)
+        assert lost.returncode == 2
+        assert lost.stderr.startswith("polyterm: error: no polyterm instance is running")
+        named = ["--socket", str(socket_path)]
+        assert ctl_json([*named, "status"], other)["state"] == "running"
+
+        # Two buys far below the market rest on the book (post-only: they never take).
+        token = _a_token(ledger)
+        for price in ("0.02", "0.03"):
+            rest = subprocess.run(
+                [*POLYTERM, "order", "buy", token, "10", "--price", price, "--type", "GTC"]
+                + ["--post-only", "--json", *named],
+                capture_output=True,
+                text=True,
+                env=other,
+                timeout=90,
+                check=False,
+            )
+            assert rest.returncode == 0, rest.stderr
+        resting = ctl_json([*named, "status"], other)
+        assert resting["open_orders"] == 2
+
+        done = ctl_json([*named, "cancel-all"], other)
+        assert done["command"]["name"] == "cancel-all"
+        assert len(done["command"]["cancels"]) == 2
+        assert done["command"]["still_open"] == []
+        assert done["open_orders"] == 0
+        text = ctl([*named, "cancel-all"], other)  # nothing left: said plainly
+        assert text.returncode == 0, text.stderr
+        assert text.stdout.strip() == "cancelled 0 open orders"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    with sqlite3.connect(ledger) as db:
+        rows = db.execute("SELECT status FROM orders WHERE strategy = 'manual'").fetchall()
+    assert rows == [("cancelled",), ("cancelled",)]

@@ -291,6 +291,15 @@ class BookStore:
             book.market = market
         return book
 
+    def list_book(self, asset_id: str, market: str, tick: int, min_order_size: int) -> OrderBook:
+        """The book of a token a market listing names, with the listing's tick and minimum
+        order size (the venue's own figures: the tick is then never inferred from prices)."""
+        book = self.book(asset_id, market)
+        book.tick = tick
+        book.tick_known = True
+        book.min_order_size = min_order_size
+        return book
+
     def mark_needs_snapshot(self, book: OrderBook, why: str) -> None:
         if not book.needs_snapshot:
             book.needs_snapshot = True
@@ -461,8 +470,14 @@ class BookStore:
 
     # -- views --------------------------------------------------------------------
     def take_dirty(self) -> dict[str, None]:
+        """The books the frames applied since the last call changed, in change order."""
         dirty, self.dirty = self.dirty, {}
         return dirty
+
+    def take_flagged(self) -> dict[str, None]:
+        """The books marked untrusted since the last call, changed or not."""
+        flagged, self.flagged = self.flagged, {}
+        return flagged
 
     def take_needs_snapshot(self) -> list[str]:
         wanted = sorted(self.needs_snapshot)

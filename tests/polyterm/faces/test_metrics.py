@@ -97,7 +97,7 @@ async def test_a_loopback_scrape_naming_another_host_is_refused(tmp_path: Path) 
     the account's figures; its requests carry that name in Host, and are refused."""
     async with running_engine(tmp_path / "l.sqlite") as live:
         runner = live.runner
-        server = MetricsServer(registry_for(runner.hub, runner.latency), "127.0.0.1", 0)
+        server = MetricsServer(registry_for(runner.hub), "127.0.0.1", 0)
         url = await server.start()
         port = url.split(":")[2].split("/")[0]
         try:

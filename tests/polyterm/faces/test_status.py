@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.market.health import FeedHealth, FeedSource
+from engine.runtime.state import EngineState
 from polyterm.faces.status import StatusFile
 from tests.kit.clock import FakeClock
 from tests.kit.snapshots import blank_snapshot
@@ -34,12 +35,12 @@ def test_writes_are_throttled_but_changes_of_state_or_source_go_out_at_once(
     status.update(blank_snapshot(uptime_s=1.1))  # figures only, too soon
     assert read(path)["uptime_s"] == 1.0
     clock.now = 10.2
-    status.update(blank_snapshot(uptime_s=1.2, state="paused"))  # a new state
+    status.update(blank_snapshot(uptime_s=1.2, state=EngineState.PAUSED))  # a new state
     assert read(path)["state"] == "paused"
     health = FeedHealth()
     health.set_source(FeedSource.WS_STALE, 0.0, "no WS message for 5s")
     health.last_ws_message = 3.0
-    stale = blank_snapshot(uptime_s=1.3, state="paused", feed=health.snapshot(9.5))
+    stale = blank_snapshot(uptime_s=1.3, state=EngineState.PAUSED, feed=health.snapshot(9.5))
     clock.now = 10.3
     status.update(stale)  # a new feed source
     doc = read(path)
@@ -71,7 +72,7 @@ def test_the_file_and_its_temporary_are_private_under_umask_022(tmp_path: Path) 
     old = os.umask(0o022)
     try:
         path = tmp_path / "status.json"
-        StatusFile(path).final(blank_snapshot(state="stopped"))
+        StatusFile(path).final(blank_snapshot(state=EngineState.STOPPED))
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

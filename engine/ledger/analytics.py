@@ -106,7 +106,9 @@ class LedgerAnalytics:
         self.reason_of = reason_of or _as_stored
         self._columns: dict[str, frozenset[str]] = {}
         self._outcomes: Outcomes | None = None
-        self._groups: dict[bool, list[tuple[str, Any, int, int]]] = {}  # by strategy or not
+        self._stats: (
+            list[tuple[str, Any, int, int, float, float, float, int, float, int]] | None
+        ) = None  # per strategy and exit reason, see _exit_stats
 
     # -- plumbing -----------------------------------------------------------------------
     def columns(self, table: str) -> frozenset[str]:
@@ -324,30 +326,37 @@ class LedgerAnalytics:
         return "kind" if "kind" in self.columns("exits") else "NULL"
 
     def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, Any, int, int]]:
-        cached = self._groups.get(by_strategy)
-        if cached is None:
-            cached = self._groups[by_strategy] = self._exit_groups(by_strategy)
-        return cached
+        """(strategy or '', reason id, trades, PnL) per exit reason id (and strategy)."""
+        merged: dict[tuple[str, Any], list[int]] = {}
+        for owner, rid, n, pnl, *_ in self._exit_stats():
+            cell = merged.setdefault((owner if by_strategy else "", rid), [0, 0])
+            cell[0] += n
+            cell[1] += pnl
+        return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
 
-    def _exit_groups(self, by_strategy: bool) -> list[tuple[str, Any, int, int]]:
-        """(strategy or '', reason id, trades, PnL) per exit reason id; grouped in SQL by
-        the stored id, or by the detail text where no id was stored (few distinct texts),
-        then classified."""
+    def _exit_stats(self) -> list[tuple[str, Any, int, int, float, float, float, int, float, int]]:
+        """Per strategy and exit reason id: (strategy, reason id, trades, PnL, sum MAE,
+        sum MFE, sum MAE of losers, losers, sum MFE of winners, winners). One grouped
+        scan serves the reason shares, the per-strategy table and the excursions (each
+        GROUP BY over the exits sorts them all); grouped in SQL by the stored id, or by
+        the detail text where no id was stored (few distinct texts), then classified."""
+        if self._stats is not None:
+            return self._stats
         where, params = self.where()
-        strategy = "strategy" if by_strategy else "''"
+        kind = self._kind_sql()
         rows = self.conn.execute(
-            f"SELECT {strategy}, {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL"
-            " THEN reason END AS r, count(*), coalesce(sum(realized), 0)"
+            f"SELECT strategy, {kind} AS k, CASE WHEN {kind} IS NULL THEN reason END AS r,"
+            " count(*), coalesce(sum(realized), 0), total(mae), total(mfe),"
+            " total(CASE WHEN realized < 0 THEN mae END), coalesce(sum(realized < 0), 0),"
+            " total(CASE WHEN realized > 0 THEN mfe END), coalesce(sum(realized > 0), 0)"
             f" FROM exits{where} GROUP BY 1, k, r",
             params,
         ).fetchall()
-        merged: dict[tuple[str, Any], list[int]] = {}
-        for owner, kind, reason, n, pnl in rows:
-            rid = self.reason_of(kind, reason)
-            cell = merged.setdefault((str(owner), rid), [0, 0])
-            cell[0] += int(n)
-            cell[1] += int(pnl)
-        return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
+        self._stats = [
+            (str(s), self.reason_of(k, r), int(n), int(p), mae, mfe, lmae, int(lo), wmfe, int(wi))
+            for s, k, r, n, p, mae, mfe, lmae, lo, wmfe, wi in rows
+        ]
+        return self._stats
 
     def exit_rows(
         self, order: str = "at, id", limit: int | None = None
@@ -382,19 +391,10 @@ class LedgerAnalytics:
     def excursions(self) -> list[tuple[Any, int, float, float, float, float]]:
         """Per exit reason id: (trades, mean MAE, mean MFE, mean MAE of losers, mean MFE
         of winners), excursions in price units (1e-4) per share."""
-        where, params = self.where()
-        rows = self.conn.execute(
-            f"SELECT {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL THEN reason"
-            " END AS r, count(*), total(mae), total(mfe),"
-            " total(CASE WHEN realized < 0 THEN mae END), sum(realized < 0),"
-            " total(CASE WHEN realized > 0 THEN mfe END), sum(realized > 0)"
-            f" FROM exits{where} GROUP BY k, r",
-            params,
-        ).fetchall()
         merged: dict[Any, list[float]] = {}
-        for kind, reason, n, mae, mfe, lmae, losers, wmfe, winners in rows:
-            cell = merged.setdefault(self.reason_of(kind, reason), [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
-            for i, v in enumerate((n, mae, mfe, lmae, losers or 0, wmfe, winners or 0)):
+        for _, rid, n, _, mae, mfe, lmae, losers, wmfe, winners in self._exit_stats():
+            cell = merged.setdefault(rid, [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
+            for i, v in enumerate((n, mae, mfe, lmae, losers, wmfe, winners)):
                 cell[i] += v
         return [
             (

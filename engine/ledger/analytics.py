@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.fixed import ONE
-from engine.ledger.sequence import QUARTER_HOUR, DrawdownFigures, Sequence, walk
+from engine.ledger.sequence import (
+    QUARTER_HOUR,
+    Columns,
+    DrawdownFigures,
+    Sequence,
+    quarter_buckets,
+    walk_columns,
+)
 
 __all__ = [
     "QUARTER_HOUR",
@@ -106,6 +113,7 @@ class LedgerAnalytics:
         self.reason_of = reason_of or _as_stored
         self._columns: dict[str, frozenset[str]] = {}
         self._outcomes: Outcomes | None = None
+        self._cols: Columns | None = None
         self._stats: (
             list[tuple[str, Any, int, int, float, float, float, int, float, int]] | None
         ) = None  # per strategy and exit reason, see _exit_stats
@@ -275,37 +283,33 @@ class LedgerAnalytics:
         )
 
     def sequence(self, curve_points: int = 0) -> Sequence:
-        """The order-dependent figures (drawdown, streaks, time in market, quarter-hour
-        buckets, a chart's curve): two columns in commit order, walked once
-        (:mod:`engine.ledger.sequence` says why not in SQL)."""
-        where, params = self.where()
-        exits = self.conn.execute(
-            f"SELECT at, realized, holding_s FROM exits{where} ORDER BY id", params
-        ).fetchall()
-        fees = self.conn.execute(
-            f"SELECT at, fee FROM fills{where}"
-            f"{' AND' if where else ' WHERE'} side = 'BUY' AND fee != 0 ORDER BY id",
-            params,
-        ).fetchall()
-        return walk(exits, fees, curve_points)
+        """The order-dependent figures (drawdown, streaks, time in market, a chart's
+        curve), walked over the scope's columns (:mod:`engine.ledger.sequence` says why
+        not in SQL)."""
+        return walk_columns(self.columns_in_order(), curve_points)
 
     def buckets(self) -> list[tuple[int, int, int, int, int]]:
         """Per quarter hour (unix seconds // 900): (bucket, PnL, trades, wins, fees), PnL
         (exits' less buy fees) and fees in cash units; faces group them into days in any
-        time zone."""
-        where, params = self.where()
-        rows = self.conn.execute(
-            "SELECT q, sum(pnl), sum(trades), sum(wins), sum(fees) FROM ("
-            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q, sum(realized) AS pnl,"
-            " count(*) AS trades, sum(realized > 0) AS wins, 0 AS fees FROM exits"
-            f"{where} GROUP BY q UNION ALL"
-            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q,"
-            " -sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0, 0, sum(fee) FROM fills"
-            f"{where}{' AND' if where else ' WHERE'} fee != 0 GROUP BY q)"
-            " GROUP BY q ORDER BY q",
-            (*params, *params),
-        ).fetchall()
-        return [(int(q), int(p), int(t), int(w), int(f)) for q, p, t, w, f in rows]
+        time zone. From the same columns as the sequence: a GROUP BY here sorts every row."""
+        return quarter_buckets(self.columns_in_order())
+
+    def columns_in_order(self) -> Columns:
+        """The scope's exits (time, PnL, holding) and fee-paying fills (time, fee, buy) in
+        commit order, read once per report in batches (no list of every row)."""
+        if self._cols is None:
+            where, params = self.where()
+            exits = self.conn.execute(
+                f"SELECT at, realized, coalesce(holding_s, 0) FROM exits{where} ORDER BY id",
+                params,
+            )
+            fees = self.conn.execute(
+                f"SELECT at, fee, side = 'BUY' FROM fills{where}"
+                f"{' AND' if where else ' WHERE'} fee != 0 ORDER BY id",
+                params,
+            )
+            self._cols = Columns.read(_batches(exits), _batches(fees))
+        return self._cols
 
     def rejects(self) -> list[tuple[str, int]]:
         """Refused entries (risk events that approved nothing) by reason: the reason's
@@ -573,6 +577,11 @@ class LedgerAnalytics:
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """A read of the kinds' own (small, scoped) queries."""
         return self.conn.execute(sql, params).fetchall()
+
+
+def _batches(cursor: sqlite3.Cursor, size: int = 65536) -> Iterator[list[Any]]:
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 def _as_stored(kind: str | None, reason: str | None) -> str:

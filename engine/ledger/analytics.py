@@ -39,6 +39,8 @@ from engine.ledger.sequence import (
 __all__ = [
     "QUARTER_HOUR",
     "DrawdownFigures",
+    "DriftOrder",
+    "Filled",
     "Sequence",
     "LedgerAnalytics",
     "RunRow",
@@ -89,6 +91,35 @@ class TradeFigures:
     ret_sq: float = 0.0
     ret_down_sq: float = 0.0  # sum of min(r, 0)^2
     cost_seconds: float = 0.0  # sum of lot cost (USDC) x seconds held
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """What one side (the venue, or the paper shadow) filled of an order."""
+
+    shares: int  # 1e-6
+    notional: int  # sum of price x size (1e-10 USDC)
+    fees: int  # cash units
+    first_at: float | None  # the first fill's time (None: nothing filled)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftOrder:
+    """A live order beside its paper shadow."""
+
+    order_id: str
+    run_id: int
+    created_at: float
+    asset_id: str
+    market: str
+    side: str
+    price: int  # the limit (1e-4)
+    size: int  # ordered shares (1e-6)
+    strategy: str
+    status: str  # the live order's status
+    shadow_status: str
+    venue: Filled
+    shadow: Filled
 
 
 @dataclass(slots=True)
@@ -560,6 +591,49 @@ class LedgerAnalytics:
         return [
             (str(s), int(b), int(n), float(w), float(p), float(o), float(e))
             for s, b, n, w, p, o, e in rows
+        ]
+
+    # -- live against the paper shadow ---------------------------------------------------
+    def drift_orders(self) -> list[DriftOrder]:
+        """Every live order the paper model shadowed (schema 7 on), in creation order, with
+        the venue's fills and the shadow's summed: shares, notional (price x size units),
+        fees, first fill time. A ledger without shadow tables has none."""
+        if not self.columns("shadow_orders"):
+            return []
+        where, params = self.where(at="created_at", prefix="o.")
+        sums = (
+            "SELECT order_id, sum(size) AS n, sum(price * size) AS v, sum(fee) AS fee,"
+            " min(at) AS first FROM {table}"
+            " WHERE order_id IN (SELECT order_id FROM shadow_orders) GROUP BY order_id"
+        )
+        rows = self.conn.execute(
+            "SELECT o.id, o.run_id, o.created_at, o.asset_id, o.market, o.side, o.price,"
+            " o.size, o.strategy, o.status, s.status,"
+            " coalesce(v.n, 0), coalesce(v.v, 0), coalesce(v.fee, 0), v.first,"
+            " coalesce(p.n, 0), coalesce(p.v, 0), coalesce(p.fee, 0), p.first"
+            " FROM shadow_orders s JOIN orders o ON o.id = s.order_id"
+            f" LEFT JOIN ({sums.format(table='fills')}) v ON v.order_id = o.id"
+            f" LEFT JOIN ({sums.format(table='shadow_fills')}) p ON p.order_id = o.id"
+            f"{where} ORDER BY o.created_at, o.id",
+            params,
+        ).fetchall()
+        return [
+            DriftOrder(
+                str(r[0]),
+                int(r[1]),
+                float(r[2]),
+                str(r[3]),
+                str(r[4]),
+                str(r[5]),
+                int(r[6]),
+                int(r[7]),
+                str(r[8]),
+                str(r[9]),
+                str(r[10]),
+                Filled(int(r[11]), int(r[12]), int(r[13]), r[14]),
+                Filled(int(r[15]), int(r[16]), int(r[17]), r[18]),
+            )
+            for r in rows
         ]
 
     # -- raw rows -----------------------------------------------------------------------

@@ -32,7 +32,9 @@ from engine.ledger.sequence import (
     Columns,
     DrawdownFigures,
     Sequence,
+    TradeFigures,
     quarter_buckets,
+    trade_figures,
     walk_columns,
 )
 
@@ -68,29 +70,6 @@ class RunRow:
     venue: str
     config_json: str
     summary: dict[str, Any] | None  # the run's own end-of-run summary (None: still open)
-
-
-@dataclass(frozen=True, slots=True)
-class TradeFigures:
-    """Sums over the trades (exit rows) in scope; money in cash units (1e-10 USDC)."""
-
-    trades: int = 0
-    wins: int = 0
-    losses: int = 0
-    gross_profit: int = 0  # sum of winning trades' PnL (>= 0)
-    gross_loss: int = 0  # sum of losing trades' PnL (<= 0)
-    pnl: int = 0  # sum of every trade's PnL
-    pnl_sq: float = 0.0  # sum of squared PnL in USDC^2 (for the trade PnL's deviation)
-    best: int | None = None
-    worst: int | None = None
-    win_holding_s: float | None = None  # average holding of winners
-    loss_holding_s: float | None = None
-    # Per-trade returns r = PnL / (entry price x shares): sums for mean and deviations.
-    returns: int = 0  # trades with a cost to divide by
-    ret_sum: float = 0.0
-    ret_sq: float = 0.0
-    ret_down_sq: float = 0.0  # sum of min(r, 0)^2
-    cost_seconds: float = 0.0  # sum of lot cost (USDC) x seconds held
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +248,14 @@ class LedgerAnalytics:
 
     # -- trades -------------------------------------------------------------------------
     def trade_figures(self, strategy: str | None = None) -> TradeFigures:
+        """The scope's trades from its columns (read once for the summary's other
+        figures too); one strategy's by a query of its own."""
+        if strategy is None:
+            return trade_figures(self.columns_in_order())
+        return self.strategy_trade_figures(strategy)
+
+    def strategy_trade_figures(self, strategy: str | None) -> TradeFigures:
+        """The same sums in SQL (`strategy` None: every trade in scope)."""
         where, params = self.where()
         if strategy is not None:
             where += f"{' AND' if where else ' WHERE'} strategy = ?"
@@ -331,7 +318,8 @@ class LedgerAnalytics:
         if self._cols is None:
             where, params = self.where()
             exits = self.conn.execute(
-                f"SELECT at, realized, coalesce(holding_s, 0) FROM exits{where} ORDER BY id",
+                "SELECT at, realized, coalesce(holding_s, -9e999), entry_price * shares"
+                f" FROM exits{where} ORDER BY id",
                 params,
             )
             fees = self.conn.execute(

@@ -38,6 +38,29 @@ Cash = npt.NDArray[Any]  # int64, or Python ints (object) where int64 could over
 
 
 @dataclass(frozen=True, slots=True)
+class TradeFigures:
+    """Sums over the trades (exit rows) in scope; money in cash units (1e-10 USDC)."""
+
+    trades: int = 0
+    wins: int = 0
+    losses: int = 0
+    gross_profit: int = 0  # sum of winning trades' PnL (>= 0)
+    gross_loss: int = 0  # sum of losing trades' PnL (<= 0)
+    pnl: int = 0  # sum of every trade's PnL
+    pnl_sq: float = 0.0  # sum of squared PnL in USDC^2 (for the trade PnL's deviation)
+    best: int | None = None
+    worst: int | None = None
+    win_holding_s: float | None = None  # average holding of winners
+    loss_holding_s: float | None = None
+    # Per-trade returns r = PnL / (entry price x shares): sums for mean and deviations.
+    returns: int = 0  # trades with a cost to divide by
+    ret_sum: float = 0.0
+    ret_sq: float = 0.0
+    ret_down_sq: float = 0.0  # sum of min(r, 0)^2
+    cost_seconds: float = 0.0  # sum of lot cost (USDC) x seconds held
+
+
+@dataclass(frozen=True, slots=True)
 class DrawdownFigures:
     """The largest fall of the closed-trade equity curve from a running peak.
 
@@ -63,13 +86,17 @@ class Sequence:
     curve: list[tuple[float, int]] = field(default_factory=list)  # (time, cumulative PnL)
 
 
+UNKNOWN = float("-inf")  # a holding time the ledger does not have (NULL)
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """The exits and the fee-paying fills in scope, in commit order, as arrays."""
 
     exit_at: Floats
     pnl: Cash  # each exit's realised PnL (cash units)
-    held: Floats  # its holding seconds (0: not known)
+    held: Floats  # its holding seconds (UNKNOWN: not recorded)
+    cost: Floats  # its lot's cost, entry price x shares (price x size units), as a float
     fee_at: Floats
     fee: Cash  # each fill's fee (cash units, non-zero)
     buy: npt.NDArray[np.bool_]  # the fill was a buy (its fee is realised when paid)
@@ -82,22 +109,24 @@ class Columns:
     ) -> Columns:
         """From rows: exits (time, PnL, holding seconds or None), fills (time, fee, is a
         buy)."""
-        return cls.read([[(at, pnl, held or 0.0) for at, pnl, held in exits]], [fees])
+        rows = [(at, pnl, UNKNOWN if held is None else held, 0) for at, pnl, held in exits]
+        return cls.read([rows], [fees])
 
     @classmethod
     def read(
         cls,
-        exits: Iterable[list[tuple[float, int, float]]],
+        exits: Iterable[list[tuple[float, int, float, int]]],
         fees: Iterable[list[tuple[float, int, bool]]],
     ) -> Columns:
-        """From batches of rows (a cursor's fetchmany): exits (time, PnL, holding seconds,
-        0 where not known), fills (time, fee, is a buy). Each batch becomes array cells
-        and is dropped, so no list of every row is ever held."""
+        """From batches of rows (a cursor's fetchmany): exits (time, PnL, holding seconds
+        or UNKNOWN, entry price x shares), fills (time, fee, is a buy). Each batch
+        becomes array cells and is dropped, so no list of every row is ever held."""
         e = [
             (
                 np.fromiter(map(itemgetter(0), rows), np.float64, len(rows)),
                 np.fromiter(map(itemgetter(1), rows), np.int64, len(rows)),
                 np.fromiter(map(itemgetter(2), rows), np.float64, len(rows)),
+                np.fromiter(map(itemgetter(3), rows), np.float64, len(rows)),
             )
             for rows in exits
         ]
@@ -113,6 +142,7 @@ class Columns:
             _joined([x[0] for x in e], np.float64),
             _joined([x[1] for x in e], np.int64),
             _joined([x[2] for x in e], np.float64),
+            _joined([x[3] for x in e], np.float64),
             _joined([x[0] for x in f], np.float64),
             _joined([x[1] for x in f], np.int64),
             _joined([x[2] for x in f], np.bool_),
@@ -258,3 +288,49 @@ def quarter_buckets(cols: Columns) -> list[tuple[int, int, int, int, int]]:
         (int(q), int(p), int(t), int(w), int(f))
         for q, p, t, w, f in zip(keys, sums, trades, wins, fees, strict=True)
     ]
+
+
+def _total(values: Floats) -> float:
+    """A float sum added left to right, as SQL's total() over the rows in order (numpy's
+    sum adds pairwise: other last digits)."""
+    return float(np.cumsum(values)[-1]) if values.size else 0.0
+
+
+def _mean(values: Floats) -> float | None:
+    return _total(values) / values.size if values.size else None
+
+
+def trade_figures(cols: Columns) -> TradeFigures:
+    """Sums over the trades (exit rows) in scope, each as SQL would add them in commit
+    order (the same float operations in the same order: the same figures)."""
+    n = int(cols.pnl.size)
+    if not n:
+        return TradeFigures()
+    pnl, _ = _exact(cols.pnl, cols.pnl[:0])
+    won, lost = pnl > 0, pnl < 0
+    as_float = cols.pnl.astype(np.float64)
+    usdc = as_float / 1e10
+    known = cols.held != UNKNOWN
+    priced = cols.cost != 0
+    ret = as_float[priced] / cols.cost[priced]
+    ret_sq = ret * as_float[priced] * 1.0 / cols.cost[priced]
+    down = ret_sq[as_float[priced] < 0]
+    seconds = cols.cost[known] / 1e10 * cols.held[known]
+    return TradeFigures(
+        trades=n,
+        wins=int(won.sum()),
+        losses=int(lost.sum()),
+        gross_profit=int(pnl[won].sum()),
+        gross_loss=int(pnl[lost].sum()),
+        pnl=int(pnl.sum()),
+        pnl_sq=_total(usdc * usdc),
+        best=int(pnl.max()),
+        worst=int(pnl.min()),
+        win_holding_s=_mean(cols.held[won & known]),
+        loss_holding_s=_mean(cols.held[lost & known]),
+        returns=int(priced.sum()),
+        ret_sum=_total(ret),
+        ret_sq=_total(ret_sq),
+        ret_down_sq=_total(down),
+        cost_seconds=_total(seconds),
+    )

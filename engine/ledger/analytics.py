@@ -24,19 +24,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.fixed import ONE
-from engine.ledger.sequence import (
-    QUARTER_HOUR,
-    Columns,
-    DrawdownFigures,
-    Sequence,
-    TradeFigures,
-    quarter_buckets,
-    trade_figures,
-    walk_columns,
-)
+from engine.ledger.figures import QUARTER_HOUR, DrawdownFigures, Sequence, TradeFigures
+
+if TYPE_CHECKING:
+    from engine.ledger.sequence import Columns
 
 __all__ = [
     "QUARTER_HOUR",
@@ -251,6 +245,8 @@ class LedgerAnalytics:
         """The scope's trades from its columns (read once for the summary's other
         figures too); one strategy's by a query of its own."""
         if strategy is None:
+            from engine.ledger.sequence import trade_figures  # numpy: only when used
+
             return trade_figures(self.columns_in_order())
         return self.strategy_trade_figures(strategy)
 
@@ -304,18 +300,24 @@ class LedgerAnalytics:
         """The order-dependent figures (drawdown, streaks, time in market, a chart's
         curve), walked over the scope's columns (:mod:`engine.ledger.sequence` says why
         not in SQL)."""
+        from engine.ledger.sequence import walk_columns
+
         return walk_columns(self.columns_in_order(), curve_points)
 
     def buckets(self) -> list[tuple[int, int, int, int, int]]:
         """Per quarter hour (unix seconds // 900): (bucket, PnL, trades, wins, fees), PnL
         (exits' less buy fees) and fees in cash units; faces group them into days in any
         time zone. From the same columns as the sequence: a GROUP BY here sorts every row."""
+        from engine.ledger.sequence import quarter_buckets
+
         return quarter_buckets(self.columns_in_order())
 
     def columns_in_order(self) -> Columns:
         """The scope's exits (time, PnL, holding) and fee-paying fills (time, fee, buy) in
         commit order, read once per report in batches (no list of every row)."""
         if self._cols is None:
+            from engine.ledger.sequence import Columns
+
             where, params = self.where()
             exits = self.conn.execute(
                 "SELECT at, realized, coalesce(holding_s, -9e999), entry_price * shares"

@@ -222,15 +222,16 @@ class LedgerAnalytics:
     # -- fills and fees -----------------------------------------------------------------
     def fill_totals(self) -> tuple[int, int, int, int]:
         """(fills, fees, fees of buys, traded notional), cash units (exact: an int64
-        holds 922 million USDC of notional)."""
+        holds 922 million USDC of notional). The fees from the fee-paying fills' column
+        (read for the sequence anyway), so the scan of every fill sums one product."""
         where, params = self.where()
-        n, fees, buy_fees, volume = self._one(
-            "SELECT count(*), coalesce(sum(fee), 0),"
-            " coalesce(sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0),"
-            f" coalesce(sum(price * size), 0) FROM fills{where}",
-            params,
+        n, volume = self._one(
+            f"SELECT count(*), coalesce(sum(price * size), 0) FROM fills{where}", params
         )
-        return int(n), int(fees), int(buy_fees), int(volume)
+        cols = self.columns_in_order()
+        fees = sum(cols.fee.tolist())
+        buy_fees = sum(cols.fee[cols.buy].tolist())
+        return int(n), fees, buy_fees, int(volume)
 
     def avg_slippage_bps(self, strategy: str | None = None) -> float | None:
         where, params = self.where()

@@ -101,3 +101,18 @@ def test_a_ledger_with_nothing_live_is_a_valid_report(make, tmp_path: Path) -> N
     html = invoke(ledger, "html")
     assert html.exit_code == 0
     assert html.output.count('class="chart"') == 1  # drawn, empty
+
+
+def test_drift_keeps_to_the_scope(ledger: Path) -> None:
+    """Orders are in scope by when they were placed (all four on 2026-01-01)."""
+    for args, n in (
+        (["--run", "1"], 4),
+        (["--date", "2026-01-01"], 4),
+        (["--date", "2026-01-02"], 0),
+    ):
+        result = CliRunner().invoke(
+            polyterm_main,
+            ["report", "drift", "--ledger", str(ledger), "--format", "json", *args],
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["orders"] == n

@@ -1,6 +1,6 @@
 """The figures that depend on the order of events, in one pass over the ledger's rows.
 
-Sums and groups are SQL's job (:mod:`engine.ledger.analytics`); a running peak, a
+Sums and groups are mostly SQL's job (:mod:`engine.ledger.analytics`); a running peak, a
 streak or the union of holding intervals is not something SQLite does well: its window
 functions sort and materialise, and over half a million exits they cost seconds each
 (measured: ``benchmarks/bench_report.py``). So SQL hands over a few columns in commit
@@ -13,7 +13,9 @@ with no Python object per row:
 - the longest runs of winning and losing trades;
 - the time at least one closed lot was held (the union of holding intervals);
 - PnL, trades, wins and fees per quarter hour (faces group them into days in any zone);
-- an optional downsampled curve for charts (first, lowest, highest, last point per slot).
+- an optional downsampled curve for charts (first, lowest, highest, last point per slot);
+- the trades' sums (the summary reads these columns anyway: a second scan of every exit
+  in SQL would cost more than adding them here, in SQL's order, to the same floats).
 
 Money stays exact: cash is int64 while no running sum can leave int64's range (checked
 up front; past it the arrays hold Python ints, slower and still exact). Times are the
@@ -48,7 +50,6 @@ _SAFE = float(2**62)  # a sum of absolute values below this cannot overflow int6
 
 Floats = npt.NDArray[np.float64]
 Cash = npt.NDArray[Any]  # int64, or Python ints (object) where int64 could overflow
-
 
 UNKNOWN = float("-inf")  # a holding time the ledger does not have (NULL)
 
@@ -137,6 +138,7 @@ def walk(
 
 
 def walk_columns(cols: Columns, curve_points: int = 0) -> Sequence:
+    """The order-dependent figures of `cols`; `curve_points` > 0 adds a chart's curve."""
     out = Sequence()
     times, pnl, held = cols.exit_at, cols.pnl, cols.held
     if times.size > 1 and bool(np.any(times[1:] < times[:-1])):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -170,6 +171,8 @@ def main() -> None:
                 flush=True,
             )
         base = ["report", "--ledger", str(ledger)]
+        # Wall time on a shared box is mostly waiting for a core: say how busy it was.
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         for kind, fmt in (("summary", "json"), ("exits", "json"), ("summary", "html")):
             wall, cpu = timed([*base[:1], kind, *base[1:], "--format", fmt], args.repeat)
             print(
@@ -194,7 +197,11 @@ def main() -> None:
             ],
             check=True,
         )
-        print(f"HTML size: {html.stat().st_size / 1e6:.2f} MB", flush=True)
+        from plotly.offline import get_plotlyjs
+
+        size, js = html.stat().st_size, len(get_plotlyjs().encode())
+        print(f"HTML size: {size / 1e6:.2f} MB ({js / 1e6:.2f} MB of it plotly's JavaScript)")
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "polyterm", "--version"], check=True, stdout=subprocess.DEVNULL

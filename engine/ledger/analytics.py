@@ -24,14 +24,19 @@ import json
 import sqlite3
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.fixed import ONE
-from engine.ledger.sequence import QUARTER_HOUR, DrawdownFigures, Sequence, walk
+from engine.ledger.figures import QUARTER_HOUR, DrawdownFigures, Sequence, TradeFigures
+
+if TYPE_CHECKING:
+    from engine.ledger.sequence import Columns
 
 __all__ = [
     "QUARTER_HOUR",
     "DrawdownFigures",
+    "DriftOrder",
+    "Filled",
     "Sequence",
     "LedgerAnalytics",
     "RunRow",
@@ -62,26 +67,32 @@ class RunRow:
 
 
 @dataclass(frozen=True, slots=True)
-class TradeFigures:
-    """Sums over the trades (exit rows) in scope; money in cash units (1e-10 USDC)."""
+class Filled:
+    """What one side (the venue, or the paper shadow) filled of an order."""
 
-    trades: int = 0
-    wins: int = 0
-    losses: int = 0
-    gross_profit: int = 0  # sum of winning trades' PnL (>= 0)
-    gross_loss: int = 0  # sum of losing trades' PnL (<= 0)
-    pnl: int = 0  # sum of every trade's PnL
-    pnl_sq: float = 0.0  # sum of squared PnL in USDC^2 (for the trade PnL's deviation)
-    best: int | None = None
-    worst: int | None = None
-    win_holding_s: float | None = None  # average holding of winners
-    loss_holding_s: float | None = None
-    # Per-trade returns r = PnL / (entry price x shares): sums for mean and deviations.
-    returns: int = 0  # trades with a cost to divide by
-    ret_sum: float = 0.0
-    ret_sq: float = 0.0
-    ret_down_sq: float = 0.0  # sum of min(r, 0)^2
-    cost_seconds: float = 0.0  # sum of lot cost (USDC) x seconds held
+    shares: int  # 1e-6
+    notional: int  # sum of price x size (1e-10 USDC)
+    fees: int  # cash units
+    first_at: float | None  # the first fill's time (None: nothing filled)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftOrder:
+    """A live order beside its paper shadow."""
+
+    order_id: str
+    run_id: int
+    created_at: float
+    asset_id: str
+    market: str
+    side: str
+    price: int  # the limit (1e-4)
+    size: int  # ordered shares (1e-6)
+    strategy: str
+    status: str  # the live order's status
+    shadow_status: str
+    venue: Filled
+    shadow: Filled
 
 
 @dataclass(slots=True)
@@ -106,7 +117,10 @@ class LedgerAnalytics:
         self.reason_of = reason_of or _as_stored
         self._columns: dict[str, frozenset[str]] = {}
         self._outcomes: Outcomes | None = None
-        self._groups: dict[bool, list[tuple[str, Any, int, int]]] = {}  # by strategy or not
+        self._cols: Columns | None = None
+        self._stats: (
+            list[tuple[str, Any, int, int, float, float, float, int, float, int]] | None
+        ) = None  # per strategy and exit reason, see _exit_stats
 
     # -- plumbing -----------------------------------------------------------------------
     def columns(self, table: str) -> frozenset[str]:
@@ -208,15 +222,16 @@ class LedgerAnalytics:
     # -- fills and fees -----------------------------------------------------------------
     def fill_totals(self) -> tuple[int, int, int, int]:
         """(fills, fees, fees of buys, traded notional), cash units (exact: an int64
-        holds 922 million USDC of notional)."""
+        holds 922 million USDC of notional). The fees from the fee-paying fills' column
+        (read for the sequence anyway), so the scan of every fill sums one product."""
         where, params = self.where()
-        n, fees, buy_fees, volume = self._one(
-            "SELECT count(*), coalesce(sum(fee), 0),"
-            " coalesce(sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0),"
-            f" coalesce(sum(price * size), 0) FROM fills{where}",
-            params,
+        n, volume = self._one(
+            f"SELECT count(*), coalesce(sum(price * size), 0) FROM fills{where}", params
         )
-        return int(n), int(fees), int(buy_fees), int(volume)
+        cols = self.columns_in_order()
+        fees = sum(cols.fee.tolist())
+        buy_fees = sum(cols.fee[cols.buy].tolist())
+        return int(n), fees, buy_fees, int(volume)
 
     def avg_slippage_bps(self, strategy: str | None = None) -> float | None:
         where, params = self.where()
@@ -228,6 +243,16 @@ class LedgerAnalytics:
 
     # -- trades -------------------------------------------------------------------------
     def trade_figures(self, strategy: str | None = None) -> TradeFigures:
+        """The scope's trades from its columns (read once for the summary's other
+        figures too); one strategy's by a query of its own."""
+        if strategy is None:
+            from engine.ledger.sequence import trade_figures  # numpy: only when used
+
+            return trade_figures(self.columns_in_order())
+        return self.strategy_trade_figures(strategy)
+
+    def strategy_trade_figures(self, strategy: str | None) -> TradeFigures:
+        """The same sums in SQL (`strategy` None: every trade in scope)."""
         where, params = self.where()
         if strategy is not None:
             where += f"{' AND' if where else ' WHERE'} strategy = ?"
@@ -273,37 +298,40 @@ class LedgerAnalytics:
         )
 
     def sequence(self, curve_points: int = 0) -> Sequence:
-        """The order-dependent figures (drawdown, streaks, time in market, quarter-hour
-        buckets, a chart's curve): two columns in commit order, walked once
-        (:mod:`engine.ledger.sequence` says why not in SQL)."""
-        where, params = self.where()
-        exits = self.conn.execute(
-            f"SELECT at, realized, holding_s FROM exits{where} ORDER BY id", params
-        ).fetchall()
-        fees = self.conn.execute(
-            f"SELECT at, fee FROM fills{where}"
-            f"{' AND' if where else ' WHERE'} side = 'BUY' AND fee != 0 ORDER BY id",
-            params,
-        ).fetchall()
-        return walk(exits, fees, curve_points)
+        """The order-dependent figures (drawdown, streaks, time in market, a chart's
+        curve), walked over the scope's columns (:mod:`engine.ledger.sequence` says why
+        not in SQL)."""
+        from engine.ledger.sequence import walk_columns
+
+        return walk_columns(self.columns_in_order(), curve_points)
 
     def buckets(self) -> list[tuple[int, int, int, int, int]]:
         """Per quarter hour (unix seconds // 900): (bucket, PnL, trades, wins, fees), PnL
         (exits' less buy fees) and fees in cash units; faces group them into days in any
-        time zone."""
-        where, params = self.where()
-        rows = self.conn.execute(
-            "SELECT q, sum(pnl), sum(trades), sum(wins), sum(fees) FROM ("
-            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q, sum(realized) AS pnl,"
-            " count(*) AS trades, sum(realized > 0) AS wins, 0 AS fees FROM exits"
-            f"{where} GROUP BY q UNION ALL"
-            f" SELECT CAST(at / {QUARTER_HOUR} AS INTEGER) AS q,"
-            " -sum(CASE WHEN side = 'BUY' THEN fee ELSE 0 END), 0, 0, sum(fee) FROM fills"
-            f"{where}{' AND' if where else ' WHERE'} fee != 0 GROUP BY q)"
-            " GROUP BY q ORDER BY q",
-            (*params, *params),
-        ).fetchall()
-        return [(int(q), int(p), int(t), int(w), int(f)) for q, p, t, w, f in rows]
+        time zone. From the same columns as the sequence: a GROUP BY here sorts every row."""
+        from engine.ledger.sequence import quarter_buckets
+
+        return quarter_buckets(self.columns_in_order())
+
+    def columns_in_order(self) -> Columns:
+        """The scope's exits (time, PnL, holding) and fee-paying fills (time, fee, buy) in
+        commit order, read once per report in batches (no list of every row)."""
+        if self._cols is None:
+            from engine.ledger.sequence import Columns
+
+            where, params = self.where()
+            exits = self.conn.execute(
+                "SELECT at, realized, coalesce(holding_s, -9e999), entry_price * shares"
+                f" FROM exits{where} ORDER BY id",
+                params,
+            )
+            fees = self.conn.execute(
+                f"SELECT at, fee, side = 'BUY' FROM fills{where}"
+                f"{' AND' if where else ' WHERE'} fee != 0 ORDER BY id",
+                params,
+            )
+            self._cols = Columns.read(_batches(exits), _batches(fees))
+        return self._cols
 
     def rejects(self) -> list[tuple[str, int]]:
         """Refused entries (risk events that approved nothing) by reason: the reason's
@@ -324,30 +352,37 @@ class LedgerAnalytics:
         return "kind" if "kind" in self.columns("exits") else "NULL"
 
     def exit_groups(self, by_strategy: bool = False) -> list[tuple[str, Any, int, int]]:
-        cached = self._groups.get(by_strategy)
-        if cached is None:
-            cached = self._groups[by_strategy] = self._exit_groups(by_strategy)
-        return cached
+        """(strategy or '', reason id, trades, PnL) per exit reason id (and strategy)."""
+        merged: dict[tuple[str, Any], list[int]] = {}
+        for owner, rid, n, pnl, *_ in self._exit_stats():
+            cell = merged.setdefault((owner if by_strategy else "", rid), [0, 0])
+            cell[0] += n
+            cell[1] += pnl
+        return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
 
-    def _exit_groups(self, by_strategy: bool) -> list[tuple[str, Any, int, int]]:
-        """(strategy or '', reason id, trades, PnL) per exit reason id; grouped in SQL by
-        the stored id, or by the detail text where no id was stored (few distinct texts),
-        then classified."""
+    def _exit_stats(self) -> list[tuple[str, Any, int, int, float, float, float, int, float, int]]:
+        """Per strategy and exit reason id: (strategy, reason id, trades, PnL, sum MAE,
+        sum MFE, sum MAE of losers, losers, sum MFE of winners, winners). One grouped
+        scan serves the reason shares, the per-strategy table and the excursions (each
+        GROUP BY over the exits sorts them all); grouped in SQL by the stored id, or by
+        the detail text where no id was stored (few distinct texts), then classified."""
+        if self._stats is not None:
+            return self._stats
         where, params = self.where()
-        strategy = "strategy" if by_strategy else "''"
+        kind = self._kind_sql()
         rows = self.conn.execute(
-            f"SELECT {strategy}, {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL"
-            " THEN reason END AS r, count(*), coalesce(sum(realized), 0)"
+            f"SELECT strategy, {kind} AS k, CASE WHEN {kind} IS NULL THEN reason END AS r,"
+            " count(*), coalesce(sum(realized), 0), total(mae), total(mfe),"
+            " total(CASE WHEN realized < 0 THEN mae END), coalesce(sum(realized < 0), 0),"
+            " total(CASE WHEN realized > 0 THEN mfe END), coalesce(sum(realized > 0), 0)"
             f" FROM exits{where} GROUP BY 1, k, r",
             params,
         ).fetchall()
-        merged: dict[tuple[str, Any], list[int]] = {}
-        for owner, kind, reason, n, pnl in rows:
-            rid = self.reason_of(kind, reason)
-            cell = merged.setdefault((str(owner), rid), [0, 0])
-            cell[0] += int(n)
-            cell[1] += int(pnl)
-        return [(s, r, n, p) for (s, r), (n, p) in merged.items()]
+        self._stats = [
+            (str(s), self.reason_of(k, r), int(n), int(p), mae, mfe, lmae, int(lo), wmfe, int(wi))
+            for s, k, r, n, p, mae, mfe, lmae, lo, wmfe, wi in rows
+        ]
+        return self._stats
 
     def exit_rows(
         self, order: str = "at, id", limit: int | None = None
@@ -382,19 +417,10 @@ class LedgerAnalytics:
     def excursions(self) -> list[tuple[Any, int, float, float, float, float]]:
         """Per exit reason id: (trades, mean MAE, mean MFE, mean MAE of losers, mean MFE
         of winners), excursions in price units (1e-4) per share."""
-        where, params = self.where()
-        rows = self.conn.execute(
-            f"SELECT {self._kind_sql()} AS k, CASE WHEN {self._kind_sql()} IS NULL THEN reason"
-            " END AS r, count(*), total(mae), total(mfe),"
-            " total(CASE WHEN realized < 0 THEN mae END), sum(realized < 0),"
-            " total(CASE WHEN realized > 0 THEN mfe END), sum(realized > 0)"
-            f" FROM exits{where} GROUP BY k, r",
-            params,
-        ).fetchall()
         merged: dict[Any, list[float]] = {}
-        for kind, reason, n, mae, mfe, lmae, losers, wmfe, winners in rows:
-            cell = merged.setdefault(self.reason_of(kind, reason), [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
-            for i, v in enumerate((n, mae, mfe, lmae, losers or 0, wmfe, winners or 0)):
+        for _, rid, n, _, mae, mfe, lmae, losers, wmfe, winners in self._exit_stats():
+            cell = merged.setdefault(rid, [0, 0.0, 0.0, 0.0, 0, 0.0, 0])
+            for i, v in enumerate((n, mae, mfe, lmae, losers, wmfe, winners)):
                 cell[i] += v
         return [
             (
@@ -558,6 +584,49 @@ class LedgerAnalytics:
             for s, b, n, w, p, o, e in rows
         ]
 
+    # -- live against the paper shadow ---------------------------------------------------
+    def drift_orders(self) -> list[DriftOrder]:
+        """Every live order the paper model shadowed (schema 7 on), in creation order, with
+        the venue's fills and the shadow's summed: shares, notional (price x size units),
+        fees, first fill time. A ledger without shadow tables has none."""
+        if not self.columns("shadow_orders"):
+            return []
+        where, params = self.where(at="created_at", prefix="o.")
+        sums = (
+            "SELECT order_id, sum(size) AS n, sum(price * size) AS v, sum(fee) AS fee,"
+            " min(at) AS first FROM {table}"
+            " WHERE order_id IN (SELECT order_id FROM shadow_orders) GROUP BY order_id"
+        )
+        rows = self.conn.execute(
+            "SELECT o.id, o.run_id, o.created_at, o.asset_id, o.market, o.side, o.price,"
+            " o.size, o.strategy, o.status, s.status,"
+            " coalesce(v.n, 0), coalesce(v.v, 0), coalesce(v.fee, 0), v.first,"
+            " coalesce(p.n, 0), coalesce(p.v, 0), coalesce(p.fee, 0), p.first"
+            " FROM shadow_orders s JOIN orders o ON o.id = s.order_id"
+            f" LEFT JOIN ({sums.format(table='fills')}) v ON v.order_id = o.id"
+            f" LEFT JOIN ({sums.format(table='shadow_fills')}) p ON p.order_id = o.id"
+            f"{where} ORDER BY o.created_at, o.id",
+            params,
+        ).fetchall()
+        return [
+            DriftOrder(
+                str(r[0]),
+                int(r[1]),
+                float(r[2]),
+                str(r[3]),
+                str(r[4]),
+                str(r[5]),
+                int(r[6]),
+                int(r[7]),
+                str(r[8]),
+                str(r[9]),
+                str(r[10]),
+                Filled(int(r[11]), int(r[12]), int(r[13]), r[14]),
+                Filled(int(r[15]), int(r[16]), int(r[17]), r[18]),
+            )
+            for r in rows
+        ]
+
     # -- raw rows -----------------------------------------------------------------------
     def raw(self, table: str, at: str = "at") -> tuple[list[str], Iterator[tuple[Any, ...]]]:
         """Every column of `table`'s rows in scope, in commit order."""
@@ -573,6 +642,11 @@ class LedgerAnalytics:
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """A read of the kinds' own (small, scoped) queries."""
         return self.conn.execute(sql, params).fetchall()
+
+
+def _batches(cursor: sqlite3.Cursor, size: int = 65536) -> Iterator[list[Any]]:
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 def _as_stored(kind: str | None, reason: str | None) -> str:

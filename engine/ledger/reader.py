@@ -16,7 +16,9 @@ them on a worker thread so a large read never stalls the engine::
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from engine.events import (
 )
 from engine.exit_reasons import ExitReason, classify
 from engine.ledger.errors import LedgerError
+from engine.ledger.lock import lock_path
 from engine.ledger.schema import SCHEMA_VERSION, has_tables, schema_version
 from engine.market.markets import Outcome
 from engine.orders import (
@@ -283,6 +286,24 @@ def _kill_switch(row: Any) -> Recorded[KillSwitchChanged]:
     return Recorded(run_id, KillSwitchChanged(*fields))
 
 
+def _writer_holds(ledger: Path) -> bool:
+    """Whether a writer holds `ledger`'s lock: a shared probe of its lock file, dropped at
+    once (no lock file: no writer; one that cannot be probed counts as held)."""
+    try:
+        fd = os.open(lock_path(ledger), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's lock
+    return False
+
+
 def _filters(**wanted: object) -> tuple[str, tuple[object, ...]]:
     """A WHERE clause for the filters that are not None."""
     used = {column: value for column, value in wanted.items() if value is not None}
@@ -303,9 +324,7 @@ class LedgerReader:
         if not self.path.is_file():
             raise LedgerError(f"no ledger at {self.path}; pass an existing --ledger path")
         try:
-            conn = sqlite3.connect(
-                self.path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None
-            )
+            conn = sqlite3.connect(self._uri(), uri=True, isolation_level=None)
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot read ledger {self.path}: {exc}") from exc
         try:
@@ -325,6 +344,19 @@ class LedgerReader:
                 raise LedgerError(f"cannot read ledger {self.path}: {exc}") from exc
         finally:
             conn.close()
+
+    def _uri(self) -> str:
+        """Read-only; and `immutable` (SQLite creates no -wal/-shm beside the user's file)
+        when the file alone is the whole ledger: no writer holds its lock and no WAL
+        holds commits not yet in the file (immutable reads ignore a WAL). A writer that
+        starts during such a read appends to its WAL, which this read does not see."""
+        target = self.path.resolve()
+        uri = target.as_uri() + "?mode=ro"
+        wal = target.with_name(target.name + "-wal")
+        with contextlib.suppress(OSError):
+            if wal.stat().st_size > 0:
+                return uri
+        return uri if _writer_holds(target) else uri + "&immutable=1"
 
     def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One read-only connection on one consistent snapshot, for aggregate queries

@@ -30,6 +30,7 @@ KINDS: dict[str, KindSpec] = {
         KindSpec("fills", "raw", "every fill, as the ledger holds it"),
         KindSpec("runs", "runs", "the runs: mode, venue, duration, config hash"),
         KindSpec("lots", "lots", "realized PnL per closed lot"),
+        KindSpec("drift", "drift", "live orders against the paper model's shadow"),
         KindSpec("compare", "compare", "summary figures of several ledgers", many=True),
         KindSpec("sweep", "sweep", "a sweep's variants side by side", many=True),
     )

@@ -156,3 +156,21 @@ def excursions(mae: list[float], mfe: list[float], pnl: list[float], labels: lis
         yaxis={"title": {"text": "MFE (¢)"}},
     )
     return Chart("excursions", "MAE/MFE scatter", fig)
+
+
+def drift(orders: list[str], bps: list[float | None], size: list[float]) -> Chart:
+    """Per live order: the venue's price against the paper shadow's (bps, positive: the
+    venue did worse) above, the size difference (shares, venue - paper) below."""
+    data: list[dict[str, Any]] = [
+        {"type": "bar", "x": orders, "y": bps, "name": "price diff (bps)"},
+        {"type": "bar", "x": orders, "y": size, "name": "size diff (shares)", "yaxis": "y2"},
+    ]
+    fig = _figure(
+        data,
+        "Venue against the paper model, per live order",
+        height=480,
+        yaxis={"domain": [0.55, 1.0], "title": {"text": "price diff (bps)"}},
+        yaxis2={"domain": [0.0, 0.45], "title": {"text": "size diff (shares)"}},
+        xaxis={"anchor": "y2", "showticklabels": False},
+    )
+    return Chart("drift", "Drift per order", fig)

@@ -10,12 +10,21 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.events import Filled, IntentRejected, MarketsLoaded, PositionClosed, PositionSettled
+from engine.events import (
+    Filled,
+    IntentRejected,
+    MarketsLoaded,
+    OrderSubmitted,
+    OrderUpdated,
+    PositionClosed,
+    PositionSettled,
+    ShadowRecorded,
+)
 from engine.exit_reasons import classify
 from engine.fixed import ONE
 from engine.ledger.writer import SqliteLedger
 from engine.market.markets import MarketInfo, Outcome
-from engine.orders import Fill, Liquidity, Side
+from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
 
 USDC = 10**10  # cash units per USDC
 SHARE = 10**6
@@ -141,6 +150,64 @@ async def _golden(path: Path) -> None:
 def golden_ledger(path: Path) -> Path:
     """The hand-made ledger (see tests/polyterm/reports/test_golden.py for its figures)."""
     asyncio.run(_golden(path))
+    return path
+
+
+async def _drift(path: Path) -> None:
+    """A live run's orders beside their paper shadow (figures in test_drift.py)."""
+    ledger = await SqliteLedger(path, autocommit=False).open()
+    await ledger.start_run("live", "polymarket", json.dumps({"k": 1}), RUN_START, 1000 * USDC)
+    ledger.record(MarketsLoaded(RUN_START, (M1,)))
+
+    def order(oid: str, at: float, asset: str, side: Side, cents: int, shares: int) -> None:
+        request = OrderRequest(
+            oid, asset, "0xm1", side, price(cents), shares * SHARE, OrderType.GTC, "s1", "why", at
+        )
+        ledger.record(OrderSubmitted(at, request))
+
+    def venue(oid: str, n: int, at: float, side: Side, cents: int, shares: int, fee: int) -> None:
+        f = Fill(
+            f"{oid}#{n}", oid, "A", "0xm1", side, price(cents), shares * SHARE, fee,
+            Liquidity.TAKER, at,
+        )  # fmt: skip
+        ledger.record(Filled(at, f, "s1", "why", price(cents), 0.0))
+
+    def shadow(oid: str, at: float, cents: int, shares: int) -> None:
+        ledger.record(
+            ShadowRecorded(
+                at, oid, "filled", shares * SHARE, f"paper-{oid}", price(cents), shares * SHARE,
+                0, "taker",
+            )
+        )  # fmt: skip
+
+    s = 1.0  # a second
+    # L1 buys 100 @ <= 55c: the venue 60 @ 50c (+10 s, fee 1) and 40 @ 55c (+30 s), the
+    # paper model all 100 @ 50c (+2 s).
+    order("L1", t(1, 9), "A", Side.BUY, 55, 100)
+    ledger.record(ShadowRecorded(t(1, 9), "L1", "live", 0))
+    venue("L1", 1, t(1, 9) + 10 * s, Side.BUY, 50, 60, USDC)
+    venue("L1", 2, t(1, 9) + 30 * s, Side.BUY, 55, 40, 0)
+    shadow("L1", t(1, 9) + 2 * s, 50, 100)
+    # L2 sells 100 @ >= 60c: the venue 100 @ 61c (+5 s), the paper model 100 @ 60c (+1 s).
+    order("L2", t(1, 10), "A", Side.SELL, 60, 100)
+    venue("L2", 1, t(1, 10) + 5 * s, Side.SELL, 61, 100, 0)
+    shadow("L2", t(1, 10) + 1 * s, 60, 100)
+    # L3: the venue filled nothing (cancelled); the paper model 50 @ 40c (+3 s).
+    order("L3", t(1, 11), "A", Side.BUY, 40, 50)
+    ledger.record(OrderUpdated(t(1, 11) + 60 * s, "L3", OrderStatus.CANCELLED, 0, 0))
+    shadow("L3", t(1, 11) + 3 * s, 40, 50)
+    # L4: the venue 20 @ 40c (+4 s); the paper model nothing.
+    order("L4", t(1, 12), "A", Side.BUY, 40, 20)
+    venue("L4", 1, t(1, 12) + 4 * s, Side.BUY, 40, 20, 0)
+    ledger.record(ShadowRecorded(t(1, 12), "L4", "live", 0))
+    # An order with no shadow (adopted after a restart, say) is not compared.
+    order("L5", t(1, 13), "A", Side.BUY, 40, 10)
+    await ledger.close()
+
+
+def drift_ledger(path: Path) -> Path:
+    """A live run whose four orders the paper model shadowed (and one it did not)."""
+    asyncio.run(_drift(path))
     return path
 
 

@@ -88,3 +88,19 @@ def test_rows_out_of_time_order_are_sorted_first() -> None:
     ordered = walk([(1.0, 5, None), (2.0, -8, None), (3.0, 4, None)], [])
     shuffled = walk([(2.0, -8, None), (1.0, 5, None), (3.0, 4, None)], [])
     assert shuffled.drawdown == ordered.drawdown == DrawdownFigures(8, 5, 1.0, 2.0, None)
+
+
+huge = st.tuples(st.booleans(), st.integers(2**61, 2**62)).map(lambda s: s[1] if s[0] else -s[1])
+
+
+@given(
+    st.lists(st.tuples(times, huge, st.none()), min_size=1, max_size=20),
+    st.lists(st.tuples(times, st.integers(2**61, 2**62)), max_size=10),
+)
+def test_cash_past_int64_stays_exact(
+    exits: list[tuple[float, int, float | None]], fees: list[tuple[float, int]]
+) -> None:
+    # Running sums of such amounts leave int64: the walk must not wrap around.
+    exits = sorted(exits, key=lambda e: e[0])
+    fees = sorted(fees, key=lambda f: f[0])
+    assert walk(exits, fees).drawdown == naive_drawdown(exits, fees)

@@ -23,6 +23,7 @@ import errno
 import fcntl
 import os
 import stat
+import time
 from pathlib import Path
 
 from engine.files import FILE_MODE, private_dir
@@ -39,6 +40,12 @@ class LedgerBusy(LedgerError):
             "or pass another --ledger"
         )
         self.pid = pid
+
+
+# A report probing whether a writer holds the lock takes it shared for an instant; a
+# writer starting in that instant waits it out rather than refusing to start.
+PROBE_GRACE_S = 0.1
+PROBE_TRIES = 10
 
 
 def lock_path(ledger: Path) -> Path:
@@ -61,10 +68,13 @@ class WriterLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock at once or raise :class:`LedgerBusy`; never waits."""
+        """Take the lock or raise :class:`LedgerBusy`. Waits only out a reader's probe (a
+        shared lock held for microseconds, see ``engine.ledger.reader``): at most
+        ``PROBE_GRACE_S``, never for another writer's lock."""
         if self._fd is not None:
             return
         private_dir(self.path.parent)
+        tries = PROBE_TRIES
         while True:
             fd = self._open()
             try:
@@ -72,7 +82,12 @@ class WriterLock:
             except OSError as exc:
                 pid = _read_pid(fd)
                 os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                busy = exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+                if busy and tries > 0:
+                    tries -= 1
+                    time.sleep(PROBE_GRACE_S / PROBE_TRIES)
+                    continue
+                if busy:
                     raise LedgerBusy(self.ledger, pid) from None
                 why = exc.strerror or exc
                 raise LedgerError(

@@ -167,6 +167,27 @@ def test_a_lock_removed_as_it_was_opened_is_taken_afresh(tmp_path: Path) -> None
         second.release()
 
 
+def test_a_writer_waits_out_a_readers_probe_but_not_a_writer(tmp_path: Path) -> None:
+    """A report checks whether a writer runs by taking the lock shared for an instant: a
+    writer starting in that instant must start, not refuse as if the ledger were in use."""
+    import fcntl
+    import threading
+
+    ledger = tmp_path / "l.sqlite"
+    lock_path(ledger).touch(mode=0o600)  # a writer stopped: the lock file is there, free
+    probe = os.open(lock_path(ledger), os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    threading.Timer(0.02, os.close, (probe,)).start()  # the probe lets go
+    writer = WriterLock(ledger)
+    writer.acquire()
+    try:
+        assert writer.held
+        with pytest.raises(LedgerBusy):  # a writer's lock is never waited out
+            WriterLock(ledger).acquire()
+    finally:
+        writer.release()
+
+
 async def test_a_second_writer_through_a_symlink_is_refused(tmp_path: Path) -> None:
     """One ledger reached by two names (a symlink, or the link's target) is one ledger:
     the lock follows the file, not the name (two writers used to run and break it)."""

@@ -4,14 +4,15 @@ Tasks: the feed (delivering frames to the core), the sentiment source when one i
 configured (delivering headlines; the markets they move are decided on at once), the
 gateway's own background work (a live venue's heartbeats and user channel), submitters
 (carrying orders and cancels from the order manager's one queue to the gateway, so a slow
-gateway never stalls a decision; the answers go back through the order manager's one
-entry point), the core's timer, and the snapshot publisher. A frame's decisions run as
-soon as it is applied, before the next frame is read, while the engine keeps up (the
-frame arrived under ``CONFLATE_AFTER_S`` ago); behind that (frames waited in buffers), one
-pass runs after the read for however many frames arrived meanwhile, each book decided
-once on its latest state, in slices of ``DECIDE_SLICE`` books between socket reads.
-Frame -> order latency is timed per order, from the receipt of the frame that triggered
-its decision to its hand-off to the gateway (``send``).
+gateway never stalls a decision; cancels asked together leave as one batch; the answers
+go back through the order manager's one entry point), the core's timer, and the snapshot
+publisher. A frame's decisions run as soon as it is applied, before the next frame is
+read, while the engine keeps up (the frame arrived under ``CONFLATE_AFTER_S`` ago); behind
+that (frames waited in buffers), one pass runs after the read for however many frames
+arrived meanwhile, each book decided once on its latest state, in slices of
+``DECIDE_SLICE`` books between socket reads. Frame -> order latency is timed per order,
+from the receipt of the frame that triggered its decision to its hand-off to the gateway
+(``send``).
 
 Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
 down, asks the gateway to cancel every open order (those it cannot confirm are closed on
@@ -380,18 +381,19 @@ class LiveRunner:
             return
         try:
             async with asyncio.timeout(STOP_CANCEL_S):
-                for order_id in open_ids:
-                    oms.on_reports(await self._cancel(order_id, reason))
+                oms.on_reports(await self._cancel(open_ids, reason))
         except TimeoutError:
             log.warning("stopping: the gateway did not confirm every cancel in time")
         for order_id in oms.open_ids():
             oms.close(order_id, OrderStatus.CANCELLED, reason, tell=False)
 
-    async def _cancel(self, order_id: str, reason: str) -> tuple[VenueReport, ...]:
+    async def _cancel(self, order_ids: Sequence[str], reason: str) -> tuple[VenueReport, ...]:
         try:
-            return tuple(await self.gateway.cancel(order_id, reason))
+            if len(order_ids) == 1:
+                return tuple(await self.gateway.cancel(order_ids[0], reason))
+            return tuple(await self.gateway.cancel_many(order_ids, reason))
         except (OSError, RuntimeError, ValueError) as exc:
-            log.warning("cancel of %s failed: %s", order_id, exc)
+            log.warning("cancel of %s failed: %s", ", ".join(order_ids), exc)
             return ()
 
     async def _submitter(self) -> None:
@@ -410,10 +412,21 @@ class LiveRunner:
             oms.on_reports(reports)
 
     async def _canceller(self) -> None:
+        """Cancels asked together (a cancel-all, a flatten, a pause) leave together: all
+        that wait in the queue go as one request per reason (a venue's batch cancel)."""
         oms = self.core.oms
+        cancels = self._cancels
         while True:
-            order_id, reason = await self._cancels.get()
-            oms.on_reports(await self._cancel(order_id, reason))
+            waiting = [await cancels.get()]
+            while not cancels.empty():
+                waiting.append(cancels.get_nowait())
+            by_reason: dict[str, list[str]] = {}
+            for order_id, reason in waiting:
+                ids = by_reason.setdefault(reason, [])
+                if order_id not in ids:
+                    ids.append(order_id)
+            for reason, ids in by_reason.items():
+                oms.on_reports(await self._cancel(ids, reason))
 
     async def _timers(self) -> None:
         core = self.core

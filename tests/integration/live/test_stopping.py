@@ -14,7 +14,7 @@ from polyterm.emulator.server import ExchangeEmulator
 from polyterm.faces.live_engine import LiveEngine
 from tests.kit.live import snapshot_where
 from tests.kit.live_venue import QUIET, live_engine, rows, throwaway_key, venue_orders
-from tests.kit.venue import venue
+from tests.kit.venue import admin, venue
 
 pytestmark = pytest.mark.integration
 SHARES = 10**6
@@ -24,10 +24,10 @@ def ready(snap: object) -> bool:
     return not getattr(snap, "trading_blocks", True) and bool(getattr(snap, "markets", ()))
 
 
-async def rest_two(live: LiveEngine, emu: ExchangeEmulator) -> list[str]:
-    """Two resting bids, acknowledged by the venue."""
+async def rest_two(live: LiveEngine, emu: ExchangeEmulator, count: int = 2) -> list[str]:
+    """Two (or `count`) resting bids, one a market, acknowledged by the venue."""
     ids = []
-    for market in emu.exchange.markets[:2]:
+    for market in emu.exchange.markets[:count]:
         book = market.yes
         assert book.best_bid is not None
         sent = await live.runner.manual_order(
@@ -38,7 +38,7 @@ async def rest_two(live: LiveEngine, emu: ExchangeEmulator) -> list[str]:
         )
         assert sent.order_id is not None
         ids.append(sent.order_id)
-    await snapshot_where(live, lambda s: sum(o.status == "live" for o in s.orders) == 2)
+    await snapshot_where(live, lambda s: sum(o.status == "live" for o in s.orders) == count)
     return ids
 
 
@@ -73,6 +73,23 @@ async def test_cancel_all_takes_every_order_off_the_book_and_waits_for_the_venue
         ("cancel all (by test)",),
         ("cancel all (by test)",),
     ]
+
+
+async def test_cancel_all_is_one_request_to_the_venue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The venue's batch cancel (DELETE /orders), not a cancel per order: with each cancel
+    route allowed one request per window, four orders still all come off the book."""
+    throwaway_key(monkeypatch)
+    async with venue() as emu, live_engine(emu, tmp_path / "live.sqlite", QUIET) as live:
+        assert emu.urls is not None
+        await snapshot_where(live, ready)
+        await rest_two(live, emu, 4)
+        await admin(emu.urls, "POST", "/limits", {"DELETE /order": 1, "DELETE /orders": 1})
+        assert await live.runner.cancel_all(who="test") == ()
+        assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED"] * 4
+        state = await admin(emu.urls, "GET", "/state")
+        assert state["pacing"]["limited"] == 0  # no cancel was turned away
 
 
 async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(

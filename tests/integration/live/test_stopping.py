@@ -97,17 +97,23 @@ async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(
 async def test_orders_left_working_are_cancelled_at_the_next_start_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In one request: with each cancel route allowed one request per window, all three
+    come off the book at the next start, none turned away."""
     throwaway_key(monkeypatch)
     ledger = tmp_path / "live.sqlite"
     async with venue() as emu:
+        assert emu.urls is not None
         async with live_engine(emu, ledger, {**QUIET, "EXECUTION_ON_STOP": "leave"}) as live:
             await snapshot_where(live, ready)
-            await rest_bids(live, emu)
+            await rest_bids(live, emu, 3)
+        await admin(emu.urls, "POST", "/limits", {"DELETE /order": 1, "DELETE /orders": 1})
         async with live_engine(emu, ledger, QUIET) as live:  # on_restart = "cancel"
             snap = await snapshot_where(live, ready)
             assert snap.orders == ()
-            assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED", "CANCELED"]
-    assert rows(ledger, "SELECT status, status_reason FROM orders") == [
-        ("cancelled", "cancelled on restart"),
-        ("cancelled", "cancelled on restart"),
-    ]
+            assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED"] * 3
+        state = await admin(emu.urls, "GET", "/state")
+        assert state["pacing"]["limited"] == 0
+    assert (
+        rows(ledger, "SELECT status, status_reason FROM orders")
+        == [("cancelled", "cancelled on restart")] * 3
+    )

@@ -53,6 +53,8 @@ class FakeLiveGateway:
         self.sink: VenueSink | None = None
         self.markets: MarketLookup | None = None
         self.orders: list[OrderRequest] = []  # every order that reached the venue
+        self.in_flight = 0  # requests sent and not answered yet
+        self.most_in_flight = 0
         self.cancels: list[str] = []  # every order a cancel named
         self.cancel_requests: list[tuple[str, ...]] = []  # each cancel request: its orders
         self.script: Script = self.rest
@@ -70,14 +72,19 @@ class FakeLiveGateway:
         await asyncio.Event().wait()  # a venue's background work: until cancelled
 
     async def submit(self, order: OrderRequest) -> Sequence[VenueReport]:
-        await asyncio.sleep(0)  # the request's way to the venue (a test may script it)
-        self.orders.append(order)
-        unasked, answer = self.script(order)
-        await asyncio.sleep(0)  # the user channel's message arrives first...
-        if unasked:
-            self.push(*unasked)
-        await asyncio.sleep(self.answer_after_s)  # ...then the answer to the request
-        return answer
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # the request's way to the venue (a test may script it)
+            self.orders.append(order)
+            unasked, answer = self.script(order)
+            await asyncio.sleep(0)  # the user channel's message arrives first...
+            if unasked:
+                self.push(*unasked)
+            await asyncio.sleep(self.answer_after_s)  # ...then the answer to the request
+            return answer
+        finally:
+            self.in_flight -= 1
 
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
         return await self.cancel_many((order_id,), reason)

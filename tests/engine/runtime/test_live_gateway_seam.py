@@ -364,3 +364,17 @@ async def test_stopping_cancels_every_resting_order_in_one_request(tmp_path: Pat
         rows(path, "SELECT status, status_reason FROM orders")
         == [("cancelled", "engine stopped")] * 3
     )
+
+
+async def test_orders_queued_together_reach_the_gateway_together(tmp_path: Path) -> None:
+    """Twenty orders sent at once are all in flight at once (a venue's batch call can
+    carry them), and each is answered."""
+    room = {"max_position_shares": 500, "max_market_exposure": 1000, "max_event_exposure": 1000}
+    async with live_run(tmp_path / "l.sqlite", [], {"risk": room}) as (runner, gateway, _):
+        gateway.answer_after_s = 0.05
+        for n in range(20):
+            order = ManualOrder("Y", Side.BUY, 5 * SHARES, 3000 - n * 100, OrderType.GTC)
+            sent = await runner.manual_order(order, who="ann")
+            assert sent.order_id is not None, sent.reason
+        await until(lambda: sum(o.status == "live" for o in runner.builder.build().orders) == 20)
+        assert gateway.most_in_flight == 20

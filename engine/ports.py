@@ -34,7 +34,6 @@ __all__ = [
     "SentimentSource",
     "SimulatedGateway",
     "VenueBalance",
-    "cancel_each",
 ]
 
 
@@ -170,17 +169,7 @@ class OrderGateway(Protocol):
     ) -> Sequence[VenueReport]:
         """Several cancels at once (a cancel-all, a flatten, a stop), answered as
         :meth:`cancel` answers each: a venue with a batch call makes them one request; a
-        gateway without one loops (:func:`cancel_each`)."""
-
-
-async def cancel_each(
-    gateway: OrderGateway, order_ids: Sequence[str], reason: str = "cancelled"
-) -> list[VenueReport]:
-    """``cancel_many`` for a gateway with no batch call: one cancel after another."""
-    reports: list[VenueReport] = []
-    for order_id in order_ids:
-        reports.extend(await gateway.cancel(order_id, reason))
-    return reports
+        gateway without one cancels each in turn."""
 
 
 class SimulatedGateway(OrderGateway, Protocol):

@@ -139,12 +139,12 @@ class VenueBalance(Protocol):
 class OrderGateway(Protocol):
     """The order seam: where orders go, and where every report about them comes from.
 
-    Answers to :meth:`submit` and :meth:`cancel` are reports, and so is everything the
-    venue says unasked (sent to the sink given to :meth:`bind`); the engine puts both
-    through the order manager's one entry point. ``submit`` raises only when the order
-    certainly did not reach the venue; when that is unknown (a timeout after sending) it
-    returns nothing and reports later, once it has looked the order up: an order is
-    never sent twice blindly.
+    Answers to :meth:`submit`, :meth:`cancel` and :meth:`cancel_many` are reports, and
+    so is everything the venue says unasked (sent to the sink given to :meth:`bind`); the
+    engine puts both through the order manager's one entry point. ``submit`` raises only
+    when the order certainly did not reach the venue; when that is unknown (a timeout
+    after sending) it returns nothing and reports later, once it has looked the order up:
+    an order is never sent twice blindly.
     """
 
     name: str  # "paper", "polymarket", ...
@@ -163,6 +163,13 @@ class OrderGateway(Protocol):
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
         """The cancel's answer: the order's CANCELLED update when it was taken off the
         book; nothing when it was not resting (not yet, or already done)."""
+
+    async def cancel_many(
+        self, order_ids: Sequence[str], reason: str = "cancelled"
+    ) -> Sequence[VenueReport]:
+        """Several cancels at once (a cancel-all, a flatten, a stop), answered as
+        :meth:`cancel` answers each: a venue with a batch call makes them one request; a
+        gateway without one cancels each in turn."""
 
 
 class SimulatedGateway(OrderGateway, Protocol):

@@ -430,3 +430,9 @@ class PaperGateway:
 
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
         return self.exchange.withdraw(order_id, self._clock.time(), reason)
+
+    async def cancel_many(
+        self, order_ids: Sequence[str], reason: str = "cancelled"
+    ) -> Sequence[VenueReport]:
+        now = self._clock.time()
+        return [r for oid in order_ids for r in self.exchange.withdraw(oid, now, reason)]

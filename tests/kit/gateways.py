@@ -53,7 +53,10 @@ class FakeLiveGateway:
         self.sink: VenueSink | None = None
         self.markets: MarketLookup | None = None
         self.orders: list[OrderRequest] = []  # every order that reached the venue
-        self.cancels: list[str] = []
+        self.in_flight = 0  # requests sent and not answered yet
+        self.most_in_flight = 0
+        self.cancels: list[str] = []  # every order a cancel named
+        self.cancel_requests: list[tuple[str, ...]] = []  # each cancel request: its orders
         self.script: Script = self.rest
         # What the venue says to a cancel (None: cancelled at once).
         self.cancel_script: Callable[[str], Sequence[VenueReport]] | None = None
@@ -69,21 +72,39 @@ class FakeLiveGateway:
         await asyncio.Event().wait()  # a venue's background work: until cancelled
 
     async def submit(self, order: OrderRequest) -> Sequence[VenueReport]:
-        await asyncio.sleep(0)  # the request's way to the venue (a test may script it)
-        self.orders.append(order)
-        unasked, answer = self.script(order)
-        await asyncio.sleep(0)  # the user channel's message arrives first...
-        if unasked:
-            self.push(*unasked)
-        await asyncio.sleep(self.answer_after_s)  # ...then the answer to the request
-        return answer
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # the request's way to the venue (a test may script it)
+            self.orders.append(order)
+            unasked, answer = self.script(order)
+            await asyncio.sleep(0)  # the user channel's message arrives first...
+            if unasked:
+                self.push(*unasked)
+            await asyncio.sleep(self.answer_after_s)  # ...then the answer to the request
+            return answer
+        finally:
+            self.in_flight -= 1
 
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
-        self.cancels.append(order_id)
+        return await self.cancel_many((order_id,), reason)
+
+    async def cancel_many(
+        self, order_ids: Sequence[str], reason: str = "cancelled"
+    ) -> Sequence[VenueReport]:
+        """One request, however many orders it names (the venue's batch cancel)."""
+        self.cancel_requests.append(tuple(order_ids))
+        self.cancels.extend(order_ids)
         await asyncio.sleep(0)
-        if self.cancel_script is not None:
-            return self.cancel_script(order_id)
-        return [OrderUpdate(order_id, OrderStatus.CANCELLED, self._clock.time(), reason)]
+        reports: list[VenueReport] = []
+        for order_id in order_ids:
+            if self.cancel_script is not None:
+                reports.extend(self.cancel_script(order_id))
+            else:
+                reports.append(
+                    OrderUpdate(order_id, OrderStatus.CANCELLED, self._clock.time(), reason)
+                )
+        return reports
 
     # -- what the venue says unasked ----------------------------------------------------------
     def push(self, *reports: VenueReport) -> None:

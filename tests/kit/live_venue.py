@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from engine.orders import OrderType, Side
+from engine.runtime.manual import ManualOrder
 from polyterm.emulator.server import ExchangeEmulator
 from polyterm.faces.live_engine import LiveEngine
-from tests.kit.live import at_emulator, running_engine
+from tests.kit.live import at_emulator, running_engine, snapshot_where
 from tests.kit.secrets import PRIVATE_KEY
 from tests.kit.venue import admin
 
@@ -56,6 +58,30 @@ async def live_engine(
         ledger, {**LIVE, **(env or {})}, venue_for=at_emulator(emulator)
     ) as live:
         yield live
+
+
+def ready(snap: object) -> bool:
+    """A live run that may trade: no trading block, markets listed."""
+    return not getattr(snap, "trading_blocks", True) and bool(getattr(snap, "markets", ()))
+
+
+async def rest_bids(live: LiveEngine, emulator: ExchangeEmulator, count: int = 2) -> list[str]:
+    """`count` resting bids of 5 shares (one a market, below its best bid), sent as a
+    person's orders and acknowledged by the venue; their ids."""
+    ids = []
+    for market in emulator.exchange.markets[:count]:
+        book = market.yes
+        assert book.best_bid is not None
+        sent = await live.runner.manual_order(
+            ManualOrder(
+                book.asset_id, Side.BUY, 5 * 10**6, book.best_bid - 5 * book.tick, OrderType.GTC
+            ),
+            who="test",
+        )
+        assert sent.order_id is not None, sent.reason
+        ids.append(sent.order_id)
+    await snapshot_where(live, lambda s: sum(o.status == "live" for o in s.orders) == count)
+    return ids
 
 
 async def venue_orders(emulator: ExchangeEmulator) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from engine.orders import OrderRequest, OrderStatus, OrderType, Side
+from engine.runtime.live import LiveRunner
 from engine.runtime.manual import ManualOrder
 from engine.runtime.state import EngineState
 from engine.strategies.base import Signal
@@ -322,3 +323,58 @@ async def test_after_a_reset_what_is_bought_may_be_held(tmp_path: Path) -> None:
             await asyncio.sleep(0.02)
         assert len(gateway.orders) == 1
         assert [p.shares for p in runner.builder.build().positions] == [8]
+
+
+async def rest_three(runner: LiveRunner, gateway: FakeLiveGateway) -> list[str]:
+    """Three resting bids, acknowledged by the venue."""
+    ids = []
+    for price in (3900, 3800, 3700):
+        sent = await runner.manual_order(
+            ManualOrder("Y", Side.BUY, 5 * SHARES, price, OrderType.GTC), who="ann"
+        )
+        assert sent.order_id is not None, sent.reason
+        ids.append(sent.order_id)
+    await until(lambda: sum(o.status == "live" for o in runner.builder.build().orders) == 3)
+    assert gateway.cancel_requests == []
+    return ids
+
+
+async def test_cancel_all_asks_the_venue_once_for_every_order(tmp_path: Path) -> None:
+    async with live_run(tmp_path / "l.sqlite", []) as (runner, gateway, _):
+        ids = await rest_three(runner, gateway)
+        assert await runner.cancel_all(who="ann", timeout_s=5.0) == ()
+        assert gateway.cancel_requests == [tuple(ids)]
+        assert runner.builder.build().orders == ()
+
+
+async def test_flatten_cancels_its_orders_in_one_request(tmp_path: Path) -> None:
+    async with live_run(tmp_path / "l.sqlite", []) as (runner, gateway, _):
+        ids = await rest_three(runner, gateway)
+        await runner.flatten(who="ann", timeout_s=5.0)
+        await until(lambda: runner.builder.build().orders == ())
+        assert gateway.cancel_requests == [tuple(ids)]
+
+
+async def test_stopping_cancels_every_resting_order_in_one_request(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    async with live_run(path, []) as (runner, gateway, _):
+        ids = await rest_three(runner, gateway)
+    assert gateway.cancel_requests == [tuple(ids)]
+    assert (
+        rows(path, "SELECT status, status_reason FROM orders")
+        == [("cancelled", "engine stopped")] * 3
+    )
+
+
+async def test_orders_queued_together_reach_the_gateway_together(tmp_path: Path) -> None:
+    """Twenty orders sent at once are all in flight at once (a venue's batch call can
+    carry them), and each is answered."""
+    room = {"max_position_shares": 500, "max_market_exposure": 1000, "max_event_exposure": 1000}
+    async with live_run(tmp_path / "l.sqlite", [], {"risk": room}) as (runner, gateway, _):
+        gateway.answer_after_s = 0.05
+        for n in range(20):
+            order = ManualOrder("Y", Side.BUY, 5 * SHARES, 3000 - n * 100, OrderType.GTC)
+            sent = await runner.manual_order(order, who="ann")
+            assert sent.order_id is not None, sent.reason
+        await until(lambda: sum(o.status == "live" for o in runner.builder.build().orders) == 20)
+        assert gateway.most_in_flight == 20

@@ -4,6 +4,7 @@ resumes once heartbeats are accepted again."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.kit.venue import admin, venue
 
 pytestmark = pytest.mark.integration
 SHARES = 10**6
+NO_ORDER_WITHIN_S = 5.0  # the issue's bound, from the drop
 
 
 async def test_lost_heartbeats_stop_new_orders_and_the_venues_cancels_are_heard(
@@ -36,11 +38,17 @@ async def test_lost_heartbeats_stop_new_orders_and_the_venues_cancels_are_heard(
             first = await live.runner.manual_order(resting, who="test")
             await snapshot_where(live, lambda s: any(o.status == "live" for o in s.orders))
 
+            # No new order within 5 s of the drop: the block (and so the refusal) comes
+            # inside that bound, measured from the moment the venue stops taking them.
             await admin(emu.urls, "POST", "/faults", {"drop_heartbeats": True})
-            blocked = await snapshot_where(
-                live,
-                lambda s: any(b.reason is BlockReason.HEARTBEAT for b in s.trading_blocks),
-            )
+            try:
+                async with asyncio.timeout(NO_ORDER_WITHIN_S):
+                    blocked = await snapshot_where(
+                        live,
+                        lambda s: any(b.reason is BlockReason.HEARTBEAT for b in s.trading_blocks),
+                    )
+            except TimeoutError:
+                pytest.fail(f"new orders still allowed {NO_ORDER_WITHIN_S:g} s after the drop")
             block = next(b for b in blocked.trading_blocks if b.reason is BlockReason.HEARTBEAT)
             assert "order heartbeat failed" in block.detail
             refused = await live.runner.manual_order(resting, who="test")

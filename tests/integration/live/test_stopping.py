@@ -8,38 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from engine.orders import OrderType, Side
-from engine.runtime.manual import ManualOrder
-from polyterm.emulator.server import ExchangeEmulator
-from polyterm.faces.live_engine import LiveEngine
 from tests.kit.live import snapshot_where
-from tests.kit.live_venue import QUIET, live_engine, rows, throwaway_key, venue_orders
-from tests.kit.venue import venue
+from tests.kit.live_venue import (
+    QUIET,
+    live_engine,
+    ready,
+    rest_bids,
+    rows,
+    throwaway_key,
+    venue_orders,
+)
+from tests.kit.venue import admin, venue
 
 pytestmark = pytest.mark.integration
-SHARES = 10**6
-
-
-def ready(snap: object) -> bool:
-    return not getattr(snap, "trading_blocks", True) and bool(getattr(snap, "markets", ()))
-
-
-async def rest_two(live: LiveEngine, emu: ExchangeEmulator) -> list[str]:
-    """Two resting bids, acknowledged by the venue."""
-    ids = []
-    for market in emu.exchange.markets[:2]:
-        book = market.yes
-        assert book.best_bid is not None
-        sent = await live.runner.manual_order(
-            ManualOrder(
-                book.asset_id, Side.BUY, 5 * SHARES, book.best_bid - 5 * book.tick, OrderType.GTC
-            ),
-            who="test",
-        )
-        assert sent.order_id is not None
-        ids.append(sent.order_id)
-    await snapshot_where(live, lambda s: sum(o.status == "live" for o in s.orders) == 2)
-    return ids
 
 
 async def test_stopping_cancels_resting_orders_at_the_venue(
@@ -50,7 +31,7 @@ async def test_stopping_cancels_resting_orders_at_the_venue(
     async with venue() as emu:
         async with live_engine(emu, ledger, QUIET) as live:
             await snapshot_where(live, ready)
-            await rest_two(live, emu)
+            await rest_bids(live, emu)
         assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED", "CANCELED"]
     assert rows(ledger, "SELECT status, venue_status, status_reason FROM orders") == [
         ("cancelled", "cancelled", "engine stopped"),
@@ -65,7 +46,7 @@ async def test_cancel_all_takes_every_order_off_the_book_and_waits_for_the_venue
     ledger = tmp_path / "live.sqlite"
     async with venue() as emu, live_engine(emu, ledger, QUIET) as live:
         await snapshot_where(live, ready)
-        await rest_two(live, emu)
+        await rest_bids(live, emu)
         assert await live.runner.cancel_all(who="test") == ()
         assert live.runner.builder.build().orders == ()
         assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED", "CANCELED"]
@@ -73,6 +54,23 @@ async def test_cancel_all_takes_every_order_off_the_book_and_waits_for_the_venue
         ("cancel all (by test)",),
         ("cancel all (by test)",),
     ]
+
+
+async def test_cancel_all_is_one_request_to_the_venue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The venue's batch cancel (DELETE /orders), not a cancel per order: with each cancel
+    route allowed one request per window, four orders still all come off the book."""
+    throwaway_key(monkeypatch)
+    async with venue() as emu, live_engine(emu, tmp_path / "live.sqlite", QUIET) as live:
+        assert emu.urls is not None
+        await snapshot_where(live, ready)
+        await rest_bids(live, emu, 4)
+        await admin(emu.urls, "POST", "/limits", {"DELETE /order": 1, "DELETE /orders": 1})
+        assert await live.runner.cancel_all(who="test") == ()
+        assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED"] * 4
+        state = await admin(emu.urls, "GET", "/state")
+        assert state["pacing"]["limited"] == 0  # no cancel was turned away
 
 
 async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(
@@ -84,7 +82,7 @@ async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(
         env = {**QUIET, "EXECUTION_ON_STOP": "leave", "EXECUTION_ON_RESTART": "adopt"}
         async with live_engine(emu, ledger, env) as live:
             await snapshot_where(live, ready)
-            ids = await rest_two(live, emu)
+            ids = await rest_bids(live, emu)
         assert [o["status"] for o in await venue_orders(emu)] == ["LIVE", "LIVE"]
         assert rows(ledger, "SELECT status FROM orders") == [("live",), ("live",)]
         # The next run (before the venue's dead-man switch fires) finds them working.
@@ -99,17 +97,23 @@ async def test_leave_keeps_orders_working_and_the_next_run_adopts_them(
 async def test_orders_left_working_are_cancelled_at_the_next_start_by_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In one request: with each cancel route allowed one request per window, all three
+    come off the book at the next start, none turned away."""
     throwaway_key(monkeypatch)
     ledger = tmp_path / "live.sqlite"
     async with venue() as emu:
+        assert emu.urls is not None
         async with live_engine(emu, ledger, {**QUIET, "EXECUTION_ON_STOP": "leave"}) as live:
             await snapshot_where(live, ready)
-            await rest_two(live, emu)
+            await rest_bids(live, emu, 3)
+        await admin(emu.urls, "POST", "/limits", {"DELETE /order": 1, "DELETE /orders": 1})
         async with live_engine(emu, ledger, QUIET) as live:  # on_restart = "cancel"
             snap = await snapshot_where(live, ready)
             assert snap.orders == ()
-            assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED", "CANCELED"]
-    assert rows(ledger, "SELECT status, status_reason FROM orders") == [
-        ("cancelled", "cancelled on restart"),
-        ("cancelled", "cancelled on restart"),
-    ]
+            assert [o["status"] for o in await venue_orders(emu)] == ["CANCELED"] * 3
+        state = await admin(emu.urls, "GET", "/state")
+        assert state["pacing"]["limited"] == 0
+    assert (
+        rows(ledger, "SELECT status, status_reason FROM orders")
+        == [("cancelled", "cancelled on restart")] * 3
+    )

@@ -56,7 +56,8 @@ from engine.venue import (
 
 log = logging.getLogger("engine.live")
 
-MAX_BATCH = 15  # the venue's batch limit
+MAX_BATCH = 15  # the venue's batch limit for posting orders
+MAX_CANCEL_BATCH = 3000  # and for cancelling them (DELETE /orders)
 MIN_TAKING_NOTIONAL = 10**10  # $1 in cash units: the venue's least taking order
 APPROVE_FIX = (
     "run `polyterm auth approve` (it lists what is missing and approves only after you "
@@ -401,39 +402,73 @@ class LiveGateway:
             sink.on_reports(reports)
 
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
+        return await self.cancel_many((order_id,), reason)
+
+    async def cancel_many(
+        self, order_ids: Sequence[str], reason: str = "cancelled"
+    ) -> Sequence[VenueReport]:
+        """One order by the venue's single cancel, more by its batch cancel (one request
+        for up to ``MAX_CANCEL_BATCH``): each order's CANCELLED update, or what became of
+        one the venue did not cancel."""
         from polymarket.errors import PolymarketError
 
-        working = self._orders.by_order.get(order_id)
-        if working is None or working.done:
-            return ()  # never signed, or finished
+        asked: dict[str, tuple[str, Working]] = {}  # venue id -> our id, its order
+        for order_id in order_ids:
+            working = self._orders.by_order.get(order_id)
+            if working is not None and not working.done:  # else never signed, or finished
+                asked[working.venue_id] = (order_id, working)
+        if not asked:
+            return ()
         if self._shadow is not None:
-            self._shadow.cancel(order_id, reason)
+            for order_id, _ in asked.values():
+                self._shadow.cancel(order_id, reason)
+        venue_ids = list(asked)
+        canceled: set[str] = set()
         try:
-            answer = await self._client.cancel_order(order_id=working.venue_id)
+            for start in range(0, len(venue_ids), MAX_CANCEL_BATCH):
+                chunk = venue_ids[start : start + MAX_CANCEL_BATCH]
+                if len(chunk) == 1:
+                    answer = await self._client.cancel_order(order_id=chunk[0])
+                else:
+                    answer = await self._client.cancel_orders(order_ids=chunk)
+                canceled.update(str(v) for v in answer.canceled or ())
         except (PolymarketError, OSError) as exc:
             raise RuntimeError(f"cancel not confirmed: {self._words(exc)}") from None
         now = self._clock.time()
-        if working.venue_id in (answer.canceled or ()):
-            working.done = True
-            return [OrderUpdate(order_id, OrderStatus.CANCELLED, now, reason, working.venue_id)]
-        if not working.posted:
-            # Cancelled by its hash while its answer is on the way: not there (yet). Its
-            # answer (or look-up) says where it is, and the order manager cancels again.
-            return ()
-        # Not cancelled: it filled (or finished) first. Say how.
+        reports: list[VenueReport] = []
+        for venue_id, (order_id, working) in asked.items():
+            if venue_id in canceled:
+                working.done = True
+                reports.append(OrderUpdate(order_id, OrderStatus.CANCELLED, now, reason, venue_id))
+            elif working.posted:
+                reports.extend(await self._not_cancelled(working, now))
+            # Not posted: cancelled by its hash while its answer is on the way, so not
+            # there (yet). Its answer (or look-up) says where it is, and the order manager
+            # cancels again.
+        return reports
+
+    async def _not_cancelled(self, working: Working, now: float) -> list[VenueReport]:
+        """The venue did not cancel a posted order: it filled (or finished) first. Say how."""
+        from polymarket.errors import PolymarketError
+
         reconciler = self._reconciler
         assert reconciler is not None
         reports: list[VenueReport] = []
         try:
             found = await reconciler.order(working.venue_id)
             if found is None:
-                return ()
+                return []
             for trade in await reconciler.trades_of(found):
                 reports.extend(self._orders.trade_reports(trade, self._live_sink().knows_fill))
         except (PolymarketError, OSError) as exc:
-            raise RuntimeError(
-                f"cancel refused, the order not read back: {self._words(exc)}"
-            ) from None
+            # The others' answers still count; this one's state comes with the next
+            # reconciliation (or its user-channel message).
+            log.warning(
+                "cancel of %s refused, the order not read back: %s",
+                working.venue_id,
+                self._words(exc),
+            )
+            return []
         reports.extend(self._orders.order_reports(found, now))
         return reports
 

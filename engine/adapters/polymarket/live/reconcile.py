@@ -180,6 +180,7 @@ class Reconciler:
         """The ledger's open orders and the venue's, after a restart."""
         adopted = cancelled = 0
         resting = {o.id: o for o in venue_open}
+        ours: list[tuple[str, str]] = []  # (our id, venue id) to cancel
         for known in self._ledger_open:
             order, venue_id = known.order, known.venue_id
             if venue_id is None:
@@ -210,33 +211,31 @@ class Reconciler:
             if self._adopt:
                 adopted += 1
             else:
-                cancelled += await self._cancel(order_id, venue_id, sink, "cancelled on restart")
-        for stranger in resting.values():
-            if stranger.id in self._orders.by_venue:
-                continue
-            cancelled += await self._stranger(stranger, sink)
-            adopted += int(self._adopt)
+                ours.append((order_id, venue_id))
+        strangers = [o for o in resting.values() if o.id not in self._orders.by_venue]
+        if self._adopt:
+            for stranger in strangers:
+                self._adopt_stranger(stranger, sink)
+            adopted += len(strangers)
+        else:
+            cancelled += await self._cancel(ours, strangers, sink, "cancelled on restart")
         return adopted, cancelled
 
     async def _strangers(self, venue_open: list[VenueOrder], sink: LiveVenueSink) -> int:
         """Orders resting at the venue that this run never placed (another process on
-        the same key): adopted or cancelled as at a restart."""
-        count = 0
-        for order in venue_open:
-            if order.id in self._orders.by_venue or self._orders.order_id(order.id):
-                continue
-            count += await self._stranger(order, sink)
-        return count
+        the same key): adopted or cancelled as at a restart; the number cancelled."""
+        strangers = [
+            o
+            for o in venue_open
+            if o.id not in self._orders.by_venue and not self._orders.order_id(o.id)
+        ]
+        if self._adopt:
+            for stranger in strangers:
+                self._adopt_stranger(stranger, sink)
+            return 0
+        return await self._cancel([], strangers, sink, "cancelled on restart")
 
-    async def _stranger(self, order: VenueOrder, sink: LiveVenueSink) -> int:
-        if not self._adopt:
-            await self._client.cancel_orders(order_ids=[order.id])
-            sink.note(
-                "unknown_order_cancelled",
-                f"an order the ledger does not know was resting at the venue ({order.id}): "
-                "cancelled (execution.on_restart = cancel)",
-            )
-            return 1
+    def _adopt_stranger(self, order: VenueOrder, sink: LiveVenueSink) -> None:
         request = OrderRequest(
             order_id="",
             asset_id=order.asset_id,
@@ -257,20 +256,40 @@ class Reconciler:
         self._orders.add(
             order_id, order.id, order.original_size, order.asset_id, order.size_matched
         )
-        return 0
 
-    async def _cancel(self, order_id: str, venue_id: str, sink: LiveVenueSink, why: str) -> int:
-        answer = await self._client.cancel_orders(order_ids=[venue_id])
-        if venue_id not in (answer.canceled or ()):
-            return 0  # it finished meanwhile: _finished reports how
-        working = self._orders.by_venue.get(venue_id)
-        if working is not None:
-            working.done = True
-        sink.on_reports(
-            [OrderUpdate(order_id, OrderStatus.CANCELLED, self._clock.time(), why, venue_id)]
-        )
-        log.info("cancelled %s (%s) at the venue: %s", order_id, venue_id, why)
-        return 1
+    async def _cancel(
+        self,
+        ours: list[tuple[str, str]],
+        strangers: list[VenueOrder],
+        sink: LiveVenueSink,
+        why: str,
+    ) -> int:
+        """Cancel our orders (our id, venue id) and strangers in one request (the venue's
+        batch cancel); the number cancelled."""
+        if not ours and not strangers:
+            return 0
+        venue_ids = [v for _, v in ours] + [o.id for o in strangers]
+        answer = await self._client.cancel_orders(order_ids=venue_ids)
+        canceled = {str(v) for v in answer.canceled or ()}
+        now = self._clock.time()
+        reports: list[VenueReport] = []
+        for order_id, venue_id in ours:
+            if venue_id not in canceled:
+                continue  # it finished meanwhile: _finished reports how
+            working = self._orders.by_venue.get(venue_id)
+            if working is not None:
+                working.done = True
+            reports.append(OrderUpdate(order_id, OrderStatus.CANCELLED, now, why, venue_id))
+            log.info("cancelled %s (%s) at the venue: %s", order_id, venue_id, why)
+        if reports:
+            sink.on_reports(reports)
+        for stranger in strangers:
+            sink.note(
+                "unknown_order_cancelled",
+                f"an order the ledger does not know was resting at the venue ({stranger.id}): "
+                "cancelled (execution.on_restart = cancel)",
+            )
+        return len(reports) + len(strangers)
 
     async def _finished(self, venue_open: list[VenueOrder], sink: LiveVenueSink) -> int:
         """Our orders that are no longer resting at the venue, while the engine still has

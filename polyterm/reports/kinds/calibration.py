@@ -4,11 +4,15 @@ shares: Brier = sum(shares x (price - outcome)^2) / sum(shares), 0 best, 0.25 a 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from polyterm.reports.context import Context
 from polyterm.reports.document import Column, Figure, Report, Table
 from polyterm.reports.kinds.visuals import CALIBRATION_BUCKET, calibration, calibration_points
 
 BUCKET_CENTS = CALIBRATION_BUCKET // 100
+CENT = Decimal("0.01")
+TENTH_OF_A_CENT = Decimal("0.001")
 
 
 def build(ctx: Context) -> Report:
@@ -20,19 +24,21 @@ def build(ctx: Context) -> Report:
         "buckets",
         "Calibration by price bucket",
         (
-            Column("bucket", "Price paid"),
+            Column("low", "Price paid from", "price"),
+            Column("high", "to below", "price"),
             Column("fills", "Fills", "int"),
             Column("shares", "Shares", "ratio"),
-            Column("avg_price", "Average price", "score"),
+            Column("avg_price", "Average price", "price"),
             Column("won", "Share that won", "score"),
             Column("brier", "Brier", "score"),
         ),
         [
             (
-                f"{b * BUCKET_CENTS}-{(b + 1) * BUCKET_CENTS}¢",
+                b * BUCKET_CENTS * CENT,
+                (b + 1) * BUCKET_CENTS * CENT,
                 n,
                 w,
-                price,
+                Decimal(price).quantize(TENTH_OF_A_CENT),
                 won,
                 sq / w if w else None,
             )

@@ -4,6 +4,7 @@ strength) x its size hint (1 where the signal recorded none); and each strategy'
 
 from __future__ import annotations
 
+from engine.orders import StrategyId
 from polyterm.reports.context import Context
 from polyterm.reports.document import Column, Report, Table
 from polyterm.reports.kinds import visuals
@@ -38,7 +39,7 @@ def build(ctx: Context) -> Report:
     credit: dict[tuple[str, str], list[float]] = {}
     for owner, market, n, wins, pnl in rows:
         voters = weights.get((owner, market)) or {
-            v: 1.0 for v in (str(owner).split("+") if owner else ["(none)"])
+            v: 1.0 for v in (StrategyId(str(owner)).names if owner else ("(none)",))
         }
         total = sum(voters.values()) or 1.0
         for voter, w in voters.items():

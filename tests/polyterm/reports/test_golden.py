@@ -120,7 +120,7 @@ def test_calibration_brier(ledger: Path) -> None:
         {"strategy": "s2", "fills": 2, "shares": 150.0, "brier": round(34 / 150, 4)}
     ]
     [bucket] = c["tables"]["buckets"]
-    assert bucket["bucket"] == "60-70¢"
+    assert (bucket["low"], bucket["high"]) == ("0.6", "0.7")
     assert bucket["won"] == round(100 / 150, 4)
 
 

@@ -197,6 +197,86 @@ async def test_k_kills_after_confirmation_and_r_resets(tape: Path, tmp_path: Pat
         assert app.bridge.latest.kill_switch.state == "armed"
 
 
+def _resting_at_forty_seconds(busy_tape: Path, tmp_path: Path) -> PolytermApp:
+    # Forty seconds into the bare flow, the strategies' entry bids rest on the books.
+    records = list(replay_records([busy_tape]))
+    first = [r for r in records if r.t < records[0].t + 40]
+    return console(busy_tape, tmp_path, records=first)
+
+
+def _ledger_statuses(tmp_path: Path, order_ids: list[str]) -> set[str]:
+    db = sqlite3.connect(tmp_path / "console.sqlite")
+    try:
+        marks = ",".join("?" * len(order_ids))
+        rows = db.execute(f"SELECT status FROM orders WHERE id IN ({marks})", order_ids)
+        return {status for (status,) in rows}
+    finally:
+        db.close()
+
+
+async def test_capital_x_cancels_every_open_order_after_confirmation(
+    busy_tape: Path, tmp_path: Path
+) -> None:
+    from polyterm.tui import messages
+
+    finished: list[tuple[str, str]] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, messages.CommandFinished):
+            finished.append((message.command, message.summary))
+
+    app = _resting_at_forty_seconds(busy_tape, tmp_path)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await replayed(pilot)
+        resting = [o.order_id for o in truth(app).orders]
+        assert len(resting) >= 2, "no orders rest at forty seconds"
+        held_before = held(app)
+        await pilot.press("X")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"({len(resting)})" in plain(app.screen.query_one("#dialog-body"))
+        await pilot.press("n")
+        await pilot.pause()
+        assert [o.order_id for o in truth(app).orders] == resting, "n cancelled orders"
+        await pilot.press("X", "y")
+        await until(pilot, lambda: not truth(app).orders)
+        await until(pilot, lambda: bool(finished))
+        await until(pilot, lambda: not app.bridge.latest.orders)
+        assert held(app) == held_before, "cancelling orders touched positions"
+    assert finished == [("cancel all", f"{len(resting)} cancels sent")]
+    assert _ledger_statuses(tmp_path, resting) == {"cancelled"}
+
+
+async def test_the_palettes_cancel_all_asks_first_and_escape_leaves_the_orders(
+    busy_tape: Path, tmp_path: Path
+) -> None:
+    app = _resting_at_forty_seconds(busy_tape, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        resting = [o.order_id for o in truth(app).orders]
+        assert resting, "no orders rest at forty seconds"
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Cancel every open order")
+        results = app.screen.query_one(CommandList)
+        await until(pilot, lambda: results.option_count > 0 and results.highlighted is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        assert [o.order_id for o in truth(app).orders] == resting
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Cancel every open order")
+        results = app.screen.query_one(CommandList)
+        await until(pilot, lambda: results.option_count > 0 and results.highlighted is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: not truth(app).orders)
+    assert _ledger_statuses(tmp_path, resting) == {"cancelled"}
+
+
 async def test_slash_filters_the_markets_and_escape_clears(tape: Path, tmp_path: Path) -> None:
     app = console(tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -324,6 +404,9 @@ async def test_the_palette_offers_every_command(tape: Path, tmp_path: Path) -> N
             "Flatten the selected market…",
             "Kill switch: kill and flatten all…",
             "Kill switch: reset (re-arm)…",
+            "Cancel every open order…",
+            "Buy the selected market…",
+            "Sell the selected market…",
             "Filter markets",
             "Market detail",
             "Toggle the log pane",

@@ -457,3 +457,30 @@ async def test_an_engine_failure_is_a_visible_state_not_a_traceback(
         await pilot.press("p")  # nothing to command: greyed out, no crash
         await pilot.press("q")
     assert app.return_code == 1
+
+
+async def test_pause_stops_entries_that_rest_on_the_book(busy_tape: Path, tmp_path: Path) -> None:
+    # mean_reversion and momentum_scalping enter with resting post-only bids when the
+    # gap does not pay the spread. After p ("no new entries") no entry may fill: a bid
+    # left working that fills is a new position taken while the header says PAUSED.
+    from engine.orders import Side
+    from engine.runtime.backtest import replay_records
+    from tests.kit.console import backend, truth
+
+    records = list(replay_records([busy_tape]))
+    half = records[0].t + 40  # entry bids rest on the book then
+    first = [r for r in records if r.t < half]
+    rest = [r for r in records if r.t >= half]
+    app = console(busy_tape, tmp_path, records=first)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        resting = [o for o in truth(app).orders if o.side == Side.BUY]
+        assert resting, "no entry rests on the book at the pause"
+        await pilot.press("p")
+        assert backend(app).paused
+        entries = truth(app).telemetry.approved
+        buys = app.bridge.latest.telemetry.entries
+        await backend(app).advance(rest)
+        await until(pilot, lambda: app.shown_snapshot is backend(app).hub.latest)
+        assert truth(app).telemetry.approved == entries  # no new entry order: that holds
+        assert app.bridge.latest.telemetry.entries == buys, "entries filled while paused"

@@ -484,3 +484,18 @@ async def test_pause_stops_entries_that_rest_on_the_book(busy_tape: Path, tmp_pa
         await until(pilot, lambda: app.shown_snapshot is backend(app).hub.latest)
         assert truth(app).telemetry.approved == entries  # no new entry order: that holds
         assert app.bridge.latest.telemetry.entries == buys, "entries filled while paused"
+
+
+async def test_a_refresh_while_the_panes_are_taken_down_is_no_error(
+    tape: Path, tmp_path: Path
+) -> None:
+    # Shutting down removes the panes while the refresh timer may fire once more, with
+    # log lines waiting: that refresh must not raise (it failed the run's teardown).
+    import logging
+
+    app = console(tape, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        await app.screen.query_one(LogPane).remove()
+        logging.getLogger("polyterm.console").warning("a line while the panes go")
+        app.flush()

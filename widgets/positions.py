@@ -18,7 +18,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Label
 from textual.widgets.data_table import CellDoesNotExist
 
+from engine.orders import OrderStatus
 from engine.runtime.snapshot import EngineSnapshot, OrderRow, PositionRow
+from engine.venue import TradeStatus
 from widgets.cell_cache import CachedCellsTable
 from widgets.columns import Column, fit
 from widgets.format import DASH, market_label, palette, pnl, price, short, size
@@ -74,11 +76,30 @@ def _position_cells(p: PositionRow) -> dict[str, str | Text]:
     }
 
 
+# A live venue's words for an order on its way (matched, then mined and confirmed on
+# chain) and for one that went wrong; the engine's own (paper) words in between.
+# (StrEnums: the snapshot's words compare equal to them.)
+_IN_FLIGHT = frozenset(
+    {OrderStatus.NEW, OrderStatus.MATCHED, TradeStatus.MINED, TradeStatus.RETRYING}
+)
+_WENT_WRONG = frozenset({OrderStatus.FAILED, OrderStatus.REJECTED})
+
+
+def _status(o: OrderRow) -> Text:
+    """What the venue last said of a live order (live, matched, mined, confirmed, failed,
+    cancelled); the engine's own status for a paper order (which has no venue)."""
+    word = o.venue_status or o.status
+    status = Text(word.replace("_", " "))
+    if word in _IN_FLIGHT:
+        status.stylize(palette("warn"))
+    elif word in _WENT_WRONG:
+        status.stylize(palette("pnl-down"))
+    return status
+
+
 def _order_cells(o: OrderRow) -> dict[str, str | Text]:
     buy = o.side.lower() == "buy"
-    status = Text(o.status.replace("_", " "))
-    if o.status in ("new", "matched"):
-        status.stylize(palette("warn"))
+    status = _status(o)
     return {
         "market": f"{o.question}\x00{o.outcome}",
         "side": Text(o.side.lower(), style=palette("pnl-up") if buy else palette("pnl-down")),

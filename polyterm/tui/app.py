@@ -651,16 +651,14 @@ class PolytermApp(App[int]):
 
     async def _announce(self, order_id: str) -> None:
         """Say where a sent order stands once a snapshot shows it (the venue's status)."""
-        backend = self.backend
-        if backend is None:
+        if self.backend is None:
             return
+        # Through the console's one snapshot subscription (the bridge's), not another.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5.0):
-                async for snap in backend.hub.subscribe():
-                    if mentions(order_id, snap):
-                        break
+                await self.bridge.snapshot_where(lambda snap: mentions(order_id, snap))
         log.info("console: manual order %s", order_id)
-        self.notify(describe_order(order_id, backend.hub.latest), title="Order")
+        self.notify(describe_order(order_id, self.bridge.latest), title="Order")
 
     @on(OrdersTable.CancelAsked)
     def _cancel_asked(self, event: OrdersTable.CancelAsked) -> None:

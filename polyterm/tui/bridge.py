@@ -10,9 +10,11 @@ through a logging handler that only appends.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -83,6 +85,7 @@ class EngineBridge:
         self.events: list[EngineEvent] = []
         self.snapshots = 0  # received, for the benchmark
         self.dropped_events = 0
+        self._arrived = asyncio.Event()  # set on each snapshot (and replaced)
 
     async def follow_snapshots(self, backend: EngineBackend) -> None:
         """The console's one subscription to the engine's snapshots: the panes show the
@@ -91,6 +94,17 @@ class EngineBridge:
             self.latest = snap
             self.snapshots += 1
             backend.observe(snap)
+            arrived, self._arrived = self._arrived, asyncio.Event()
+            arrived.set()
+
+    async def snapshot_where(self, predicate: Callable[[EngineSnapshot], bool]) -> EngineSnapshot:
+        """The first snapshot (the latest, or one still to come through the console's one
+        subscription) for which `predicate` holds; the caller bounds the wait."""
+        while True:
+            arrived = self._arrived
+            if self.latest is not None and predicate(self.latest):
+                return self.latest
+            await arrived.wait()
 
     async def follow_events(self, backend: EngineBackend) -> None:
         await backend.news_from_here()

@@ -314,7 +314,10 @@ class DashboardScreen(Screen[None]):
         return self.query_one(MarketsTable).selected_asset
 
     def add_log(self, lines: list[tuple[str, str]]) -> None:
-        self.query_one(LogPane).add_lines(lines)
+        # The refresh timer can fire once more while the app shuts down and the panes
+        # are already gone: lines then have nowhere to go, which is no error.
+        for pane in self.query(LogPane):
+            pane.add_lines(lines)
 
     def toggle_log(self) -> bool:
         pane = self.query_one(LogPane)

@@ -341,8 +341,9 @@ def describe_order(order_id: str, snap: EngineSnapshot | None) -> str:
         if o.order_id == order_id:
             filled = f", {size(o.filled)} filled" if o.filled else ""
             label = market_label(o.question, o.outcome, 40)
+            status = o.venue_status or o.status  # live: what the venue last said of it
             return (
-                f"{order_id} {o.status.replace('_', ' ')}: {o.side.lower()} {size(o.size)} at "
+                f"{order_id} {status.replace('_', ' ')}: {o.side.lower()} {size(o.size)} at "
                 f"{price(o.price)}{filled} · {label}"
             )
     fills = [f for f in snap.fills if f.order_id == order_id]

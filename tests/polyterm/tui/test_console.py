@@ -197,6 +197,86 @@ async def test_k_kills_after_confirmation_and_r_resets(tape: Path, tmp_path: Pat
         assert app.bridge.latest.kill_switch.state == "armed"
 
 
+def _resting_at_forty_seconds(busy_tape: Path, tmp_path: Path) -> PolytermApp:
+    # Forty seconds into the bare flow, the strategies' entry bids rest on the books.
+    records = list(replay_records([busy_tape]))
+    first = [r for r in records if r.t < records[0].t + 40]
+    return console(busy_tape, tmp_path, records=first)
+
+
+def _ledger_statuses(tmp_path: Path, order_ids: list[str]) -> set[str]:
+    db = sqlite3.connect(tmp_path / "console.sqlite")
+    try:
+        marks = ",".join("?" * len(order_ids))
+        rows = db.execute(f"SELECT status FROM orders WHERE id IN ({marks})", order_ids)
+        return {status for (status,) in rows}
+    finally:
+        db.close()
+
+
+async def test_capital_x_cancels_every_open_order_after_confirmation(
+    busy_tape: Path, tmp_path: Path
+) -> None:
+    from polyterm.tui import messages
+
+    finished: list[tuple[str, str]] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, messages.CommandFinished):
+            finished.append((message.command, message.summary))
+
+    app = _resting_at_forty_seconds(busy_tape, tmp_path)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await replayed(pilot)
+        resting = [o.order_id for o in truth(app).orders]
+        assert len(resting) >= 2, "no orders rest at forty seconds"
+        held_before = held(app)
+        await pilot.press("X")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"({len(resting)})" in plain(app.screen.query_one("#dialog-body"))
+        await pilot.press("n")
+        await pilot.pause()
+        assert [o.order_id for o in truth(app).orders] == resting, "n cancelled orders"
+        await pilot.press("X", "y")
+        await until(pilot, lambda: not truth(app).orders)
+        await until(pilot, lambda: bool(finished))
+        await until(pilot, lambda: not app.bridge.latest.orders)
+        assert held(app) == held_before, "cancelling orders touched positions"
+    assert finished == [("cancel all", f"{len(resting)} cancels sent")]
+    assert _ledger_statuses(tmp_path, resting) == {"cancelled"}
+
+
+async def test_the_palettes_cancel_all_asks_first_and_escape_leaves_the_orders(
+    busy_tape: Path, tmp_path: Path
+) -> None:
+    app = _resting_at_forty_seconds(busy_tape, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        resting = [o.order_id for o in truth(app).orders]
+        assert resting, "no orders rest at forty seconds"
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Cancel every open order")
+        results = app.screen.query_one(CommandList)
+        await until(pilot, lambda: results.option_count > 0 and results.highlighted is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        assert [o.order_id for o in truth(app).orders] == resting
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Cancel every open order")
+        results = app.screen.query_one(CommandList)
+        await until(pilot, lambda: results.option_count > 0 and results.highlighted is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: not truth(app).orders)
+    assert _ledger_statuses(tmp_path, resting) == {"cancelled"}
+
+
 async def test_slash_filters_the_markets_and_escape_clears(tape: Path, tmp_path: Path) -> None:
     app = console(tape, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -324,6 +404,9 @@ async def test_the_palette_offers_every_command(tape: Path, tmp_path: Path) -> N
             "Flatten the selected market…",
             "Kill switch: kill and flatten all…",
             "Kill switch: reset (re-arm)…",
+            "Cancel every open order…",
+            "Buy the selected market…",
+            "Sell the selected market…",
             "Filter markets",
             "Market detail",
             "Toggle the log pane",
@@ -374,3 +457,45 @@ async def test_an_engine_failure_is_a_visible_state_not_a_traceback(
         await pilot.press("p")  # nothing to command: greyed out, no crash
         await pilot.press("q")
     assert app.return_code == 1
+
+
+async def test_pause_stops_entries_that_rest_on_the_book(busy_tape: Path, tmp_path: Path) -> None:
+    # mean_reversion and momentum_scalping enter with resting post-only bids when the
+    # gap does not pay the spread. After p ("no new entries") no entry may fill: a bid
+    # left working that fills is a new position taken while the header says PAUSED.
+    from engine.orders import Side
+    from engine.runtime.backtest import replay_records
+    from tests.kit.console import backend, truth
+
+    records = list(replay_records([busy_tape]))
+    half = records[0].t + 40  # entry bids rest on the book then
+    first = [r for r in records if r.t < half]
+    rest = [r for r in records if r.t >= half]
+    app = console(busy_tape, tmp_path, records=first)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        resting = [o for o in truth(app).orders if o.side == Side.BUY]
+        assert resting, "no entry rests on the book at the pause"
+        await pilot.press("p")
+        assert backend(app).paused
+        entries = truth(app).telemetry.approved
+        buys = app.bridge.latest.telemetry.entries
+        await backend(app).advance(rest)
+        await until(pilot, lambda: app.shown_snapshot is backend(app).hub.latest)
+        assert truth(app).telemetry.approved == entries  # no new entry order: that holds
+        assert app.bridge.latest.telemetry.entries == buys, "entries filled while paused"
+
+
+async def test_a_refresh_while_the_panes_are_taken_down_is_no_error(
+    tape: Path, tmp_path: Path
+) -> None:
+    # Shutting down removes the panes while the refresh timer may fire once more, with
+    # log lines waiting: that refresh must not raise (it failed the run's teardown).
+    import logging
+
+    app = console(tape, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        await app.screen.query_one(LogPane).remove()
+        logging.getLogger("polyterm.console").warning("a line while the panes go")
+        app.flush()

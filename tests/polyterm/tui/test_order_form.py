@@ -189,3 +189,35 @@ async def test_a_resting_order_is_cancelled_from_the_orders_pane(
     finally:
         db.close()
     assert status == ("cancelled",)
+
+
+async def test_the_console_follows_snapshots_through_one_subscription_after_an_order(
+    tape: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Saying where a sent order stands waits for a snapshot that shows it: through the
+    # console's own subscription, not a second one opened for each order.
+    from collections.abc import AsyncIterator
+
+    from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+
+    opened: list[SnapshotHub] = []
+    subscribe = SnapshotHub.subscribe
+
+    def counted(hub: SnapshotHub) -> AsyncIterator[EngineSnapshot]:
+        opened.append(hub)
+        return subscribe(hub)
+
+    monkeypatch.setattr(SnapshotHub, "subscribe", counted)
+    app = console(tape, tmp_path, env=ROOM)
+    async with app.run_test(size=SIZE) as pilot:
+        await replayed(pilot)
+        assert len(opened) == 1
+        _pick_market(app)
+        form = await _form(pilot)
+        await _type(pilot, form, "#order-size", "5")
+        form.query_one("#order-size", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: any(n.title == "Order" for n in app.notices.posted))
+        said = next(n for n in app.notices.posted if n.title == "Order").message
+        assert "filled 5.00" in said
+        assert len(opened) == 1, f"{len(opened)} snapshot subscriptions"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.runtime.commands import EngineState
+from engine.runtime.commands import EngineState, KillSwitchState
 from engine.runtime.snapshot import EngineSnapshot
 from engine.venue import TradingMode
 from widgets.format import DASH, clock, duration, palette, pnl
@@ -110,9 +110,9 @@ def _kill_switch(snap: EngineSnapshot | None) -> Text:
     ks = snap.kill_switch
     if ks.killed_by is not None:
         text.append("KILLED", style=f"bold {palette('pnl-down')}")
-    elif ks.state == "armed":
+    elif ks.state == KillSwitchState.ARMED:
         text.append("ARMED", style=palette("pnl-up"))
-    elif ks.state == "recovering":
+    elif ks.state == KillSwitchState.RECOVERING:
         text.append("RECOVERING", style=palette("warn"))
     else:
         text.append(ks.state.upper(), style=f"bold {palette('pnl-down')}")

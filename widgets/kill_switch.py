@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from engine.runtime.commands import KillSwitchState
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, bar, clock, duration, money, palette
 from widgets.pane import TextPane
@@ -21,7 +22,7 @@ class KillSwitchPane(TextPane):
     def show(self, snap: EngineSnapshot) -> None:
         ks = snap.kill_switch
         text = Text(no_wrap=True, overflow="ellipsis")
-        bad = ks.state != "armed"
+        bad = ks.state != KillSwitchState.ARMED
         text.append("state     ")
         label = ks.state.upper() + (f" (killed by {ks.killed_by})" if ks.killed_by else "")
         text.append(label, style=f"bold {palette('pnl-down')}" if bad else palette("pnl-up"))

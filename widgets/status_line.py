@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from engine.runtime.commands import KillSwitchState
 from engine.runtime.snapshot import EngineSnapshot
 from widgets.format import DASH, duration, money, palette, pnl
 from widgets.pane import TextPane
@@ -23,7 +24,7 @@ def status_text(snap: EngineSnapshot | None) -> Text:
     if ks.killed_by is not None:
         text.append("KILLED", style=f"bold {palette('pnl-down')}")
     else:
-        ok = ks.state == "armed"
+        ok = ks.state == KillSwitchState.ARMED
         text.append(ks.state.upper(), style=palette("pnl-up") if ok else f"bold {palette('warn')}")
     text.append(f" loss {money(ks.loss)}/{money(ks.limit)}")
     feed = snap.feed

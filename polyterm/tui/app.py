@@ -39,7 +39,7 @@ from engine.events import Filled
 from engine.fixed import cash_decimal, price_decimal, size_decimal
 from engine.orders import Side
 from engine.ports import MarketChoiceError
-from engine.runtime.commands import EngineState, FlattenReport, FlattenScope
+from engine.runtime.commands import EngineState, FlattenReport, FlattenScope, KillSwitchState
 from engine.venue import TradingMode
 from polyterm.faces.backend import EngineBackend
 from polyterm.settings.config import DEFAULT_THEME, ConfigError, save_theme
@@ -840,7 +840,7 @@ class PolytermApp(App[int]):
             self.notify(
                 f"kill switch {change.state} ({change.reason})",
                 title="Kill switch",
-                severity="warning" if change.state != "armed" else "information",
+                severity="warning" if change.state != KillSwitchState.ARMED else "information",
             )
 
     def on_feed_source_switched(self, message: messages.FeedSourceSwitched) -> None:

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from engine.runtime.commands import EngineState
+from engine.runtime.commands import EngineState, KillSwitchState
 from engine.runtime.snapshot import TradingBlockRow
 from engine.venue import BlockReason, TradingMode
 from tests.kit.snapshots import blank_snapshot
+from widgets.format import palette
 from widgets.header import fit, header_parts
 
 
@@ -46,3 +47,24 @@ def test_live_and_a_trading_block_are_said_at_every_width() -> None:
         assert "LIVE" in line
         assert "BLOCKED: heartbeat" in line
         assert "PAPER" not in line
+
+
+def _expected_style(state: KillSwitchState) -> str:
+    if state is KillSwitchState.ARMED:
+        return palette("pnl-up")
+    if state is KillSwitchState.RECOVERING:
+        return palette("warn")
+    return f"bold {palette('pnl-down')}"
+
+
+@pytest.mark.parametrize("state", list(KillSwitchState))
+def test_every_kill_switch_state_is_said_in_the_header(state: KillSwitchState) -> None:
+    # The widgets compare the snapshot's state with the engine's enum: every state the
+    # engine has reads as itself, armed calm, recovering a warning, the rest alarms.
+    snap = blank_snapshot()
+    snap = replace(snap, kill_switch=replace(snap.kill_switch, state=str(state)))
+    line = fit(header_parts(snap, "emulator", EngineState.RUNNING), 120)
+    assert f"kill switch {state.upper()}" in line.plain
+    word = line.plain.index(f"kill switch {state.upper()}") + len("kill switch ")
+    styles = {str(s.style) for s in line.spans if s.start <= word < s.end}
+    assert _expected_style(state) in styles, styles

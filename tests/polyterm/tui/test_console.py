@@ -10,7 +10,7 @@ from textual.command import CommandList, CommandPalette
 from engine.decisions import DecisionKind
 from engine.orders import StrategyId
 from engine.runtime.backtest import replay_records
-from engine.runtime.commands import FlattenScope
+from engine.runtime.commands import FlattenScope, KillSwitchState
 from polyterm.tui.app import PolytermApp
 from polyterm.tui.commands import console_commands
 from polyterm.tui.screens.confirm import ConfirmScreen
@@ -194,7 +194,7 @@ async def test_k_kills_after_confirmation_and_r_resets(tape: Path, tmp_path: Pat
         assert truth(app).kill_switch.killed_by == "console"
         await pilot.press("r", "y")
         await until(pilot, lambda: app.bridge.latest.kill_switch.killed_by is None)
-        assert app.bridge.latest.kill_switch.state == "armed"
+        assert app.bridge.latest.kill_switch.state == KillSwitchState.ARMED
 
 
 def _resting_at_forty_seconds(busy_tape: Path, tmp_path: Path) -> PolytermApp:

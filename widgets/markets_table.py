@@ -221,7 +221,10 @@ class MarketsTable(CachedCellsTable[str | Text]):
         for k in PRICE_COLUMNS:
             if k in values:
                 values[k].append(widest_price)
-        scrollbar = 2 if self.row_count > self.size.height - 1 else 0
+        # Room for a scrollbar when the rows about to be shown overflow (not the rows shown
+        # now: those depend on which snapshot came before, so the widths would too).
+        rows = [a for a in self._order() if self._matches(a)]
+        scrollbar = 2 if len(rows) > self.size.height - 1 else 0
         available = (self.size.width or self.app.size.width) - scrollbar
         widths = fit(columns, values, available, flex_min=QUESTION_MIN)
         shown = tuple(str(k.value) for k in self.columns)
@@ -234,7 +237,7 @@ class MarketsTable(CachedCellsTable[str | Text]):
         for c in columns:
             if c.key in widths:
                 self.add_column(c.label, key=c.key, width=widths[c.key])
-        for asset in [a for a in self._order() if self._matches(a)]:
+        for asset in rows:
             self.add_row(*self._display(self._shown[asset]), key=asset)
         self._apply_sort()
         if selected is not None and selected in self.rows:

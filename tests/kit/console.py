@@ -125,7 +125,39 @@ async def replayed(pilot: Pilot[int]) -> PolytermApp:
 
     await until(pilot, ready)
     await pilot.pause()
+    # The tape is in: fit every table to its final rows and pane. (Which snapshots a
+    # loaded machine showed on the way decides when the last fit ran, and a pane can
+    # be two columns off until its next change: the picture must not depend on that.)
+    width, height = app.size
+    await pilot.resize_terminal(width - 1, height)
+    await pilot.pause()
+    await pilot.resize_terminal(width, height)
+    await settled(pilot)
     return app
+
+
+async def settled(pilot: Pilot[int], rounds: int = 40) -> None:
+    """Until the screen's layout stops moving: tables fit their columns to content a
+    refresh after the data arrives, so on a loaded machine a picture taken at once can
+    catch a pane before its last re-fit (two columns of background in a snapshot)."""
+    app = pilot.app
+
+    def layout() -> tuple[object, ...]:
+        return tuple(
+            (w.id, w.region, w.virtual_size, w.show_vertical_scrollbar)
+            for w in app.screen.query("*")
+            if w.display
+        )
+
+    last = layout()
+    calm = 0
+    for _ in range(rounds):
+        await pilot.pause(0.05)
+        now = layout()
+        calm = calm + 1 if now == last else 0
+        if calm >= 3:
+            return
+        last = now
 
 
 def live_console(

@@ -1,7 +1,8 @@
 """The exchange emulator in a process of its own, for an offline run whose engine should
 not share a core with the emulator's order flow (``polyterm --no-ui --offline``).
 
-``python -m polyterm.emulator.child SEED MARKETS`` (stdin a pipe from the parent) prints
+``python -m polyterm.emulator.child SEED MARKETS [RECORDED_DIR]`` (stdin a pipe from the
+parent; the recorded fixtures' directory as the parent's settings name it) prints
 one JSON line, its URLs (:meth:`EmulatorUrls.as_dict`), and serves until its stdin ends:
 the parent closed it, or died. An emulator never outlives its run.
 """
@@ -11,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from polyterm.emulator.server import EmulatorOptions, ExchangeEmulator
-from polyterm.settings import locations
 
 
-async def serve(seed: int, markets: int) -> None:
-    emulator = ExchangeEmulator(
-        EmulatorOptions(seed=seed, markets=markets, recorded=locations.recorded_dir())
-    )
+async def serve(seed: int, markets: int, recorded: Path | None) -> None:
+    emulator = ExchangeEmulator(EmulatorOptions(seed=seed, markets=markets, recorded=recorded))
     urls = await emulator.start()
     try:
         sys.stdout.write(json.dumps(urls.as_dict()) + "\n")
@@ -31,10 +30,11 @@ async def serve(seed: int, markets: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not all(a.isdigit() for a in argv):
-        sys.stderr.write("usage: python -m polyterm.emulator.child SEED MARKETS\n")
+    if len(argv) not in (2, 3) or not all(a.isdigit() for a in argv[:2]):
+        sys.stderr.write("usage: python -m polyterm.emulator.child SEED MARKETS [RECORDED_DIR]\n")
         return 2
-    asyncio.run(serve(int(argv[0]), int(argv[1])))
+    recorded = Path(argv[2]) if len(argv) == 3 else None
+    asyncio.run(serve(int(argv[0]), int(argv[1]), recorded))
     return 0
 
 

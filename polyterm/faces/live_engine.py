@@ -87,12 +87,14 @@ async def emulator_process(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, 
     if not app.offline:
         yield app.engine, "polymarket"
         return
+    recorded = locations.recorded_dir()
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "polyterm.emulator.child",
         str(app.emulator_seed),
         str(app.emulator_markets),
+        *([str(recorded)] if recorded is not None else []),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -20,6 +20,8 @@ file of varied sizes.
 
 Runs are interleaved (polyterm, Nautilus, polyterm, ...) ``--repeat`` times and the
 medians are printed, with the box's load average: on a shared machine the figures move.
+Each rate is given per wall second and per CPU second (user + system of the process):
+the CPU rate is the one a busy machine moves least.
 Both sides run with cached bytecode (``PYTHONDONTWRITEBYTECODE`` unset), as an install
 would. Prints figures; never fails on a number.
 
@@ -42,6 +44,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -193,13 +196,21 @@ def env_for(root: Path) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds, stdout) of `command`. The CPU time (user + system of
+    the process and its children) is the figure a loaded machine moves least."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"{' '.join(command[:4])}... failed:\n{proc.stderr[-2000:]}")
-    return seconds, proc.stdout
+    return seconds, _children_cpu() - cpu, proc.stdout
 
 
 def make_tapes(root: Path, args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, Path]:
@@ -229,15 +240,15 @@ def make_tapes(root: Path, args: argparse.Namespace, env: dict[str, str]) -> tup
 
 def polyterm_backtest(
     tape: Path, root: Path, env: dict[str, str], off: bool, i: int
-) -> tuple[float, dict[str, Any]]:
+) -> tuple[float, float, dict[str, Any]]:
     ledger = root / f"b-{tape.stem}-{'off' if off else 'on'}-{i}.sqlite"
     command = [*POLYTERM, "backtest", "--tape", str(tape), "--json", "--no-progress"]
     command += ["--ledger", str(ledger)]
     if off:
         command += ["--config", str(root / "off.toml")]
-    seconds, out = timed(command, env)
+    seconds, cpu, out = timed(command, env)
     ledger.unlink(missing_ok=True)
-    return seconds, json.loads(out.strip().splitlines()[-1])
+    return seconds, cpu, json.loads(out.strip().splitlines()[-1])
 
 
 def peak_rss_mb(command: list[str], env: dict[str, str]) -> float:
@@ -343,21 +354,27 @@ def book_replay(
     worker.write_text(NAUTILUS_WORKER)
     ours: list[float] = []
     theirs: list[float] = []
+    ours_cpu: list[float] = []
+    theirs_cpu: list[float] = []
+    frames = args.book_frames
     for _ in range(args.repeat):
-        start, _ = timed([*POLYTERM, "book", str(empty), "--json"], env)
-        whole, _ = timed([*POLYTERM, "book", str(path), "--json"], env)
-        ours.append(args.book_frames / max(1e-9, whole - start))
+        start, start_cpu, _ = timed([*POLYTERM, "book", str(empty), "--json"], env)
+        whole, whole_cpu, _ = timed([*POLYTERM, "book", str(path), "--json"], env)
+        ours.append(frames / max(1e-9, whole - start))
+        ours_cpu.append(frames / max(1e-9, whole_cpu - start_cpu))
         if python:
-            base, _ = timed([python, "-c", "import nautilus_trader.model.book"], env)
-            whole, _ = timed([python, str(worker), "process", str(path)], env)
-            theirs.append(args.book_frames / max(1e-9, whole - base))
-    mine = statistics.median(ours)
-    line = f"book replay, whole process, {args.book_frames:,} frames of varied sizes: "
-    line += f"polyterm {mine:,.0f} frames/s"
-    if theirs:
-        peer = statistics.median(theirs)
-        line += f", NautilusTrader {peer:,.0f} frames/s: {mine / peer:.2f}x"
-    print(line + " (medians, start-up subtracted)")
+            base, base_cpu, _ = timed([python, "-c", "import nautilus_trader.model.book"], env)
+            whole, whole_cpu, _ = timed([python, str(worker), "process", str(path)], env)
+            theirs.append(frames / max(1e-9, whole - base))
+            theirs_cpu.append(frames / max(1e-9, whole_cpu - base_cpu))
+    for what, mine_runs, peer_runs in (("wall", ours, theirs), ("CPU", ours_cpu, theirs_cpu)):
+        mine = statistics.median(mine_runs)
+        line = f"book replay, whole process, {frames:,} frames of varied sizes, {what}: "
+        line += f"polyterm {mine:,.0f} frames/s"
+        if peer_runs:
+            peer = statistics.median(peer_runs)
+            line += f", NautilusTrader {peer:,.0f} frames/s: {mine / peer:.2f}x"
+        print(line + " (medians, start-up subtracted)")
 
 
 def main() -> None:
@@ -385,9 +402,10 @@ def main() -> None:
         (root / "off.toml").write_text(off + "\n")
         v2, v1 = make_tapes(root, args, env)
         print(f"start: {load()}")
-        start, _ = timed([*POLYTERM, "--help"], env)
+        start, _, _ = timed([*POLYTERM, "--help"], env)
         runs: dict[str, list[float]] = {}
-        summary: dict[str, Any] = {}
+        cpu_runs: dict[str, list[float]] = {}
+        summaries: dict[str, dict[str, Any]] = {}
         nautilus_loop: list[float] = []
         messages = 0
         for i in range(args.repeat):
@@ -397,15 +415,19 @@ def main() -> None:
                 ("on v1", v1, False),
                 ("off v1", v1, True),
             ):
-                seconds, summary = polyterm_backtest(tape, root, env, strategies_off, i)
+                seconds, cpu, summary = polyterm_backtest(tape, root, env, strategies_off, i)
+                summaries[name] = summary
                 messages = int(summary["messages"])
                 runs.setdefault(name, []).append(messages / seconds)
+                cpu_runs.setdefault(name, []).append(messages / cpu)
                 if name == "on v2" and python:
                     worker = root / "nautilus_backtest.py"
                     worker.write_text(NAUTILUS_BACKTEST)
-                    seconds, out = timed([python, str(worker), str(v2), str(args.every)], env)
+                    command = [python, str(worker), str(v2), str(args.every)]
+                    seconds, cpu, out = timed(command, env)
                     peer = json.loads(out.strip().splitlines()[-1])
                     runs.setdefault("nautilus", []).append(peer["messages"] / seconds)
+                    cpu_runs.setdefault("nautilus", []).append(peer["messages"] / cpu)
                     nautilus_loop.append(peer["messages"] / peer["loop_seconds"])
         print(
             f"tape: {messages:,} messages, {args.markets} markets, {args.seconds:g} simulated s; "
@@ -413,17 +435,26 @@ def main() -> None:
         )
         for name in ("on v2", "on v1", "off v2", "off v1"):
             rate = statistics.median(runs[name])
+            per_cpu = statistics.median(cpu_runs[name])
             what = "five strategies" if name.startswith("on") else "strategies off"
-            print(f"polyterm backtest, whole command, {what}, tape {name[-2:]}: {rate:,.0f} msg/s")
+            print(
+                f"polyterm backtest, whole command, {what}, tape {name[-2:]}: "
+                f"{rate:,.0f} msg/s wall, {per_cpu:,.0f} msg/s of CPU"
+            )
         if python:
             peer = statistics.median(runs["nautilus"])
+            peer_cpu = statistics.median(cpu_runs["nautilus"])
             ours = statistics.median(runs["on v2"])
+            ours_cpu = statistics.median(cpu_runs["on v2"])
             print(
-                f"NautilusTrader BacktestEngine, whole process: {peer:,.0f} msg/s "
+                f"NautilusTrader BacktestEngine, whole process: {peer:,.0f} msg/s wall, "
+                f"{peer_cpu:,.0f} msg/s of CPU "
                 f"(engine.run() alone {statistics.median(nautilus_loop):,.0f} msg/s); "
-                f"polyterm / NautilusTrader: {ours / peer:.2f}x"
+                f"polyterm / NautilusTrader: {ours / peer:.2f}x wall, "
+                f"{ours_cpu / peer_cpu:.2f}x CPU"
             )
-        print(f"frame->order (CPU time of a frame's pass): {summary.get('frame_to_order_us')}")
+        latency = summaries["on v2"].get("frame_to_order_us")
+        print(f"frame->order (CPU time of a frame's pass, five strategies): {latency}")
         ledger = root / "rss.sqlite"
         command = [*POLYTERM, "backtest", "--tape", str(v2), "--json", "--no-progress"]
         rss = peak_rss_mb([*command, "--ledger", str(ledger)], env)

@@ -35,7 +35,9 @@ class MarketRow:
     spread: Decimal | None
     last_trade: Decimal | None
     tick: Decimal
-    version: int  # the book's update count: changes whenever the row may have
+    # The book's update count when the row was made: it changes whenever the row's
+    # figures do (an update below the top keeps the row, and its version).
+    version: int
     needs_snapshot: bool
     volume_24h: Decimal | None = None  # the venue's figure; None when it gave none
     complement: str | None = None  # the other token of a binary market (YES <-> NO)

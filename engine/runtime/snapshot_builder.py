@@ -59,6 +59,8 @@ class SnapshotBuilder:
         self._prints = parts.prints
         self._seq = 0
         self._rows: dict[str, MarketRow] = {}
+        # Per token, the raw figures its row was made from (see _update_markets).
+        self._tops: dict[str, tuple[object, ...]] = {}
         self._order: list[str] = []  # asset ids in display order
         self._markets: tuple[MarketRow, ...] = ()
         self._markets_key: tuple[int, int] = (-1, -1)
@@ -347,11 +349,15 @@ class SnapshotBuilder:
         )
 
     def _update_markets(self) -> None:
-        """Rows of books whose version (or re-snapshot state) moved since they were made."""
+        """Rows of books whose shown figures (best prices and sizes, last trade, tick,
+        re-snapshot state, winner) moved since they were made; the section object stays
+        when none did."""
         registry = self._registry
         books = self._intake.books.books
         rows = self._rows
         reorder = False
+        tops = self._tops
+        moved = False
         for asset, market in registry.by_token.items():
             book = books.get(asset)
             if book is None:
@@ -365,8 +371,26 @@ class SnapshotBuilder:
                 and old.winner == winner
             ):
                 continue
-            bb, ba = book.best_bid, book.best_ask
+            bids, asks = book.bid_prices, book.ask_prices
+            bb = bids[-1] if bids else None
+            ba = asks[0] if asks else None
             last = book.last_trade_price
+            # What the row shows, as the book holds it: most updates move a level below
+            # the top, and the row (Decimals and all, ~500 a pass at 250 markets) stays.
+            top = (
+                bb,
+                ba,
+                book.bid_sizes[bb] if bb is not None else 0,
+                book.ask_sizes[ba] if ba is not None else 0,
+                last,
+                book.tick,
+                book.needs_snapshot,
+                winner,
+            )
+            if old is not None and tops.get(asset) == top:
+                continue
+            tops[asset] = top
+            moved = True
             rows[asset] = MarketRow(
                 asset_id=asset,
                 market=market.condition_id,
@@ -374,8 +398,8 @@ class SnapshotBuilder:
                 outcome=market.outcome_of(asset),
                 best_bid=_price(bb) if bb is not None else None,
                 best_ask=_price(ba) if ba is not None else None,
-                bid_size=_size(book.best_bid_size()),
-                ask_size=_size(book.best_ask_size()),
+                bid_size=_size(top[2]),
+                ask_size=_size(top[3]),
                 spread=_price(ba - bb) if bb is not None and ba is not None else None,
                 last_trade=_price(last) if last is not None else None,
                 tick=_price(book.tick),
@@ -395,10 +419,12 @@ class SnapshotBuilder:
             # A market no longer listed (taken off the watch list): its rows go.
             for asset in gone:
                 del rows[asset]
+                tops.pop(asset, None)
             reorder = True
         if reorder:
             self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
-        self._markets = tuple(rows[a] for a in self._order)
+        if moved or reorder:  # else the section as it was (the same object)
+            self._markets = tuple(rows[a] for a in self._order)
 
     def _build_positions(self, marks: dict[str, int]) -> tuple[PositionRow, ...]:
         out = []

@@ -70,6 +70,28 @@ def run_command(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> i
     130/143. KeyboardInterrupt is 130. An expected error is one line (``-vv``: after its
     traceback) and exit 2; anything else is a bug and keeps its traceback (exit 1).
     """
+    loop = _StopAwareLoop()
+    try:
+        with asyncio.Runner(loop_factory=lambda: loop) as runner:
+            code = runner.run(main())
+    except KeyboardInterrupt:
+        return signal_exit(signal.SIGINT)
+    except BaseException as exc:
+        found = _find(exc, _expected_errors())
+        if found is None:
+            raise
+        if verbose > 1:
+            traceback.print_exception(exc)
+        fail(str(found))
+    if code == 0 and loop.stopped_by is not None:
+        return signal_exit(loop.stopped_by)
+    return code
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The errors a command reports in one line. Imported only once one was raised: at
+    start-up they would load the network stack (httpx, websockets) into every command,
+    a backtest's included."""
     from engine.adapters.net.http import VenueError
     from engine.adapters.net.loopback import OfflineViolation
     from engine.adapters.polymarket.feed import FeedError
@@ -78,7 +100,7 @@ def run_command(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> i
     from polyterm.faces.live_errors import LiveError
     from polyterm.settings.config import ConfigError
 
-    expected = (
+    return (
         ConfigError,
         LiveError,
         LedgerError,
@@ -88,22 +110,6 @@ def run_command(main: Callable[[], Coroutine[Any, Any, int]], verbose: int) -> i
         VenueError,
         OSError,
     )
-    loop = _StopAwareLoop()
-    try:
-        with asyncio.Runner(loop_factory=lambda: loop) as runner:
-            code = runner.run(main())
-    except KeyboardInterrupt:
-        return signal_exit(signal.SIGINT)
-    except BaseException as exc:
-        found = _find(exc, expected)
-        if found is None:
-            raise
-        if verbose > 1:
-            traceback.print_exception(exc)
-        fail(str(found))
-    if code == 0 and loop.stopped_by is not None:
-        return signal_exit(loop.stopped_by)
-    return code
 
 
 class StopRequest:

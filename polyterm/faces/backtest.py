@@ -25,7 +25,7 @@ from engine.ledger.writer import SqliteLedger
 from engine.runtime.backtest import BacktestProgress, replay_records
 from engine.runtime.kernel import build_engine, replay_health
 from engine.runtime.summary import summary_dict
-from polyterm.faces.headless import print_summary
+from polyterm.faces.summary_text import print_summary
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig
 

@@ -1,8 +1,9 @@
 """The headless face: the engine under plain asyncio, data on stdout.
 
 ``polyterm --no-ui`` prints a status line every few seconds and a summary at the end;
-with ``--offline`` (the default) it first starts the exchange emulator in-process on a
-free loopback port and points the ordinary Polymarket adapters at it. A run on an
+with ``--offline`` (the default) it first starts the exchange emulator in a process of
+its own (its order flow does not share the engine's core) on a free loopback port and
+points the ordinary Polymarket adapters at it. A run on an
 existing ledger resumes its paper account (cash and positions from the recorded fills).
 
 SIGINT and SIGTERM stop the run cleanly within a second: the summary is printed, the
@@ -29,7 +30,7 @@ from engine.runtime.live import LiveRunner
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.summary import summary_dict
 from engine.venue import TradingMode
-from polyterm.faces.live_engine import open_live_engine
+from polyterm.faces.live_engine import emulator_process, open_live_engine
 from polyterm.faces.ops import OpsOptions, operations
 from polyterm.faces.status import StatusFile
 from polyterm.faces.summary_text import print_summary as print_summary  # backtest uses it
@@ -130,7 +131,7 @@ async def _run(
         loop.add_signal_handler(sig, on_signal, sig)
     try:
         async with (
-            open_live_engine(app, options.ledger) as live,
+            open_live_engine(app, options.ledger, venue_for=emulator_process) as live,
             operations(live.runner, live.ledger_path, "headless", options.ops),
         ):
             runner = live.runner

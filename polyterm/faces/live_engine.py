@@ -10,14 +10,17 @@ runner; leaving it stops the emulator and closes the ledger. The run itself is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.adapters.polymarket.feed import PolymarketFeed
+from engine.adapters.polymarket.feed import FeedError, PolymarketFeed
 from engine.clock import SystemClock
 from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
@@ -31,7 +34,15 @@ log = logging.getLogger("polyterm.live")
 
 # Kept for the faces that imported them from here before the kernel held them.
 load_account = load_resume
-__all__ = ["LiveEngine", "Resume", "Venue", "load_account", "open_live_engine", "rate_window_s"]
+__all__ = [
+    "LiveEngine",
+    "Resume",
+    "Venue",
+    "emulator_process",
+    "load_account",
+    "open_live_engine",
+    "rate_window_s",
+]
 
 
 @contextlib.asynccontextmanager
@@ -55,19 +66,95 @@ async def venue(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
     urls = await emulator.start()
     log.info("offline: exchange emulator on %s", urls.clob)
     try:
-        feed = app.engine.feed.model_copy(
-            update={
-                "clob_rest_url": urls.clob,
-                "market_ws_url": urls.market_ws,
-                "user_ws_url": urls.user_ws,
-                "gamma_url": urls.gamma,
-                "news_url": urls.news,
-                "offline": True,
-            }
-        )
-        yield app.engine.model_copy(update={"feed": feed}), "emulator"
+        yield _aimed(app, urls.as_dict()), "emulator"
     finally:
         await emulator.stop()
+
+
+# How long an emulator process may take to start (a loaded machine), and to stop.
+EMULATOR_START_S = 120.0
+EMULATOR_STOP_S = 10.0
+
+
+@contextlib.asynccontextmanager
+async def emulator_process(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
+    """As :func:`venue`, with the offline emulator in a process of its own: its order flow
+    then runs on the other core, not between the engine's frames (``polyterm --no-ui``).
+
+    The child serves until its stdin closes, so it ends with this run even when the run
+    is killed; a child that cannot start is one line (FeedError), its last words in it.
+    """
+    if not app.offline:
+        yield app.engine, "polymarket"
+        return
+    recorded = locations.recorded_dir()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "polyterm.emulator.child",
+        str(app.emulator_seed),
+        str(app.emulator_markets),
+        *([str(recorded)] if recorded is not None else []),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # a Ctrl-C stops the run, which then ends the child
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    assert child.stderr is not None
+    said: list[str] = []
+    talk = asyncio.create_task(_relay(child.stderr, said), name="emulator-stderr")
+    try:
+        try:
+            async with asyncio.timeout(EMULATOR_START_S):
+                line = await child.stdout.readline()
+        except TimeoutError:
+            line = b""
+        if not line:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(EMULATOR_STOP_S):
+                    await talk
+            last = said[-1] if said else f"exit code {child.returncode}"
+            raise FeedError(f"the exchange emulator process did not start: {last}")
+        urls = json.loads(line)
+        log.info("offline: exchange emulator on %s (process %d)", urls["clob"], child.pid)
+        yield _aimed(app, urls), "emulator"
+    finally:
+        child.stdin.close()
+        try:
+            async with asyncio.timeout(EMULATOR_STOP_S):
+                await child.wait()
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+        talk.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await talk
+
+
+async def _relay(stream: asyncio.StreamReader, said: list[str]) -> None:
+    """The emulator's stderr into this process's log (its last lines kept for an error)."""
+    async for raw in stream:
+        line = raw.decode(errors="replace").rstrip()
+        if line:
+            said[:] = [*said[-4:], line]
+            log.info("emulator: %s", line)
+
+
+def _aimed(app: AppConfig, urls: Mapping[str, str]) -> EngineConfig:
+    """The engine's settings with its feed aimed at an emulator's `urls`."""
+    feed = app.engine.feed.model_copy(
+        update={
+            "clob_rest_url": urls["clob"],
+            "market_ws_url": urls["market_ws"],
+            "user_ws_url": urls["user_ws"],
+            "gamma_url": urls["gamma"],
+            "news_url": urls["news"],
+            "offline": True,
+        }
+    )
+    return app.engine.model_copy(update={"feed": feed})
 
 
 Venue = Callable[[AppConfig], AbstractAsyncContextManager[tuple[EngineConfig, str]]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from engine.events import ErrorRaised
@@ -72,17 +73,28 @@ async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path)
         assert again.markets is first.markets  # nothing moved: the same section object
         assert again.positions is first.positions
         assert again.orders is first.orders
-        change = {
-            "event_type": "price_change",
-            "market": "0xm",
-            "timestamp": "1000002000",
-            "price_changes": [{"asset_id": "Y", "price": "0.47", "size": "9", "side": "BUY"}],
-        }
-        core.on_frame(json.dumps(change), 1002.0)
+
+        def change(ts: int, price: str) -> str:
+            entry = {"asset_id": "Y", "price": price, "size": "9", "side": "BUY"}
+            return json.dumps(
+                {
+                    "event_type": "price_change",
+                    "market": "0xm",
+                    "timestamp": str(ts),
+                    "price_changes": [entry],
+                }
+            )
+
+        core.on_frame(change(1_000_002_000, "0.47"), 1002.0)  # a level below the best bid
+        below = builder.build()
+        assert below.markets is first.markets  # what the rows show did not move
+        core.on_frame(change(1_000_002_500, "0.49"), 1002.5)  # a new best bid
         moved = builder.build()
         assert moved.markets is not first.markets
         assert moved.markets[1] is first.markets[1]  # the NO row did not change: reused
         assert moved.markets[0].version > first.markets[0].version
+        assert moved.markets[0].best_bid == Decimal("0.49")
+        assert moved.markets[0].bid_size == Decimal(9)
     finally:
         await r.close()
 

@@ -12,6 +12,7 @@ import pytest
 
 from polyterm import __version__
 from tests.kit.process import POLYTERM, environ
+from tests.kit.tapes import opening_books, write_tape
 
 HEAVY = {
     "engine",
@@ -118,3 +119,35 @@ def test_each_shell_gets_a_completion_script(tmp_path: Path, shell: str) -> None
     )
     assert done.returncode == 0, done.stderr
     assert "_POLYTERM_COMPLETE" in done.stdout
+
+
+NETWORK = {"httpx", "picows", "websockets", "aiohttp", "keyring"}
+BACKTEST_LOADED = """
+import sys
+from polyterm.cli import main
+try:
+    main(["backtest", "--tape", {tape!r}, "--json", "--no-progress", "--ledger", {ledger!r}])
+except SystemExit as exit:
+    if exit.code:
+        raise
+sys.stderr.write(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.integration
+def test_a_backtest_loads_no_network_library(tmp_path: Path) -> None:
+    # A backtest reads a file: the network stack (and its import time) is no part of it.
+    tape = write_tape(tmp_path / "t.jsonl", [(1000.5, frame) for frame in opening_books()])
+    script = BACKTEST_LOADED.format(tape=str(tape), ledger=str(tmp_path / "l.sqlite"))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=environ(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in done.stderr.split()}
+    assert "engine" in loaded  # it did run the backtest
+    assert loaded & NETWORK == set()

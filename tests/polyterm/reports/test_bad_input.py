@@ -18,7 +18,8 @@ from tests.kit.ledgers import empty_ledger, golden_ledger
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(polyterm_main, ["report", *args])
+    # Wide: a table must not wrap what a test looks for (pytest's temp paths are long).
+    return CliRunner().invoke(polyterm_main, ["report", *args], env={"COLUMNS": "240"})
 
 
 def one_line_error(result: Result, *needles: str) -> None:

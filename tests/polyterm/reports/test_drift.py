@@ -26,8 +26,11 @@ from tests.kit.ledgers import drift_ledger, empty_ledger, golden_ledger
 
 
 def invoke(ledger: Path, fmt: str = "json") -> Result:
+    # Wide: a table must not wrap what a test looks for (pytest's temp paths are long).
     return CliRunner().invoke(
-        polyterm_main, ["report", "drift", "--ledger", str(ledger), "--format", fmt]
+        polyterm_main,
+        ["report", "drift", "--ledger", str(ledger), "--format", fmt],
+        env={"COLUMNS": "240"},
     )
 
 

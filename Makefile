@@ -39,7 +39,7 @@ test: lint
 	HYPOTHESIS_PROFILE=thorough PYTHONASYNCIODEBUG=1 $(BIN)/python -m pytest -q
 
 unit: $(VENV)/.installed-dev
-	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -m "not integration"
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -n auto -m "not integration"
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_book.py

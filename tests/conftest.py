@@ -67,8 +67,10 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[ExchangeEmul
 END_TO_END_CONSOLE = frozenset(
     {
         "tests/polyterm/tui/test_console.py",
-        "tests/polyterm/tui/test_console_review.py",
+        "tests/polyterm/tui/test_cursors.py",
+        "tests/polyterm/tui/test_flatten_guards.py",
         "tests/polyterm/tui/test_snapshots.py",
+        "tests/polyterm/tui/test_theme_saving.py",
     }
 )
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from polyterm.tui.notices import Notice, NoticeBoard
 from tests.kit.console import SIZE, console, plain, replayed
 
@@ -45,6 +47,7 @@ def test_a_notice_is_fresh_for_its_timeout_then_stays_dimmed() -> None:
     assert board.current is not None  # still there to read
 
 
+@pytest.mark.integration  # the whole console on a replay
 async def test_a_steady_stream_of_fills_changes_the_notice_line_at_most_once_per_period(
     tape: Path, tmp_path: Path
 ) -> None:

@@ -725,6 +725,7 @@ class ExchangeEmulator:
             "messages_sent": self.messages_sent,
             "rate": self.rate,
             "frame_messages": self.frame_messages,
+            "spread": self.options.spread and type(self.clock) is SystemClock,
             "headlines": len(ex.headlines),
         }
 

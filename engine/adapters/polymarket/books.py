@@ -429,7 +429,10 @@ class BookStore:
         dirty = self.dirty
         for asset, (_, _, _, _, best_bid, best_ask, book_hash) in last.items():
             book = books[asset]
-            dirty[asset] = None
+            # Keyed by the book's own id (the books dict's key), not the frame's copy of
+            # it: every later lookup of a changed book then matches by identity instead
+            # of comparing 77 characters.
+            dirty[book.asset_id] = None
             if book_hash:
                 book.hash = book_hash
             if not book.has_snapshot:
@@ -483,6 +486,7 @@ class BookStore:
         book.last_trade_price = price
         book.last_trade_size = size
         book.last_trade_side = side
+        asset = book.asset_id  # the books dict's own key (see _apply_price_change)
         self.dirty[asset] = None
         for listener in self.trade_listeners:
             listener(asset, price, size, side)

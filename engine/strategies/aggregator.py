@@ -143,6 +143,7 @@ class Aggregator:
         if s.is_exit:
             intent = Intent(asset_id, s.side, 1.0, (s.strategy,), s.reason, is_exit=True)
             return Combined(intent, (None,), 1.0)
+        # The general path's sums start at 0.0: kept, so the float score is the same bits.
         score = 0.0 + weight * (1.0 if s.side is Side.BUY else -1.0) * s.strength
         score /= 0.0 + weight
         if abs(score) < self.threshold or score == 0:

@@ -175,6 +175,7 @@ class BookStore:
         self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
         self._on_problem = on_problem
+        self._ts_text, self._ts = "0", 0  # the last price_change timestamp read
         # Dispatch on the exact event type: one dict lookup, not an isinstance chain.
         self._handlers: dict[type, Callable[[Any], None]] = {
             PriceChangeEvent: self._price_change,
@@ -352,10 +353,14 @@ class BookStore:
         # local-variable heavy on purpose; OrderBook.set_level and is_crossed are inlined
         # (same logic) because a call costs as much as the work.
         text = ev.timestamp
-        try:
-            ts = int(text)
-        except ValueError:
-            ts = 0
+        if text == self._ts_text:  # a frame's events share their timestamp: parsed once
+            ts = self._ts
+        else:
+            try:
+                ts = int(text)
+            except ValueError:
+                ts = 0
+            self._ts_text, self._ts = text, ts
         prices_memo, sizes_memo, bests_memo = _prices, _sizes, _bests
         changes = ev.price_changes
         if changes is None:

@@ -195,7 +195,15 @@ class EngineCore:
         intake = self.intake
         if not intake.pending or not self.trading:
             return 0
-        dirty = intake.take(limit)
+        logbook = self.parts.logbook
+        logbook.hold()  # the pass's log lines once its orders have left
+        try:
+            return self._decide(intake.take(limit))
+        finally:
+            logbook.release()
+
+    def _decide(self, dirty: dict[str, None]) -> int:
+        intake = self.intake
         before = self.oms.counts["orders"]
         clock = self.clock
         now = clock.monotonic()

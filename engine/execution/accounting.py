@@ -16,6 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from engine.clock import Clock
 from engine.events import (
@@ -33,6 +34,7 @@ from engine.execution.portfolio import Portfolio
 from engine.execution.valuation import ValueBook
 from engine.exit_reasons import ExitReason, classify
 from engine.fixed import ONE, format_cash, format_price, format_size
+from engine.logbook import Logbook
 from engine.market.book import OrderBook
 from engine.market.markets import MarketInfo
 from engine.orders import NO_EXITS, Fill, Side, StrategyId
@@ -68,9 +70,11 @@ class Accounting:
         market_of: Callable[[str], MarketInfo | None],
         complement: Callable[[str], str | None],
         touched: Callable[[str], None],
+        logbook: Logbook | None = None,
     ) -> None:
         self._clock = clock
         self._emit = emit
+        self._logbook = logbook or Logbook()
         self.portfolio = portfolio
         self.lots = lots
         self.attribution = attribution
@@ -150,22 +154,10 @@ class Accounting:
         return True
 
     def _log_fill(self, fill: Fill, strategy: str, reason: str) -> None:
-        if not trades_log.isEnabledFor(logging.INFO):
-            return
-        market = self._market_of(fill.asset_id)
-        trades_log.info(
-            "FILL %s %s %s %s @ %s fee %s %s '%s' strategy=%s reason=%s",
-            fill.fill_id,
-            fill.side.value,
-            format_size(fill.size),
-            market.outcome_of(fill.asset_id) if market else fill.asset_id[:12],
-            format_price(fill.price),
-            format_cash(fill.fee),
-            fill.liquidity.value,
-            market.question if market else "",
-            strategy or "-",
-            reason or "-",
-        )
+        if trades_log.isEnabledFor(logging.INFO):
+            # After the pass's ORDER lines, as they are written (see engine.logbook).
+            market = self._market_of(fill.asset_id)
+            self._logbook.write(partial(_log_fill, fill, market, strategy, reason))
 
     def _closed(
         self,
@@ -411,3 +403,19 @@ def _slippage_bps(fill: Fill, mid: int | None) -> float | None:
         return None
     diff = fill.price - mid if fill.side is Side.BUY else mid - fill.price
     return round(diff * 10_000 / mid, 2)
+
+
+def _log_fill(fill: Fill, market: MarketInfo | None, strategy: str, reason: str) -> None:
+    trades_log.info(
+        "FILL %s %s %s %s @ %s fee %s %s '%s' strategy=%s reason=%s",
+        fill.fill_id,
+        fill.side.value,
+        format_size(fill.size),
+        market.outcome_of(fill.asset_id) if market else fill.asset_id[:12],
+        format_price(fill.price),
+        format_cash(fill.fee),
+        fill.liquidity.value,
+        market.question if market else "",
+        strategy or "-",
+        reason or "-",
+    )

@@ -25,6 +25,7 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 from engine.clock import Clock
@@ -42,6 +43,7 @@ from engine.execution.attribution import Attribution
 from engine.execution.lifecycle import OrderTracker, TrackedOrder
 from engine.exit_reasons import ExitReason
 from engine.fixed import format_price, format_size
+from engine.logbook import Logbook
 from engine.market.book import OrderBook
 from engine.market.fees import FREE
 from engine.market.markets import MarketInfo
@@ -109,8 +111,10 @@ class OrderManager:
         rejected: Callable[[str], None],
         durable: Callable[[], Awaitable[None]] | None = None,
         venue_statuses: bool = False,
+        logbook: Logbook | None = None,
     ) -> None:
         self._clock = clock
+        self._logbook = logbook or Logbook()
         self._emit = emit
         self._fills = fills
         self._attribution = attribution
@@ -192,19 +196,7 @@ class OrderManager:
         self._attribution.of(order.strategy).orders += 1
         self._hit(order.asset_id)
         if trades_log.isEnabledFor(logging.INFO):
-            trades_log.info(
-                "ORDER %s %s %s %s @ %s %s%s '%s' strategy=%s reason=%s",
-                order.order_id,
-                order.side.value,
-                format_size(order.size),
-                market.outcome_of(order.asset_id) if market else order.asset_id[:12],
-                format_price(order.price),
-                order.order_type.value,
-                " post-only" if order.post_only else "",
-                market.question if market else "",
-                order.strategy or "-",
-                order.reason or "-",
-            )
+            self._logbook.write(partial(_log_order, order, market))
         # OrderSubmitted is the order's "new" transition in the ledger.
         tracked = TrackedOrder(
             order,
@@ -391,7 +383,9 @@ class OrderManager:
             self._cancel_requested.pop(order_id, None)
             if status is OrderStatus.REJECTED:
                 self._rejected(report.reason or "rejected by the gateway")
-                trades_log.info("REJECTED %s: %s", order_id, report.reason)
+                self._logbook.write(
+                    partial(trades_log.info, "REJECTED %s: %s", order_id, report.reason)
+                )
         elif order_id in self._cancel_requested and self._outbound is not None:
             # Cancelled while it was on its way: now the venue holds it, cancel it.
             self._outbound.send_cancel(order_id, self._cancel_requested[order_id])
@@ -577,3 +571,19 @@ class OrderManager:
 
     def open_ids(self) -> list[str]:
         return list(self.tracker.open)
+
+
+def _log_order(order: OrderRequest, market: MarketInfo | None) -> None:
+    trades_log.info(
+        "ORDER %s %s %s %s @ %s %s%s '%s' strategy=%s reason=%s",
+        order.order_id,
+        order.side.value,
+        format_size(order.size),
+        market.outcome_of(order.asset_id) if market else order.asset_id[:12],
+        format_price(order.price),
+        order.order_type.value,
+        " post-only" if order.post_only else "",
+        market.question if market else "",
+        order.strategy or "-",
+        order.reason or "-",
+    )

@@ -18,16 +18,17 @@ class TradeFlow:
         self.last_at: float | None = None
         self.prints = 0
 
-    def _decay(self, now: float) -> None:
+    def on_print(self, shares: float, now: float) -> None:
+        # Runs for every trade print: the decay to `now` is inlined (the same arithmetic,
+        # in the same order) and skipped when no time passed (prints of one frame).
         last = self.last_at
-        if last is not None and now > last:
+        if last is None:
+            self.last_at = now
+        elif now > last:
             dt = now - last
             self.short_rate *= math.exp(-dt / self.short_s)
             self.long_rate *= math.exp(-dt / self.long_s)
-        self.last_at = now if last is None else max(last, now)
-
-    def on_print(self, shares: float, now: float) -> None:
-        self._decay(now)
+            self.last_at = now
         self.short_rate += shares / self.short_s
         self.long_rate += shares / self.long_s
         self.prints += 1

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from engine.config import EngineConfig
 from engine.fixed import ONE, SHARE_STEP, format_cash, format_price, format_size
+from engine.logbook import Logbook
 from engine.market.book import OrderBook
 from engine.market.health import FeedHealth
 from engine.market.markets import MarketInfo
@@ -75,8 +77,10 @@ class EntryScreen:
         health: FeedHealth,
         book_age: Callable[[str], float],
         blocked: Callable[[], TradingBlock | None],
+        logbook: Logbook | None = None,
     ) -> None:
         self._config = config
+        self._logbook = logbook or Logbook()
         self.gate = gate
         self._account = account
         self._health = health
@@ -157,7 +161,7 @@ class EntryScreen:
         # Formatting costs more than sizing: keep the parts, format on demand.
         self._last = (market, inputs, sized, price)
         if sizing_log.isEnabledFor(logging.INFO):
-            sizing_log.info("%s", self.last_sizing)
+            self._logbook.write(partial(_log_sizing, self._last))
         if sized.size <= 0:
             why = f"sized to zero by {sized.rule or 'confidence'} ({sized.describe()})"
             return Refusal(sized.rule or "sizing", why, base)
@@ -228,18 +232,7 @@ class EntryScreen:
     @property
     def last_sizing(self) -> str:
         """The latest [sizing] line: every input and each rule that cut the size."""
-        if self._last is None:
-            return ""
-        market, i, sized, price = self._last
-        return (
-            f"[sizing] {i.strategy} {market.outcome_of(i.token)} '{market.question[:40]}' "
-            f"conf={i.confidence:.2f} base={format_size(i.base)} price={format_price(price)} "
-            f"recovery={i.recovery_scale:.2f} fallback={i.fallback_scale:.2f} "
-            f"equity={format_cash(i.equity)} cash={format_cash(i.cash)} "
-            f"exposure market/event/total={format_cash(exposure(i.market))}/"
-            f"{format_cash(i.event_exposure)}/{format_cash(i.total_exposure)} "
-            f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
-        )
+        return "" if self._last is None else sizing_line(self._last)
 
     # -- exits ------------------------------------------------------------------------------
     def unhedge_limit(self, asset: str, market: MarketInfo, size: int) -> int:
@@ -286,3 +279,21 @@ def _offered(book: OrderBook, limit: int) -> int:
             break
         total += sizes[price]
     return total
+
+
+def sizing_line(parts: tuple[MarketInfo, SizingInputs, SizingResult, int]) -> str:
+    """A [sizing] line: every input and each rule that cut the size."""
+    market, i, sized, price = parts
+    return (
+        f"[sizing] {i.strategy} {market.outcome_of(i.token)} '{market.question[:40]}' "
+        f"conf={i.confidence:.2f} base={format_size(i.base)} price={format_price(price)} "
+        f"recovery={i.recovery_scale:.2f} fallback={i.fallback_scale:.2f} "
+        f"equity={format_cash(i.equity)} cash={format_cash(i.cash)} "
+        f"exposure market/event/total={format_cash(exposure(i.market))}/"
+        f"{format_cash(i.event_exposure)}/{format_cash(i.total_exposure)} "
+        f"-> {format_size(sized.size)}" + (f" ({sized.describe()})" if sized.steps else "")
+    )
+
+
+def _log_sizing(parts: tuple[MarketInfo, SizingInputs, SizingResult, int]) -> None:
+    sizing_log.info("%s", sizing_line(parts))

@@ -90,12 +90,17 @@ class RiskGate:
             name: decimal_to_fixed(size, SIZE_DIGITS) for name, size in risk.strategy_sizes.items()
         }
         self._default_base = default
+        self._base_sizes: dict[str, int] = {}  # strategy id -> base_size (the sizes are fixed)
 
     def base_size(self, strategy: str) -> int:
         """The base size of an entry: the strategy's own, else strategy.order_size; for
         a combined decision ("a+b") the smallest of them."""
-        names = StrategyId(strategy).names or ("",)
-        return min(self._base.get(n, self._default_base) for n in names)
+        size = self._base_sizes.get(strategy)
+        if size is None:  # asked for every entry signal: worked out once per id
+            names = StrategyId(strategy).names or ("",)
+            size = min(self._base.get(n, self._default_base) for n in names)
+            self._base_sizes[strategy] = size
+        return size
 
     def screen_entry(self, req: EntryRequest) -> tuple[RiskDecision | None, float]:
         """The checks before sizing: a rejection, or None and the fallback size scale."""

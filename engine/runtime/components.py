@@ -10,6 +10,7 @@ from engine.execution.accounting import Accounting
 from engine.execution.attribution import Attribution
 from engine.execution.flatten import Flattener
 from engine.execution.oms import OrderManager
+from engine.logbook import Logbook
 from engine.market.prints import RecentPrints
 from engine.market.registry import MarketRegistry
 from engine.orders import Side, StrategyId
@@ -57,3 +58,4 @@ class Components:
     manual: ManualDesk
     guard: KillSwitchWatch
     roster: Roster
+    logbook: Logbook

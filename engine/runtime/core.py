@@ -50,6 +50,9 @@ from engine.strategies.sentiment import SentimentBook
 from engine.venue import TradingMode
 
 _ENTRIES_BLOCKED = (KillSwitchState.TRIPPED, KillSwitchState.COOLDOWN)
+# json.dumps with its default settings (the same text, byte for byte), without the
+# per-call checks and the copy of a dict: it runs for every signal recorded.
+_to_json = json.JSONEncoder().encode
 log = logging.getLogger("engine")
 
 
@@ -96,6 +99,10 @@ class EngineCore:
         # Frame -> order latency, recorded by the runner (the snapshot carries it).
         self.latency = LatencyRecorder()
         parts.intake.on_resolution(self.settle)
+        # Bound once: on_trade runs for every trade print.
+        self._monotonic = clock.monotonic
+        self._flow_on_trade = parts.contexts.on_trade
+        self._prints_on_trade = parts.prints.on_trade
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, run_id: int) -> None:
@@ -159,9 +166,8 @@ class EngineCore:
     def on_trade(self, asset_id: str, price: int, size: int, taker_side: str) -> None:
         """A trade print (the book store's listener): the token's flow for strategies, and
         the latest prints a watched depth shows."""
-        parts = self.parts
-        parts.contexts.on_trade(asset_id, size, self.clock.monotonic())
-        parts.prints.on_trade(asset_id, price, size, taker_side)
+        self._flow_on_trade(asset_id, size, self._monotonic())
+        self._prints_on_trade(asset_id, price, size, taker_side)
 
     def settle(self, market: MarketInfo, winner: str) -> None:
         """A market resolved: its open orders are cancelled, its holdings paid."""
@@ -189,7 +195,15 @@ class EngineCore:
         intake = self.intake
         if not intake.pending or not self.trading:
             return 0
-        dirty = intake.take(limit)
+        logbook = self.parts.logbook
+        logbook.hold()  # the pass's log lines once its orders have left
+        try:
+            return self._decide(intake.take(limit))
+        finally:
+            logbook.release()
+
+    def _decide(self, dirty: dict[str, None]) -> int:
+        intake = self.intake
         before = self.oms.counts["orders"]
         clock = self.clock
         now = clock.monotonic()
@@ -324,6 +338,7 @@ class EngineCore:
         )
         self.signals_version += 1
         stats = self.parts.attribution.of
+        emit = self.emit
         for s, decided in zip(signals, combined.decisions, strict=True):
             voter = decided is None
             decision = outcome if decided is None else decided
@@ -331,7 +346,8 @@ class EngineCore:
                 stats(s.strategy).detected += 1
             else:
                 stats(s.strategy).signals += 1
-            self.emit(
+            inputs = s.inputs
+            emit(
                 SignalRaised(
                     at,
                     s.strategy,
@@ -342,7 +358,7 @@ class EngineCore:
                     s.is_exit,
                     decision.text,
                     s.edge_bps,
-                    json.dumps(dict(s.inputs)) if s.inputs else "{}",
+                    _to_json(inputs if type(inputs) is dict else dict(inputs)) if inputs else "{}",
                     s.sentiment_source,
                     latency if voter else None,
                     order_id if voter else None,

@@ -31,6 +31,7 @@ from engine.execution.portfolio import Portfolio
 from engine.fixed import CASH_DIGITS, decimal_to_fixed
 from engine.ledger.errors import LedgerError
 from engine.ledger.reader import AccountState, LedgerReader
+from engine.logbook import Logbook
 from engine.market.book import OrderBook
 from engine.market.health import FeedHealth, FeedSource
 from engine.market.markets import MarketInfo
@@ -349,6 +350,7 @@ def build_engine(
     attribution = Attribution()
     tracker = OrderTracker()
     exposure = ExposureBook(portfolio.positions, tracker, registry.market)
+    logbook = Logbook()  # log lines of a decision pass wait until its orders have left
     accounting = Accounting(
         clock,
         emit,
@@ -359,6 +361,7 @@ def build_engine(
         market_of=registry.market_of,
         complement=registry.complement,
         touched=exposure.touch,
+        logbook=logbook,
     )
     refusals = Refusals(clock, emit)
     oms = OrderManager(
@@ -373,6 +376,7 @@ def build_engine(
         rejected=refusals.reject,
         durable=router.wait_committed,
         venue_statuses=gateway is not None and gateway.mode is TradingMode.LIVE,
+        logbook=logbook,
     )
     intake = DataIntake(config, clock, books, registry, health, feed)
     account = AccountView(
@@ -381,7 +385,9 @@ def build_engine(
         exposure,
         venue_cash=gateway.venue_cash if isinstance(gateway, VenueBalance) else None,
     )
-    screen = EntryScreen(config, gate, account, health, intake.book_age, lambda: oms.blocked)
+    screen = EntryScreen(
+        config, gate, account, health, intake.book_age, lambda: oms.blocked, logbook
+    )
     exits = ExitDesk(config, clock, oms, lots, account, screen, gate, refusals, intake.book_age)
     flattener = Flattener(
         clock,
@@ -472,6 +478,7 @@ def build_engine(
         manual=manual,
         guard=KillSwitchWatch(kill_switch, accounting, emit, restart.in_grace),
         roster=roster,
+        logbook=logbook,
     )
     core = EngineCore(
         config,

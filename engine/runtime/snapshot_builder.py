@@ -10,9 +10,12 @@ objects, reused as they are.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
+from engine.market.markets import MarketInfo
+from engine.runtime.components import LastSignal
 from engine.runtime.core import EngineCore
 from engine.runtime.router import EventRouter
 from engine.runtime.snapshot import (
@@ -64,6 +67,8 @@ class SnapshotBuilder:
         self._order: list[str] = []  # asset ids in display order
         self._markets: tuple[MarketRow, ...] = ()
         self._markets_key: tuple[int, int] = (-1, -1)
+        self._rows_moved = False  # rows rebuilt since the section was last assembled
+        self._rows_new = False  # and one of them new (the display order changes)
         self._positions: tuple[PositionRow, ...] = ()
         self._positions_key: tuple[int, dict[str, int]] = (-1, {})
         self._orders: tuple[OrderRow, ...] = ()
@@ -78,6 +83,7 @@ class SnapshotBuilder:
         self._sentiment_version = -1
         self._signals: tuple[SignalRow, ...] = ()
         self._signals_version = -1
+        self._signal_rows: dict[str, tuple[LastSignal, SignalRow]] = {}
         self._depth: DepthRow | None = None
         self._depth_key: tuple[str | None, int, int] = (None, -1, -1)
 
@@ -94,7 +100,7 @@ class SnapshotBuilder:
         self._seq += 1
         books = intake.books
         markets_key = (books.counts["frames"], self._registry.version)
-        if markets_key != self._markets_key:
+        if markets_key != self._markets_key or self._rows_moved or self._rows_new:
             self._markets_key = markets_key
             self._update_markets()
         marks = accounting.marks()
@@ -114,19 +120,7 @@ class SnapshotBuilder:
             self._arbitrage = tuple(reversed(baskets.arbitrage.values()))
         if core.signals_version != self._signals_version:
             self._signals_version = core.signals_version
-            self._signals = tuple(
-                SignalRow(
-                    asset,
-                    s.at,
-                    s.strategies,
-                    s.side.value,
-                    s.is_exit,
-                    s.decision.text,
-                    s.order_id is not None,
-                    s.decision.kind,
-                )
-                for asset, s in core.last_signals.items()
-            )
+            self._signals = self._build_signals()
         portfolio = accounting.portfolio
         problems = books.problems
         now = core.clock.monotonic()
@@ -348,17 +342,48 @@ class SnapshotBuilder:
             refused=self._refusals.counts["entry_refused"],
         )
 
+    def update_rows(self, chunk: int) -> Iterator[None]:
+        """Bring the market rows up to date `chunk` tokens at a time, yielding between
+        chunks: the live runner reads frames in between, so a snapshot at 1,000 markets
+        never holds the loop for the whole pass; :meth:`build` then finds the rows current
+        (rebuilding only the few that moved meanwhile)."""
+        tokens = list(self._registry.by_token.items())
+        for i in range(0, len(tokens), chunk):
+            self._update_rows(tokens[i : i + chunk])
+            yield
+
     def _update_markets(self) -> None:
         """Rows of books whose shown figures (best prices and sizes, last trade, tick,
         re-snapshot state, winner) moved since they were made; the section object stays
         when none did."""
+        registry = self._registry
+        self._update_rows(registry.by_token.items())
+        rows = self._rows
+        tops = self._tops
+        reorder, self._rows_new = self._rows_new, False
+        moved, self._rows_moved = self._rows_moved, False
+        gone = [a for a in rows if a not in registry.by_token]
+        if gone:
+            # A market no longer listed (taken off the watch list): its rows go.
+            for asset in gone:
+                del rows[asset]
+                tops.pop(asset, None)
+            reorder = True
+        if reorder:
+            self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
+        if moved or reorder:  # else the section as it was (the same object)
+            self._markets = tuple(rows[a] for a in self._order)
+
+    def _update_rows(self, tokens: Iterable[tuple[str, MarketInfo]]) -> None:
+        """Rebuild the rows of these tokens whose books moved; notes that some did (and
+        whether a row is new) for the section's next assembly."""
         registry = self._registry
         books = self._intake.books.books
         rows = self._rows
         reorder = False
         tops = self._tops
         moved = False
-        for asset, market in registry.by_token.items():
+        for asset, market in tokens:
             book = books.get(asset)
             if book is None:
                 continue
@@ -414,17 +439,35 @@ class SnapshotBuilder:
             )
             if old is None:
                 reorder = True
-        gone = [a for a in rows if a not in registry.by_token]
-        if gone:
-            # A market no longer listed (taken off the watch list): its rows go.
-            for asset in gone:
-                del rows[asset]
-                tops.pop(asset, None)
-            reorder = True
+        if moved:
+            self._rows_moved = True
         if reorder:
-            self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
-        if moved or reorder:  # else the section as it was (the same object)
-            self._markets = tuple(rows[a] for a in self._order)
+            self._rows_new = True
+
+    def _build_signals(self) -> tuple[SignalRow, ...]:
+        """A row per token's last signal; a row whose signal is the same object as before is
+        the row made then (a new signal on one token rebuilt every token's row: ~1,000
+        objects a snapshot at 1,000 markets, for the collector to chase)."""
+        made = self._signal_rows
+        rows = []
+        for asset, s in self.core.last_signals.items():
+            cached = made.get(asset)
+            if cached is None or cached[0] is not s:
+                row = SignalRow(
+                    asset,
+                    s.at,
+                    s.strategies,
+                    s.side.value,
+                    s.is_exit,
+                    s.decision.text,
+                    s.order_id is not None,
+                    s.decision.kind,
+                )
+                made[asset] = (s, row)
+            else:
+                row = cached[1]
+            rows.append(row)
+        return tuple(rows)
 
     def _build_positions(self, marks: dict[str, int]) -> tuple[PositionRow, ...]:
         out = []

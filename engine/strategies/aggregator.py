@@ -63,6 +63,8 @@ class Aggregator:
         return self.resolve(asset_id, signals).intent
 
     def resolve(self, asset_id: str, signals: list[Signal]) -> Combined:
+        if len(signals) == 1:
+            return self._resolve_one(asset_id, signals[0])
         weights = self.weights
         decisions: list[Decision | None] = [
             None if weights.get(s.strategy, 0.0) > 0 else DETECTED for s in signals
@@ -130,6 +132,31 @@ class Aggregator:
             "; ".join(s.reason for s in voters),
         )
         return Combined(intent, labels, score, _said(conflict))
+
+    def _resolve_one(self, asset_id: str, s: Signal) -> Combined:
+        """:meth:`resolve` of a lone signal (most passes: one voter on a token), without
+        its lists and sets: the same outcome, with the same float arithmetic. A lone
+        voter never conflicts (one side voted)."""
+        weight = self.weights.get(s.strategy, 0.0)
+        if not weight > 0:
+            return Combined(None, (DETECTED,))
+        if s.is_exit:
+            intent = Intent(asset_id, s.side, 1.0, (s.strategy,), s.reason, is_exit=True)
+            return Combined(intent, (None,), 1.0)
+        # The general path's sums start at 0.0: kept, so the float score is the same bits.
+        score = 0.0 + weight * (1.0 if s.side is Side.BUY else -1.0) * s.strength
+        score /= 0.0 + weight
+        if abs(score) < self.threshold or score == 0:
+            why = Decision(
+                DecisionKind.BELOW_THRESHOLD, detail=f"{score:+.2f} < {self.threshold:g}"
+            )
+            return Combined(None, (why,), score, None)
+        side = Side.BUY if score > 0 else Side.SELL
+        if s.side is not side:  # (a negative strength): no voter on the winning side
+            return Combined(Intent(asset_id, side, score, (), ""), (None,), score, None)
+        return Combined(
+            Intent(asset_id, side, score, (s.strategy,), s.reason), (None,), score, None
+        )
 
 
 def _said(conflict: str | None) -> str | None:

@@ -71,6 +71,12 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
     help="Seeded YES/NO and basket mispricings opened per hour (0: none).",
 )
 @click.option(
+    "--burst",
+    is_flag=True,
+    help="Send each step's market messages (every 0.1 s) in one burst, every market's "
+    "together, instead of across the step as a venue's arrive (a load test of bursts).",
+)
+@click.option(
     "--no-pacing",
     is_flag=True,
     help="Lift the venue's per-endpoint request limits (answered 429 past them otherwise).",
@@ -119,6 +125,7 @@ def exchange(
     frame_messages: int,
     ws_token_cap: int,
     mispricings_per_hour: float,
+    burst: bool,
     no_pacing: bool,
     fund: str,
     no_approvals: bool,
@@ -182,6 +189,7 @@ def exchange(
                 ws_token_cap=ws_token_cap,
                 mispricings_per_hour=mispricings_per_hour,
                 rate_limits={} if no_pacing else None,
+                spread=not burst,
                 starting_balance=starting,
                 default_approvals=not no_approvals,
             )

@@ -67,6 +67,11 @@ _MALFORMED_NEWS = (
     b'{"status": "ok", "articles": "none"}',  # wrong field type
 )
 RATE_TICK_S = 0.01  # churn cadence in rate mode: small slices keep the loop responsive
+# A step's market messages leave across the first SPREAD_SHARE of the step, a slice every
+# SPREAD_GAP_S, as a venue's arrive (each market's changes when they happen), not as one
+# burst of every market's messages at the step's start.
+SPREAD_GAP_S = 0.001
+SPREAD_SHARE = 0.8
 
 
 @dataclass(slots=True)
@@ -102,6 +107,10 @@ class EmulatorOptions:
     # Off: the bare random flow of earlier releases, whose spreads drift wide (tapes
     # that fixtures were built on keep their bytes with it).
     market_makers: bool = True
+    # Each step's market messages spread across the step (on the system clock; on a
+    # SimClock a step's messages go at once, when the driver advances). Off: one burst
+    # per step, every market's messages together (a load test of bursts).
+    spread: bool = True
 
     def __post_init__(self) -> None:
         if not self.step_seconds > 0:
@@ -513,10 +522,26 @@ class ExchangeEmulator:
         if events and self.connections and not stalled:
             encoded = [msgspec.json.encode(e) for e in events]
             assets = [event_assets(e) for e in events]
-            for conn in list(self.connections):
-                self._send_market(conn, events, encoded, assets)
+            slices = self.step_slices(len(events))
+            clock = self.clock
+            for i, (lo, hi) in enumerate(slices):
+                if i:
+                    await clock.sleep(SPREAD_GAP_S)
+                    if self.faults.stalled():
+                        break  # a stall injected mid-step silences the rest of it
+                part, data, tokens = events[lo:hi], encoded[lo:hi], assets[lo:hi]
+                for conn in list(self.connections):
+                    self._send_market(conn, part, data, tokens)
         await self.control.publish_user_events()
         return len(events)
+
+    def step_slices(self, n: int) -> list[tuple[int, int]]:
+        """Where a step's `n` messages are cut: one slice per SPREAD_GAP_S over the first
+        SPREAD_SHARE of the step (on the system clock, when spreading), else one."""
+        count = 1
+        if self.options.spread and type(self.clock) is SystemClock:
+            count = max(1, min(n, int(self.options.step_seconds * SPREAD_SHARE / SPREAD_GAP_S)))
+        return [(n * i // count, n * (i + 1) // count) for i in range(count)]
 
     def _send_market(
         self,
@@ -700,6 +725,7 @@ class ExchangeEmulator:
             "messages_sent": self.messages_sent,
             "rate": self.rate,
             "frame_messages": self.frame_messages,
+            "spread": self.options.spread and type(self.clock) is SystemClock,
             "headlines": len(ex.headlines),
         }
 

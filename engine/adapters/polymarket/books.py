@@ -31,7 +31,6 @@ from engine.adapters.polymarket.wire.market import (
     MarketEvent,
     MarketResolvedEvent,
     NewMarketEvent,
-    PriceChangeEntry,
     PriceChangeEvent,
     TickSizeChangeEvent,
     decode_market_frame,
@@ -155,6 +154,11 @@ def _last_price(text: str | None) -> int | None:
     return _price(text)
 
 
+# One checked price_change entry: asset, is a bid, price, size, the venue's best bid and
+# best ask after it (None: not reported), the book hash.
+_Staged = tuple[str, bool, int, int, int | None, int | None, str]
+
+
 class BookStore:
     def __init__(self, on_problem: ProblemSink | None = None) -> None:
         self.books: dict[str, OrderBook] = {}
@@ -171,6 +175,7 @@ class BookStore:
         self.new_markets: list[NewMarketEvent] = []  # one per market, in arrival order
         self.trade_listeners: list[TradeListener] = []
         self._on_problem = on_problem
+        self._ts_text, self._ts = "0", 0  # the last price_change timestamp read
         # Dispatch on the exact event type: one dict lookup, not an isinstance chain.
         self._handlers: dict[type, Callable[[Any], None]] = {
             PriceChangeEvent: self._price_change,
@@ -195,19 +200,8 @@ class BookStore:
         except (msgspec.DecodeError, RecursionError):
             return self.apply_decoded(*decode_market_frame(raw))
         self.counts["frames"] += 1
-        if type(decoded) is PriceChangeEvent:  # most frames: straight to its handler
-            try:
-                self._price_change(decoded)
-            except (ValueError, KeyError) as exc:
-                self.problem("bad_event", f"PriceChangeEvent: {exc}")
-            return 1
-        events = decoded if type(decoded) is list else (decoded,)
-        handlers = self._handlers
-        for event in events:
-            try:
-                handlers[type(event)](event)
-            except (ValueError, KeyError) as exc:
-                self.problem("bad_event", f"{type(event).__name__}: {exc}")
+        events = decoded if isinstance(decoded, list) else (decoded,)
+        self._apply_events(events)
         return len(events)
 
     def apply_decoded(self, events: list[MarketEvent], errors: list[str]) -> int:
@@ -215,13 +209,37 @@ class BookStore:
         self.counts["frames"] += 1
         for reason in errors:
             self.problem("bad_frame", reason)
-        handlers = self._handlers
-        for event in events:
-            try:
-                handlers[type(event)](event)
-            except (ValueError, KeyError) as exc:
-                self.problem("bad_event", f"{type(event).__name__}: {exc}")
+        self._apply_events(events)
         return len(events)
+
+    def _apply_events(self, events: Iterable[MarketEvent]) -> None:
+        """Each event of one frame to its handler. Price changes and trades (nearly every
+        event) go straight to their uncounted handlers, counted once for the frame: a
+        Counter update per event costs as much as a small handler's work."""
+        handlers = self._handlers
+        apply_price_change = self._apply_price_change
+        apply_last_trade = self._apply_last_trade
+        changes = trades = 0
+        try:
+            for event in events:
+                kind = type(event)
+                try:
+                    if kind is PriceChangeEvent:
+                        changes += 1
+                        apply_price_change(event)  # type: ignore[arg-type]
+                    elif kind is LastTradePriceEvent:
+                        trades += 1
+                        apply_last_trade(event)  # type: ignore[arg-type]
+                    else:
+                        handlers[kind](event)
+                except (ValueError, KeyError) as exc:
+                    self.problem("bad_event", f"{kind.__name__}: {exc}")
+        finally:  # counted even if something unexpected escapes mid-frame
+            counts = self.counts
+            if changes:
+                counts["price_change"] += changes
+            if trades:
+                counts["last_trade_price"] += trades
 
     def apply_frames(
         self,
@@ -235,8 +253,7 @@ class BookStore:
         cut short mid-line) is raised instead."""
         decode = FRAME_DECODER.decode
         counts = self.counts
-        handlers = self._handlers
-        price_change = self._price_change
+        apply_events = self._apply_events
         for raw in frames:
             try:
                 decoded = decode(raw)
@@ -250,17 +267,7 @@ class BookStore:
                 self.apply_decoded(events, errors)
                 continue
             counts["frames"] += 1
-            if type(decoded) is PriceChangeEvent:  # most frames: straight to its handler
-                try:
-                    price_change(decoded)
-                except (ValueError, KeyError) as exc:
-                    self.problem("bad_event", f"PriceChangeEvent: {exc}")
-                continue
-            for event in decoded if type(decoded) is list else (decoded,):
-                try:
-                    handlers[type(event)](event)
-                except (ValueError, KeyError) as exc:
-                    self.problem("bad_event", f"{type(event).__name__}: {exc}")
+            apply_events(decoded if isinstance(decoded, list) else (decoded,))
 
     def apply(self, event: MarketEvent) -> None:
         try:
@@ -338,37 +345,71 @@ class BookStore:
             self.mark_needs_snapshot(book, "crossed")
 
     def _price_change(self, ev: PriceChangeEvent) -> None:
-        # The hot path: kept flat and local-variable heavy on purpose; OrderBook.set_level
-        # and is_crossed are inlined (same logic) because a call costs as much as the work.
         self.counts["price_change"] += 1
+        self._apply_price_change(ev)
+
+    def _apply_price_change(self, ev: PriceChangeEvent) -> None:
+        # The hot path (uncounted: the frame loops count these in bulk): kept flat and
+        # local-variable heavy on purpose; OrderBook.set_level and is_crossed are inlined
+        # (same logic) because a call costs as much as the work.
         text = ev.timestamp
-        try:
-            ts = int(text)
-        except ValueError:
-            ts = 0
+        if text == self._ts_text:  # a frame's events share their timestamp: parsed once
+            ts = self._ts
+        else:
+            try:
+                ts = int(text)
+            except ValueError:
+                ts = 0
+            self._ts_text, self._ts = text, ts
         prices_memo, sizes_memo, bests_memo = _prices, _sizes, _bests
-        changes = ev.price_changes if ev.price_changes is not None else ev.entries()
-        # Checked whole before any book moves: a bad entry (raising) leaves every book
-        # as it was. Only checked values enter the memos, so the second pass's lookups
-        # are hits (a miss, after a memo restarted, parses again).
+        changes = ev.price_changes
+        if changes is None:
+            changes = ev.entries()
+        # Checked whole before any book moves: a bad entry raises here and leaves every
+        # book as it was. Each text is looked up once and its number staged for the
+        # passes below (the checks run in the order they always did: side, price, size,
+        # bests, so a bad event is reported with the same reason).
+        staged: list[_Staged] = []
         for entry in changes:
-            if entry.side != "BUY" and entry.side != "SELL":
-                raise ValueError(f"price_change side {entry.side!r} is neither BUY nor SELL")
-            if entry.price not in prices_memo:
-                _price_miss(entry.price)
-            if entry.size not in sizes_memo:
-                _size_miss(entry.size)
+            side = entry.side
+            if side == "BUY":
+                is_bid = True
+            elif side == "SELL":
+                is_bid = False
+            else:
+                raise ValueError(f"price_change side {side!r} is neither BUY nor SELL")
+            text = entry.price
+            try:
+                price = prices_memo[text]
+            except KeyError:
+                price = _price_miss(text)
+            text = entry.size
+            try:
+                size = sizes_memo[text]
+            except KeyError:
+                size = _size_miss(text)
             # The venue's own best bid/ask, compared after the change: checked now.
             reported = entry.best_bid
-            if reported is not None and reported not in bests_memo:
-                _best_miss(reported)
+            best_bid = None
+            if reported is not None:
+                try:
+                    best_bid = bests_memo[reported]
+                except KeyError:
+                    best_bid = _best_miss(reported)
             reported = entry.best_ask
-            if reported is not None and reported not in bests_memo:
-                _best_miss(reported)
+            best_ask = None
+            if reported is not None:
+                try:
+                    best_ask = bests_memo[reported]
+                except KeyError:
+                    best_ask = _best_miss(reported)
+            staged.append((entry.asset_id, is_bid, price, size, best_bid, best_ask, entry.hash))
         books = self.books
-        last: dict[str, PriceChangeEntry] = {}
-        for entry in changes:
-            asset = entry.asset_id
+        # Each changed book's last entry, in the order the books first appear (the
+        # venue's bests describe the book after the event's last change to it).
+        last: dict[str, _Staged] = {}
+        for change in staged:
+            asset, is_bid, price, size = change[0], change[1], change[2], change[3]
             book = books.get(asset)
             if book is None:
                 book = self.book(asset, ev.market)
@@ -377,18 +418,10 @@ class BookStore:
                     self.problems["stale"] += 1
                     continue
                 book.timestamp_ms = ts
-            if entry.side == "BUY":
+            if is_bid:
                 sizes, prices = book.bid_sizes, book.bid_prices
             else:
                 sizes, prices = book.ask_sizes, book.ask_prices
-            try:
-                price = prices_memo[entry.price]
-            except KeyError:
-                price = _price_miss(entry.price)
-            try:
-                size = sizes_memo[entry.size]
-            except KeyError:
-                size = _size_miss(entry.size)
             if size > 0:
                 if price not in sizes:
                     insort(prices, price)
@@ -397,38 +430,27 @@ class BookStore:
                 del sizes[price]
                 del prices[bisect_left(prices, price)]
             book.updates += 1
-            last[asset] = entry
+            last[asset] = change
         dirty = self.dirty
-        for asset, entry in last.items():
+        for asset, (_, _, _, _, best_bid, best_ask, book_hash) in last.items():
             book = books[asset]
-            dirty[asset] = None
-            if entry.hash:
-                book.hash = entry.hash
+            # Keyed by the book's own id (the books dict's key), not the frame's copy of
+            # it: every later lookup of a changed book then matches by identity instead
+            # of comparing 77 characters.
+            dirty[book.asset_id] = None
+            if book_hash:
+                book.hash = book_hash
             if not book.has_snapshot:
                 self.mark_needs_snapshot(book, "no_snapshot")
                 continue
             bids, asks = book.bid_prices, book.ask_prices
             if bids and asks and bids[-1] >= asks[0]:
                 self.mark_needs_snapshot(book, "crossed")
-            else:
+            elif best_bid is not None and best_bid != (bids[-1] if bids else -1):
                 # The venue's own best bid/ask: disagreeing means we missed a message.
-                reported = entry.best_bid
-                if reported is not None:
-                    try:
-                        bid = _bests[reported]
-                    except KeyError:
-                        bid = _best_miss(reported)
-                    if bid != (bids[-1] if bids else -1):
-                        self.mark_needs_snapshot(book, "gap")
-                        continue
-                reported = entry.best_ask
-                if reported is not None:
-                    try:
-                        ask = _bests[reported]
-                    except KeyError:
-                        ask = _best_miss(reported)
-                    if ask != (asks[0] if asks else -1):
-                        self.mark_needs_snapshot(book, "gap")
+                self.mark_needs_snapshot(book, "gap")
+            elif best_ask is not None and best_ask != (asks[0] if asks else -1):
+                self.mark_needs_snapshot(book, "gap")
 
     def _check_bests(self, book: OrderBook, best_bid: str | None, best_ask: str | None) -> None:
         """The venue tells us its best bid/ask; disagreeing means we missed a message."""
@@ -442,17 +464,37 @@ class BookStore:
 
     def _last_trade(self, ev: LastTradePriceEvent) -> None:
         self.counts["last_trade_price"] += 1
-        price = _price(ev.price)
-        size = _size(ev.size) if ev.size else 0
-        if ev.side not in ("BUY", "SELL", ""):
-            raise ValueError(f"last_trade_price side {ev.side!r} is neither BUY nor SELL")
-        book = self.book(ev.asset_id, ev.market)
+        self._apply_last_trade(ev)
+
+    def _apply_last_trade(self, ev: LastTradePriceEvent) -> None:
+        # Uncounted (the frame loops count trades in bulk); the memo lookups inlined.
+        text = ev.price
+        try:
+            price = _prices[text]
+        except KeyError:
+            price = _price_miss(text)
+        text = ev.size
+        if not text:
+            size = 0
+        else:
+            try:
+                size = _sizes[text]
+            except KeyError:
+                size = _size_miss(text)
+        side = ev.side
+        if side != "BUY" and side != "SELL" and side != "":
+            raise ValueError(f"last_trade_price side {side!r} is neither BUY nor SELL")
+        asset = ev.asset_id
+        book = self.books.get(asset)
+        if book is None or (ev.market and not book.market):
+            book = self.book(asset, ev.market)
         book.last_trade_price = price
         book.last_trade_size = size
-        book.last_trade_side = ev.side
-        self.dirty[ev.asset_id] = None
+        book.last_trade_side = side
+        asset = book.asset_id  # the books dict's own key (see _apply_price_change)
+        self.dirty[asset] = None
         for listener in self.trade_listeners:
-            listener(ev.asset_id, book.last_trade_price, book.last_trade_size, ev.side)
+            listener(asset, price, size, side)
 
     def _tick_size(self, ev: TickSizeChangeEvent) -> None:
         self.counts["tick_size_change"] += 1

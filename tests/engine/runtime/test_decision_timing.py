@@ -8,6 +8,7 @@ hand-off to the gateway, and the snapshot carries the figures."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from engine.market.health import FeedSource
@@ -82,3 +83,39 @@ async def test_an_orders_latency_runs_from_the_receipt_of_its_frame(tmp_path: Pa
         assert view.histogram.count == 1
         assert sum(view.histogram.counts) == 1
         assert view.histogram.sum_us >= 250_000
+
+
+async def test_a_decisions_log_lines_are_written_after_its_order_left(tmp_path: Path) -> None:
+    """The [sizing] and ORDER lines cost tens of microseconds each on a cold path: they
+    wait until the pass's orders are handed to the gateway."""
+    watcher = Watcher()
+    seen: list[tuple[str, int]] = []  # each line, with the orders handed off when written
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            figures = runner.latency.figures()
+            seen.append((record.getMessage()[:6], figures.count if figures else 0))
+
+    loggers = [logging.getLogger("engine.trades"), logging.getLogger("engine.sizing")]
+    levels = [lg.level for lg in loggers]
+    handler = Lines(logging.INFO)
+    for lg in loggers:
+        lg.setLevel(logging.INFO)
+        lg.addHandler(handler)
+    try:
+        async with live_run(tmp_path / "l.sqlite", [watcher]) as (runner, gateway, feed):
+            feed.health.set_source(FeedSource.WS_LIVE, runner.clock.monotonic())
+            sink = feed.sink
+            assert sink is not None
+            watcher.buy = True
+            sink.on_frame(
+                json.dumps([level("Y", "0.41", "100", "SELL")]), runner.clock.time(), "ws"
+            )
+            await until(lambda: bool(gateway.orders))
+    finally:
+        for lg, was in zip(loggers, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(was)
+    lines = [(text, handed) for text, handed in seen if text in ("[sizin", "ORDER ")]
+    assert [text for text, _ in lines] == ["[sizin", "ORDER "]  # in the order asked for
+    assert all(handed == 1 for _, handed in lines)  # both after the hand-off

@@ -7,7 +7,10 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from engine.decisions import ORDER
 from engine.events import ErrorRaised
+from engine.orders import Side, StrategyId
+from engine.runtime.components import LastSignal
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.state import EngineState
 from engine.runtime.stream import EventStream
@@ -95,6 +98,58 @@ async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path)
         assert moved.markets[0].version > first.markets[0].version
         assert moved.markets[0].best_bid == Decimal("0.49")
         assert moved.markets[0].bid_size == Decimal(9)
+    finally:
+        await r.close()
+
+
+async def test_rows_brought_up_in_chunks_are_the_rows_a_whole_build_makes(
+    tmp_path: Path,
+) -> None:
+    """The live runner rebuilds market rows a chunk a loop turn (frames are read in
+    between); the snapshot then shows exactly what one whole build would."""
+    r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
+    core, builder = r.core, r.engine.builder
+    try:
+        core.on_frame(json.dumps(opening_books()), 1001.0)
+        first = builder.build()
+        entry = {"asset_id": "N", "price": "0.51", "size": "7", "side": "BUY"}
+        frame = {
+            "event_type": "price_change",
+            "market": "0xm",
+            "timestamp": "1000003000",
+            "price_changes": [entry],
+        }
+        core.on_frame(json.dumps(frame), 1003.0)
+        chunks = list(builder.update_rows(1))
+        assert len(chunks) == 2  # one token a turn
+        chunked = builder.build()
+        assert chunked.markets is not first.markets
+        assert chunked.markets[0] is first.markets[0]  # YES did not move: reused
+        assert chunked.markets[1].best_bid == Decimal("0.51")
+        assert builder.build().markets is chunked.markets  # nothing moved since
+    finally:
+        await r.close()
+
+
+async def test_a_tokens_signal_row_is_remade_only_when_its_signal_changed(
+    tmp_path: Path,
+) -> None:
+    r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
+    core, builder = r.core, r.engine.builder
+    try:
+        core.on_frame(json.dumps(opening_books()), 1001.0)
+        shown = builder.build()
+        assert shown.signals == ()
+        core.last_signals["Y"] = LastSignal(1.0, StrategyId.of(["a"]), Side.BUY, False, ORDER, "o1")
+        core.signals_version += 1
+        one = builder.build().signals
+        core.last_signals["N"] = LastSignal(2.0, StrategyId.of(["b"]), Side.BUY, False, ORDER, None)
+        core.signals_version += 1
+        two = builder.build().signals
+        assert [row.asset_id for row in two] == ["Y", "N"]
+        assert two[0] is one[0]  # Y's signal is the same: its row too
+        assert two[1].strategies == StrategyId.of(["b"])
+        assert not two[1].ordered
     finally:
         await r.close()
 

@@ -4,10 +4,14 @@ an exit takes precedence."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.decisions import DETECTED, EXIT_FIRST, DecisionKind
 from engine.orders import Side
 from engine.strategies.aggregator import Aggregator
 from engine.strategies.base import Signal
+from tests.kit.hypothesis import examples
 
 
 def sig(name: str, side: Side, strength: float, exit_: bool = False) -> Signal:
@@ -63,3 +67,27 @@ def test_weight_zero_never_votes_and_exits_take_precedence() -> None:
     assert out.intent.is_exit
     assert out.decisions == (EXIT_FIRST, None)
     assert EXIT_FIRST.text == "exit takes precedence"
+
+
+@given(
+    weight=st.sampled_from([0.0, 0.25, 1.0, 2.5]),
+    side=st.sampled_from([Side.BUY, Side.SELL]),
+    strength=st.one_of(st.sampled_from([0.0, -1.0, -0.6, 0.6, 1.0]), st.floats(-1.0, 1.0)),
+    exit_=st.booleans(),
+    threshold=st.one_of(st.sampled_from([0.5, 0.6]), st.floats(0.01, 1.0)),
+)
+@settings(max_examples=examples(500), deadline=None)
+def test_a_lone_signal_is_decided_as_it_is_beside_a_detected_one(
+    weight: float, side: Side, strength: float, exit_: bool, threshold: float
+) -> None:
+    """A lone signal takes a shorter path than several; a weight-0 signal beside it
+    (detected, never voting) sends it down the general one: the intent, score, conflict
+    and its decision are the same either way."""
+    agg = Aggregator({"a": weight, "z": 0.0}, threshold=threshold)
+    lone = agg.resolve("Y", [sig("a", side, strength, exit_)])
+    beside = agg.resolve("Y", [sig("a", side, strength, exit_), sig("z", Side.BUY, 1.0)])
+    assert lone.intent == beside.intent
+    assert lone.score == beside.score
+    assert lone.conflict == beside.conflict
+    assert lone.decisions == beside.decisions[:1]
+    assert beside.decisions[1] == DETECTED

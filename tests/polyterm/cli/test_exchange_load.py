@@ -35,6 +35,7 @@ def test_rate_framing_and_token_cap_from_the_command_line(tmp_path: Path) -> Non
                 headers={"Authorization": f"Bearer {urls['admin_token']}"},
             ).json()
             assert (state["rate"], state["frame_messages"]) == (3000.0, 5)
+            assert state["spread"] is True  # a step's messages leave across the step
             markets = httpx.get(f"{urls['gamma']}/markets", timeout=10).json()
             tokens = [t for m in markets for t in json.loads(m["clobTokenIds"])]
             assert len(tokens) == 6
@@ -71,3 +72,25 @@ async def _read(urls: dict[str, str], tokens: list[str], count: int) -> tuple[li
                 )
             ).json()
     return got, conns
+
+
+def test_burst_sends_each_step_at_once(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [*POLYTERM, "exchange", "--markets", "2", "--burst", "--duration", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ(tmp_path),
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            urls = json.loads(proc.stdout.readline())
+            state = httpx.get(
+                f"{urls['admin']}/state",
+                timeout=10,
+                headers={"Authorization": f"Bearer {urls['admin_token']}"},
+            ).json()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert state["spread"] is False

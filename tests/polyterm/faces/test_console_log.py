@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from polyterm.faces.console import log_to_file
+from polyterm.settings.logs import QueuedHandler
 
 
 def test_the_console_log_and_its_rotations_are_0600_in_a_0700_dir(
@@ -23,12 +24,14 @@ def test_the_console_log_and_its_rotations_are_0600_in_a_0700_dir(
     try:
         path = log_to_file()
         assert path is not None
-        handler = root.handlers[0]
+        queued = root.handlers[0]
+        assert isinstance(queued, QueuedHandler)  # written by its own thread
+        handler = queued.target
         assert isinstance(handler, logging.handlers.RotatingFileHandler)
         handler.maxBytes = 200  # rotate after a few lines
         for i in range(20):
             logging.getLogger("polyterm.test").warning("line %d %s", i, "x" * 40)
-        handler.close()
+        queued.close()  # writes what was handed over
     finally:
         os.umask(old)
         root.handlers[:] = handlers

@@ -7,12 +7,13 @@ import json
 import logging
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from polyterm.settings.logs import log_file, setup_logging
+from polyterm.settings.logs import QueuedHandler, flush_logs, log_file, setup_logging
 from tests.kit.ctl import TRADING_ENV
 from tests.kit.process import run
 
@@ -64,6 +65,7 @@ def test_a_log_file_is_private_rotates_privately_and_gets_info_lines(tmp_path: P
         sizing = logging.getLogger("engine.sizing")
         for i in range(20):
             sizing.info("[sizing] mean_reversion Yes 'Q' entry %d", i)
+        flush_logs()
     finally:
         os.umask(old)
     files = sorted((tmp_path / "logs").iterdir())
@@ -71,6 +73,42 @@ def test_a_log_file_is_private_rotates_privately_and_gets_info_lines(tmp_path: P
     assert _mode(tmp_path / "logs") == 0o700
     assert all(_mode(f) == 0o600 for f in files)
     assert "[sizing] mean_reversion Yes 'Q' entry 19" in (tmp_path / "logs" / "run.log").read_text()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_log_line_is_written_by_the_files_own_thread_not_the_callers(tmp_path: Path) -> None:
+    """The engine's loop only hands a record over: an ORDER line never waits on the
+    file's write, flush and rollover check before the order leaves."""
+    setup_logging(0)
+    assert log_file(tmp_path / "run.log") is not None
+    [queued] = [h for h in logging.getLogger().handlers if isinstance(h, QueuedHandler)]
+    writers: list[int] = []
+
+    def note(record: logging.LogRecord) -> bool:
+        writers.append(threading.get_ident())
+        return True
+
+    queued.target.addFilter(note)
+    try:
+        raise ValueError("bad frame")
+    except ValueError:
+        logging.getLogger("engine.trades").exception("ORDER %s", "r1-1")
+    flush_logs()
+    assert writers
+    assert threading.get_ident() not in writers
+    text = (tmp_path / "run.log").read_text()
+    assert "ORDER r1-1" in text
+    assert "ValueError: bad frame" in text  # the traceback, rendered when it was logged
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_closing_the_log_file_writes_what_was_handed_to_it(tmp_path: Path) -> None:
+    setup_logging(0)
+    assert log_file(tmp_path / "run.log") is not None
+    for i in range(200):
+        logging.getLogger("engine.sizing").info("[sizing] line %d", i)
+    setup_logging(0)  # replaces the destinations: the file is closed, nothing lost
+    assert "[sizing] line 199" in (tmp_path / "run.log").read_text()
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -357,3 +357,71 @@ def test_a_level_size_is_read_as_the_fixed_point_parser_reads_it(text: str) -> N
         assert book.bid_prices == [4000]
     else:
         assert book.bid_sizes[4500] == expected
+
+
+_change_objs = st.builds(
+    lambda ts, changes: {
+        "event_type": "price_change",
+        "market": "M",
+        "timestamp": ts,
+        "price_changes": changes,
+    },
+    st.sampled_from(["100", "150", "200", "x"]),
+    st.lists(_entries, min_size=1, max_size=4),
+)
+_trade_objs = st.builds(
+    lambda asset, price, size, side: {
+        "event_type": "last_trade_price",
+        "asset_id": asset,
+        "market": "M",
+        "price": price,
+        "size": size,
+        "side": side,
+    },
+    _assets,
+    st.sampled_from(["0.50", "0.5", "1.5", "0"]),
+    st.sampled_from(["", "10", "2.25", "-1"]),
+    st.sampled_from(["BUY", "SELL", "", "HOLD"]),
+)
+_book_objs = st.builds(
+    lambda asset, ts: book_msg(asset, ts, bids=(("0.40", "5"),), asks=(("0.60", "5"),)),
+    _assets,
+    st.sampled_from(["120", "160"]),
+)
+_event_frames = st.lists(
+    st.lists(st.one_of(_change_objs, _trade_objs, _book_objs), min_size=1, max_size=6).map(
+        lambda objs: frame(*objs)
+    ),
+    max_size=30,
+)
+
+
+@given(_event_frames)
+@settings(max_examples=examples(300), deadline=None)
+def test_a_frame_applied_whole_gives_each_events_answers(frames: list[bytes]) -> None:
+    """The frame loops count price changes and trades once per frame and send them
+    straight to their handlers: the books, flags, counts, problems (in order), changed
+    books (in order) and trade prints equal those of applying each event on its own."""
+    from engine.adapters.polymarket.wire.market import decode_market_frame
+
+    said: dict[str, list[str]] = {"whole": [], "each": []}
+    printed: dict[str, list[tuple[str, int, int, str]]] = {"whole": [], "each": []}
+    stores = {name: BookStore(said[name].append) for name in said}
+    for name, store in stores.items():
+        store.trade_listeners.append(lambda *t, name=name: printed[name].append(t))
+    whole, each = stores["whole"], stores["each"]
+    for raw in frames:
+        whole.apply_frame(raw)
+        events, errors = decode_market_frame(raw)
+        assert not errors
+        for event in events:
+            each.apply(event)
+        assert list(whole.take_dirty()) == list(each.take_dirty())
+        assert list(whole.take_flagged()) == list(each.take_flagged())
+        assert _state(whole)[:2] == _state(each)[:2]
+    assert whole.counts - each.counts == {"frames": len(frames)} or not frames
+    assert each.counts - whole.counts == {}
+    assert whole.problems == each.problems
+    assert whole.needs_snapshot == each.needs_snapshot
+    assert said["whole"] == said["each"]
+    assert printed["whole"] == printed["each"]

@@ -2,18 +2,19 @@
 
 Tasks: the feed (delivering frames to the core), the sentiment source when one is
 configured (delivering headlines; the markets they move are decided on at once), the
-gateway's own background work (a live venue's heartbeats and user channel), the submitter
-and the canceller (carrying orders and cancels from the order manager's queues to the
-gateway, so a slow gateway never stalls a decision; orders queued together reach the
-gateway together, and cancels asked together leave as one batch; the answers go back
-through the order manager's one entry point), the core's timer, and the snapshot
-publisher. A frame's decisions run as soon as it is applied, before the next frame is
-read, while the engine keeps up (the frame arrived under ``CONFLATE_AFTER_S`` ago); behind
-that (frames waited in buffers), one pass runs after the read for however many frames
-arrived meanwhile, each book decided once on its latest state, in slices of
-``DECIDE_SLICE`` books, as many as fit in ``DECIDE_BUDGET_S`` between socket reads. Frame
--> order latency is timed per order, from the receipt of the frame that triggered its
-decision to its hand-off to the gateway (``send``).
+gateway's own background work (a live venue's heartbeats and user channel), the
+submitter and the canceller (carrying orders and cancels from the order manager's queues
+to the gateway, so a slow gateway never stalls a decision; orders queued together reach
+the gateway together, and cancels asked together leave as one batch; the answers go back
+through the order manager's one entry point), the core's timer, the snapshot publisher,
+and the garbage collector's passes, held off the decision path
+(engine.runtime.collector). A frame's decisions run as soon as it is applied, before the
+next frame is read, while the engine keeps up (the frame arrived under
+``CONFLATE_AFTER_S`` ago); behind that (frames waited in buffers), one pass runs after
+the read for however many frames arrived meanwhile, each book decided once on its latest
+state, in slices of ``DECIDE_SLICE`` books, as many as fit in ``DECIDE_BUDGET_S``
+between socket reads. Frame -> order latency is timed per order, from the receipt of the
+frame that triggered its decision to its hand-off to the gateway (``send``).
 
 Stopping (``stop()``, a signal, ``duration`` elapsed, the feed ending) winds every task
 down, asks the gateway to cancel every open order (those it cannot confirm are closed on
@@ -42,6 +43,7 @@ from engine.ports import (
     OrderGateway,
     SentimentSource,
 )
+from engine.runtime.collector import SafePointCollector
 from engine.runtime.core import EngineCore
 from engine.runtime.latency import LatencyRecorder
 from engine.runtime.manual import ManualOrder, ManualOutcome
@@ -72,6 +74,9 @@ DECIDE_SLICE = 32
 DECIDE_BUDGET_S = 0.004
 # Market rows a snapshot rebuilds per loop turn (~10 us each when they moved).
 SNAPSHOT_ROWS_PER_TURN = 64
+# How often the runner looks whether a collector pass is due (it runs one only at a turn
+# with no decision pending and no order or cancel waiting to leave).
+COLLECT_CHECK_S = 0.02
 # A frame applied within this long of its receipt is decided at once (the engine keeps up);
 # an older one means frames are queueing: decisions conflate into one pass after the read.
 CONFLATE_AFTER_S = 0.002
@@ -113,6 +118,7 @@ class LiveRunner:
         self._cancels: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._decide_pending = False
         self._markets_frozen = False  # gc.freeze() once the first markets are loaded
+        self.collector = SafePointCollector()
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         core.oms.bind(self)
@@ -303,9 +309,11 @@ class LiveRunner:
         core.start(run_id)
         self._markets_frozen = False
         gc.freeze()  # the code and configuration loaded so far never become garbage
+        self.collector.take()
         error: BaseException | None = None
         try:
             async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._collections(), name="engine-collector")
                 tg.create_task(self._run_feed(), name="engine-feed")
                 if self.sentiment is not None:
                     core.follow_sentiment(self.sentiment.status)
@@ -321,6 +329,7 @@ class LiveRunner:
         except* Exception as group:
             error = group.exceptions[0]
         finally:
+            self.collector.give_back()
             gc.unfreeze()  # another run in this process (a test) starts from scratch
         return await self._finish(error or self._failure)
 
@@ -455,6 +464,21 @@ class LiveRunner:
             if delay > 0:
                 await clock.sleep(delay)
             core.on_timer()
+
+    async def _collections(self) -> None:
+        """The collector's passes, at turns where a pause delays no decision and no
+        order (engine.runtime.collector)."""
+        collector = self.collector
+        core = self.core
+        orders = self._orders
+        cancels = self._cancels
+        while True:
+            await self.clock.sleep(COLLECT_CHECK_S)
+            if collector.due() and (
+                (not core.pending_decisions and orders.empty() and cancels.empty())
+                or collector.overdue()
+            ):
+                collector.collect()
 
     async def _snapshots(self) -> None:
         interval = self.core.config.snapshot_interval_s

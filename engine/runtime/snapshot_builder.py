@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from engine.fixed import cash_decimal, price_decimal, size_decimal
-from engine.market.markets import MarketInfo
 from engine.runtime.components import LastSignal
 from engine.runtime.core import EngineCore
 from engine.runtime.router import EventRouter
@@ -347,7 +346,9 @@ class SnapshotBuilder:
         chunks: the live runner reads frames in between, so a snapshot at 1,000 markets
         never holds the loop for the whole pass; :meth:`build` then finds the rows current
         (rebuilding only the few that moved meanwhile)."""
-        tokens = list(self._registry.by_token.items())
+        # Token ids only: 2,000 (id, market) pairs a pass, alive across loop turns, were
+        # young objects for every collector pass meanwhile.
+        tokens = list(self._registry.by_token)
         for i in range(0, len(tokens), chunk):
             self._update_rows(tokens[i : i + chunk])
             yield
@@ -357,7 +358,7 @@ class SnapshotBuilder:
         re-snapshot state, winner) moved since they were made; the section object stays
         when none did."""
         registry = self._registry
-        self._update_rows(registry.by_token.items())
+        self._update_rows(registry.by_token)
         rows = self._rows
         tops = self._tops
         reorder, self._rows_new = self._rows_new, False
@@ -374,7 +375,7 @@ class SnapshotBuilder:
         if moved or reorder:  # else the section as it was (the same object)
             self._markets = tuple(rows[a] for a in self._order)
 
-    def _update_rows(self, tokens: Iterable[tuple[str, MarketInfo]]) -> None:
+    def _update_rows(self, tokens: Iterable[str]) -> None:
         """Rebuild the rows of these tokens whose books moved; notes that some did (and
         whether a row is new) for the section's next assembly."""
         registry = self._registry
@@ -383,10 +384,12 @@ class SnapshotBuilder:
         reorder = False
         tops = self._tops
         moved = False
-        for asset, market in tokens:
+        by_token = registry.by_token
+        for asset in tokens:
             book = books.get(asset)
-            if book is None:
-                continue
+            market = by_token.get(asset)
+            if book is None or market is None:
+                continue  # no book yet, or the market was taken off since the pass began
             old = rows.get(asset)
             winner = registry.resolved.get(market.condition_id)
             if (

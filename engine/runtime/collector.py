@@ -10,16 +10,22 @@ such a turn still collects once the young generation is far past its threshold, 
 stays bounded.
 
 The passes follow CPython's own schedule and thresholds (``gc.get_threshold()`` when the
-run starts): a young pass when the count passes the first threshold, a middle one every
-so many young ones, and a full one every so many middle ones, but only once the old
-generation has grown by a quarter since the last full pass (CPython's rule, which keeps
-full passes' cost in proportion to what the run keeps). A full pass comes at the middle
-pass it would have replaced, so at most a young pass later than CPython would run it.
+run starts): a young pass when the count passes the first threshold, a middle one once
+more young ones than the second threshold ran, and a full one once more middle ones than
+the third ran, but only when the old generation has grown by a quarter since the last
+full pass or freeze (CPython's rule, which keeps full passes' cost in proportion to what
+the run keeps). CPython counts that growth as it goes; here the old generation is
+listed, only when a full pass could be due and only once per middle pass (it grows by
+nothing else).
+
+Python 3.14's collector is incremental, with other counts and short pauses of its own:
+there it is left alone.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 
 # A young generation this many times its threshold is collected even in a busy turn (a
 # young pass costs in proportion to it: at 20 times, ~1.5 ms at 1,000 markets).
@@ -35,6 +41,8 @@ class SafePointCollector:
         self._active = False
         self._thresholds: tuple[int, int, int] = (700, 10, 10)
         self._old_after_full = 0
+        self._grew: bool | None = None  # the growth test's answer, until the next middle pass
+        self._grew_at = -1  # ...the middle and full passes run when it was answered
         self.passes = [0, 0, 0]  # passes run, by generation
 
     @property
@@ -47,10 +55,23 @@ class SafePointCollector:
         threshold0, threshold1, threshold2 = gc.get_threshold()
         if self._active or not gc.isenabled() or threshold0 <= 0:
             return
+        if sys.version_info >= (3, 14):
+            return  # incremental: its counts mean other things, its pauses are short
         self._thresholds = (threshold0, threshold1, threshold2)
         self._old_after_full = len(gc.get_objects(2))
         gc.disable()
         self._active = True
+
+    def freeze(self) -> None:
+        """Keep everything alive now out of every later pass (``gc.freeze()``): what
+        lives as long as the run, once loaded. The young garbage goes first (frozen, it
+        could never be freed), and the old generation's growth counts from here."""
+        if self._active:
+            gc.collect(1)
+        gc.freeze()
+        if self._active:
+            self._old_after_full = len(gc.get_objects(2))
+            self._grew = None
 
     def give_back(self) -> None:
         """Turn the automatic collector on again (only if `take` turned it off)."""
@@ -71,17 +92,24 @@ class SafePointCollector:
         _, threshold1, threshold2 = self._thresholds
         _, count1, count2 = gc.get_count()
         generation = 0
-        if count1 > threshold1:
-            # The old generation grows only by middle passes: its size is looked at
-            # only when one is due (listing it costs a fraction of a full pass).
-            generation = 2 if count2 >= threshold2 and self._old_grew() else 1
+        if count2 > threshold2 and self._old_grew():
+            generation = 2
+        elif count1 > threshold1:
+            generation = 1
         gc.collect(generation)
         if generation == 2:
             self._old_after_full = len(gc.get_objects(2))
+            self._grew = None
         self.passes[generation] += 1
         return generation
 
     def _old_grew(self) -> bool:
-        return len(gc.get_objects(2)) - self._old_after_full > (
-            self._old_after_full * FULL_PASS_GROWTH
-        )
+        # The old generation grows only by middle passes (and full ones): listed once
+        # after each, not at every young pass (listing it costs a fraction of a full one).
+        stats = gc.get_stats()
+        older = stats[1]["collections"] + stats[2]["collections"]
+        if self._grew is None or older != self._grew_at:
+            grown = len(gc.get_objects(2)) - self._old_after_full
+            self._grew = grown > self._old_after_full * FULL_PASS_GROWTH
+            self._grew_at = older
+        return self._grew

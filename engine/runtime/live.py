@@ -119,6 +119,9 @@ class LiveRunner:
         self._decide_pending = False
         self._markets_frozen = False  # gc.freeze() once the first markets are loaded
         self.collector = SafePointCollector()
+        # Orders and cancels handed to the runner whose gateway call has not returned
+        # (signing, the ledger's record, the request): no collector pass meanwhile.
+        self._in_hand = 0
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         core.oms.bind(self)
@@ -130,9 +133,11 @@ class LiveRunner:
         us = self.core.intake.latency_us()
         if us is not None:
             self.latency.add(int(us * 1000))
+        self._in_hand += 1
         self._orders.put_nowait(order)
 
     def send_cancel(self, order_id: str, reason: str) -> None:
+        self._in_hand += 1
         self._cancels.put_nowait((order_id, reason))
 
     # -- commands ------------------------------------------------------------------------
@@ -251,7 +256,7 @@ class LiveRunner:
             # would also freeze whatever else is alive then (connections, requests in
             # flight), which could then never be collected.
             self._markets_frozen = True
-            gc.freeze()
+            self.collector.freeze()
 
     def on_frame(self, raw: bytes | str, recv_ts: float, source: str) -> None:
         core = self.core
@@ -437,6 +442,7 @@ class LiveRunner:
             reports = (OrderUpdate(order.order_id, OrderStatus.REJECTED, self.clock.time(), why),)
         finally:
             slots.release()
+            self._in_hand -= 1
         self.core.oms.on_reports(reports)
 
     async def _canceller(self) -> None:
@@ -453,8 +459,11 @@ class LiveRunner:
                 ids = by_reason.setdefault(reason, [])
                 if order_id not in ids:
                     ids.append(order_id)
-            for reason, ids in by_reason.items():
-                oms.on_reports(await self._cancel(ids, reason))
+            try:
+                for reason, ids in by_reason.items():
+                    oms.on_reports(await self._cancel(ids, reason))
+            finally:
+                self._in_hand -= len(waiting)
 
     async def _timers(self) -> None:
         core = self.core
@@ -470,15 +479,15 @@ class LiveRunner:
         order (engine.runtime.collector)."""
         collector = self.collector
         core = self.core
-        orders = self._orders
-        cancels = self._cancels
-        while True:
-            await self.clock.sleep(COLLECT_CHECK_S)
-            if collector.due() and (
-                (not core.pending_decisions and orders.empty() and cancels.empty())
-                or collector.overdue()
-            ):
-                collector.collect()
+        try:
+            while True:
+                await self.clock.sleep(COLLECT_CHECK_S)
+                if collector.due() and (
+                    (not core.pending_decisions and not self._in_hand) or collector.overdue()
+                ):
+                    collector.collect()
+        finally:
+            collector.give_back()  # the run winds down: the automatic collector again
 
     async def _snapshots(self) -> None:
         interval = self.core.config.snapshot_interval_s

@@ -27,8 +27,9 @@ from __future__ import annotations
 import gc
 import sys
 
-# A young generation this many times its threshold is collected even in a busy turn (a
-# young pass costs in proportion to it: at 20 times, ~1.5 ms at 1,000 markets).
+# A young generation this many times its threshold is collected even in a busy turn: a
+# young pass costs in proportion to its size (~1 ms at 1,000 markets, looked at every
+# COLLECT_CHECK_S of the live runner).
 OVERDUE_FACTOR = 4
 # CPython's rule: a full pass only once the old generation grew by this share of itself.
 FULL_PASS_GROWTH = 0.25

@@ -75,7 +75,7 @@ DECIDE_BUDGET_S = 0.004
 # Market rows a snapshot rebuilds per loop turn (~10 us each when they moved).
 SNAPSHOT_ROWS_PER_TURN = 64
 # How often the runner looks whether a collector pass is due (it runs one only at a turn
-# with no decision pending and no order or cancel waiting to leave).
+# with no decision pending and no order or cancel in the gateway's hands).
 COLLECT_CHECK_S = 0.02
 # A frame applied within this long of its receipt is decided at once (the engine keeps up);
 # an older one means frames are queueing: decisions conflate into one pass after the read.

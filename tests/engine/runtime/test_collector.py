@@ -1,8 +1,9 @@
 """The garbage collector's passes, held off the decision path.
 
 During a live run the automatic collector is off; the runner runs CPython's generational
-passes itself, at loop turns with no decision pending and no order waiting, so no pass
-lands between a frame and its order. The collector is on again when the run ends."""
+passes itself, at loop turns with no decision pending and no order or cancel in the
+gateway's hands, so no pass lands between a frame and its order. The collector is on
+again when the run ends."""
 
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ def _cycles(n: int) -> None:
         cycle.append(cycle)
 
 
+@contextmanager
+def taken() -> Iterator[SafePointCollector]:
+    """A collector holding the automatic one off, every count from zero."""
+    collector = SafePointCollector()
+    gc.collect()  # nothing between this and take(): no automatic pass shifts a count
+    collector.take()
+    try:
+        yield collector
+    finally:
+        collector.give_back()
+
+
 @pytest.mark.usefixtures("thresholds")
 def test_it_holds_the_automatic_collector_off_until_given_back() -> None:
     with taken() as collector:
@@ -70,18 +83,6 @@ def test_a_process_that_turned_the_collector_off_keeps_it_off() -> None:
     assert not collector.due()
     collector.give_back()
     assert not gc.isenabled()  # not turned on by someone who did not turn it off
-
-
-@contextmanager
-def taken() -> Iterator[SafePointCollector]:
-    """A collector holding the automatic one off, every count from zero."""
-    collector = SafePointCollector()
-    gc.collect()  # nothing between this and take(): no automatic pass shifts a count
-    collector.take()
-    try:
-        yield collector
-    finally:
-        collector.give_back()
 
 
 @pytest.mark.usefixtures("thresholds")

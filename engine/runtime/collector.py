@@ -3,11 +3,12 @@
 CPython collects when the count of new container objects passes a threshold, inside
 whatever code allocated the last one. On a trading loop that is most often the decision
 pass between a frame and its order: at 250 markets a young pass took ~0.2 ms, a middle
-one ~1.7 ms and a full one ~30 ms, and they were the whole tail of frame -> order. A live
-run turns the automatic collector off and the runner runs the same generational passes at
-a loop turn when no decision is pending and no order waits to leave. A run that never has
-such a turn still collects once the young generation is far past its threshold, so memory
-stays bounded.
+one ~1.7 ms and a full one ~30 ms, and they were most of the tail of frame -> order. A
+live run turns the automatic collector off and the runner runs the same generational
+passes at a loop turn when no decision is pending and no order or cancel is in the
+gateway's hands (queued, signed, recorded or on its way). A run that never has such a
+turn still collects once the young generation is far past its threshold, so memory stays
+bounded.
 
 The passes follow CPython's own schedule and thresholds (``gc.get_threshold()`` when the
 run starts): a young pass when the count passes the first threshold, a middle one once
@@ -42,8 +43,8 @@ class SafePointCollector:
         self._active = False
         self._thresholds: tuple[int, int, int] = (700, 10, 10)
         self._old_after_full = 0
-        self._grew: bool | None = None  # the growth test's answer, until the next middle pass
-        self._grew_at = -1  # ...the middle and full passes run when it was answered
+        self._grew = False  # the growth test's answer, until the next middle pass:
+        self._grew_at = -1  # ...the middle and full passes run when it was answered (-1: ask)
         self.passes = [0, 0, 0]  # passes run, by generation
 
     @property
@@ -72,7 +73,7 @@ class SafePointCollector:
         gc.freeze()
         if self._active:
             self._old_after_full = len(gc.get_objects(2))
-            self._grew = None
+            self._grew_at = -1
 
     def give_back(self) -> None:
         """Turn the automatic collector on again (only if `take` turned it off)."""
@@ -100,7 +101,7 @@ class SafePointCollector:
         gc.collect(generation)
         if generation == 2:
             self._old_after_full = len(gc.get_objects(2))
-            self._grew = None
+            self._grew_at = -1
         self.passes[generation] += 1
         return generation
 
@@ -109,7 +110,7 @@ class SafePointCollector:
         # after each, not at every young pass (listing it costs a fraction of a full one).
         stats = gc.get_stats()
         older = stats[1]["collections"] + stats[2]["collections"]
-        if self._grew is None or older != self._grew_at:
+        if older != self._grew_at:
             grown = len(gc.get_objects(2)) - self._old_after_full
             self._grew = grown > self._old_after_full * FULL_PASS_GROWTH
             self._grew_at = older

@@ -286,7 +286,10 @@ async def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
                 if loaded and health.ws_shards_live and health.ws_shards_live == health.ws_shards:
                     all_books = time.perf_counter() - started
         await asyncio.sleep(args.warmup)
-        async with httpx.AsyncClient(base_url=urls["admin"]) as admin:
+        async with httpx.AsyncClient(
+            base_url=urls["admin"],
+            headers={"Authorization": f"Bearer {urls['admin_token']}"},
+        ) as admin:
             state0 = (await admin.get("/state")).json()
             msgs0, frames0 = applied(), health.ws_messages
             cpu0, wall0 = time.process_time(), time.perf_counter()

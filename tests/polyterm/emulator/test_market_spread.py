@@ -63,3 +63,38 @@ async def test_spreading_is_the_default_and_can_be_turned_off() -> None:
         assert cuts[0][0] == 0
         assert cuts[-1][1] == 400
         assert all(a[1] == b[0] for a, b in zip(cuts, cuts[1:], strict=False))
+
+
+async def test_spreading_keeps_the_flows_pace_on_a_busy_loop() -> None:
+    """Each slice is due at its own time from the step's start: a busy loop that makes
+    every millisecond's sleep take two merges late slices, it does not stretch the step
+    (80 sleeps of ~2 ms made each 0.1 s step last ~0.16 s: a third of the flow lost)."""
+    loop = asyncio.get_running_loop()
+    busy = True
+
+    def neighbour() -> None:  # other work in the emulator's process: 1 ms of every 2
+        if busy:
+            time.sleep(0.001)
+            loop.call_later(0.001, neighbour)
+
+    async with venue(spread=True, **BUSY) as emu:
+        assert emu.urls is not None
+        tokens = list(emu.exchange.by_token)
+        async with websockets.connect(emu.urls.market_ws, max_queue=None) as ws:
+            await ws.send(json.dumps({"assets_ids": tokens, "type": "market"}))
+
+            async def drain() -> None:
+                while True:
+                    await ws.recv()
+
+            reader = asyncio.create_task(drain())
+            try:
+                await asyncio.sleep(0.3)
+                neighbour()
+                steps0, start = emu.flow.steps, time.monotonic()
+                await asyncio.sleep(2.0)
+                steps, wall = emu.flow.steps - steps0, time.monotonic() - start
+            finally:
+                busy = False
+                reader.cancel()
+    assert steps >= 0.85 * wall / STEP_S, f"{steps} steps in {wall:.2f} s"

@@ -11,6 +11,7 @@ what it watches and, per pass, the strategies to ask about each book, in their o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import is_
 from types import MappingProxyType
 
 from engine.market.markets import MarketInfo
@@ -37,7 +38,7 @@ class Roster:
         self._registry = registry
         self._sentiment = sentiment
         self._books: Mapping[str, object] = {}
-        self._seen: tuple[int, ...] = ()
+        self._seen: tuple[Strategy, ...] = ()  # the list as last taken in
         self.incremental: list[Incremental] = []
         self._kinds: list[tuple[Strategy, bool, bool]] = []
         self.plain = False
@@ -47,10 +48,11 @@ class Roster:
 
     def _sync(self) -> None:
         """Take in the strategy list as it is now (once per pass: a cheap check)."""
-        seen = tuple(map(id, self.strategies))
-        if seen == self._seen:
+        strategies = self.strategies
+        seen = self._seen
+        if len(seen) == len(strategies) and all(map(is_, seen, strategies)):
             return
-        self._seen = seen
+        self._seen = tuple(strategies)
         before = {id(s) for s in self.incremental}
         self.incremental = [s for s in self.strategies if isinstance(s, Incremental)]
         chosen = {id(s) for s in self.incremental}

@@ -92,19 +92,36 @@ class MicroArbitrage:
         if not gaps:
             return ()
         asks = inputs.asks
-        sent = self._sent
-        repeat = self.config.repeat_after_s
         chosen: list[str] = []
-        for cid, market in gaps.items():
-            yes, no = market.token_ids
-            last = sent.get(cid)
-            if last is not None and now - last[1] < repeat and last[0] == (asks[yes], asks[no]):
-                continue
-            if yes in pending:
-                chosen.append(yes)
-            if no in pending:
-                chosen.append(no)
+        if len(pending) < len(gaps):
+            # A live pass has a frame's one or two books: look each one's market up
+            # rather than walk every market with a gap.
+            pair_of = self._pair_of
+            for token in pending:
+                market = pair_of.get(token)
+                if (
+                    market is not None
+                    and market.condition_id in gaps
+                    and not self._held(market, now, asks)
+                ):
+                    chosen.append(token)
+            return chosen
+        for market in gaps.values():
+            if not self._held(market, now, asks):
+                yes, no = market.token_ids
+                if yes in pending:
+                    chosen.append(yes)
+                if no in pending:
+                    chosen.append(no)
         return chosen
+
+    def _held(self, market: MarketInfo, now: float, asks: Mapping[str, int]) -> bool:
+        """The market's pair went at these very asks within ``repeat_after_s``."""
+        last = self._sent.get(market.condition_id)
+        if last is None or not now - last[1] < self.config.repeat_after_s:
+            return False
+        yes, no = market.token_ids
+        return last[0] == (asks[yes], asks[no])
 
     def on_tick(self, ctx: MarketContext) -> Signal | Basket | None:
         market = ctx.market

@@ -7,7 +7,7 @@ the CLOB's ``/clob-markets`` compact record (tick, neg-risk, fee data).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,14 +48,15 @@ class MarketInfo:
     # An augmented neg-risk event can gain outcomes later: its listed set is not known to
     # be exhaustive, so it is never treated as a basket.
     event_augmented: bool = False
+    # The outcomes' token ids, in order: read on every decision, so made once.
+    token_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "token_ids", tuple(o.token_id for o in self.outcomes))
 
     @property
     def event(self) -> str:
         return self.event_id or self.condition_id
-
-    @property
-    def token_ids(self) -> tuple[str, ...]:
-        return tuple(o.token_id for o in self.outcomes)
 
     def outcome_of(self, token_id: str) -> str:
         for o in self.outcomes:

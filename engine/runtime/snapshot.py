@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
+
 from engine.decisions import DecisionKind
 from engine.exit_reasons import ExitReason
 from engine.market.health import FeedHealthSnapshot
@@ -22,8 +24,11 @@ from engine.runtime.state import EngineState
 from engine.venue import BlockReason, TradingMode
 
 
-@dataclass(frozen=True, slots=True)
-class MarketRow:
+class MarketRow(msgspec.Struct, frozen=True, gc=False):
+    """One token's row. A msgspec struct, not a dataclass like the other rows: hundreds
+    are made ten times a second, and a frozen dataclass took ~3 us each (against ~0.2)
+    and stayed in the collector's view; its fields are atoms, so it is never tracked."""
+
     asset_id: str
     market: str
     question: str

@@ -68,6 +68,8 @@ class SnapshotBuilder:
         self._markets_key: tuple[int, int] = (-1, -1)
         self._rows_moved = False  # rows rebuilt since the section was last assembled
         self._rows_new = False  # and one of them new (the display order changes)
+        self._assembled = False  # update_rows made the section since the last build
+        self._listed_version = -1  # the registry's version when rows were last pruned
         self._positions: tuple[PositionRow, ...] = ()
         self._positions_key: tuple[int, dict[str, int]] = (-1, {})
         self._orders: tuple[OrderRow, ...] = ()
@@ -99,7 +101,11 @@ class SnapshotBuilder:
         self._seq += 1
         books = intake.books
         markets_key = (books.counts["frames"], self._registry.version)
-        if markets_key != self._markets_key or self._rows_moved or self._rows_new:
+        if self._assembled:
+            # update_rows just made the section, a chunk a loop turn: taken as it is (a
+            # book that moved since is in the next one), not walked again in one go here.
+            self._assembled = False
+        elif markets_key != self._markets_key or self._rows_moved or self._rows_new:
             self._markets_key = markets_key
             self._update_markets()
         marks = accounting.marks()
@@ -348,32 +354,43 @@ class SnapshotBuilder:
         (rebuilding only the few that moved meanwhile)."""
         # Token ids only: 2,000 (id, market) pairs a pass, alive across loop turns, were
         # young objects for every collector pass meanwhile.
-        tokens = list(self._registry.by_token)
+        registry = self._registry
+        key = (self._intake.books.counts["frames"], registry.version)
+        tokens = list(registry.by_token)
         for i in range(0, len(tokens), chunk):
             self._update_rows(tokens[i : i + chunk])
             yield
+        self._markets_key = key
+        self._assemble()
+        self._assembled = True
 
     def _update_markets(self) -> None:
         """Rows of books whose shown figures (best prices and sizes, last trade, tick,
         re-snapshot state, winner) moved since they were made; the section object stays
         when none did."""
+        self._update_rows(self._registry.by_token)
+        self._assemble()
+
+    def _assemble(self) -> None:
+        """The section from the rows as they are: the same object when none moved."""
         registry = self._registry
-        self._update_rows(registry.by_token)
         rows = self._rows
-        tops = self._tops
         reorder, self._rows_new = self._rows_new, False
         moved, self._rows_moved = self._rows_moved, False
-        gone = [a for a in rows if a not in registry.by_token]
-        if gone:
-            # A market no longer listed (taken off the watch list): its rows go.
-            for asset in gone:
-                del rows[asset]
-                tops.pop(asset, None)
-            reorder = True
+        if registry.version != self._listed_version:
+            self._listed_version = registry.version
+            gone = [a for a in rows if a not in registry.by_token]
+            if gone:
+                # A market no longer listed (taken off the watch list): its rows go.
+                tops = self._tops
+                for asset in gone:
+                    del rows[asset]
+                    tops.pop(asset, None)
+                reorder = True
         if reorder:
             self._order = [t for m in registry.markets for t in m.token_ids if t in rows]
         if moved or reorder:  # else the section as it was (the same object)
-            self._markets = tuple(rows[a] for a in self._order)
+            self._markets = tuple(map(rows.__getitem__, self._order))
 
     def _update_rows(self, tokens: Iterable[str]) -> None:
         """Rebuild the rows of these tokens whose books moved; notes that some did (and

@@ -131,6 +131,34 @@ async def test_rows_brought_up_in_chunks_are_the_rows_a_whole_build_makes(
         await r.close()
 
 
+async def test_a_snapshot_takes_the_rows_its_chunked_pass_made_without_walking_them_again(
+    tmp_path: Path,
+) -> None:
+    """After the runner's chunked pass, the snapshot is assembled at once: a book that
+    moved after the pass is shown by the next one, not by walking every row again in the
+    turn that builds it (that walk held the loop ~1.4 ms ten times a second)."""
+    r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
+    core, builder = r.core, r.engine.builder
+    try:
+        core.on_frame(json.dumps(opening_books()), 1001.0)
+        builder.build()
+        entry = {"asset_id": "N", "price": "0.51", "size": "7", "side": "BUY"}
+        frame = {
+            "event_type": "price_change",
+            "market": "0xm",
+            "timestamp": "1000003000",
+            "price_changes": [entry],
+        }
+        passed = list(builder.update_rows(16))
+        assert len(passed) == 1
+        core.on_frame(json.dumps(frame), 1003.0)  # after the pass, before the build
+        taken = builder.build()
+        assert taken.markets[1].best_bid != Decimal("0.51")
+        assert builder.build().markets[1].best_bid == Decimal("0.51")  # no pass: walked
+    finally:
+        await r.close()
+
+
 async def test_a_tokens_signal_row_is_remade_only_when_its_signal_changed(
     tmp_path: Path,
 ) -> None:

@@ -4,9 +4,10 @@ that won, for the token held and for its complement."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+
+import msgspec
 
 from engine.runtime.snapshot import MarketRow
 from polyterm.tui.screens.detail import market_status
@@ -33,7 +34,7 @@ def _row(**changes: object) -> MarketRow:
         complement=NO,
         end_date="2026-12-09T18:30:00Z",
     )
-    return replace(row, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(row, **changes)
 
 
 def test_an_open_market_says_when_it_ends_and_that_it_takes_orders() -> None:

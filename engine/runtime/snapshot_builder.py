@@ -108,14 +108,8 @@ class SnapshotBuilder:
         elif markets_key != self._markets_key or self._rows_moved or self._rows_new:
             self._markets_key = markets_key
             self._update_markets()
-        marks = accounting.marks()
-        key = (accounting.version, marks)
-        if key != self._positions_key:
-            self._positions_key = key
-            self._positions = self._build_positions(marks)
-        if oms.tracker.version != self._orders_version:
-            self._orders_version = oms.tracker.version
-            self._orders = self._build_orders()
+        self._refresh_positions()
+        self._refresh_orders()
         if self.router.version != self._fills_version:
             self._fills_version = self.router.version
             self._fills = tuple(self.router.recent_fills)
@@ -123,9 +117,7 @@ class SnapshotBuilder:
         if baskets.arbitrage_version != self._arbitrage_version:
             self._arbitrage_version = baskets.arbitrage_version
             self._arbitrage = tuple(reversed(baskets.arbitrage.values()))
-        if core.signals_version != self._signals_version:
-            self._signals_version = core.signals_version
-            self._signals = self._build_signals()
+        self._refresh_signals()
         portfolio = accounting.portfolio
         problems = books.problems
         now = core.clock.monotonic()
@@ -346,6 +338,38 @@ class SnapshotBuilder:
             approved=approved,
             refused=self._refusals.counts["entry_refused"],
         )
+
+    def prepare(self, chunk: int) -> Iterator[None]:
+        """What :meth:`build` would remake, a part a loop turn: the market rows `chunk`
+        tokens at a time (:meth:`update_rows`), then the signals, positions and orders
+        sections. The build that follows finds them current and only assembles (made in
+        one go, they held the loop ~0.6 ms at 250 markets)."""
+        yield from self.update_rows(chunk)
+        self._refresh_signals()
+        yield
+        self._refresh_positions()
+        yield
+        self._refresh_orders()
+
+    def _refresh_signals(self) -> None:
+        version = self.core.signals_version
+        if version != self._signals_version:
+            self._signals_version = version
+            self._signals = self._build_signals()
+
+    def _refresh_positions(self) -> None:
+        accounting = self._accounting
+        marks = accounting.marks()
+        key = (accounting.version, marks)
+        if key != self._positions_key:
+            self._positions_key = key
+            self._positions = self._build_positions(marks)
+
+    def _refresh_orders(self) -> None:
+        version = self._oms.tracker.version
+        if version != self._orders_version:
+            self._orders_version = version
+            self._orders = self._build_orders()
 
     def update_rows(self, chunk: int) -> Iterator[None]:
         """Bring the market rows up to date `chunk` tokens at a time, yielding between

@@ -12,6 +12,7 @@ from engine.events import ErrorRaised
 from engine.orders import Side, StrategyId
 from engine.runtime.components import LastSignal
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
+from engine.runtime.snapshot_builder import SnapshotBuilder
 from engine.runtime.state import EngineState
 from engine.runtime.stream import EventStream
 from tests.kit.engine import open_rig
@@ -155,6 +156,30 @@ async def test_a_snapshot_takes_the_rows_its_chunked_pass_made_without_walking_t
         taken = builder.build()
         assert taken.markets[1].best_bid != Decimal("0.51")
         assert builder.build().markets[1].best_bid == Decimal("0.51")  # no pass: walked
+    finally:
+        await r.close()
+
+
+async def test_a_snapshot_prepared_a_part_a_turn_shows_what_one_whole_build_shows(
+    tmp_path: Path,
+) -> None:
+    """The runner prepares a snapshot a part a loop turn (rows a chunk at a time, then
+    the signals, positions and orders sections); the build that follows only assembles,
+    and shows what a builder that made everything at once shows."""
+    r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
+    core, builder = r.core, r.engine.builder
+    try:
+        core.on_frame(json.dumps(opening_books()), 1001.0)
+        builder.build()
+        core.last_signals["Y"] = LastSignal(1.0, StrategyId.of(["a"]), Side.BUY, False, ORDER, "o1")
+        core.signals_version += 1
+        turns = list(builder.prepare(1))
+        assert len(turns) == 4  # two tokens a turn each, then signals, then positions
+        prepared = builder.build()
+        whole = SnapshotBuilder(core, r.engine.router).build()
+        for section in ("markets", "signals", "positions", "orders"):
+            assert getattr(prepared, section) == getattr(whole, section), section
+        assert prepared.signals[0].ordered
     finally:
         await r.close()
 

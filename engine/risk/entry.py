@@ -88,6 +88,7 @@ class EntryScreen:
         self._blocked = blocked
         self._cooldown_until: dict[str, float] = {}
         self._last: tuple[MarketInfo, SizingInputs, SizingResult, int] | None = None
+        self._said: tuple[object, str] | None = None  # _last and its words, once asked
         self.resized = 0  # entries a risk rule made smaller
 
     def cooling(self, asset_id: str, now: float) -> bool:
@@ -232,7 +233,14 @@ class EntryScreen:
     @property
     def last_sizing(self) -> str:
         """The latest [sizing] line: every input and each rule that cut the size."""
-        return "" if self._last is None else sizing_line(self._last)
+        last = self._last
+        if last is None:
+            return ""
+        said = self._said
+        if said is None or said[0] is not last:
+            # Worded once per entry sized: snapshots ask ten times a second.
+            said = self._said = (last, sizing_line(last))
+        return said[1]
 
     # -- exits ------------------------------------------------------------------------------
     def unhedge_limit(self, asset: str, market: MarketInfo, size: int) -> int:

@@ -174,10 +174,10 @@ async def test_a_snapshot_prepared_a_part_a_turn_shows_what_one_whole_build_show
         core.last_signals["Y"] = LastSignal(1.0, StrategyId.of(["a"]), Side.BUY, False, ORDER, "o1")
         core.signals_version += 1
         turns = list(builder.prepare(1))
-        assert len(turns) == 4  # two tokens a turn each, then signals, then positions
+        assert len(turns) == 5  # a token a turn, signals, positions, orders and strategies
         prepared = builder.build()
         whole = SnapshotBuilder(core, r.engine.router).build()
-        for section in ("markets", "signals", "positions", "orders"):
+        for section in ("markets", "signals", "positions", "orders", "strategies"):
             assert getattr(prepared, section) == getattr(whole, section), section
         assert prepared.signals[0].ordered
     finally:

@@ -147,7 +147,9 @@ def main() -> None:
     if args.tapes:
         if args.before is None:
             parser.error("--tapes needs --before CHECKOUT")
-        ok = compare_tapes(args.tapes, args.before, args.after, args.python, args.show)
+        # A relative interpreter path is the caller's: each side runs in its own directory.
+        python = str(Path(args.python).absolute()) if os.sep in args.python else args.python
+        ok = compare_tapes(args.tapes, args.before, args.after, python, args.show)
     elif len(args.ledgers) == 2:
         ok = compare(args.ledgers[0], args.ledgers[1], args.show)
     else:

@@ -9,15 +9,22 @@ from pathlib import Path
 
 from engine.decisions import ORDER
 from engine.events import ErrorRaised
-from engine.orders import Side, StrategyId
+from engine.market.markets import MarketInfo, Outcome
+from engine.orders import OrderRequest, OrderStatus, OrderType, Side, StrategyId
 from engine.runtime.components import LastSignal
+from engine.runtime.manual import ManualOrder
 from engine.runtime.snapshot import EngineSnapshot, SnapshotHub
 from engine.runtime.snapshot_builder import SnapshotBuilder
 from engine.runtime.state import EngineState
 from engine.runtime.stream import EventStream
-from tests.kit.engine import open_rig
+from engine.venue import OrderUpdate, VenueReport
+from tests.kit.engine import MARKET, OPEN, book, level, open_rig
+from tests.kit.gateways import live_run
 from tests.kit.snapshots import blank_snapshot
 from tests.kit.tapes import FEE_MARKET, opening_books, runner_config
+from tests.kit.waits import until
+
+SHARES = 10**6  # one share, in size units
 
 
 async def test_hub_delivers_the_final_snapshot_after_close() -> None:
@@ -215,3 +222,51 @@ def _replace(snap: EngineSnapshot, **changes: object) -> EngineSnapshot:
     from dataclasses import replace
 
     return replace(snap, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_position_row_whose_figures_did_not_move_is_the_row_made_before(
+    tmp_path: Path,
+) -> None:
+    """Hundreds of positions and open orders, and marks that move at every snapshot: a
+    row is remade only when what it shows moved (its shares, cost, mark or worth; an
+    order's fills or status), and what it shows is always current."""
+    other = MarketInfo(
+        "0xo", "Will it snow in Oslo?", "snow", (Outcome("A", "Yes"), Outcome("B", "No"))
+    )
+    books = (
+        *OPEN,
+        book("A", [("0.30", "100")], [("0.32", "100")], "0xo"),
+        book("B", [("0.66", "100")], [("0.68", "100")], "0xo"),
+    )
+    async with live_run(tmp_path / "l.sqlite", [], markets=(MARKET, other), books=books) as (
+        runner,
+        gateway,
+        feed,
+    ):
+
+        def matched(order: OrderRequest) -> tuple[list[VenueReport], list[VenueReport]]:
+            fill = gateway.fill(order.order_id, order.asset_id, order.side, order.price, order.size)
+            done = OrderUpdate(order.order_id, OrderStatus.FILLED, 0.0, None, "0xv1")
+            return [], [fill, done]
+
+        gateway.script = matched
+        for asset, price in (("Y", 4200), ("A", 3200)):  # two markets: no YES/NO set
+            done = await runner.manual_order(ManualOrder(asset, Side.BUY, 8 * SHARES, price))
+            assert done.order_id is not None
+        gateway.script = lambda order: ([], [])  # rests: an open order's row
+        resting = await runner.manual_order(
+            ManualOrder("Y", Side.BUY, 6 * SHARES, 3000, OrderType.GTD, expires_at=4e9)
+        )
+        assert resting.order_id is not None
+        builder = runner.builder
+        await until(lambda: len(builder.build().orders) == 1)
+        first = builder.build()
+        yes, other_row = first.positions
+        feed.frame(level("Y", "0.41", "50", "BUY"))  # Y's best bid: its mark moves
+        await until(lambda: builder.build().positions[0].mark == Decimal("0.41"))
+        moved = builder.build()
+        assert moved.positions[0] is not yes
+        assert moved.positions[1] is other_row  # A did not move: the same row
+        assert moved.orders[0] is first.orders[0]
+        fresh = SnapshotBuilder(runner.core, runner.router).build()
+        assert (moved.positions, moved.orders) == (fresh.positions, fresh.orders)

@@ -499,7 +499,7 @@ class LiveRunner:
             # at 1,000); the build then only assembles.
             for _ in builder.prepare(SNAPSHOT_ROWS_PER_TURN):
                 await asyncio.sleep(0)
-            snap = builder.build()
+            snap = builder.build(prepared=True)
             # Publish only what is on disk: wait for everything emitted up to this build.
             await self.router.wait_committed()
             self.hub.publish(snap)

@@ -182,7 +182,7 @@ async def test_a_snapshot_prepared_a_part_a_turn_shows_what_one_whole_build_show
         core.signals_version += 1
         turns = list(builder.prepare(1))
         assert len(turns) == 5  # a token a turn, signals, positions, orders and strategies
-        prepared = builder.build()
+        prepared = builder.build(prepared=True)
         whole = SnapshotBuilder(core, r.engine.router).build()
         for section in ("markets", "signals", "positions", "orders", "strategies"):
             assert getattr(prepared, section) == getattr(whole, section), section

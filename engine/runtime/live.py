@@ -72,9 +72,12 @@ DECIDE_SLICE = 32
 # queued behind a collector pass or a snapshot) drains in a few turns, not one slice a
 # turn behind every socket read, while a turn still ends within a few milliseconds.
 DECIDE_BUDGET_S = 0.004
-# Market rows a snapshot rebuilds per loop turn (~10 us each when they moved): 64 held
-# the loop ~0.55 ms a turn (1.2 ms at p99), and a frame that came meanwhile waited so long.
+# A snapshot's market rows are rebuilt 16 at a time (~3 us each when they moved, ~0.3 us
+# when not) until a loop turn has spent SNAPSHOT_TURN_S: 64 rows a turn held the loop
+# ~0.55 ms (1.2 ms at p99), and a frame that came meanwhile waited so long; 16 a turn
+# made a 1,000-market pass 125 turns, and the snapshots' pace slowed under load.
 SNAPSHOT_ROWS_PER_TURN = 16
+SNAPSHOT_TURN_S = 0.00015
 # How often the runner looks whether a collector pass is due (it runs one only at a turn
 # with no decision pending and no order or cancel in the gateway's hands).
 COLLECT_CHECK_S = 0.02
@@ -497,7 +500,7 @@ class LiveRunner:
             # The sections a part a loop turn (market rows a chunk at a time): frames are
             # read in between (a whole pass held the loop ~3 ms at 250 markets, 10-20 ms
             # at 1,000); the build then only assembles.
-            for _ in builder.prepare(SNAPSHOT_ROWS_PER_TURN):
+            for _ in builder.prepare(SNAPSHOT_ROWS_PER_TURN, SNAPSHOT_TURN_S):
                 await asyncio.sleep(0)
             snap = builder.build(prepared=True)
             # Publish only what is on disk: wait for everything emitted up to this build.

@@ -70,7 +70,6 @@ class SnapshotBuilder:
         self._rows_new = False  # and one of them new (the display order changes)
         self._assembled = False  # update_rows made the section since the last build
         self._listed_version = -1  # the registry's version when rows were last pruned
-        self._strategy_rows: tuple[StrategyRow, ...] = ()
         # Per position and open order: what its row was made from, and the row.
         self._position_rows: dict[str, tuple[tuple[object, ...], PositionRow]] = {}
         self._order_rows: dict[str, tuple[tuple[object, ...], OrderRow]] = {}
@@ -97,8 +96,10 @@ class SnapshotBuilder:
 
     def build(self, prepared: bool = False) -> EngineSnapshot:
         """The snapshot as of now. `prepared`: :meth:`prepare` has just run to its end,
-        and its sections (signals, positions, orders, strategies) are taken as it made
-        them, a few loop turns old, not made again in this turn."""
+        and the market section its chunked pass made is taken as it is (a book that
+        moved since shows in the next snapshot). Every other section is read now, so
+        fills, orders, positions and the account agree; what prepare made of them is
+        kept unless something moved in the few turns since."""
         core = self.core
         intake = self._intake
         accounting = self._accounting
@@ -108,18 +109,15 @@ class SnapshotBuilder:
         self._seq += 1
         books = intake.books
         markets_key = (books.counts["frames"], self._registry.version)
-        if self._assembled:
-            # update_rows just made the section, a chunk a loop turn: taken as it is (a
-            # book that moved since is in the next one), not walked again in one go here.
-            self._assembled = False
+        assembled, self._assembled = self._assembled, False
+        if prepared and assembled:
+            pass  # made a chunk a loop turn: not walked again in one go here
         elif markets_key != self._markets_key or self._rows_moved or self._rows_new:
             self._markets_key = markets_key
             self._update_markets()
-        if not prepared:
-            self._refresh_positions()
-            self._refresh_orders()
-            self._refresh_signals()
-            self._strategy_rows = self._strategies()
+        self._refresh_positions()
+        self._refresh_orders()
+        self._refresh_signals()
         if self.router.version != self._fills_version:
             self._fills_version = self.router.version
             self._fills = tuple(self.router.recent_fills)
@@ -186,7 +184,7 @@ class SnapshotBuilder:
             error=core.error,
             frame_to_order=core.latency.view(),
             arbitrage=self._arbitrage,
-            strategies=self._strategy_rows,
+            strategies=self._strategies(),
             sentiment=self._sentiment(),
             signals=self._signals,
             trading_blocks=tuple(
@@ -348,18 +346,18 @@ class SnapshotBuilder:
             refused=self._refusals.counts["entry_refused"],
         )
 
-    def prepare(self, chunk: int) -> Iterator[None]:
-        """What :meth:`build` would remake, a part a loop turn: the market rows `chunk`
-        tokens at a time (:meth:`update_rows`), then the signals, positions, orders and
-        strategies sections; ``build(prepared=True)`` then only assembles (made in one
-        go, they held the loop ~0.6 ms at 250 markets, ~4 ms with hundreds of orders)."""
-        yield from self.update_rows(chunk)
+    def prepare(self, chunk: int, budget_s: float = 0.0) -> Iterator[None]:
+        """What :meth:`build` would remake, a part a loop turn: the market rows
+        (:meth:`update_rows`), then the signals, positions and orders sections, a turn
+        each. ``build(prepared=True)`` then finds them current unless something moved
+        meanwhile (made in one go they held the loop ~0.6 ms at 250 markets, ~4 ms with
+        hundreds of orders)."""
+        yield from self.update_rows(chunk, budget_s)
         self._refresh_signals()
         yield
         self._refresh_positions()
         yield
         self._refresh_orders()
-        self._strategy_rows = self._strategies()
         yield
 
     def _refresh_signals(self) -> None:
@@ -382,19 +380,24 @@ class SnapshotBuilder:
             self._orders_version = version
             self._orders = self._build_orders()
 
-    def update_rows(self, chunk: int) -> Iterator[None]:
-        """Bring the market rows up to date `chunk` tokens at a time, yielding between
-        chunks: the live runner reads frames in between, so a snapshot at 1,000 markets
-        never holds the loop for the whole pass; :meth:`build` then finds the rows current
-        (rebuilding only the few that moved meanwhile)."""
+    def update_rows(self, chunk: int, budget_s: float = 0.0) -> Iterator[None]:
+        """Bring the market rows up to date `chunk` tokens at a time, yielding once a
+        turn has spent `budget_s` (0: after every chunk): the live runner reads frames in
+        between, so a snapshot at 1,000 markets never holds the loop for the whole pass.
+        The section is assembled at the end, for ``build(prepared=True)`` to take."""
         # Token ids only: 2,000 (id, market) pairs a pass, alive across loop turns, were
         # young objects for every collector pass meanwhile.
+        self._assembled = False
         registry = self._registry
         key = (self._intake.books.counts["frames"], registry.version)
         tokens = list(registry.by_token)
+        monotonic = self.core.clock.monotonic
+        since = monotonic()
         for i in range(0, len(tokens), chunk):
             self._update_rows(tokens[i : i + chunk])
-            yield
+            if monotonic() - since >= budget_s:
+                yield
+                since = monotonic()
         self._markets_key = key
         self._assemble()
         self._assembled = True

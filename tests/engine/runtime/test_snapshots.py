@@ -160,9 +160,15 @@ async def test_a_snapshot_takes_the_rows_its_chunked_pass_made_without_walking_t
         passed = list(builder.update_rows(16))
         assert len(passed) == 1
         core.on_frame(json.dumps(frame), 1003.0)  # after the pass, before the build
-        taken = builder.build()
+        taken = builder.build(prepared=True)
         assert taken.markets[1].best_bid != Decimal("0.51")
         assert builder.build().markets[1].best_bid == Decimal("0.51")  # no pass: walked
+        # A build not told of the pass (the one that ends a run) walks the rows itself.
+        list(builder.update_rows(16))
+        frame["price_changes"] = [{**entry, "price": "0.52"}]
+        frame["timestamp"] = "1000004000"
+        core.on_frame(json.dumps(frame), 1004.0)
+        assert builder.build().markets[1].best_bid == Decimal("0.52")
     finally:
         await r.close()
 
@@ -171,8 +177,8 @@ async def test_a_snapshot_prepared_a_part_a_turn_shows_what_one_whole_build_show
     tmp_path: Path,
 ) -> None:
     """The runner prepares a snapshot a part a loop turn (rows a chunk at a time, then
-    the signals, positions and orders sections); the build that follows only assembles,
-    and shows what a builder that made everything at once shows."""
+    the signals, positions and orders sections); the build that follows shows what a
+    builder that made everything at once shows."""
     r = await open_rig(tmp_path / "l.sqlite", [], runner_config(), markets=[FEE_MARKET], t0=1000.0)
     core, builder = r.core, r.engine.builder
     try:
@@ -181,7 +187,7 @@ async def test_a_snapshot_prepared_a_part_a_turn_shows_what_one_whole_build_show
         core.last_signals["Y"] = LastSignal(1.0, StrategyId.of(["a"]), Side.BUY, False, ORDER, "o1")
         core.signals_version += 1
         turns = list(builder.prepare(1))
-        assert len(turns) == 5  # a token a turn, signals, positions, orders and strategies
+        assert len(turns) == 5  # a token a turn (two), then signals, positions and orders
         prepared = builder.build(prepared=True)
         whole = SnapshotBuilder(core, r.engine.router).build()
         for section in ("markets", "signals", "positions", "orders", "strategies"):
@@ -270,3 +276,15 @@ async def test_a_position_row_whose_figures_did_not_move_is_the_row_made_before(
         assert moved.orders[0] is first.orders[0]
         fresh = SnapshotBuilder(runner.core, runner.router).build()
         assert (moved.positions, moved.orders) == (fresh.positions, fresh.orders)
+        # A second order after the sections were prepared: the build shows it (fills,
+        # orders and positions are read at the build, together), and the first order's
+        # row is the one made before.
+        list(builder.prepare(16))
+        later = await runner.manual_order(
+            ManualOrder("A", Side.BUY, 6 * SHARES, 2000, OrderType.GTD, expires_at=4e9)
+        )
+        assert later.order_id is not None
+        assert later.order_id in runner.core.oms.tracker.open
+        both = builder.build(prepared=True)
+        assert [o.order_id for o in both.orders] == [resting.order_id, later.order_id]
+        assert both.orders[0] is moved.orders[0]

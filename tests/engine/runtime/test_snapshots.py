@@ -27,6 +27,19 @@ from tests.kit.waits import until
 SHARES = 10**6  # one share, in size units
 
 
+def price_change(asset: str, price: str, size: str, ts: int) -> str:
+    """A market-channel price_change frame for one bid level of FEE_MARKET."""
+    entry = {"asset_id": asset, "price": price, "size": size, "side": "BUY"}
+    return json.dumps(
+        {
+            "event_type": "price_change",
+            "market": "0xm",
+            "timestamp": str(ts),
+            "price_changes": [entry],
+        }
+    )
+
+
 async def test_hub_delivers_the_final_snapshot_after_close() -> None:
     """Reproduced: close() threw the final snapshot away, so a finished run's status file
     still said `running`."""
@@ -85,21 +98,11 @@ async def test_sections_are_rebuilt_only_where_something_changed(tmp_path: Path)
         assert again.positions is first.positions
         assert again.orders is first.orders
 
-        def change(ts: int, price: str) -> str:
-            entry = {"asset_id": "Y", "price": price, "size": "9", "side": "BUY"}
-            return json.dumps(
-                {
-                    "event_type": "price_change",
-                    "market": "0xm",
-                    "timestamp": str(ts),
-                    "price_changes": [entry],
-                }
-            )
-
-        core.on_frame(change(1_000_002_000, "0.47"), 1002.0)  # a level below the best bid
+        # A level below the best bid:
+        core.on_frame(price_change("Y", "0.47", "9", 1_000_002_000), 1002.0)
         below = builder.build()
         assert below.markets is first.markets  # what the rows show did not move
-        core.on_frame(change(1_000_002_500, "0.49"), 1002.5)  # a new best bid
+        core.on_frame(price_change("Y", "0.49", "9", 1_000_002_500), 1002.5)  # a new best bid
         moved = builder.build()
         assert moved.markets is not first.markets
         assert moved.markets[1] is first.markets[1]  # the NO row did not change: reused
@@ -120,14 +123,7 @@ async def test_rows_brought_up_in_chunks_are_the_rows_a_whole_build_makes(
     try:
         core.on_frame(json.dumps(opening_books()), 1001.0)
         first = builder.build()
-        entry = {"asset_id": "N", "price": "0.51", "size": "7", "side": "BUY"}
-        frame = {
-            "event_type": "price_change",
-            "market": "0xm",
-            "timestamp": "1000003000",
-            "price_changes": [entry],
-        }
-        core.on_frame(json.dumps(frame), 1003.0)
+        core.on_frame(price_change("N", "0.51", "7", 1_000_003_000), 1003.0)
         chunks = list(builder.update_rows(1))
         assert len(chunks) == 2  # one token a turn
         chunked = builder.build()
@@ -150,24 +146,16 @@ async def test_a_snapshot_takes_the_rows_its_chunked_pass_made_without_walking_t
     try:
         core.on_frame(json.dumps(opening_books()), 1001.0)
         builder.build()
-        entry = {"asset_id": "N", "price": "0.51", "size": "7", "side": "BUY"}
-        frame = {
-            "event_type": "price_change",
-            "market": "0xm",
-            "timestamp": "1000003000",
-            "price_changes": [entry],
-        }
         passed = list(builder.update_rows(16))
         assert len(passed) == 1
-        core.on_frame(json.dumps(frame), 1003.0)  # after the pass, before the build
+        # After the pass, before the build:
+        core.on_frame(price_change("N", "0.51", "7", 1_000_003_000), 1003.0)
         taken = builder.build(prepared=True)
         assert taken.markets[1].best_bid != Decimal("0.51")
         assert builder.build().markets[1].best_bid == Decimal("0.51")  # no pass: walked
         # A build not told of the pass (the one that ends a run) walks the rows itself.
         list(builder.update_rows(16))
-        frame["price_changes"] = [{**entry, "price": "0.52"}]
-        frame["timestamp"] = "1000004000"
-        core.on_frame(json.dumps(frame), 1004.0)
+        core.on_frame(price_change("N", "0.52", "7", 1_000_004_000), 1004.0)
         assert builder.build().markets[1].best_bid == Decimal("0.52")
     finally:
         await r.close()

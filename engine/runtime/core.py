@@ -49,7 +49,6 @@ from engine.strategies.base import Execution, Signal, Strategy
 from engine.strategies.sentiment import SentimentBook
 from engine.venue import TradingMode
 
-_RUNNING, _PAUSED = EngineState.RUNNING, EngineState.PAUSED
 _ENTRIES_BLOCKED = (KillSwitchState.TRIPPED, KillSwitchState.COOLDOWN)
 # json.dumps with its default settings (the same text, byte for byte), without the
 # per-call checks and the copy of a dict: it runs for every signal recorded.
@@ -153,9 +152,7 @@ class EngineCore:
 
     @property
     def trading(self) -> bool:
-        # EngineState.trading's test by identity: the runner asks on every loop turn.
-        state = self.state
-        return state is _RUNNING or state is _PAUSED
+        return self.state.trading
 
     # -- market data ------------------------------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:

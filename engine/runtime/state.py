@@ -16,7 +16,8 @@ class EngineState(StrEnum):
     @property
     def trading(self) -> bool:
         """Orders may still be decided (running or paused)."""
-        return self in (EngineState.RUNNING, EngineState.PAUSED)
+        # By identity: the runner asks on every loop turn.
+        return self is EngineState.RUNNING or self is EngineState.PAUSED
 
     @property
     def done(self) -> bool:

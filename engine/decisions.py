@@ -8,8 +8,9 @@ its ``kind`` (and fields); :attr:`Decision.text` renders the sentence the ledger
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 
 class DecisionKind(StrEnum):
@@ -26,8 +27,7 @@ class DecisionKind(StrEnum):
     NO_EXIT_ORDER = "no_exit_order"  # an exit with nothing to sell (or held back)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     kind: DecisionKind
     rule: str = ""  # REFUSED: the rule that decided it (kill_switch, stale_book, ...)
     detail: str = ""  # the particulars: a score, a reason, whose lot it is

@@ -8,7 +8,7 @@ simulated clock writes the same rows as the run it replays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from engine.exit_reasons import ExitReason
 from engine.market.markets import MarketInfo
@@ -16,40 +16,34 @@ from engine.orders import Fill, OrderRequest, OrderStatus, Side
 from engine.venue import BlockReason
 
 
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
+class EngineEvent(msgspec.Struct, frozen=True):
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class RunStarted(EngineEvent):
+class RunStarted(EngineEvent, frozen=True):
     run_id: int
     mode: str  # "paper" | "live"
     venue: str
     config_json: str
 
 
-@dataclass(frozen=True, slots=True)
-class RunEnded(EngineEvent):
+class RunEnded(EngineEvent, frozen=True):
     run_id: int
     summary_json: str
 
 
-@dataclass(frozen=True, slots=True)
-class MarketsLoaded(EngineEvent):
+class MarketsLoaded(EngineEvent, frozen=True):
     markets: tuple[MarketInfo, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class BookUpdated(EngineEvent):
+class BookUpdated(EngineEvent, frozen=True):
     """A book changed; `version` is its update count (the snapshot's section key)."""
 
     asset_id: str
     version: int
 
 
-@dataclass(frozen=True, slots=True)
-class SignalRaised(EngineEvent):
+class SignalRaised(EngineEvent, frozen=True):
     strategy: str
     asset_id: str
     side: Side
@@ -66,8 +60,7 @@ class SignalRaised(EngineEvent):
     order_id: str | None = None  # the order it made, when it made one
 
 
-@dataclass(frozen=True, slots=True)
-class HeadlineScored(EngineEvent):
+class HeadlineScored(EngineEvent, frozen=True):
     """A headline a sentiment provider delivered, scored and matched to markets."""
 
     headline: str
@@ -80,8 +73,7 @@ class HeadlineScored(EngineEvent):
     markets: tuple[str, ...]  # condition ids whose sentiment it moved
 
 
-@dataclass(frozen=True, slots=True)
-class BasketDecided(EngineEvent):
+class BasketDecided(EngineEvent, frozen=True):
     """A basket (YES/NO pair, or every outcome of a neg-risk event) a strategy found, and
     what became of it: traded (all legs sent), detected (weight 0), or refused whole."""
 
@@ -97,8 +89,7 @@ class BasketDecided(EngineEvent):
     decision: str
 
 
-@dataclass(frozen=True, slots=True)
-class BasketResolved(EngineEvent):
+class BasketResolved(EngineEvent, frozen=True):
     """What one-leg-fill protection made of a traded basket once its legs were done:
     "complete", "completed: ...", "unwound: ...", "none filled", "left: ..."."""
 
@@ -106,8 +97,7 @@ class BasketResolved(EngineEvent):
     outcome: str
 
 
-@dataclass(frozen=True, slots=True)
-class IntentRejected(EngineEvent):
+class IntentRejected(EngineEvent, frozen=True):
     """Risk (or a sanity check before risk) refused or resized an intent."""
 
     asset_id: str
@@ -118,13 +108,11 @@ class IntentRejected(EngineEvent):
     approved: int  # shares approved; 0 when rejected
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSubmitted(EngineEvent):
+class OrderSubmitted(EngineEvent, frozen=True):
     order: OrderRequest
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdated(EngineEvent):
+class OrderUpdated(EngineEvent, frozen=True):
     """A lifecycle transition: every one is recorded in ``order_events``."""
 
     order_id: str
@@ -135,8 +123,7 @@ class OrderUpdated(EngineEvent):
     venue_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OrderVenueStatus(EngineEvent):
+class OrderVenueStatus(EngineEvent, frozen=True):
     """Where a live venue says an order (or the trades that filled it) stands: live,
     matched, mined, confirmed, retrying, failed, cancelled. Recorded in ``order_events``
     and the order's ``venue_status``; the order's own lifecycle is :class:`OrderUpdated`."""
@@ -148,8 +135,7 @@ class OrderVenueStatus(EngineEvent):
     venue_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ShadowRecorded(EngineEvent):
+class ShadowRecorded(EngineEvent, frozen=True):
     """What the paper model did with a live order: placed, filled (with its price and
     size), done. Kept apart (``shadow_orders``, ``shadow_fills``) for the drift report;
     never in the account."""
@@ -165,8 +151,7 @@ class ShadowRecorded(EngineEvent):
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Redeemed(EngineEvent):
+class Redeemed(EngineEvent, frozen=True):
     """Resolved positions redeemed on chain: the payout the venue's collateral gained."""
 
     market: str
@@ -176,8 +161,7 @@ class Redeemed(EngineEvent):
     transaction: str  # the transaction's hash ("" for a dry run: never recorded)
 
 
-@dataclass(frozen=True, slots=True)
-class Filled(EngineEvent):
+class Filled(EngineEvent, frozen=True):
     fill: Fill
     strategy: str
     reason: str  # the order's reason (entry signal, exit reason)
@@ -185,8 +169,7 @@ class Filled(EngineEvent):
     slippage_bps: float | None = None  # fill price against that mid, against us > 0
 
 
-@dataclass(frozen=True, slots=True)
-class PositionChanged(EngineEvent):
+class PositionChanged(EngineEvent, frozen=True):
     """A position's state after a fill or a settlement (the ledger keeps the latest)."""
 
     asset_id: str
@@ -197,8 +180,7 @@ class PositionChanged(EngineEvent):
     fees: int  # cash units paid so far
 
 
-@dataclass(frozen=True, slots=True)
-class PositionClosed(EngineEvent):
+class PositionClosed(EngineEvent, frozen=True):
     """Part or all of a position was closed: one exit row with its reason."""
 
     asset_id: str
@@ -217,8 +199,7 @@ class PositionClosed(EngineEvent):
     kind: ExitReason = ExitReason.SIGNAL  # why, as an id (faces label it; `reason` details)
 
 
-@dataclass(frozen=True, slots=True)
-class FillReversed(EngineEvent):
+class FillReversed(EngineEvent, frozen=True):
     """A fill's trade failed on chain: its effect on cash and the position is undone
     exactly (the ledger keeps the fill and this reversal, each a row of its own)."""
 
@@ -230,8 +211,7 @@ class FillReversed(EngineEvent):
     realized: int  # realised PnL undone
 
 
-@dataclass(frozen=True, slots=True)
-class TradingBlockChanged(EngineEvent):
+class TradingBlockChanged(EngineEvent, frozen=True):
     """The gateway said no new orders may go out now (blocked), or that they may again."""
 
     reason: BlockReason
@@ -239,8 +219,7 @@ class TradingBlockChanged(EngineEvent):
     blocked: bool
 
 
-@dataclass(frozen=True, slots=True)
-class VenueNoted(EngineEvent):
+class VenueNoted(EngineEvent, frozen=True):
     """Something about the venue's reports that a person (or the reconciliation) must
     know: a fill for an order the engine does not know, a repeated fill, a fill after the
     order closed, a failed trade."""
@@ -251,8 +230,7 @@ class VenueNoted(EngineEvent):
     fill_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PositionSettled(EngineEvent):
+class PositionSettled(EngineEvent, frozen=True):
     """A market resolved: held shares paid 1 (the winner) or 0 (the others)."""
 
     asset_id: str
@@ -263,8 +241,7 @@ class PositionSettled(EngineEvent):
     realized: int  # against the position's cost
 
 
-@dataclass(frozen=True, slots=True)
-class KillSwitchChanged(EngineEvent):
+class KillSwitchChanged(EngineEvent, frozen=True):
     """The daily-loss kill switch moved (or took a new day's baseline): its whole state,
     so the latest row is what a restart restores."""
 
@@ -280,21 +257,18 @@ class KillSwitchChanged(EngineEvent):
     who: str  # "engine" for automatic moves; the person or face for kill/reset
 
 
-@dataclass(frozen=True, slots=True)
-class FeedSourceChanged(EngineEvent):
+class FeedSourceChanged(EngineEvent, frozen=True):
     source: str
     previous: str
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class EngineStateChanged(EngineEvent):
+class EngineStateChanged(EngineEvent, frozen=True):
     state: str
     previous: str
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorRaised(EngineEvent):
+class ErrorRaised(EngineEvent, frozen=True):
     where: str
     message: str
 

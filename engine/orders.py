@@ -7,8 +7,9 @@ of one ledger (``r<run>-<n>``); a venue's id for the same order is kept beside i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 COMBINE = "+"  # joins the strategies of one combined decision: "a+b"
 
@@ -101,8 +102,7 @@ class Liquidity(StrEnum):
     MAKER = "maker"
 
 
-@dataclass(frozen=True, slots=True)
-class ExitLevels:
+class ExitLevels(msgspec.Struct, frozen=True):
     """A lot's own exits (None: the global rule; 0 turns one off). Prices are offsets
     from the entry price in 1e-4 units."""
 
@@ -114,8 +114,7 @@ class ExitLevels:
 NO_EXITS = ExitLevels(take_profit=0, stop_loss=0, max_holding_s=0)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderRequest(msgspec.Struct, frozen=True):
     order_id: str  # the engine's client id, unique across runs of a ledger
     asset_id: str
     market: str
@@ -131,8 +130,7 @@ class OrderRequest:
     is_exit: bool = False  # reduces a position (never blocked by entry rules)
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(msgspec.Struct, frozen=True):
     fill_id: str  # unique: "<order_id>#<n>"
     order_id: str
     asset_id: str

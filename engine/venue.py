@@ -13,9 +13,10 @@ several of our orders): the order manager counts each id once, whatever repeats 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+import msgspec
 
 from engine.orders import Fill, OrderRequest, OrderStatus
 
@@ -43,8 +44,7 @@ class TradeStatus(StrEnum):
         return self in (TradeStatus.CONFIRMED, TradeStatus.FAILED)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdate:
+class OrderUpdate(msgspec.Struct, frozen=True):
     """Where one of our orders stands, as the venue says: acknowledged and resting (LIVE),
     part filled, filled, cancelled (by us, by the venue, a FAK's remainder), expired or
     rejected. Fill amounts come from fills, never from this."""
@@ -56,16 +56,14 @@ class OrderUpdate:
     venue_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FillReport:
+class FillReport(msgspec.Struct, frozen=True):
     """A fill of one of our orders (or of an order we do not know: it is still counted)."""
 
     fill: Fill
     status: TradeStatus = TradeStatus.CONFIRMED
 
 
-@dataclass(frozen=True, slots=True)
-class TradeUpdate:
+class TradeUpdate(msgspec.Struct, frozen=True):
     """A later status of a fill already reported: MINED, CONFIRMED, RETRYING or FAILED (a
     failed trade's fill is reversed)."""
 
@@ -89,8 +87,7 @@ class BlockReason(StrEnum):
     VENUE = "venue"  # anything else the venue said
 
 
-@dataclass(frozen=True, slots=True)
-class TradingBlock:
+class TradingBlock(msgspec.Struct, frozen=True):
     reason: BlockReason
     detail: str  # one line for a person: what happened and, where known, the fix
     since: float  # clock time
@@ -136,8 +133,7 @@ class LiveVenueSink(VenueSink, Protocol):
         """Resolved shares redeemed on chain: what the venue's pUSD grew by."""
 
 
-@dataclass(frozen=True, slots=True)
-class AdoptedOrder:
+class AdoptedOrder(msgspec.Struct, frozen=True):
     """An order the venue holds that the engine tracks from now on. `known`: the ledger
     has it (its id, strategy and reason are the ledger's); otherwise it is recorded now as
     an order of its own (strategy "", the reason says where it came from)."""

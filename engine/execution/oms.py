@@ -24,9 +24,10 @@ from __future__ import annotations
 import logging
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Protocol
+
+from msgspec.structs import replace
 
 from engine.clock import Clock
 from engine.events import (

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
+
+import msgspec
 
 from engine.config import EngineConfig
 from engine.fixed import ONE, SHARE_STEP, format_cash, format_price, format_size
@@ -48,8 +49,7 @@ class AccountView(Protocol):
         """(this market's holding, its event's exposure, the total), cash units."""
 
 
-@dataclass(frozen=True, slots=True)
-class EntryTicket:
+class EntryTicket(msgspec.Struct, frozen=True):
     """An approved entry: the price and size to send, and whether it rests."""
 
     price: int
@@ -59,8 +59,7 @@ class EntryTicket:
     resized: str | None = None  # "resized: <rule> -> <size>, ..." when a risk rule cut it
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
+class Refusal(msgspec.Struct, frozen=True):
     """A refused entry: the rule, why, and the size that was wanted."""
 
     rule: str

@@ -11,7 +11,7 @@ names the rule that decided it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from engine.config import EngineConfig
 from engine.fixed import CASH_DIGITS, SIZE_DIGITS, decimal_to_fixed
@@ -37,8 +37,7 @@ LIVE_SOURCES = frozenset({FeedSource.WS_LIVE, FeedSource.REPLAY})
 TRADING_BLOCKED = "trading_blocked"  # the rule that refuses while the gateway says no
 
 
-@dataclass(frozen=True, slots=True)
-class RiskDecision:
+class RiskDecision(msgspec.Struct, frozen=True):
     size: int  # approved size (shares, 1e-6); 0 when rejected
     reason: str | None = None  # why rejected, or which rules resized it
     rule: str | None = None  # the short name of the deciding rule (for counters)
@@ -48,8 +47,7 @@ class RiskDecision:
         return self.size > 0
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRequest:
+class EntryRequest(msgspec.Struct, frozen=True):
     strategy: str
     market: str
     token: str

@@ -15,14 +15,13 @@ only adds to the hedged side always fits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from engine.fixed import ONE, PRICE_SCALE, SHARE_STEP, format_size
 from engine.market.fees import FeeSchedule
 
 
-@dataclass(frozen=True, slots=True)
-class Holding:
+class Holding(msgspec.Struct, frozen=True):
     """One market's YES/NO holdings (open buys included), for exposure."""
 
     shares: dict[str, int]  # token -> shares (1e-6)
@@ -55,8 +54,7 @@ def max_buy_within(room: int, price: int, token: str, holding: Holding) -> int:
     return best - best % SHARE_STEP
 
 
-@dataclass(frozen=True, slots=True)
-class SizingInputs:
+class SizingInputs(msgspec.Struct, frozen=True):
     strategy: str
     token: str
     price: int
@@ -74,8 +72,7 @@ class SizingInputs:
     fees: FeeSchedule
 
 
-@dataclass(frozen=True, slots=True)
-class SizingLimits:
+class SizingLimits(msgspec.Struct, frozen=True):
     max_order: int
     max_position: int
     bankroll_fraction_bps: int  # of equity, in basis points
@@ -84,8 +81,7 @@ class SizingLimits:
     max_total_exposure: int
 
 
-@dataclass(frozen=True, slots=True)
-class SizingResult:
+class SizingResult(msgspec.Struct, frozen=True):
     size: int  # 0: nothing to send
     steps: tuple[tuple[str, int], ...]  # (rule, size after it) for every rule that cut
 

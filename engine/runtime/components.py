@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from engine.decisions import Decision
 from engine.execution.accounting import Accounting
 from engine.execution.attribution import Attribution
@@ -26,8 +28,7 @@ from engine.runtime.restart import Restart
 from engine.runtime.roster import Roster
 
 
-@dataclass(frozen=True, slots=True)
-class LastSignal:
+class LastSignal(msgspec.Struct, frozen=True):
     """The latest decision on a token: who signalled, which way, and what came of it."""
 
     at: float

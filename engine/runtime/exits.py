@@ -18,7 +18,8 @@ none) -- or, when the bids show too little, the part that leaves the minimum.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from engine.clock import Clock
 from engine.config import EngineConfig

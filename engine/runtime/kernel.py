@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from msgspec.structs import replace
 
 from engine.adapters.polymarket.books import BookStore
 from engine.adapters.polymarket.wire.market import NewMarketEvent

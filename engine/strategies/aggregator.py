@@ -15,7 +15,7 @@ never votes: its signals are recorded as detected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from engine.decisions import DETECTED, EXIT_FIRST, Decision, DecisionKind
 from engine.orders import Side, StrategyId
@@ -24,8 +24,7 @@ from engine.strategies.base import Signal
 __all__ = ["DETECTED", "Aggregator", "Combined", "Intent"]
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
+class Intent(msgspec.Struct, frozen=True):
     asset_id: str
     side: Side
     score: float
@@ -39,8 +38,7 @@ class Intent:
         return StrategyId.of(self.strategies)
 
 
-@dataclass(frozen=True, slots=True)
-class Combined:
+class Combined(msgspec.Struct, frozen=True):
     """The outcome of one token's votes: an intent (or none), and for each signal (same
     order as given) the decision it gets unless execution replaces it (None: it is one
     of the intent's voters, whose decision is what execution makes of it)."""

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+import msgspec
+
 from engine.market.book_view import BookView
 from engine.market.event_groups import EventGroup
 from engine.market.flow import TradeFlow
@@ -55,8 +57,7 @@ class Execution(StrEnum):
     REST = "rest"  # rest post-only at our side's best price, queued (GTD)
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(msgspec.Struct, frozen=True):
     strategy: str
     asset_id: str
     side: Side
@@ -70,12 +71,11 @@ class Signal:
     edge_bps: float | None = None
     exits: ExitLevels | None = None
     # What the decision was made on (indicator values), for the audit row in `signals`.
-    inputs: Mapping[str, float] = field(default_factory=dict)
+    inputs: Mapping[str, float] = msgspec.field(default_factory=dict)
     sentiment_source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(msgspec.Struct, frozen=True):
     asset_id: str
     market: str  # condition id
     side: Side
@@ -83,8 +83,7 @@ class Leg:
     size: int  # shares, 1e-6 units
 
 
-@dataclass(frozen=True, slots=True)
-class Basket:
+class Basket(msgspec.Struct, frozen=True):
     """Legs that trade all or none. `kind` is "yes_no" (a binary market's complement
     pair) or "neg_risk" (every outcome of a neg-risk event)."""
 
@@ -96,11 +95,10 @@ class Basket:
     payout: int  # what one unit pays at resolution, 1e-4 units (10_000: exactly 1)
     edge_bps: float  # (payout - cost) / cost, in basis points
     reason: str
-    inputs: Mapping[str, float] = field(default_factory=dict)
+    inputs: Mapping[str, float] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class OwnLot:
+class OwnLot(msgspec.Struct, frozen=True):
     """One open lot of the evaluating strategy on this token."""
 
     entry_price: int  # 1e-4

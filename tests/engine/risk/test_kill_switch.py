@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace as struct_replace
 
 from engine.config import TradingConfig
 from engine.events import KillSwitchChanged
@@ -456,11 +457,11 @@ def test_a_restored_recovery_keeps_its_ramp() -> None:
 def test_restore_refuses_rows_it_cannot_trust() -> None:
     good = started().kill(D0 + 2 * H, "alice")
     with pytest.raises(ValueError, match="'halted' is not a valid KillSwitchState"):
-        KillSwitch(config(), restored=replace(good, state="halted"))
+        KillSwitch(config(), restored=struct_replace(good, state="halted"))
     with pytest.raises(ValueError, match="cooldown with no expiry"):
-        KillSwitch(config(), restored=replace(good, state="cooldown"))
+        KillSwitch(config(), restored=struct_replace(good, state="cooldown"))
     with pytest.raises(ValueError, match="no trip time"):
-        KillSwitch(config(), restored=replace(good, tripped_at=None))
+        KillSwitch(config(), restored=struct_replace(good, tripped_at=None))
 
 
 # -- properties ----------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from functools import partial
+
+import msgspec
 
 from engine.clock import Clock
 from engine.events import (
@@ -47,8 +48,7 @@ UNKNOWN_ORDER = "not an order of this engine (to reconcile)"
 FillListener = Callable[[Fill], None]
 
 
-@dataclass(frozen=True, slots=True)
-class _Effect:
+class _Effect(msgspec.Struct, frozen=True):
     """What one fill not yet final did, so a failed trade can be undone exactly."""
 
     fill: Fill

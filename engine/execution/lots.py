@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import msgspec
+
 from engine.config import ExitConfig
 from engine.exit_reasons import ExitReason
 from engine.fixed import PRICE_DIGITS, decimal_to_fixed
@@ -59,8 +61,7 @@ class Lot:
         return max(0, entry - self.low), max(0, self.high - entry)
 
 
-@dataclass(frozen=True, slots=True)
-class Reduced:
+class Reduced(msgspec.Struct, frozen=True):
     """What one sell took from one lot, with the lot as it was before."""
 
     lot: Lot

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+
 from engine.fixed import PRICE_DIGITS, PRICE_SCALE, format_price, format_size
 from engine.market.book import OrderBook
 from engine.market.fees import FeeSchedule
@@ -31,8 +33,7 @@ def check_order(price: int, size: int, tick: int, min_size: int) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(msgspec.Struct, frozen=True):
     fills: tuple[tuple[int, int], ...]  # (price, size) per level taken, best first
     filled: int
     remaining: int

@@ -59,7 +59,8 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from engine.config import TradingConfig, Window
 from engine.orders import MANUAL, Side, StrategyId
@@ -82,8 +83,7 @@ _SCOPES = ("global", "strategy", "market", "side", "market_side")
 _KEYED_SCOPES = (("market", _MARKET), ("side", _SIDE), ("market_side", _MARKET_SIDE))
 
 
-@dataclass(frozen=True, slots=True)
-class RateDecision:
+class RateDecision(msgspec.Struct, frozen=True):
     allowed: bool
     reason: str | None  # "order_rate_limit" (global) or "strategy_rate_limit"; None: allowed
     # Which window refused, e.g. "mean_reversion per market 0xabc…: 2/2 in 30s".
@@ -93,8 +93,7 @@ class RateDecision:
 ALLOWED = RateDecision(True, None, None)
 
 
-@dataclass(frozen=True, slots=True)
-class WindowLevel:
+class WindowLevel(msgspec.Struct, frozen=True):
     """How full one window is, for the snapshot."""
 
     scope: str  # "global", "strategy", "market", "side" or "market_side"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+
+import msgspec
 
 from engine.adapters.tape.tape import read_tape
 from engine.clock import SimClock, perf_ns
@@ -34,9 +35,10 @@ from engine.runtime.state import EngineState
 from engine.runtime.summary import summary_dict
 
 
-@dataclass(frozen=True, slots=True)
-class ReplayRecord:
-    """One tape record as the runner needs it (the tape adapter makes these)."""
+class ReplayRecord(msgspec.Struct, frozen=True, gc=False):
+    """One tape record as the runner needs it (the tape adapter makes these). One per
+    message, never part of a cycle (bytes, a float, a tuple of frozen markets): the
+    collector need not track it."""
 
     t: float
     src: str
@@ -44,8 +46,7 @@ class ReplayRecord:
     markets: tuple[MarketInfo, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BacktestProgress:
+class BacktestProgress(msgspec.Struct, frozen=True):
     records: int
     messages: int
     sim_time: float

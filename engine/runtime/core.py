@@ -328,9 +328,13 @@ class EngineCore:
         latency = self.intake.latency_us() if order_id is not None else None
         at = self.clock.time()
         lead = signals[0]
+        if len(signals) == 1:
+            voted = StrategyId(lead.strategy)
+        else:
+            voted = StrategyId.of(sorted({s.strategy for s in signals}))
         self.last_signals[asset] = LastSignal(
             at,
-            StrategyId.of(sorted({s.strategy for s in signals})),
+            voted,
             intent.side if intent is not None else lead.side,
             intent.is_exit if intent is not None else lead.is_exit,
             outcome,

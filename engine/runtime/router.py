@@ -20,6 +20,8 @@ from engine.runtime.snapshot import ExitRow, FillRow
 from engine.runtime.stream import EventStream
 
 Describe = Callable[[str], tuple[str, str]]  # asset id -> (question, outcome)
+# Event kinds are final: a set lookup, not an isinstance walk of the tuple, per event.
+_STREAMED = frozenset(STREAMED)
 
 
 class EventRouter:
@@ -38,7 +40,7 @@ class EventRouter:
     def emit(self, event: EngineEvent) -> None:
         seq = self.ledger.record(event)
         self.last_seq = seq
-        if isinstance(event, STREAMED):
+        if type(event) in _STREAMED:
             self._pending.append((seq, event))
 
     async def wait_committed(self, seq: int | None = None) -> None:

@@ -191,11 +191,10 @@ class OrderBook:
 
     def depth(self, is_bid: bool, n: int) -> int:
         """Total size over the best n levels of a side."""
+        # map over the dict's lookup, not a generator: strategies ask on every update.
         if is_bid:
-            sizes = self.bid_sizes
-            return sum(sizes[p] for p in self.bid_prices[: -n - 1 : -1])
-        sizes = self.ask_sizes
-        return sum(sizes[p] for p in self.ask_prices[:n])
+            return sum(map(self.bid_sizes.__getitem__, self.bid_prices[: -n - 1 : -1]))
+        return sum(map(self.ask_sizes.__getitem__, self.ask_prices[:n]))
 
     def to_dict(self, levels: int | None = None) -> dict[str, object]:
         """A JSON-ready view with decimal strings, best level first on each side."""

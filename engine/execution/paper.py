@@ -26,7 +26,6 @@ order's status, once per frame.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -362,12 +361,7 @@ class PaperGateway:
     """The order gateway over a :class:`PaperExchange` (paper mode), with seeded latency.
 
     The kernel hands it the frames' book changes and trade prints; it reports resting
-    orders' fills to the sink once per frame, as a venue's user channel would. While a
-    live runner runs it (:meth:`run`), those reports reach the sink on the loop's next
-    turn, as a venue's user channel messages arrive apart from its market data: the
-    frames that came in with the one that filled an order are applied and decided first
-    (a fill's bookkeeping took ~0.3 ms inside the frame, and every frame behind it in
-    the socket read waited). A backtest never runs it: its fills come with the frames.
+    orders' fills to the sink once per frame, as a venue's user channel would.
     """
 
     name = "paper"
@@ -388,24 +382,13 @@ class PaperGateway:
         self._jitter = jitter_s
         self._rng = random.Random(f"paper-latency:{seed}")
         self._sink: VenueSink | None = None
-        # While run() runs: schedules the held reports' delivery on the loop's next turn.
-        self._later: Callable[[Callable[[], None]], object] | None = None
-        self._due = False  # a delivery is scheduled
 
     def bind(self, sink: VenueSink, markets: object = None) -> None:
         """Its market data comes from the kernel's wiring (books, prints, listings)."""
         self._sink = sink
 
     async def run(self) -> None:
-        """Until cancelled: resting orders' fills are reported a loop turn after the frame
-        that filled them; whatever is held when it ends is reported then."""
-        loop = asyncio.get_running_loop()
-        self._later = loop.call_soon
-        try:
-            await loop.create_future()  # nothing else runs in the background
-        finally:
-            self._later = None
-            self._deliver()
+        return None  # nothing runs in the background: fills come with the frames
 
     # -- the market data it fills against ---------------------------------------------------
     def on_markets(self, markets: Sequence[MarketInfo]) -> None:
@@ -422,19 +405,7 @@ class PaperGateway:
             if watched:
                 exchange.after_frame(watched, now)
         if exchange.has_fills and self._sink is not None:
-            later = self._later
-            if later is None:
-                self._sink.on_reports(exchange.take_reports(now))
-            elif not self._due:
-                self._due = True
-                later(self._deliver)
-
-    def _deliver(self) -> None:
-        """The fills held since the frames that made them (and each order's status)."""
-        self._due = False
-        exchange = self.exchange
-        if exchange.has_fills and self._sink is not None:
-            self._sink.on_reports(exchange.take_reports(self._clock.time()))
+            self._sink.on_reports(exchange.take_reports(now))
 
     # -- orders ------------------------------------------------------------------------------
     def latency(self) -> float:
@@ -458,12 +429,10 @@ class PaperGateway:
         return self.exchange.place(order, self._clock.time())
 
     async def cancel(self, order_id: str, reason: str = "cancelled") -> Sequence[VenueReport]:
-        self._deliver()  # a fill held for the next turn is told before the cancel's answer
         return self.exchange.withdraw(order_id, self._clock.time(), reason)
 
     async def cancel_many(
         self, order_ids: Sequence[str], reason: str = "cancelled"
     ) -> Sequence[VenueReport]:
-        self._deliver()  # a fill held for the next turn is told before the cancels' answers
         now = self._clock.time()
         return [r for oid in order_ids for r in self.exchange.withdraw(oid, now, reason)]

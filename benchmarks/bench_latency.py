@@ -15,7 +15,7 @@ kinds of figure:
   ``latency_us`` of its ``signals`` rows, once per order) over all the runs of a side:
   p50, p90, p99 (nearest rank), max, and how many orders took over 1 ms and over 5 ms.
   Basket legs and stop-loss/take-profit exits are timed in the summary but have no
-  per-order row (a basket's row is timed after the whole basket is recorded), so they
+  per-order row (a basket's one row is timed as it is recorded, before its legs go), so they
   are not in the pool.
 
 ``--against DIR`` runs another checkout of polyterm alternately with this one (ABBA, so
@@ -136,8 +136,8 @@ def run_once(
 
 def ledger_latencies(path: Path) -> list[float]:
     """Each timed order a decision placed, once (voters of one order share its row's
-    latency), microseconds. A basket's row is left out: it is timed once the whole basket
-    is recorded, after its legs were handed over, not at a hand-off."""
+    latency), microseconds. A basket's row is left out: it is timed as the basket is
+    recorded, before its legs are handed over, not at a hand-off."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = conn.execute(

@@ -26,7 +26,6 @@ from engine.config import EngineConfig
 from engine.ledger.writer import SqliteLedger
 from engine.runtime.kernel import Resume, build_engine, load_resume, rate_window_s
 from engine.runtime.live import LiveRunner
-from polyterm.faces.cpus import cpus_apart
 from polyterm.faces.headlines import sentiment_source_for
 from polyterm.settings import locations
 from polyterm.settings.config import AppConfig
@@ -80,8 +79,7 @@ EMULATOR_STOP_S = 10.0
 @contextlib.asynccontextmanager
 async def emulator_process(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, str]]:
     """As :func:`venue`, with the offline emulator in a process of its own: its order flow
-    then runs on the other core, not between the engine's frames (``polyterm --no-ui``);
-    while it runs, the event loop's thread has a CPU to itself (:mod:`polyterm.faces.cpus`).
+    then runs on the other core, not between the engine's frames (``polyterm --no-ui``).
 
     The child serves until its stdin closes, so it ends with this run even when the run
     is killed; a child that cannot start is one line (FeedError), its last words in it.
@@ -107,9 +105,7 @@ async def emulator_process(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, 
     assert child.stderr is not None
     said: list[str] = []
     talk = asyncio.create_task(_relay(child.stderr, said), name="emulator-stderr")
-    apart = contextlib.ExitStack()
     try:
-        apart.enter_context(cpus_apart(child.pid))
         try:
             async with asyncio.timeout(EMULATOR_START_S):
                 line = await child.stdout.readline()
@@ -125,7 +121,6 @@ async def emulator_process(app: AppConfig) -> AsyncIterator[tuple[EngineConfig, 
         log.info("offline: exchange emulator on %s (process %d)", urls["clob"], child.pid)
         yield _aimed(app, urls), "emulator"
     finally:
-        apart.close()
         child.stdin.close()
         try:
             async with asyncio.timeout(EMULATOR_STOP_S):

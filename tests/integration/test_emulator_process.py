@@ -77,28 +77,3 @@ def test_a_killed_run_takes_its_emulator_with_it(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)  # no clean-up runs: the child sees its stdin end
     proc.communicate(timeout=30)
     assert _gone_within(child, 30)
-
-
-def _mask(pid: int) -> set[int]:
-    return os.sched_getaffinity(pid)
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="needs CPU affinity and at least two CPUs",
-)
-def test_the_engine_loop_has_a_cpu_the_emulator_does_not_share(tmp_path: Path) -> None:
-    allowed = os.sched_getaffinity(0)
-    proc, child = _start(tmp_path)
-    try:
-        loop = _mask(proc.pid)  # the main thread's id is the process's: the event loop's
-        emulator = _mask(child)
-        threads = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
-        workers = [_mask(t) for t in threads]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
-    assert len(loop) == 1
-    assert emulator == allowed - loop
-    assert workers  # the ledger's writer, at least
-    assert all(mask == allowed - loop for mask in workers)

@@ -220,6 +220,13 @@ def _lines(table: DataTable[Any]) -> list[list[tuple[str, Any, Any]]]:
     return [[(s.text, s.style, s.control) for s in strip if s.text] for strip in strips]
 
 
+def _twin(ops: list[tuple[Any, ...]]) -> None:
+    # Without asyncio's debug mode (make test sets PYTHONASYNCIODEBUG): each pilot pause
+    # waits for the loop to go quiet, which debug mode's bookkeeping stretched to ~0.5 s
+    # here, and the 40 examples past the test's 120 s. What is checked is the drawing.
+    asyncio.run(_twin_run(ops), debug=False)
+
+
 async def _twin_run(ops: list[tuple[Any, ...]]) -> None:
     app = TwinApp()
     async with app.run_test(size=(120, 14)) as pilot:
@@ -269,7 +276,7 @@ def test_after_any_operations_every_line_is_what_datatable_draws(ops: list[Any])
     """Rows added, removed and sorted, cells patched (widening or not), the cursor moved,
     columns added, stripes and the theme switched: the cached table draws every line
     exactly as a plain DataTable given the same operations."""
-    asyncio.run(_twin_run(ops))
+    _twin(ops)
 
 
 @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
@@ -283,7 +290,7 @@ def test_with_caches_smaller_than_a_screen_every_line_is_still_right(ops: list[A
         mock.patch.multiple(cell_cache, LINES_KEPT=3, CELLS_KEPT=5, CONTENTS_KEPT=4),
         mock.patch.object(CachedCellsTable, "_fit_caches", return_value=None),
     ):
-        asyncio.run(_twin_run(ops))
+        _twin(ops)
 
 
 class TallApp(App[None]):

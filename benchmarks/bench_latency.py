@@ -41,6 +41,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polyterm.settings.locations import recorded_dir
+
 HERE = Path(__file__).resolve().parent.parent
 PACKAGES = ("engine", "polyterm", "widgets", "themes")
 # The caller's environment passed on: what a process needs to run, nothing polyterm reads.
@@ -67,12 +69,11 @@ def recorded_beside(checkout: Path) -> Path:
 
 
 def market_data(against: Path | None) -> Path | None:
-    """The recorded data both sides replay, found as polyterm finds it (None: synthetic
-    books); exits when only the other checkout would find some."""
-    env = os.environ.get("POLYTERM_RECORDED_DIR")
-    for candidate in ([Path(env)] if env else []) + [recorded_beside(HERE)]:
-        if candidate.is_dir():
-            return candidate.resolve()
+    """The recorded data both sides replay, as this checkout's polyterm finds it (None:
+    synthetic books); exits when only the other checkout would find some."""
+    found = recorded_dir()
+    if found is not None:
+        return found.resolve()
     if against is not None and recorded_beside(against).is_dir():
         sys.exit(
             f"the two sides would replay different market data (only {against} has recorded "

@@ -7,6 +7,11 @@ columns (``*_json``) are compared as documents on the keys both have, so a summa
 gained a key still matches. Prints one line per table and every differing row (up to
 ``--show`` per table); exits 0 when every shared table matches, 1 otherwise.
 
+A table whose rows may stand for several (``repeats``, ledger schema 8: a refusal that
+repeats is a row a minute with its count) is compared unfolded when the other side has
+one row each: every folded row must be one of the other side's rows, and each kind of
+row (same token, strategy, side and decision) must count as many on both sides.
+
     python benchmarks/compare_ledgers.py BEFORE.sqlite AFTER.sqlite [--show 5]
 
 Or run both sides from tapes: each tape is backtested (``polyterm backtest --tape T
@@ -31,6 +36,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +70,43 @@ def _same(column: str, a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+# What makes two rows of a folded table the same kind (engine.repeats folds by these).
+FOLD_KINDS = {
+    "signals": ("strategy", "asset_id", "side", "is_exit", "decision"),
+    "risk_events": ("asset_id", "side", "strategy", "reason"),
+}
+
+
+def _compare_folded(
+    name: str, old: sqlite3.Connection, new: sqlite3.Connection, columns: list[str], out: Any
+) -> bool:
+    """`name`'s rows in `new` carry `repeats`; `old`'s are one a record."""
+    shared = [c for c in columns if c != "id"]
+    select = ", ".join(shared)
+    a = old.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()
+    b = new.execute(f"SELECT {select}, repeats FROM {name} ORDER BY rowid").fetchall()
+    kind_at = [shared.index(c) for c in FOLD_KINDS[name]]
+    left: Counter[tuple[Any, ...]] = Counter(a)
+    counts: Counter[tuple[Any, ...]] = Counter(tuple(r[i] for i in kind_at) for r in a)
+    strays = 0
+    for *row, repeats in b:
+        fields = tuple(row)
+        if left[fields] > 0:
+            left[fields] -= 1
+        else:
+            strays += 1
+            print(f"  not a row of the other side: {fields}", file=out)
+        counts[tuple(fields[i] for i in kind_at)] -= repeats
+    uneven = {k: -n for k, n in counts.items() if n}
+    total = sum(r[-1] for r in b)
+    same = not strays and not uneven and total == len(a)
+    verdict = "identical unfolded" if same else "DIFFER unfolded"
+    print(f"{name}: {len(a)} vs {len(b)} rows standing for {total}, {verdict}", file=out)
+    for kind, n in list(uneven.items())[:5]:
+        print(f"  {kind}: {n:+d} on the folded side", file=out)
+    return same
+
+
 def compare(before: Path, after: Path, show: int = 5, out: Any = sys.stdout) -> bool:
     old = sqlite3.connect(f"file:{before}?mode=ro", uri=True)
     new = sqlite3.connect(f"file:{after}?mode=ro", uri=True)
@@ -79,6 +122,9 @@ def compare(before: Path, after: Path, show: int = 5, out: Any = sys.stdout) -> 
         for name in sorted(old_tables.keys() & new_tables.keys()):
             columns = [c for c in old_tables[name] if c in new_tables[name]]
             added = [c for c in new_tables[name] if c not in old_tables[name]]
+            if name in FOLD_KINDS and added == ["repeats"]:
+                ok = _compare_folded(name, old, new, columns, out) and ok
+                continue
             select = ", ".join(columns)
             a = old.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()
             b = new.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()

@@ -336,13 +336,13 @@ class LedgerAnalytics:
     def rejects(self) -> list[tuple[str, int]]:
         """Refused entries (risk events that approved nothing) by reason: the reason's
         text up to its first colon, so "order_rate_limit: global: 30/30 in 60s" and its
-        siblings count together."""
+        siblings count together; a row counts the refusals it stands for (``repeats``)."""
         where, params = self.where()
         rows = self.conn.execute(
             "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':')"
-            " - 1) ELSE reason END AS why, count(*) FROM risk_events"
+            " - 1) ELSE reason END AS why, sum(repeats) AS n FROM risk_events"
             f"{where}{' AND' if where else ' WHERE'} approved = 0 GROUP BY why"
-            " ORDER BY count(*) DESC, why",
+            " ORDER BY n DESC, why",
             params,
         ).fetchall()
         return [(str(w), int(n)) for w, n in rows]

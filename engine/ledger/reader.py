@@ -546,7 +546,7 @@ class LedgerReader:
         where, params = _filters(run_id=run_id)
         columns = (
             "run_id, at, strategy, asset_id, side, strength, reason, is_exit, decision,"
-            " edge_bps, inputs_json, sentiment_source, latency_us, order_id"
+            " edge_bps, inputs_json, sentiment_source, latency_us, order_id, repeats"
         )
         return [
             Recorded(
@@ -603,13 +603,15 @@ class LedgerReader:
     def risk_events(self, run_id: int | None = None) -> list[Recorded[IntentRejected]]:
         where, params = _filters(run_id=run_id)
         rows = self._all(
-            "SELECT run_id, at, asset_id, side, strategy, reason, wanted, approved "
+            "SELECT run_id, at, asset_id, side, strategy, reason, wanted, approved, repeats "
             f"FROM risk_events{where} ORDER BY id",
             params,
         )
         return [
-            Recorded(run, IntentRejected(at, asset, _SIDE[side], strategy, why, wanted, approved))
-            for run, at, asset, side, strategy, why, wanted, approved in rows
+            Recorded(
+                run, IntentRejected(at, asset, _SIDE[side], strategy, why, wanted, approved, n)
+            )
+            for run, at, asset, side, strategy, why, wanted, approved, n in rows
         ]
 
     def errors(self, run_id: int | None = None) -> list[ErrorRecord]:

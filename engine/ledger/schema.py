@@ -22,7 +22,7 @@ from engine.exit_reasons import classify
 from engine.fixed import CASH_DIGITS, PRICE_DIGITS, SIZE_DIGITS, parse_fixed
 from engine.ledger.errors import LedgerError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Schema 1, verbatim: money as TEXT ('0.5', '10', '0.000078'), times as ISO text. Kept so
 # the v1 -> v2 migration can be tested against a real v1 file.
@@ -433,6 +433,21 @@ def _v6_to_v7(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Schema 8: a signal or refusal row says how many identical records it stands for
+# (engine.repeats: a refusal that repeats while its rule holds is a row a minute with its
+# count, not a row a decision). Rows written before it stand for themselves.
+V8_DDL: tuple[str, ...] = tuple(
+    f"ALTER TABLE {table} ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1"
+    " CHECK (typeof(repeats) = 'integer' AND repeats >= 1)"
+    for table in ("signals", "risk_events")
+)
+
+
+def _v7_to_v8(conn: sqlite3.Connection) -> None:
+    for statement in V8_DDL:
+        conn.execute(statement)
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
     _create_v2(conn)
@@ -441,6 +456,7 @@ def _create_current(conn: sqlite3.Connection) -> None:
     _v4_to_v5(conn)
     _v5_to_v6(conn)
     _v6_to_v7(conn)
+    _v7_to_v8(conn)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -599,6 +615,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v4_to_v5,  # 4 -> 5
     _v5_to_v6,  # 5 -> 6
     _v6_to_v7,  # 6 -> 7
+    _v7_to_v8,  # 7 -> 8
 )
 
 
@@ -680,4 +697,13 @@ def create_v4(conn: sqlite3.Connection) -> None:
     _v2_to_v3(conn)
     _v3_to_v4(conn)
     conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+
+
+def create_v7(conn: sqlite3.Connection) -> None:
+    """Build an empty schema-7 ledger (for tests of the migration)."""
+    _create_v2(conn)
+    for step in (_v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _v6_to_v7):
+        step(conn)
+    conn.execute("PRAGMA user_version = 7")
     conn.commit()

@@ -124,11 +124,11 @@ _SQL: tuple[str, ...] = (
     " realized) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     # 8
     "INSERT INTO signals (run_id, at, strategy, asset_id, side, strength, reason, is_exit,"
-    " decision, edge_bps, inputs_json, sentiment_source, latency_us, order_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " decision, edge_bps, inputs_json, sentiment_source, latency_us, order_id, repeats)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 9
-    "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted, approved)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted, approved,"
+    " repeats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     # 10
     "INSERT INTO errors (run_id, at, source, message) VALUES (?, ?, ?, ?)",
     # 11 kill switch: append-only history (the latest row is the state a restart restores)
@@ -424,6 +424,7 @@ def _signal(ev: SignalRaised, run_id: int | None) -> tuple[Row, ...]:
                 ev.sentiment_source,
                 ev.latency_us,
                 ev.order_id,
+                ev.repeats,
             ),
         ),
     )
@@ -494,6 +495,7 @@ def _intent_rejected(ev: IntentRejected, run_id: int | None) -> tuple[Row, ...]:
                 ev.reason,
                 ev.wanted,
                 ev.approved,
+                ev.repeats,
             ),
         ),
     )

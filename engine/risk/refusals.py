@@ -1,7 +1,10 @@
 """Refusals: every order risk (or a check before it) would not let out, counted and
 recorded with the rule that decided it.
 
-An entry refused is an ``IntentRejected`` row at once. A held exit is retried on every
+An entry refused is an ``IntentRejected`` row; a strategy's entry that the same rule keeps
+refusing on the same token (the order rate cap, full, refuses every book update of every
+wanted token) is a row a minute with its count (``repeats``, engine.repeats), so the
+ledger holds every refusal without a row each. A held exit is retried on every
 housekeeping tick, so it is recorded once per rule per minute, not ten times a second.
 """
 
@@ -10,10 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+import msgspec
+
 from engine.clock import Clock
 from engine.decisions import Decision, refused
 from engine.events import EngineEvent, IntentRejected
 from engine.orders import Side
+from engine.repeats import RepeatFold
 
 EXIT_RECORD_EVERY_S = 60.0
 
@@ -25,6 +31,8 @@ class Refusals:
         self.counts: Counter[str] = Counter()  # rejects, entry_refused
         self.rejects: Counter[str] = Counter()  # by reason
         self._exit_refused: dict[str, tuple[str, float]] = {}  # asset -> (rule, when)
+        # A strategy's refused entries by (token, strategy, rule): repeats held and counted.
+        self._entries: RepeatFold[tuple[str, str, str], IntentRejected] = RepeatFold()
 
     def reject(self, reason: str) -> None:
         """Count a refusal (by risk, or an order the gateway rejected)."""
@@ -46,6 +54,26 @@ class Refusals:
         self._emit(IntentRejected(at, asset, side, strategy, reason, wanted, 0))
         self.reject(rule)
         return refused(rule, reason)
+
+    def refuse_entry(
+        self, asset: str, strategy: str, reason: str, wanted: int, rule: str
+    ) -> Decision:
+        """A strategy's entry refused: counted, and recorded or held as a repeat of the
+        last row of its token, strategy and rule (see the module)."""
+        at = self._clock.time()
+        self.counts["entry_refused"] += 1
+        self.reject(rule)
+        event = IntentRejected(at, asset, Side.BUY, strategy, reason, wanted, 0)
+        repeats = self._entries.admit((asset, strategy, rule), at, event)
+        if repeats:
+            self._emit(event if repeats == 1 else msgspec.structs.replace(event, repeats=repeats))
+        return refused(rule, reason)
+
+    def flush(self) -> None:
+        """Write the refusals still held (the run is ending): each kind's latest, with its
+        count."""
+        for repeats, event in self._entries.drain():
+            self._emit(msgspec.structs.replace(event, repeats=repeats))
 
     def count_entry_refused(self) -> None:
         """An entry refused whole without a row of its own (a basket records itself)."""

@@ -23,7 +23,15 @@ from collections.abc import Callable, Sequence
 
 from engine.clock import Clock
 from engine.config import EngineConfig
-from engine.decisions import BELOW_THRESHOLD, COOLDOWN, DETECTED, ORDER, PAUSED, Decision
+from engine.decisions import (
+    BELOW_THRESHOLD,
+    COOLDOWN,
+    DETECTED,
+    ORDER,
+    PAUSED,
+    Decision,
+    DecisionKind,
+)
 from engine.events import (
     EngineEvent,
     EngineStateChanged,
@@ -38,6 +46,7 @@ from engine.market.book import OrderBook
 from engine.market.markets import MarketInfo
 from engine.market.sentiment import Headline, ProviderStatus
 from engine.orders import OrderRequest, OrderType, Side, StrategyId
+from engine.repeats import RepeatFold
 from engine.risk.entry import Refusal
 from engine.risk.kill_switch import KillSwitchState
 from engine.runtime.components import Components, LastSignal
@@ -53,6 +62,12 @@ _ENTRIES_BLOCKED = (KillSwitchState.TRIPPED, KillSwitchState.COOLDOWN)
 # json.dumps with its default settings (the same text, byte for byte), without the
 # per-call checks and the copy of a dict: it runs for every signal recorded.
 _to_json = json.JSONEncoder().encode
+# Decisions a rule made and keeps making while it holds: their signal rows are folded
+# into a row a minute per strategy, token, side and rule, with its count (engine.repeats).
+_FOLDED = frozenset((DecisionKind.REFUSED, DecisionKind.PAUSED, DecisionKind.COOLDOWN))
+# A signal's row key while folded, and what a held one keeps to be written at the end.
+_FoldKey = tuple[str, str, Side, bool, DecisionKind, str]
+_Held = tuple[float, Signal, Decision]
 log = logging.getLogger("engine")
 
 
@@ -98,6 +113,7 @@ class EngineCore:
         self.watched: str | None = None  # the token whose depth the snapshot carries
         # Frame -> order latency, recorded by the runner (the snapshot carries it).
         self.latency = LatencyRecorder()
+        self._folded_signals: RepeatFold[_FoldKey, _Held] = RepeatFold()
         parts.intake.on_resolution(self.settle)
         # Bound once: on_trade runs for every trade print.
         self._monotonic = clock.monotonic
@@ -135,6 +151,10 @@ class EngineCore:
             self._set_state(EngineState.STOPPING)
 
     def finish(self, error: str | None = None) -> None:
+        # Repeats still held are written before the run's last state change.
+        for repeats, (at, signal, decision) in self._folded_signals.drain():
+            self.emit(_signal_row(at, signal, decision, None, None, repeats))
+        self.parts.refusals.flush()
         self.intake.clear()
         self.error = error or self.error
         self._set_state(EngineState.FAILED if error else EngineState.STOPPED)
@@ -350,22 +370,21 @@ class EngineCore:
                 stats(s.strategy).detected += 1
             else:
                 stats(s.strategy).signals += 1
-            inputs = s.inputs
+            repeats = 1
+            kind = decision.kind
+            if kind in _FOLDED:
+                key = (s.strategy, s.asset_id, s.side, s.is_exit, kind, decision.rule)
+                repeats = self._folded_signals.admit(key, at, (at, s, decision))
+                if not repeats:
+                    continue  # held: counted into its kind's next row
             emit(
-                SignalRaised(
+                _signal_row(
                     at,
-                    s.strategy,
-                    s.asset_id,
-                    s.side,
-                    s.strength,
-                    s.reason,
-                    s.is_exit,
-                    decision.text,
-                    s.edge_bps,
-                    _to_json(inputs if type(inputs) is dict else dict(inputs)) if inputs else "{}",
-                    s.sentiment_source,
+                    s,
+                    decision,
                     latency if voter else None,
                     order_id if voter else None,
+                    repeats,
                 )
             )
 
@@ -400,8 +419,8 @@ class EngineCore:
         )
         if isinstance(ticket, Refusal):
             refusals = self.parts.refusals
-            return refusals.refuse(
-                asset, Side.BUY, strategy, ticket.reason, ticket.wanted, ticket.rule
+            return refusals.refuse_entry(
+                asset, strategy, ticket.reason, ticket.wanted, ticket.rule
             ), None
         if ticket.resized is not None:
             self.emit(
@@ -529,3 +548,30 @@ class EngineCore:
 
     def config_json(self) -> str:
         return json.dumps(self.config.model_dump(mode="json"), sort_keys=True)
+
+
+def _signal_row(
+    at: float,
+    s: Signal,
+    decision: Decision,
+    latency_us: float | None,
+    order_id: str | None,
+    repeats: int,
+) -> SignalRaised:
+    inputs = s.inputs
+    return SignalRaised(
+        at,
+        s.strategy,
+        s.asset_id,
+        s.side,
+        s.strength,
+        s.reason,
+        s.is_exit,
+        decision.text,
+        s.edge_bps,
+        _to_json(inputs if type(inputs) is dict else dict(inputs)) if inputs else "{}",
+        s.sentiment_source,
+        latency_us,
+        order_id,
+        repeats,
+    )

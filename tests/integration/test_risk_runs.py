@@ -133,7 +133,7 @@ def test_a_global_cap_of_two_orders_per_window_holds(tmp_path: Path) -> None:
         assert len(in_window) <= 2, placed
     db = sqlite3.connect(ledger)
     refused = db.execute(
-        "SELECT count(*) FROM risk_events WHERE reason LIKE 'order_rate_limit%'"
+        "SELECT sum(repeats) FROM risk_events WHERE reason LIKE 'order_rate_limit%'"
     ).fetchone()[0]
     db.close()
     summary = json.loads(result.stdout.strip().splitlines()[-1])

@@ -25,7 +25,7 @@ def section(ctx: Context) -> tuple[list[Figure], list[Table]]:
         (*params, STRATEGY),
     )[0]
     sources = a.query(
-        "SELECT sentiment_source, count(*), sum(order_id IS NOT NULL) FROM signals"
+        "SELECT sentiment_source, sum(repeats), sum(order_id IS NOT NULL) FROM signals"
         f"{where}{' AND' if where else ' WHERE'} strategy = ? GROUP BY 1 ORDER BY 2 DESC",
         (*params, STRATEGY),
     )

@@ -40,7 +40,7 @@ from engine.ledger.reader import (
     OrderRecord,
     Recorded,
 )
-from engine.ledger.schema import SCHEMA_VERSION, create_v1, create_v2
+from engine.ledger.schema import SCHEMA_VERSION, create_v1, create_v2, create_v7
 from engine.ledger.writer import SqliteLedger
 from engine.market.fees import FeeSchedule
 from engine.market.markets import MarketInfo, Outcome
@@ -820,3 +820,30 @@ async def test_v5_exits_get_their_reason_ids_when_migrated(tmp_path: Path) -> No
     kinds = [x.event.kind for x in LedgerReader(path).exits()]
     assert [str(k) for k in kinds] == ["stop_loss", "kill_switch", "basket", "signal"]
     assert table(path, "SELECT count(*) FROM fill_reversals") == [(0,)]
+
+
+async def test_v7_rows_each_stand_for_one_record_after_the_migration(tmp_path: Path) -> None:
+    """v7 -> v8: signal and refusal rows gain `repeats` (engine.repeats); rows written
+    before it were one a record, so they stand for one."""
+    path = tmp_path / "v7.sqlite"
+    db = sqlite3.connect(path)
+    create_v7(db)
+    db.execute("INSERT INTO runs VALUES (1, ?, ?, 'paper', 'emulator', '{}', NULL)", (T0, T0 + 9))
+    db.execute(
+        "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted, approved)"
+        " VALUES (1, ?, 'tok', 'BUY', 's1', 'order_rate_limit: global: 30/30 in 60s', 5, 0)",
+        (T0,),
+    )
+    db.execute(
+        "INSERT INTO signals (run_id, at, strategy, asset_id, side, strength, reason, is_exit,"
+        " decision) VALUES (1, ?, 's1', 'tok', 'BUY', 1.0, 'z', 0, 'refused: x: y')",
+        (T0,),
+    )
+    db.commit()
+    db.close()
+    ledger = await SqliteLedger(path).open()
+    await ledger.close()
+    assert table(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(8,)]
+    reader = LedgerReader(path)
+    assert [r.event.repeats for r in reader.risk_events()] == [1]
+    assert [r.event.repeats for r in reader.signals()] == [1]

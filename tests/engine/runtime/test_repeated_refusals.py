@@ -1,0 +1,109 @@
+"""A refusal that repeats while its rule holds is a row a minute with its count.
+
+With the order rate cap full, every book update of a wanted token is refused again; the
+ledger keeps every one of them as a count (``repeats``) on a row a minute per token,
+strategy and rule, and the ones still held are written when the run finishes. So the
+ledger's sums equal the engine's counts, and its rows do not grow with the update rate.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from engine.orders import Side
+from engine.repeats import RECORD_EVERY_S
+from engine.strategies.base import MarketContext, Signal
+from tests.kit.engine import OPEN, Rig, level, open_rig
+
+CAPPED = {"trading": {"order_frequency": {"max_orders": 1, "interval_seconds": 3600}}}
+
+
+class Eager:
+    """Wants to buy Y on every update."""
+
+    name = "eager"
+    weight = 1.0
+
+    def on_tick(self, ctx: MarketContext) -> Signal | None:
+        if ctx.asset_id != "Y":
+            return None
+        return Signal("eager", "Y", Side.BUY, 1.0, "again", inputs={"n": len(ctx.asset_id)})
+
+
+def _updates(r: Rig, n: int, step_s: float = 0.1) -> None:
+    """`n` book updates of Y, `step_s` apart, each decided."""
+    for i in range(n):
+        r.clock.advance_to(r.clock.time() + step_s)
+        r.frame(level("Y", "0.40", str(101 + i % 7), "BUY"))
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+async def test_a_refusal_that_repeats_is_a_row_a_minute_with_its_count(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    r = await open_rig(path, [Eager()], CAPPED)
+    assert r.frame(*OPEN) == 1  # the cap's one order
+    _updates(r, 100)  # 100 refusals inside a minute: the first is a row, 99 are held
+    r.clock.advance_to(r.clock.time() + RECORD_EVERY_S)
+    _updates(r, 1)  # a minute on: a row standing for itself and the 99 held
+    _updates(r, 50)  # held until the run finishes
+    core = r.core
+    refused = core.parts.refusals.counts["entry_refused"]
+    assert refused == 151
+    core.finish()
+    await r.ledger.flush()
+
+    rows = _rows(path, "SELECT reason, repeats FROM risk_events WHERE approved = 0 ORDER BY id")
+    assert [n for _, n in rows] == [1, 100, 50]
+    assert {reason for reason, _ in rows} == {"order_rate_limit: global: 1/1 in 3600s"}
+    signals = _rows(path, "SELECT decision, repeats FROM signals ORDER BY id")
+    assert signals[0] == ("order", 1)
+    assert [n for _, n in signals[1:]] == [1, 100, 50]
+    assert sum(n for _, n in signals) == core.counts["signals"] == 152
+    await r.close()
+
+
+async def test_a_different_token_or_strategy_is_a_row_of_its_own(tmp_path: Path) -> None:
+    class Both(Eager):
+        name = "both"
+
+        def on_tick(self, ctx: MarketContext) -> Signal | None:
+            return Signal("both", ctx.asset_id, Side.BUY, 1.0, "again")
+
+    path = tmp_path / "l.sqlite"
+    r = await open_rig(path, [Both()], CAPPED)
+    r.frame(*OPEN)  # one order (Y or N), the other token refused
+    for i in range(20):
+        r.clock.advance_to(r.clock.time() + 0.1)
+        r.frame(level("Y", "0.40", str(101 + i), "BUY"), level("N", "0.56", str(101 + i), "BUY"))
+    r.core.finish()
+    await r.ledger.flush()
+    rows = _rows(
+        path,
+        "SELECT asset_id, count(*), sum(repeats) FROM risk_events GROUP BY 1 ORDER BY 1",
+    )
+    refused = r.core.parts.refusals.counts["entry_refused"]
+    assert sum(n for _, _, n in rows) == refused
+    assert {asset for asset, _, _ in rows} == {"Y", "N"}
+    assert all(count <= 2 for _, count, _ in rows)  # the first, and the held ones at the end
+    await r.close()
+
+
+async def test_refusals_a_minute_apart_are_each_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    r = await open_rig(path, [Eager()], CAPPED)
+    r.frame(*OPEN)
+    for _ in range(3):
+        _updates(r, 1, step_s=RECORD_EVERY_S)
+    r.core.finish()
+    await r.ledger.flush()
+    rows = _rows(path, "SELECT repeats FROM risk_events ORDER BY id")
+    assert rows == [(1,), (1,), (1,)]
+    await r.close()

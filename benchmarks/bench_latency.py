@@ -41,6 +41,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.limits import MAX_MARKETS
 from polyterm.settings.locations import recorded_dir
 
 HERE = Path(__file__).resolve().parent.parent
@@ -212,8 +213,10 @@ def parse() -> argparse.Namespace:
         args.counts = [int(m) for m in args.markets.split(",") if m.strip()]
     except ValueError:
         sys.exit(f"--markets: {args.markets!r} is not a comma-separated list of counts (250,1000)")
-    if not args.counts or any(not 1 <= m <= 1000 for m in args.counts):
-        sys.exit(f"--markets: every count must be between 1 and 1000, not {args.markets!r}")
+    if not args.counts or any(not 1 <= m <= MAX_MARKETS for m in args.counts):
+        sys.exit(
+            f"--markets: every count must be between 1 and {MAX_MARKETS}, not {args.markets!r}"
+        )
     if args.runs < 1:
         sys.exit(f"--runs: at least 1, not {args.runs}")
     if not (math.isfinite(args.seconds) and args.seconds > 0):

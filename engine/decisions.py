@@ -39,7 +39,10 @@ class Decision(msgspec.Struct, frozen=True):
         if kind is DecisionKind.ORDER:
             return f"order ({detail})" if detail else "order"
         if kind is DecisionKind.REFUSED:
-            return f"refused: {self.rule}: {detail}"
+            rule = self.rule
+            if detail.startswith(rule) and detail[len(rule) : len(rule) + 2] == ": ":
+                return f"refused: {detail}"  # the reason names its rule already
+            return f"refused: {rule}: {detail}"
         if kind is DecisionKind.BELOW_THRESHOLD:
             return f"below threshold ({detail})" if detail else "below threshold"
         if kind is DecisionKind.CONFLICT:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, HttpUrl, field_validator
 
 from engine.config.base import Bool, Frozen, Int, Real
+from engine.limits import MAX_MARKETS
 
 POLYMARKET_CLOB = "https://clob.polymarket.com"
 POLYMARKET_MARKET_WS = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
@@ -48,7 +49,7 @@ class FeedConfig(Frozen):
     gamma_url: str = POLYMARKET_GAMMA
     news_url: str = NEWSAPI
     offline: Bool = False
-    max_markets: Int = Field(8, ge=1, le=1000)
+    max_markets: Int = Field(8, ge=1, le=MAX_MARKETS)
     rank_by: Literal["volume", "liquidity"] = "volume"
     # A neg-risk event the selection reaches is loaded whole (its other outcome markets
     # join, past max_markets), so its basket is complete, when it has at most this many

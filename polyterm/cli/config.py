@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from engine.limits import MAX_MARKETS
 from polyterm.cli.common import fail, overrides
 
 
@@ -68,7 +69,7 @@ def init(ctx: click.Context, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 @click.option("--offline/--online", default=None, help="As a run's flag.")
 @click.option("--seed", type=int, help="As a run's flag.")
-@click.option("--markets", type=click.IntRange(1, 1000), help="As a run's flag.")
+@click.option("--markets", type=click.IntRange(1, MAX_MARKETS), help="As a run's flag.")
 @click.pass_context
 def show(
     ctx: click.Context,

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from engine.limits import MAX_MARKETS
 from polyterm.cli.common import check_writable, fail, run_command, stop_signals
 
 
@@ -31,7 +32,7 @@ from polyterm.cli.common import check_writable, fail, run_command, stop_signals
 @click.option(
     "--markets",
     default=8,
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(1, MAX_MARKETS),
     show_default=True,
     help="How many markets to list (neg-risk events' outcome markets included).",
 )

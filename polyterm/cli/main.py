@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from engine.limits import MAX_MARKETS
 from polyterm import __version__
 from polyterm.cli.auth import auth
 from polyterm.cli.backtest import backtest
@@ -71,7 +72,7 @@ from polyterm.cli.serve import serve
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
 @click.option(
     "--markets",
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(1, MAX_MARKETS),
     help="How many markets to trade, the top by 24h volume (offline: how many the emulator makes).",
 )
 @click.option(

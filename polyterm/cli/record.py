@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from engine.limits import MAX_MARKETS
 from polyterm.cli.common import (
     STOP_WITHIN_S,
     check_writable,
@@ -43,7 +44,7 @@ from polyterm.cli.common import (
     help="Record the local emulator (default) or Polymarket's live feed.",
 )
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
-@click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to record.")
+@click.option("--markets", type=click.IntRange(1, MAX_MARKETS), help="How many markets to record.")
 @click.pass_context
 def record(
     ctx: click.Context,

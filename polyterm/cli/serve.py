@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from engine.limits import MAX_MARKETS
 from polyterm.cli.common import check_writable, fail, run_command, stop_signals
 
 
@@ -71,7 +72,7 @@ def console_command(
     help="config.toml to use instead of the default one.",
 )
 @click.option("--seed", type=int, help="Emulator seed (offline only).")
-@click.option("--markets", type=click.IntRange(1, 1000), help="How many markets to trade.")
+@click.option("--markets", type=click.IntRange(1, MAX_MARKETS), help="How many markets to trade.")
 @click.option(
     "--watch",
     multiple=True,

@@ -30,6 +30,7 @@ from engine.config import EngineConfig, StrategiesConfig
 from engine.config.base import Bool, Int
 from engine.config.strategy import check_strategy_names
 from engine.files import write_private
+from engine.limits import MAX_MARKETS
 from polyterm.settings import locations
 from polyterm.settings.alerts import AlertsConfig
 from polyterm.settings.wallet import WalletConfig
@@ -110,7 +111,7 @@ class AppConfig(BaseModel):
     offline: Bool = True  # a new user has no keys: the loopback emulator is the default
     ledger: Path | None = None
     emulator_seed: Int = 7
-    emulator_markets: Int = Field(8, ge=1, le=1000)
+    emulator_markets: Int = Field(8, ge=1, le=MAX_MARKETS)
     # The markets to trade, by name: slugs, condition ids (0x...) or token ids, looked up
     # on Gamma at start (an entry that names no market stops the start, naming it).
     # Empty: the top feed.max_markets by the ranking. `--watch` (repeatable) wins.

@@ -65,6 +65,7 @@ async def test_a_refusal_that_repeats_is_a_row_a_minute_with_its_count(tmp_path:
     assert {reason for reason, _ in rows} == {"order_rate_limit: global: 1/1 in 3600s"}
     signals = _rows(path, "SELECT decision, repeats FROM signals ORDER BY id")
     assert signals[0] == ("order", 1)
+    assert {d for d, _ in signals[1:]} == {"refused: order_rate_limit: global: 1/1 in 3600s"}
     assert [n for _, n in signals[1:]] == [1, 100, 50]
     assert sum(n for _, n in signals) == core.counts["signals"] == 152
     await r.close()

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.adapters.tape.tape import TapeError
+from engine.limits import MAX_MARKETS
 from engine.runtime.kernel import strategies_for
 from engine.strategies.mean_reversion import MeanReversion
 from polyterm.cli import common as cli
@@ -290,3 +291,28 @@ def test_allowed_risk_levels_can_be_set_from_the_environment(value: str, tmp_pat
     config = load_config(cfg, env=env)
     params = config.engine.strategies.event_driven.params
     assert params.allowed_risk_levels == ("low", "medium", "high")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--markets"],
+        ["serve", "--markets"],
+        ["record", "--out", "t.jsonl", "--markets"],
+        ["exchange", "--markets"],
+        ["config", "show", "--markets"],
+    ],
+)
+def test_every_markets_flag_stops_where_a_run_is_built_to(tmp_path: Path, args: list[str]) -> None:
+    """One bound (engine.limits.MAX_MARKETS) for every --markets flag and both config keys:
+    past it, one line naming the flag and the range."""
+    result = invoke([*args, str(MAX_MARKETS + 1)], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"1<=x<={MAX_MARKETS}" in result.stderr
+    for text, key in (
+        (f"emulator_markets = {MAX_MARKETS + 1}\n", "emulator_markets"),
+        (f"[feed]\nmax_markets = {MAX_MARKETS + 1}\n", "feed.max_markets"),
+    ):
+        (tmp_path / "c.toml").write_text(text)
+        with pytest.raises(ConfigError, match=f"{key}: .* less than or equal to {MAX_MARKETS}"):
+            load_config(tmp_path / "c.toml", env={})

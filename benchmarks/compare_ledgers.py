@@ -9,8 +9,10 @@ gained a key still matches. Prints one line per table and every differing row (u
 
 A table whose rows may stand for several (``repeats``, ledger schema 8: a refusal that
 repeats is a row a minute with its count) is compared unfolded when the other side has
-one row each: every folded row must be one of the other side's rows, and each kind of
-row (same token, strategy, side and decision) must count as many on both sides.
+one row each: every folded row must be one of the other side's rows (its JSON columns as
+parsed documents), and each kind of row (the same token, strategy and side, and the same
+rule: a decision's or reason's words up to the rule's colon) must count as many on both
+sides.
 
     python benchmarks/compare_ledgers.py BEFORE.sqlite AFTER.sqlite [--show 5]
 
@@ -70,24 +72,59 @@ def _same(column: str, a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-# What makes two rows of a folded table the same kind (engine.repeats folds by these).
+# What makes two rows of a folded table the same kind (engine.repeats folds by these; the
+# last column is cut to its rule).
 FOLD_KINDS = {
     "signals": ("strategy", "asset_id", "side", "is_exit", "decision"),
     "risk_events": ("asset_id", "side", "strategy", "reason"),
 }
 
 
+def _rule(text: str) -> str:
+    """A decision's or refusal's rule: "refused: order_rate_limit: global: 30/30 in 60s" ->
+    "refused: order_rate_limit"; "order_rate_limit: global: ..." -> "order_rate_limit"."""
+    head, _, rest = text.partition(": ")
+    if head == "refused" and rest:
+        return f"{head}: {rest.partition(': ')[0]}"
+    return head
+
+
+def _document(column: str, value: Any) -> Any:
+    if column.endswith("_json") and isinstance(value, str):
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
+    return value
+
+
 def _compare_folded(
-    name: str, old: sqlite3.Connection, new: sqlite3.Connection, columns: list[str], out: Any
+    name: str,
+    old: sqlite3.Connection,
+    new: sqlite3.Connection,
+    columns: list[str],
+    show: int,
+    out: Any,
 ) -> bool:
     """`name`'s rows in `new` carry `repeats`; `old`'s are one a record."""
     shared = [c for c in columns if c != "id"]
     select = ", ".join(shared)
-    a = old.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()
-    b = new.execute(f"SELECT {select}, repeats FROM {name} ORDER BY rowid").fetchall()
+    a = [
+        tuple(_document(c, v) for c, v in zip(shared, row, strict=True))
+        for row in old.execute(f"SELECT {select} FROM {name} ORDER BY rowid")
+    ]
+    b = [
+        (*(_document(c, v) for c, v in zip(shared, row[:-1], strict=True)), row[-1])
+        for row in new.execute(f"SELECT {select}, repeats FROM {name} ORDER BY rowid")
+    ]
     kind_at = [shared.index(c) for c in FOLD_KINDS[name]]
+
+    def kind(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        *same, words = (row[i] for i in kind_at)
+        return (*same, _rule(str(words)))
+
     left: Counter[tuple[Any, ...]] = Counter(a)
-    counts: Counter[tuple[Any, ...]] = Counter(tuple(r[i] for i in kind_at) for r in a)
+    counts: Counter[tuple[Any, ...]] = Counter(kind(r) for r in a)
     strays = 0
     for *row, repeats in b:
         fields = tuple(row)
@@ -95,13 +132,16 @@ def _compare_folded(
             left[fields] -= 1
         else:
             strays += 1
-            print(f"  not a row of the other side: {fields}", file=out)
-        counts[tuple(fields[i] for i in kind_at)] -= repeats
+            if strays <= show:
+                print(f"  not a row of the other side: {fields}", file=out)
+        counts[kind(fields)] -= repeats
     uneven = {k: -n for k, n in counts.items() if n}
     total = sum(r[-1] for r in b)
     same = not strays and not uneven and total == len(a)
     verdict = "identical unfolded" if same else "DIFFER unfolded"
     print(f"{name}: {len(a)} vs {len(b)} rows standing for {total}, {verdict}", file=out)
+    if strays:
+        print(f"  {strays} rows not on the other side", file=out)
     for kind, n in list(uneven.items())[:5]:
         print(f"  {kind}: {n:+d} on the folded side", file=out)
     return same
@@ -123,7 +163,7 @@ def compare(before: Path, after: Path, show: int = 5, out: Any = sys.stdout) -> 
             columns = [c for c in old_tables[name] if c in new_tables[name]]
             added = [c for c in new_tables[name] if c not in old_tables[name]]
             if name in FOLD_KINDS and added == ["repeats"]:
-                ok = _compare_folded(name, old, new, columns, out) and ok
+                ok = _compare_folded(name, old, new, columns, show, out) and ok
                 continue
             select = ", ".join(columns)
             a = old.execute(f"SELECT {select} FROM {name} ORDER BY rowid").fetchall()

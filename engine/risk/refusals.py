@@ -1,10 +1,10 @@
 """Refusals: every order risk (or a check before it) would not let out, counted and
 recorded with the rule that decided it.
 
-An entry refused is an ``IntentRejected`` row; a strategy's entry that the same rule keeps
-refusing on the same token (the order rate cap, full, refuses every book update of every
-wanted token) is a row a minute with its count (``repeats``, engine.repeats), so the
-ledger holds every refusal without a row each. A held exit is retried on every
+An entry refused is an ``IntentRejected`` row; a strategy's entries that the same rule
+keeps refusing on the same token (the order rate cap, full, refuses every book update of
+every wanted token) are a row a minute with their count (``repeats``, engine.repeats), so
+the ledger holds every refusal without a row each. A held exit is retried on every
 housekeeping tick, so it is recorded once per rule per minute, not ten times a second.
 """
 
@@ -60,14 +60,19 @@ class Refusals:
     ) -> Decision:
         """A strategy's entry refused: counted, and recorded or held as a repeat of the
         last row of its token, strategy and rule (see the module)."""
-        at = self._clock.time()
+        clock = self._clock
         self.counts["entry_refused"] += 1
         self.reject(rule)
-        event = IntentRejected(at, asset, Side.BUY, strategy, reason, wanted, 0)
-        repeats = self._entries.admit((asset, strategy, rule), at, event)
+        event = IntentRejected(clock.time(), asset, Side.BUY, strategy, reason, wanted, 0)
+        repeats = self._entries.admit((asset, strategy, rule), clock.monotonic(), event)
         if repeats:
             self._emit(event if repeats == 1 else msgspec.structs.replace(event, repeats=repeats))
         return refused(rule, reason)
+
+    def write_due(self, now: float) -> None:
+        """Write the held refusals whose minute is over (`now`: the monotonic clock)."""
+        for repeats, event in self._entries.due(now):
+            self._emit(msgspec.structs.replace(event, repeats=repeats))
 
     def flush(self) -> None:
         """Write the refusals still held (the run is ending): each kind's latest, with its

@@ -374,7 +374,7 @@ class EngineCore:
             kind = decision.kind
             if kind in _FOLDED:
                 key = (s.strategy, s.asset_id, s.side, s.is_exit, kind, decision.rule)
-                repeats = self._folded_signals.admit(key, at, (at, s, decision))
+                repeats = self._folded_signals.admit(key, now, (at, s, decision))
                 if not repeats:
                     continue  # held: counted into its kind's next row
             emit(
@@ -449,6 +449,12 @@ class EngineCore:
         return ORDER, order.order_id
 
     # -- timers -------------------------------------------------------------------------------
+    def _write_repeats(self, now: float) -> None:
+        """Held repeats whose minute is over become rows (engine.repeats)."""
+        for repeats, (at, signal, decision) in self._folded_signals.due(now):
+            self.emit(_signal_row(at, signal, decision, None, None, repeats))
+        self.parts.refusals.write_due(now)
+
     def next_timer_at(self) -> float:
         return self._next_housekeeping
 
@@ -459,6 +465,7 @@ class EngineCore:
         if now < self._next_housekeeping:
             return
         self._next_housekeeping = now + self.config.housekeeping_interval_s
+        self._write_repeats(now)
         intake = self.intake
         change = intake.source_change()
         if change is not None:

@@ -71,6 +71,8 @@ class Signal(msgspec.Struct, frozen=True):
     edge_bps: float | None = None
     exits: ExitLevels | None = None
     # What the decision was made on (indicator values), for the audit row in `signals`.
+    # A new mapping per signal, never changed afterwards: a refusal's row is written up to
+    # a minute later when it repeats (engine.repeats).
     inputs: Mapping[str, float] = msgspec.field(default_factory=dict)
     sentiment_source: str = ""
 

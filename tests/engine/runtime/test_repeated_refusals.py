@@ -108,3 +108,27 @@ async def test_refusals_a_minute_apart_are_each_a_row(tmp_path: Path) -> None:
     rows = _rows(path, "SELECT repeats FROM risk_events ORDER BY id")
     assert rows == [(1,), (1,), (1,)]
     await r.close()
+
+
+async def test_held_refusals_reach_the_ledger_when_their_minute_ends_without_another(
+    tmp_path: Path,
+) -> None:
+    """A kind that stops repeating is not left held until the run ends: the housekeeping
+    tick after its minute writes it (a report over a running ledger, or a run that dies,
+    is at most a minute behind)."""
+    path = tmp_path / "l.sqlite"
+    r = await open_rig(path, [Eager()], CAPPED)
+    r.frame(*OPEN)
+    _updates(r, 100)  # the first a row, 99 held
+    r.tick(RECORD_EVERY_S / 2)
+    await r.ledger.flush()
+    assert _rows(path, "SELECT repeats FROM risk_events") == [(1,)]
+    r.tick(RECORD_EVERY_S / 2)  # the minute since the first row is over
+    await r.ledger.flush()
+    assert _rows(path, "SELECT repeats FROM risk_events ORDER BY id") == [(1,), (99,)]
+    signals = _rows(path, "SELECT repeats FROM signals WHERE decision != 'order' ORDER BY id")
+    assert signals == [(1,), (99,)]
+    r.core.finish()  # nothing left to write
+    await r.ledger.flush()
+    assert _rows(path, "SELECT sum(repeats) FROM risk_events") == [(100,)]
+    await r.close()

@@ -58,8 +58,8 @@ class SignalRaised(EngineEvent, frozen=True):
     sentiment_source: str = ""  # the provider behind a sentiment-driven signal
     latency_us: float | None = None  # frame (or headline) that triggered it -> its order
     order_id: str | None = None  # the order it made, when it made one
-    # How many identical signals this row stands for: itself and those held before it
-    # (engine.repeats: a refusal that repeats is a row a minute, with its count).
+    # How many signals of its kind (strategy, token, side, rule) this row stands for: it is
+    # their latest (engine.repeats: a refusal that repeats is a row a minute, with a count).
     repeats: int = 1
 
 
@@ -109,7 +109,7 @@ class IntentRejected(EngineEvent, frozen=True):
     reason: str
     wanted: int  # shares (1e-6) asked for
     approved: int  # shares approved; 0 when rejected
-    repeats: int = 1  # identical refusals this row stands for (engine.repeats)
+    repeats: int = 1  # refusals of its kind (token, strategy, rule) it stands for, as latest
 
 
 class OrderSubmitted(EngineEvent, frozen=True):

@@ -433,9 +433,10 @@ def _v6_to_v7(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-# Schema 8: a signal or refusal row says how many identical records it stands for
-# (engine.repeats: a refusal that repeats while its rule holds is a row a minute with its
-# count, not a row a decision). Rows written before it stand for themselves.
+# Schema 8: a signal or refusal row says how many records of its kind (the same token,
+# strategy and rule) it stands for, as their latest (engine.repeats: a refusal that
+# repeats while its rule holds is a row a minute with its count, not a row a decision).
+# Rows written before it stand for themselves.
 V8_DDL: tuple[str, ...] = tuple(
     f"ALTER TABLE {table} ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1"
     " CHECK (typeof(repeats) = 'integer' AND repeats >= 1)"

@@ -65,7 +65,8 @@ _to_json = json.JSONEncoder().encode
 # Decisions a rule made and keeps making while it holds: their signal rows are folded
 # into a row a minute per strategy, token, side and rule, with its count (engine.repeats).
 _FOLDED = frozenset((DecisionKind.REFUSED, DecisionKind.PAUSED, DecisionKind.COOLDOWN))
-# A signal's row key while folded, and what a held one keeps to be written at the end.
+# A signal's kind while folded, and what a held one keeps for its row (written when its
+# minute ends, or when the run finishes).
 _FoldKey = tuple[str, str, Side, bool, DecisionKind, str]
 _Held = tuple[float, Signal, Decision]
 log = logging.getLogger("engine")

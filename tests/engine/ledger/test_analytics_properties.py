@@ -39,3 +39,22 @@ def test_trade_figures_from_columns_equal_sqls(
     a = LedgerAnalytics(conn)
     assert a.trade_figures() == a.strategy_trade_figures(None)
     assert a.trade_figures() == a.trade_figures("s")
+
+
+def test_refusals_count_the_records_each_row_stands_for() -> None:
+    """A folded refusal row (engine.repeats) counts as many refusals as it stands for; a
+    resize (approved > 0) is not a refusal."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn, Path(":memory:"))
+    conn.execute("INSERT INTO runs VALUES (1, 0, NULL, 'paper', 't', '{}', NULL)")
+    conn.executemany(
+        "INSERT INTO risk_events (run_id, at, asset_id, side, strategy, reason, wanted,"
+        " approved, repeats) VALUES (1, 0, 'A', 'BUY', 's', ?, 5, ?, ?)",
+        [
+            ("order_rate_limit: global: 30/30 in 60s", 0, 1),
+            ("order_rate_limit: global: 30/30 in 60s", 0, 41),
+            ("stale_book: 3.2s old", 0, 2),
+            ("resized: book depth -> 4", 4, 1),
+        ],
+    )
+    assert LedgerAnalytics(conn).rejects() == [("order_rate_limit", 42), ("stale_book", 2)]

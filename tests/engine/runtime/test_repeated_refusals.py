@@ -2,8 +2,9 @@
 
 With the order rate cap full, every book update of a wanted token is refused again; the
 ledger keeps every one of them as a count (``repeats``) on a row a minute per token,
-strategy and rule, and the ones still held are written when the run finishes. So the
-ledger's sums equal the engine's counts, and its rows do not grow with the update rate.
+strategy and rule; held ones are written when their minute ends, or when the run
+finishes. So the ledger's sums equal the engine's counts, and its rows do not grow with
+the update rate.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
-"""Ledgers for report tests: a small hand-made one written through the real writer (the
-golden figures are worked out by hand beside it), and one from an offline backtest of an
-emulator tape whose markets then resolve."""
+"""Ledgers for tests: a small hand-made one written through the real writer (the golden
+figures are worked out by hand beside it), one from an offline backtest of an emulator
+tape whose markets then resolve, and reading any ledger's rows with SQL."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from engine.events import (
     Filled,
@@ -25,6 +27,17 @@ from engine.fixed import ONE
 from engine.ledger.writer import SqliteLedger
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+
+
+def rows(path: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """What `sql` (with `args`) selects from the ledger at `path`, on a connection of its
+    own (closed again)."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
 
 USDC = 10**10  # cash units per USDC
 SHARE = 10**6

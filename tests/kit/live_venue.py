@@ -5,7 +5,6 @@ environment, and what the venue and the ledger say afterwards."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +17,7 @@ from engine.orders import OrderType, Side
 from engine.runtime.manual import ManualOrder
 from polyterm.emulator.server import ExchangeEmulator
 from polyterm.faces.live_engine import LiveEngine
+from tests.kit.ledgers import rows
 from tests.kit.live import at_emulator, running_engine, snapshot_where
 from tests.kit.secrets import PRIVATE_KEY
 from tests.kit.venue import admin
@@ -98,14 +98,6 @@ async def venue_shares(emulator: ExchangeEmulator) -> dict[str, Decimal]:
         if str(wallet["address"]).lower() == WALLET.lower():
             return {t: Decimal(s) for t, s in wallet["tokens"].items() if Decimal(s)}
     return {}
-
-
-def rows(path: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def ledger_shares(path: Path) -> dict[str, Decimal]:

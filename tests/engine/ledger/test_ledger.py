@@ -46,6 +46,7 @@ from engine.market.fees import FeeSchedule
 from engine.market.markets import MarketInfo, Outcome
 from engine.orders import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
 from engine.risk.kill_switch import KillSwitch
+from tests.kit.ledgers import rows as table
 
 T0 = 1_700_000_000.25
 CASH = 1_000 * 10**10  # 1000 USDC in cash units
@@ -91,14 +92,6 @@ async def new_ledger(path: Path, **options: object) -> tuple[SqliteLedger, int]:
     ledger = await SqliteLedger(path, **options).open()  # type: ignore[arg-type]
     run = await ledger.start_run("paper", "emulator", '{"k": 1}', T0, CASH)
     return ledger, run
-
-
-def table(path: Path, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 # -- round trip ------------------------------------------------------------------------

@@ -6,7 +6,6 @@ position, the cash and the ledger must come out right."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from engine.orders import OrderRequest, OrderStatus, OrderType, Side
@@ -17,6 +16,7 @@ from engine.strategies.base import Signal
 from engine.venue import BlockReason, OrderUpdate, TradeStatus, TradingMode, VenueReport
 from tests.kit.engine import Once, level
 from tests.kit.gateways import FakeLiveGateway, live_run
+from tests.kit.ledgers import rows
 from tests.kit.waits import until
 
 START = 1000 * 10**10  # the default paper.starting_cash, in cash units
@@ -29,14 +29,6 @@ def buys_yes() -> Once:
         1.0,
         lambda ctx: Signal("buyer", "Y", Side.BUY, 1.0, "in") if ctx.asset_id == "Y" else None,
     )
-
-
-def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 async def test_a_partial_fill_before_the_orders_ack_counts_and_the_ack_finds_it(

@@ -9,13 +9,13 @@ the update rate.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from engine.orders import Side
 from engine.repeats import RECORD_EVERY_S
 from engine.strategies.base import MarketContext, Signal
 from tests.kit.engine import OPEN, Rig, level, open_rig
+from tests.kit.ledgers import rows
 
 CAPPED = {"trading": {"order_frequency": {"max_orders": 1, "interval_seconds": 3600}}}
 
@@ -39,14 +39,6 @@ def _updates(r: Rig, n: int, step_s: float = 0.1) -> None:
         r.frame(level("Y", "0.40", str(101 + i % 7), "BUY"))
 
 
-def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
-
-
 async def test_a_refusal_that_repeats_is_a_row_a_minute_with_its_count(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     r = await open_rig(path, [Eager()], CAPPED)
@@ -61,10 +53,10 @@ async def test_a_refusal_that_repeats_is_a_row_a_minute_with_its_count(tmp_path:
     core.finish()
     await r.ledger.flush()
 
-    rows = _rows(path, "SELECT reason, repeats FROM risk_events WHERE approved = 0 ORDER BY id")
-    assert [n for _, n in rows] == [1, 100, 50]
-    assert {reason for reason, _ in rows} == {"order_rate_limit: global: 1/1 in 3600s"}
-    signals = _rows(path, "SELECT decision, repeats FROM signals ORDER BY id")
+    written = rows(path, "SELECT reason, repeats FROM risk_events WHERE approved = 0 ORDER BY id")
+    assert [n for _, n in written] == [1, 100, 50]
+    assert {reason for reason, _ in written} == {"order_rate_limit: global: 1/1 in 3600s"}
+    signals = rows(path, "SELECT decision, repeats FROM signals ORDER BY id")
     assert signals[0] == ("order", 1)
     assert {d for d, _ in signals[1:]} == {"refused: order_rate_limit: global: 1/1 in 3600s"}
     assert [n for _, n in signals[1:]] == [1, 100, 50]
@@ -87,14 +79,14 @@ async def test_a_different_token_or_strategy_is_a_row_of_its_own(tmp_path: Path)
         r.frame(level("Y", "0.40", str(101 + i), "BUY"), level("N", "0.56", str(101 + i), "BUY"))
     r.core.finish()
     await r.ledger.flush()
-    rows = _rows(
+    written = rows(
         path,
         "SELECT asset_id, count(*), sum(repeats) FROM risk_events GROUP BY 1 ORDER BY 1",
     )
     refused = r.core.parts.refusals.counts["entry_refused"]
-    assert sum(n for _, _, n in rows) == refused
-    assert {asset for asset, _, _ in rows} == {"Y", "N"}
-    assert all(count <= 2 for _, count, _ in rows)  # the first, and the held ones at the end
+    assert sum(n for _, _, n in written) == refused
+    assert {asset for asset, _, _ in written} == {"Y", "N"}
+    assert all(count <= 2 for _, count, _ in written)  # the first, and the held ones at the end
     await r.close()
 
 
@@ -106,8 +98,8 @@ async def test_refusals_a_minute_apart_are_each_a_row(tmp_path: Path) -> None:
         _updates(r, 1, step_s=RECORD_EVERY_S)
     r.core.finish()
     await r.ledger.flush()
-    rows = _rows(path, "SELECT repeats FROM risk_events ORDER BY id")
-    assert rows == [(1,), (1,), (1,)]
+    written = rows(path, "SELECT repeats FROM risk_events ORDER BY id")
+    assert written == [(1,), (1,), (1,)]
     await r.close()
 
 
@@ -123,13 +115,13 @@ async def test_held_refusals_reach_the_ledger_when_their_minute_ends_without_ano
     _updates(r, 100)  # the first a row, 99 held
     r.tick(RECORD_EVERY_S / 2)
     await r.ledger.flush()
-    assert _rows(path, "SELECT repeats FROM risk_events") == [(1,)]
+    assert rows(path, "SELECT repeats FROM risk_events") == [(1,)]
     r.tick(RECORD_EVERY_S / 2)  # the minute since the first row is over
     await r.ledger.flush()
-    assert _rows(path, "SELECT repeats FROM risk_events ORDER BY id") == [(1,), (99,)]
-    signals = _rows(path, "SELECT repeats FROM signals WHERE decision != 'order' ORDER BY id")
+    assert rows(path, "SELECT repeats FROM risk_events ORDER BY id") == [(1,), (99,)]
+    signals = rows(path, "SELECT repeats FROM signals WHERE decision != 'order' ORDER BY id")
     assert signals == [(1,), (99,)]
     r.core.finish()  # nothing left to write
     await r.ledger.flush()
-    assert _rows(path, "SELECT sum(repeats) FROM risk_events") == [(100,)]
+    assert rows(path, "SELECT sum(repeats) FROM risk_events") == [(100,)]
     await r.close()

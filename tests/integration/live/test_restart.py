@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.kit.ledgers import rows as table
 from tests.kit.live_process import live_env, our_orders, our_shares
 from tests.kit.process import run
 from tests.kit.runs import BUSY, exchange, finish, start, wait_status
 
 pytestmark = pytest.mark.integration
-
-
-def table(path: Path, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def test_kill_9_then_restart_places_nothing_twice_and_loses_no_fill(tmp_path: Path) -> None:

@@ -449,15 +449,17 @@ def _v7_to_v8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _create_at(conn: sqlite3.Connection, version: int) -> None:
+    """An empty schema at `version` (2 or later): the v2 tables, then every migration from
+    v2 up to it, in order."""
+    _create_v2(conn)
+    for step in MIGRATIONS[2:version]:
+        step(conn)
+
+
 def _create_current(conn: sqlite3.Connection) -> None:
     """A new file: exactly the statements the migrations from v2 on run, in order."""
-    _create_v2(conn)
-    _v2_to_v3(conn)
-    _v3_to_v4(conn)
-    _v4_to_v5(conn)
-    _v5_to_v6(conn)
-    _v6_to_v7(conn)
-    _v7_to_v8(conn)
+    _create_at(conn, SCHEMA_VERSION)
 
 
 def _iso_to_unix(text: str | None) -> float | None:
@@ -677,34 +679,25 @@ def create_v1(conn: sqlite3.Connection) -> None:
 
 def create_v2(conn: sqlite3.Connection) -> None:
     """Build an empty schema-2 ledger (for tests of the migration)."""
-    _create_v2(conn)
-    conn.execute("PRAGMA user_version = 2")
-    conn.commit()
-
-
-def create_v5(conn: sqlite3.Connection) -> None:
-    """Build an empty schema-5 ledger (for tests of the migration)."""
-    _create_v2(conn)
-    _v2_to_v3(conn)
-    _v3_to_v4(conn)
-    _v4_to_v5(conn)
-    conn.execute("PRAGMA user_version = 5")
-    conn.commit()
+    _create_for_tests(conn, 2)
 
 
 def create_v4(conn: sqlite3.Connection) -> None:
     """Build an empty schema-4 ledger (for tests of the migration)."""
-    _create_v2(conn)
-    _v2_to_v3(conn)
-    _v3_to_v4(conn)
-    conn.execute("PRAGMA user_version = 4")
-    conn.commit()
+    _create_for_tests(conn, 4)
+
+
+def create_v5(conn: sqlite3.Connection) -> None:
+    """Build an empty schema-5 ledger (for tests of the migration)."""
+    _create_for_tests(conn, 5)
 
 
 def create_v7(conn: sqlite3.Connection) -> None:
     """Build an empty schema-7 ledger (for tests of the migration)."""
-    _create_v2(conn)
-    for step in (_v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _v6_to_v7):
-        step(conn)
-    conn.execute("PRAGMA user_version = 7")
+    _create_for_tests(conn, 7)
+
+
+def _create_for_tests(conn: sqlite3.Connection, version: int) -> None:
+    _create_at(conn, version)
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()

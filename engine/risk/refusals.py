@@ -19,9 +19,9 @@ from engine.clock import Clock
 from engine.decisions import Decision, refused
 from engine.events import EngineEvent, IntentRejected
 from engine.orders import Side
-from engine.repeats import RepeatFold
+from engine.repeats import RECORD_EVERY_S, RepeatFold
 
-EXIT_RECORD_EVERY_S = 60.0
+EXIT_RECORD_EVERY_S = RECORD_EVERY_S  # a held exit: a row a minute, its retries dropped
 
 
 class Refusals:
@@ -71,13 +71,15 @@ class Refusals:
 
     def write_due(self, now: float) -> None:
         """Write the held refusals whose minute is over (`now`: the monotonic clock)."""
-        for repeats, event in self._entries.due(now):
-            self._emit(msgspec.structs.replace(event, repeats=repeats))
+        self._write(self._entries.due(now))
 
     def flush(self) -> None:
         """Write the refusals still held (the run is ending): each kind's latest, with its
         count."""
-        for repeats, event in self._entries.drain():
+        self._write(self._entries.drain())
+
+    def _write(self, held: list[tuple[int, IntentRejected]]) -> None:
+        for repeats, event in held:
             self._emit(msgspec.structs.replace(event, repeats=repeats))
 
     def count_entry_refused(self) -> None:

@@ -153,8 +153,7 @@ class EngineCore:
 
     def finish(self, error: str | None = None) -> None:
         # Repeats still held are written before the run's last state change.
-        for repeats, (at, signal, decision) in self._folded_signals.drain():
-            self.emit(_signal_row(at, signal, decision, None, None, repeats))
+        self._write_held(self._folded_signals.drain())
         self.parts.refusals.flush()
         self.intake.clear()
         self.error = error or self.error
@@ -452,9 +451,12 @@ class EngineCore:
     # -- timers -------------------------------------------------------------------------------
     def _write_repeats(self, now: float) -> None:
         """Held repeats whose minute is over become rows (engine.repeats)."""
-        for repeats, (at, signal, decision) in self._folded_signals.due(now):
-            self.emit(_signal_row(at, signal, decision, None, None, repeats))
+        self._write_held(self._folded_signals.due(now))
         self.parts.refusals.write_due(now)
+
+    def _write_held(self, held: list[tuple[int, _Held]]) -> None:
+        for repeats, (at, signal, decision) in held:
+            self.emit(_signal_row(at, signal, decision, None, None, repeats))
 
     def next_timer_at(self) -> float:
         return self._next_housekeeping
